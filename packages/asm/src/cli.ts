@@ -1,0 +1,2 @@
+console.error('bpf-asm: not built yet');
+process.exitCode = 1;

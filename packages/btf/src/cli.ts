@@ -1,0 +1,2 @@
+console.error('btf-dump: not built yet');
+process.exitCode = 1;

@@ -1,0 +1,2 @@
+console.error('pcap2ebpf: not built yet');
+process.exitCode = 1;

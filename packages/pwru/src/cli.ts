@@ -1,0 +1,2 @@
+console.error('pwru: not built yet');
+process.exitCode = 1;
