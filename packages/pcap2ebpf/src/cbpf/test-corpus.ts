@@ -1,0 +1,92 @@
+/**
+ * Test-only access to the shared pcap-filter corpus (`../shared/pcap-corpus` beside the repo
+ * root, or `$PCAP_CORPUS_DIR`): libpcap's programs and verdicts for every expression, and the
+ * packets they were run on. Not exported from the package.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fromTuples, type CbpfInstruction } from './instruction.js';
+
+/** One corpus record (one expression on one link type). */
+export interface CorpusRecord {
+  expr: string;
+  category: string;
+  linktype: 'EN10MB' | 'RAW';
+  valid: boolean;
+  error?: string;
+  cbpf_opt?: string[];
+  cbpf_opt_raw?: number[][];
+  insn_count_opt?: number;
+  noopt_valid?: boolean;
+  cbpf_noopt?: string[];
+  cbpf_noopt_raw?: number[][];
+  insn_count_noopt?: number;
+  matches: number[] | null;
+  matches_noopt?: number[] | null;
+  match_error?: string;
+  optimizer_changes_matches?: boolean;
+}
+
+/** One corpus packet. */
+export interface CorpusPacket {
+  index: number;
+  len: number;
+  desc: string;
+  bytes: Uint8Array;
+}
+
+/** The corpus directory. */
+export function corpusDir(): string {
+  const fromEnv = process.env.PCAP_CORPUS_DIR;
+  if (fromEnv) return fromEnv;
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+  return join(repoRoot, '..', 'shared', 'pcap-corpus');
+}
+
+function readLines(file: string): string[] {
+  const path = join(corpusDir(), file);
+  if (!existsSync(path)) {
+    throw new Error(`pcap corpus not found at ${path}: clone the shared material beside the repo or set PCAP_CORPUS_DIR`);
+  }
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+const recordCache = new Map<string, CorpusRecord[]>();
+const packetCache = new Map<string, CorpusPacket[]>();
+
+/** All records of one link type. */
+export function loadRecords(linktype: 'EN10MB' | 'RAW'): CorpusRecord[] {
+  let r = recordCache.get(linktype);
+  if (!r) {
+    r = readLines(linktype === 'EN10MB' ? 'public-l2.jsonl' : 'public-l3.jsonl').map((l) => JSON.parse(l) as CorpusRecord);
+    recordCache.set(linktype, r);
+  }
+  return r;
+}
+
+/** All packets of one link type. */
+export function loadPackets(linktype: 'EN10MB' | 'RAW'): CorpusPacket[] {
+  let p = packetCache.get(linktype);
+  if (!p) {
+    p = readLines(linktype === 'EN10MB' ? 'packets-l2.jsonl' : 'packets-l3.jsonl').map((l) => {
+      const j = JSON.parse(l) as { index: number; len: number; desc: string; hex: string };
+      return { index: j.index, len: j.len, desc: j.desc, bytes: Uint8Array.from(Buffer.from(j.hex, 'hex')) };
+    });
+    packetCache.set(linktype, p);
+  }
+  return p;
+}
+
+/** A record's optimized program (libpcap `-ddd`), or undefined. */
+export function optProgram(r: CorpusRecord): CbpfInstruction[] | undefined {
+  return r.cbpf_opt_raw ? fromTuples(r.cbpf_opt_raw) : undefined;
+}
+
+/** A record's unoptimized program (libpcap `-O -ddd`), or undefined. */
+export function nooptProgram(r: CorpusRecord): CbpfInstruction[] | undefined {
+  return r.cbpf_noopt_raw ? fromTuples(r.cbpf_noopt_raw) : undefined;
+}
+
+/** Both link types' records with their packets. */
+export const LINKTYPES = ['EN10MB', 'RAW'] as const;
