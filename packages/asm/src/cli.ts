@@ -1,2 +1,1 @@
-console.error('bpf-asm: not built yet');
-process.exitCode = 1;
+console.error("bpf-asm: the CLI is not implemented yet"); process.exitCode = 1;

@@ -1,2 +1,31 @@
-/** bpf-asm-ts: The eBPF instruction set in TypeScript: builder, encoder/decoder, LLVM-syntax assembler and disassembler. */
+/**
+ * bpf-asm-ts: the eBPF instruction set in TypeScript — opcodes, registers, one immutable
+ * {@link Instruction} per logical instruction, a builder DSL modelled on cilium/ebpf's `asm`,
+ * a linker resolving labels and subprograms, and a little/big-endian encoder and decoder.
+ *
+ * @example
+ * ```ts
+ * import { Mov, JEq, LoadMapPtr, call, exit, Helper, R0, R1, link } from 'bpf-asm-ts';
+ * const linked = link([Mov.imm(R0, 0), JEq.imm(R1, 0, 'out'), Mov.imm(R0, 1), exit().withSymbol('out')]);
+ * const bytes = linked.encode();
+ * ```
+ */
 export const VERSION = '0.1.0';
+
+export * from './opcode.js';
+export * from './register.js';
+export * from './errors.js';
+export { Instruction, slotCount, type InstructionMetadata } from './instruction.js';
+export { Helper, helperId, helperName, helpers, type HelperName } from './helper.js';
+export { encode, decode, INSTRUCTION_SIZE, type ByteOrder, type EncodingOptions } from './encoding.js';
+export { checkInstruction, checkSecondSlot, type InstructionProblem } from './validate.js';
+export {
+  link,
+  LinkedProgram,
+  type LinkOptions,
+  type LinkedFunction,
+  type Relocation,
+  type RelocationKind,
+  type RelocationValue,
+} from './link.js';
+export * from './builder/index.js';
