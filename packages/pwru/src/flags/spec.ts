@@ -1,0 +1,192 @@
+import { NO_MARK_FILTER, type MarkFilter } from './mark.js';
+
+/** Everything `pwru` can be told on its command line, with upstream's defaults. */
+export interface PwruOptions {
+  allKmods: boolean;
+  backend: string;
+  debug: boolean;
+  filterFunc: string;
+  filterIfname: string;
+  filterKprobeBatch: number;
+  filterMark: MarkFilter;
+  filterNetns: string;
+  filterNonSkbFuncs: string[];
+  filterSkbExpr: string;
+  filterTraceTc: boolean;
+  filterTraceXdp: boolean;
+  filterTrackBpfHelpers: boolean;
+  filterTrackSkb: boolean;
+  filterTrackSkbByStackid: boolean;
+  filterTunnelPcapL2: string;
+  filterTunnelPcapL3: string;
+  filterXdpExpr: string;
+  help: boolean;
+  kernelBtf: string;
+  kmods: string[];
+  netnsNamesMaxLength: number;
+  outputBpfmap: boolean;
+  outputCaller: boolean;
+  outputFile: string;
+  outputFileCompress: boolean;
+  outputFileMaxAge: number;
+  outputFileMaxBackups: number;
+  outputFileMaxSize: number;
+  outputJson: boolean;
+  outputLimitLines: number;
+  outputMeta: boolean;
+  outputNetnsNames: boolean;
+  outputSkb: boolean;
+  outputSkbCb: boolean;
+  outputSkbMetadata: string[];
+  outputSkbSharedInfo: boolean;
+  outputStack: boolean;
+  outputTcpFlags: boolean;
+  outputTunnel: boolean;
+  outputTuple: boolean;
+  outputXdpMetadata: string[];
+  readyFile: string;
+  setPercpuBuf: number;
+  timestamp: string;
+  version: boolean;
+  /** The non-flag words joined with single spaces: the pcap-filter expression. */
+  filterPcap: string;
+}
+
+/** How a flag's value is parsed; the names are pflag's `Value.Type()` (shown in `--help`). */
+export type FlagKind = 'bool' | 'string' | 'strings' | 'uint' | 'uint8' | 'uint32' | 'int' | 'mark';
+
+/** One command-line flag as upstream declares it. */
+export interface FlagSpec {
+  /** Long name, without dashes. */
+  readonly name: string;
+  /** One-letter short name (`h`), if any. */
+  readonly shorthand?: string;
+  readonly kind: FlagKind;
+  /** The option it sets. */
+  readonly key: keyof PwruOptions;
+  /** Help text, verbatim from upstream (except `--backend`, which lists our extra backends). */
+  readonly usage: string;
+  /** pflag's textual default (`DefValue`), shown as `(default ...)` unless it is the type's zero. */
+  readonly defValue: string;
+  /** Not listed by `--help` (`--ready-file`). */
+  readonly hidden?: boolean;
+  /**
+   * False for flags whose feature is not built yet: setting them to anything but the default is a
+   * one-line error instead of being silently ignored.
+   */
+  readonly supported: boolean;
+}
+
+const f = (
+  name: string,
+  kind: FlagKind,
+  key: keyof PwruOptions,
+  defValue: string,
+  usage: string,
+  extra: Partial<Pick<FlagSpec, 'shorthand' | 'hidden' | 'supported'>> = {},
+): FlagSpec => ({ name, kind, key, defValue, usage, supported: true, ...extra });
+
+const LATER = { supported: false } as const;
+
+/** Every flag of upstream pwru's HEAD, in upstream's declaration-independent (sorted) order. */
+export const FLAGS: readonly FlagSpec[] = [
+  f('all-kmods', 'bool', 'allKmods', 'false', 'attach to all available kernel modules'),
+  f('backend', 'string', 'backend', '', "Tracing backend('kprobe', 'kprobe-multi', 'tracepoint', 'fentry'). Will auto-detect if not specified."),
+  f('debug', 'bool', 'debug', 'false', 'enable debug logging'),
+  f('filter-func', 'string', 'filterFunc', '', 'filter kernel functions to be probed by name (exact match, supports RE2 regular expression)'),
+  f('filter-ifname', 'string', 'filterIfname', '', 'filter skb ifname in --filter-netns (if not specified, use current netns)'),
+  f('filter-kprobe-batch', 'uint', 'filterKprobeBatch', '10', 'batch size for kprobe attaching/detaching'),
+  f('filter-mark', 'mark', 'filterMark', '0x0/0x0', 'filter skb mark (format: mark[/mask], e.g., 0xa00/0xf00; default: 0/0; exact match if mask is omitted)'),
+  f('filter-netns', 'string', 'filterNetns', '', 'filter netns ("/proc/<pid>/ns/net", "inode:<inode>")'),
+  f('filter-non-skb-funcs', 'strings', 'filterNonSkbFuncs', '[]', 'filter non-skb kernel functions to be probed (--filter-track-skb-by-stackid will be enabled)', LATER),
+  f('filter-skb-expr', 'string', 'filterSkbExpr', '', "filter skb with simple C expression, like 'skb->protocol == 0x0800'"),
+  f('filter-trace-tc', 'bool', 'filterTraceTc', 'false', 'trace TC bpf progs', LATER),
+  f('filter-trace-xdp', 'bool', 'filterTraceXdp', 'false', 'trace XDP bpf progs', LATER),
+  f('filter-track-bpf-helpers', 'bool', 'filterTrackBpfHelpers', 'false', 'trace BPF helper functions', LATER),
+  f('filter-track-skb', 'bool', 'filterTrackSkb', 'false', 'trace a packet even if it does not match given filters (e.g., after NAT or tunnel decapsulation)', LATER),
+  f('filter-track-skb-by-stackid', 'bool', 'filterTrackSkbByStackid', 'false', 'trace a packet even after it is kfreed (e.g., traffic going through bridge)', LATER),
+  f('filter-tunnel-pcap-l2', 'string', 'filterTunnelPcapL2', '', 'pcap expression for vxlan/geneve tunnel (l2)'),
+  f('filter-tunnel-pcap-l3', 'string', 'filterTunnelPcapL3', '', 'pcap expression for vxlan/geneve tunnel (l3)'),
+  f('filter-xdp-expr', 'string', 'filterXdpExpr', '', "filter xdp with simple C expression, like 'xdp->rxq->dev->ifindex == 9'", LATER),
+  f('help', 'bool', 'help', 'false', 'display this message and exit', { shorthand: 'h' }),
+  f('kernel-btf', 'string', 'kernelBtf', '', 'specify kernel BTF file'),
+  f('kmods', 'strings', 'kmods', '[]', 'list of kernel modules names to attach to'),
+  f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
+  f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps', LATER),
+  f('output-caller', 'bool', 'outputCaller', 'false', 'print caller function name'),
+  f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)', LATER),
+  f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip', LATER),
+  f('output-file-max-age', 'int', 'outputFileMaxAge', '0', 'max age in days to keep rotated files (0, no limit)', LATER),
+  f('output-file-max-backups', 'int', 'outputFileMaxBackups', '0', 'max number of rotated files to keep (0, no limit)', LATER),
+  f('output-file-max-size', 'int', 'outputFileMaxSize', '100', 'max size in MB per file before rotation', LATER),
+  f('output-json', 'bool', 'outputJson', 'false', 'output traces in JSON format'),
+  f('output-limit-lines', 'uint', 'outputLimitLines', '0', 'exit the program after the number of events has been received/printed'),
+  f('output-meta', 'bool', 'outputMeta', 'true', 'print skb metadata'),
+  f('output-netns-names', 'bool', 'outputNetnsNames', 'false', 'print netns names where possible'),
+  f('output-skb', 'bool', 'outputSkb', 'false', 'print skb', LATER),
+  f('output-skb-cb', 'bool', 'outputSkbCb', 'false', 'print skb->cb'),
+  f('output-skb-metadata', 'strings', 'outputSkbMetadata', '[]', 'print skb metadata (e.g., "skb->mark", "skb->hash"), 4 at most', LATER),
+  f('output-skb-shared-info', 'bool', 'outputSkbSharedInfo', 'false', 'print skb shared info', LATER),
+  f('output-stack', 'bool', 'outputStack', 'false', 'print stack'),
+  f('output-tcp-flags', 'bool', 'outputTcpFlags', 'false', 'print TCP flags'),
+  f('output-tunnel', 'bool', 'outputTunnel', 'false', 'print encapsulated tunnel header data'),
+  f('output-tuple', 'bool', 'outputTuple', 'true', 'print L4 tuple'),
+  f('output-xdp-metadata', 'strings', 'outputXdpMetadata', '[]', 'print xdp metadata (e.g., "xdp->rxq->queue_index"), 4 at most', LATER),
+  f('ready-file', 'string', 'readyFile', '', 'create file after all BPF progs are attached', { hidden: true }),
+  f('set-percpu-buf', 'uint32', 'setPercpuBuf', '4096', 'set the size of buffers to print skb data (used by --output-skb and --output-skb-shared-info)', LATER),
+  f('timestamp', 'string', 'timestamp', 'none', 'print timestamp per skb ("current", "relative", "absolute", "none")'),
+  f('version', 'bool', 'version', 'false', 'show pwru version and exit'),
+];
+
+/** The options a bare `pwru` runs with. */
+export function defaultOptions(): PwruOptions {
+  return {
+    allKmods: false,
+    backend: '',
+    debug: false,
+    filterFunc: '',
+    filterIfname: '',
+    filterKprobeBatch: 10,
+    filterMark: NO_MARK_FILTER,
+    filterNetns: '',
+    filterNonSkbFuncs: [],
+    filterSkbExpr: '',
+    filterTraceTc: false,
+    filterTraceXdp: false,
+    filterTrackBpfHelpers: false,
+    filterTrackSkb: false,
+    filterTrackSkbByStackid: false,
+    filterTunnelPcapL2: '',
+    filterTunnelPcapL3: '',
+    filterXdpExpr: '',
+    help: false,
+    kernelBtf: '',
+    kmods: [],
+    netnsNamesMaxLength: 16,
+    outputBpfmap: false,
+    outputCaller: false,
+    outputFile: '',
+    outputFileCompress: false,
+    outputFileMaxAge: 0,
+    outputFileMaxBackups: 0,
+    outputFileMaxSize: 100,
+    outputJson: false,
+    outputLimitLines: 0,
+    outputMeta: true,
+    outputNetnsNames: false,
+    outputSkb: false,
+    outputSkbCb: false,
+    outputSkbMetadata: [],
+    outputSkbSharedInfo: false,
+    outputStack: false,
+    outputTcpFlags: false,
+    outputTunnel: false,
+    outputTuple: true,
+    outputXdpMetadata: [],
+    readyFile: '',
+    setPercpuBuf: 4096,
+    timestamp: 'none',
+    version: false,
+    filterPcap: '',
+  };
+}

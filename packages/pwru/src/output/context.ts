@@ -1,0 +1,69 @@
+import type { Addr64, PwruEvent } from '../event.js';
+
+/** A probe site: what the event's `site` index names. */
+export interface ProbeSite {
+  /**
+   * The function or tracepoint name. Absent for kprobe programs shared by many functions: the
+   * name then comes from the event's function address through kallsyms.
+   */
+  readonly name?: string;
+  /** Which argument carries a drop reason at this site (`kfree_skb` tracepoint: `p2`). */
+  readonly reason?: 'p2' | 'p3';
+}
+
+/** Address → kernel symbol lookups (see `Ksyms`). */
+export interface Symbolizer {
+  /** The symbol starting exactly at `addr` (FUNC column). */
+  exact(addr: Addr64): string | undefined;
+  /** The nearest symbol at or below `addr`, without offset (stack, caller). */
+  nearest(addr: Addr64): string | undefined;
+}
+
+/** Everything the printers look up outside the event itself. */
+export interface OutputContext {
+  readonly sites: readonly ProbeSite[];
+  readonly symbols: Symbolizer;
+  /** `enum skb_drop_reason` value → name, from BTF. */
+  readonly dropReasons: ReadonlyMap<number, string>;
+  /** `<exe>:<pid>` (untruncated), or `<empty>:<pid>` when the process is gone. */
+  processName(pid: number): string;
+  /** Interface name of `ifindex` in the netns with inode `netns`. */
+  ifaceName(netns: number, ifindex: number): string | undefined;
+  /** Name of a netns in /run/netns. */
+  netnsName(netns: number): string | undefined;
+  /** Instruction pointers of a `bpf_get_stackid` id (innermost first); empty if unknown. */
+  stack(stackId: number): readonly Addr64[];
+  /** Converts an event's monotonic nanoseconds to wall-clock milliseconds since the epoch. */
+  wallClockMs(monotonicNs: number): number;
+}
+
+/** Upstream's drop-reason functions and which argument holds the reason. */
+const REASON_FUNCS: ReadonlyMap<string, 'p2' | 'p3'> = new Map([
+  ['kfree_skb_reason', 'p2'],
+  ['sk_skb_reason_drop', 'p3'],
+]);
+
+/**
+ * The FUNC column: the site or kallsyms name (`0x...` when unknown), with the drop reason by its
+ * BTF enum name — `kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)`, or `kfree_skb_reason (123)`
+ * (upstream's space) when the value has no name.
+ */
+export function funcName(ev: PwruEvent, ctx: OutputContext, hexAddr: (hi: number, lo: number) => string): string {
+  const site = ctx.sites[ev.site];
+  const name = site?.name ?? ctx.symbols.exact(ev.addr) ?? hexAddr(ev.addr.hi, ev.addr.lo);
+  const which = site?.reason ?? (site?.name === undefined ? REASON_FUNCS.get(name) : undefined);
+  if (!which) return name;
+  const value = which === 'p2' ? ev.p2 : ev.p3;
+  const reason = ctx.dropReasons.get(value);
+  return reason !== undefined ? `${name}(${reason})` : `${name} (${value})`;
+}
+
+/** Go's `2006-01-02T15:04:05.000` in local time. */
+export function absoluteTime(ms: number): string {
+  const d = new Date(ms);
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T` +
+    `${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`
+  );
+}

@@ -1,0 +1,7 @@
+export { TextPrinter } from './text.js';
+export { JsonPrinter, type JsonEvent, type JsonTuple } from './json.js';
+export { funcName, absoluteTime, type OutputContext, type ProbeSite, type Symbolizer } from './context.js';
+export { TIMESTAMP_MODES, type OutputOptions } from './options.js';
+export { formatTuple, protoName, tcpFlagsString } from './tuple.js';
+export { center, tailTruncate, hex64, hexProto } from './columns.js';
+export { ipv4String, ipv6String, ipBytes } from './ip.js';

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from './fixtures.js';
+import { JsonPrinter } from './json.js';
+
+describe('JsonPrinter', () => {
+  it('writes one object per line with upstream key names and order, and no header', () => {
+    const p = new JsonPrinter(DEFAULT_OUTPUT, fakeContext());
+    expect(p.header()).toBe('');
+    expect(p.format(CURL_DROP)).toBe(
+      '{"skb":"0xffff8bb7038b6900","cpu":3,"process":"/usr/bin/curl:3378123","func":"kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)",' +
+        '"netns":4026531840,"mark":0,"iface":"eth0:2","proto":2048,"mtu":1500,"len":60,' +
+        '"tuple":{"saddr":"10.0.0.232","daddr":"1.0.0.1","sport":49460,"dport":8080,"proto":6}}\n',
+    );
+  });
+
+  it('keeps zero values of requested fields (upstream omits cpu 0 and mark 0)', () => {
+    const d = new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).toJson({ ...CURL_DROP, cpu: 0 });
+    expect(d.cpu).toBe(0);
+    expect(d.mark).toBe(0);
+  });
+
+  it('writes IPv6 addresses without brackets', () => {
+    const v6 = { saddr: '::1', daddr: '::1', sport: 0, dport: 0, l3: 0x86dd, l4: 58, flags: 0 };
+    const d = new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).toJson({ ...CURL_DROP, tuple: v6 });
+    expect(d.tuple).toEqual({ saddr: '::1', daddr: '::1', sport: 0, dport: 0, proto: 58 });
+  });
+
+  it('adds flags, cb, caller, stack and tunnel only when asked', () => {
+    const p = new JsonPrinter(
+      { ...DEFAULT_OUTPUT, outputTcpFlags: true, outputSkbCb: true, outputCaller: true, outputStack: true, outputTunnel: true },
+      fakeContext(),
+    );
+    const d = p.toJson({ ...CURL_DROP, tunnel: CURL_DROP.tuple });
+    expect(d.tuple?.flags).toBe('SYN');
+    expect(d.tunnel_tuple?.flags).toBe('SYN');
+    expect(d.cb).toEqual([0, 0, 0x14, 6, 0x60001]);
+    expect(d.caller_func).toBe('ip_rcv');
+    expect(d.stack).toEqual(['ip_rcv', 'kfree_skb_reason']);
+    const plain = new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).toJson(CURL_DROP);
+    expect(Object.keys(plain)).not.toContain('cb');
+    expect(Object.keys(plain)).not.toContain('stack');
+    expect(Object.keys(plain)).not.toContain('time');
+  });
+
+  it('gives relative time as the delta to the previous event of the same skb', () => {
+    const p = new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'relative' }, fakeContext());
+    expect(p.toJson({ ...CURL_DROP, ts: 100 }).time).toBe(0);
+    expect(p.toJson({ ...CURL_DROP, ts: 250 }).time).toBe(150);
+    expect(p.toJson({ ...CURL_DROP, ts: 300, skb: { hi: 1, lo: 2 } }).time).toBe(0);
+  });
+
+  it('gives current time as the raw ktime and absolute time as a wall-clock string', () => {
+    expect(new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'current' }, fakeContext()).toJson(CURL_DROP).time).toBe(1_000_000_000);
+    expect(new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'absolute' }, fakeContext()).toJson(CURL_DROP).time).toMatch(
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/,
+    );
+  });
+});

@@ -1,0 +1,111 @@
+import type { PwruEvent } from '../event.js';
+import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } from './columns.js';
+import { absoluteTime, funcName, type OutputContext } from './context.js';
+import type { OutputOptions } from './options.js';
+import { formatTuple } from './tuple.js';
+
+/**
+ * Upstream pwru's text output, byte for byte: a header line, then one line per event (plus one
+ * line per stack frame). Keeps upstream's running maximum widths for TUPLE and FUNC, per printer
+ * rather than per process.
+ */
+export class TextPrinter {
+  private maxTuple = 0;
+  private maxFunc = 0;
+  private readonly lastSeen = new Map<string, number>();
+  private readonly procCache = new Map<number, string>();
+
+  constructor(
+    private readonly opts: OutputOptions,
+    private readonly ctx: OutputContext,
+  ) {}
+
+  /** The header line, with its newline. */
+  header(): string {
+    const o = this.opts;
+    let s = '';
+    if (o.timestamp === 'absolute') s += padRight('TIME', 23) + ' ';
+    s += `${padRight('SKB', 18)} ${padRight('CPU', 3)} ${padRight('PROCESS', 16)}`;
+    if (o.timestamp !== 'none') s += ' ' + padRight('TIMESTAMP', 16);
+    if (o.outputMeta) {
+      s += ` ${padRight('NETNS', 10)} ${padRight('MARK/x', 8)} ${padLeft(center('IFACE', 16), 16)} ${padRight('PROTO', 6)} ${padRight('MTU', 5)} ${padRight('LEN', 5)}`;
+      if (o.outputSkbCb) s += ' ' + padRight('__sk_buff->cb[]', 56);
+    }
+    if (o.outputNetnsNames) s += center('NETNS NAME', o.netnsNamesMaxLength);
+    if (o.outputTuple) s += ' TUPLE';
+    s += ' FUNC';
+    if (o.outputCaller) s += ' CALLER';
+    if (o.outputTunnel) s += ' TUNNEL';
+    return s + '\n';
+  }
+
+  private process(pid: number): string {
+    let name = this.procCache.get(pid);
+    if (name === undefined) {
+      name = this.ctx.processName(pid);
+      if (!name.startsWith('<empty>:')) name = tailTruncate(name, 16);
+      this.procCache.set(pid, name);
+    }
+    return name;
+  }
+
+  /** Forgets cached process names (pids are reused). */
+  forgetProcesses(): void {
+    this.procCache.clear();
+  }
+
+  private iface(netns: number, ifindex: number): string {
+    const name = this.ctx.ifaceName(netns, ifindex);
+    return name === undefined ? String(ifindex) : tailTruncate(`${name}:${ifindex}`, 16);
+  }
+
+  /** One event as text, with its trailing newline. */
+  format(ev: PwruEvent): string {
+    const o = this.opts;
+    const ctx = this.ctx;
+    let s = '';
+    if (o.timestamp === 'absolute') s += padRight(absoluteTime(ctx.wallClockMs(ev.ts)), 23) + ' ';
+    s += padRight(hex64(ev.skb.hi, ev.skb.lo), 18) + ' ' + padRight(String(ev.cpu), 3) + ' ' + padRight(this.process(ev.pid), 16);
+    if (o.timestamp !== 'none') {
+      let ts = ev.ts;
+      if (o.timestamp === 'relative') {
+        const key = `${ev.skb.hi}:${ev.skb.lo}`;
+        const last = this.lastSeen.get(key);
+        ts = last === undefined ? 0 : ev.ts - last;
+        this.lastSeen.set(key, ev.ts);
+      }
+      s += ' ' + padRight(String(ts), 16);
+    }
+    const m = ev.meta;
+    if (o.outputMeta && m) {
+      s +=
+        ' ' + padRight(String(m.netns), 10) + ' ' + padRight(m.mark.toString(16), 8) + ' ' +
+        padLeft(center(this.iface(m.netns, m.ifindex), 16), 16) + ' ' + hexProto(m.proto) + ' ' +
+        padRight(String(m.mtu), 5) + ' ' + padRight(String(m.len), 5);
+      if (o.outputSkbCb && ev.cb) s += ' [' + ev.cb.map(hex08Upper).join(',') + ']';
+    }
+    if (o.outputNetnsNames) {
+      const name = m ? ctx.netnsName(m.netns) : undefined;
+      const w = o.netnsNamesMaxLength;
+      s += name === undefined ? ' '.repeat(w) : center(name.slice(0, w), w);
+    }
+    if (o.outputTuple && ev.tuple) {
+      const t = formatTuple(ev.tuple, o.outputTcpFlags);
+      if (t.length > this.maxTuple) this.maxTuple = t.length;
+      s += ' ' + padRight(t, this.maxTuple);
+    }
+    const fn = funcName(ev, ctx, hex64);
+    if (o.outputCaller) {
+      if (fn.length > this.maxFunc) this.maxFunc = fn.length;
+      s += ' ' + padRight(fn, this.maxFunc) + ' ' + (ev.caller ? (ctx.symbols.nearest(ev.caller) ?? '') : '');
+    } else {
+      s += ' ' + fn;
+    }
+    // Upstream skips stack id 0, a valid id: we print every non-negative id.
+    if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
+      for (const ip of ctx.stack(ev.stackId)) s += '\n' + (ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));
+    }
+    if (o.outputTunnel && ev.tunnel) s += ' ' + formatTuple(ev.tunnel, o.outputTcpFlags);
+    return s + '\n';
+  }
+}
