@@ -1,0 +1,449 @@
+import { BtfError, BtfNotFoundError } from './errors.js';
+import { parseHeader, type BtfHeader } from './header.js';
+import { BtfKind, KIND_NAMES, MAX_KIND, kindNumber, type BtfKindName } from './kinds.js';
+import { NameIndex } from './name-index.js';
+import type {
+  BtfMember,
+  BtfType,
+  BtfTypeByKind,
+  DatasecVar,
+  Enum64Value,
+  EnumValue,
+  FuncParam,
+} from './types.js';
+
+/** Options for {@link Btf.parse}. */
+export interface ParseOptions {
+  /**
+   * Base BTF for split BTF (a kernel module's BTF on top of vmlinux): type ids and string offsets
+   * of the parsed blob continue after the base's.
+   */
+  base?: Btf;
+}
+
+/** Options for iterating types. */
+export interface IterateOptions {
+  /** Include the base BTF's types when this is split BTF (default true). */
+  includeBase?: boolean;
+}
+
+/** Bytes after the 12-byte common header, for a kind and vlen. */
+function extraSize(kind: number, vlen: number): number {
+  switch (kind) {
+    case BtfKind.INT:
+    case BtfKind.VAR:
+    case BtfKind.DECL_TAG:
+      return 4;
+    case BtfKind.ARRAY:
+      return 12;
+    case BtfKind.STRUCT:
+    case BtfKind.UNION:
+    case BtfKind.DATASEC:
+    case BtfKind.ENUM64:
+      return 12 * vlen;
+    case BtfKind.ENUM:
+    case BtfKind.FUNC_PROTO:
+      return 8 * vlen;
+    default:
+      return 0;
+  }
+}
+
+const LINKAGES = ['static', 'global', 'extern'] as const;
+
+/**
+ * A parsed BTF blob. The raw bytes are kept; parsing makes one pass that records where each type
+ * starts. Types are decoded on demand and cached; the by-name index is built on the first by-name
+ * query. Names are sliced as latin1 (BTF names are ASCII identifiers).
+ */
+export class Btf {
+  /** The blob as given. */
+  readonly bytes: Uint8Array;
+  /** The parsed header. */
+  readonly header: BtfHeader;
+  /** Base BTF when this is split BTF. */
+  readonly base: Btf | undefined;
+  /** First type id owned by this blob (1, or the base's next id for split BTF). */
+  readonly firstTypeId: number;
+  /** Number of types in this blob (not counting the base's or void). */
+  readonly typeCount: number;
+  /** First string offset owned by this blob (0, or the base's string section length). */
+  readonly firstStrOff: number;
+
+  /** @internal */ readonly view: DataView;
+  /** @internal */ readonly le: boolean;
+  /** @internal Absolute byte offset of each own type record. */
+  readonly offsets: Uint32Array;
+  private readonly buf: Buffer;
+  private readonly cache: (BtfType | undefined)[];
+  private index: NameIndex | undefined;
+
+  private constructor(bytes: Uint8Array, base: Btf | undefined) {
+    this.bytes = bytes;
+    this.base = base;
+    this.header = parseHeader(bytes);
+    this.le = this.header.littleEndian;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.firstTypeId = base ? base.maxTypeId + 1 : 1;
+    this.firstStrOff = base ? base.firstStrOff + base.header.strLen : 0;
+    if (base && base.header.littleEndian !== this.le) {
+      throw new BtfError('split BTF and its base have different byte orders', 0);
+    }
+    const { strStart, strLen } = this.header;
+    if (strLen === 0 && !base) throw new BtfError('string section is empty', 16);
+    if (strLen > 0 && bytes[strStart + strLen - 1] !== 0) {
+      throw new BtfError('string section does not end with a NUL byte', strStart + strLen - 1);
+    }
+    if (!base && bytes[strStart] !== 0) {
+      throw new BtfError('string section does not start with the empty string', strStart);
+    }
+    this.offsets = this.scanTypes();
+    this.typeCount = this.offsets.length;
+    this.cache = new Array<BtfType | undefined>(this.typeCount);
+  }
+
+  /** Parses a BTF blob (`/sys/kernel/btf/vmlinux`, a `.BTF` section, or module BTF with `base`). */
+  static parse(bytes: Uint8Array, options: ParseOptions = {}): Btf {
+    return new Btf(bytes, options.base);
+  }
+
+  /** Highest valid type id (including the base's ids for split BTF). */
+  get maxTypeId(): number {
+    return this.firstTypeId + this.typeCount - 1;
+  }
+
+  /** True when the blob is little-endian. */
+  get littleEndian(): boolean {
+    return this.le;
+  }
+
+  private scanTypes(): Uint32Array {
+    const { typeStart, typeLen } = this.header;
+    const end = typeStart + typeLen;
+    const view = this.view;
+    const le = this.le;
+    let offsets = new Uint32Array(Math.floor(typeLen / 12));
+    let n = 0;
+    let pos = typeStart;
+    while (pos < end) {
+      if (pos + 12 > end) throw new BtfError(`truncated type record (type id ${this.firstTypeId + n})`, pos);
+      const info = view.getUint32(pos + 4, le);
+      const kind = (info >>> 24) & 0x1f;
+      if (kind === 0 || kind > MAX_KIND) {
+        throw new BtfError(`unknown BTF kind ${kind} (type id ${this.firstTypeId + n})`, pos + 4);
+      }
+      const next = pos + 12 + extraSize(kind, info & 0xffff);
+      if (next > end) {
+        throw new BtfError(`type id ${this.firstTypeId + n} (${KIND_NAMES[kind]}) runs past the type section`, pos);
+      }
+      offsets[n++] = pos;
+      pos = next;
+    }
+    if (n < offsets.length) offsets = offsets.slice(0, n);
+    return offsets;
+  }
+
+  // ---- raw access -------------------------------------------------------------------------------
+
+  /** @internal The Btf (this or a base) that owns `id`; throws when out of range. */
+  owner(id: number): Btf {
+    if (id >= this.firstTypeId) {
+      if (id > this.maxTypeId || !Number.isInteger(id)) {
+        throw new BtfNotFoundError(`no BTF type with id ${id} (ids go up to ${this.maxTypeId})`);
+      }
+      return this;
+    }
+    if (this.base) return this.base.owner(id);
+    if (id === 0) return this;
+    throw new BtfNotFoundError(`no BTF type with id ${id} (ids go up to ${this.maxTypeId})`);
+  }
+
+  /** @internal Byte offset of an own type's record. */
+  recordOffset(id: number): number {
+    return this.offsets[id - this.firstTypeId]!;
+  }
+
+  /** Numeric kind (`BtfKind.*`) of a type without decoding it; 0 for void. */
+  kindOf(id: number): number {
+    if (id === 0) return 0;
+    const o = this.owner(id);
+    return (o.view.getUint32(o.recordOffset(id) + 4, o.le) >>> 24) & 0x1f;
+  }
+
+  /** Kind name of a type without decoding it. */
+  kindNameOf(id: number): BtfKindName {
+    return KIND_NAMES[this.kindOf(id)]!;
+  }
+
+  /** Name of a type without decoding it (`''` for anonymous types and void). */
+  nameOf(id: number): string {
+    if (id === 0) return '';
+    const o = this.owner(id);
+    return o.str(o.view.getUint32(o.recordOffset(id), o.le));
+  }
+
+  /** @internal Raw name offset of a type. */
+  nameOffOf(id: number): number {
+    if (id === 0) return 0;
+    const o = this.owner(id);
+    return o.view.getUint32(o.recordOffset(id), o.le);
+  }
+
+  /** @internal The `size`/`type` word of a type record. */
+  sizeOrTypeOf(id: number): number {
+    const o = this.owner(id);
+    return o.view.getUint32(o.recordOffset(id) + 8, o.le);
+  }
+
+  /** @internal `vlen` of a type record. */
+  vlenOf(id: number): number {
+    const o = this.owner(id);
+    return o.view.getUint32(o.recordOffset(id) + 4, o.le) & 0xffff;
+  }
+
+  /**
+   * The string at a string-section offset (split BTF: offsets below `firstStrOff` are the base's).
+   * Throws a `BtfError` for an offset outside the string section.
+   */
+  str(off: number): string {
+    if (off < this.firstStrOff) return this.base!.str(off);
+    const local = off - this.firstStrOff;
+    const { strStart, strLen } = this.header;
+    if (local >= strLen) {
+      throw new BtfError(`string offset ${off} is outside the string section (${this.firstStrOff + strLen} bytes)`);
+    }
+    const start = strStart + local;
+    if (this.bytes[start] === 0) return '';
+    const end = this.bytes.indexOf(0, start);
+    return this.buf.toString('latin1', start, end);
+  }
+
+  /** @internal Absolute position of an own string, or -1 when the offset belongs to the base. */
+  strPos(off: number): number {
+    if (off < this.firstStrOff) return -1;
+    const local = off - this.firstStrOff;
+    if (local >= this.header.strLen) throw new BtfError(`string offset ${off} is outside the string section`);
+    return this.header.strStart + local;
+  }
+
+  // ---- decoding ---------------------------------------------------------------------------------
+
+  /** The decoded type with this id (0 is void). Decoded once and cached. */
+  type(id: number): BtfType {
+    const o = this.owner(id);
+    if (o !== this) return o.type(id);
+    if (id === 0) return { id: 0, kind: 'void', name: '', nameOff: 0, kindFlag: false };
+    const rel = id - this.firstTypeId;
+    let t = this.cache[rel];
+    if (t === undefined) {
+      t = this.decode(id, this.offsets[rel]!);
+      this.cache[rel] = t;
+    }
+    return t;
+  }
+
+  /** The decoded type with this id, checked to be of `kind`; throws `BtfNotFoundError` otherwise. */
+  typeOfKind<K extends BtfKindName>(id: number, kind: K): BtfTypeByKind[K] {
+    const t = this.type(id);
+    if (t.kind !== kind) {
+      throw new BtfNotFoundError(`BTF type ${id} ${describe(t)} is a ${t.kind}, not a ${kind}`);
+    }
+    return t as BtfTypeByKind[K];
+  }
+
+  private ref(id: number, at: number): number {
+    if (id > this.maxTypeId) {
+      throw new BtfError(`reference to type id ${id} beyond the last type ${this.maxTypeId}`, at);
+    }
+    return id;
+  }
+
+  private name(off: number, at: number): string {
+    try {
+      return this.str(off);
+    } catch (e) {
+      if (e instanceof BtfError) throw new BtfError(`name offset ${off} is outside the string section`, at);
+      throw e;
+    }
+  }
+
+  private decode(id: number, p: number): BtfType {
+    const v = this.view;
+    const le = this.le;
+    const nameOff = v.getUint32(p, le);
+    const info = v.getUint32(p + 4, le);
+    const kind = (info >>> 24) & 0x1f;
+    const vlen = info & 0xffff;
+    const kindFlag = info >>> 31 === 1;
+    const st = v.getUint32(p + 8, le);
+    const name = this.name(nameOff, p);
+    const common = { id, name, nameOff, kindFlag };
+    const q = p + 12;
+    switch (kind) {
+      case BtfKind.INT: {
+        const w = v.getUint32(q, le);
+        const encoding = (w >>> 24) & 0x0f;
+        return {
+          ...common,
+          kind: 'int',
+          size: st,
+          bitOffset: (w >>> 16) & 0xff,
+          bits: w & 0xff,
+          encoding,
+          signed: (encoding & 1) !== 0,
+        };
+      }
+      case BtfKind.PTR:
+      case BtfKind.TYPEDEF:
+      case BtfKind.VOLATILE:
+      case BtfKind.CONST:
+      case BtfKind.RESTRICT:
+      case BtfKind.TYPE_TAG:
+        return { ...common, kind: KIND_NAMES[kind] as 'ptr', type: this.ref(st, p + 8) };
+      case BtfKind.ARRAY:
+        return {
+          ...common,
+          kind: 'array',
+          type: this.ref(v.getUint32(q, le), q),
+          indexType: this.ref(v.getUint32(q + 4, le), q + 4),
+          nelems: v.getUint32(q + 8, le),
+        };
+      case BtfKind.STRUCT:
+      case BtfKind.UNION: {
+        const members: BtfMember[] = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const m = q + 12 * i;
+          const off = v.getUint32(m + 8, le);
+          members[i] = {
+            name: this.name(v.getUint32(m, le), m),
+            nameOff: v.getUint32(m, le),
+            type: this.ref(v.getUint32(m + 4, le), m + 4),
+            bitOffset: kindFlag ? off & 0xffffff : off,
+            bitfieldSize: kindFlag ? off >>> 24 : 0,
+          };
+        }
+        return { ...common, kind: kind === BtfKind.STRUCT ? 'struct' : 'union', size: st, members };
+      }
+      case BtfKind.ENUM: {
+        const values: EnumValue[] = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const e = q + 8 * i;
+          const off = v.getUint32(e, le);
+          values[i] = {
+            name: this.name(off, e),
+            nameOff: off,
+            value: kindFlag ? v.getInt32(e + 4, le) : v.getUint32(e + 4, le),
+          };
+        }
+        return { ...common, kind: 'enum', size: st, signed: kindFlag, values };
+      }
+      case BtfKind.ENUM64: {
+        const values: Enum64Value[] = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const e = q + 12 * i;
+          const off = v.getUint32(e, le);
+          const raw = (BigInt(v.getUint32(e + 8, le)) << 32n) | BigInt(v.getUint32(e + 4, le));
+          values[i] = { name: this.name(off, e), nameOff: off, value: kindFlag ? BigInt.asIntN(64, raw) : raw };
+        }
+        return { ...common, kind: 'enum64', size: st, signed: kindFlag, values };
+      }
+      case BtfKind.FWD:
+        return { ...common, kind: 'fwd', fwdKind: kindFlag ? 'union' : 'struct' };
+      case BtfKind.FUNC: {
+        const linkage = LINKAGES[vlen];
+        if (linkage === undefined) throw new BtfError(`FUNC type ${id} has unknown linkage ${vlen}`, p + 4);
+        return { ...common, kind: 'func', type: this.ref(st, p + 8), linkage };
+      }
+      case BtfKind.FUNC_PROTO: {
+        const params: FuncParam[] = [];
+        let variadic = false;
+        for (let i = 0; i < vlen; i++) {
+          const e = q + 8 * i;
+          const off = v.getUint32(e, le);
+          const type = this.ref(v.getUint32(e + 4, le), e + 4);
+          if (i === vlen - 1 && off === 0 && type === 0) variadic = true;
+          else params.push({ name: this.name(off, e), nameOff: off, type });
+        }
+        return { ...common, kind: 'func_proto', returnType: this.ref(st, p + 8), params, variadic };
+      }
+      case BtfKind.VAR: {
+        const raw = v.getUint32(q, le);
+        const linkage = LINKAGES[raw];
+        if (linkage === undefined) throw new BtfError(`VAR type ${id} has unknown linkage ${raw}`, q);
+        return { ...common, kind: 'var', type: this.ref(st, p + 8), linkage };
+      }
+      case BtfKind.DATASEC: {
+        const vars: DatasecVar[] = new Array(vlen);
+        for (let i = 0; i < vlen; i++) {
+          const e = q + 12 * i;
+          vars[i] = {
+            type: this.ref(v.getUint32(e, le), e),
+            offset: v.getUint32(e + 4, le),
+            size: v.getUint32(e + 8, le),
+          };
+        }
+        return { ...common, kind: 'datasec', size: st, vars };
+      }
+      case BtfKind.FLOAT:
+        return { ...common, kind: 'float', size: st };
+      case BtfKind.DECL_TAG:
+        return { ...common, kind: 'decl_tag', type: this.ref(st, p + 8), componentIdx: v.getInt32(q, le) };
+      default:
+        throw new BtfError(`unknown BTF kind ${kind} (type id ${id})`, p + 4);
+    }
+  }
+
+  // ---- iteration and names ----------------------------------------------------------------------
+
+  /**
+   * Iterates decoded types in id order, optionally only one kind. Includes the base's types for
+   * split BTF unless `includeBase` is false.
+   */
+  *types<K extends BtfKindName>(kind?: K, options: IterateOptions = {}): IterableIterator<BtfTypeByKind[K]> {
+    const want = kind === undefined ? -1 : kindNumber(kind);
+    const from = options.includeBase === false ? this.firstTypeId : 1;
+    for (let id = from; id <= this.maxTypeId; id++) {
+      if (want < 0 || this.kindOf(id) === want) yield this.type(id) as BtfTypeByKind[K];
+    }
+  }
+
+  /** Ids of every type with this name (and kind, if given), in id order, base types first. */
+  idsByName(name: string, kind?: BtfKindName): number[] {
+    const want = kind === undefined ? -1 : kindNumber(kind);
+    const out = this.base ? this.base.idsByName(name, kind) : [];
+    if (name === '') return out;
+    if (!this.index) this.index = NameIndex.build(this);
+    for (const id of this.index.lookup(this, name)) {
+      if (want < 0 || this.kindOf(id) === want) out.push(id);
+    }
+    return out;
+  }
+
+  /** Every type with this name (and kind, if given); several types may share a name. */
+  typesByName<K extends BtfKindName>(name: string, kind?: K): BtfTypeByKind[K][] {
+    return this.idsByName(name, kind).map((id) => this.type(id) as BtfTypeByKind[K]);
+  }
+
+  /** The first type with this name and kind, or undefined. */
+  findType<K extends BtfKindName>(name: string, kind: K): BtfTypeByKind[K] | undefined {
+    const ids = this.idsByName(name, kind);
+    return ids.length > 0 ? (this.type(ids[0]!) as BtfTypeByKind[K]) : undefined;
+  }
+
+  /**
+   * The first type with this name and kind, e.g. `typeByName('sk_buff', 'struct')`; throws
+   * `BtfNotFoundError` when there is none.
+   */
+  typeByName<K extends BtfKindName>(name: string, kind: K): BtfTypeByKind[K] {
+    const t = this.findType(name, kind);
+    if (!t) throw new BtfNotFoundError(`no ${kind} named '${name}' in BTF`);
+    return t;
+  }
+}
+
+/** A short human description of a type: `struct sk_buff`, `typedef u32`, `anonymous union`. */
+export function describe(t: BtfType): string {
+  if (t.kind === 'void') return 'void';
+  return t.name ? `${t.kind} ${t.name}` : `anonymous ${t.kind}`;
+}
