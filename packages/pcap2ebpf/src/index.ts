@@ -7,3 +7,5 @@ export * from './cbpf/print.js';
 export * from './cbpf/sockfilter.js';
 export * from './cbpf/interpreter.js';
 export * from './cbpf/validate.js';
+export * from './cbpf/optimize.js';
+export * from './cbpf/cfg.js';
