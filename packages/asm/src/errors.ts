@@ -106,3 +106,23 @@ export class JumpOutOfRangeError extends LinkError {
     this.distance = distance;
   }
 }
+
+/** Bad assembly text: the message starts with `file:line:col:` like a compiler's. */
+export class AssemblerError extends AsmError {
+  override name = 'AssemblerError';
+  /** File name given to the assembler (or `<input>`). */
+  readonly file: string;
+  /** 1-based line. */
+  readonly line: number;
+  /** 1-based column. */
+  readonly column: number;
+  /** The message without the position prefix. */
+  readonly reason: string;
+  constructor(file: string, line: number, column: number, reason: string) {
+    super(`${file}:${line}:${column}: ${reason}`);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+    this.reason = reason;
+  }
+}
