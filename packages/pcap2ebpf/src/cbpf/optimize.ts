@@ -2,7 +2,8 @@
  * A classic BPF optimizer in the spirit of libpcap's `bpf_optimize()`, working on any linear
  * program (its own basic blocks inside): value numbering with constant folding, redundant-load
  * and redundant-store elimination, jump threading through tests whose outcome is known, dead
- * statement elimination, merging of identical blocks (one shared `ret #0`), and peepholes
+ * statement elimination, merging of identical blocks (one shared `ret #0`), libpcap-style
+ * or/and pull-ups that group tests of the same value, and peepholes
  * (`sub #k; jeq #0` → `jeq #k`, `and #k; jeq #0` → `jset #k`).
  *
  * Like libpcap's, it deletes packet loads whose value is never used, which can turn a
@@ -34,6 +35,7 @@ export function optimize(program: readonly CbpfInstruction[], options: OptimizeO
     let changed = simplify(cfg);
     const vn = new ValueNumbering(cfg, liveness(cfg));
     vn.run();
+    vn.pullUp();
     changed = vn.changed || changed;
     changed = simplify(cfg) || changed;
     changed = eliminateDeadStatements(cfg) || changed;

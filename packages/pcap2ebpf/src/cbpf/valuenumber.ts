@@ -111,6 +111,8 @@ function foldTest(op: number, a: number, b: number): boolean {
 /** One value-numbering pass; mutates the cfg and reports whether anything changed. */
 export class ValueNumbering {
   private readonly values = new Values();
+  /** Value number of A at each branch block's test, for the pull-ups. */
+  private readonly testedValue = new Map<number, number>();
   changed = false;
 
   constructor(
@@ -368,6 +370,7 @@ export class ValueNumbering {
         push(incoming, target, state);
         continue;
       }
+      this.testedValue.set(id, s.a);
       if ((term.code & 8) !== 0) {
         const cx = this.cval(s, s.x);
         if (cx !== undefined) {
@@ -398,6 +401,61 @@ export class ValueNumbering {
         }
         push(incoming, r.target, r.state);
       }
+    }
+  }
+
+  /**
+   * libpcap's or/and pull-ups: in a chain of tests that share their true target (an `or` of
+   * tests, linked by false edges) — or their false target (an `and`, linked by true edges) —
+   * a later test of the value a block just tested is moved up right behind it, where its
+   * load becomes redundant. Chain members must be reached only through the chain and may only
+   * change A, so the order of the tests does not change their values.
+   */
+  pullUp(): void {
+    for (const or of [true, false]) {
+      for (const b of [...this.cfg.blocks.values()]) {
+        if (b.term.kind !== 'branch' || !this.testedValue.has(b.id)) continue;
+        this.pullUpFrom(b, or);
+      }
+    }
+  }
+
+  private pullUpFrom(b: Block, or: boolean): void {
+    const val = this.testedValue.get(b.id)!;
+    const bt = b.term as Extract<Block['term'], { kind: 'branch' }>;
+    const shared = or ? bt.t : bt.f;
+    const next = (x: Extract<Block['term'], { kind: 'branch' }>): number => (or ? x.f : x.t);
+    const preds = new Map<number, number>();
+    for (const blk of this.cfg.blocks.values()) for (const s of blockSuccessors(blk)) preds.set(s, (preds.get(s) ?? 0) + 1);
+    const member = (id: number): Extract<Block['term'], { kind: 'branch' }> | undefined => {
+      const d = this.cfg.blocks.get(id);
+      if (!d || d.term.kind !== 'branch' || preds.get(id) !== 1 || !this.testedValue.has(id)) return undefined;
+      if ((or ? d.term.t : d.term.f) !== shared) return undefined;
+      if (d.stmts.some((s) => (useDef(s).def & ~LOC_A) !== 0)) return undefined;
+      return d.term;
+    };
+    const first = next(bt);
+    let prev: Extract<Block['term'], { kind: 'branch' }> | undefined;
+    let id = first;
+    for (let steps = 0; steps < 64; steps++) {
+      const t = member(id);
+      if (!t) return;
+      if (this.testedValue.get(id) === val) {
+        if (!prev) return; // already right behind b
+        if (or) {
+          prev.f = t.f;
+          t.f = first;
+          bt.f = id;
+        } else {
+          prev.t = t.t;
+          t.t = first;
+          bt.t = id;
+        }
+        this.changed = true;
+        return;
+      }
+      prev = t;
+      id = next(t);
     }
   }
 
