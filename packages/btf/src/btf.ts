@@ -96,7 +96,10 @@ export class Btf {
       throw new BtfError('string section does not end with a NUL byte', strStart + strLen - 1);
     }
     if (!base && bytes[strStart] !== 0) {
-      throw new BtfError('string section does not start with the empty string', strStart);
+      throw new BtfError(
+        'string section does not start with the empty string (split BTF of a module? give its base, e.g. /sys/kernel/btf/vmlinux)',
+        strStart,
+      );
     }
     this.offsets = this.scanTypes();
     this.typeCount = this.offsets.length;

@@ -29,3 +29,4 @@ export {
   type KernelBtfOptions,
 } from './load.js';
 export { BtfBuilder, type BuilderMember, type BuilderParam, type BuilderOptions } from './builder.js';
+export { formatRaw, formatRawChunks, formatRawType } from './format/raw.js';
