@@ -1,0 +1,387 @@
+import {
+  Add,
+  And,
+  call,
+  exit,
+  Helper,
+  type Instruction,
+  Ja,
+  JEq,
+  JGT,
+  JNE,
+  LoadMapPtr,
+  LoadMem,
+  LSh,
+  Mov,
+  R0,
+  R1,
+  R10,
+  R2,
+  R3,
+  R4,
+  R6,
+  R7,
+  R8,
+  R9,
+  RSh,
+  StoreImm,
+  StoreMem,
+  type Register,
+} from 'bpf-asm-ts';
+import { EventKind, HEADER, META, TUPLE, type EventLayout } from '../event.js';
+import { Emitter } from './emitter.js';
+import type { Field, KernelLayout } from './layout.js';
+
+/** How a program gets at its arguments. */
+export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
+
+/** Names of the maps the generated programs reference (resolved by the loader). */
+export const MAPS = {
+  events: 'events',
+  lost: 'lost_events',
+  stacks: 'stacks',
+} as const;
+
+/** The parameters of one generated program. */
+export interface ProgramShape {
+  readonly kind: ProbeKind;
+  /** 0-based index of the `struct sk_buff *` argument. */
+  readonly skbArg: number;
+  /** Site index written into every event (which tracepoint, or which kprobe position). */
+  readonly site: number;
+  /** Tracepoints: 0-based argument holding an `enum skb_drop_reason`, copied into `p2`. */
+  readonly reasonArg?: number;
+  /** fentry: how many arguments the function has (arguments 2 and 3 are read only if present). */
+  readonly argCount?: number;
+}
+
+/** Filter values baked into the program. */
+export interface ProgramFilters {
+  /** `(skb->mark & mask) == mark`; mask 0 disables. */
+  readonly mark: number;
+  readonly mask: number;
+  /** netns inode to match (0 = any). */
+  readonly netns: number;
+  /** ifindex to match (0 = any). */
+  readonly ifindex: number;
+  /**
+   * Extra filter fragments run after the cheap ones, in order (pcap filter, skb expression).
+   * Each receives the frame described by {@link FRAME} and must jump to `reject` to drop the
+   * packet or fall through to accept it.
+   */
+  readonly fragments?: ReadonlyArray<(e: Emitter, reject: string) => void>;
+}
+
+/** Stack frame of the generated programs (offsets from r10). */
+export interface Frame {
+  /** Copy of the `struct sk_buff` (one bulk read). */
+  readonly skb: number;
+  /** 16 bytes of scratch for pointer chasing. */
+  readonly scratch: number;
+  /** The netns inode computed by the netns filter/meta (u32). */
+  readonly netns: number;
+  /** 40 bytes of L3 header for the tuple. */
+  readonly pkt: number;
+  /** First free byte below the pwru frame (fragments may use [-512, free)). */
+  readonly free: number;
+}
+
+/** The frame for a kernel whose sk_buff has `skbSize` bytes. */
+export function frameFor(skbSize: number): Frame {
+  const skb = -((skbSize + 7) & ~7);
+  const scratch = skb - 16;
+  const netns = scratch - 8;
+  const pkt = netns - 40;
+  return { skb, scratch, netns, pkt, free: pkt };
+}
+
+/** The largest sk_buff the frame can hold while leaving room for filters. */
+export const MAX_SKB_COPY = 320;
+
+const BPF_F_FAST_STACK_CMP = 1 << 9;
+const RTAX_MTU = 2;
+
+/** Everything needed to generate one program. */
+export interface GenerateOptions {
+  readonly layout: EventLayout;
+  readonly kernel: KernelLayout;
+  readonly shape: ProgramShape;
+  readonly filters: ProgramFilters;
+  /** Whether the kernel has `bpf_get_func_ip` for this program type. */
+  readonly haveFuncIp: boolean;
+}
+
+/** Builds the program text for one probe shape: filters, then one ring-buffer event. */
+export function generateProgram(o: GenerateOptions): Instruction[] {
+  const { kernel: k, layout, shape, filters } = o;
+  if (k.skbSize > MAX_SKB_COPY) throw new RangeError(`struct sk_buff is ${k.skbSize} bytes; pwru copies at most ${MAX_SKB_COPY}`);
+  const f = frameFor(k.skbSize);
+  const e = new Emitter('pwru');
+  const out = 'out';
+  const isKprobe = shape.kind === 'kprobe' || shape.kind === 'kprobe-multi';
+  const regs = k.ptRegs;
+  if (isKprobe && !regs) throw new RangeError('kprobe programs need struct pt_regs offsets');
+
+  const skbField = (dst: Register, fld: Field): void => {
+    e.loadStack(dst, f.skb + fld.offset, fld.size);
+  };
+
+  e.section('prologue: skb argument, one bulk read of struct sk_buff');
+  e.emit(Mov.reg(R6, R1));
+  if (isKprobe) e.emit(LoadMem(R7, R6, regs!.args[shape.skbArg]!.offset, 'u64'));
+  else e.emit(LoadMem(R7, R6, shape.skbArg * 8, 'u64'));
+  e.ifZero(R7, out);
+  e.probeRead(f.skb, k.skbSize, R7);
+  e.emit(JNE.imm(R0, 0, out));
+
+  if (filters.mask !== 0) {
+    e.section('filter: --filter-mark');
+    skbField(R1, k.skb.mark);
+    if (filters.mask !== 0xffffffff) e.emit(And.imm32(R1, filters.mask | 0));
+    e.emit(JNE.imm32(R1, filters.mark | 0, out));
+  }
+
+  const needNetns = filters.netns !== 0 || layout.meta >= 0;
+  if (needNetns) {
+    e.section('netns inode: skb->dev->nd_net.net->ns.inum, else skb->sk->__sk_common.skc_net.net->ns.inum');
+    const trySk = e.fresh('netns_sk');
+    const have = e.fresh('netns_have');
+    const readInum = (netOff: number, missing: string): void => {
+      e.readKernel(R3, R1, netOff, 8, f.scratch);
+      e.ifZero(R3, missing);
+      e.readKernel(R0, R3, k.netInum.offset, 4, f.scratch);
+    };
+    e.emit(StoreImm(R10, f.netns, 0, 'u64'));
+    skbField(R1, k.skb.dev);
+    e.ifZero(R1, trySk);
+    readInum(k.netDevice.net.offset, trySk);
+    e.emit(JNE.imm(R0, 0, have));
+    e.label(trySk);
+    skbField(R1, k.skb.sk);
+    const none = e.fresh('netns_none');
+    e.ifZero(R1, none);
+    readInum(k.sockNet.offset, none);
+    e.label(have);
+    e.emit(StoreMem(R10, f.netns, R0, 'u32'));
+    e.label(none);
+    if (filters.netns !== 0) {
+      e.section('filter: --filter-netns');
+      e.loadStack(R1, f.netns, 4);
+      e.emit(JNE.imm32(R1, filters.netns | 0, out));
+    }
+  }
+
+  if (filters.ifindex !== 0) {
+    e.section('filter: --filter-ifname');
+    skbField(R1, k.skb.dev);
+    e.ifZero(R1, out);
+    e.readKernel(R1, R1, k.netDevice.ifindex.offset, 4, f.scratch);
+    e.emit(JNE.imm32(R1, filters.ifindex | 0, out));
+  }
+
+  for (const fragment of filters.fragments ?? []) fragment(e, out);
+
+  e.section('event: reserve');
+  e.emit(LoadMapPtr(R1, MAPS.events), Mov.imm(R2, layout.size), Mov.imm(R3, 0), call(Helper.ringbuf_reserve), Mov.reg(R8, R0));
+  const reserved = e.fresh('reserved');
+  e.emit(JNE.imm(R8, 0, reserved));
+  e.section('event: count a reserve failure in the per-CPU lost counter');
+  e.emit(StoreImm(R10, f.scratch, 0, 'u32'), LoadMapPtr(R1, MAPS.lost), Mov.reg(R2, R10), Add.imm(R2, f.scratch), call(Helper.map_lookup_elem));
+  e.ifZero(R0, out);
+  e.emit(LoadMem(R1, R0, 0, 'u64'), Add.imm(R1, 1), StoreMem(R0, 0, R1, 'u64'));
+  e.emit(Mov.imm(R0, 0), exit());
+
+  e.label(reserved);
+  e.section('event: zero the record');
+  for (let off = 0; off < layout.size; off += 8) e.emit(StoreImm(R8, off, 0, 'u64'));
+
+  e.section('event: header');
+  e.emit(StoreMem(R8, HEADER.skb, R7, 'u64'));
+  if (o.haveFuncIp && shape.kind !== 'tracepoint') {
+    e.emit(Mov.reg(R1, R6), call(Helper.get_func_ip), StoreMem(R8, HEADER.addr, R0, 'u64'));
+  } else if (isKprobe) {
+    // No bpf_get_func_ip: the kprobe's ip points one byte past the int3 at the function start.
+    e.emit(LoadMem(R1, R6, regs!.ip.offset, 'u64'), Add.imm(R1, -1), StoreMem(R8, HEADER.addr, R1, 'u64'));
+  }
+  e.emit(call(Helper.ktime_get_ns), StoreMem(R8, HEADER.ts, R0, 'u64'));
+  if (isKprobe) {
+    e.emit(LoadMem(R1, R6, regs!.args[1]!.offset, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
+    e.emit(LoadMem(R1, R6, regs!.args[2]!.offset, 'u64'), StoreMem(R8, HEADER.p3, R1, 'u64'));
+  } else if (shape.kind === 'tracepoint') {
+    if (shape.reasonArg !== undefined) e.emit(LoadMem(R1, R6, shape.reasonArg * 8, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
+  } else {
+    const n = shape.argCount ?? 0;
+    if (n > 1) e.emit(LoadMem(R1, R6, 8, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
+    if (n > 2) e.emit(LoadMem(R1, R6, 16, 'u64'), StoreMem(R8, HEADER.p3, R1, 'u64'));
+  }
+  e.emit(call(Helper.get_current_pid_tgid), RSh.imm(R0, 32), StoreMem(R8, HEADER.pid, R0, 'u32'));
+  e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
+  e.emit(StoreImm(R8, HEADER.site, shape.site, 'u32'));
+  const kind =
+    shape.kind === 'kprobe' ? EventKind.Kprobe : shape.kind === 'kprobe-multi' ? EventKind.KprobeMulti : shape.kind === 'tracepoint' ? EventKind.Tracepoint : EventKind.Fentry;
+  e.emit(StoreImm(R8, HEADER.kind, kind, 'u32'));
+
+  if (layout.meta >= 0) emitMeta(e, k, f, layout.meta);
+  if (layout.cb >= 0) {
+    e.section('event: skb->cb (qdisc_skb_cb.data, as __sk_buff->cb)');
+    for (let i = 0; i < 20; i += 4) {
+      e.loadStack(R1, f.skb + k.skb.cb.offset + k.qdiscCbData + i, 4);
+      e.emit(StoreMem(R8, layout.cb + i, R1, 'u32'));
+    }
+  }
+  if (layout.tuple >= 0) emitTuple(e, k, f, layout.tuple, k.skb.networkHeader, 'tuple');
+  if (layout.tunnel >= 0) emitTuple(e, k, f, layout.tunnel, k.skb.innerNetworkHeader, 'tunnel');
+  if (layout.stack >= 0) {
+    e.section('event: bpf_get_stackid');
+    e.emit(Mov.reg(R1, R6), LoadMapPtr(R2, MAPS.stacks), Mov.imm(R3, BPF_F_FAST_STACK_CMP), call(Helper.get_stackid));
+    e.emit(StoreMem(R8, layout.stack, R0, 'u64'));
+  }
+  if (layout.caller >= 0 && isKprobe) {
+    e.section('event: caller (return address at the stack pointer)');
+    e.emit(LoadMem(R3, R6, regs!.sp.offset, 'u64'));
+    e.readKernel(R1, R3, 0, 8, f.scratch);
+    e.emit(StoreMem(R8, layout.caller, R1, 'u64'));
+  }
+
+  e.section('event: submit');
+  e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));
+  e.label(out);
+  e.ret(0);
+  return e.insns;
+}
+
+function emitMeta(e: Emitter, k: KernelLayout, f: Frame, base: number): void {
+  e.section('event: meta (netns, mark, ifindex, len, mtu, protocol)');
+  e.loadStack(R1, f.netns, 4);
+  e.emit(StoreMem(R8, base + META.netns, R1, 'u32'));
+  e.loadStack(R1, f.skb + k.skb.mark.offset, 4);
+  e.emit(StoreMem(R8, base + META.mark, R1, 'u32'));
+  e.loadStack(R1, f.skb + k.skb.len.offset, 4);
+  e.emit(StoreMem(R8, base + META.len, R1, 'u32'));
+  e.loadStack(R1, f.skb + k.skb.protocol.offset, 2);
+  e.emit(StoreMem(R8, base + META.proto, R1, 'u16'));
+  const noDev = e.fresh('meta_nodev');
+  e.loadStack(R9, f.skb + k.skb.dev.offset, 8);
+  e.ifZero(R9, noDev);
+  e.readKernel(R1, R9, k.netDevice.ifindex.offset, 4, f.scratch);
+  e.emit(StoreMem(R8, base + META.ifindex, R1, 'u32'));
+  e.readKernel(R1, R9, k.netDevice.mtu.offset, 4, f.scratch);
+  e.emit(StoreMem(R8, base + META.mtu, R1, 'u32'));
+  e.label(noDev);
+  // The route's MTU metric, else the route device's MTU (why lo shows 65536).
+  const done = e.fresh('meta_mtu_done');
+  e.loadStack(R9, f.skb + k.skb.refdst.offset, 8);
+  e.emit(And.imm(R9, -2));
+  e.ifZero(R9, done);
+  e.readKernel(R3, R9, k.dst.metrics.offset, 8, f.scratch);
+  e.emit(And.imm(R3, -4));
+  const fromDev = e.fresh('meta_mtu_dev');
+  e.ifZero(R3, fromDev);
+  e.readKernel(R1, R3, 4 * (RTAX_MTU - 1), 4, f.scratch);
+  e.ifZero(R1, fromDev);
+  e.emit(StoreMem(R8, base + META.mtu, R1, 'u32'), Ja(done));
+  e.label(fromDev);
+  e.readKernel(R1, R9, k.dst.dev.offset, 8, f.scratch);
+  e.ifZero(R1, done);
+  e.readKernel(R1, R1, k.netDevice.mtu.offset, 4, f.scratch);
+  e.emit(StoreMem(R8, base + META.mtu, R1, 'u32'));
+  e.label(done);
+}
+
+const IPV6_EXT_HEADERS: ReadonlyArray<[number, 'hop' | 'frag' | 'ah']> = [
+  [0, 'hop'],
+  [43, 'hop'],
+  [60, 'hop'],
+  [44, 'frag'],
+  [51, 'ah'],
+];
+
+/** Walks this many IPv6 extension headers at most (upstream reads only the first next-header). */
+export const MAX_IPV6_EXT_HEADERS = 6;
+
+function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: Field, what: string): void {
+  e.section(`event: ${what} (L3/L4 at skb->head + ${what === 'tuple' ? 'network_header' : 'inner_network_header'})`);
+  const done = e.fresh(`${what}_done`);
+  const v4 = e.fresh(`${what}_v4`);
+  const l4 = e.fresh(`${what}_l4`);
+  // r9 = skb->head + header offset (+4 after an 802.1Q tag, as upstream).
+  e.loadStack(R1, f.skb + header.offset, header.size);
+  e.ifZero(R1, done);
+  e.loadStack(R9, f.skb + k.skb.head.offset, 8);
+  e.emit(Add.reg(R9, R1));
+  const noVlan = e.fresh(`${what}_novlan`);
+  e.loadStack(R1, f.skb + k.skb.protocol.offset, 2);
+  e.emit(JNE.imm(R1, 0x0081, noVlan), Add.imm(R9, 4));
+  e.label(noVlan);
+  e.probeRead(f.pkt, 40, R9);
+  e.emit(JNE.imm(R0, 0, done));
+  e.loadStack(R1, f.pkt, 1);
+  e.emit(RSh.imm(R1, 4));
+  e.emit(JEq.imm(R1, 4, v4));
+  e.emit(JNE.imm(R1, 6, done));
+
+  // IPv6: addresses, then walk extension headers to the real L4 protocol.
+  e.emit(StoreImm(R8, base + TUPLE.l3, 0x86dd, 'u16'));
+  for (let i = 0; i < 32; i += 8) {
+    e.loadStack(R1, f.pkt + 8 + i, 8);
+    e.emit(StoreMem(R8, base + TUPLE.saddr + i, R1, 'u64'));
+  }
+  e.loadStack(R4, f.pkt + 6, 1); // r4 = next header
+  e.emit(Mov.imm(R1, 40));
+  e.emit(StoreMem(R10, f.scratch + 8, R1, 'u64')); // scratch+8 = L4 offset
+  for (let i = 0; i < MAX_IPV6_EXT_HEADERS; i++) {
+    const next = e.fresh(`${what}_ext`);
+    const isExt = e.fresh(`${what}_isext`);
+    for (const [nh] of IPV6_EXT_HEADERS) e.emit(JEq.imm(R4, nh, `${isExt}_${nh}`));
+    e.emit(Ja(l4)); // not an extension header: r4 is the L4 protocol
+    for (const [nh, form] of IPV6_EXT_HEADERS) {
+      e.label(`${isExt}_${nh}`);
+      // Read next-header and length bytes at r9 + offset.
+      e.loadStack(R3, f.scratch + 8, 8);
+      e.emit(Add.reg(R3, R9));
+      e.probeRead(f.scratch, 2, R3);
+      e.loadStack(R4, f.scratch, 1);
+      e.loadStack(R1, f.scratch + 1, 1);
+      if (form === 'frag') e.emit(Mov.imm(R1, 8));
+      else if (form === 'ah') e.emit(Add.imm(R1, 2), LSh.imm(R1, 2));
+      else e.emit(Add.imm(R1, 1), LSh.imm(R1, 3));
+      e.loadStack(R2, f.scratch + 8, 8);
+      e.emit(Add.reg(R2, R1));
+      e.emit(JGT.imm(R2, 1024, done));
+      e.emit(StoreMem(R10, f.scratch + 8, R2, 'u64'));
+      e.emit(Ja(next));
+    }
+    e.label(next);
+  }
+  e.emit(Ja(l4));
+
+  e.label(v4);
+  e.emit(StoreImm(R8, base + TUPLE.l3, 0x0800, 'u16'));
+  e.loadStack(R1, f.pkt + 12, 4);
+  e.emit(StoreMem(R8, base + TUPLE.saddr, R1, 'u32'));
+  e.loadStack(R1, f.pkt + 16, 4);
+  e.emit(StoreMem(R8, base + TUPLE.daddr, R1, 'u32'));
+  e.loadStack(R4, f.pkt + 9, 1);
+  e.loadStack(R1, f.pkt, 1);
+  e.emit(And.imm(R1, 0xf), LSh.imm(R1, 2));
+  e.emit(StoreMem(R10, f.scratch + 8, R1, 'u64'));
+
+  e.label(l4);
+  e.emit(StoreMem(R8, base + TUPLE.l4, R4, 'u8'));
+  const tcp = e.fresh(`${what}_tcp`);
+  e.emit(JEq.imm(R4, 6, tcp));
+  e.emit(JNE.imm(R4, 17, done));
+  e.label(tcp);
+  e.loadStack(R3, f.scratch + 8, 8);
+  e.emit(Add.reg(R3, R9));
+  e.probeRead(f.scratch, 14, R3);
+  e.emit(JNE.imm(R0, 0, done));
+  e.loadStack(R1, f.scratch, 4);
+  e.emit(StoreMem(R8, base + TUPLE.sport, R1, 'u32')); // sport and dport, still in network order
+  e.emit(LoadMem(R1, R8, base + TUPLE.l4, 'u8'));
+  e.emit(JNE.imm(R1, 6, done));
+  e.loadStack(R1, f.scratch + 13, 1);
+  e.emit(StoreMem(R8, base + TUPLE.flags, R1, 'u8'));
+  e.label(done);
+  e.emit(Mov.imm(R0, 0));
+}
