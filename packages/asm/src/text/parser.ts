@@ -50,6 +50,13 @@ const IGNORED_DIRECTIVES = new Set([
   '.addrsig', '.addrsig_sym', '.local', '.weak', '.hidden', '.cfi_sections', '.cfi_startproc', '.cfi_endproc',
 ]);
 
+/** `found 'x'`, or a clear note when `x` looks like a register that does not exist. */
+function found(t: Token | undefined): string {
+  if (t === undefined) return ', found end of line';
+  if (t.kind === 'ident' && /^[rw][0-9]+$/.test(t.text)) return `, found '${t.text}' (registers are r0-r10, w0-w10)`;
+  return `, found '${t.text}'`;
+}
+
 class ParseFailure extends Error {
   constructor(
     readonly column: number,
@@ -121,7 +128,7 @@ class Cursor {
 
   register(): ParsedRegister {
     const t = this.peek();
-    if (!this.isRegister()) this.fail(t === undefined ? 'expected a register, found end of line' : `expected a register (r0-r10, w0-w10), found '${t.text}'`);
+    if (!this.isRegister()) this.fail(`expected a register${found(t)}`);
     this.i++;
     return { n: Number(t!.text.slice(1)) as Register, wide: t!.text[0] === 'r' };
   }
@@ -133,7 +140,7 @@ class Cursor {
     if (this.accept('-')) negative = true;
     else this.accept('+');
     const t = this.peek();
-    if (t?.kind !== 'number') this.fail(`expected ${what}${t === undefined ? ', found end of line' : `, found '${t.text}'`}`);
+    if (t?.kind !== 'number') this.fail(`expected ${what}${found(t)}`);
     this.i++;
     let v: bigint;
     if (/^0x[0-9a-f]+$/i.test(t.text) || /^[0-9]+$/.test(t.text)) v = BigInt(t.text);
@@ -326,6 +333,7 @@ function parseStatement(cur: Cursor, index: number, pending: Pending[]): Instruc
         return parseLdPseudo(cur);
     }
     if (cur.isRegister()) return parseRegisterStatement(cur, index, pending);
+    if (/^[rw][0-9]+$/.test(t.text)) cur.fail(`register '${t.text}' does not exist (r0-r10, w0-w10)`);
     cur.fail(`unknown instruction '${t.text}'`);
   }
   if (t.text === '*') {
@@ -371,8 +379,9 @@ function parseConditional(cur: Cursor): Instruction {
   const cls = dst.wide ? Class.JMP : Class.JMP32;
   let instruction: { opcode: number; src: Register; imm: number };
   if (cur.isRegister()) {
+    const srcColumn = cur.column();
     const src = cur.register();
-    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`);
+    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
     instruction = { opcode: cls | op | Source.X, src: src.n, imm: 0 };
   } else {
     instruction = { opcode: cls | op | Source.K, src: 0, imm: cur.imm32() };
@@ -457,8 +466,9 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
     const swap = /^(be|le|bswap)(16|32|64)$/.exec(t.text);
     if (swap !== null) {
       cur.i++;
+      const srcColumn = cur.column();
       const src = cur.register();
-      if (!dst.wide || !src.wide || src.n !== dst.n) cur.fail(`byte swap must be written r${dst.n} = ${t.text} r${dst.n}`);
+      if (!dst.wide || !src.wide || src.n !== dst.n) cur.fail(`byte swap must be written r${dst.n} = ${t.text} r${dst.n}`, srcColumn);
       const bits = Number(swap[2]);
       if (swap[1] === 'bswap') return new Instruction(Class.ALU64 | AluOp.END, dst.n, 0, 0, bits);
       return new Instruction(Class.ALU | AluOp.END | (swap[1] === 'be' ? Endian.TO_BE : Endian.TO_LE), dst.n, 0, 0, bits);
@@ -491,8 +501,9 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
     return new Instruction(LD_IMM64, dst.n, PseudoLoad.MAP_VALUE, 0, 0, BigInt(offset) << 32n, { reference: t.text });
   }
   if (cur.isRegister()) {
+    const srcColumn = cur.column();
     const src = cur.register();
-    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`);
+    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
     return new Instruction(cls | AluOp.MOV | Source.X, dst.n, src.n, 0, 0);
   }
   // dst = imm  |  dst = imm ll
@@ -510,8 +521,9 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
 
 function aluOperand(cur: Cursor, dst: ParsedRegister, cls: number, op: number, offset: number): Instruction {
   if (cur.isRegister()) {
+    const srcColumn = cur.column();
     const src = cur.register();
-    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`);
+    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
     return new Instruction(cls | op | Source.X, dst.n, src.n, offset, 0);
   }
   return new Instruction(cls | op | Source.K, dst.n, 0, offset, cur.imm32());

@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { arbitraryInstruction, VALID_OPCODES } from '../test/arbitrary.js';
+import { decode, encode } from './encoding.js';
+import { DecodeError } from './errors.js';
+import { parse } from './text/parser.js';
+import { print } from './text/printer.js';
+
+const program = fc.array(arbitraryInstruction(), { minLength: 1, maxLength: 24 });
+const endian = fc.constantFrom('little' as const, 'big' as const);
+
+describe('properties over random valid instructions', () => {
+  it('generates all 126 opcodes', () => {
+    expect(VALID_OPCODES).toHaveLength(126);
+  });
+
+  it('decode(encode(x)) === x in both byte orders', () => {
+    fc.assert(
+      fc.property(program, endian, (insns, e) => {
+        const back = decode(encode(insns, { endian: e }), { endian: e });
+        expect(back).toHaveLength(insns.length);
+        back.forEach((insn, i) => expect(insn.equals(insns[i]!)).toBe(true));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('assemble(print(x)) encodes to the bytes of x', () => {
+    fc.assert(
+      fc.property(program, (insns) => {
+        const text = print(insns);
+        expect(Buffer.from(encode(parse(text).instructions)).toString('hex')).toBe(Buffer.from(encode(insns)).toString('hex'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decode never throws anything but DecodeError on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), endian, (bytes, e) => {
+        try {
+          const insns = decode(bytes, { endian: e });
+          // Whatever decodes must re-encode to the same bytes.
+          expect(Buffer.from(encode(insns, { endian: e })).equals(Buffer.from(bytes))).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(DecodeError);
+          expect((err as DecodeError).index).toBeLessThanOrEqual(Math.floor(bytes.length / 8));
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('decode of a valid program with one corrupted byte yields a DecodeError or re-encodable instructions', () => {
+    fc.assert(
+      fc.property(program, fc.nat(), fc.integer({ min: 0, max: 255 }), (insns, at, value) => {
+        const bytes = encode(insns);
+        bytes[at % bytes.length] = value;
+        try {
+          expect(Buffer.from(encode(decode(bytes))).equals(Buffer.from(bytes))).toBe(true);
+        } catch (err) {
+          expect(err).toBeInstanceOf(DecodeError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
