@@ -1,0 +1,210 @@
+import { FilterError } from './errors.js';
+import { KEYWORDS, NAMED_NUMBERS, type Token, type TokenType } from './tokens.js';
+
+/**
+ * A token, or the lexical error libpcap's scanner reports at that point. The parser raises the error
+ * only when it reaches the token, as libpcap's parser does.
+ */
+export type LexItem = Token | { type: 'ERROR'; error: FilterError };
+
+const W = '[0-9A-Fa-f]{1,4}';
+const N = '(?:0[xX][0-9A-Fa-f]+|[0-9]+)';
+const V4 = `${N}\\.${N}\\.${N}\\.${N}`;
+
+/** The IPv6 text forms libpcap's scanner accepts (each one a separate flex pattern). */
+function ipv6Patterns(): RegExp[] {
+  const forms: string[] = [];
+  const groups = (n: number): string[] => Array.from({ length: n }, () => W);
+  // full forms: 8 groups, or 6 groups and an embedded IPv4 address
+  forms.push(groups(8).join(':'));
+  forms.push(`${groups(6).join(':')}:${V4}`);
+  // compressed forms: `::` between i leading and j trailing groups, i + j <= 7 (<= 5 with IPv4)
+  for (let total = 0; total <= 7; total++) {
+    for (let i = 0; i <= total; i++) {
+      const j = total - i;
+      const left = groups(i).join(':');
+      const right = groups(j).join(':');
+      forms.push(`${left}::${right}`);
+    }
+  }
+  for (let total = 0; total <= 5; total++) {
+    for (let i = 0; i <= total; i++) {
+      const j = total - i;
+      const left = groups(i).join(':');
+      const right = groups(j).map((g) => `${g}:`).join('');
+      forms.push(`${left}::${right}${V4}`);
+    }
+  }
+  return forms.map((f) => new RegExp(f, 'y'));
+}
+
+const IPV6_FORMS = ipv6Patterns();
+const RE_MAC = [
+  /[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}:[0-9A-Fa-f]{1,2}/y,
+  /[0-9A-Fa-f]{1,2}-[0-9A-Fa-f]{1,2}-[0-9A-Fa-f]{1,2}-[0-9A-Fa-f]{1,2}-[0-9A-Fa-f]{1,2}-[0-9A-Fa-f]{1,2}/y,
+  /[0-9A-Fa-f]{1,2}\.[0-9A-Fa-f]{1,2}\.[0-9A-Fa-f]{1,2}\.[0-9A-Fa-f]{1,2}\.[0-9A-Fa-f]{1,2}\.[0-9A-Fa-f]{1,2}/y,
+  /[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}/y,
+  /[0-9A-Fa-f]{12}/y,
+];
+const RE_AID = /\$[0-9A-Fa-f]{1,2}/y;
+const RE_NUM = new RegExp(N, 'y');
+const RE_HID = [new RegExp(`${N}\\.${N}\\.${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}`, 'y')];
+const RE_BOGUS_MAC = /[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+/y;
+const RE_ID = /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y;
+const RE_ESCAPED_ID = /\\[^ !()\n\t]+/y;
+const SINGLE = '+-*/%:[]!<>()&|^=';
+const DOUBLE: Record<string, TokenType> = { '>=': 'GEQ', '<=': 'LEQ', '!=': 'NEQ', '==': '=', '<<': 'LSH', '>>': 'RSH', '&&': 'AND', '||': 'OR' };
+const KEYWORD_LIST = [...KEYWORDS.keys()].filter((k) => /^[a-z]/.test(k));
+const NAMED_LIST = [...NAMED_NUMBERS.keys()];
+
+function matchAt(re: RegExp, text: string, pos: number): number {
+  re.lastIndex = pos;
+  const m = re.exec(text);
+  return m ? m[0].length : 0;
+}
+
+function longestOf(res: RegExp[], text: string, pos: number): number {
+  let best = 0;
+  for (const re of res) best = Math.max(best, matchAt(re, text, pos));
+  return best;
+}
+
+function longestWord(words: string[], text: string, pos: number): string | undefined {
+  let best: string | undefined;
+  for (const w of words) if (text.startsWith(w, pos) && (!best || w.length > best.length)) best = w;
+  return best;
+}
+
+/**
+ * Converts a NUM token like libpcap's `stou`: decimal, `0x` hex or leading-`0` octal, at most 32 bits.
+ * @throws FilterError (lexical) on a non-octal digit or overflow.
+ */
+export function parseNumber(text: string, start = 0): number {
+  const span = { start, end: start + text.length };
+  let n = 0;
+  if (text[0] === '0' && (text[1] === 'x' || text[1] === 'X')) {
+    for (const c of text.slice(2)) {
+      if (n > 0xfffffff) throw new FilterError('lexical', `number ${text} overflows 32 bits`, span);
+      n = n * 16 + parseInt(c, 16);
+    }
+  } else if (text[0] === '0') {
+    for (const c of text.slice(1)) {
+      if (c < '0' || c > '7') throw new FilterError('lexical', `number ${text} contains non-octal digit`, span);
+      if (n > 0o3777777777) throw new FilterError('lexical', `number ${text} overflows 32 bits`, span);
+      n = n * 8 + (c.charCodeAt(0) - 48);
+    }
+  } else {
+    for (const c of text) {
+      const d = c.charCodeAt(0) - 48;
+      if (n > 429496729 || (n === 429496729 && d > 5)) throw new FilterError('lexical', `number ${text} overflows 32 bits`, span);
+      n = n * 10 + d;
+    }
+  }
+  return n >>> 0;
+}
+
+/** Whether glibc's `getaddrinfo(AI_NUMERICHOST)` would accept this IPv6 text (the scanner's check). */
+function validIpv6(text: string): boolean {
+  const v4 = /:([^:]*\.[^:]*)$/.exec(text);
+  if (v4) {
+    const parts = v4[1]!.split('.');
+    if (parts.length !== 4) return false;
+    for (const p of parts) {
+      if (!/^[0-9]{1,3}$/.test(p) || Number(p) > 255 || (p.length > 1 && p[0] === '0')) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Splits a filter expression into tokens exactly like libpcap 1.10's flex scanner: longest match,
+ * ties resolved by rule order (keywords, operators, `$xx`, MAC, number, IPv4-ish, IPv6, bogus MAC,
+ * named numbers, names). Stops at the first lexical error, which becomes the last item.
+ */
+export function tokenize(text: string): LexItem[] {
+  const out: LexItem[] = [];
+  let pos = 0;
+  const push = (type: TokenType, len: number, extra: Partial<Token> = {}): void => {
+    const t = text.slice(pos, pos + len);
+    out.push({ type, text: t, num: 0, str: t, span: { start: pos, end: pos + len }, ...extra });
+    pos += len;
+  };
+  while (pos < text.length) {
+    const c = text[pos]!;
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      pos++;
+      continue;
+    }
+    // Candidates in flex rule order; the longest wins, the first listed wins a tie.
+    type Cand = { len: number; make: () => LexItem | void };
+    const cands: Cand[] = [];
+    const kw = longestWord(KEYWORD_LIST, text, pos);
+    if (kw) cands.push({ len: kw.length, make: () => push(KEYWORDS.get(kw)!, kw.length) });
+    const two = text.slice(pos, pos + 2);
+    if (two === '&&' || two === '||') cands.push({ len: 2, make: () => push(DOUBLE[two]!, 2) });
+    if (SINGLE.includes(c)) cands.push({ len: 1, make: () => push(c as TokenType, 1) });
+    if (DOUBLE[two] && two !== '&&' && two !== '||') cands.push({ len: 2, make: () => push(DOUBLE[two]!, 2) });
+    const aid = matchAt(RE_AID, text, pos);
+    if (aid) cands.push({ len: aid, make: () => push('AID', aid) });
+    const mac = longestOf(RE_MAC, text, pos);
+    if (mac) cands.push({ len: mac, make: () => push('EID', mac) });
+    const num = matchAt(RE_NUM, text, pos);
+    if (num) {
+      cands.push({
+        len: num,
+        make: () => {
+          const t = text.slice(pos, pos + num);
+          try {
+            push('NUM', num, { num: parseNumber(t, pos) });
+          } catch (e) {
+            return { type: 'ERROR', error: e as FilterError };
+          }
+        },
+      });
+    }
+    const hid = longestOf(RE_HID, text, pos);
+    if (hid) cands.push({ len: hid, make: () => push('HID', hid) });
+    const v6 = longestOf(IPV6_FORMS, text, pos);
+    if (v6) {
+      cands.push({
+        len: v6,
+        make: () => {
+          const t = text.slice(pos, pos + v6);
+          if (!validIpv6(t)) return { type: 'ERROR', error: new FilterError('lexical', `bogus IPv6 address ${t}`, { start: pos, end: pos + v6 }) };
+          push('HID6', v6);
+        },
+      });
+    }
+    const bogus = matchAt(RE_BOGUS_MAC, text, pos);
+    if (bogus) {
+      cands.push({
+        len: bogus,
+        make: () => ({
+          type: 'ERROR',
+          error: new FilterError('lexical', `bogus ethernet address ${text.slice(pos, pos + bogus)}`, { start: pos, end: pos + bogus }),
+        }),
+      });
+    }
+    const named = longestWord(NAMED_LIST, text, pos);
+    if (named) cands.push({ len: named.length, make: () => push('NUM', named.length, { num: NAMED_NUMBERS.get(named)! }) });
+    const id = matchAt(RE_ID, text, pos);
+    if (id) cands.push({ len: id, make: () => push('ID', id) });
+    const esc = matchAt(RE_ESCAPED_ID, text, pos);
+    if (esc) cands.push({ len: esc, make: () => push('ID', esc, { str: text.slice(pos + 1, pos + esc) }) });
+
+    let best: Cand | undefined;
+    for (const cand of cands) if (!best || cand.len > best.len) best = cand;
+    if (!best) {
+      // flex's catch-all rule returns LEX_ERROR, which the grammar rejects as a syntax error.
+      out.push({ type: 'ERROR', error: new FilterError('syntax', "can't parse filter expression: syntax error", { start: pos, end: pos + 1 }) });
+      return out;
+    }
+    const err = best.make();
+    if (err) {
+      out.push(err);
+      return out;
+    }
+  }
+  out.push({ type: 'EOF', text: '', num: 0, str: '', span: { start: text.length, end: text.length } });
+  return out;
+}
