@@ -74,29 +74,41 @@ export interface ProgramFilters {
 
 /** Stack frame of the generated programs (offsets from r10). */
 export interface Frame {
-  /** Copy of the `struct sk_buff` (one bulk read). */
-  readonly skb: number;
+  /** Where the copied part of `struct sk_buff` starts on the stack (one bulk read). */
+  readonly skbCopy: number;
+  /** Bytes of sk_buff copied, and the sk_buff offset the copy starts at. */
+  readonly copyLen: number;
+  readonly copyStart: number;
+  /** Stack offset of sk_buff offset 0: a field at offset `o` is at `skbBase + o`. */
+  readonly skbBase: number;
   /** 16 bytes of scratch for pointer chasing. */
   readonly scratch: number;
   /** The netns inode computed by the netns filter/meta (u32). */
   readonly netns: number;
   /** 40 bytes of L3 header for the tuple. */
   readonly pkt: number;
-  /** First free byte below the pwru frame (fragments may use [-512, free)). */
-  readonly free: number;
+  /** Bytes of stack the frame uses. */
+  readonly size: number;
 }
 
-/** The frame for a kernel whose sk_buff has `skbSize` bytes. */
-export function frameFor(skbSize: number): Frame {
-  const skb = -((skbSize + 7) & ~7);
-  const scratch = skb - 16;
+/**
+ * The frame for a kernel: only the span of sk_buff between the first and the last field pwru
+ * reads is copied (184 bytes on 6.18), leaving stack for a called pcap filter.
+ */
+export function frameFor(k: KernelLayout): Frame {
+  const fields = Object.values(k.skb);
+  const copyStart = Math.min(...fields.map((f) => f.offset)) & ~7;
+  const copyEnd = Math.max(...fields.map((f) => f.offset + f.size));
+  const copyLen = (copyEnd - copyStart + 7) & ~7;
+  const skbCopy = -copyLen;
+  const scratch = skbCopy - 16;
   const netns = scratch - 8;
   const pkt = netns - 40;
-  return { skb, scratch, netns, pkt, free: pkt };
+  return { skbCopy, copyLen, copyStart, skbBase: skbCopy - copyStart, scratch, netns, pkt, size: -pkt };
 }
 
-/** The largest sk_buff the frame can hold while leaving room for filters. */
-export const MAX_SKB_COPY = 320;
+/** The largest sk_buff span the frame may copy, leaving room for a pcap filter. */
+export const MAX_SKB_COPY = 256;
 
 const BPF_F_FAST_STACK_CMP = 1 << 9;
 const RTAX_MTU = 2;
@@ -114,8 +126,8 @@ export interface GenerateOptions {
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
 export function generateProgram(o: GenerateOptions): Instruction[] {
   const { kernel: k, layout, shape, filters } = o;
-  if (k.skbSize > MAX_SKB_COPY) throw new RangeError(`struct sk_buff is ${k.skbSize} bytes; pwru copies at most ${MAX_SKB_COPY}`);
-  const f = frameFor(k.skbSize);
+  const f = frameFor(k);
+  if (f.copyLen > MAX_SKB_COPY) throw new RangeError(`the sk_buff fields pwru reads span ${f.copyLen} bytes; at most ${MAX_SKB_COPY} fit`);
   const e = new Emitter('pwru');
   const out = 'out';
   const isKprobe = shape.kind === 'kprobe' || shape.kind === 'kprobe-multi';
@@ -123,7 +135,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   if (isKprobe && !regs) throw new RangeError('kprobe programs need struct pt_regs offsets');
 
   const skbField = (dst: Register, fld: Field): void => {
-    e.loadStack(dst, f.skb + fld.offset, fld.size);
+    e.loadStack(dst, f.skbBase + fld.offset, fld.size);
   };
 
   e.section('prologue: skb argument, one bulk read of struct sk_buff');
@@ -131,7 +143,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   if (isKprobe) e.emit(LoadMem(R7, R6, regs!.args[shape.skbArg]!.offset, 'u64'));
   else e.emit(LoadMem(R7, R6, shape.skbArg * 8, 'u64'));
   e.ifZero(R7, out);
-  e.probeRead(f.skb, k.skbSize, R7);
+  e.probeRead(f.skbCopy, f.copyLen, R7, f.copyStart);
   e.emit(JNE.imm(R0, 0, out));
 
   if (filters.mask !== 0) {
@@ -225,7 +237,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   if (layout.cb >= 0) {
     e.section('event: skb->cb (qdisc_skb_cb.data, as __sk_buff->cb)');
     for (let i = 0; i < 20; i += 4) {
-      e.loadStack(R1, f.skb + k.skb.cb.offset + k.qdiscCbData + i, 4);
+      e.loadStack(R1, f.skbBase + k.skb.cb.offset + k.qdiscCbData + i, 4);
       e.emit(StoreMem(R8, layout.cb + i, R1, 'u32'));
     }
   }
@@ -254,14 +266,14 @@ function emitMeta(e: Emitter, k: KernelLayout, f: Frame, base: number): void {
   e.section('event: meta (netns, mark, ifindex, len, mtu, protocol)');
   e.loadStack(R1, f.netns, 4);
   e.emit(StoreMem(R8, base + META.netns, R1, 'u32'));
-  e.loadStack(R1, f.skb + k.skb.mark.offset, 4);
+  e.loadStack(R1, f.skbBase + k.skb.mark.offset, 4);
   e.emit(StoreMem(R8, base + META.mark, R1, 'u32'));
-  e.loadStack(R1, f.skb + k.skb.len.offset, 4);
+  e.loadStack(R1, f.skbBase + k.skb.len.offset, 4);
   e.emit(StoreMem(R8, base + META.len, R1, 'u32'));
-  e.loadStack(R1, f.skb + k.skb.protocol.offset, 2);
+  e.loadStack(R1, f.skbBase + k.skb.protocol.offset, 2);
   e.emit(StoreMem(R8, base + META.proto, R1, 'u16'));
   const noDev = e.fresh('meta_nodev');
-  e.loadStack(R9, f.skb + k.skb.dev.offset, 8);
+  e.loadStack(R9, f.skbBase + k.skb.dev.offset, 8);
   e.ifZero(R9, noDev);
   e.readKernel(R1, R9, k.netDevice.ifindex.offset, 4, f.scratch);
   e.emit(StoreMem(R8, base + META.ifindex, R1, 'u32'));
@@ -270,7 +282,7 @@ function emitMeta(e: Emitter, k: KernelLayout, f: Frame, base: number): void {
   e.label(noDev);
   // The route's MTU metric, else the route device's MTU (why lo shows 65536).
   const done = e.fresh('meta_mtu_done');
-  e.loadStack(R9, f.skb + k.skb.refdst.offset, 8);
+  e.loadStack(R9, f.skbBase + k.skb.refdst.offset, 8);
   e.emit(And.imm(R9, -2));
   e.ifZero(R9, done);
   e.readKernel(R3, R9, k.dst.metrics.offset, 8, f.scratch);
@@ -305,12 +317,12 @@ function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: 
   const v4 = e.fresh(`${what}_v4`);
   const l4 = e.fresh(`${what}_l4`);
   // r9 = skb->head + header offset (+4 after an 802.1Q tag, as upstream).
-  e.loadStack(R1, f.skb + header.offset, header.size);
+  e.loadStack(R1, f.skbBase + header.offset, header.size);
   e.ifZero(R1, done);
-  e.loadStack(R9, f.skb + k.skb.head.offset, 8);
+  e.loadStack(R9, f.skbBase + k.skb.head.offset, 8);
   e.emit(Add.reg(R9, R1));
   const noVlan = e.fresh(`${what}_novlan`);
-  e.loadStack(R1, f.skb + k.skb.protocol.offset, 2);
+  e.loadStack(R1, f.skbBase + k.skb.protocol.offset, 2);
   e.emit(JNE.imm(R1, 0x0081, noVlan), Add.imm(R9, 4));
   e.label(noVlan);
   e.probeRead(f.pkt, 40, R9);

@@ -5,6 +5,7 @@ import { Btf, BtfBuilder } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { Emitter } from './emitter.js';
 import { frameFor } from './program.js';
+import { kernelLayoutFromBtf } from './btf-layout.js';
 import { compileSkbExpr, skbExprFragment } from './skb-expr.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
@@ -51,7 +52,7 @@ describe('compileSkbExpr', () => {
 
   it('generates a fragment that links, jumping to reject on a failed comparison', () => {
     const e = new Emitter('t');
-    skbExprFragment(compileSkbExpr(btf, 'skb->len >= 0x90000000'), frameFor(232))(e, 'reject');
+    skbExprFragment(compileSkbExpr(btf, 'skb->len >= 0x90000000'), frameFor(kernelLayoutFromBtf(btf)))(e, 'reject');
     e.label('reject').ret(0);
     const p = link(e.insns);
     expect(p.instructions.some((i) => i.reference === undefined && i.isLoadImm64)).toBe(true);
