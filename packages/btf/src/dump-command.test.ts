@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { runBtfDump } from './dump-command.js';
+import { formatC } from './format/c.js';
 import { formatRaw } from './format/raw.js';
 import { dataBlob, nfConntrack61 } from '../test/fixtures.js';
 import { everyKindBlob } from '../test/every-kind.js';
@@ -35,6 +36,15 @@ describe('btf-dump', () => {
     const bare = await run(join(dir, 'mod'));
     expect(bare.code).toBe(1);
     expect(bare.err).toMatch(/^btf-dump: .*mod: string section does not start .*give its base.*\n$/);
+  });
+
+  it('prints a C header with --format c', async () => {
+    const { bytes } = everyKindBlob();
+    const file = join(dir, 'every-c.btf');
+    writeFileSync(file, bytes);
+    const r = await run(file, '--format', 'c');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(formatC(Btf.parse(bytes)));
   });
 
   it('reports bad usage with exit code 2 and the usage text', async () => {

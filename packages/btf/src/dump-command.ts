@@ -2,12 +2,14 @@ import { parseArgs } from 'node:util';
 import type { Btf } from './btf.js';
 import { BtfError, BtfNotFoundError, KernelBtfNotFoundError } from './errors.js';
 import { ElfError } from './elf.js';
+import { formatCChunks } from './format/c.js';
 import { formatRawChunks } from './format/raw.js';
 import { loadBtfFile } from './load.js';
 
 /** Output formats of `btf-dump`, each a generator of text chunks. */
 export const DUMP_FORMATS: Record<string, (btf: Btf) => Iterable<string>> = {
   raw: (btf) => formatRawChunks(btf),
+  c: (btf) => formatCChunks(btf),
 };
 
 const usage = (): string => `usage: btf-dump FILE [--format ${Object.keys(DUMP_FORMATS).join('|')}] [--base VMLINUX]

@@ -30,3 +30,4 @@ export {
 } from './load.js';
 export { BtfBuilder, type BuilderMember, type BuilderParam, type BuilderOptions } from './builder.js';
 export { formatRaw, formatRawChunks, formatRawType } from './format/raw.js';
+export { formatC, formatCChunks } from './format/c.js';
