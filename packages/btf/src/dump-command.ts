@@ -3,6 +3,7 @@ import type { Btf } from './btf.js';
 import { BtfError, BtfNotFoundError, KernelBtfNotFoundError } from './errors.js';
 import { ElfError } from './elf.js';
 import { formatCChunks } from './format/c.js';
+import { formatJsonChunks } from './format/json.js';
 import { formatRawChunks } from './format/raw.js';
 import { loadBtfFile } from './load.js';
 
@@ -10,6 +11,7 @@ import { loadBtfFile } from './load.js';
 export const DUMP_FORMATS: Record<string, (btf: Btf) => Iterable<string>> = {
   raw: (btf) => formatRawChunks(btf),
   c: (btf) => formatCChunks(btf),
+  json: (btf) => formatJsonChunks(btf),
 };
 
 const usage = (): string => `usage: btf-dump FILE [--format ${Object.keys(DUMP_FORMATS).join('|')}] [--base VMLINUX]

@@ -31,3 +31,4 @@ export {
 export { BtfBuilder, type BuilderMember, type BuilderParam, type BuilderOptions } from './builder.js';
 export { formatRaw, formatRawChunks, formatRawType } from './format/raw.js';
 export { formatC, formatCChunks } from './format/c.js';
+export { formatJson, formatJsonChunks, formatJsonType } from './format/json.js';
