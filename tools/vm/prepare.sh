@@ -148,3 +148,5 @@ flock 9
 prepare_kernel
 prepare_initramfs
 vm_log "ready: $vm_vmlinuz, $vm_initramfs"
+# The VM kernel's BTF as raw files, for fixtures (boots the VM once, then cached).
+bash "$vm_here/extract-btf.sh"
