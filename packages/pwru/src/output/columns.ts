@@ -22,9 +22,23 @@ export function tailTruncate(s: string, width: number): string {
   return s.length <= width ? s : '~' + s.slice(s.length - width + 1);
 }
 
-/** Go's `%#x` of a 64-bit value held as two 32-bit halves. */
+const HEX_CACHE_SIZE = 4096;
+const hexCacheHi = new Float64Array(HEX_CACHE_SIZE).fill(-1);
+const hexCacheLo = new Float64Array(HEX_CACHE_SIZE).fill(-1);
+const hexCacheStr: string[] = new Array<string>(HEX_CACHE_SIZE).fill('');
+
+/**
+ * Go's `%#x` of a 64-bit value held as two 32-bit halves. A small direct-mapped cache makes the
+ * common case (the same skb seen in a dozen functions) a lookup.
+ */
 export function hex64(hi: number, lo: number): string {
-  return hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+  const slot = ((lo >>> 6) ^ (hi & 0xfff)) & (HEX_CACHE_SIZE - 1);
+  if (hexCacheLo[slot] === lo && hexCacheHi[slot] === hi) return hexCacheStr[slot]!;
+  const s = hi === 0 ? '0x' + lo.toString(16) : '0x' + hi.toString(16) + lo.toString(16).padStart(8, '0');
+  hexCacheHi[slot] = hi;
+  hexCacheLo[slot] = lo;
+  hexCacheStr[slot] = s;
+  return s;
 }
 
 /** Go's `%#04x` as used for PROTO: `0x` then at least four hex digits. */

@@ -51,6 +51,12 @@ const REASON_FUNCS: ReadonlyMap<string, 'p2' | 'p3'> = new Map([
 export function funcName(ev: PwruEvent, ctx: OutputContext, hexAddr: (hi: number, lo: number) => string): string {
   const site = ctx.sites[ev.site];
   const name = site?.name ?? ctx.symbols.exact(ev.addr) ?? hexAddr(ev.addr.hi, ev.addr.lo);
+  return withDropReason(name, ev, ctx);
+}
+
+/** Appends the drop reason to a site or function name when that site carries one. */
+export function withDropReason(name: string, ev: PwruEvent, ctx: OutputContext): string {
+  const site = ctx.sites[ev.site];
   const which = site?.reason ?? (site?.name === undefined ? REASON_FUNCS.get(name) : undefined);
   if (!which) return name;
   const value = which === 'p2' ? ev.p2 : ev.p3;

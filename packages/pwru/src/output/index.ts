@@ -5,3 +5,4 @@ export { TIMESTAMP_MODES, type OutputOptions } from './options.js';
 export { formatTuple, protoName, tcpFlagsString } from './tuple.js';
 export { center, tailTruncate, hex64, hexProto } from './columns.js';
 export { ipv4String, ipv6String, ipBytes } from './ip.js';
+export { BatchWriter } from './writer.js';

@@ -3,9 +3,19 @@
  * run of two or more zero groups compressed, the first on a tie; IPv4-mapped IPv6 as dotted quad).
  */
 
-/** Dotted quad of the 4 bytes at `off`. */
+const V4_CACHE_SIZE = 1024;
+const v4Key = new Float64Array(V4_CACHE_SIZE).fill(-1);
+const v4Str: string[] = new Array<string>(V4_CACHE_SIZE).fill('');
+
+/** Dotted quad of the 4 bytes at `off` (cached: the same addresses repeat in a trace). */
 export function ipv4String(view: DataView, off: number): string {
-  return `${view.getUint8(off)}.${view.getUint8(off + 1)}.${view.getUint8(off + 2)}.${view.getUint8(off + 3)}`;
+  const key = view.getUint32(off, false);
+  const slot = (key ^ (key >>> 10) ^ (key >>> 20)) & (V4_CACHE_SIZE - 1);
+  if (v4Key[slot] === key) return v4Str[slot]!;
+  const s = `${key >>> 24}.${(key >>> 16) & 0xff}.${(key >>> 8) & 0xff}.${key & 0xff}`;
+  v4Key[slot] = key;
+  v4Str[slot] = s;
+  return s;
 }
 
 /** Go's text of the 16-byte IPv6 address at `off`. */

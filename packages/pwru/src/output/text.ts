@@ -1,6 +1,6 @@
 import type { PwruEvent } from '../event.js';
 import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } from './columns.js';
-import { absoluteTime, funcName, type OutputContext } from './context.js';
+import { absoluteTime, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
 import { formatTuple } from './tuple.js';
 
@@ -14,6 +14,11 @@ export class TextPrinter {
   private maxFunc = 0;
   private readonly lastSeen = new Map<string, number>();
   private readonly procCache = new Map<number, string>();
+  // Column caches: most values repeat from event to event.
+  private readonly netnsCol = new Map<number, string>();
+  private readonly ifaceCol = new Map<number, Map<number, string>>();
+  private readonly cpuCol: string[] = [];
+  private readonly funcCache = new Map<number, string>();
 
   constructor(
     private readonly opts: OutputOptions,
@@ -39,24 +44,72 @@ export class TextPrinter {
     return s + '\n';
   }
 
+  /** The PROCESS column, padded to 16. */
   private process(pid: number): string {
-    let name = this.procCache.get(pid);
-    if (name === undefined) {
-      name = this.ctx.processName(pid);
+    let col = this.procCache.get(pid);
+    if (col === undefined) {
+      let name = this.ctx.processName(pid);
       if (!name.startsWith('<empty>:')) name = tailTruncate(name, 16);
-      this.procCache.set(pid, name);
+      col = padRight(name, 16);
+      this.procCache.set(pid, col);
     }
-    return name;
+    return col;
+  }
+
+  private cpu(cpu: number): string {
+    let col = this.cpuCol[cpu];
+    if (col === undefined) {
+      col = padRight(String(cpu), 3);
+      if (cpu < 4096) this.cpuCol[cpu] = col;
+    }
+    return col;
+  }
+
+  private netns(netns: number): string {
+    let col = this.netnsCol.get(netns);
+    if (col === undefined) {
+      col = padRight(String(netns), 10);
+      this.netnsCol.set(netns, col);
+    }
+    return col;
+  }
+
+  /** The IFACE column (centered in 16); cached only once the name is known. */
+  private ifaceColumn(netns: number, ifindex: number): string {
+    let byIndex = this.ifaceCol.get(netns);
+    const hit = byIndex?.get(ifindex);
+    if (hit !== undefined) return hit;
+    const name = this.ctx.ifaceName(netns, ifindex);
+    const col = padLeft(center(name === undefined ? String(ifindex) : tailTruncate(`${name}:${ifindex}`, 16), 16), 16);
+    if (name !== undefined) {
+      if (!byIndex) this.ifaceCol.set(netns, (byIndex = new Map()));
+      byIndex.set(ifindex, col);
+    }
+    return col;
+  }
+
+  private func(ev: PwruEvent): string {
+    const ctx = this.ctx;
+    const site = ctx.sites[ev.site];
+    let base = site?.name;
+    if (base === undefined) {
+      if (ev.addr.hi === 0xffffffff) {
+        // Kernel text: cache the kallsyms lookup by the low half.
+        base = this.funcCache.get(ev.addr.lo);
+        if (base === undefined) {
+          base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
+          this.funcCache.set(ev.addr.lo, base);
+        }
+      } else {
+        base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
+      }
+    }
+    return withDropReason(base, ev, ctx);
   }
 
   /** Forgets cached process names (pids are reused). */
   forgetProcesses(): void {
     this.procCache.clear();
-  }
-
-  private iface(netns: number, ifindex: number): string {
-    const name = this.ctx.ifaceName(netns, ifindex);
-    return name === undefined ? String(ifindex) : tailTruncate(`${name}:${ifindex}`, 16);
   }
 
   /** One event as text, with its trailing newline. */
@@ -65,7 +118,7 @@ export class TextPrinter {
     const ctx = this.ctx;
     let s = '';
     if (o.timestamp === 'absolute') s += padRight(absoluteTime(ctx.wallClockMs(ev.ts)), 23) + ' ';
-    s += padRight(hex64(ev.skb.hi, ev.skb.lo), 18) + ' ' + padRight(String(ev.cpu), 3) + ' ' + padRight(this.process(ev.pid), 16);
+    s += padRight(hex64(ev.skb.hi, ev.skb.lo), 18) + ' ' + this.cpu(ev.cpu) + ' ' + this.process(ev.pid);
     if (o.timestamp !== 'none') {
       let ts = ev.ts;
       if (o.timestamp === 'relative') {
@@ -79,8 +132,8 @@ export class TextPrinter {
     const m = ev.meta;
     if (o.outputMeta && m) {
       s +=
-        ' ' + padRight(String(m.netns), 10) + ' ' + padRight(m.mark.toString(16), 8) + ' ' +
-        padLeft(center(this.iface(m.netns, m.ifindex), 16), 16) + ' ' + hexProto(m.proto) + ' ' +
+        ' ' + this.netns(m.netns) + ' ' + (m.mark === 0 ? '0       ' : padRight(m.mark.toString(16), 8)) + ' ' +
+        this.ifaceColumn(m.netns, m.ifindex) + ' ' + (m.proto === 0x0800 ? '0x0800' : hexProto(m.proto)) + ' ' +
         padRight(String(m.mtu), 5) + ' ' + padRight(String(m.len), 5);
       if (o.outputSkbCb && ev.cb) s += ' [' + ev.cb.map(hex08Upper).join(',') + ']';
     }
@@ -94,7 +147,7 @@ export class TextPrinter {
       if (t.length > this.maxTuple) this.maxTuple = t.length;
       s += ' ' + padRight(t, this.maxTuple);
     }
-    const fn = funcName(ev, ctx, hex64);
+    const fn = this.func(ev);
     if (o.outputCaller) {
       if (fn.length > this.maxFunc) this.maxFunc = fn.length;
       s += ' ' + padRight(fn, this.maxFunc) + ' ' + (ev.caller ? (ctx.symbols.nearest(ev.caller) ?? '') : '');
