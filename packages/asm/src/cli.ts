@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { decode, INSTRUCTION_SIZE } from './encoding.js';
 import { AsmError, DecodeError } from './errors.js';
 import { assemble } from './text/parser.js';
-import { print } from './text/printer.js';
+import { printTo } from './text/printer.js';
 import { VERSION } from './index.js';
 
 const USAGE = `usage: bpf-asm asm FILE.s [-o OUT.bin] [--hex] [--big-endian]
@@ -102,7 +102,10 @@ function run(argv: string[]): void {
   const bytes = readInput(file);
   try {
     const insns = decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { endian });
-    process.stdout.write(print(insns, { numbered: values.numbered ?? false, helperNames: values['helper-names'] ?? false }));
+    printTo(insns, (chunk) => process.stdout.write(chunk), {
+      numbered: values.numbered ?? false,
+      helperNames: values['helper-names'] ?? false,
+    });
   } catch (e) {
     if (e instanceof DecodeError) throw new AsmError(`${file}: byte offset ${e.index * INSTRUCTION_SIZE}: ${e.message}`);
     throw e;

@@ -29,5 +29,5 @@ export {
   type RelocationValue,
 } from './link.js';
 export * from './builder/index.js';
-export { formatInstruction, print, type PrintOptions } from './text/printer.js';
+export { formatInstruction, print, printTo, type PrintOptions } from './text/printer.js';
 export { assemble, parse, type AssembleOptions, type ParsedProgram, type SourcePosition } from './text/parser.js';

@@ -4,7 +4,7 @@ import { Instruction } from '../instruction.js';
 import { link, type LinkedProgram, type LinkOptions } from '../link.js';
 import { AluOp, AtomicOp, Class, Endian, JumpOp, LD_IMM64, Mode, PseudoCall, PseudoLoad, Size, Source } from '../opcode.js';
 import type { Register } from '../register.js';
-import { lexLine, type Token } from './lexer.js';
+import { Lexer, type Token } from './lexer.js';
 import { ALU_OPERATORS, ATOMIC_FETCH_NAMES, ATOMIC_OPERATORS, JUMP_OPERATORS } from './syntax.js';
 
 /** Options of {@link parse} and {@link assemble}. */
@@ -57,6 +57,28 @@ function found(t: Token | undefined): string {
   return `, found '${t.text}'`;
 }
 
+/** True for `r0`-`r10` and `w0`-`w10`. */
+function isRegisterName(text: string): boolean {
+  const c = text.charCodeAt(0);
+  if (c !== 114 && c !== 119) return false;
+  const d = text.charCodeAt(1);
+  if (text.length === 2) return d >= 48 && d <= 57;
+  return text.length === 3 && d === 49 && text.charCodeAt(2) === 48;
+}
+
+/** Value of a decimal or `0x` hexadecimal literal: a number if safe, else a bigint; `undefined` if malformed. */
+function numberValue(text: string): number | bigint | undefined {
+  const hex = text.length > 2 && text.charCodeAt(0) === 48 && (text.charCodeAt(1) | 0x20) === 120;
+  for (let i = hex ? 2 : 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) | (hex ? 0x20 : 0);
+    const ok = (c >= 48 && c <= 57) || (hex && c >= 97 && c <= 102);
+    if (!ok) return undefined;
+  }
+  if (text.length <= (hex ? 15 : 15)) return Number(text);
+  const big = BigInt(text);
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
 class ParseFailure extends Error {
   constructor(
     readonly column: number,
@@ -74,17 +96,25 @@ interface ParsedRegister {
 /** Cursor over one line's tokens. */
 class Cursor {
   i = 0;
-  constructor(
-    readonly tokens: Token[],
-    readonly lineLength: number,
-  ) {}
+  tokens: Token[] = [];
+  count = 0;
+  lineLength = 0;
+
+  /** Start over on a new line's tokens. */
+  reset(tokens: Token[], count: number, lineLength: number): void {
+    this.tokens = tokens;
+    this.count = count;
+    this.lineLength = lineLength;
+    this.i = 0;
+  }
 
   peek(k = 0): Token | undefined {
-    return this.tokens[this.i + k];
+    const at = this.i + k;
+    return at < this.count ? this.tokens[at] : undefined;
   }
 
   column(): number {
-    return this.tokens[this.i]?.column ?? this.lineLength + 1;
+    return this.peek()?.column ?? this.lineLength + 1;
   }
 
   fail(reason: string, column = this.column()): never {
@@ -92,14 +122,14 @@ class Cursor {
   }
 
   next(what: string): Token {
-    const t = this.tokens[this.i];
+    const t = this.peek();
     if (t === undefined) this.fail(`expected ${what}, found end of line`);
     this.i++;
     return t;
   }
 
   is(text: string, k = 0): boolean {
-    return this.tokens[this.i + k]?.text === text;
+    return this.peek(k)?.text === text;
   }
 
   accept(text: string): boolean {
@@ -123,7 +153,7 @@ class Cursor {
 
   isRegister(k = 0): boolean {
     const t = this.peek(k);
-    return t?.kind === 'ident' && /^[rw](?:[0-9]|10)$/.test(t.text);
+    return t !== undefined && t.kind === 'ident' && isRegisterName(t.text);
   }
 
   register(): ParsedRegister {
@@ -133,35 +163,37 @@ class Cursor {
     return { n: Number(t!.text.slice(1)) as Register, wide: t!.text[0] === 'r' };
   }
 
-  /** A possibly signed integer as a bigint. */
-  integer(what = 'a number'): bigint {
-    const column = this.column();
+  /** A possibly signed integer: a number when it is a safe integer, else a bigint. */
+  integerValue(what: string): number | bigint {
     let negative = false;
     if (this.accept('-')) negative = true;
     else this.accept('+');
     const t = this.peek();
-    if (t?.kind !== 'number') this.fail(`expected ${what}${found(t)}`);
+    if (t === undefined || t.kind !== 'number') this.fail(`expected ${what}${found(t)}`);
     this.i++;
-    let v: bigint;
-    if (/^0x[0-9a-f]+$/i.test(t.text) || /^[0-9]+$/.test(t.text)) v = BigInt(t.text);
-    else this.fail(`'${t.text}' is not a number`, t.column);
-    void column;
+    const v = numberValue(t.text);
+    if (v === undefined) this.fail(`'${t.text}' is not a number`, t.column);
     return negative ? -v : v;
+  }
+
+  /** A possibly signed integer as a bigint. */
+  integer(what = 'a number'): bigint {
+    return BigInt(this.integerValue(what));
   }
 
   /** A 32-bit immediate: signed or unsigned 32-bit, normalized to signed. */
   imm32(what = 'an immediate'): number {
     const column = this.column();
-    const v = this.integer(what);
-    if (v < -(1n << 31n) || v >= 1n << 32n) this.fail(`${what} ${v} does not fit 32 bits`, column);
-    return Number(BigInt.asIntN(32, v));
+    const v = this.integerValue(what);
+    if (v < -0x80000000 || v > 0xffffffff) this.fail(`${what} ${v} does not fit 32 bits`, column);
+    return Number(v) | 0;
   }
 
   /** A signed 16-bit number. */
   off16(what = 'an offset'): number {
     const column = this.column();
-    const v = this.integer(what);
-    if (v < -32768n || v > 32767n) this.fail(`${what} ${v} does not fit 16 signed bits`, column);
+    const v = this.integerValue(what);
+    if (v < -32768 || v > 32767) this.fail(`${what} ${v} does not fit 16 signed bits`, column);
     return Number(v);
   }
 
@@ -198,11 +230,12 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
   let pendingSymbol: string | undefined;
   let pendingSymbolAt: SourcePosition | undefined;
 
+  const lexer = new Lexer();
+  const cur = new Cursor();
   for (let l = 0; l < lines.length; l++) {
     const text = lines[l]!;
-    const lexed = lexLine(text);
-    if (lexed.error !== undefined) throw new AssemblerError(file, l + 1, lexed.error.column, lexed.error.message);
-    const cur = new Cursor(lexed.tokens, text.length);
+    if (!lexer.lex(text)) throw new AssemblerError(file, l + 1, lexer.error!.column, lexer.error!.message);
+    cur.reset(lexer.tokens, lexer.count, text.length);
     try {
       // Labels: `name:` (possibly several, possibly followed by an instruction).
       while (cur.peek()?.kind === 'ident' && cur.is(':', 1)) {
@@ -226,14 +259,14 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       const column = first.column;
       let insn = parseStatement(cur, instructions.length, pending);
       cur.end();
-      if (pendingSymbol !== undefined) insn = insn.withSymbol(pendingSymbol);
-      if (lexed.comment !== undefined && lexed.comment !== '' && !lexed.comment.startsWith('encoding:')) insn = insn.withComment(lexed.comment);
+      const comment = lexer.comment !== undefined && lexer.comment !== '' && !lexer.comment.startsWith('encoding:') ? lexer.comment : undefined;
+      if (pendingSymbol !== undefined || comment !== undefined) insn = insn.withMetadata({ symbol: pendingSymbol, comment });
       pendingSymbol = undefined;
       instructions.push(insn);
       positions.push({ line: l + 1, column });
     } catch (e) {
       if (e instanceof ParseFailure) throw new AssemblerError(file, l + 1, e.column, e.reason);
-      if (e instanceof AsmError) throw new AssemblerError(file, l + 1, firstColumn(lexed.tokens), e.message);
+      if (e instanceof AsmError) throw new AssemblerError(file, l + 1, firstColumn(lexer.tokens, lexer.count), e.message);
       throw e;
     }
   }
@@ -259,8 +292,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
   return { instructions, positions };
 }
 
-function firstColumn(tokens: Token[]): number {
-  return tokens[0]?.column ?? 1;
+function firstColumn(tokens: Token[], count: number): number {
+  return count > 0 ? tokens[0]!.column : 1;
 }
 
 function meta(insn: Instruction): { symbol: string | undefined; reference: string | undefined; comment: string | undefined } {
@@ -508,15 +541,16 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
   }
   // dst = imm  |  dst = imm ll
   const column = cur.column();
-  const value = cur.integer('a value');
+  const value = cur.integerValue('a value');
   if (cur.peek()?.text === 'll') {
     cur.i++;
     if (!dst.wide) cur.fail('64-bit loads need an r register', column);
-    if (value < -(1n << 63n) || value >= 1n << 64n) cur.fail(`${value} does not fit 64 bits`, column);
-    return new Instruction(LD_IMM64, dst.n, PseudoLoad.IMM, 0, 0, value);
+    const big = BigInt(value);
+    if (big < -(1n << 63n) || big >= 1n << 64n) cur.fail(`${value} does not fit 64 bits`, column);
+    return new Instruction(LD_IMM64, dst.n, PseudoLoad.IMM, 0, 0, big);
   }
-  if (value < -(1n << 31n) || value >= 1n << 32n) cur.fail(`immediate ${value} does not fit 32 bits (add 'll' for a 64-bit load)`, column);
-  return new Instruction(cls | AluOp.MOV | Source.K, dst.n, 0, 0, Number(BigInt.asIntN(32, value)));
+  if (value < -0x80000000 || value > 0xffffffff) cur.fail(`immediate ${value} does not fit 32 bits (add 'll' for a 64-bit load)`, column);
+  return new Instruction(cls | AluOp.MOV | Source.K, dst.n, 0, 0, Number(value) | 0);
 }
 
 function aluOperand(cur: Cursor, dst: ParsedRegister, cls: number, op: number, offset: number): Instruction {

@@ -131,16 +131,31 @@ function formatLoadImm64(insn: Instruction, useNames: boolean): string {
  * numbers. The output assembles back to the same instructions ({@link assemble}).
  */
 export function print(insns: readonly Instruction[], options: PrintOptions = {}): string {
-  const lines: string[] = [];
+  let out = '';
+  printTo(insns, (chunk) => (out += chunk), options);
+  return out;
+}
+
+/**
+ * Like {@link print}, but hands the text to `write` in chunks of about 64 KiB, so a large
+ * program can be streamed (e.g. to `process.stdout.write`) without building one huge string.
+ */
+export function printTo(insns: readonly Instruction[], write: (chunk: string) => void, options: PrintOptions = {}): void {
+  const labels = options.labels !== false;
+  const comments = options.comments !== false;
+  let chunk = '';
   let slot = 0;
   for (const insn of insns) {
-    if (insn.symbol !== undefined && options.labels !== false) lines.push(`${insn.symbol}:`);
-    let line = formatInstruction(insn, options);
-    if (options.numbered) line = `${slot}: (${insn.opcode.toString(16).padStart(2, '0')}) ${line}`;
-    else line = `\t${line}`;
-    if (insn.comment !== undefined && options.comments !== false) line += `\t# ${insn.comment.replace(/\n/g, ' ')}`;
-    lines.push(line);
+    if (insn.symbol !== undefined && labels) chunk += `${insn.symbol}:\n`;
+    const text = formatInstruction(insn, options);
+    chunk += options.numbered ? `${slot}: (${insn.opcode.toString(16).padStart(2, '0')}) ${text}` : `\t${text}`;
+    if (insn.comment !== undefined && comments) chunk += `\t# ${insn.comment.replace(/\n/g, ' ')}`;
+    chunk += '\n';
     slot += insn.slots;
+    if (chunk.length >= 65536) {
+      write(chunk);
+      chunk = '';
+    }
   }
-  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+  if (chunk !== '') write(chunk);
 }
