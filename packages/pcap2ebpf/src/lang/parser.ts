@@ -94,13 +94,14 @@ class Parser {
    */
   private choose<T>(alts: Array<() => T>): T {
     const start = this.i;
-    let best = -1;
+    let best = 0;
     let bestPos = -1;
     for (let a = 0; a < alts.length; a++) {
       this.trial++;
+      let result: T | undefined;
       let ok = true;
       try {
-        alts[a]!();
+        result = alts[a]!();
       } catch (e) {
         // a syntax failure, or a lexical error this alternative reached
         if (!(e instanceof FilterError)) throw e;
@@ -111,8 +112,18 @@ class Parser {
         }
       }
       this.trial--;
+      if (ok) {
+        // Inside a trial nothing has side effects, so the trial's result is the result.
+        if (this.trial > 0) return result as T;
+        this.i = start;
+        return alts[a]!();
+      }
       this.i = start;
-      if (ok) return alts[a]!();
+    }
+    if (this.trial > 0) {
+      // Inside a trial only where it failed matters.
+      this.i = bestPos;
+      this.fail();
     }
     return alts[best]!();
   }
@@ -131,7 +142,7 @@ class Parser {
       if (t !== 'AND' && t !== 'OR') return { node, q };
       this.next();
       const inherited = q;
-      const r = this.choose([() => this.parseTerm(inherited), () => ({ node: this.parseId(inherited), q: inherited })]);
+      const r = this.choose([() => this.parseTerm(inherited), () => ({ node: this.parseId(inherited, true), q: inherited })]);
       node = this.emit({ type: t === 'AND' ? 'and' : 'or', left: node, right: r.node, span: span(node.span, r.node.span) });
       q = r.q;
     }
@@ -179,6 +190,9 @@ class Parser {
         return { node: this.parse80211(), q: QERR };
       }
       this.next();
+      // bison needs the lookahead here (pname could still start a qualifier list), so a bad token is
+      // a syntax error before the abbreviation's code is generated
+      if (!this.atTermEnd()) this.fail();
       return { node: this.emit({ type: 'abbrev', proto: pname, span: t.span }), q: QERR };
     }
     if (this.isHeadStart(t.type)) return this.parseHeadId();
@@ -218,6 +232,12 @@ class Parser {
     return { node: this.parseId(q), q };
   }
 
+  /** Whether the next token can follow a complete term. */
+  private atTermEnd(): boolean {
+    const t = this.peek().type;
+    return t === 'AND' || t === 'OR' || t === ')' || t === 'EOF';
+  }
+
   /** `pnum: NUM | '(' pnum ')'`. */
   private parsePnum(): Token {
     if (this.peek().type === '(') {
@@ -229,8 +249,12 @@ class Parser {
     return this.expect('NUM');
   }
 
-  /** An `id` with its inherited qualifiers: `nid`, `pnum` or a parenthesised `pid`. */
-  private parseId(q: Qual): Expr {
+  /**
+   * An `id` with its inherited qualifiers: `nid`, `pnum` or a parenthesised `pid`. `afterBoolean`: the id
+   * follows and/or, where a number could also start arithmetic, so bison reads the next token before
+   * deciding (and a bad one is a syntax error before any code is generated).
+   */
+  private parseId(q: Qual, afterBoolean = false): Expr {
     const t = this.peek();
     if (t.type === '!') {
       this.next();
@@ -241,6 +265,7 @@ class Parser {
       return this.choose([
         () => {
           const n = this.parsePnum();
+          if (afterBoolean && !this.atTermEnd()) this.fail();
           return this.emit({ type: 'primitive', qual: q, id: { kind: 'num', value: n.num, span: n.span }, span: n.span });
         },
         () => {
@@ -253,6 +278,7 @@ class Parser {
     }
     if (t.type === 'NUM') {
       this.next();
+      if (afterBoolean && !this.atTermEnd()) this.fail();
       return this.emit({ type: 'primitive', qual: q, id: { kind: 'num', value: t.num, span: t.span }, span: t.span });
     }
     return this.parseNid(q);
