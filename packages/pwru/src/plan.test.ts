@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { link } from 'bpf-asm-ts';
+import { Btf } from 'btf-parser';
+import { describe, expect, it } from 'vitest';
+import { discoverSkbTracepoints } from './discovery/tracepoints.js';
+import { eventLayout } from './event.js';
+import { kernelLayoutFromBtf } from './generate/btf-layout.js';
+import { planTrace } from './plan.js';
+
+const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const base = {
+  layout: eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false }),
+  kernel: kernelLayoutFromBtf(btf),
+  filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+  fragments: [],
+  haveFuncIp: true,
+};
+
+describe('planTrace', () => {
+  it('makes one tp_btf program per skb tracepoint, named by site, kfree_skb carrying its reason', () => {
+    const tps = discoverSkbTracepoints(btf, () => true);
+    const plan = planTrace({ ...base, backend: 'tracepoint', tracepoints: tps });
+    expect(plan.programs.length).toBe(tps.length);
+    expect(plan.targets).toBe(tps.length);
+    const i = plan.sites.findIndex((s) => s.name === 'kfree_skb');
+    expect(plan.sites[i]).toEqual({ name: 'kfree_skb', reason: 'p2' });
+    expect(plan.programs[i]!.attach).toMatchObject({ type: 'tracepoint', name: 'kfree_skb' });
+    for (const p of plan.programs) expect(() => link(p.insns)).not.toThrow();
+  });
+
+  it('makes one kprobe program per skb position, as upstream', () => {
+    const functions = [
+      { name: 'ip_rcv', position: 1 },
+      { name: 'tcp_v4_rcv', position: 1 },
+      { name: 'nf_hook_slow', position: 1 },
+      { name: 'ip_finish_output2', position: 3 },
+    ];
+    const plan = planTrace({ ...base, backend: 'kprobe-multi', functions });
+    expect(plan.programs.map((p) => p.name)).toEqual(['pwru_skb_1', 'pwru_skb_3']);
+    expect(plan.targets).toBe(4);
+    expect(plan.programs[1]!.attach).toEqual({ type: 'kprobe-multi', functions: [functions[3]] });
+  });
+});

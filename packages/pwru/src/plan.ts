@@ -1,0 +1,123 @@
+import type { Instruction } from 'bpf-asm-ts';
+import type { Backend } from './backend.js';
+import type { SkbFunc } from './discovery/functions.js';
+import type { SkbTracepoint } from './discovery/tracepoints.js';
+import type { EventLayout } from './event.js';
+import type { Emitter } from './generate/emitter.js';
+import type { KernelLayout } from './generate/layout.js';
+import { generateProgram, type ProbeKind, type ProgramFilters } from './generate/program.js';
+import type { ProbeSite } from './output/context.js';
+
+/** Where a loaded program gets attached. */
+export type AttachTarget =
+  | { readonly type: 'tracepoint'; readonly name: string; readonly btfId: number }
+  | { readonly type: 'kprobe'; readonly functions: readonly SkbFunc[] }
+  | { readonly type: 'kprobe-multi'; readonly functions: readonly SkbFunc[] }
+  | { readonly type: 'fentry'; readonly function: SkbFunc; readonly btfId: number };
+
+/** One program to load and where it goes. */
+export interface PlannedProgram {
+  /** Program name (bpftool shows it; at most 15 characters). */
+  readonly name: string;
+  readonly kind: ProbeKind;
+  readonly insns: Instruction[];
+  readonly attach: AttachTarget;
+}
+
+/** Everything to load and attach for one run. */
+export interface TracePlan {
+  readonly backend: Backend;
+  readonly layout: EventLayout;
+  readonly sites: readonly ProbeSite[];
+  readonly programs: readonly PlannedProgram[];
+  /** Attachments the progress bar counts (functions or tracepoints). */
+  readonly targets: number;
+}
+
+/** What {@link planTrace} needs. */
+export interface PlanInput {
+  readonly backend: Backend;
+  readonly layout: EventLayout;
+  readonly kernel: KernelLayout;
+  readonly filters: Omit<ProgramFilters, 'fragments'>;
+  /** Filter fragments (pcap, skb expression) in the order they run. */
+  readonly fragments: ReadonlyArray<(e: Emitter, reject: string) => void>;
+  /** kprobe, kprobe-multi and fentry: the functions to trace. */
+  readonly functions?: readonly SkbFunc[];
+  /** fentry: BTF id and argument count of each function. */
+  readonly signatures?: ReadonlyMap<string, { btfId: number; argCount: number }>;
+  /** tracepoint: the tracepoints to trace. */
+  readonly tracepoints?: readonly SkbTracepoint[];
+  readonly haveFuncIp: boolean;
+}
+
+/**
+ * Generates the programs of a run: one per skb position for the kprobe backends (as upstream),
+ * one per tracepoint (each tp_btf program is bound to its tracepoint's BTF id at load), one per
+ * function for fentry.
+ */
+export function planTrace(input: PlanInput): TracePlan {
+  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: { reasonArg?: number; argCount?: number } = {}): Instruction[] =>
+    generateProgram({
+      layout: input.layout,
+      kernel: input.kernel,
+      shape: { kind, skbArg, site, ...extra },
+      filters: { ...input.filters, fragments: input.fragments },
+      haveFuncIp: input.haveFuncIp,
+    });
+  const programs: PlannedProgram[] = [];
+  const sites: ProbeSite[] = [];
+  let targets = 0;
+  switch (input.backend) {
+    case 'tracepoint': {
+      for (const tp of input.tracepoints ?? []) {
+        const site = sites.length;
+        sites.push(tp.reasonArg !== undefined ? { name: tp.name, reason: 'p2' } : { name: tp.name });
+        programs.push({
+          name: `pwru_tp_${site}`,
+          kind: 'tracepoint',
+          insns: gen('tracepoint', tp.skbArg, site, tp.reasonArg !== undefined ? { reasonArg: tp.reasonArg } : {}),
+          attach: { type: 'tracepoint', name: tp.name, btfId: tp.btfId },
+        });
+      }
+      targets = programs.length;
+      break;
+    }
+    case 'kprobe':
+    case 'kprobe-multi': {
+      sites.push({});
+      const byPos = new Map<number, SkbFunc[]>();
+      for (const fn of input.functions ?? []) {
+        const list = byPos.get(fn.position) ?? [];
+        list.push(fn);
+        byPos.set(fn.position, list);
+      }
+      for (const [pos, functions] of [...byPos].sort((a, b) => a[0] - b[0])) {
+        programs.push({
+          name: `pwru_skb_${pos}`,
+          kind: input.backend,
+          insns: gen(input.backend, pos - 1, 0),
+          attach: input.backend === 'kprobe' ? { type: 'kprobe', functions } : { type: 'kprobe-multi', functions },
+        });
+      }
+      targets = input.functions?.length ?? 0;
+      break;
+    }
+    case 'fentry': {
+      sites.push({});
+      for (const fn of input.functions ?? []) {
+        const sig = input.signatures?.get(fn.name);
+        if (!sig) continue;
+        programs.push({
+          name: `pwru_fe_${programs.length}`,
+          kind: 'fentry',
+          insns: gen('fentry', fn.position - 1, 0, { argCount: sig.argCount }),
+          attach: { type: 'fentry', function: fn, btfId: sig.btfId },
+        });
+      }
+      targets = programs.length;
+      break;
+    }
+  }
+  return { backend: input.backend, layout: input.layout, sites, programs, targets };
+}
