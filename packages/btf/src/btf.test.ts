@@ -120,6 +120,14 @@ describe('Btf', () => {
     expect(() => btf.type(2)).toThrow(BtfNotFoundError);
   });
 
+  it('rejects counts larger than the blob instead of allocating for them', () => {
+    const b = new BtfBuilder();
+    b.addStruct('s', 4, []);
+    const bytes = b.build();
+    new DataView(bytes.buffer).setUint32(28, 0x0400ffff, true); // STRUCT with vlen 65535
+    expect(() => Btf.parse(bytes)).toThrow(/type id 1 \(struct\) runs past the type section.*offset 24/);
+  });
+
   it('rejects name offsets outside the string section', () => {
     const b = new BtfBuilder();
     b.addInt('int', 4);

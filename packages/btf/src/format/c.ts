@@ -8,6 +8,11 @@ const ORDERED = 2;
 const EMITTING = 1;
 const EMITTED = 2;
 
+/** Deepest type chain followed before declaring a cycle (real kernels nest a few dozen deep). */
+const MAX_DEPTH = 2000;
+/** Most padding lines emitted for one gap; more means a corrupt size. */
+const MAX_PAD_LINES = 1 << 16;
+
 const TABS = '\t'.repeat(12);
 const pfx = (lvl: number): string => (lvl >= 12 ? TABS : TABS.slice(0, lvl));
 
@@ -101,8 +106,9 @@ class CDumper {
 
   // ---- ordering -------------------------------------------------------------------------------
 
-  private orderType(id: number, throughPtr: boolean): number {
+  private orderType(id: number, throughPtr: boolean, depth = 0): number {
     if (this.order[id] === ORDERED) return 1;
+    if (depth > MAX_DEPTH) throw new BtfError(`type chain through type id ${id} is deeper than ${MAX_DEPTH} (a cycle?)`);
     const t = this.t(id);
     if (this.order[id] === ORDERING) {
       if ((t.kind === 'struct' || t.kind === 'union') && throughPtr && t.nameOff !== 0) return 0;
@@ -114,17 +120,17 @@ class CDumper {
         this.order[id] = ORDERED;
         return 0;
       case 'ptr': {
-        const r = this.orderType(t.type, true);
+        const r = this.orderType(t.type, true, depth + 1);
         this.order[id] = ORDERED;
         return r;
       }
       case 'array':
-        return this.orderType(t.type, false);
+        return this.orderType(t.type, false, depth + 1);
       case 'struct':
       case 'union': {
         if (throughPtr && t.nameOff !== 0) return 0;
         this.order[id] = ORDERING;
-        for (const m of t.members) this.orderType(m.type, false);
+        for (const m of t.members) this.orderType(m.type, false, depth + 1);
         // libbpf 1.1 (bpftool 7.1) emits only named structs/unions at top level.
         if (t.nameOff !== 0) this.queue.push(id);
         this.order[id] = ORDERED;
@@ -137,7 +143,7 @@ class CDumper {
         this.order[id] = ORDERED;
         return 1;
       case 'typedef': {
-        const strong = this.orderType(t.type, throughPtr);
+        const strong = this.orderType(t.type, throughPtr, depth + 1);
         if (throughPtr && !strong) return 0;
         this.queue.push(id);
         this.order[id] = ORDERED;
@@ -147,10 +153,10 @@ class CDumper {
       case 'const':
       case 'restrict':
       case 'type_tag':
-        return this.orderType(t.type, throughPtr);
+        return this.orderType(t.type, throughPtr, depth + 1);
       case 'func_proto': {
-        let strong = this.orderType(t.returnType, throughPtr) > 0;
-        for (const p of t.params) if (this.orderType(p.type, throughPtr) > 0) strong = true;
+        let strong = this.orderType(t.returnType, throughPtr, depth + 1) > 0;
+        for (const p of t.params) if (this.orderType(p.type, throughPtr, depth + 1) > 0) strong = true;
         return strong ? 1 : 0;
       }
       case 'func':
@@ -201,8 +207,9 @@ class CDumper {
     return t.nameOff !== 0 && t.name === '__builtin_va_list';
   }
 
-  private emitType(id: number, contId: number): void {
+  private emitType(id: number, contId: number, depth = 0): void {
     if (this.emit[id] === EMITTED) return;
+    if (depth > MAX_DEPTH) throw new BtfError(`type chain through type id ${id} is deeper than ${MAX_DEPTH} (a cycle?)`);
     const topLevel = contId === 0;
     const t = this.t(id);
     if (this.emit[id] === EMITTING) {
@@ -239,10 +246,10 @@ class CDumper {
       case 'const':
       case 'restrict':
       case 'type_tag':
-        this.emitType(t.type, contId);
+        this.emitType(t.type, contId, depth + 1);
         break;
       case 'array':
-        this.emitType(t.type, contId);
+        this.emitType(t.type, contId, depth + 1);
         break;
       case 'fwd':
         this.emitFwdDef(id, t.fwdKind);
@@ -251,7 +258,7 @@ class CDumper {
         break;
       case 'typedef':
         this.emit[id] = EMITTING;
-        this.emitType(t.type, id);
+        this.emitType(t.type, id, depth + 1);
         if (!this.fwdEmitted[id] && !this.isBlacklisted(t)) {
           this.emitTypedefDef(id, t.type, 0);
           this.p(';\n\n');
@@ -263,7 +270,7 @@ class CDumper {
         this.emit[id] = EMITTING;
         if (topLevel || t.nameOff === 0) {
           const cont = t.nameOff === 0 ? contId : id;
-          for (const m of t.members) this.emitType(m.type, cont);
+          for (const m of t.members) this.emitType(m.type, cont, depth + 1);
         } else if (!this.fwdEmitted[id] && id !== contId) {
           this.emitStructFwd(id, t);
           this.p(';\n\n');
@@ -278,8 +285,8 @@ class CDumper {
         }
         break;
       case 'func_proto':
-        this.emitType(t.returnType, contId);
-        for (const p of t.params) this.emitType(p.type, contId);
+        this.emitType(t.returnType, contId, depth + 1);
+        for (const p of t.params) this.emitType(p.type, contId, depth + 1);
         break;
       default:
         break;
@@ -388,6 +395,9 @@ class CDumper {
 
   private emitBitPadding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
     if (cur >= next) return;
+    if ((next - cur) / (this.ptrSize * 8) > MAX_PAD_LINES) {
+      throw new BtfError(`a struct needs ${next - cur} bits of padding before offset ${next}: its size or offsets are corrupt`);
+    }
     const pads: [string, number][] = [
       ['long', this.ptrSize * 8],
       ['int', 32],
