@@ -1,2 +1,17 @@
 /** bpf-loader-ts: Load eBPF maps and programs, attach links and read ring/perf buffers from Node through koffi, with no native build. */
 export const VERSION = '0.1.0';
+
+export * from './errors.js';
+export { Errno, errnoName, errnoDescription } from './sys/errno.js';
+export type { Backend, NativeMemory, MappedRegion, FdWatcher } from './sys/backend.js';
+export { defaultBackend, setDefaultBackend } from './sys/backend.js';
+export { KoffiBackend } from './sys/koffi-backend.js';
+export { FakeBackend, type FakeCall } from './sys/fake-backend.js';
+export { Bpf, bpfFor } from './sys/bpf.js';
+export { possibleCpus, onlineCpus, parseCpuList } from './sys/cpus.js';
+export * from './sys/generated/constants.js';
+export * as attr from './sys/attr.js';
+export { defineLayout, type Field, type Layout } from './sys/layout.js';
+export { FdHandle } from './fd.js';
+export * from './map/spec.js';
+export { BpfMap, sumPerCpuCounter, splitPerCpu, mapTypeName, type MapKey, type MapInfoResult, type MapOptions } from './map/map.js';

@@ -1,0 +1,110 @@
+import type { Backend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
+
+/** Plain JS memory with a fake, unique address (for {@link FakeBackend}). */
+class FakeMemory implements NativeMemory {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  constructor(
+    readonly address: number,
+    readonly size: number,
+  ) {
+    this.bytes = new Uint8Array(Math.max(1, size));
+    this.view = new DataView(this.bytes.buffer);
+  }
+  free(): void {}
+}
+
+/** One recorded call to the fake backend. */
+export interface FakeCall {
+  /** Backend method name. */
+  readonly op: string;
+  /** bpf command (for `bpf`), ioctl request, ... */
+  readonly code?: number;
+  /** Copy of the attribute bytes at call time (for `bpf` and `perfEventOpen`). */
+  readonly attr?: Uint8Array;
+}
+
+/**
+ * A scriptable backend for unit tests: each bpf command answers with a programmed result
+ * (an fd, 0, or a negative errno), and every call is recorded with a copy of its attributes.
+ */
+export class FakeBackend implements Backend {
+  /** Every call made, in order. */
+  readonly calls: FakeCall[] = [];
+  /** Closed fds, in order. */
+  readonly closed: number[] = [];
+  private nextAddress = 0x10000;
+  private nextFd = 100;
+  private readonly bpfResults = new Map<number, Array<number | ((attr: NativeMemory) => number)>>();
+  private readonly memory = new Map<number, FakeMemory>();
+
+  /** Queues results for a bpf command; each call consumes one (the last one repeats). */
+  onBpf(cmd: number, ...results: Array<number | ((attr: NativeMemory) => number)>): this {
+    this.bpfResults.set(cmd, results);
+    return this;
+  }
+
+  /** Returns the fake memory block containing `address` (to inspect buffers referenced by attrs). */
+  memoryAt(address: number): Uint8Array | undefined {
+    for (const m of this.memory.values()) {
+      if (address >= m.address && address < m.address + m.size) {
+        return m.bytes.subarray(address - m.address);
+      }
+    }
+    return undefined;
+  }
+
+  alloc(size: number): NativeMemory {
+    const m = new FakeMemory(this.nextAddress, size);
+    this.nextAddress += Math.ceil(Math.max(1, size) / 4096 + 1) * 4096;
+    this.memory.set(m.address, m);
+    return m;
+  }
+  bpf(cmd: number, attr: NativeMemory, size: number): number {
+    this.calls.push({ op: 'bpf', code: cmd, attr: attr.bytes.slice(0, size) });
+    const queue = this.bpfResults.get(cmd);
+    if (!queue || queue.length === 0) return this.nextFd++;
+    const r = queue.length > 1 ? queue.shift()! : queue[0]!;
+    return typeof r === 'function' ? r(attr) : r;
+  }
+  perfEventOpen(attr: NativeMemory): number {
+    this.calls.push({ op: 'perfEventOpen', attr: attr.bytes.slice() });
+    return this.nextFd++;
+  }
+  ioctl(fd: number, request: number): number {
+    this.calls.push({ op: 'ioctl', code: request });
+    return 0;
+  }
+  close(fd: number): number {
+    this.closed.push(fd);
+    return 0;
+  }
+  mmap(length: number): MappedRegion | number {
+    const m = this.alloc(length);
+    return { address: m.address, length, buffer: m.bytes.buffer as ArrayBuffer };
+  }
+  munmap(): number {
+    return 0;
+  }
+  eventfd(): number {
+    return this.nextFd++;
+  }
+  write(_fd: number, _buf: NativeMemory, len: number): number {
+    return len;
+  }
+  read(_fd: number, _buf: NativeMemory, len: number): number {
+    return len;
+  }
+  socket(): number {
+    return this.nextFd++;
+  }
+  send(_fd: number, _buf: NativeMemory, len: number): number {
+    return len;
+  }
+  recv(): number {
+    return 0;
+  }
+  watch(): FdWatcher {
+    return { close() {}, unref() {}, ref() {} };
+  }
+}

@@ -1,0 +1,113 @@
+import koffi from 'koffi';
+import type { Backend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
+
+const SYS_bpf = 321;
+const SYS_perf_event_open = 298;
+
+/** Native memory obtained from libc calloc. */
+class CallocMemory implements NativeMemory {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  private freed = false;
+  constructor(
+    readonly address: number,
+    readonly size: number,
+    private readonly release: (address: number) => void,
+  ) {
+    const buf = koffi.view(address, size);
+    this.bytes = new Uint8Array(buf);
+    this.view = new DataView(buf);
+  }
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.release(this.address);
+  }
+}
+
+/**
+ * The real backend: libc's `syscall`, `mmap`, `ioctl`, ... called through koffi (x86-64 Linux).
+ * Addresses travel as JS numbers (`intptr_t`), so no BigInt is created on hot paths.
+ */
+export class KoffiBackend implements Backend {
+  private readonly fns;
+
+  constructor() {
+    const libc = koffi.load('libc.so.6');
+    this.fns = {
+      calloc: libc.func('intptr_t calloc(size_t n, size_t size)'),
+      free: libc.func('void free(intptr_t p)'),
+      bpf: libc.func('syscall', 'long', ['long', 'long', 'intptr_t', 'long']),
+      perf: libc.func('syscall', 'long', ['long', 'intptr_t', 'int', 'int', 'int', 'ulong']),
+      ioctl: libc.func('int ioctl(int fd, ulong request, intptr_t arg)'),
+      close: libc.func('int close(int fd)'),
+      mmap: libc.func('intptr_t mmap(intptr_t addr, size_t len, int prot, int flags, int fd, int64_t off)'),
+      munmap: libc.func('int munmap(intptr_t addr, size_t len)'),
+      eventfd: libc.func('int eventfd(uint initval, int flags)'),
+      write: libc.func('intptr_t write(int fd, intptr_t buf, size_t len)'),
+      read: libc.func('intptr_t read(int fd, intptr_t buf, size_t len)'),
+      socket: libc.func('int socket(int domain, int type, int protocol)'),
+      sendto: libc.func('intptr_t sendto(int fd, intptr_t buf, size_t len, int flags, intptr_t addr, uint addrlen)'),
+      recv: libc.func('intptr_t recv(int fd, intptr_t buf, size_t len, int flags)'),
+    };
+  }
+
+  private ret(r: number): number {
+    return r < 0 ? -koffi.errno() : r;
+  }
+
+  alloc(size: number): NativeMemory {
+    const n = Math.max(1, size);
+    const p = this.fns.calloc(1, n) as number;
+    if (!p) throw new RangeError(`calloc(${n}) failed`);
+    return new CallocMemory(p, n, (a) => this.fns.free(a));
+  }
+  bpf(cmd: number, attr: NativeMemory, size: number): number {
+    return this.ret(this.fns.bpf(SYS_bpf, cmd, attr.address, size) as number);
+  }
+  perfEventOpen(attr: NativeMemory, pid: number, cpu: number, groupFd: number, flags: number): number {
+    return this.ret(this.fns.perf(SYS_perf_event_open, attr.address, pid, cpu, groupFd, flags) as number);
+  }
+  ioctl(fd: number, request: number, arg: number): number {
+    return this.ret(this.fns.ioctl(fd, request, arg) as number);
+  }
+  close(fd: number): number {
+    return this.ret(this.fns.close(fd) as number);
+  }
+  mmap(length: number, prot: number, flags: number, fd: number, offset: number): MappedRegion | number {
+    const p = this.fns.mmap(0, length, prot, flags, fd, offset) as number;
+    if (p === -1) return -koffi.errno();
+    return { address: p, length, buffer: koffi.view(p, length) };
+  }
+  munmap(address: number, length: number): number {
+    return this.ret(this.fns.munmap(address, length) as number);
+  }
+  eventfd(initval: number, flags: number): number {
+    return this.ret(this.fns.eventfd(initval, flags) as number);
+  }
+  write(fd: number, buf: NativeMemory, len: number): number {
+    return this.ret(this.fns.write(fd, buf.address, len) as number);
+  }
+  read(fd: number, buf: NativeMemory, len: number): number {
+    return this.ret(this.fns.read(fd, buf.address, len) as number);
+  }
+  socket(domain: number, type: number, protocol: number): number {
+    return this.ret(this.fns.socket(domain, type, protocol) as number);
+  }
+  send(fd: number, buf: NativeMemory, len: number, flags: number): number {
+    return this.ret(this.fns.sendto(fd, buf.address, len, flags, 0, 0) as number);
+  }
+  recv(fd: number, buf: NativeMemory, len: number, flags: number): number {
+    return this.ret(this.fns.recv(fd, buf.address, len, flags) as number);
+  }
+  watch(fd: number, onReadable: () => void): FdWatcher {
+    const h = koffi.node.poll(fd, { readable: true }, (ev) => {
+      if (ev.readable || ev.disconnect) onReadable();
+    });
+    return {
+      close: () => h.close(),
+      unref: () => h.unref(),
+      ref: () => h.ref(),
+    };
+  }
+}
