@@ -1,0 +1,60 @@
+import type { KernelFeatures } from '../backend.js';
+import type { Addr64 } from '../event.js';
+import type { PlannedProgram } from '../plan.js';
+
+/** A loaded program ready to attach. */
+export interface LoadedProgram {
+  readonly planned: PlannedProgram;
+}
+
+/** Something attached; closing it detaches. */
+export interface Attachment {
+  close(): void;
+}
+
+/** Result of attaching one program to its targets. */
+export interface AttachResult {
+  readonly attachments: Attachment[];
+  /** Targets that could not be attached for a reason upstream ignores (missing symbol, EADDRNOTAVAIL). */
+  readonly ignored: number;
+}
+
+/** Reads the events ring buffer. */
+export interface RingReader {
+  /** Calls `each` for every record available now; returns how many. Never blocks. */
+  drain(each: (view: DataView, offset: number, size: number) => void): number;
+  /** Resolves when records may be available, or after `timeoutMs`. */
+  wait(timeoutMs: number): Promise<void>;
+}
+
+/** Options of the maps the generated programs use. */
+export interface MapOptions {
+  /** Ring buffer size in bytes (a power of two, multiple of the page size). */
+  readonly ringBytes: number;
+  /** Whether `--output-stack` needs a stack-trace map. */
+  readonly stacks: boolean;
+}
+
+/**
+ * The kernel side of a run: the only part of pwru that makes syscalls (through bpf-loader-ts).
+ * Everything else — discovery, generation, decoding, printing — is pure and testable.
+ */
+export interface KernelSession {
+  /** What this kernel supports (probed once). */
+  features(): KernelFeatures;
+  /** Whether `bpf_get_func_ip` exists for kprobe/fentry programs (5.15+). */
+  haveFuncIp(): boolean;
+  /** Creates the events ring buffer, the per-CPU lost counter and the stack map. */
+  createMaps(o: MapOptions): void;
+  /** Loads one program; a verifier rejection throws with the log's summary. */
+  load(p: PlannedProgram): LoadedProgram;
+  /** Attaches `p` to each of its targets, calling `progress` per target. */
+  attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): AttachResult;
+  reader(): RingReader;
+  /** Reserve failures so far, summed over CPUs. */
+  lost(): number;
+  /** Instruction pointers of a stack id (removing it from the map). */
+  stack(id: number): Addr64[];
+  /** Detaches and closes everything still open. */
+  close(): void;
+}
