@@ -59,8 +59,15 @@ prepare_kernel() {
     deb=$(ls "$vm_cache/download/${vm_kernel_pkg}_"*.deb 2> /dev/null | head -n1 || true)
     if [ -z "$deb" ]; then
       vm_log "downloading $vm_kernel_pkg"
-      (cd "$vm_cache/download" && apt-get download "$vm_kernel_pkg") \
+      # Into a scratch directory first, so an interrupted download never looks complete. As root,
+      # apt would warn that its sandbox user cannot write there: download as the current user.
+      local partial=$vm_cache/download/partial
+      rm -rf "$partial"
+      mkdir -p "$partial"
+      (cd "$partial" && apt-get -q -o APT::Sandbox::User="$(id -un)" download "$vm_kernel_pkg") \
         || vm_die "apt-get download $vm_kernel_pkg failed; run 'apt-get update' first, or set BPF_TS_VM_KERNEL_DEB to a downloaded .deb"
+      mv "$partial/"*.deb "$vm_cache/download/"
+      rmdir "$partial"
       deb=$(ls "$vm_cache/download/${vm_kernel_pkg}_"*.deb | head -n1)
     fi
   fi
