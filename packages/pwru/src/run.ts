@@ -233,7 +233,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     const limit = opts.outputLimitLines;
     const layout = plan.layout;
     let count = 0;
-    let lastLossCheck = 0;
+    let lastLossCheck = performance.now();
     while (!io.signal.aborted && (limit === 0 || count < limit)) {
       const n = reader.drain((view, off) => {
         if (limit !== 0 && count >= limit) return;
