@@ -299,3 +299,18 @@ export const PerfEventFlag = {
 
 /** Byte offset of perf_event_attr's flag word. */
 export const PERF_EVENT_ATTR_FLAGS_OFFSET = 40;
+
+/** `struct bpf_btf_info`. */
+export const BtfInfo = defineLayout('struct bpf_btf_info', {
+  btf: ['btf', 0, 8],
+  btfSize: ['btf_size', 8, 4],
+  id: ['id', 12, 4],
+  name: ['name', 16, 8],
+  nameLen: ['name_len', 24, 4],
+  kernelBtf: ['kernel_btf', 28, 4],
+});
+
+/** BPF_BTF_GET_FD_BY_ID (same shape as the other GET_FD_BY_ID commands). */
+export const BtfGetFdAttr = defineLayout(U, {
+  btfId: ['btf_id', 0, 4],
+});
