@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { BtfBuilder } from 'btf-parser';
-import { Add, Atomic, call, encode, exit, Helper, JEq, LoadMapPtr, LoadMem, link, Mov, R0, R1, R2, R6, R10, StoreImm } from 'bpf-asm-ts';
+import { Add, Atomic, call, encode, exit, Helper, JEq, LoadMapPtr, LoadMem, link, Mov, R0, R1, R2, R10, StoreImm } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { BtfHandle } from '../btf/handle.js';
 import { BpfMap } from '../map/map.js';
