@@ -1,0 +1,46 @@
+/** The `pcap2ebpf` command, as a function of its arguments (so it can be tested without a process). */
+import { formatC, formatDecimal, formatListing } from '../cbpf/print.js';
+import { compile } from '../compile.js';
+import { FilterError } from '../lang/errors.js';
+import { NameResolver } from '../names/resolver.js';
+import { VERSION } from '../index.js';
+import { parseArgs, USAGE, UsageError } from './args.js';
+
+/** Where the command writes. */
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** Runs the command; returns the exit status (0 ok, 1 bad filter or usage, 2 internal error). */
+export function main(argv: readonly string[], io: CliIo): number {
+  try {
+    const args = parseArgs(argv);
+    if (args.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (args.version) {
+      io.out(`pcap2ebpf ${VERSION} (pcap-filter as in libpcap 1.10)`);
+      return 0;
+    }
+    const names = args.namesDir !== undefined ? NameResolver.fromDirectory(args.namesDir) : undefined;
+    const program = compile(args.expression, { linktype: args.linktype, optimize: args.optimize, names });
+    const lines = args.format === 'c' ? formatC(program) : args.format === 'decimal' ? formatDecimal(program) : formatListing(program);
+    for (const l of lines) io.out(l);
+    return 0;
+  } catch (e) {
+    if (e instanceof FilterError) {
+      const where = e.span ? ` (at offset ${e.span.start})` : '';
+      io.err(`pcap2ebpf: ${e.reason.trimEnd()}${where}`);
+      return 1;
+    }
+    if (e instanceof UsageError) {
+      io.err(`pcap2ebpf: ${e.message}`);
+      return 1;
+    }
+    // Never a stack trace: anything else is a bug worth reporting, in one line.
+    io.err(`pcap2ebpf: internal error: ${e instanceof Error ? e.message : String(e)} (please report this expression)`);
+    return 2;
+  }
+}
