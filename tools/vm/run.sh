@@ -14,6 +14,7 @@
 #
 # Environment:
 #   BPF_TS_VM_MEM (default 2G), BPF_TS_VM_SMP (default 2)  VM size
+#   BPF_TS_VM_APPEND     extra kernel command-line parameters
 #   BPF_TS_VM_CONSOLE=1  also copy the VM's kernel console to stderr when done
 #   BPF_TS_VM_KEEP=1     keep the run directory (console.log, stdout, stderr) for debugging
 set -euo pipefail
@@ -31,18 +32,18 @@ while [ $# -gt 0 ]; do
   case $1 in
     --timeout)
       [ $# -ge 2 ] || usage
-      [[ $2 =~ ^[1-9][0-9]*$ ]] || vm_die "--timeout takes a whole number of seconds, not '$2'"
+      [[ $2 =~ ^[1-9][0-9]*$ ]] || vm_die_status=2 vm_die "--timeout takes a whole number of seconds, not '$2'"
       timeout_s=$2
       shift 2
       ;;
     --cwd)
       [ $# -ge 2 ] || usage
-      cwd=$(cd "$2" && pwd) || vm_die "--cwd: no such directory '$2'"
+      cwd=$(cd "$2" 2> /dev/null && pwd) || vm_die_status=2 vm_die "--cwd: no such directory '$2'"
       shift 2
       ;;
     --env)
       [ $# -ge 2 ] || usage
-      [[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || vm_die "--env takes NAME=VALUE, not '$2'"
+      [[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || vm_die_status=2 vm_die "--env takes NAME=VALUE, not '$2'"
       extra_env+=("$2")
       shift 2
       ;;
@@ -115,7 +116,7 @@ printf 'KVER=%q\nMODULES_DIR=%q\n' "$vm_kver" "$vm_modules_dir" > "$rundir/vm.co
 : > "$rundir/stdout"
 : > "$rundir/stderr"
 
-append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init"
+append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init ${BPF_TS_VM_APPEND:-}"
 # `timeout` bounds the VM even if this script is killed with SIGKILL.
 timeout --signal=TERM --kill-after=5 "$timeout_s" \
   qemu-system-x86_64 \
@@ -157,7 +158,7 @@ fi
   echo "vm: the VM stopped without the command's exit status (qemu exit $qemu_status)"
   [ ! -s "$rundir/init-error" ] || echo "vm: init: $(cat "$rundir/init-error")"
   [ ! -s "$rundir/qemu.out" ] || { echo "vm: qemu said:"; tail -n 20 "$rundir/qemu.out"; }
-  echo "vm: last console lines:"
+  echo "vm: last console lines (for all kernel messages rerun with BPF_TS_VM_APPEND=loglevel=7 BPF_TS_VM_CONSOLE=1):"
   tail -n 30 "$rundir/console.log" 2> /dev/null || true
 } >&2
 exit 125
