@@ -1,3 +1,4 @@
+import { BuilderError } from './errors.js';
 import { AluOp, Class, CLASS_MASK, JumpOp, LD_IMM64, OP_MASK, PseudoCall, PseudoLoad } from './opcode.js';
 import type { Register } from './register.js';
 
@@ -5,6 +6,8 @@ import type { Register } from './register.js';
 export interface InstructionMetadata {
   /** Label defined at this instruction (a jump target, or a subprogram's name on its first instruction). */
   readonly symbol?: string | undefined;
+  /** Further labels defined at the same instruction (several jump targets meeting at one spot). */
+  readonly aliases?: readonly string[] | undefined;
   /**
    * Symbol this instruction refers to, resolved by {@link link} or left for the loader:
    * a jump target label, a bpf-to-bpf call target, a map name (LD_IMM64 map fd/value),
@@ -13,6 +16,15 @@ export interface InstructionMetadata {
   readonly reference?: string | undefined;
   /** Free-form provenance ("pcap filter, L3, insn 12"); printed as a comment, kept per slot by {@link link}. */
   readonly comment?: string | undefined;
+}
+
+function normalizeMetadata(meta: InstructionMetadata | undefined): InstructionMetadata | undefined {
+  if (meta === undefined) return undefined;
+  const { symbol, reference, comment } = meta;
+  const aliases = meta.aliases !== undefined && meta.aliases.length > 0 ? meta.aliases : undefined;
+  if (symbol === undefined && aliases === undefined && reference === undefined && comment === undefined) return undefined;
+  if (aliases !== undefined && symbol === undefined) throw new BuilderError('instruction aliases need a symbol');
+  return { symbol, aliases, reference, comment };
 }
 
 /**
@@ -34,12 +46,8 @@ export class Instruction implements InstructionMetadata {
   readonly imm: number;
   /** The signed 64-bit immediate of LD_IMM64; `undefined` for every other instruction. */
   readonly constant: bigint | undefined;
-  /** {@inheritDoc InstructionMetadata.symbol} */
-  readonly symbol: string | undefined;
-  /** {@inheritDoc InstructionMetadata.reference} */
-  readonly reference: string | undefined;
-  /** {@inheritDoc InstructionMetadata.comment} */
-  readonly comment: string | undefined;
+  /** The metadata, `undefined` when the instruction has none (kept in one object to keep instructions small). */
+  readonly meta: InstructionMetadata | undefined;
 
   /**
    * Build an instruction from raw fields. For LD_IMM64 pass `constant` (the 64-bit value) and
@@ -67,9 +75,34 @@ export class Instruction implements InstructionMetadata {
       this.constant = undefined;
       this.imm = imm;
     }
-    this.symbol = meta?.symbol;
-    this.reference = meta?.reference;
-    this.comment = meta?.comment;
+    this.meta = meta === undefined ? undefined : normalizeMetadata(meta);
+  }
+
+  /** {@inheritDoc InstructionMetadata.symbol} */
+  get symbol(): string | undefined {
+    return this.meta?.symbol;
+  }
+
+  /** {@inheritDoc InstructionMetadata.aliases} */
+  get aliases(): readonly string[] | undefined {
+    return this.meta?.aliases;
+  }
+
+  /** Every label defined at this instruction: the symbol, then its aliases. */
+  get labels(): readonly string[] {
+    const m = this.meta;
+    if (m?.symbol === undefined) return [];
+    return m.aliases === undefined ? [m.symbol] : [m.symbol, ...m.aliases];
+  }
+
+  /** {@inheritDoc InstructionMetadata.reference} */
+  get reference(): string | undefined {
+    return this.meta?.reference;
+  }
+
+  /** {@inheritDoc InstructionMetadata.comment} */
+  get comment(): string | undefined {
+    return this.meta?.comment;
   }
 
   /** Number of 8-byte slots: 2 for LD_IMM64, otherwise 1. */
@@ -140,9 +173,19 @@ export class Instruction implements InstructionMetadata {
     return (this.opcode & ~0x08) === (Class.ALU64 | AluOp.MOV);
   }
 
-  /** A copy that defines `symbol` as a label at this instruction. */
+  /** A copy that defines `symbol` as the label at this instruction (replacing the symbol; aliases are kept). */
   withSymbol(symbol: string | undefined): Instruction {
-    return this.withMetadata({ symbol });
+    return this.withMetadata(symbol === undefined ? { symbol, aliases: undefined } : { symbol });
+  }
+
+  /**
+   * A copy that also defines `label` here: it becomes the symbol if there is none, otherwise an
+   * alias. Use it when several jump targets meet at one instruction.
+   */
+  withLabel(label: string): Instruction {
+    if (this.symbol === undefined) return this.withMetadata({ symbol: label });
+    if (this.symbol === label || this.aliases?.includes(label)) return this;
+    return this.withMetadata({ aliases: [...(this.aliases ?? []), label] });
   }
 
   /** A copy referring to `reference` (label, function, map or BTF name). */
@@ -159,6 +202,7 @@ export class Instruction implements InstructionMetadata {
   withMetadata(meta: InstructionMetadata): Instruction {
     return new Instruction(this.opcode, this.dst, this.src, this.offset, this.imm, this.constant, {
       symbol: 'symbol' in meta ? meta.symbol : this.symbol,
+      aliases: 'aliases' in meta ? meta.aliases : this.aliases,
       reference: 'reference' in meta ? meta.reference : this.reference,
       comment: 'comment' in meta ? meta.comment : this.comment,
     });
@@ -186,7 +230,7 @@ export class Instruction implements InstructionMetadata {
       fields.offset ?? this.offset,
       fields.imm ?? this.imm,
       constant,
-      this,
+      this.meta,
     );
   }
 

@@ -21,6 +21,16 @@ describe('link', () => {
     expect(linked.instructions[4]!.symbol).toBe('out');
   });
 
+  it('resolves every label of an instruction carrying several', () => {
+    const linked = link([JEq.imm(R1, 0, 'x'), JEq.imm(R1, 1, 'y'), Mov.imm(R0, 1), exit().withLabel('x').withLabel('y')]);
+    expect(linked.instructions.map((i) => i.offset)).toEqual([2, 1, 0, 0]);
+    expect([...linked.symbols]).toEqual([
+      ['x', 3],
+      ['y', 3],
+    ]);
+    expect(() => link([Mov.imm(R0, 0).withLabel('x'), exit().withLabel('y').withLabel('x')])).toThrow(DuplicateSymbolError);
+  });
+
   it('puts the distance of a gotol in imm and allows it beyond 16 bits', () => {
     const filler = Array.from({ length: 40000 }, () => Add.imm(R0, 1));
     const linked = link([Ja32('end'), ...filler, exit().withSymbol('end')]);

@@ -158,7 +158,7 @@ export function link(program: readonly Instruction[], options: LinkOptions = {})
   const parts: Array<readonly Instruction[]> = [program];
   const defined = new Set<string>();
   const addDefinitions = (part: readonly Instruction[]): void => {
-    for (const insn of part) if (insn.symbol !== undefined) defined.add(insn.symbol);
+    for (const insn of part) if (insn.symbol !== undefined) for (const label of insn.labels) defined.add(label);
   };
   addDefinitions(program);
   for (let p = 0; p < parts.length; p++) {
@@ -182,9 +182,11 @@ export function link(program: readonly Instruction[], options: LinkOptions = {})
     functions.push({ name: part[0]?.symbol, index: slot });
     for (const insn of part) {
       if (insn.symbol !== undefined) {
-        const first = symbols.get(insn.symbol);
-        if (first !== undefined) throw new DuplicateSymbolError(insn.symbol, slot, first);
-        symbols.set(insn.symbol, slot);
+        for (const label of insn.labels) {
+          const first = symbols.get(label);
+          if (first !== undefined) throw new DuplicateSymbolError(label, slot, first);
+          symbols.set(label, slot);
+        }
       }
       instructions.push(insn);
       slotOf.push(slot);

@@ -148,4 +148,13 @@ describe('instruction metadata', () => {
     expect(base.symbol).toBeUndefined();
     expect(tagged.withSymbol(undefined).symbol).toBeUndefined();
   });
+
+  it('defines several labels at one instruction with withLabel', () => {
+    const insn = exit().withLabel('a').withLabel('b').withLabel('a');
+    expect(insn.symbol).toBe('a');
+    expect(insn.aliases).toEqual(['b']);
+    expect(insn.labels).toEqual(['a', 'b']);
+    expect(insn.withSymbol(undefined).labels).toEqual([]);
+    expect(exit().meta).toBeUndefined();
+  });
 });

@@ -31,6 +31,13 @@ describe('parse', () => {
     ]);
   });
 
+  it('accepts several labels before one instruction', () => {
+    const text = 'if r1 == 0 goto b\na:\nb:\n\texit\n';
+    const { instructions } = parse(text);
+    expect(instructions[1]!.labels).toEqual(['a', 'b']);
+    expect(print(instructions)).toBe('\tif r1 == 0 goto b\na:\nb:\n\texit\n');
+  });
+
   it('decides what `call NAME` means: a label is a bpf-to-bpf call, bpf_* a helper, anything else a kfunc', () => {
     const { instructions } = parse(['call sub', 'call bpf_map_lookup_elem', 'call bpf_task_acquire', 'exit', 'sub:', 'exit'].join('\n'));
     expect(instructions[0]).toMatchObject({ src: PseudoCall.CALL, reference: 'sub' });

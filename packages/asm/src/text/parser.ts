@@ -1,6 +1,6 @@
 import { AssemblerError, AsmError, DuplicateSymbolError, JumpOutOfRangeError, UnresolvedSymbolError } from '../errors.js';
 import { HELPER_IDS } from '../helpers.generated.js';
-import { Instruction } from '../instruction.js';
+import { Instruction, type InstructionMetadata } from '../instruction.js';
 import { link, type LinkedProgram, type LinkOptions } from '../link.js';
 import { AluOp, AtomicOp, Class, Endian, JumpOp, LD_IMM64, Mode, PseudoCall, PseudoLoad, Size, Source } from '../opcode.js';
 import type { Register } from '../register.js';
@@ -227,8 +227,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
   const positions: SourcePosition[] = [];
   const labels = new Set<string>();
   const pending: Pending[] = [];
-  let pendingSymbol: string | undefined;
-  let pendingSymbolAt: SourcePosition | undefined;
+  let pendingLabels: string[] = [];
+  let pendingLabelAt: SourcePosition | undefined;
 
   const lexer = new Lexer();
   const cur = new Cursor();
@@ -241,13 +241,9 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       while (cur.peek()?.kind === 'ident' && cur.is(':', 1)) {
         const label = cur.next('label');
         if (labels.has(label.text)) cur.fail(`label '${label.text}' is already defined`, label.column);
-        if (pendingSymbol !== undefined) {
-          // Two labels on one instruction: keep the first as the symbol, the rest must not be referenced differently.
-          cur.fail(`label '${label.text}' follows label '${pendingSymbol}' with no instruction between`, label.column);
-        }
         labels.add(label.text);
-        pendingSymbol = label.text;
-        pendingSymbolAt = { line: l + 1, column: label.column };
+        pendingLabels.push(label.text);
+        pendingLabelAt ??= { line: l + 1, column: label.column };
         cur.next(':');
       }
       const first = cur.peek();
@@ -260,8 +256,11 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       let insn = parseStatement(cur, instructions.length, pending);
       cur.end();
       const comment = lexer.comment !== undefined && lexer.comment !== '' && !lexer.comment.startsWith('encoding:') ? lexer.comment : undefined;
-      if (pendingSymbol !== undefined || comment !== undefined) insn = insn.withMetadata({ symbol: pendingSymbol, comment });
-      pendingSymbol = undefined;
+      if (pendingLabels.length > 0 || comment !== undefined) {
+        insn = insn.withMetadata({ symbol: pendingLabels[0], aliases: pendingLabels.slice(1), comment });
+        pendingLabels = [];
+        pendingLabelAt = undefined;
+      }
       instructions.push(insn);
       positions.push({ line: l + 1, column });
     } catch (e) {
@@ -270,8 +269,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       throw e;
     }
   }
-  if (pendingSymbol !== undefined) {
-    throw new AssemblerError(file, pendingSymbolAt!.line, pendingSymbolAt!.column, `label '${pendingSymbol}' is not followed by an instruction`);
+  if (pendingLabels.length > 0) {
+    throw new AssemblerError(file, pendingLabelAt!.line, pendingLabelAt!.column, `label '${pendingLabels[0]}' is not followed by an instruction`);
   }
 
   for (const p of pending) {
@@ -296,8 +295,8 @@ function firstColumn(tokens: Token[], count: number): number {
   return count > 0 ? tokens[0]!.column : 1;
 }
 
-function meta(insn: Instruction): { symbol: string | undefined; reference: string | undefined; comment: string | undefined } {
-  return { symbol: insn.symbol, reference: insn.reference, comment: insn.comment };
+function meta(insn: Instruction): InstructionMetadata {
+  return { ...insn.meta };
 }
 
 /** A jump target: `+N`, `-N`, `N`, or a label. */

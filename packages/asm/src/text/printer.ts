@@ -146,7 +146,10 @@ export function printTo(insns: readonly Instruction[], write: (chunk: string) =>
   let chunk = '';
   let slot = 0;
   for (const insn of insns) {
-    if (insn.symbol !== undefined && labels) chunk += `${insn.symbol}:\n`;
+    if (insn.symbol !== undefined && labels) {
+      chunk += `${insn.symbol}:\n`;
+      if (insn.aliases !== undefined) for (const alias of insn.aliases) chunk += `${alias}:\n`;
+    }
     const text = formatInstruction(insn, options);
     chunk += options.numbered ? `${slot}: (${insn.opcode.toString(16).padStart(2, '0')}) ${text}` : `\t${text}`;
     if (insn.comment !== undefined && comments) chunk += `\t# ${insn.comment.replace(/\n/g, ' ')}`;
