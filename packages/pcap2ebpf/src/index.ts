@@ -16,3 +16,6 @@ export { tokenize, type LexItem } from './lang/lexer.js';
 export type { Token, TokenType } from './lang/tokens.js';
 export type * from './lang/ast.js';
 export { NameResolver, type NameFiles, type HostAddress, type ServicePort } from './names/resolver.js';
+export * from './ebpf/errors.js';
+export * from './ebpf/lower.js';
+export * from './ebpf/programs.js';

@@ -1,0 +1,207 @@
+/**
+ * The lowered eBPF, run by the kernel (BPF_PROG_TEST_RUN) on every corpus packet, must accept
+ * exactly the packets libpcap's optimized program accepts (`matches`), in all three memory
+ * models. To keep program loads few, up to 32 filters are linked as bpf-to-bpf functions into
+ * one program that returns a bit per filter (accumulated in a map value, which the verifier
+ * does not track, so its paths do not multiply). Needs root and BPF; skips with the reason
+ * otherwise.
+ */
+import {
+  Add,
+  call,
+  callFunction,
+  encode,
+  exit,
+  Helper,
+  type Instruction,
+  JEq,
+  JLE,
+  JNE,
+  link,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  Or,
+  R0,
+  R1,
+  R10,
+  R2,
+  R6,
+  R7,
+  R9,
+  StoreImm,
+  StoreMem,
+} from 'bpf-asm-ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROG_TYPE, TestBpf } from '../../test/kernel/bpf.mjs';
+import { fromTuples } from '../cbpf/instruction.js';
+import { LINKTYPES, loadPackets, loadRecords, type CorpusPacket, type CorpusRecord } from '../cbpf/test-corpus.js';
+import { lowerCbpf, type MemoryModel } from './lower.js';
+
+const bpf = TestBpf.open();
+const reason = typeof bpf === 'string' ? bpf : undefined;
+if (reason) console.log(`skipping in-kernel eBPF tests: ${reason}`);
+
+/** skb test runs copy the input into one page: larger packets (the jumbo frame) cannot be run. */
+const SKB_TEST_MAX = 3000;
+/** A 14-byte Ethernet header the kernel strips (socket filters) or the host skips (tc). */
+const PREFIX = Uint8Array.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5]);
+const withPrefix = (p: Uint8Array): Uint8Array => {
+  const d = new Uint8Array(PREFIX.length + p.length);
+  d.set(PREFIX);
+  d.set(p, PREFIX.length);
+  return d;
+};
+const BATCH = 32;
+
+interface Mode {
+  name: string;
+  memory: MemoryModel;
+  type: number;
+  /** Host code that leaves the two filter arguments in R6 and R7 (or exits with 0). */
+  host: Instruction[];
+}
+
+const MODES: Mode[] = [
+  {
+    name: 'packet (sched_cls, direct access)',
+    memory: 'packet',
+    type: PROG_TYPE.sched_cls,
+    host: [
+      LoadMem(R7, R1, 80, 'u32'), // data_end
+      LoadMem(R6, R1, 76, 'u32'), // data
+      Add.imm(R6, PREFIX.length),
+      JLE.reg(R6, R7, 2),
+      Mov.imm(R0, 0),
+      exit(),
+    ],
+  },
+  {
+    name: 'skb (socket filter, skb_load_bytes copy)',
+    memory: 'skb',
+    type: PROG_TYPE.socket_filter,
+    host: [Mov.reg(R6, R1), LoadMem(R7, R1, 0, 'u32')], // skb, skb->len
+  },
+  {
+    name: 'kernel (probe_read_kernel copy)',
+    memory: 'kernel',
+    type: PROG_TYPE.socket_filter,
+    // The packet sits in an array map value: [u32 length, u32 pad, bytes...].
+    host: [
+      StoreImm(R10, -4, 0, 'u32'),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -4),
+      LoadMapPtr(R1, 'packet'),
+      call(Helper.map_lookup_elem),
+      JNE.imm(R0, 0, 1),
+      exit(),
+      LoadMem(R7, R0, 0, 'u32'),
+      Mov.reg(R6, R0),
+      Add.imm(R6, 8),
+    ],
+  },
+];
+
+/** Records whose optimized program the kernel can run: valid, no savefile-only metadata. */
+function runnable(records: CorpusRecord[]): CorpusRecord[] {
+  return records.filter((r) => r.valid && r.cbpf_opt_raw && !r.match_error && r.matches);
+}
+
+describe.skipIf(reason !== undefined).each(LINKTYPES)('in-kernel agreement with libpcap (%s)', (linktype) => {
+  const k = bpf as TestBpf;
+  const packets = loadPackets(linktype);
+  const records = runnable(loadRecords(linktype));
+  const programs = [...new Map(records.map((r) => [JSON.stringify(r.cbpf_opt_raw), r.cbpf_opt_raw!])).values()];
+  const mapFd = reason ? -1 : k.createArrayMap(8 + 9216);
+  const verdictFd = reason ? -1 : k.createArrayMap(4);
+  afterAll(() => {
+    if (mapFd >= 0) k.close(mapFd);
+    if (verdictFd >= 0) k.close(verdictFd);
+  });
+
+  /** One program calling up to 32 filters; bit i of its return value is filter i's verdict. */
+  function loadBatch(mode: Mode, batch: number[][][]): number {
+    const filters = batch.map((raw, i) => lowerCbpf(fromTuples(raw), { memory: mode.memory, labelPrefix: `filter${i}` }));
+    const main: Instruction[] = [
+      ...mode.host,
+      // R9 = &verdicts[0], zeroed.
+      StoreImm(R10, -8, 0, 'u32'),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -8),
+      LoadMapPtr(R1, 'verdicts'),
+      call(Helper.map_lookup_elem),
+      JNE.imm(R0, 0, 1),
+      exit(),
+      Mov.reg(R9, R0),
+      StoreImm(R9, 0, 0, 'u32'),
+    ];
+    filters.forEach((f, i) => {
+      main.push(
+        Mov.reg(R1, R6),
+        Mov.reg(R2, R7),
+        callFunction(f.name),
+        JEq.imm(R0, 0, 3),
+        LoadMem(R1, R9, 0, 'u32'),
+        Or.imm32(R1, (1 << i) | 0),
+        StoreMem(R9, 0, R1, 'u32'),
+      );
+    });
+    main.push(LoadMem(R0, R9, 0, 'u32'), exit());
+    const linked = link(main, { subprograms: filters.map((f) => f.instructions) });
+    return k.load(mode.type, encode(linked.resolve((r) => (r.symbol === 'packet' ? mapFd : verdictFd))));
+  }
+
+  function verdicts(mode: Mode, fd: number, eligible: CorpusPacket[]): number[] {
+    return eligible.map((p) => {
+      if (mode.memory === 'kernel') {
+        const value = new Uint8Array(8 + p.bytes.length);
+        new DataView(value.buffer).setUint32(0, p.bytes.length, true);
+        value.set(p.bytes, 8);
+        k.updateArray(mapFd, 0, value);
+        return k.testRun(fd, PREFIX).retval;
+      }
+      return k.testRun(fd, withPrefix(p.bytes)).retval;
+    });
+  }
+
+  it.each(MODES)('$name: accepts exactly `matches` on every runnable record', (mode) => {
+    const eligible = mode.memory === 'kernel' ? packets : packets.filter((p) => p.bytes.length <= SKB_TEST_MAX);
+    const eligibleSet = new Set(eligible.map((p) => p.index));
+    const accepted = new Map<string, number[]>();
+    // protochain's loop is costly to verify: such filters get a program of their own.
+    const loops = (raw: number[][]) => raw.some(([code, , , kk]) => code === 0x05 && (kk! | 0) < 0);
+    const batches: number[][][][] = programs.filter(loops).map((raw) => [raw]);
+    const straight = programs.filter((raw) => !loops(raw));
+    for (let start = 0; start < straight.length; start += BATCH) batches.push(straight.slice(start, start + BATCH));
+    for (const batch of batches) {
+      const fd = loadBatch(mode, batch);
+      try {
+        const masks = verdicts(mode, fd, eligible);
+        batch.forEach((raw, i) => {
+          accepted.set(JSON.stringify(raw), eligible.filter((_, j) => (masks[j]! >>> i) & 1).map((p) => p.index));
+        });
+      } finally {
+        k.close(fd);
+      }
+    }
+    const byCategory = new Map<string, { total: number; agree: number }>();
+    const failures: string[] = [];
+    for (const r of records) {
+      const got = accepted.get(JSON.stringify(r.cbpf_opt_raw))!;
+      const want = r.matches!.filter((i) => eligibleSet.has(i));
+      const c = byCategory.get(r.category) ?? { total: 0, agree: 0 };
+      c.total++;
+      if (JSON.stringify(got) === JSON.stringify(want)) c.agree++;
+      else failures.push(`${r.expr}: got ${got.length} packets, want ${want.length}`);
+      byCategory.set(r.category, c);
+    }
+    const lines = [...byCategory].sort().map(([cat, c]) => `  ${cat.padEnd(22)} ${c.agree}/${c.total}`);
+    const skipped = packets.length - eligible.length;
+    console.log(
+      `${linktype} ${mode.name}: ${records.length - failures.length}/${records.length} records agree` +
+        (skipped ? ` (${skipped} packet(s) over ${SKB_TEST_MAX} bytes cannot be test-run as an skb)` : '') +
+        `\n${lines.join('\n')}`,
+    );
+    expect(failures).toEqual([]);
+  });
+});

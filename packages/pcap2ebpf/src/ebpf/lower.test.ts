@@ -1,0 +1,105 @@
+import { callFunction, exit, Helper, link, Mov, print, R0 } from 'bpf-asm-ts';
+import { describe, expect, it } from 'vitest';
+import { fromTuples, jmpK, ldAbs, ldImm, ldInd, ldxMsh, retA, retK } from '../cbpf/instruction.js';
+import { BPF_JEQ } from '../cbpf/opcode.js';
+import { LINKTYPES, loadRecords } from '../cbpf/test-corpus.js';
+import { LoweringError } from './errors.js';
+import { lowerCbpf, type MemoryModel } from './lower.js';
+import { socketFilterProgram, tcProgram, xdpProgram } from './programs.js';
+
+const ipv4 = [ldAbs('H', 12), jmpK(BPF_JEQ, 0x800, 0, 1), retK(262144), retK(0)];
+const text = (insns: Parameters<typeof print>[0]) => print(insns);
+
+describe('lowerCbpf', () => {
+  it('lowers `ip` with direct packet access to one bounds check, a load and a 32-bit compare', () => {
+    const f = lowerCbpf(ipv4, { memory: 'packet', labelPrefix: 'ip' });
+    expect(f.name).toBe('ip');
+    expect(f.instructions[0]!.symbol).toBe('ip');
+    expect(f.helperCalls).toBe(0);
+    const asm = text(f.instructions);
+    expect(asm).toContain('r4 += 14');
+    expect(asm).toContain('if r4 > r2 goto ip_reject');
+    expect(asm).toContain('r0 = *(u16 *)(r1 + 12)');
+    expect(asm).toContain('r0 = be16 r0');
+    expect(asm).toMatch(/if w0 != 2048 goto ip_b3/);
+  });
+
+  it('in kernel memory copies the bytes the filter reads with one bpf_probe_read_kernel', () => {
+    const f = lowerCbpf(ipv4, { memory: 'kernel' });
+    expect(f.helperCalls).toBe(1);
+    expect(f.copyBytes).toBe(14);
+    const asm = text(f.instructions);
+    const calls = f.instructions.filter((i) => i.isHelperCall);
+    expect(calls.map((i) => i.imm)).toEqual([Helper.probe_read_kernel]);
+    // The length check is against the copied length, kept in r2.
+    expect(asm).toMatch(/if r2 < 14 goto pcap_filter_reject/);
+  });
+
+  it('copies a bounded window when loads are indexed by X', () => {
+    const program = [ldxMsh(14), ldInd('H', 16), retA()];
+    expect(lowerCbpf(program, { memory: 'kernel' }).copyBytes).toBe(256);
+    expect(lowerCbpf(program, { memory: 'kernel', indirectWindow: 96 }).copyBytes).toBe(96);
+  });
+
+  it('needs no helper call when the filter never reads the packet', () => {
+    const f = lowerCbpf([ldImm(1), retA()], { memory: 'kernel' });
+    expect(f.helperCalls).toBe(0);
+    expect(text(f.instructions)).not.toContain('call');
+  });
+
+  it('inline fragments jump to the host label and keep their labels prefixed', () => {
+    const f = lowerCbpf(ipv4, { memory: 'packet', form: 'inline', labelPrefix: 'flt1', resultLabel: 'after' });
+    expect(f.instructions.every((i) => !i.symbol || i.symbol.startsWith('flt1_'))).toBe(true);
+    expect(text(f.instructions)).toContain('goto after');
+    expect(text(f.instructions)).not.toContain('exit');
+    // Two fragments link into one program.
+    const g = lowerCbpf(ipv4, { memory: 'packet', form: 'inline', labelPrefix: 'flt2', resultLabel: 'after' });
+    expect(() => link([...f.instructions, ...g.instructions, exit().withSymbol('after')])).not.toThrow();
+  });
+
+  it('functions link as bpf-to-bpf subprograms', () => {
+    const f = lowerCbpf(ipv4, { memory: 'kernel', labelPrefix: 'pcap_l2' });
+    const linked = link([callFunction('pcap_l2'), exit()], { subprograms: [f.instructions] });
+    expect(linked.functions.map((fn) => fn.name)).toContain('pcap_l2');
+  });
+
+  it('places the stack below the host region in the inline form', () => {
+    const f = lowerCbpf(ipv4, { memory: 'kernel', form: 'inline', stackOffset: 64 });
+    expect(f.stackDepth).toBeGreaterThan(64 + 88);
+    expect(text(f.instructions)).not.toMatch(/r10 - (\d|[1-5]\d|6[0-4])\)/);
+  });
+
+  it('refuses ancillary loads and oversized stacks with a one-line reason', () => {
+    expect(() => lowerCbpf([ldAbs('W', 0xfffff008), retA()], { memory: 'packet' })).toThrow(LoweringError);
+    expect(() => lowerCbpf([ldAbs('W', 0xfffff008), retA()], { memory: 'packet' })).toThrow(/ancillary/);
+    expect(() => lowerCbpf([ldxMsh(14), ldInd('B', 0), retA()], { memory: 'kernel', indirectWindow: 480 })).toThrow(/stack/);
+    expect(() => lowerCbpf(ipv4, { memory: 'packet', labelPrefix: 'bad prefix' })).toThrow(/identifier/);
+  });
+
+  it('rejects outright a load no packet can satisfy (ether[-1])', () => {
+    const f = lowerCbpf([ldAbs('B', 0xffffffff), jmpK(BPF_JEQ, 0, 0, 1), retK(1), retK(0)], { memory: 'packet' });
+    expect(text(f.instructions)).not.toContain('ret');
+    expect(f.instructions.filter((i) => i.symbol?.endsWith('_b2'))).toHaveLength(0);
+  });
+});
+
+describe.each(LINKTYPES)('every corpus program lowers and links (%s)', (linktype) => {
+  const programs = loadRecords(linktype).filter((r) => r.cbpf_opt_raw && !r.match_error);
+  it.each<MemoryModel>(['packet', 'kernel', 'skb'])('memory model %s', (memory) => {
+    for (const r of programs) {
+      const f = lowerCbpf(fromTuples(r.cbpf_opt_raw!), { memory });
+      expect(() => link([callFunction(f.name), exit()], { subprograms: [f.instructions] }), r.expr).not.toThrow();
+      expect(f.helperCalls).toBeLessThanOrEqual(1);
+    }
+  });
+  it('standalone socket filter, tc and xdp programs', () => {
+    for (const r of programs.slice(0, 100)) {
+      const cbpf = fromTuples(r.cbpf_opt_raw!);
+      for (const p of [socketFilterProgram(cbpf), tcProgram(cbpf, { offset: 14 }), xdpProgram(cbpf)]) {
+        const linked = link(p.instructions);
+        expect(linked.instructions[linked.instructions.length - 1]!.symbol, r.expr).toBe('pcap_filter_done');
+      }
+    }
+    expect(Mov.imm(R0, 0)).toBeDefined();
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Standalone programs around a lowered filter, ready for `link()` and a loader:
+ * - {@link socketFilterProgram}: `BPF_PROG_TYPE_SOCKET_FILTER` (copy via `bpf_skb_load_bytes`;
+ *   socket filters cannot read packet memory directly). Returns the cBPF value: bytes to keep.
+ * - {@link tcProgram}: `BPF_PROG_TYPE_SCHED_CLS` with direct packet access.
+ * - {@link xdpProgram}: `BPF_PROG_TYPE_XDP` with direct packet access.
+ * Each returns the filter's result as the program's return value (0 = reject); `tcProgram`
+ * and `xdpProgram` can skip `offset` bytes first (e.g. 14 to filter from the IP header).
+ */
+import { Add, exit, Instruction, JLE, LoadMem, Mov, R0, R1, R2 } from 'bpf-asm-ts';
+import type { CbpfInstruction } from '../cbpf/instruction.js';
+import { lowerCbpf, type LoweredFilter, type LowerOptions } from './lower.js';
+
+/** Program types the builders produce. */
+export type ProgramKind = 'socket_filter' | 'sched_cls' | 'xdp';
+
+/** A complete program: instructions to pass to `link()`, and what it is. */
+export interface FilterProgram {
+  /** The kernel program type. */
+  kind: ProgramKind;
+  /** The instructions (the filter inlined), ending in `exit`. */
+  instructions: Instruction[];
+  /** The lowered filter inside. */
+  filter: LoweredFilter;
+}
+
+/** Options shared by the builders. */
+export interface ProgramOptions extends Pick<LowerOptions, 'labelPrefix' | 'indirectWindow' | 'maxLoopIterations'> {
+  /** Bytes to skip at the packet start before the filter sees it (tc/xdp). Default 0. */
+  offset?: number;
+}
+
+/** `__sk_buff` and `xdp_md` field offsets (uapi `linux/bpf.h`). */
+const SKB_LEN = 0;
+const SKB_DATA = 76;
+const SKB_DATA_END = 80;
+const XDP_DATA = 0;
+const XDP_DATA_END = 4;
+
+function inline(cbpf: readonly CbpfInstruction[], memory: LowerOptions['memory'], options: ProgramOptions): LoweredFilter {
+  const prefix = options.labelPrefix ?? 'pcap_filter';
+  return lowerCbpf(cbpf, {
+    memory,
+    form: 'inline',
+    labelPrefix: prefix,
+    resultLabel: `${prefix}_done`,
+    ...(options.indirectWindow !== undefined ? { indirectWindow: options.indirectWindow } : {}),
+    ...(options.maxLoopIterations !== undefined ? { maxLoopIterations: options.maxLoopIterations } : {}),
+  });
+}
+
+/** A socket filter: R1 = skb, length = skb->len, one `bpf_skb_load_bytes` copy. */
+export function socketFilterProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
+  const filter = inline(cbpf, 'skb', options);
+  const instructions = [LoadMem(R2, R1, SKB_LEN, 'u32'), ...filter.instructions, exit().withSymbol(filter.resultLabel)];
+  return { kind: 'socket_filter', instructions, filter };
+}
+
+function direct(kind: ProgramKind, cbpf: readonly CbpfInstruction[], dataOff: number, endOff: number, options: ProgramOptions): FilterProgram {
+  const filter = inline(cbpf, 'packet', options);
+  const offset = options.offset ?? 0;
+  const head = [LoadMem(R2, R1, endOff, 'u32'), LoadMem(R1, R1, dataOff, 'u32')];
+  if (offset > 0) {
+    // Skip the first `offset` bytes; a packet shorter than that is rejected.
+    head.push(Add.imm(R1, offset), JLE.reg(R1, R2, 2), Mov.imm(R0, 0), exit());
+  }
+  const instructions = [...head, ...filter.instructions, exit().withSymbol(filter.resultLabel)];
+  return { kind, instructions, filter };
+}
+
+/** A tc classifier (`sched_cls`) with direct packet access. */
+export function tcProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
+  return direct('sched_cls', cbpf, SKB_DATA, SKB_DATA_END, options);
+}
+
+/** An XDP program with direct packet access. */
+export function xdpProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
+  return direct('xdp', cbpf, XDP_DATA, XDP_DATA_END, options);
+}
