@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assemble } from './text/parser.js';
+import { assemble } from './text/assemble.js';
 
 // The CLI is tested as users run it: the committed launcher importing the built dist/cli.js
 // (turbo builds before testing).

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decode, INSTRUCTION_SIZE } from './encoding.js';
 import { AsmError, DecodeError } from './errors.js';
-import { assemble } from './text/parser.js';
+import { assemble } from './text/assemble.js';
 import { printTo } from './text/printer.js';
 import { VERSION } from './index.js';
 

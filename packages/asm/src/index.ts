@@ -30,4 +30,5 @@ export {
 } from './link.js';
 export * from './builder/index.js';
 export { formatInstruction, print, printTo, type PrintOptions } from './text/printer.js';
-export { assemble, parse, type AssembleOptions, type ParsedProgram, type SourcePosition } from './text/parser.js';
+export { parse, type AssembleOptions, type ParsedProgram, type SourcePosition } from './text/parser.js';
+export { assemble } from './text/assemble.js';

@@ -32,7 +32,7 @@ import {
   SMod,
   StoreImm,
 } from '../src/index.js';
-import { assemble } from '../src/text/parser.js';
+import { assemble } from '../src/text/assemble.js';
 import { MapType, openKernelBpf, ProgType } from './kernel.js';
 
 const kernel = openKernelBpf();

@@ -3,7 +3,8 @@ import { encode } from '../encoding.js';
 import { AssemblerError } from '../errors.js';
 import { Helper } from '../helper.js';
 import { PseudoCall, PseudoLoad } from '../opcode.js';
-import { assemble, parse } from './parser.js';
+import { assemble } from './assemble.js';
+import { parse } from './parser.js';
 import { print } from './printer.js';
 
 const errorOf = (f: () => unknown): AssemblerError => {
