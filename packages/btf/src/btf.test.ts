@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
 import { BtfError, BtfNotFoundError } from './errors.js';
+import { dataBlob, nfConntrack61 } from '../test/fixtures.js';
 
 /** A blob with one type of every kind, built in either byte order. */
 function everyKind(littleEndian = true): { bytes: Uint8Array; ids: Record<string, number> } {
@@ -85,6 +86,27 @@ describe('Btf', () => {
     expect(btf.typesByName('thing', 'struct').map((x) => x.id)).toEqual([s]);
     expect(btf.findType('thing', 'union')).toBeUndefined();
     expect(() => btf.typeByName('nothing', 'struct')).toThrow(new BtfNotFoundError("no struct named 'nothing' in BTF"));
+  });
+
+  it('answers by-name queries like a full scan, before and after it switches to hashing names', () => {
+    const btf = Btf.parse(dataBlob('vmlinux-6.1'));
+    const byName = new Map<string, number[]>();
+    for (let id = 1; id <= btf.maxTypeId; id++) {
+      const name = btf.nameOf(id);
+      if (name) byName.set(name, [...(byName.get(name) ?? []), id]);
+    }
+    const names = [...byName.keys()].filter((_, i) => i % 701 === 0);
+    expect(names.length).toBeGreaterThan(64); // more than the searches before hashing kicks in
+    for (const name of [...names, 'sk_buff', 'no_such_type_anywhere']) {
+      expect(btf.idsByName(name)).toEqual(byName.get(name) ?? []);
+    }
+  });
+
+  it('finds a split blob’s types whose names live in the base’s string section', () => {
+    const mod = nfConntrack61();
+    const own = [...mod.types(undefined, { includeBase: false })].filter((t) => t.name && t.nameOff < mod.firstStrOff);
+    expect(own.length).toBeGreaterThan(0);
+    for (const t of own.slice(0, 20)) expect(mod.idsByName(t.name)).toContain(t.id);
   });
 
   it('iterates all types or one kind', () => {

@@ -51,6 +51,8 @@ function extraSize(kind: number, vlen: number): number {
 
 const LINKAGES = ['static', 'global', 'extern'] as const;
 
+const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /**
  * A parsed BTF blob. The raw bytes are kept; parsing makes one pass that records where each type
  * starts. Types are decoded on demand and cached; the by-name index is built on the first by-name
@@ -67,15 +69,19 @@ export class Btf {
   readonly firstTypeId: number;
   /** Number of types in this blob (not counting the base's or void). */
   readonly typeCount: number;
+  /** Highest valid type id (including the base's ids for split BTF). */
+  readonly maxTypeId: number;
   /** First string offset owned by this blob (0, or the base's string section length). */
   readonly firstStrOff: number;
 
   /** @internal */ readonly view: DataView;
   /** @internal */ readonly le: boolean;
+  /** @internal Word view of the blob when it is little-endian and 4-byte aligned (the fast path). */
+  readonly u32: Uint32Array | undefined;
   /** @internal Absolute byte offset of each own type record. */
   readonly offsets: Uint32Array;
   private readonly buf: Buffer;
-  private readonly cache: (BtfType | undefined)[];
+  private cache: (BtfType | undefined)[] | undefined;
   private index: NameIndex | undefined;
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
@@ -85,7 +91,12 @@ export class Btf {
     this.le = this.header.littleEndian;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.u32 =
+      this.le && HOST_LE && bytes.byteOffset % 4 === 0 && this.header.typeStart % 4 === 0
+        ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
+        : undefined;
     this.firstTypeId = base ? base.maxTypeId + 1 : 1;
+    this.maxTypeId = this.firstTypeId - 1; // until the types are scanned
     this.firstStrOff = base ? base.firstStrOff + base.header.strLen : 0;
     if (base && base.header.littleEndian !== this.le) {
       throw new BtfError('split BTF and its base have different byte orders', 0);
@@ -103,7 +114,7 @@ export class Btf {
     }
     this.offsets = this.scanTypes();
     this.typeCount = this.offsets.length;
-    this.cache = new Array<BtfType | undefined>(this.typeCount);
+    this.maxTypeId = this.firstTypeId + this.typeCount - 1;
   }
 
   /** Parses a BTF blob (`/sys/kernel/btf/vmlinux`, a `.BTF` section, or module BTF with `base`). */
@@ -111,10 +122,6 @@ export class Btf {
     return new Btf(bytes, options.base);
   }
 
-  /** Highest valid type id (including the base's ids for split BTF). */
-  get maxTypeId(): number {
-    return this.firstTypeId + this.typeCount - 1;
-  }
 
   /** True when the blob is little-endian. */
   get littleEndian(): boolean {
@@ -124,14 +131,13 @@ export class Btf {
   private scanTypes(): Uint32Array {
     const { typeStart, typeLen } = this.header;
     const end = typeStart + typeLen;
-    const view = this.view;
-    const le = this.le;
     let offsets = new Uint32Array(Math.floor(typeLen / 12));
     let n = 0;
     let pos = typeStart;
+    const u32 = this.u32;
     while (pos < end) {
       if (pos + 12 > end) throw new BtfError(`truncated type record (type id ${this.firstTypeId + n})`, pos);
-      const info = view.getUint32(pos + 4, le);
+      const info = u32 !== undefined ? u32[(pos + 4) >>> 2]! : this.view.getUint32(pos + 4, this.le);
       const kind = (info >>> 24) & 0x1f;
       if (kind === 0 || kind > MAX_KIND) {
         throw new BtfError(`unknown BTF kind ${kind} (type id ${this.firstTypeId + n})`, pos + 4);
@@ -149,10 +155,16 @@ export class Btf {
 
   // ---- raw access -------------------------------------------------------------------------------
 
+  /** @internal The 32-bit word at a 4-byte aligned byte offset, in the blob's byte order. */
+  word(p: number): number {
+    const u = this.u32;
+    return u !== undefined ? u[p >>> 2]! : this.view.getUint32(p, this.le);
+  }
+
   /** @internal The Btf (this or a base) that owns `id`; throws when out of range. */
   owner(id: number): Btf {
     if (id >= this.firstTypeId) {
-      if (id > this.maxTypeId || !Number.isInteger(id)) {
+      if (id > this.maxTypeId || id !== Math.floor(id)) {
         throw new BtfNotFoundError(`no BTF type with id ${id} (ids go up to ${this.maxTypeId})`);
       }
       return this;
@@ -171,7 +183,7 @@ export class Btf {
   kindOf(id: number): number {
     if (id === 0) return 0;
     const o = this.owner(id);
-    return (o.view.getUint32(o.recordOffset(id) + 4, o.le) >>> 24) & 0x1f;
+    return (o.word(o.recordOffset(id) + 4) >>> 24) & 0x1f;
   }
 
   /** Kind name of a type without decoding it. */
@@ -183,26 +195,26 @@ export class Btf {
   nameOf(id: number): string {
     if (id === 0) return '';
     const o = this.owner(id);
-    return o.str(o.view.getUint32(o.recordOffset(id), o.le));
+    return o.str(o.word(o.recordOffset(id)));
   }
 
   /** @internal Raw name offset of a type. */
   nameOffOf(id: number): number {
     if (id === 0) return 0;
     const o = this.owner(id);
-    return o.view.getUint32(o.recordOffset(id), o.le);
+    return o.word(o.recordOffset(id));
   }
 
   /** @internal The `size`/`type` word of a type record. */
   sizeOrTypeOf(id: number): number {
     const o = this.owner(id);
-    return o.view.getUint32(o.recordOffset(id) + 8, o.le);
+    return o.word(o.recordOffset(id) + 8);
   }
 
   /** @internal `vlen` of a type record. */
   vlenOf(id: number): number {
     const o = this.owner(id);
-    return o.view.getUint32(o.recordOffset(id) + 4, o.le) & 0xffff;
+    return o.word(o.recordOffset(id) + 4) & 0xffff;
   }
 
   /**
@@ -238,10 +250,11 @@ export class Btf {
     if (o !== this) return o.type(id);
     if (id === 0) return { id: 0, kind: 'void', name: '', nameOff: 0, kindFlag: false };
     const rel = id - this.firstTypeId;
-    let t = this.cache[rel];
+    const cache = (this.cache ??= new Array<BtfType | undefined>(this.typeCount));
+    let t = cache[rel];
     if (t === undefined) {
       t = this.decode(id, this.offsets[rel]!);
-      this.cache[rel] = t;
+      cache[rel] = t;
     }
     return t;
   }
@@ -416,8 +429,8 @@ export class Btf {
     const want = kind === undefined ? -1 : kindNumber(kind);
     const out = this.base ? this.base.idsByName(name, kind) : [];
     if (name === '') return out;
-    if (!this.index) this.index = NameIndex.build(this);
-    for (const id of this.index.lookup(this, name)) {
+    this.index ??= new NameIndex(this);
+    for (const id of this.index.lookup(name)) {
       if (want < 0 || this.kindOf(id) === want) out.push(id);
     }
     return out;

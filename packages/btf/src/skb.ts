@@ -98,20 +98,31 @@ class SkbClassifier {
 }
 
 function skbParams(btf: Btf, cls: SkbClassifier, protoId: number, skipFirst: boolean): SkbParam[] | undefined {
-  if (btf.kindOf(protoId) !== BtfKind.FUNC_PROTO) return undefined;
+  if (protoId === 0 || protoId > btf.maxTypeId) return undefined;
   const o = btf.owner(protoId);
-  const view = o.view;
-  const le = o.le;
-  const p = o.recordOffset(protoId) + 12;
-  const vlen = o.vlenOf(protoId);
+  const rec = o.recordOffset(protoId);
+  const info = o.word(rec + 4);
+  if (((info >>> 24) & 0x1f) !== BtfKind.FUNC_PROTO) return undefined;
+  const p = rec + 12;
+  const vlen = info & 0xffff;
   let out: SkbParam[] | undefined;
   for (let i = skipFirst ? 1 : 0; i < vlen; i++) {
-    const f = cls.classify(view.getUint32(p + 8 * i + 4, le));
+    const f = cls.classify(o.word(p + 8 * i + 4));
     if (f === FORM_NONE) continue;
     out ??= [];
-    out.push({ position: skipFirst ? i : i + 1, name: o.str(view.getUint32(p + 8 * i, le)), form: FORMS[f]! });
+    out.push({ position: skipFirst ? i : i + 1, name: o.str(o.word(p + 8 * i)), form: FORMS[f]! });
   }
   return out;
+}
+
+/** Calls `f(id, recordOffset)` for each of the blob's own types of `kind` (or every blob's with base). */
+function eachOfKind(btf: Btf, kind: number, includeBase: boolean, f: (id: number, rec: number) => void): void {
+  if (includeBase && btf.base) eachOfKind(btf.base, kind, true, f);
+  const offsets = btf.offsets;
+  for (let rel = 0; rel < offsets.length; rel++) {
+    const rec = offsets[rel]!;
+    if (((btf.word(rec + 4) >>> 24) & 0x1f) === kind) f(btf.firstTypeId + rel, rec);
+  }
 }
 
 /**
@@ -123,12 +134,11 @@ function skbParams(btf: Btf, cls: SkbClassifier, protoId: number, skipFirst: boo
 export function skbFunctions(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
-  const from = options.includeBase ? 1 : btf.firstTypeId;
-  for (let id = from; id <= btf.maxTypeId; id++) {
-    if (btf.kindOf(id) !== BtfKind.FUNC) continue;
-    const params = skbParams(btf, cls, btf.sizeOrTypeOf(id), false);
-    if (params) out.push({ id, name: btf.nameOf(id), params });
-  }
+  eachOfKind(btf, BtfKind.FUNC, options.includeBase ?? false, (id, rec) => {
+    const o = btf.owner(id);
+    const params = skbParams(btf, cls, o.word(rec + 8), false);
+    if (params) out.push({ id, name: o.str(o.word(rec)), params });
+  });
   return out;
 }
 
@@ -158,15 +168,14 @@ const TRACE_PREFIX = 'btf_trace_';
 export function skbTracepoints(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
-  const from = options.includeBase ? 1 : btf.firstTypeId;
-  for (let id = from; id <= btf.maxTypeId; id++) {
-    if (btf.kindOf(id) !== BtfKind.TYPEDEF) continue;
-    const name = btf.nameOf(id);
-    if (!name.startsWith(TRACE_PREFIX)) continue;
-    const ptr = btf.sizeOrTypeOf(id);
-    if (btf.kindOf(ptr) !== BtfKind.PTR) continue;
+  eachOfKind(btf, BtfKind.TYPEDEF, options.includeBase ?? false, (id, rec) => {
+    const o = btf.owner(id);
+    const name = o.str(o.word(rec));
+    if (!name.startsWith(TRACE_PREFIX)) return;
+    const ptr = o.word(rec + 8);
+    if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) return;
     const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
     if (params) out.push({ id, name: name.slice(TRACE_PREFIX.length), params });
-  }
+  });
   return out;
 }

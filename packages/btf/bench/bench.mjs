@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Benchmarks btf-parser against libbpf and bpftool, side by side in one run.
+//   npx tsup && node bench/bench.mjs [BTF_FILE] [--runs N]
+// Peers: a tiny C program calling libbpf's btf__parse (bench/libbpf-peer.c, compiled here with gcc
+// against libbpf-dev into a temp dir), and `bpftool btf dump file F [format c]`.
+// Prints a markdown table of medians and ratios (ours / peer; below 1 means we are faster).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { Btf, skbFunctions, formatRaw, formatC } = await import(join(here, '../dist/index.js'));
+
+const args = process.argv.slice(2);
+const runsAt = args.indexOf('--runs');
+const RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 15;
+const FILE = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--runs') ?? '/sys/kernel/btf/vmlinux';
+if (!existsSync(FILE)) {
+  console.error(`bench: ${FILE} does not exist; pass a BTF file`);
+  process.exit(1);
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const time = (f) => {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+};
+const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+const bytes = readFileSync(FILE);
+const rows = [];
+
+// --- ours: parse + index, skb discovery, retained memory --------------------------------------
+const parse = [];
+const skb = [];
+let skbCount = 0;
+for (let i = 0; i < RUNS; i++) {
+  let btf;
+  parse.push(
+    time(() => {
+      btf = Btf.parse(bytes);
+      btf.idsByName('sk_buff', 'struct');
+    }),
+  );
+  skb.push(time(() => (skbCount = skbFunctions(btf).length)));
+}
+// Retained memory in a fresh process, so the timing loop's garbage does not blur it.
+const retained = JSON.parse(
+  execFileSync(process.execPath, ['--expose-gc', join(here, 'retained.mjs'), join(here, '../dist/index.js'), FILE], {
+    encoding: 'utf8',
+  }),
+).retained;
+
+// --- libbpf peer ---------------------------------------------------------------------------
+let peer;
+const work = mkdtempSync(join(tmpdir(), 'btf-bench-'));
+try {
+  if (which('gcc')) {
+    const exe = join(work, 'libbpf-peer');
+    try {
+      execFileSync('gcc', ['-O2', join(here, 'libbpf-peer.c'), '-lbpf', '-o', exe], { stdio: 'pipe' });
+      peer = JSON.parse(execFileSync(exe, [FILE, String(RUNS)], { encoding: 'utf8' }));
+    } catch (e) {
+      console.error(`bench: libbpf peer unavailable (${String(e.stderr ?? e).split('\n')[0]}); install gcc and libbpf-dev`);
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const fmt = (x) => (x === undefined ? 'n/a' : x.toFixed(2));
+const ratio = (a, b) => (b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
+rows.push(['parse + name index (ms)', median(parse), peer?.parse_ms, 'libbpf btf__parse + btf__find_by_name_kind']);
+rows.push([`skb-function discovery (ms, ${skbCount} funcs)`, median(skb), peer?.skb_ms, `libbpf type walk (${peer?.skb_funcs ?? '?'} funcs)`]);
+rows.push(['retained: blob + index after discovery (MB)', retained / 2 ** 20, peer ? peer.retained_bytes / 2 ** 20 : undefined, 'libbpf malloc delta']);
+
+// --- dumps vs bpftool ------------------------------------------------------------------------
+if (which('bpftool')) {
+  const btf = Btf.parse(bytes);
+  const dumpRuns = Math.max(3, Math.min(RUNS, 7));
+  for (const [label, ours, bpftoolArgs] of [
+    ['raw dump (ms)', () => formatRaw(Btf.parse(bytes)), ['btf', 'dump', 'file', FILE]],
+    ['C header dump (ms)', () => formatC(Btf.parse(bytes)), ['btf', 'dump', 'file', FILE, 'format', 'c']],
+  ]) {
+    const o = [];
+    const p = [];
+    for (let i = 0; i < dumpRuns; i++) {
+      o.push(time(ours));
+      p.push(time(() => execFileSync('bpftool', bpftoolArgs, { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })));
+    }
+    rows.push([label, median(o), median(p), `bpftool ${bpftoolArgs.slice(4).join(' ') || 'raw'} (process, output to a pipe)`]);
+  }
+  if (!btf.maxTypeId) throw new Error('unreachable');
+} else {
+  console.error('bench: bpftool not installed; skipping the dump comparison');
+}
+
+console.log(`\nbtf-parser benchmark: ${FILE} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MB), median of ${RUNS} runs, node ${process.version}\n`);
+console.log('| measure | btf-parser | peer | ratio | peer is |');
+console.log('|---|---:|---:|---:|---|');
+for (const [label, ours, theirs, what] of rows) {
+  console.log(`| ${label} | ${fmt(ours)} | ${fmt(theirs)} | ${ratio(ours, theirs)} | ${what} |`);
+}
+console.log('\nTargets: parse+index within 2x libbpf; skb-function discovery < 50 ms; < 10 MB retained.');

@@ -1,0 +1,85 @@
+// Bench-only peer for bench/bench.mjs: libbpf's btf__parse, a by-name lookup, and the same
+// "functions with a struct sk_buff pointer parameter" scan, timed in-process.
+// Built at bench time: gcc -O2 bench/libbpf-peer.c -lbpf -o /tmp/...; never shipped.
+#include <bpf/btf.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp(const void *a, const void *b) {
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+	qsort(v, n, sizeof(*v), cmp);
+	return v[n / 2];
+}
+
+/* Counts FUNCs with a parameter that is a pointer (through typedefs/qualifiers) to struct sk_buff. */
+static int skb_funcs(const struct btf *btf, int skb_id) {
+	int n = btf__type_cnt(btf), count = 0;
+	for (int id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		if (!btf_is_func(t))
+			continue;
+		const struct btf_type *proto = btf__type_by_id(btf, t->type);
+		const struct btf_param *p = btf_params(proto);
+		for (int i = 0; i < btf_vlen(proto); i++) {
+			const struct btf_type *pt = btf__type_by_id(btf, p[i].type);
+			int tid = p[i].type;
+			while (btf_is_typedef(pt) || btf_is_mod(pt)) {
+				tid = pt->type;
+				pt = btf__type_by_id(btf, tid);
+			}
+			if (!btf_is_ptr(pt))
+				continue;
+			tid = btf__resolve_type(btf, pt->type);
+			if (tid == skb_id) {
+				count++;
+				break;
+			}
+		}
+	}
+	return count;
+}
+
+int main(int argc, char **argv) {
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s BTF_FILE ITERATIONS\n", argv[0]);
+		return 2;
+	}
+	int iters = atoi(argv[2]);
+	double *parse = calloc(iters, sizeof(double)), *scan = calloc(iters, sizeof(double));
+	size_t retained = 0;
+	int found = 0;
+	for (int i = 0; i < iters; i++) {
+		struct mallinfo2 before = mallinfo2();
+		double t0 = now_ms();
+		struct btf *btf = btf__parse(argv[1], NULL);
+		if (!btf) {
+			perror("btf__parse");
+			return 1;
+		}
+		int skb = btf__find_by_name_kind(btf, "sk_buff", BTF_KIND_STRUCT);
+		double t1 = now_ms();
+		found = skb_funcs(btf, skb);
+		double t2 = now_ms();
+		struct mallinfo2 after = mallinfo2();
+		retained = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+		parse[i] = t1 - t0;
+		scan[i] = t2 - t1;
+		btf__free(btf);
+	}
+	printf("{\"parse_ms\":%.3f,\"skb_ms\":%.3f,\"skb_funcs\":%d,\"retained_bytes\":%zu}\n", median(parse, iters),
+	       median(scan, iters), found, retained);
+	return 0;
+}
