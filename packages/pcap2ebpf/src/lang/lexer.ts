@@ -54,8 +54,15 @@ const RE_ID = /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y;
 const RE_ESCAPED_ID = /\\[^ !()\n\t]+/y;
 const SINGLE = '+-*/%:[]!<>()&|^=';
 const DOUBLE: Record<string, TokenType> = { '>=': 'GEQ', '<=': 'LEQ', '!=': 'NEQ', '==': '=', '<<': 'LSH', '>>': 'RSH', '&&': 'AND', '||': 'OR' };
-const KEYWORD_LIST = [...KEYWORDS.keys()].filter((k) => /^[a-z]/.test(k));
-const NAMED_LIST = [...NAMED_NUMBERS.keys()];
+/** Words grouped by first character, so each position only tries the few that can match. */
+function byFirstChar(words: Iterable<string>): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const w of words) m.set(w[0]!, [...(m.get(w[0]!) ?? []), w]);
+  return m;
+}
+const KEYWORDS_BY_CHAR = byFirstChar([...KEYWORDS.keys()].filter((k) => /^[a-z]/.test(k)));
+const NAMED_BY_CHAR = byFirstChar(NAMED_NUMBERS.keys());
+const RE_V6_CHARS = /[0-9A-Fa-f:.]*/y;
 
 function matchAt(re: RegExp, text: string, pos: number): number {
   re.lastIndex = pos;
@@ -69,9 +76,9 @@ function longestOf(res: RegExp[], text: string, pos: number): number {
   return best;
 }
 
-function longestWord(words: string[], text: string, pos: number): string | undefined {
+function longestWord(words: string[] | undefined, text: string, pos: number): string | undefined {
   let best: string | undefined;
-  for (const w of words) if (text.startsWith(w, pos) && (!best || w.length > best.length)) best = w;
+  for (const w of words ?? []) if (text.startsWith(w, pos) && (!best || w.length > best.length)) best = w;
   return best;
 }
 
@@ -124,10 +131,14 @@ function validIpv6(text: string): boolean {
 export function tokenize(text: string): LexItem[] {
   const out: LexItem[] = [];
   let pos = 0;
-  const push = (type: TokenType, len: number, extra: Partial<Token> = {}): void => {
+  const push = (type: TokenType, len: number, num = 0, str?: string): void => {
     const t = text.slice(pos, pos + len);
-    out.push({ type, text: t, num: 0, str: t, span: { start: pos, end: pos + len }, ...extra });
+    out.push({ type, text: t, num, str: str ?? t, span: { start: pos, end: pos + len } });
     pos += len;
+  };
+  const error = (kind: 'lexical' | 'syntax', reason: string, len: number): LexItem[] => {
+    out.push({ type: 'ERROR', error: new FilterError(kind, reason, { start: pos, end: pos + len }) });
+    return out;
   };
   while (pos < text.length) {
     const c = text[pos]!;
@@ -136,75 +147,94 @@ export function tokenize(text: string): LexItem[] {
       continue;
     }
     // Candidates in flex rule order; the longest wins, the first listed wins a tie.
-    type Cand = { len: number; make: () => LexItem | void };
-    const cands: Cand[] = [];
-    const kw = longestWord(KEYWORD_LIST, text, pos);
-    if (kw) cands.push({ len: kw.length, make: () => push(KEYWORDS.get(kw)!, kw.length) });
+    let bestLen = 0;
+    let best = Rule.None as Rule;
+    const consider = (len: number, rule: Rule): void => {
+      if (len > bestLen) {
+        bestLen = len;
+        best = rule;
+      }
+    };
+    const hex = /[0-9A-Fa-f]/.test(c);
+    const kw = longestWord(KEYWORDS_BY_CHAR.get(c), text, pos);
+    if (kw) consider(kw.length, Rule.Keyword);
     const two = text.slice(pos, pos + 2);
-    if (two === '&&' || two === '||') cands.push({ len: 2, make: () => push(DOUBLE[two]!, 2) });
-    if (SINGLE.includes(c)) cands.push({ len: 1, make: () => push(c as TokenType, 1) });
-    if (DOUBLE[two] && two !== '&&' && two !== '||') cands.push({ len: 2, make: () => push(DOUBLE[two]!, 2) });
-    const aid = matchAt(RE_AID, text, pos);
-    if (aid) cands.push({ len: aid, make: () => push('AID', aid) });
-    const mac = longestOf(RE_MAC, text, pos);
-    if (mac) cands.push({ len: mac, make: () => push('EID', mac) });
-    const num = matchAt(RE_NUM, text, pos);
-    if (num) {
-      cands.push({
-        len: num,
-        make: () => {
-          const t = text.slice(pos, pos + num);
-          try {
-            push('NUM', num, { num: parseNumber(t, pos) });
-          } catch (e) {
-            return { type: 'ERROR', error: e as FilterError };
-          }
-        },
-      });
+    if (two === '&&' || two === '||') consider(2, Rule.Double);
+    if (SINGLE.includes(c)) consider(1, Rule.Single);
+    if (DOUBLE[two]) consider(2, Rule.Double);
+    if (c === '$') consider(matchAt(RE_AID, text, pos), Rule.Aid);
+    if (hex) {
+      consider(longestOf(RE_MAC, text, pos), Rule.Mac);
+      consider(matchAt(RE_NUM, text, pos), Rule.Num);
+      consider(longestOf(RE_HID, text, pos), Rule.Hid);
     }
-    const hid = longestOf(RE_HID, text, pos);
-    if (hid) cands.push({ len: hid, make: () => push('HID', hid) });
-    const v6 = longestOf(IPV6_FORMS, text, pos);
-    if (v6) {
-      cands.push({
-        len: v6,
-        make: () => {
-          const t = text.slice(pos, pos + v6);
-          if (!validIpv6(t)) return { type: 'ERROR', error: new FilterError('lexical', `bogus IPv6 address ${t}`, { start: pos, end: pos + v6 }) };
-          push('HID6', v6);
-        },
-      });
+    if (hex || c === ':') {
+      // IPv6 forms all contain ':' within the run of hex digits, colons and dots starting here.
+      const run = matchAt(RE_V6_CHARS, text, pos);
+      if (run > 1 && text.slice(pos, pos + run).includes(':')) consider(longestOf(IPV6_FORMS, text, pos), Rule.Ipv6);
+      if (hex) consider(matchAt(RE_BOGUS_MAC, text, pos), Rule.BogusMac);
     }
-    const bogus = matchAt(RE_BOGUS_MAC, text, pos);
-    if (bogus) {
-      cands.push({
-        len: bogus,
-        make: () => ({
-          type: 'ERROR',
-          error: new FilterError('lexical', `bogus ethernet address ${text.slice(pos, pos + bogus)}`, { start: pos, end: pos + bogus }),
-        }),
-      });
-    }
-    const named = longestWord(NAMED_LIST, text, pos);
-    if (named) cands.push({ len: named.length, make: () => push('NUM', named.length, { num: NAMED_NUMBERS.get(named)! }) });
-    const id = matchAt(RE_ID, text, pos);
-    if (id) cands.push({ len: id, make: () => push('ID', id) });
-    const esc = matchAt(RE_ESCAPED_ID, text, pos);
-    if (esc) cands.push({ len: esc, make: () => push('ID', esc, { str: text.slice(pos + 1, pos + esc) }) });
+    const named = longestWord(NAMED_BY_CHAR.get(c), text, pos);
+    if (named) consider(named.length, Rule.Named);
+    consider(matchAt(RE_ID, text, pos), Rule.Id);
+    if (c === '\\') consider(matchAt(RE_ESCAPED_ID, text, pos), Rule.EscapedId);
 
-    let best: Cand | undefined;
-    for (const cand of cands) if (!best || cand.len > best.len) best = cand;
-    if (!best) {
-      // flex's catch-all rule returns LEX_ERROR, which the grammar rejects as a syntax error.
-      out.push({ type: 'ERROR', error: new FilterError('syntax', "can't parse filter expression: syntax error", { start: pos, end: pos + 1 }) });
-      return out;
-    }
-    const err = best.make();
-    if (err) {
-      out.push(err);
-      return out;
+    const word = text.slice(pos, pos + bestLen);
+    switch (best) {
+      case Rule.None:
+        // flex's catch-all rule returns LEX_ERROR, which the grammar rejects as a syntax error.
+        return error('syntax', "can't parse filter expression: syntax error", 1);
+      case Rule.Keyword:
+        push(KEYWORDS.get(word)!, bestLen);
+        break;
+      case Rule.Single:
+        push(c as TokenType, 1);
+        break;
+      case Rule.Double:
+        push(DOUBLE[word]!, 2);
+        break;
+      case Rule.Aid:
+        push('AID', bestLen);
+        break;
+      case Rule.Mac:
+        push('EID', bestLen);
+        break;
+      case Rule.Num: {
+        let n: number;
+        try {
+          n = parseNumber(word, pos);
+        } catch (e) {
+          out.push({ type: 'ERROR', error: e as FilterError });
+          return out;
+        }
+        push('NUM', bestLen, n);
+        break;
+      }
+      case Rule.Hid:
+        push('HID', bestLen);
+        break;
+      case Rule.Ipv6:
+        if (!validIpv6(word)) return error('lexical', `bogus IPv6 address ${word}`, bestLen);
+        push('HID6', bestLen);
+        break;
+      case Rule.BogusMac:
+        return error('lexical', `bogus ethernet address ${word}`, bestLen);
+      case Rule.Named:
+        push('NUM', bestLen, NAMED_NUMBERS.get(word)!);
+        break;
+      case Rule.Id:
+        push('ID', bestLen);
+        break;
+      case Rule.EscapedId:
+        push('ID', bestLen, 0, word.slice(1));
+        break;
     }
   }
   out.push({ type: 'EOF', text: '', num: 0, str: '', span: { start: text.length, end: text.length } });
   return out;
+}
+
+/** The scanner's rules, in flex order (earlier wins a tie). */
+const enum Rule {
+  None, Keyword, Single, Double, Aid, Mac, Num, Hid, Ipv6, BogusMac, Named, Id, EscapedId,
 }
