@@ -294,14 +294,16 @@ export class Btf {
     const kindFlag = info >>> 31 === 1;
     const st = v.getUint32(p + 8, le);
     const name = this.name(nameOff, p);
-    const common = { id, name, nameOff, kindFlag };
     const q = p + 12;
     switch (kind) {
       case BtfKind.INT: {
         const w = v.getUint32(q, le);
         const encoding = (w >>> 24) & 0x0f;
         return {
-          ...common,
+          id,
+          name,
+          nameOff,
+          kindFlag,
           kind: 'int',
           size: st,
           bitOffset: (w >>> 16) & 0xff,
@@ -316,10 +318,13 @@ export class Btf {
       case BtfKind.CONST:
       case BtfKind.RESTRICT:
       case BtfKind.TYPE_TAG:
-        return { ...common, kind: KIND_NAMES[kind] as 'ptr', type: this.ref(st, p + 8) };
+        return { id, name, nameOff, kindFlag, kind: KIND_NAMES[kind] as 'ptr', type: this.ref(st, p + 8) };
       case BtfKind.ARRAY:
         return {
-          ...common,
+          id,
+          name,
+          nameOff,
+          kindFlag,
           kind: 'array',
           type: this.ref(v.getUint32(q, le), q),
           indexType: this.ref(v.getUint32(q + 4, le), q + 4),
@@ -339,7 +344,7 @@ export class Btf {
             bitfieldSize: kindFlag ? off >>> 24 : 0,
           };
         }
-        return { ...common, kind: kind === BtfKind.STRUCT ? 'struct' : 'union', size: st, members };
+        return { id, name, nameOff, kindFlag, kind: kind === BtfKind.STRUCT ? 'struct' : 'union', size: st, members };
       }
       case BtfKind.ENUM: {
         const values: EnumValue[] = new Array(vlen);
@@ -352,7 +357,7 @@ export class Btf {
             value: kindFlag ? v.getInt32(e + 4, le) : v.getUint32(e + 4, le),
           };
         }
-        return { ...common, kind: 'enum', size: st, signed: kindFlag, values };
+        return { id, name, nameOff, kindFlag, kind: 'enum', size: st, signed: kindFlag, values };
       }
       case BtfKind.ENUM64: {
         const values: Enum64Value[] = new Array(vlen);
@@ -362,14 +367,14 @@ export class Btf {
           const raw = (BigInt(v.getUint32(e + 8, le)) << 32n) | BigInt(v.getUint32(e + 4, le));
           values[i] = { name: this.name(off, e), nameOff: off, value: kindFlag ? BigInt.asIntN(64, raw) : raw };
         }
-        return { ...common, kind: 'enum64', size: st, signed: kindFlag, values };
+        return { id, name, nameOff, kindFlag, kind: 'enum64', size: st, signed: kindFlag, values };
       }
       case BtfKind.FWD:
-        return { ...common, kind: 'fwd', fwdKind: kindFlag ? 'union' : 'struct' };
+        return { id, name, nameOff, kindFlag, kind: 'fwd', fwdKind: kindFlag ? 'union' : 'struct' };
       case BtfKind.FUNC: {
         const linkage = LINKAGES[vlen];
         if (linkage === undefined) throw new BtfError(`FUNC type ${id} has unknown linkage ${vlen}`, p + 4);
-        return { ...common, kind: 'func', type: this.ref(st, p + 8), linkage };
+        return { id, name, nameOff, kindFlag, kind: 'func', type: this.ref(st, p + 8), linkage };
       }
       case BtfKind.FUNC_PROTO: {
         const params: FuncParam[] = [];
@@ -381,13 +386,13 @@ export class Btf {
           if (i === vlen - 1 && off === 0 && type === 0) variadic = true;
           else params.push({ name: this.name(off, e), nameOff: off, type });
         }
-        return { ...common, kind: 'func_proto', returnType: this.ref(st, p + 8), params, variadic };
+        return { id, name, nameOff, kindFlag, kind: 'func_proto', returnType: this.ref(st, p + 8), params, variadic };
       }
       case BtfKind.VAR: {
         const raw = v.getUint32(q, le);
         const linkage = LINKAGES[raw];
         if (linkage === undefined) throw new BtfError(`VAR type ${id} has unknown linkage ${raw}`, q);
-        return { ...common, kind: 'var', type: this.ref(st, p + 8), linkage };
+        return { id, name, nameOff, kindFlag, kind: 'var', type: this.ref(st, p + 8), linkage };
       }
       case BtfKind.DATASEC: {
         const vars: DatasecVar[] = new Array(vlen);
@@ -399,12 +404,12 @@ export class Btf {
             size: v.getUint32(e + 8, le),
           };
         }
-        return { ...common, kind: 'datasec', size: st, vars };
+        return { id, name, nameOff, kindFlag, kind: 'datasec', size: st, vars };
       }
       case BtfKind.FLOAT:
-        return { ...common, kind: 'float', size: st };
+        return { id, name, nameOff, kindFlag, kind: 'float', size: st };
       case BtfKind.DECL_TAG:
-        return { ...common, kind: 'decl_tag', type: this.ref(st, p + 8), componentIdx: v.getInt32(q, le) };
+        return { id, name, nameOff, kindFlag, kind: 'decl_tag', type: this.ref(st, p + 8), componentIdx: v.getInt32(q, le) };
       default:
         throw new BtfError(`unknown BTF kind ${kind} (type id ${id})`, p + 4);
     }
