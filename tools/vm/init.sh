@@ -71,9 +71,10 @@ mkdir -p "$root/run/netns" "$root/run/bpfts-vm"
 mkdir -p "$root/lib/modules/$KVER"
 mount --bind "$root$MODULES_DIR" "$root/lib/modules/$KVER" \
   || fail "cannot bind the modules from $MODULES_DIR"
-# The kernel's own module requests (e.g. iptables asking for a match) run the helper in this
-# initramfs, not in the chroot: send them to the chroot's modprobe.
-echo /bin/vm-modprobe > /proc/sys/kernel/modprobe
+# The kernel's own module requests (e.g. nftables asking for an expression) run
+# /proc/sys/kernel/modprobe (/sbin/modprobe) from this initramfs, not from the chroot; the
+# initramfs's /sbin/modprobe forwards them to the chroot's. Inside the chroot the same path is
+# kmod's own modprobe, which is what iptables-legacy runs when it reads that file.
 
 hostname bpfts-vm
 ip link set lo up

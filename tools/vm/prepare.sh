@@ -105,7 +105,7 @@ stage_module() {
 }
 
 # Build the initramfs: static busybox with its applet links, /init, the modules to insmod and
-# /bin/vm-modprobe (the kernel's module-request helper, forwarded into the chroot).
+# /sbin/modprobe (the kernel's module-request helper, forwarded into the chroot).
 prepare_initramfs() {
   local busybox
   busybox=$(command -v busybox)
@@ -117,15 +117,15 @@ prepare_initramfs() {
   vm_log "building the initramfs"
   local stage
   stage=$(mktemp -d "$vm_cache/initramfs.XXXXXX")
-  mkdir -p "$stage"/{bin,dev,proc,sys,modules,results,newroot,mnt}
+  mkdir -p "$stage"/{bin,sbin,dev,proc,sys,modules,results,newroot,mnt}
   cp "$busybox" "$stage/bin/busybox"
   local applet
   for applet in $("$busybox" --list); do
     [ "$applet" = busybox ] || ln -s busybox "$stage/bin/$applet"
   done
   install -m 0755 "$vm_here/init.sh" "$stage/init"
-  printf '#!/bin/sh\nexec /bin/chroot /newroot /sbin/modprobe "$@"\n' > "$stage/bin/vm-modprobe"
-  chmod 0755 "$stage/bin/vm-modprobe"
+  printf '#!/bin/sh\nexec /bin/chroot /newroot /sbin/modprobe "$@"\n' > "$stage/sbin/modprobe"
+  chmod 0755 "$stage/sbin/modprobe"
 
   local m src
   : > "$stage/modules/order"

@@ -84,6 +84,16 @@ describe.skipIf(!inVm)('the test VM', () => {
     expect(rule?.trim().split(/\s+/)[0]).toBe('1');
   });
 
+  it('loads netfilter modules on demand for iptables-legacy as well', () => {
+    const ns = `bpfts-selftest-legacy-${process.pid}`;
+    cleanups.push(() => run('ip', ['netns', 'del', ns]));
+    run('ip', ['netns', 'add', ns]);
+    // iptables-legacy runs the modprobe named in /proc/sys/kernel/modprobe itself.
+    run('ip', ['netns', 'exec', ns, 'iptables-legacy', '-A', 'OUTPUT', '-d', '10.231.1.2', '-j', 'DROP']);
+    expect(run('ip', ['netns', 'exec', ns, 'iptables-legacy', '-S', 'OUTPUT'])).toContain('-A OUTPUT -d 10.231.1.2/32 -j DROP');
+    expect(readFileSync('/proc/modules', 'utf8')).toMatch(/^iptable_filter /m);
+  });
+
   it('runs the host node binary in child processes', () => {
     const out = run(process.execPath, ['-p', 'process.version + " " + process.env.BPF_TS_VM']);
     expect(out.trim()).toBe(`${process.version} ${process.env.BPF_TS_VM}`);
