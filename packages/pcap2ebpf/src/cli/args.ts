@@ -2,7 +2,7 @@
 import type { LinkType } from '../compile.js';
 
 /** What to print. */
-export type OutputFormat = 'listing' | 'c' | 'decimal';
+export type OutputFormat = 'listing' | 'c' | 'decimal' | 'ebpf' | 'ebpf-kernel-mem';
 
 /** A parsed command line. */
 export interface CliArgs {
@@ -25,7 +25,7 @@ export class UsageError extends Error {
 }
 
 /** The `--help` text. */
-export const USAGE = `usage: pcap2ebpf [-y EN10MB|RAW] [-O] [-d|-dd|-ddd] [--names-dir DIR] expression...
+export const USAGE = `usage: pcap2ebpf [-y EN10MB|RAW] [-O] [-d|-dd|-ddd|--ebpf|--ebpf-kernel-mem] [--names-dir DIR] expression...
 
 Compiles a tcpdump (pcap-filter) expression to classic BPF exactly as libpcap 1.10 does.
   -y EN10MB|RAW    link type: Ethernet frames (default) or raw IP packets
@@ -33,6 +33,11 @@ Compiles a tcpdump (pcap-filter) expression to classic BPF exactly as libpcap 1.
   -d               print the program as tcpdump -d does (default)
   -dd              print it as C initialisers (tcpdump -dd)
   -ddd             print it as decimal numbers (tcpdump -ddd)
+  --ebpf           print it lowered to an eBPF function with direct packet access
+                   (R1 = packet start, R2 = packet end; LLVM assembler syntax)
+  --ebpf-kernel-mem
+                   print it lowered to an eBPF function for packets in kernel memory, as in
+                   kprobe/tracing programs (R1 = address, R2 = length; one bpf_probe_read_kernel)
   --names-dir DIR  resolve names from DIR/services, protocols, networks, hosts, ethers (default /etc)
   -h, --help       this text
   --version        the version
@@ -59,6 +64,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '-d': out.format = 'listing'; break;
       case '-dd': out.format = 'c'; break;
       case '-ddd': out.format = 'decimal'; break;
+      case '--ebpf': out.format = 'ebpf'; break;
+      case '--ebpf-kernel-mem': out.format = 'ebpf-kernel-mem'; break;
       case '-h':
       case '--help': out.help = true; break;
       case '--version': out.version = true; break;

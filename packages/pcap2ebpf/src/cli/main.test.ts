@@ -35,6 +35,16 @@ describe('pcap2ebpf command line', () => {
     expect(run('--help').out[0]).toMatch(/^usage: pcap2ebpf/);
   });
 
+  it('prints the eBPF lowering in LLVM syntax for packet memory and for kernel memory', () => {
+    const direct = run('--ebpf', 'ip');
+    expect(direct.code).toBe(0);
+    expect(direct.out[0]).toBe('pcap_filter:');
+    expect(direct.out).toContain('\tr0 = *(u16 *)(r1 + 12)');
+    const kernel = run('--ebpf-kernel-mem', 'ip');
+    expect(kernel.out.some((l) => /call 113/.test(l))).toBe(true); // bpf_probe_read_kernel
+    expect(run('--ebpf', 'inbound').err[0]).toMatch(/^pcap2ebpf: cannot lower to eBPF: .*ancillary/);
+  });
+
   it('lets `--` end the options so an expression may start with a minus', () => {
     expect(parseArgs(['-O', '--', '-1', '=', 'len']).expression).toBe('-1 = len');
   });
