@@ -93,7 +93,10 @@ describe('golden instructions from llvm-mc (bpfel/bpfeb, -mcpu=v4)', () => {
 
   it('covers every opcode the decoder accepts', () => {
     const covered = new Set(rows.map((r) => parseInt(r.le.slice(0, 2), 16)));
-    const immCandidates = [0, 16, 32, 64, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
+    // Load-acquire/store-release of 1 and 2 bytes (kernel 6.15) postdate LLVM 19; they are
+    // checked by the in-kernel test and src/text/parser.test.ts instead.
+    covered.add(0xd3).add(0xcb);
+    const immCandidates = [0, 16, 32, 64, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1, 0x100, 0x110];
     const missing: string[] = [];
     for (let opcode = 0; opcode < 256; opcode++) {
       const valid = [0, 1].some((src) =>
@@ -104,7 +107,8 @@ describe('golden instructions from llvm-mc (bpfel/bpfeb, -mcpu=v4)', () => {
     expect(missing).toEqual([]);
     // ALU+ALU64: 12 binary ops x 2 sources x 2 classes + 2 neg + 3 end = 53; JMP: 22 conditional + ja,
     // call, exit, may_goto = 26; JMP32: 22 + gotol = 23; LD: imm64 + 3 abs + 3 ind = 7; LDX: 4 + 3 sx;
-    // ST: 4; STX: 4 + 2 atomic. 126 opcodes in all.
-    expect(covered.size).toBe(126);
+    // ST: 4; STX: 4 + 4 atomic (W and DW read-modify-write; B and H only load-acquire and
+    // store-release). 128 opcodes in all.
+    expect(covered.size).toBe(128);
   });
 });

@@ -134,7 +134,7 @@ export const Mode = {
   MEM: 0x60,
   /** Sign-extending memory load (LDX class, cpu v4). */
   MEMSX: 0x80,
-  /** Atomic read-modify-write (STX class, W and DW sizes). */
+  /** Atomic read-modify-write (STX class, W and DW sizes), and load-acquire/store-release (any size). */
   ATOMIC: 0xc0,
 } as const;
 /** One of the {@link Mode} values. */
@@ -152,6 +152,10 @@ export const AtomicOp = {
   XCHG: 0xe0 | 0x01,
   /** Compare against R0 and exchange (always fetches, old value in R0). */
   CMPXCHG: 0xf0 | 0x01,
+  /** Load-acquire: `dst = load_acquire((size *)(src + off))`, any size (kernel 6.15+). */
+  LOAD_ACQ: 0x100,
+  /** Store-release: `store_release((size *)(dst + off), src)`, any size (kernel 6.15+). */
+  STORE_REL: 0x110,
 } as const;
 /** One of the {@link AtomicOp} values (optionally or-ed with FETCH). */
 export type AtomicOp = number;

@@ -191,7 +191,11 @@ function checkLoadStore(
         if (imm !== 0) return reserved(opcode, 'imm', imm);
         return checkSourceRegister(src);
       }
-      if (mode === Mode.ATOMIC && (size === Size.W || size === Size.DW)) {
+      if (mode === Mode.ATOMIC) {
+        if (imm === AtomicOp.LOAD_ACQ || imm === AtomicOp.STORE_REL) return checkSourceRegister(src);
+        if (size !== Size.W && size !== Size.DW) {
+          return problem('reserved', `atomic ${hex(opcode)} on ${size === Size.B ? 1 : 2} bytes must be load_acquire (imm 0x100) or store_release (0x110), got imm ${hex(imm >>> 0)}`);
+        }
         if (!ATOMIC_IMMS.has(imm)) return problem('reserved', `atomic ${hex(opcode)} has unknown operation imm ${hex(imm >>> 0)}`);
         return checkSourceRegister(src);
       }

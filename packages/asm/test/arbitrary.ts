@@ -5,7 +5,7 @@ import { LD_IMM64 } from '../src/opcode.js';
 import type { Register } from '../src/register.js';
 import { checkInstruction } from '../src/validate.js';
 
-const IMM_CANDIDATES = [0, 16, 32, 64, 0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1];
+const IMM_CANDIDATES = [0, 16, 32, 64, 0x00, 0x40, 0x50, 0xa0, 0x01, 0x41, 0x51, 0xa1, 0xe1, 0xf1, 0x100, 0x110];
 const OFFSET_CANDIDATES = [0, 1, 8, 16, 32];
 
 /** Every opcode byte the validator accepts with some choice of the other fields. */
@@ -30,7 +30,7 @@ interface Raw {
 function repair(r: Raw): Instruction {
   const srcs = [r.src, 0, r.pick % 3, r.pick % 7];
   const offsets = [r.offset, 0, r.pick % 2, OFFSET_CANDIDATES[r.pick % 5]!];
-  const imms = [r.imm, 0, IMM_CANDIDATES[r.pick % IMM_CANDIDATES.length]!, [16, 32, 64][r.pick % 3]!, IMM_CANDIDATES[4 + (r.pick % 10)]!];
+  const imms = [r.imm, 0, IMM_CANDIDATES[r.pick % IMM_CANDIDATES.length]!, [16, 32, 64][r.pick % 3]!, IMM_CANDIDATES[4 + (r.pick % 12)]!, r.pick % 2 === 0 ? 0x100 : 0x110];
   for (const dst of [r.dst, 0]) {
     for (const src of srcs) {
       for (const offset of offsets) {
@@ -51,7 +51,7 @@ function repair(r: Raw): Instruction {
 const int32 = fc.oneof(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000));
 const int16 = fc.oneof(fc.integer({ min: -0x8000, max: 0x7fff }), fc.constantFrom(0, 1, -1, 0x7fff, -0x8000));
 
-/** A random valid instruction (any of the 126 opcodes, random fields where the opcode allows). */
+/** A random valid instruction (any of the 128 opcodes, random fields where the opcode allows). */
 export function arbitraryInstruction(): fc.Arbitrary<Instruction> {
   return fc
     .record({

@@ -145,6 +145,21 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
     expect(run(link(prog).encode())).toBe(403);
   });
 
+  it('runs load-acquire and store-release of every size (kernel 6.15+)', () => {
+    const prog = [Mov.imm(R0, 0)];
+    const sizes = [
+      ['u8', -1, 0x12],
+      ['u16', -4, 0x1234],
+      ['u32', -8, 0x12345678],
+      ['u64', -16, 0x7eadbeef],
+    ] as const;
+    for (const [size, off, value] of sizes) {
+      prog.push(Mov.imm(R1, value), Atomic.storeRelease(R10, off, R1, size), Atomic.loadAcquire(R2, R10, off, size), Add.reg(R0, R2));
+    }
+    prog.push(exit());
+    expect(run(link(prog).encode())).toBe((0x12 + 0x1234 + 0x12345678 + 0x7eadbeef) >>> 0);
+  });
+
   it('accepts cpu v4 instructions: signed div/mod, movsx, sign-extending loads, bswap, gotol, may_goto', () => {
     const prog = [
       Mov.imm(R1, -17),

@@ -99,6 +99,8 @@ describe('memory builders', () => {
     expect(Atomic.fetchXor(R1, 0, R2, 'u32')).toMatchObject({ opcode: 0xc3, imm: 0xa1 });
     expect(Atomic.xchg(R1, 0, R2, 'u64').imm).toBe(0xe1);
     expect(Atomic.cmpxchg(R1, 0, R2, 'u32').imm).toBe(0xf1);
+    expect(Atomic.loadAcquire(R0, R10, -1, 'u8')).toMatchObject({ opcode: 0xd3, dst: 0, src: 10, offset: -1, imm: 0x100 });
+    expect(Atomic.storeRelease(R10, -2, R1, 'u16')).toMatchObject({ opcode: 0xcb, dst: 10, src: 1, offset: -2, imm: 0x110 });
   });
 });
 

@@ -56,6 +56,7 @@ function atomic(op: number) {
 /**
  * Atomic read-modify-write on `*(size *)(dst + offset)` with `src`. The `fetch*` forms and
  * `xchg` put the old value in `src`; `cmpxchg` compares with R0 and puts the old value in R0.
+ * `loadAcquire`/`storeRelease` are ordered loads and stores of any size.
  */
 export const Atomic = {
   /** `lock *(size *)(dst + off) += src` */
@@ -78,4 +79,12 @@ export const Atomic = {
   xchg: atomic(AtomicOp.XCHG),
   /** `r0 = cmpxchg((size *)(dst + off), r0, src)` */
   cmpxchg: atomic(AtomicOp.CMPXCHG),
+  /** `dst = load_acquire((size *)(src + off))`: a load no later access moves before (kernel 6.15+). */
+  loadAcquire(dst: Register, src: Register, offset: number, size: MemSize): Instruction {
+    return new Instruction(Class.STX | Mode.ATOMIC | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), AtomicOp.LOAD_ACQ);
+  },
+  /** `store_release((size *)(dst + off), src)`: a store no earlier access moves after (kernel 6.15+). */
+  storeRelease(dst: Register, offset: number, src: Register, size: MemSize): Instruction {
+    return new Instruction(Class.STX | Mode.ATOMIC | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), AtomicOp.STORE_REL);
+  },
 } as const;

@@ -32,6 +32,16 @@ describe('parse', () => {
     ]);
   });
 
+  it('reads load-acquire and store-release (kernel 6.15; newer than LLVM 19) as the kernel encodes them', () => {
+    const { instructions } = parse('w0 = load_acquire((u8 *)(r10 - 1))\nstore_release((u64 *)(r10 - 8), r1)\nr2 = load_acquire((u64 *)(r3 + 16))');
+    // BPF_ATOMIC_OP(BPF_B, BPF_LOAD_ACQ, BPF_REG_0, BPF_REG_10, -1) and friends, per include/linux/filter.h
+    expect(Buffer.from(encode(instructions)).toString('hex')).toBe('d3a0ffff00010000' + 'db1af8ff10010000' + 'db32100000010000');
+    expect(print(instructions)).toBe(
+      '\tw0 = load_acquire((u8 *)(r10 - 1))\n\tstore_release((u64 *)(r10 - 8), r1)\n\tr2 = load_acquire((u64 *)(r3 + 16))\n',
+    );
+    expect(() => parse('w2 = load_acquire((u64 *)(r3 + 16))')).toThrow(/a u64 access needs r2, not w2/);
+  });
+
   it('accepts several labels before one instruction', () => {
     const text = 'if r1 == 0 goto b\na:\nb:\n\texit\n';
     const { instructions } = parse(text);

@@ -86,6 +86,8 @@ export function formatInstruction(insn: Instruction, options: PrintOptions = {})
       const size = opcode & 0x18;
       if ((opcode & 0xe0) !== Mode.ATOMIC) return `${mem(size, dst, offset)} = r${src}`;
       const r = size === Size.DW ? 'r' : 'w';
+      if (imm === AtomicOp.LOAD_ACQ) return `${r}${dst} = load_acquire((${SIZE_NAMES.get(size)} *)(r${src} ${signed(offset)}))`;
+      if (imm === AtomicOp.STORE_REL) return `store_release((${SIZE_NAMES.get(size)} *)(r${dst} ${signed(offset)}), ${r}${src})`;
       const bits = size === Size.DW ? '64' : '32';
       const at = `r${dst} ${signed(offset)}`;
       if (imm === AtomicOp.XCHG) return `${r}${src} = xchg${bits === '64' ? '' : '32'}_${bits}(${at}, ${r}${src})`;

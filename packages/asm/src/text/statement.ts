@@ -95,6 +95,9 @@ export function parseStatement(cur: Cursor, index: number, pending: Pending[]): 
       case 'ld_pseudo':
         cur.i++;
         return parseLdPseudo(cur);
+      case 'store_release':
+        cur.i++;
+        return parseStoreRelease(cur);
     }
     if (cur.isRegister()) return parseRegisterStatement(cur, index, pending);
     if (/^[rw][0-9]+$/.test(t.text)) cur.fail(`register '${t.text}' does not exist (r0-r10, w0-w10)`);
@@ -248,6 +251,7 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
       if (to < 0 || to > 0xffff || from < 0 || from > 0xffff) cur.fail('address spaces must fit 16 bits');
       return new Instruction(Class.ALU64 | AluOp.MOV | Source.X, dst.n, src.n, 1, (to << 16) | from);
     }
+    if (t.text === 'load_acquire') return parseLoadAcquire(cur, dst);
     const fetch = ATOMIC_FETCH_BY_NAME.get(t.text);
     if (fetch !== undefined) return parseFetchAtomic(cur, dst, fetch);
     if (/^(xchg|cmpxchg)(32_32|_64)$/.test(t.text)) return parseExchange(cur, dst, t.text);
@@ -362,4 +366,45 @@ function parseExchange(cur: Cursor, dst: ParsedRegister, name: string): Instruct
   cur.expect(')');
   const op = name.startsWith('cmpxchg') ? AtomicOp.CMPXCHG : AtomicOp.XCHG;
   return new Instruction(Class.STX | Mode.ATOMIC | (is64 ? Size.DW : Size.W), base, src.n, offset, op);
+}
+
+/** `(u32 *)(r1 + 8)`: a typed address as load_acquire/store_release write it. */
+function typedAddress(cur: Cursor): { size: number; base: Register; offset: number } {
+  cur.expect('(');
+  const sizeTok = cur.ident('a size (u8, u16, u32, u64)');
+  const size = SIZE_BY_NAME.get(sizeTok.text);
+  if (size === undefined) cur.fail(`unknown size '${sizeTok.text}' (u8, u16, u32, u64)`, sizeTok.column);
+  cur.expect('*');
+  cur.expect(')');
+  cur.expect('(');
+  const { base, offset } = addressInside(cur);
+  cur.expect(')');
+  return { size, base, offset };
+}
+
+function checkWidth(cur: Cursor, reg: ParsedRegister, size: number, column: number): void {
+  if (size === Size.DW && !reg.wide) cur.fail(`a u64 access needs r${reg.n}, not w${reg.n}`, column);
+}
+
+function parseLoadAcquire(cur: Cursor, dst: ParsedRegister): Instruction {
+  // dst = load_acquire((u8 *)(r1 + 0))
+  const column = cur.column();
+  cur.i++;
+  cur.expect('(');
+  const { size, base, offset } = typedAddress(cur);
+  cur.expect(')');
+  checkWidth(cur, dst, size, column);
+  return new Instruction(Class.STX | Mode.ATOMIC | size, dst.n, base, offset, AtomicOp.LOAD_ACQ);
+}
+
+function parseStoreRelease(cur: Cursor): Instruction {
+  // store_release((u8 *)(r1 + 0), w2)
+  cur.expect('(');
+  const { size, base, offset } = typedAddress(cur);
+  cur.expect(',');
+  const column = cur.column();
+  const src = cur.register();
+  cur.expect(')');
+  checkWidth(cur, src, size, column);
+  return new Instruction(Class.STX | Mode.ATOMIC | size, base, src.n, offset, AtomicOp.STORE_REL);
 }
