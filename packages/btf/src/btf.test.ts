@@ -75,6 +75,20 @@ describe('Btf', () => {
     });
   }
 
+  for (const hdrLen of [26, 32]) {
+    it(`reads a blob whose header is ${hdrLen} bytes (${hdrLen % 4 ? 'unaligned records' : 'aligned records'})`, () => {
+      const { bytes, ids } = everyKind();
+      const grown = new Uint8Array(bytes.length + hdrLen - 24);
+      grown.set(bytes.subarray(0, 24));
+      grown.set(bytes.subarray(24), hdrLen);
+      new DataView(grown.buffer).setUint32(4, hdrLen, true);
+      const btf = Btf.parse(grown);
+      expect(btf.header.hdrLen).toBe(hdrLen);
+      expect([...btf.types()]).toEqual([...Btf.parse(bytes).types()]);
+      expect(btf.typeByName('pair', 'struct').id).toBe(ids.st);
+    });
+  }
+
   it('finds types by name and kind, several per name', () => {
     const b = new BtfBuilder();
     const s = b.addStruct('thing', 0, []);
