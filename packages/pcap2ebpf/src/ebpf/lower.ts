@@ -92,7 +92,7 @@ export interface LowerOptions {
   stackOffset?: number;
   /** Copy models: bytes copied when the filter has X-indexed loads. Default 256. */
   indirectWindow?: number;
-  /** Backward jumps allowed per evaluation before the filter rejects. Default 32. */
+  /** Backward jumps allowed per evaluation before the filter rejects (each one costs verifier time). Default 16. */
   maxLoopIterations?: number;
 }
 
@@ -189,7 +189,7 @@ class Lowering {
     this.resultLabel = options.resultLabel ?? `${this.prefix}_result`;
     this.memory = options.memory;
     this.base = this.form === 'inline' ? (options.stackOffset ?? 0) : 0;
-    this.maxLoops = options.maxLoopIterations ?? 32;
+    this.maxLoops = options.maxLoopIterations ?? 16;
     const window = options.indirectWindow ?? 256;
     const copy = this.memory === 'packet' || !facts.readsPacket ? 0 : Math.max(facts.absoluteEnd, facts.indirect ? window : 0);
     this.copyBytes = copy;
