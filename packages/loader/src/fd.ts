@@ -30,6 +30,21 @@ export abstract class FdHandle implements Disposable {
   /** Releases extra resources before the fd is closed (override). */
   protected beforeClose(): void {}
 
+  /**
+   * Marks the handle closed and hands its fd to the caller (who must close it), after
+   * releasing extra resources; -1 if already closed. For asynchronous or batched closing.
+   */
+  protected takeFd(): number {
+    if (this.#fd < 0) return -1;
+    const fd = this.#fd;
+    try {
+      this.beforeClose();
+    } finally {
+      this.#fd = -1;
+    }
+    return fd;
+  }
+
   /** Closes the fd. Idempotent. */
   close(): void {
     if (this.#fd < 0) return;

@@ -21,3 +21,32 @@ export { VerifierError, analyzeVerifierLog, type VerifierFailure } from './prog/
 export { RelocationError, prepareInstructions, type PreparedInstructions } from './prog/instructions.js';
 export { loadedPrograms, objectIds, programFunctionNames, type LoadedProgram } from './prog/enumerate.js';
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
+export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
+export { attachRawTracepoint, attachTracing } from './link/tracing.js';
+export { tracepointBtfId, functionBtfId, kernelBtf, flushKernelBtf } from './link/targets.js';
+export {
+  attachPerfEvent,
+  attachTracepoint,
+  perfEventOpen,
+  tracefsRoot,
+  PerfEventAttachment,
+  PerfType,
+  PerfIoctl,
+  PERF_COUNT_SW_BPF_OUTPUT,
+  PERF_SAMPLE_RAW,
+  PERF_FLAG_FD_CLOEXEC,
+  type PerfEventOpenOptions,
+} from './link/perf-event.js';
+export { attachKprobe, kprobePmu, openKprobe, type KprobeOptions, type KprobePmu } from './link/kprobe.js';
+export { attachKprobeMulti, KPROBE_MULTI_RETURN, type KprobeMultiOptions } from './link/kprobe-multi.js';
+export {
+  attachKprobes,
+  KprobeSet,
+  type KprobeBatchOptions,
+  type KprobeFailure,
+  type KprobeFailureReason,
+  type BatchProgress,
+} from './link/batch.js';
+export { attachXdp, attachTcx, ifindexOf, XdpMode, type Interface, type TcxDirection, type TcxOptions } from './link/netdev.js';
+export { RingBufReader, type RecordHandler } from './reader/ringbuf.js';
+export { Mmap, PAGE_SIZE } from './reader/mmap.js';

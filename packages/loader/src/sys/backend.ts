@@ -50,6 +50,14 @@ export interface Backend {
   bpf(cmd: number, attr: NativeMemory, size: number): number;
   /** perf_event_open(attr, pid, cpu, group_fd, flags). */
   perfEventOpen(attr: NativeMemory, pid: number, cpu: number, groupFd: number, flags: number): number;
+  /**
+   * perf_event_open on a libuv pool thread (for attaching many kprobes in parallel). Resolves to
+   * the fd, or -1 on failure: errno is not observable across threads, so callers repeat a failed
+   * call synchronously to learn why.
+   */
+  perfEventOpenAsync(attr: NativeMemory, pid: number, cpu: number, groupFd: number, flags: number): Promise<number>;
+  /** close(fd) on a libuv pool thread (closing a kprobe waits for an RCU grace period). */
+  closeAsync(fd: number): Promise<number>;
   /** ioctl(fd, request, arg) with an integer (or address) argument. */
   ioctl(fd: number, request: number, arg: number): number;
   /** close(fd). */

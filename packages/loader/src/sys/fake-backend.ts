@@ -69,7 +69,26 @@ export class FakeBackend implements Backend {
   }
   perfEventOpen(attr: NativeMemory): number {
     this.calls.push({ op: 'perfEventOpen', attr: attr.bytes.slice() });
-    return this.nextFd++;
+    const name = this.cString(Number(attr.view.getBigUint64(56, true)));
+    const r = name === undefined ? undefined : this.perfResults.get(name);
+    return r ?? this.nextFd++;
+  }
+
+  /** Reads a NUL-terminated string from fake memory. */
+  cString(address: number): string | undefined {
+    const m = this.memoryAt(address);
+    if (!m) return undefined;
+    const end = m.indexOf(0);
+    return new TextDecoder().decode(m.subarray(0, end < 0 ? m.length : end));
+  }
+  /** Results for perf_event_open by the function name in config1 (kprobe tests); default: a new fd. */
+  readonly perfResults = new Map<string, number>();
+  async perfEventOpenAsync(attr: NativeMemory): Promise<number> {
+    const r = this.perfEventOpen(attr);
+    return r < 0 ? -1 : r;
+  }
+  async closeAsync(fd: number): Promise<number> {
+    return this.close(fd);
   }
   ioctl(fd: number, request: number): number {
     this.calls.push({ op: 'ioctl', code: request });

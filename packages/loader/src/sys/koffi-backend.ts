@@ -68,6 +68,18 @@ export class KoffiBackend implements Backend {
   perfEventOpen(attr: NativeMemory, pid: number, cpu: number, groupFd: number, flags: number): number {
     return this.ret(this.fns.perf(SYS_perf_event_open, attr.address, pid, cpu, groupFd, flags) as number);
   }
+  perfEventOpenAsync(attr: NativeMemory, pid: number, cpu: number, groupFd: number, flags: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.fns.perf.async(SYS_perf_event_open, attr.address, pid, cpu, groupFd, flags, (err: unknown, r: number) =>
+        err ? reject(err) : resolve(r < 0 ? -1 : r),
+      );
+    });
+  }
+  closeAsync(fd: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.fns.close.async(fd, (err: unknown, r: number) => (err ? reject(err) : resolve(r)));
+    });
+  }
   ioctl(fd: number, request: number, arg: number): number {
     return this.ret(this.fns.ioctl(fd, request, arg) as number);
   }
@@ -101,9 +113,9 @@ export class KoffiBackend implements Backend {
     return this.ret(this.fns.recv(fd, buf.address, len, flags) as number);
   }
   watch(fd: number, onReadable: () => void): FdWatcher {
-    const h = koffi.node.poll(fd, { readable: true }, (ev) => {
-      if (ev.readable || ev.disconnect) onReadable();
-    });
+    // koffi 3.3 passes the event as a status number rather than the typed object; we only
+    // ask for readability, so any callback means "readable (or error): go read".
+    const h = koffi.node.poll(fd, { readable: true }, () => onReadable());
     return {
       close: () => h.close(),
       unref: () => h.unref(),

@@ -1,0 +1,163 @@
+import { BpfError, NotFoundError, SyscallError } from '../errors.js';
+import type { Program } from '../prog/program.js';
+import { PerfEventAttr } from '../sys/attr.js';
+import type { NativeMemory } from '../sys/backend.js';
+import { nativeString } from '../sys/bpf.js';
+import { Errno } from '../sys/errno.js';
+import { kprobePmu, openKprobe, writeKprobeAttr } from './kprobe.js';
+import { attachPerfEvent, PERF_FLAG_FD_CLOEXEC, type PerfEventAttachment } from './perf-event.js';
+
+/** Why one function of a batch could not be probed. */
+export type KprobeFailureReason = 'not_found' | 'not_traceable' | 'duplicate_symbol' | 'error';
+
+/** One function that failed to attach. */
+export interface KprobeFailure {
+  /** The function name. */
+  readonly symbol: string;
+  /** Classified reason. */
+  readonly reason: KprobeFailureReason;
+  /** The typed error with its one-line message. */
+  readonly error: Error;
+}
+
+/** Progress of a batch attach or detach. */
+export interface BatchProgress {
+  /** Functions processed so far. */
+  readonly done: number;
+  /** Functions in the batch. */
+  readonly total: number;
+  /** Successfully attached (or detached) so far. */
+  readonly ok: number;
+  /** Failed so far. */
+  readonly failed: number;
+}
+
+/** Options of {@link attachKprobes}. */
+export interface KprobeBatchOptions {
+  /** kretprobes instead of kprobes. */
+  readonly retprobe?: boolean;
+  /** Calls in flight at once (default 4, the libuv pool size). */
+  readonly concurrency?: number;
+  /** Called after each function. */
+  readonly onProgress?: (p: BatchProgress) => void;
+  /** Stops attaching (what is attached so far is kept in the result). */
+  readonly signal?: AbortSignal;
+  /** Cookie per function (bpf_get_attach_cookie). */
+  readonly cookie?: (symbol: string, index: number) => bigint;
+}
+
+function classify(e: unknown): KprobeFailureReason {
+  if (e instanceof NotFoundError) return 'not_found';
+  if (e instanceof SyscallError && e.errno === Errno.EADDRNOTAVAIL) return 'duplicate_symbol';
+  if (e instanceof SyscallError && e.errno === Errno.EINVAL) return 'not_traceable';
+  return 'error';
+}
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T, i: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  const runners = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length && !signal?.aborted) {
+      const i = next++;
+      await work(items[i]!, i);
+    }
+  });
+  await Promise.all(runners);
+}
+
+/** Kprobes attached by {@link attachKprobes}: detach them all with {@link detach} (or `await using`). */
+export class KprobeSet implements AsyncDisposable {
+  /** Attached functions and their attachments. */
+  readonly attached = new Map<string, PerfEventAttachment>();
+  /** Functions that could not be attached. */
+  readonly failures: KprobeFailure[] = [];
+
+  /** Number of attached functions. */
+  get size(): number {
+    return this.attached.size;
+  }
+
+  /** Failures grouped by reason, for a one-line summary. */
+  summary(): Record<KprobeFailureReason, number> {
+    const s = { not_found: 0, not_traceable: 0, duplicate_symbol: 0, error: 0 };
+    for (const f of this.failures) s[f.reason]++;
+    return s;
+  }
+
+  /** Detaches everything with bounded parallelism (as fast as attaching). */
+  async detach(opts: { concurrency?: number; onProgress?: (p: BatchProgress) => void } = {}): Promise<void> {
+    const all = [...this.attached.values()];
+    this.attached.clear();
+    let done = 0;
+    await pool(all, opts.concurrency ?? 4, async (a) => {
+      await a.closeAsync();
+      done++;
+      opts.onProgress?.({ done, total: all.length, ok: done, failed: 0 });
+    });
+  }
+
+  /** Detaches synchronously (for exit paths where awaiting is impossible). */
+  close(): void {
+    for (const a of this.attached.values()) a.close();
+    this.attached.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.detach();
+  }
+}
+
+/**
+ * Attaches `prog` as a kprobe (or kretprobe) to each of thousands of functions: perf_event_open
+ * runs on the libuv pool with bounded parallelism, each function's failure is reported (not
+ * found, not traceable, duplicate symbol) instead of aborting the batch, and progress is
+ * reported per function. `prog` may be a function choosing the program per symbol (pwru picks
+ * one per skb argument position).
+ */
+export async function attachKprobes(
+  prog: Program | ((symbol: string) => Program),
+  symbols: readonly string[],
+  opts: KprobeBatchOptions = {},
+): Promise<KprobeSet> {
+  const pmu = kprobePmu();
+  const set = new KprobeSet();
+  const pick = typeof prog === 'function' ? prog : () => prog;
+  let done = 0;
+  const progress = () => opts.onProgress?.({ done, total: symbols.length, ok: set.attached.size, failed: set.failures.length });
+  try {
+    await pool(
+      symbols,
+      opts.concurrency ?? 4,
+      async (symbol, i) => {
+        const p = pick(symbol);
+        const backend = p.backend;
+        const kopts = { retprobe: opts.retprobe, cookie: opts.cookie?.(symbol, i) };
+        const kind = opts.retprobe ? 'kretprobe' : 'kprobe';
+        let name: NativeMemory | undefined;
+        let attr: NativeMemory | undefined;
+        try {
+          if (set.attached.has(symbol)) throw new BpfError(`${kind} ${symbol}: listed twice in the batch`);
+          name = nativeString(backend, symbol);
+          attr = backend.alloc(PerfEventAttr.size);
+          writeKprobeAttr(attr, pmu, name.address, kopts);
+          let fd = await backend.perfEventOpenAsync(attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+          // errno does not cross threads: repeat a failed open here to get the typed error.
+          if (fd < 0) fd = openKprobe(backend, symbol, kopts);
+          set.attached.set(symbol, attachPerfEvent(p, fd, `${kind} ${symbol}`, kopts));
+        } catch (e) {
+          set.failures.push({ symbol, reason: classify(e), error: e as Error });
+        } finally {
+          attr?.free();
+          name?.free();
+          done++;
+          progress();
+        }
+      },
+      opts.signal,
+    );
+  } catch (e) {
+    set.close();
+    throw e;
+  }
+  return set;
+}

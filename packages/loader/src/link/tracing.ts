@@ -1,0 +1,58 @@
+import { errorFromErrno } from '../errors.js';
+import type { Program } from '../prog/program.js';
+import { RawTracepointAttr } from '../sys/attr.js';
+import { bpfFor, nativeString } from '../sys/bpf.js';
+import { Errno } from '../sys/errno.js';
+import { BpfCommand, ProgramType } from '../sys/generated/constants.js';
+import { Link, linkCreateRaw } from './link.js';
+
+/**
+ * Attaches a raw tracepoint program (BPF_PROG_TYPE_RAW_TRACEPOINT) to a tracepoint by name,
+ * e.g. `kfree_skb` — no tracefs needed.
+ */
+export function attachRawTracepoint(prog: Program, name: string, opts: { cookie?: bigint } = {}): Link {
+  const backend = prog.backend;
+  const s = nativeString(backend, name);
+  try {
+    const fd = bpfFor(backend).call(
+      BpfCommand.RAW_TRACEPOINT_OPEN,
+      RawTracepointAttr,
+      { name: s.address, progFd: prog.fd, cookie: opts.cookie },
+      {
+        operation: `attach raw_tp ${name}`,
+        hints: {
+          ENOENT: `there is no tracepoint "${name}" on this kernel (see /sys/kernel/tracing/available_events; use the event name without its category)`,
+          EINVAL: prog.type !== ProgramType.RAW_TRACEPOINT ? 'the program must be of type raw_tracepoint' : undefined,
+        },
+      },
+    );
+    return new Link(fd, backend, `raw_tp ${name}`);
+  } finally {
+    s.free();
+  }
+}
+
+/**
+ * Attaches a tracing program whose target was fixed at load time by `attachBtfId`
+ * (tp_btf, fentry, fexit, fmod_ret, lsm): BPF_LINK_CREATE, falling back to
+ * BPF_RAW_TRACEPOINT_OPEN on kernels without tracing links.
+ */
+export function attachTracing(prog: Program, opts: { attachType: number; cookie?: bigint; target?: string }): Link {
+  const backend = prog.backend;
+  const target = opts.target ?? `tracing program "${prog.name}"`;
+  let r = linkCreateRaw(backend, { progFd: prog.fd, attachType: opts.attachType, tracingCookie: opts.cookie });
+  if (r === -Errno.EINVAL && opts.cookie === undefined) {
+    r = bpfFor(backend).raw(BpfCommand.RAW_TRACEPOINT_OPEN, RawTracepointAttr, { progFd: prog.fd });
+  }
+  if (r < 0) {
+    throw errorFromErrno(r, {
+      operation: `attach ${target}`,
+      hints: {
+        EINVAL: 'the program was not loaded as a tracing program with attach_btf_id and a matching expected attach type',
+        ENOTSUPP: 'this kernel cannot attach fentry/fexit trampolines (no BPF trampoline support for this architecture/config)',
+        EBUSY: 'the target already has the maximum number of trampoline programs',
+      },
+    });
+  }
+  return new Link(r, backend, target);
+}
