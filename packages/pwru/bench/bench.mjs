@@ -49,6 +49,6 @@ rows.push(['upstream pwru Print (its own benchmark: 2,745 ns/op)', `${fmt(1e9 / 
 const startup = await import('./startup.mjs').then((m) => m.startupRows(RUNS)).catch((e) => [[`startup to "Listening" (skipped: ${e.message})`, '', '']]);
 rows.push(...startup);
 
-console.log(`| benchmark (median of ${RUNS}) | value | ratio vs peer |`);
+console.log(`| benchmark (median of ${RUNS}) | value | ratio vs peer (time: lower is better; rate: higher) |`);
 console.log('|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);

@@ -21,6 +21,8 @@ export interface EventSections {
   readonly stack: boolean;
   /** The return address at the probe (`--output-caller`). */
   readonly caller: boolean;
+  /** Number of `--output-skb-metadata` values (0-4), 8 bytes each. */
+  readonly metadata?: number;
 }
 
 /** Byte offsets inside a tuple section (40 bytes). */
@@ -90,6 +92,8 @@ export interface EventLayout {
   readonly tunnel: number;
   readonly stack: number;
   readonly caller: number;
+  /** Start of the `--output-skb-metadata` values (8 bytes each), or -1. */
+  readonly metadata: number;
   /** Record size in bytes (a multiple of 8). */
   readonly size: number;
 }
@@ -109,7 +113,8 @@ export function eventLayout(sections: EventSections): EventLayout {
   const tunnel = take(sections.tunnel, TUPLE.size);
   const stack = take(sections.stack, 8);
   const caller = take(sections.caller, 8);
-  return { sections, meta, cb, tuple, tunnel, stack, caller, size: off };
+  const metadata = take((sections.metadata ?? 0) > 0, 8 * (sections.metadata ?? 0));
+  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, size: off };
 }
 
 /** A 64-bit kernel address kept as two 32-bit halves, so hot paths need no BigInt. */
@@ -163,6 +168,8 @@ export interface PwruEvent {
   /** `bpf_get_stackid` result; negative on error. */
   readonly stackId?: number;
   readonly caller?: Addr64;
+  /** `--output-skb-metadata` values, as read (64-bit, little-endian halves). */
+  readonly metadata?: readonly Addr64[];
 }
 
 const noAddr = (): string => '';
@@ -219,6 +226,12 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
   if (layout.tunnel >= 0) ev.tunnel = tupleAt(view, off + layout.tunnel);
   if (layout.stack >= 0) ev.stackId = view.getInt32(off + layout.stack, true);
   if (layout.caller >= 0) ev.caller = u64(view, off + layout.caller);
+  if (layout.metadata >= 0) {
+    const n = layout.sections.metadata ?? 0;
+    const values: Addr64[] = [];
+    for (let i = 0; i < n; i++) values.push(u64(view, off + layout.metadata + 8 * i));
+    ev.metadata = values;
+  }
   return ev;
 }
 
@@ -263,5 +276,6 @@ export function encodeEvent(ev: PwruEvent, layout: EventLayout): Uint8Array {
   if (layout.tunnel >= 0 && ev.tunnel) putTuple(layout.tunnel, ev.tunnel);
   if (layout.stack >= 0 && ev.stackId !== undefined) view.setInt32(layout.stack, ev.stackId, true);
   if (layout.caller >= 0 && ev.caller) put64(layout.caller, ev.caller);
+  if (layout.metadata >= 0 && ev.metadata) ev.metadata.forEach((v, i) => put64(layout.metadata + 8 * i, v));
   return bytes;
 }

@@ -7,6 +7,7 @@ import type { Emitter } from './generate/emitter.js';
 import type { KernelLayout } from './generate/layout.js';
 import { generateProgram, type ProbeKind, type ProgramFilters } from './generate/program.js';
 import type { ProbeSite } from './output/context.js';
+import type { SkbMetadata } from './generate/skb-metadata.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
@@ -49,6 +50,8 @@ export interface PlanInput {
   /** tracepoint: the tracepoints to trace. */
   readonly tracepoints?: readonly SkbTracepoint[];
   readonly haveFuncIp: boolean;
+  /** `--output-skb-metadata` expressions. */
+  readonly metadata?: readonly SkbMetadata[];
 }
 
 /**
@@ -64,6 +67,7 @@ export function planTrace(input: PlanInput): TracePlan {
       shape: { kind, skbArg, site, ...extra },
       filters: { ...input.filters, fragments: input.fragments },
       haveFuncIp: input.haveFuncIp,
+      ...(input.metadata ? { metadata: input.metadata } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKernelBtf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import { encodeEvent, EventKind } from './event.js';
+import { encodeEvent, eventLayout, EventKind } from './event.js';
 import { parseArgs } from './flags/parse.js';
 import type { KernelSession, LoadedProgram } from './kernel/session.js';
 import { Logger } from './log.js';
@@ -30,9 +30,12 @@ function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
     haveFuncIp: () => true,
     createMaps: () => void calls.push('maps'),
     load: (p) => (planned.push(p), { planned: p }),
-    attach: (p: LoadedProgram, progress) => {
+    attach: async (p: LoadedProgram, progress) => {
       progress(1);
-      return { attachments: [{ close: () => void calls.push(`detach ${p.planned.name}`) }], ignored: 0 };
+      return {
+        attachments: [{ count: 1, detach: async (done) => void (calls.push(`detach ${p.planned.name}`), done(1)) }],
+        ignored: 0,
+      };
     },
     reader: () => ({
       drain(each) {
@@ -73,7 +76,7 @@ describe.skipIf(!haveBtf)('run (with a fake kernel session)', () => {
         meta: { netns: currentNetnsInode(), mark: 0, ifindex: 1, len: 84, mtu: 65536, proto: 0x0800 },
         tuple: { saddr: '10.1.1.1', daddr: '10.1.1.2', sport: 0, dport: 0, l3: 0x0800, l4: 1, flags: 0 },
       });
-      const layout2 = { meta: 56, cb: -1, tuple: 80, tunnel: -1, stack: -1, caller: -1, size: 120, sections: { meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false } };
+      const layout2 = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false });
       return [0, 1, 2].map((i) => encodeEvent(ev(i), layout2));
     });
     const code = await run(options, session, {

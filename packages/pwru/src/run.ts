@@ -5,11 +5,12 @@ import { functionMatcher } from './discovery/filter-func.js';
 import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
 import { discoverSkbTracepoints } from './discovery/tracepoints.js';
 import { PwruError } from './errors.js';
-import { decodeEvent, eventLayout } from './event.js';
+import { type Addr64, decodeEvent, eventLayout } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
+import { compileSkbMetadata, formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
 import type { Emitter } from './generate/emitter.js';
 import type { Attachment, KernelSession } from './kernel/session.js';
 import { Ksyms } from './ksyms.js';
@@ -88,7 +89,7 @@ export function prepare(
   session: KernelSession,
   log: Logger,
   pcap: PcapCompiler | undefined,
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend } {
+): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[] } {
   validate(opts);
   const cache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {});
   const btf = loadBtf(opts, cache);
@@ -155,7 +156,9 @@ export function prepare(
   }
   if (opts.filterSkbExpr !== '') fragments.push(skbExprFragment(compileSkbExpr(btf, opts.filterSkbExpr), frame));
 
+  const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const layout = eventLayout({
+    metadata: metadata.length,
     meta: opts.outputMeta || opts.outputNetnsNames,
     cb: opts.outputSkbCb,
     tuple: opts.outputTuple,
@@ -173,9 +176,10 @@ export function prepare(
     ...(signatures ? { signatures } : {}),
     ...(tracepoints ? { tracepoints } : {}),
     haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
+    metadata,
   });
   if (subprograms.length > 0) for (const p of plan.programs) p.insns.push(...subprograms);
-  return { plan, btf, ksyms, backend };
+  return { plan, btf, ksyms, backend, metadata };
 }
 
 const ATTACH_WORDS: Record<Backend, [string, string]> = {
@@ -213,7 +217,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     let ignored = 0;
     for (const p of loaded) {
       if (io.signal.aborted) break;
-      const r = session.attach(p, (n) => bar.add(n), io.signal);
+      const r = await session.attach(p, (n) => bar.add(n), io.signal);
       attachments.push(...r.attachments);
       ignored += r.ignored;
     }
@@ -224,7 +228,10 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     log.info('Listening for events..');
     if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
 
-    const ctx = liveContext({ sites: plan.sites, ksyms: prepared.ksyms, btf: prepared.btf, stack: (id) => session.stack(id), netnsNames: opts.outputNetnsNames });
+    const ctx = {
+      ...liveContext({ sites: plan.sites, ksyms: prepared.ksyms, btf: prepared.btf, stack: (id) => session.stack(id), netnsNames: opts.outputNetnsNames }),
+      metadata: prepared.metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
+    };
     const printer = opts.outputJson ? new JsonPrinter(opts, ctx) : new TextPrinter(opts, ctx);
     const writer = new BatchWriter(io.out);
     writer.write(printer.header());
@@ -258,14 +265,13 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
   } finally {
     if (attachments.length > 0) {
       log.info(ATTACH_WORDS[backend ?? 'kprobe'][1]);
-      const bar = io.progress(attachments.length);
+      const bar = io.progress(attachments.reduce((n, a) => n + a.count, 0));
       for (const a of attachments) {
         try {
-          a.close();
+          await a.detach((n) => bar.add(n));
         } catch {
-          // Already gone with its program.
+          // Closing its program's fd detaches it anyway.
         }
-        bar.add(1);
       }
       bar.finish();
     }

@@ -125,7 +125,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('output-netns-names', 'bool', 'outputNetnsNames', 'false', 'print netns names where possible'),
   f('output-skb', 'bool', 'outputSkb', 'false', 'print skb', LATER),
   f('output-skb-cb', 'bool', 'outputSkbCb', 'false', 'print skb->cb'),
-  f('output-skb-metadata', 'strings', 'outputSkbMetadata', '[]', 'print skb metadata (e.g., "skb->mark", "skb->hash"), 4 at most', LATER),
+  f('output-skb-metadata', 'strings', 'outputSkbMetadata', '[]', 'print skb metadata (e.g., "skb->mark", "skb->hash"), 4 at most'),
   f('output-skb-shared-info', 'bool', 'outputSkbSharedInfo', 'false', 'print skb shared info', LATER),
   f('output-stack', 'bool', 'outputStack', 'false', 'print stack'),
   f('output-tcp-flags', 'bool', 'outputTcpFlags', 'false', 'print TCP flags'),

@@ -31,6 +31,7 @@ import {
 import { EventKind, HEADER, META, TUPLE, type EventLayout } from '../event.js';
 import { Emitter } from './emitter.js';
 import type { Field, KernelLayout } from './layout.js';
+import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 
 /** How a program gets at its arguments. */
 export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
@@ -121,6 +122,8 @@ export interface GenerateOptions {
   readonly filters: ProgramFilters;
   /** Whether the kernel has `bpf_get_func_ip` for this program type. */
   readonly haveFuncIp: boolean;
+  /** `--output-skb-metadata` expressions (as many as `layout.sections.metadata`). */
+  readonly metadata?: readonly SkbMetadata[];
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -254,6 +257,8 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
     e.readKernel(R1, R3, 0, 8, f.scratch);
     e.emit(StoreMem(R8, layout.caller, R1, 'u64'));
   }
+
+  if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
 
   e.section('event: submit');
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));

@@ -9,7 +9,10 @@ export interface LoadedProgram {
 
 /** Something attached; closing it detaches. */
 export interface Attachment {
-  close(): void;
+  /** How many targets it covers (for the detach progress bar). */
+  readonly count: number;
+  /** Detaches, reporting each detached target. */
+  detach(progress: (n: number) => void): Promise<void>;
 }
 
 /** Result of attaching one program to its targets. */
@@ -49,7 +52,7 @@ export interface KernelSession {
   /** Loads one program; a verifier rejection throws with the log's summary. */
   load(p: PlannedProgram): LoadedProgram;
   /** Attaches `p` to each of its targets, calling `progress` per target. */
-  attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): AttachResult;
+  attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult>;
   reader(): RingReader;
   /** Reserve failures so far, summed over CPUs. */
   lost(): number;

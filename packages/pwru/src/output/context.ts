@@ -35,6 +35,8 @@ export interface OutputContext {
   stack(stackId: number): readonly Addr64[];
   /** Converts an event's monotonic nanoseconds to wall-clock milliseconds since the epoch. */
   wallClockMs(monotonicNs: number): number;
+  /** `--output-skb-metadata` fields: the name printed and how its value prints. */
+  readonly metadata?: ReadonlyArray<{ readonly field: string; format(v: Addr64): string }>;
 }
 
 /** Upstream's drop-reason functions and which argument holds the reason. */

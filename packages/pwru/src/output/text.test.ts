@@ -108,6 +108,15 @@ describe('TextPrinter event lines', () => {
   });
 });
 
+describe('--output-skb-metadata in text', () => {
+  it('appends field=value after FUNC, as upstream', () => {
+    const ctx = fakeContext({ metadata: [{ field: 'hash', format: (v) => String(v.lo) }, { field: 'ifindex', format: (v) => String(v.lo) }] });
+    const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false }, ctx);
+    const line = p.format({ ...CURL_DROP, metadata: [{ hi: 0, lo: 77 }, { hi: 0, lo: 2 }] });
+    expect(line).toBe('0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) hash=77 ifindex=2\n');
+  });
+});
+
 describe('column helpers', () => {
   it('centers with the odd space on the right', () => {
     expect(center('IFACE', 16)).toBe('     IFACE      ');

@@ -154,6 +154,8 @@ export class TextPrinter {
     } else {
       s += ' ' + fn;
     }
+    const md = ctx.metadata;
+    if (md && ev.metadata) for (let i = 0; i < md.length; i++) s += ' ' + md[i]!.field + '=' + md[i]!.format(ev.metadata[i]!);
     // Upstream skips stack id 0, a valid id: we print every non-negative id.
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       for (const ip of ctx.stack(ev.stackId)) s += '\n' + (ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));
