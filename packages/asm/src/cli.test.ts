@@ -45,6 +45,15 @@ describe('bpf-asm CLI', () => {
     expect(readFileSync(back)).toEqual(readFileSync(out));
   });
 
+  it('names jump targets with --labels so the disassembly reads like the source', () => {
+    const out = join(dir, 'labels.bin');
+    expect(run('asm', example, '-o', out).status).toBe(0);
+    const r = run('disasm', out, '--labels');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('\tif r1 != 4 goto LBB17\n');
+    expect(r.stdout).toContain('LBB19:\n\tr0 = -1\n');
+  });
+
   it('numbers disassembly like the verifier log and encodes big-endian on request', () => {
     const out = join(dir, 'be.bin');
     expect(run('asm', example, '-o', out, '--big-endian').status).toBe(0);

@@ -2,18 +2,19 @@
  * The `bpf-asm` command: assemble LLVM-syntax eBPF text to bytes, disassemble bytes to text.
  *
  *   bpf-asm asm FILE.s [-o out.bin] [--hex] [--big-endian]
- *   bpf-asm disasm FILE.bin [--big-endian] [--numbered] [--helper-names]
+ *   bpf-asm disasm FILE.bin [--big-endian] [--numbered] [--helper-names] [--labels]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decode, INSTRUCTION_SIZE } from './encoding.js';
 import { AsmError, DecodeError } from './errors.js';
 import { assemble } from './text/assemble.js';
+import { labelTargets } from './text/labels.js';
 import { printTo } from './text/printer.js';
 import { VERSION } from './index.js';
 
 const USAGE = `usage: bpf-asm asm FILE.s [-o OUT.bin] [--hex] [--big-endian]
-       bpf-asm disasm FILE.bin [--big-endian] [--numbered] [--helper-names]
+       bpf-asm disasm FILE.bin [--big-endian] [--numbered] [--helper-names] [--labels]
 
   asm      assemble LLVM-syntax BPF assembly; writes raw bytes to -o, and hex (one
            8-byte slot per line, reversible with 'xxd -r -p') to stdout with --hex or
@@ -25,6 +26,7 @@ const USAGE = `usage: bpf-asm asm FILE.s [-o OUT.bin] [--hex] [--big-endian]
       --big-endian    encode/decode for bpfeb instead of bpfel
       --numbered      prefix slots with their index and opcode, as the verifier log does
       --helper-names  print helper calls by name (call bpf_map_lookup_elem)
+      --labels        name jump and call targets (goto LBB12, call fn_40) instead of offsets
   FILE may be '-' for standard input.`;
 
 /** A usage mistake: printed with the usage text, exit status 2. */
@@ -57,6 +59,7 @@ function run(argv: string[]): void {
           'big-endian': { type: 'boolean' },
           numbered: { type: 'boolean' },
           'helper-names': { type: 'boolean' },
+          labels: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
           version: { type: 'boolean', short: 'V' },
         },
@@ -81,7 +84,7 @@ function run(argv: string[]): void {
   const endian = values['big-endian'] ? 'big' : 'little';
 
   if (command === 'asm') {
-    if (values.numbered || values['helper-names']) throw new UsageError('asm: --numbered and --helper-names apply to disasm');
+    if (values.numbered || values['helper-names'] || values.labels) throw new UsageError('asm: --numbered, --helper-names and --labels apply to disasm');
     const linked = assemble(readInput(file).toString('utf8'), { file: file === '-' ? '<stdin>' : file });
     const bytes = linked.encode({ endian });
     for (const r of linked.relocations) {
@@ -101,7 +104,8 @@ function run(argv: string[]): void {
   if (values.output !== undefined || values.hex) throw new UsageError('disasm: -o and --hex apply to asm');
   const bytes = readInput(file);
   try {
-    const insns = decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { endian });
+    const decoded = decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), { endian });
+    const insns = values.labels ? labelTargets(decoded) : decoded;
     printTo(insns, (chunk) => process.stdout.write(chunk), {
       numbered: values.numbered ?? false,
       helperNames: values['helper-names'] ?? false,

@@ -32,3 +32,4 @@ export * from './builder/index.js';
 export { formatInstruction, print, printTo, type PrintOptions } from './text/printer.js';
 export { parse, type AssembleOptions, type ParsedProgram, type SourcePosition } from './text/parser.js';
 export { assemble } from './text/assemble.js';
+export { labelTargets, type LabelOptions } from './text/labels.js';
