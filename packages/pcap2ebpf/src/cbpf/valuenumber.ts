@@ -125,10 +125,11 @@ export class ValueNumbering {
   }
 
   private initialState(): State {
-    const zero = this.values.constant(0);
+    // Like libpcap, do not rely on A and X starting at 0: a program that reads them before
+    // writing them (libpcap 1.10's `byte N & V`) keeps its test rather than folding away.
     return {
-      a: zero,
-      x: zero,
+      a: this.values.of('entry:a'),
+      x: this.values.of('entry:x'),
       m: Array.from({ length: 16 }, (_, k) => this.values.of(`uninit:${k}`)),
       known: new Map(),
       facts: new Map(),
