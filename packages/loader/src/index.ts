@@ -50,3 +50,4 @@ export {
 export { attachXdp, attachTcx, ifindexOf, XdpMode, type Interface, type TcxDirection, type TcxOptions } from './link/netdev.js';
 export { RingBufReader, type RecordHandler } from './reader/ringbuf.js';
 export { Mmap, PAGE_SIZE } from './reader/mmap.js';
+export { PerfBufReader, type PerfBufOptions, type SampleHandler } from './reader/perf.js';

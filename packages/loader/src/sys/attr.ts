@@ -314,3 +314,15 @@ export const BtfInfo = defineLayout('struct bpf_btf_info', {
 export const BtfGetFdAttr = defineLayout(U, {
   btfId: ['btf_id', 0, 4],
 });
+
+/** `struct perf_event_mmap_page`: the ring's control page (positions the reader uses). */
+export const PerfEventMmapPage = defineLayout(
+  'struct perf_event_mmap_page',
+  {
+    dataHead: ['data_head', 1024, 8],
+    dataTail: ['data_tail', 1032, 8],
+    dataOffset: ['data_offset', 1040, 8],
+    dataSize: ['data_size', 1048, 8],
+  },
+  1056,
+);
