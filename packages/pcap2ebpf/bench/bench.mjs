@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { link, encode } from 'bpf-asm-ts';
-import { fromTuples, optimize, tcProgram, lowerCbpf, traceFilter } from '../dist/index.js';
+import { formatListing, fromTuples, optimize, tcProgram, lowerCbpf, traceFilter } from '../dist/index.js';
 import { PROG_TYPE, TestBpf } from '../test/kernel/bpf.mjs';
 import { Add, call, callFunction, exit, Helper, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, StoreImm } from 'bpf-asm-ts';
 
@@ -61,7 +61,7 @@ for (const d of data) {
     theirs.push(r.insn_count_opt);
     ours.push(opt.length);
     if (opt.length <= r.insn_count_opt) notLonger++;
-    if (JSON.stringify(opt.map((i) => [i.code, i.jt, i.jf, i.k])) === JSON.stringify(r.cbpf_opt_raw)) identical++;
+    if (JSON.stringify(formatListing(opt)) === JSON.stringify(r.cbpf_opt)) identical++; // `tcpdump -d` text
   }
   const n = d.records.length;
   console.log(
