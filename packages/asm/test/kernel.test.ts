@@ -8,13 +8,16 @@ import {
   Add,
   Atomic,
   bswap,
+  call,
   callFunction,
   encode,
   exit,
+  Helper,
   Ja,
   Ja32,
   JEq,
   link,
+  LoadMapPtr,
   LoadMem,
   LoadMemSX,
   mayGoto,
@@ -105,6 +108,33 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
     const key = Buffer.alloc(4);
     key.writeUInt32LE(2);
     expect(bpf.lookup(counts, key, 8).readBigUInt64LE()).toBe(5n);
+  });
+
+  it('runs the README example: counts packets in a map and keeps skb->len bytes', () => {
+    const bpf = kernel.bpf!;
+    const counts = track(bpf.createMap(MapType.ARRAY, 4, 8, 1));
+    const program = [
+      Mov.reg(R6, R1).withComment('save ctx'),
+      StoreImm(R10, -4, 0, 'u32'),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -4),
+      LoadMapPtr(R1, 'counts'),
+      call(Helper.map_lookup_elem),
+      JEq.imm(R0, 0, 'out'),
+      Mov.imm(R1, 1),
+      Atomic.add(R0, 0, R1, 'u64'),
+      LoadMem(R0, R6, 0, 'u32').withSymbol('out'),
+      exit(),
+    ];
+    const linked = link(program);
+    const fds = new Map([['counts', counts]]);
+    const insns = linked.resolve((r) => {
+      if (r.kind === 'map_fd' || r.kind === 'map_value') return fds.get(r.symbol)!;
+      throw new Error(`cannot resolve ${r.kind} ${r.symbol}`);
+    });
+    const data = packet(6, 1000, 2000);
+    expect(run(encode(insns), data, 3)).toBe(data.length - 14); // skb->len excludes the Ethernet header test_run pulls
+    expect(bpf.lookup(counts, Buffer.alloc(4), 8).readBigUInt64LE()).toBe(3n);
   });
 
   it('links a bpf-to-bpf call into a subprogram the verifier accepts', () => {
