@@ -82,8 +82,8 @@ if (which('bpftool')) {
   const btf = Btf.parse(bytes);
   const dumpRuns = Math.max(3, Math.min(RUNS, 7));
   for (const [label, ours, bpftoolArgs] of [
-    ['raw dump (ms)', () => formatRaw(Btf.parse(bytes)), ['btf', 'dump', 'file', FILE]],
-    ['C header dump (ms)', () => formatC(Btf.parse(bytes)), ['btf', 'dump', 'file', FILE, 'format', 'c']],
+    ['raw dump, in-process (ms)', () => formatRaw(Btf.parse(bytes)), ['btf', 'dump', 'file', FILE]],
+    ['C header dump, in-process (ms)', () => formatC(Btf.parse(bytes)), ['btf', 'dump', 'file', FILE, 'format', 'c']],
   ]) {
     const o = [];
     const p = [];
@@ -93,6 +93,15 @@ if (which('bpftool')) {
     }
     rows.push([label, median(o), median(p), `bpftool ${bpftoolArgs.slice(4).join(' ') || 'raw'} (process, output to a pipe)`]);
   }
+  // Whole processes on both sides: node start-up, read, parse and write included.
+  const cli = join(here, '../bin/btf-dump.js');
+  const o = [];
+  const p = [];
+  for (let i = 0; i < dumpRuns; i++) {
+    o.push(time(() => execFileSync(process.execPath, [cli, FILE], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })));
+    p.push(time(() => execFileSync('bpftool', ['btf', 'dump', 'file', FILE], { maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] })));
+  }
+  rows.push(['btf-dump CLI vs bpftool, raw (ms)', median(o), median(p), 'bpftool btf dump file F (both whole processes)']);
   if (!btf.maxTypeId) throw new Error('unreachable');
 } else {
   console.error('bench: bpftool not installed; skipping the dump comparison');

@@ -74,6 +74,7 @@ describe('KernelBtfCache', () => {
     expect(mod.base).toBe(base);
     expect(mod.typeByName('mod_struct', 'struct').id).toBe(2);
     expect(cache.module('mymod')).toBe(mod);
+    expect(cache.moduleNames()).toContain('mymod');
     cache.flush();
     expect(cache.vmlinux()).not.toBe(base);
     expect(() => cache.module('../etc/passwd')).toThrow(/bad kernel module name/);

@@ -71,6 +71,26 @@ describe('enums', () => {
   });
 });
 
+describe('typeName', () => {
+  it('spells pointers, qualifiers, arrays and function pointers in C', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    const char = b.addInt('char', 1, { char: true });
+    const skb = b.addStruct('sk_buff', 0, []);
+    const cptr = b.addPtr(b.addConst(skb));
+    const ptrConst = b.addConst(b.addPtr(skb));
+    const arr = b.addArray(char, int, 16);
+    const fnptr = b.addPtr(b.addFuncProto(int, [{ name: 'skb', type: b.addPtr(skb) }, { name: 'n', type: int }]));
+    const pp = b.addPtr(b.addPtr(char));
+    const btf = Btf.parse(b.build());
+    expect(typeName(btf, cptr)).toBe('const struct sk_buff *');
+    expect(typeName(btf, ptrConst)).toBe('struct sk_buff * const');
+    expect(typeName(btf, arr)).toBe('char[16]');
+    expect(typeName(btf, fnptr)).toBe('int (*)(struct sk_buff *, int)');
+    expect(typeName(btf, pp)).toBe('char **');
+  });
+});
+
 describe('funcSignature', () => {
   it('gives linkage, return type and named parameters', () => {
     const btf = vmlinux61();

@@ -54,12 +54,11 @@ class SkbClassifier {
 
   /** FORM_* of a parameter type. */
   classify(id: number): number {
-    if (id > this.btf.maxTypeId) return FORM_NONE;
-    let f = this.memo[id]!;
-    if (f === 0) {
-      f = this.compute(id);
-      this.memo[id] = f;
-    }
+    let f = this.memo[id];
+    if (f === undefined) return FORM_NONE; // out of range
+    if (f !== 0) return f;
+    f = this.compute(id);
+    this.memo[id] = f;
     return f;
   }
 
@@ -99,15 +98,16 @@ class SkbClassifier {
 
 function skbParams(btf: Btf, cls: SkbClassifier, protoId: number, skipFirst: boolean): SkbParam[] | undefined {
   if (protoId === 0 || protoId > btf.maxTypeId) return undefined;
-  const o = btf.owner(protoId);
-  const rec = o.recordOffset(protoId);
-  const info = o.word(rec + 4);
+  const o = protoId >= btf.firstTypeId ? btf : btf.owner(protoId);
+  const rec = o.offsets[protoId - o.firstTypeId]!;
+  const u32 = o.u32;
+  const info = u32 !== undefined ? u32[(rec + 4) >>> 2]! : o.word(rec + 4);
   if (((info >>> 24) & 0x1f) !== BtfKind.FUNC_PROTO) return undefined;
   const p = rec + 12;
   const vlen = info & 0xffff;
   let out: SkbParam[] | undefined;
   for (let i = skipFirst ? 1 : 0; i < vlen; i++) {
-    const f = cls.classify(o.word(p + 8 * i + 4));
+    const f = cls.classify(u32 !== undefined ? u32[(p + 8 * i + 4) >>> 2]! : o.word(p + 8 * i + 4));
     if (f === FORM_NONE) continue;
     out ??= [];
     out.push({ position: skipFirst ? i : i + 1, name: o.str(o.word(p + 8 * i)), form: FORMS[f]! });
@@ -134,11 +134,21 @@ function eachOfKind(btf: Btf, kind: number, includeBase: boolean, f: (id: number
 export function skbFunctions(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
-  eachOfKind(btf, BtfKind.FUNC, options.includeBase ?? false, (id, rec) => {
-    const o = btf.owner(id);
-    const params = skbParams(btf, cls, o.word(rec + 8), false);
-    if (params) out.push({ id, name: o.str(o.word(rec)), params });
-  });
+  const scan = (blob: Btf): void => {
+    if (options.includeBase && blob.base) scan(blob.base);
+    const offsets = blob.offsets;
+    const u32 = blob.u32;
+    const first = blob.firstTypeId;
+    for (let rel = 0; rel < offsets.length; rel++) {
+      const rec = offsets[rel]!;
+      const info = u32 !== undefined ? u32[(rec + 4) >>> 2]! : blob.word(rec + 4);
+      if (((info >>> 24) & 0x1f) !== BtfKind.FUNC) continue;
+      const proto = u32 !== undefined ? u32[(rec + 8) >>> 2]! : blob.word(rec + 8);
+      const params = skbParams(btf, cls, proto, false);
+      if (params) out.push({ id: first + rel, name: blob.str(blob.word(rec)), params });
+    }
+  };
+  scan(btf);
   return out;
 }
 
