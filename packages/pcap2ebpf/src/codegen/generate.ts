@@ -92,7 +92,7 @@ export function generate(expr: string, opts: GenerateOptions): Generated {
       case 'pppoes': return genPppoes(cs, n.value);
       case 'geneve': return genGeneve(cs, n.value);
       case 'llc': return genLlc(cs, n.subtype);
-      case 'linkSpecific': return genLinkSpecific(cs, n.keyword);
+      case 'linkSpecific': return genLinkSpecific(cs, n.keyword, n.args);
     }
   };
 

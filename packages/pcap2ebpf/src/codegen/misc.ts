@@ -144,6 +144,8 @@ export function genLlc(cs: CodegenState, subtype: string | undefined): Block {
 
 const LINK_SPECIFIC_MESSAGES: Record<string, string> = {
   type: '802.11 link-layer types supported only on 802.11',
+  'type-subtype': '802.11 link-layer types supported only on 802.11',
+  subtype: '802.11 link-layer types supported only on 802.11',
   dir: 'frame direction supported only with 802.11 headers',
   ifname: 'ifname supported only on PF linktype',
   ruleset: 'ruleset supported only on PF linktype',
@@ -160,8 +162,62 @@ const LINK_SPECIFIC_MESSAGES: Record<string, string> = {
 const MTP2 = new Set(['fisu', 'lssu', 'msu']);
 const SS7 = new Set(['sio', 'opc', 'dpc', 'sls']);
 
+const PF_REASONS = ['match', 'bad-offset', 'fragment', 'short', 'normalize', 'memory', 'bad-timestamp', 'congestion', 'ip-option', 'proto-cksum', 'state-mismatch', 'state-insert', 'state-limit', 'src-limit', 'synproxy'];
+const PF_ACTIONS = ['pass', 'accept', 'drop', 'block', 'scrub', 'noscrub', 'nat', 'nonat', 'binat', 'nobinat', 'rdr', 'nordr', 'synproxy-drop'];
+const WLAN_TYPES: Record<string, number> = { data: 0x08, mgt: 0x00, management: 0x00, ctl: 0x04, control: 0x04 };
+const WLAN_SUBTYPES: Array<[number, string[]]> = [
+  [0x00, ['assocreq', 'assoc-req', 'assocresp', 'assoc-resp', 'reassocreq', 'reassoc-req', 'reassocresp', 'reassoc-resp', 'probereq', 'probe-req', 'proberesp', 'probe-resp', 'beacon', 'atim', 'disassoc', 'disassociation', 'auth', 'authentication', 'deauth', 'deauthentication']],
+  [0x04, ['ps-poll', 'rts', 'cts', 'ack', 'cf-end', 'cf-end-ack']],
+  [0x08, ['data', 'data-cf-ack', 'data-cf-poll', 'data-cf-ack-poll', 'null', 'cf-ack', 'cf-poll', 'cf-ack-poll', 'qos-data', 'qos-data-cf-ack', 'qos-data-cf-poll', 'qos-data-cf-ack-poll', 'qos', 'qos-cf-poll', 'qos-cf-ack-poll']],
+];
+const has = (list: string[], name: string): boolean => list.includes(name.toLowerCase());
+const hex2 = (v: number): string => `0x${v.toString(16).padStart(2, '0')}`;
+
+/** The grammar's own checks of the names and numbers these keywords take (made before any link check). */
+function checkLinkSpecificArgs(cs: CodegenState, keyword: string, args: Array<string | number>): void {
+  const [a, b] = args;
+  const wlanType = (v: string | number): number => {
+    if (typeof v === 'number') {
+      if (v & ~0x0c) cs.error(`invalid 802.11 type value ${hex2(v)}`);
+      return v;
+    }
+    const t = WLAN_TYPES[v.toLowerCase()];
+    if (t === undefined) cs.error(`unknown 802.11 type name "${v}"`);
+    return t!;
+  };
+  switch (keyword) {
+    case 'reason':
+      if (typeof a === 'string' && !has(PF_REASONS, a)) cs.error(`unknown PF reason "${a}"`);
+      break;
+    case 'action':
+      if (typeof a === 'string' && !has(PF_ACTIONS, a)) cs.error(`unknown PF action "${a}"`);
+      break;
+    case 'type':
+      wlanType(a!);
+      break;
+    case 'type-subtype': {
+      const t = wlanType(a!);
+      if (typeof b === 'number') {
+        if (b & ~0xf0) cs.error(`invalid 802.11 subtype value ${hex2(b)}`);
+      } else {
+        const table = WLAN_SUBTYPES.find(([ty]) => ty === t);
+        if (!table) cs.error('unknown 802.11 type');
+        if (!has(table![1], b!)) cs.error(`unknown 802.11 subtype name "${b}"`);
+      }
+      break;
+    }
+    case 'subtype':
+      if (!WLAN_SUBTYPES.some(([, names]) => has(names, a as string))) cs.error('unknown 802.11 type name');
+      break;
+    case 'dir':
+      if (typeof a === 'string' && !has(['nods', 'tods', 'fromds', 'dstods'], a)) cs.error('unknown 802.11 direction');
+      break;
+  }
+}
+
 /** ATM, MTP, PF and 802.11 keywords: this compiler's link types never have them (libpcap's errors). */
-export function genLinkSpecific(cs: CodegenState, keyword: string): never {
+export function genLinkSpecific(cs: CodegenState, keyword: string, args: Array<string | number> = []): never {
+  checkLinkSpecificArgs(cs, keyword, args);
   const m = LINK_SPECIFIC_MESSAGES[keyword];
   if (m) return cs.error(m);
   if (MTP2.has(keyword)) return cs.error(`'${keyword}' supported only on MTP2`);

@@ -63,7 +63,8 @@ export type Expr =
   | { type: 'vlan' | 'mpls' | 'pppoes' | 'geneve'; value: number | undefined; span: Span }
   | { type: 'pppoed'; span: Span }
   | { type: 'llc'; subtype: string | undefined; span: Span }
-  | { type: 'linkSpecific'; keyword: string; span: Span };
+  /** ATM, MTP, PF and 802.11 keywords with their arguments (NUM values or names). */
+  | { type: 'linkSpecific'; keyword: string; args: Array<string | number>; span: Span };
 
 /** A parsed filter: `undefined` expression = the empty filter, which accepts every packet. */
 export interface Program {

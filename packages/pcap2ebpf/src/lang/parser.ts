@@ -449,20 +449,27 @@ class Parser {
 
   private parse80211(): Expr {
     const t = this.next();
-    if (t.type === 'TYPE') {
+    const arg = (): string | number => {
       const v = this.next();
-      if (v.type !== 'NUM' && v.type !== 'ID') this.fail();
+      if (v.type === 'NUM') return v.num;
+      if (v.type === 'ID') return v.str;
+      this.i--;
+      return this.fail();
+    };
+    if (t.type === 'TYPE') {
+      const ty = arg();
       if (this.peek().type === 'SUBTYPE') {
         this.next();
-        const s = this.next();
-        if (s.type !== 'NUM' && s.type !== 'ID') this.fail();
+        const sub = arg();
+        return this.emit({ type: 'linkSpecific', keyword: 'type-subtype', args: [ty, sub], span: t.span });
       }
-    } else {
-      const v = this.next();
-      if (v.type !== 'NUM' && v.type !== 'ID') this.fail();
-      if (t.type === 'SUBTYPE' && v.type !== 'ID') this.fail();
+      return this.emit({ type: 'linkSpecific', keyword: 'type', args: [ty], span: t.span });
     }
-    return this.emit({ type: 'linkSpecific', keyword: t.type === 'DIR' ? 'dir' : 'type', span: t.span });
+    if (t.type === 'SUBTYPE') {
+      const sub = this.expect('ID');
+      return this.emit({ type: 'linkSpecific', keyword: 'subtype', args: [sub.str], span: t.span });
+    }
+    return this.emit({ type: 'linkSpecific', keyword: 'dir', args: [arg()], span: t.span });
   }
 
   private parseOther(): Expr {
@@ -515,18 +522,22 @@ class Parser {
       case 'PF_IFNAME':
       case 'PF_RSET':
       case 'PF_ACTION': {
-        this.expect('ID');
+        const v = this.expect('ID');
         const kw = t.type === 'PF_IFNAME' ? 'ifname' : t.type === 'PF_RSET' ? 'ruleset' : 'action';
-        return simple({ type: 'linkSpecific', keyword: kw, span: t.span });
+        return simple({ type: 'linkSpecific', keyword: kw, args: [v.str], span: t.span });
       }
       case 'PF_RNR':
-      case 'PF_SRNR':
-        this.expect('NUM');
-        return simple({ type: 'linkSpecific', keyword: t.type === 'PF_RNR' ? 'rnr' : 'srnr', span: t.span });
+      case 'PF_SRNR': {
+        const v = this.expect('NUM');
+        return simple({ type: 'linkSpecific', keyword: t.type === 'PF_RNR' ? 'rnr' : 'srnr', args: [v.num], span: t.span });
+      }
       case 'PF_REASON': {
         const v = this.next();
-        if (v.type !== 'NUM' && v.type !== 'ID') this.fail();
-        return simple({ type: 'linkSpecific', keyword: 'reason', span: t.span });
+        if (v.type !== 'NUM' && v.type !== 'ID') {
+          this.i--;
+          this.fail();
+        }
+        return simple({ type: 'linkSpecific', keyword: 'reason', args: [v.type === 'NUM' ? v.num : v.str], span: t.span });
       }
       case 'TYPE':
       case 'SUBTYPE':
@@ -535,7 +546,7 @@ class Parser {
         return this.parse80211();
       default: {
         const bare = LINK_SPECIFIC_BARE[t.type];
-        if (bare) return simple({ type: 'linkSpecific', keyword: bare, span: t.span });
+        if (bare) return simple({ type: 'linkSpecific', keyword: bare, args: [], span: t.span });
         const field = LINK_SPECIFIC_FIELD[t.type];
         if (field) {
           const n = this.peek().type;
@@ -553,7 +564,7 @@ class Parser {
             }
             this.expect(')');
           } else this.fail();
-          return simple({ type: 'linkSpecific', keyword: field, span: t.span });
+          return simple({ type: 'linkSpecific', keyword: field, args: [], span: t.span });
         }
         this.i--;
         this.fail();
