@@ -2,8 +2,12 @@
 # Prepare the kprobe-capable test VM: download and unpack Debian's 6.1 kernel package, run
 # depmod on its modules and build a busybox initramfs whose /init is tools/vm/init.sh.
 #
+#   tools/vm/prepare.sh [--no-btf]
+#
+# Then, unless --no-btf, extract-btf.sh saves the VM kernel's BTF (one boot, the first time).
 # Idempotent: everything is cached under <repo>/.vm-cache and rebuilt only when missing or when
 # an input (init.sh, the module list, this script) changed. Safe to run concurrently (flock).
+# run.sh calls `prepare.sh --no-btf` before every boot, so a changed init.sh is always picked up.
 #
 # Environment:
 #   BPF_TS_VM_KERNEL_PKG  kernel package (default linux-image-6.1.0-50-amd64-unsigned)
@@ -84,6 +88,7 @@ prepare_kernel() {
   touch "$tmp/.ready"
   rm -rf "$vm_kernel_dir"
   mv "$tmp" "$vm_kernel_dir"
+  vm_log "kernel ready in $vm_kernel_dir"
 }
 
 # Path of a module in the unpacked package, whatever its compression; empty when absent.
@@ -146,7 +151,15 @@ prepare_initramfs() {
   rm -rf "$stage"
   mv "$vm_initramfs.tmp" "$vm_initramfs"
   echo "$inputs" > "$vm_initramfs.inputs"
+  vm_log "initramfs ready: $vm_initramfs"
 }
+
+with_btf=1
+case ${1:-} in
+  --no-btf) with_btf=0 ;;
+  "") ;;
+  *) vm_die_status=2 vm_die "unknown argument '$1' (usage: prepare.sh [--no-btf])" ;;
+esac
 
 check_tools
 mkdir -p "$vm_cache"
@@ -154,6 +167,10 @@ exec 9> "$vm_cache/.lock"
 flock 9
 prepare_kernel
 prepare_initramfs
-vm_log "ready: $vm_vmlinuz, $vm_initramfs"
-# The VM kernel's BTF as raw files, for fixtures (boots the VM once, then cached).
-bash "$vm_here/extract-btf.sh"
+# Release the lock before booting: extract-btf.sh boots through run.sh, which runs this script.
+exec 9>&-
+
+if [ $with_btf = 1 ]; then
+  # The VM kernel's BTF as raw files, for fixtures (boots the VM once, then cached).
+  bash "$vm_here/extract-btf.sh"
+fi

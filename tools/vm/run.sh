@@ -54,9 +54,8 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || usage
 
-if [ ! -f "$vm_vmlinuz" ] || [ ! -f "$vm_initramfs" ]; then
-  bash "$vm_here/prepare.sh"
-fi
+# Builds what is missing or stale (a changed init.sh); instant when everything is current.
+bash "$vm_here/prepare.sh" --no-btf
 
 rundir=$(mktemp -d "${TMPDIR:-/tmp}/bpfts-vm.XXXXXX")
 qemu_pid=
