@@ -85,6 +85,9 @@ trap 'exit 129' HUP
 # The host modules directory and kernel release, read by the VM's /init.
 printf 'KVER=%q\nMODULES_DIR=%q\n' "$vm_kver" "$vm_modules_dir" > "$rundir/vm.conf"
 
+stdout_is_tty=0
+[ ! -t 1 ] || stdout_is_tty=1
+
 # The command script, run by bash inside the chroot.
 {
   echo 'set -e'
@@ -100,7 +103,7 @@ printf 'KVER=%q\nMODULES_DIR=%q\n' "$vm_kver" "$vm_modules_dir" > "$rundir/vm.co
     fi
   done
   # Keep colours when the host shows the output on a terminal.
-  if [ -t 1 ] && [ -z "${FORCE_COLOR+x}" ] && [ -z "${NO_COLOR+x}" ]; then
+  if [ $stdout_is_tty = 1 ] && [ -z "${FORCE_COLOR+x}" ] && [ -z "${NO_COLOR+x}" ]; then
     echo 'export FORCE_COLOR=1'
   fi
   for kv in "${extra_env[@]}"; do
