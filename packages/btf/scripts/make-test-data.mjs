@@ -42,9 +42,14 @@ try {
   save('vmlinux-6.1', vmlinuxBtf);
   save('nf_conntrack-6.1', moduleBtf);
   const digest = (args) => createHash('sha256').update(execFileSync('bpftool', args, { maxBuffer: 1 << 30 })).digest('hex');
+  const vm = join(work, 'vmlinux-6.1.btf');
+  const mod = ['file', join(work, 'nf_conntrack-6.1.btf'), '-B', vm];
   const sums = {
-    'vmlinux-6.1.raw': digest(['btf', 'dump', 'file', join(work, 'vmlinux-6.1.btf')]),
-    'nf_conntrack-6.1.raw': digest(['btf', 'dump', 'file', join(work, 'nf_conntrack-6.1.btf'), '-B', join(work, 'vmlinux-6.1.btf')]),
+    'vmlinux-6.1.raw': digest(['btf', 'dump', 'file', vm]),
+    'nf_conntrack-6.1.raw': digest(['btf', 'dump', ...mod]),
+    'vmlinux-6.1.c': digest(['btf', 'dump', 'file', vm, 'format', 'c']),
+    'nf_conntrack-6.1.c': digest(['btf', 'dump', ...mod, 'format', 'c']),
+    'nf_conntrack-6.1.json': digest(['-j', 'btf', 'dump', ...mod]),
   };
   writeFileSync(join(out, 'bpftool-sha256.json'), `${JSON.stringify(sums, null, 2)}\n`);
   console.log(`wrote ${out}`);

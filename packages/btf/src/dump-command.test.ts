@@ -8,6 +8,7 @@ import { formatC } from './format/c.js';
 import { formatRaw } from './format/raw.js';
 import { dataBlob, nfConntrack61 } from '../test/fixtures.js';
 import { everyKindBlob } from '../test/every-kind.js';
+import { makeElf } from '../test/elf-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'btf-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +46,13 @@ describe('btf-dump', () => {
     const r = await run(file, '--format', 'c');
     expect(r.code).toBe(0);
     expect(r.out).toBe(formatC(Btf.parse(bytes)));
+  });
+
+  it('reads the .BTF section of an ELF file', async () => {
+    const { bytes } = everyKindBlob();
+    const file = join(dir, 'with-btf.o');
+    writeFileSync(file, makeElf([{ name: '.text', data: new Uint8Array(8) }, { name: '.BTF', data: bytes }]));
+    expect((await run(file)).out).toBe(formatRaw(Btf.parse(bytes)));
   });
 
   it('reports bad usage with exit code 2 and the usage text', async () => {

@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Btf } from '../btf.js';
 import { formatJson } from './json.js';
-import { HOST_VMLINUX, dataBlob, hasHostBtf, hostBtf, nfConntrack61 } from '../../test/fixtures.js';
+import { HOST_VMLINUX, bpftoolDigests, dataBlob, hasHostBtf, hostBtf, nfConntrack61 } from '../../test/fixtures.js';
 import { bpftoolDump, hasBpftool } from '../../test/bpftool.js';
 import { everyKindBlob } from '../../test/every-kind.js';
 
@@ -45,6 +46,12 @@ describe('formatJson', () => {
       ],
     });
     expect(parsed.types[ids.uen! - 1]).toMatchObject({ kind: 'ENUM', values: [{ name: 'BIG_FLAG', val: 0x80000000 }] });
+  });
+
+  it("matches the digest of bpftool -j's dump of the 6.1 nf_conntrack module", () => {
+    expect(createHash('sha256').update(formatJson(nfConntrack61()), 'latin1').digest('hex')).toBe(
+      bpftoolDigests['nf_conntrack-6.1.json'],
+    );
   });
 
   it.skipIf(!hasBpftool)('matches bpftool -j on every kind and on a 6.1 module', () => {
