@@ -1,12 +1,18 @@
 /**
  * The `pwru` command: parses the command line like upstream (pflag), prints help and version,
- * and turns every user error into one line and an exit status (2 for bad flags, 1 otherwise).
+ * runs the trace, and turns every user error into one line and an exit status (2 for bad
+ * flags, 1 for other errors, 0 after a signal or the line limit).
  */
+import { KernelBtfCache } from 'btf-parser';
 import { checkSupported, FlagParseError, formatUsage, parseArgs, UnsupportedFlagError } from './flags/index.js';
+import { pcapFilters } from './generate/pcap.js';
 import { VERSION } from './index.js';
+import { LoaderSession } from './kernel/loader-session.js';
 import { Logger } from './log.js';
+import { ProgressBar } from './progress.js';
+import { describeError, run } from './run.js';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs(argv);
@@ -36,8 +42,27 @@ function main(argv: string[]): number {
     }
     throw e;
   }
-  log.error('Failed to run pwru', { error: 'tracing is not available in this build yet' });
-  return 1;
+  const ac = new AbortController();
+  const stop = (): void => ac.abort();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop);
+  let session: LoaderSession;
+  try {
+    const btf = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}).vmlinux();
+    session = new LoaderSession(btf, opts.filterKprobeBatch);
+  } catch (e) {
+    log.error('Failed to run pwru', { error: `Failed to load BTF spec: ${describeError(e)}` });
+    return 1;
+  }
+  return run(opts, session, { log, out: 1, signal: ac.signal, progress: (n) => new ProgressBar(n) }, pcapFilters);
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    // Anything unexpected still gets one line, never a stack trace.
+    process.stderr.write(`${Logger.format('ERROR', 'Failed to run pwru', { error: describeError(e) })}`);
+    process.exit(1);
+  },
+);

@@ -24,7 +24,6 @@ try {
 function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
   const planned: PlannedProgram[] = [];
   const calls: string[] = [];
-  let pending: Uint8Array[] | undefined;
   const s: KernelSession = {
     features: () => ({ kprobes: false, kprobeMulti: false, availableFilterFunctions: false, tpBtf: true, fentry: false }),
     haveFuncIp: () => true,
@@ -38,14 +37,13 @@ function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
       };
     },
     reader: () => ({
-      drain(each) {
-        pending ??= onPlan(planned);
-        const recs = pending;
-        pending = [];
-        for (const r of recs) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
-        return recs.length;
+      subscribe(each, onBatch) {
+        setImmediate(() => {
+          for (const r of onPlan(planned)) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
+          onBatch();
+        });
       },
-      wait: () => new Promise((r) => setTimeout(r, 5)),
+      close: () => void calls.push('reader closed'),
     }),
     lost: () => (calls.includes('maps') ? 3 : 0),
     stack: () => [],

@@ -240,21 +240,33 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     const limit = opts.outputLimitLines;
     const layout = plan.layout;
     let count = 0;
-    let lastLossCheck = performance.now();
-    while (!io.signal.aborted && (limit === 0 || count < limit)) {
-      const n = reader.drain((view, off) => {
-        if (limit !== 0 && count >= limit) return;
-        writer.write(printer.format(decodeEvent(view, off, layout)));
-        count++;
-      });
-      writer.flush();
-      const now = performance.now();
-      if (now - lastLossCheck > 1000) {
-        lastLossCheck = now;
-        reportLost(false);
-      }
-      if (n === 0) await reader.wait(200);
-    }
+    await new Promise<void>((resolve) => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        clearInterval(lossTimer);
+        io.signal.removeEventListener('abort', finish);
+        reader.close();
+        resolve();
+      };
+      const lossTimer = setInterval(() => reportLost(false), 1000);
+      if (io.signal.aborted) return finish();
+      io.signal.addEventListener('abort', finish, { once: true });
+      reader.subscribe(
+        (view, off) => {
+          if (limit !== 0 && count >= limit) return;
+          writer.write(printer.format(decodeEvent(view, off, layout)));
+          if (++count === limit) {
+            writer.flush();
+            // Not from inside the reader's callback: it is still walking the mapped buffer.
+            setImmediate(finish);
+          }
+        },
+        () => writer.flush(),
+      );
+    });
+    writer.flush();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');
     return 0;

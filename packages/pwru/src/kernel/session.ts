@@ -24,10 +24,14 @@ export interface AttachResult {
 
 /** Reads the events ring buffer. */
 export interface RingReader {
-  /** Calls `each` for every record available now; returns how many. Never blocks. */
-  drain(each: (view: DataView, offset: number, size: number) => void): number;
-  /** Resolves when records may be available, or after `timeoutMs`. */
-  wait(timeoutMs: number): Promise<void>;
+  /**
+   * Calls `each` for every record as records arrive (from the event loop, woken by the map's
+   * fd: no busy polling), and `onBatch` after each drained batch. The view is valid only
+   * during the call.
+   */
+  subscribe(each: (view: DataView, offset: number, size: number) => void, onBatch: () => void): void;
+  /** Stops reading. */
+  close(): void;
 }
 
 /** Options of the maps the generated programs use. */

@@ -1,0 +1,85 @@
+import { AttachType, attachKprobeMulti, attachKprobes, attachTracing, type Program } from 'bpf-loader-ts';
+import { PwruError } from '../errors.js';
+import type { Ksyms } from '../ksyms.js';
+import type { PlannedProgram } from '../plan.js';
+import type { AttachResult, Attachment } from './session.js';
+
+/** Wraps something closable as an {@link Attachment} covering `count` targets. */
+function closing(count: number, close: () => void): Attachment {
+  return {
+    count,
+    detach: async (progress) => {
+      close();
+      progress(count);
+    },
+  };
+}
+
+/**
+ * Attaches one loaded program to its planned targets: a tp_btf or fentry link, one
+ * kprobe-multi link with every address (module functions and duplicate names included), or a
+ * batch of kprobes attached `batch` at a time. Targets the kernel cannot probe (missing, not
+ * traceable, ambiguous) are counted as ignored, as upstream does.
+ */
+export async function attachPlanned(
+  program: Program,
+  planned: PlannedProgram,
+  progress: (n: number) => void,
+  signal: AbortSignal,
+  batch: number,
+  ksyms: Ksyms | undefined,
+): Promise<AttachResult> {
+  const a = planned.attach;
+  switch (a.type) {
+    case 'tracepoint': {
+      const link = attachTracing(program, { attachType: AttachType.TRACE_RAW_TP, target: `tracepoint ${a.name}` });
+      progress(1);
+      return { attachments: [closing(1, () => link.close())], ignored: 0 };
+    }
+    case 'fentry': {
+      try {
+        const link = attachTracing(program, { attachType: AttachType.TRACE_FENTRY, target: `fentry ${a.function.name}` });
+        progress(1);
+        return { attachments: [closing(1, () => link.close())], ignored: 0 };
+      } catch {
+        progress(1);
+        return { attachments: [], ignored: 1 };
+      }
+    }
+    case 'kprobe-multi': {
+      const addresses: bigint[] = [];
+      let ignored = 0;
+      for (const fn of a.functions) {
+        const name = fn.module ? `${fn.name}[${fn.module}]` : fn.name;
+        const found = ksyms?.addressesOf(name) ?? [];
+        if (found.length === 0) ignored++;
+        for (const x of found) addresses.push((BigInt(x.hi) << 32n) | BigInt(x.lo));
+      }
+      progress(a.functions.length);
+      if (addresses.length === 0) return { attachments: [], ignored };
+      const link = attachKprobeMulti(program, { addresses });
+      return { attachments: [closing(a.functions.length - ignored, () => link.close())], ignored };
+    }
+    case 'kprobe': {
+      const set = await attachKprobes(
+        program,
+        a.functions.map((f) => f.name),
+        { concurrency: batch, signal, onProgress: () => progress(1) },
+      );
+      const fatal = set.failures.find((f) => f.reason === 'error');
+      if (fatal) {
+        set.close();
+        throw new PwruError(`opening kprobe ${fatal.symbol}: ${fatal.error.message}`);
+      }
+      return {
+        attachments: [
+          {
+            count: set.size,
+            detach: (p) => set.detach({ concurrency: batch, onProgress: () => p(1) }),
+          },
+        ],
+        ignored: set.failures.length,
+      };
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import { existsSync } from 'node:fs';
+import { exit, link, Mov, R0 } from 'bpf-asm-ts';
+import { type Btf } from 'btf-parser';
+import {
+  AttachType,
+  attachKprobeMulti,
+  BpfMap,
+  MapType,
+  PermissionError,
+  Program,
+  ProgramType,
+  sumPerCpuCounter,
+  VerifierError,
+} from 'bpf-loader-ts';
+import { haveKprobes, type KernelFeatures } from '../backend.js';
+import { Ksyms } from '../ksyms.js';
+import { readAvailableFilterFunctions } from '../discovery/functions.js';
+import { PwruError } from '../errors.js';
+import type { Addr64 } from '../event.js';
+import type { PlannedProgram } from '../plan.js';
+import { attachPlanned } from './attach.js';
+import { openRingReader } from './ring.js';
+import type { AttachResult, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
+
+/** `PERF_MAX_STACK_DEPTH`: frames per stack-trace map entry. */
+const STACK_DEPTH = 127;
+
+/** A program this session loaded. */
+export interface SessionProgram extends LoadedProgram {
+  readonly program: Program;
+}
+
+/** The real kernel session, through bpf-loader-ts. */
+export class LoaderSession implements KernelSession {
+  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap };
+  private readonly programs: Program[] = [];
+  private readonly closers: Array<() => void> = [];
+  private cachedFeatures?: KernelFeatures;
+  private ksyms?: Ksyms;
+
+  constructor(
+    private readonly btf: Btf,
+    private readonly batch: number,
+  ) {}
+
+  features(): KernelFeatures {
+    this.cachedFeatures ??= {
+      kprobes: haveKprobes(),
+      kprobeMulti: this.probeKprobeMulti(),
+      availableFilterFunctions: readAvailableFilterFunctions() !== undefined,
+      tpBtf: existsSync('/sys/kernel/btf/vmlinux') || this.btf.findType('btf_trace_kfree_skb', 'typedef') !== undefined,
+      fentry: this.probeFentry(),
+    };
+    return this.cachedFeatures;
+  }
+
+  haveFuncIp(): boolean {
+    const e = this.btf.findType('bpf_func_id', 'enum');
+    return e !== undefined && e.kind === 'enum' && e.values.some((v) => v.name === 'BPF_FUNC_get_func_ip');
+  }
+
+  /** kprobe-multi needs CONFIG_FPROBE: attach a do-nothing program to one function and see. */
+  private probeKprobeMulti(): boolean {
+    try {
+      const p = Program.load({
+        name: 'pwru_probe',
+        type: ProgramType.KPROBE,
+        expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
+        instructions: link(probeProgram()),
+      });
+      try {
+        attachKprobeMulti(p, { symbols: ['kfree_skbmem'] }).close();
+        return true;
+      } finally {
+        p.close();
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  /** fentry needs a trampoline: some kernels (and this test machine) refuse the load with EPERM. */
+  private probeFentry(): boolean {
+    const fn = this.btf.findType('kfree_skbmem', 'func');
+    if (!fn) return false;
+    try {
+      const p = Program.load({
+        name: 'pwru_probe',
+        type: ProgramType.TRACING,
+        expectedAttachType: AttachType.TRACE_FENTRY,
+        attachBtfId: fn.id,
+        instructions: link(probeProgram()),
+      });
+      p.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  createMaps(o: MapOptions): void {
+    try {
+      const events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.ringBytes });
+      const lost = BpfMap.create({ name: 'lost_events', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+      const stacks = o.stacks
+        ? BpfMap.create({ name: 'stacks', type: MapType.STACK_TRACE, keySize: 4, valueSize: 8 * STACK_DEPTH, maxEntries: 4096 })
+        : undefined;
+      this.maps = { events, lost, ...(stacks ? { stacks } : {}) };
+    } catch (e) {
+      throw friendly(e, 'create BPF maps');
+    }
+  }
+
+  load(p: PlannedProgram): SessionProgram {
+    if (!this.maps) throw new PwruError('internal: maps must exist before programs load');
+    const maps: Record<string, BpfMap> = { events: this.maps.events, lost_events: this.maps.lost };
+    if (this.maps.stacks) maps.stacks = this.maps.stacks;
+    const kind = p.kind;
+    const spec = {
+      name: p.name,
+      instructions: link(p.insns),
+      maps,
+      ...(kind === 'tracepoint'
+        ? { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: (p.attach as { btfId: number }).btfId }
+        : kind === 'fentry'
+          ? { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: (p.attach as { btfId: number }).btfId }
+          : kind === 'kprobe-multi'
+            ? { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI }
+            : { type: ProgramType.KPROBE }),
+    };
+    try {
+      const program = Program.load(spec);
+      this.programs.push(program);
+      return { planned: p, program };
+    } catch (e) {
+      const target = p.attach.type === 'tracepoint' ? `tracepoint ${p.attach.name}` : p.attach.type === 'fentry' ? `fentry ${p.attach.function.name}` : p.name;
+      throw friendly(e, `load the program for ${target}`);
+    }
+  }
+
+  async attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult> {
+    if (p.planned.attach.type === 'kprobe-multi') this.ksyms ??= Ksyms.load();
+    try {
+      return await attachPlanned((p as SessionProgram).program, p.planned, progress, signal, this.batch, this.ksyms);
+    } catch (e) {
+      throw friendly(e, `attach ${p.planned.name}`);
+    }
+  }
+
+  reader(): RingReader {
+    if (!this.maps) throw new PwruError('internal: no events map');
+    const r = openRingReader(this.maps.events);
+    this.closers.push(() => r.close());
+    return r;
+  }
+
+  lost(): number {
+    if (!this.maps) return 0;
+    return Number(sumPerCpuCounter(this.maps.lost, 0));
+  }
+
+  stack(id: number): Addr64[] {
+    const m = this.maps?.stacks;
+    if (!m) return [];
+    const v = m.lookup(id);
+    if (!v) return [];
+    m.delete(id);
+    const view = new DataView(v.buffer, v.byteOffset, v.byteLength);
+    const out: Addr64[] = [];
+    for (let off = 0; off + 8 <= v.byteLength; off += 8) {
+      const lo = view.getUint32(off, true);
+      const hi = view.getUint32(off + 4, true);
+      if (lo === 0 && hi === 0) break;
+      out.push({ hi, lo });
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const c of this.closers.splice(0)) c();
+    for (const p of this.programs.splice(0)) p.close();
+    if (this.maps) {
+      this.maps.events.close();
+      this.maps.lost.close();
+      this.maps.stacks?.close();
+      this.maps = undefined;
+    }
+  }
+}
+
+/** `r0 = 0; exit`: the smallest program, for feature probes. */
+function probeProgram() {
+  return [Mov.imm(R0, 0), exit()];
+}
+
+/** One actionable line for a loader failure. */
+export function friendly(e: unknown, what: string): Error {
+  if (e instanceof PermissionError) return new PwruError(`cannot ${what}: ${e.message} (run pwru as root: it needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)`);
+  if (e instanceof VerifierError) return new PwruError(`cannot ${what}: ${e.message}`);
+  if (e instanceof PwruError) return e;
+  return new PwruError(`cannot ${what}: ${(e as Error).message}`);
+}
