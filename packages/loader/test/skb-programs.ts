@@ -20,8 +20,12 @@ export function skbOffsets(): { head: number; networkHeader: number } {
   };
 }
 
-/** The program body; `output` is 'ringbuf' (map "events") or 'perf' (map "events", perf array). */
-export function ipHeaderProgram(daddrRaw: number, output: 'ringbuf' | 'perf'): Instruction[] {
+/**
+ * The program body; `output` is 'ringbuf' (map "events") or 'perf' (map "events", perf array).
+ * `skbOffset` is where the skb pointer sits in the context: 0 for raw_tp/tp_btf (args[0]), 8 for
+ * a perf tracepoint (skbaddr after the common fields).
+ */
+export function ipHeaderProgram(daddrRaw: number, output: 'ringbuf' | 'perf', skbOffset = 0): Instruction[] {
   const off = skbOffsets();
   const probeRead = (dstOff: number, size: number, base: typeof R6, add: number, comment: string) => [
     Mov.reg(R1, R10),
@@ -33,7 +37,7 @@ export function ipHeaderProgram(daddrRaw: number, output: 'ringbuf' | 'perf'): I
   ];
   return [
     Mov.reg(R8, R1).withComment('ctx'),
-    LoadMem(R6, R1, 0, 'u64').withComment('arg0: struct sk_buff *'),
+    LoadMem(R6, R1, skbOffset, 'u64').withComment('struct sk_buff *'),
     ...probeRead(-8, 8, R6, off.head, 'skb->head'),
     ...probeRead(-16, 2, R6, off.networkHeader, 'skb->network_header'),
     LoadMem(R7, R10, -8, 'u64'),

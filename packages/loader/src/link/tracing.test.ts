@@ -7,6 +7,9 @@ import { Program } from '../prog/program.js';
 import { RingBufReader } from '../reader/ringbuf.js';
 import { AttachType, LinkType, MapType, ProgramType } from '../sys/generated/constants.js';
 import { attachRawTracepoint, attachTracing } from './tracing.js';
+import { attachTracepoint } from './perf-event.js';
+import { PerfBufReader } from '../reader/perf.js';
+import { possibleCpus } from '../sys/cpus.js';
 import { tracepointBtfId } from './targets.js';
 
 const ok = canCreateNetns();
@@ -74,6 +77,33 @@ describe.skipIf(!ok)('tracepoint programs see real packets sent between test nam
     expect(records.length).toBe(1);
     expect(records[0]![9]).toBe(1); // ICMP
     expect([ipv4(records[0]!, 12), ipv4(records[0]!, 16)]).toEqual([net.addrB, net.addrA]);
+  });
+
+  it('a tracepoint program on skb:kfree_skb (perf event link) delivers through a perf event array', async () => {
+    using events = BpfMap.create({ name: 'events', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: possibleCpus() });
+    using prog = Program.load({
+      name: 'tp_kfree',
+      type: ProgramType.TRACEPOINT,
+      instructions: link(ipHeaderProgram(net.addrBRaw, 'perf', 8)),
+      maps: { events },
+    });
+    using l = attachTracepoint(prog, 'skb', 'kfree_skb');
+    expect(l.target).toBe('tracepoint skb:kfree_skb');
+    using reader = new PerfBufReader(events);
+    const got: Uint8Array[] = [];
+    const done = (async () => {
+      for await (const s of reader) if (got.push(s) >= 2) break;
+    })();
+    const deadline = setTimeout(() => reader.close(), 5000);
+    for (let i = 0; i < 2; i++) net.exec(net.a, ['bash', '-c', `echo hi > /dev/udp/${net.addrB}/9`]);
+    await done;
+    clearTimeout(deadline);
+    expect(got).toHaveLength(2);
+    expect(got.map((h) => [h[9], ipv4(h, 16)])).toEqual([
+      [17, net.addrB],
+      [17, net.addrB],
+    ]);
+    expect(reader.lost).toBe(0);
   });
 
   it('after close() the program no longer fires', async () => {

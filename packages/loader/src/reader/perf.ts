@@ -167,8 +167,17 @@ export class PerfBufReader implements Disposable, AsyncIterable<Uint8Array> {
     return out;
   }
 
+  /**
+   * Watches every ring's fd. perf's poll reports readiness once per wakeup (it clears the flag
+   * as it reports), and epoll registration happens on the next loop turn, so a wakeup that
+   * lands in between would be consumed unseen: one explicit check after registration closes
+   * that window.
+   */
   private watchAll(onReady: () => void): void {
     for (const r of this.rings) r.watcher = this.map.backend.watch(r.fd, onReady);
+    setImmediate(() => {
+      if (!this.closed && this.pending > 0) onReady();
+    });
   }
 
   /** Calls `handler` for samples as they arrive, from Node's event loop, until close(). */
@@ -179,8 +188,8 @@ export class PerfBufReader implements Disposable, AsyncIterable<Uint8Array> {
       const n = this.consume(handler);
       if (n) onBatch?.(n);
     };
-    this.watchAll(drain);
     drain();
+    this.watchAll(drain);
   }
 
   /** Async iteration over copies of samples; ends on close(). */
