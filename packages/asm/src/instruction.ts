@@ -18,13 +18,19 @@ export interface InstructionMetadata {
   readonly comment?: string | undefined;
 }
 
+/** Metadata objects this module built (and froze); instructions share them instead of copying. */
+const normalized = new WeakSet<InstructionMetadata>();
+
 function normalizeMetadata(meta: InstructionMetadata | undefined): InstructionMetadata | undefined {
   if (meta === undefined) return undefined;
+  if (normalized.has(meta)) return meta;
   const { symbol, reference, comment } = meta;
   const aliases = meta.aliases !== undefined && meta.aliases.length > 0 ? meta.aliases : undefined;
   if (symbol === undefined && aliases === undefined && reference === undefined && comment === undefined) return undefined;
   if (aliases !== undefined && symbol === undefined) throw new BuilderError('instruction aliases need a symbol');
-  return { symbol, aliases, reference, comment };
+  const out = Object.freeze({ symbol, aliases: aliases === undefined ? undefined : Object.freeze([...aliases]), reference, comment });
+  normalized.add(out);
+  return out;
 }
 
 /**

@@ -15,7 +15,7 @@ export function assemble(source: string, options: AssembleOptions & LinkOptions 
   } catch (e) {
     if (e instanceof UnresolvedSymbolError || e instanceof DuplicateSymbolError || e instanceof JumpOutOfRangeError) {
       const at = instructionAtSlot(parsed.instructions, e.index);
-      const pos = parsed.positions[at] ?? { line: 1, column: 1 };
+      const pos = parsed.positionOf(at) ?? { line: 1, column: 1 };
       throw new AssemblerError(options.file ?? '<input>', pos.line, pos.column, e.message.replace(/^instruction \d+: /, ''));
     }
     throw e;

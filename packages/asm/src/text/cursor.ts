@@ -47,6 +47,9 @@ export interface ParsedRegister {
   readonly wide: boolean; // r (64-bit) vs w (32-bit)
 }
 
+const WIDE: readonly ParsedRegister[] = Array.from({ length: 11 }, (_, n) => Object.freeze({ n: n as Register, wide: true }));
+const NARROW: readonly ParsedRegister[] = Array.from({ length: 11 }, (_, n) => Object.freeze({ n: n as Register, wide: false }));
+
 /** Cursor over one line's tokens. */
 export class Cursor {
   i = 0;
@@ -114,7 +117,9 @@ export class Cursor {
     const t = this.peek();
     if (!this.isRegister()) this.fail(`expected a register${found(t)}`);
     this.i++;
-    return { n: Number(t!.text.slice(1)) as Register, wide: t!.text[0] === 'r' };
+    const text = t!.text;
+    const n = text.length === 2 ? text.charCodeAt(1) - 48 : 10;
+    return (text.charCodeAt(0) === 114 ? WIDE : NARROW)[n]!;
   }
 
   /** A possibly signed integer: a number when it is a safe integer, else a bigint. */

@@ -24,8 +24,10 @@ export interface SourcePosition {
 export interface ParsedProgram {
   /** Instructions in order; jump/call labels are `reference`s, not yet resolved. */
   readonly instructions: Instruction[];
-  /** Source position of each instruction (same index). */
-  readonly positions: SourcePosition[];
+  /** Source position of each instruction (same index); built on first access. */
+  readonly positions: readonly SourcePosition[];
+  /** Source position of instruction `index` (cheaper than {@link positions} for one lookup). */
+  positionOf(index: number): SourcePosition | undefined;
 }
 
 /** Directives of compiler output that carry no instructions and are skipped. */
@@ -46,7 +48,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
   const file = options.file ?? '<input>';
   const lines = source.split('\n');
   const instructions: Instruction[] = [];
-  const positions: SourcePosition[] = [];
+  const lineOf: number[] = []; // plain number arrays: no object per instruction to keep alive
+  const columnOf: number[] = [];
   const labels = new Set<string>();
   const pending: Pending[] = [];
   let pendingLabels: string[] = [];
@@ -84,7 +87,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
         pendingLabelAt = undefined;
       }
       instructions.push(insn);
-      positions.push({ line: l + 1, column });
+      lineOf.push(l + 1);
+      columnOf.push(column);
     } catch (e) {
       if (e instanceof ParseFailure) throw new AssemblerError(file, l + 1, e.column, e.reason);
       if (e instanceof AsmError) throw new AssemblerError(file, l + 1, firstColumn(lexer.tokens, lexer.count), e.message);
@@ -110,7 +114,15 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       instructions[p.index] = new Instruction(LD_IMM64, insn.dst, PseudoLoad.FUNC, 0, 0, 0n, meta(insn));
     }
   }
-  return { instructions, positions };
+  let positions: SourcePosition[] | undefined;
+  return {
+    instructions,
+    get positions() {
+      positions ??= lineOf.map((line, i) => ({ line, column: columnOf[i]! }));
+      return positions;
+    },
+    positionOf: (index) => (index >= 0 && index < lineOf.length ? { line: lineOf[index]!, column: columnOf[index]! } : undefined),
+  };
 }
 
 function firstColumn(tokens: Token[], count: number): number {
