@@ -15,7 +15,6 @@ import {
   Helper,
   type Instruction,
   JEq,
-  JLE,
   JNE,
   link,
   LoadMapPtr,
@@ -33,74 +32,17 @@ import {
   StoreMem,
 } from 'bpf-asm-ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROG_TYPE, TestBpf } from '../../test/kernel/bpf.mjs';
+import { TestBpf } from '../../test/kernel/bpf.mjs';
 import { fromTuples } from '../cbpf/instruction.js';
 import { LINKTYPES, loadPackets, loadRecords, type CorpusPacket, type CorpusRecord } from '../cbpf/test-corpus.js';
-import { lowerCbpf, type MemoryModel } from './lower.js';
+import { lowerCbpf } from './lower.js';
+import { MODES, SKB_TEST_MAX, stage, type Mode } from './test-hosts.js';
 
 const bpf = TestBpf.open();
 const reason = typeof bpf === 'string' ? bpf : undefined;
 if (reason) console.log(`skipping in-kernel eBPF tests: ${reason}`);
 
-/** skb test runs copy the input into one page: larger packets (the jumbo frame) cannot be run. */
-const SKB_TEST_MAX = 3000;
-/** A 14-byte Ethernet header the kernel strips (socket filters) or the host skips (tc). */
-const PREFIX = Uint8Array.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5]);
-const withPrefix = (p: Uint8Array): Uint8Array => {
-  const d = new Uint8Array(PREFIX.length + p.length);
-  d.set(PREFIX);
-  d.set(p, PREFIX.length);
-  return d;
-};
 const BATCH = 32;
-
-interface Mode {
-  name: string;
-  memory: MemoryModel;
-  type: number;
-  /** Host code that leaves the two filter arguments in R6 and R7 (or exits with 0). */
-  host: Instruction[];
-}
-
-const MODES: Mode[] = [
-  {
-    name: 'packet (sched_cls, direct access)',
-    memory: 'packet',
-    type: PROG_TYPE.sched_cls,
-    host: [
-      LoadMem(R7, R1, 80, 'u32'), // data_end
-      LoadMem(R6, R1, 76, 'u32'), // data
-      Add.imm(R6, PREFIX.length),
-      JLE.reg(R6, R7, 2),
-      Mov.imm(R0, 0),
-      exit(),
-    ],
-  },
-  {
-    name: 'skb (socket filter, skb_load_bytes copy)',
-    memory: 'skb',
-    type: PROG_TYPE.socket_filter,
-    host: [Mov.reg(R6, R1), LoadMem(R7, R1, 0, 'u32')], // skb, skb->len
-  },
-  {
-    name: 'kernel (probe_read_kernel copy)',
-    memory: 'kernel',
-    type: PROG_TYPE.socket_filter,
-    // The packet sits in an array map value: [u32 length, u32 pad, bytes...].
-    host: [
-      StoreImm(R10, -4, 0, 'u32'),
-      Mov.reg(R2, R10),
-      Add.imm(R2, -4),
-      LoadMapPtr(R1, 'packet'),
-      call(Helper.map_lookup_elem),
-      JNE.imm(R0, 0, 1),
-      exit(),
-      LoadMem(R7, R0, 0, 'u32'),
-      Mov.reg(R6, R0),
-      Add.imm(R6, 8),
-    ],
-  },
-];
 
 /** Records whose optimized program the kernel can run: valid, no savefile-only metadata. */
 function runnable(records: CorpusRecord[]): CorpusRecord[] {
@@ -152,16 +94,7 @@ describe.skipIf(reason !== undefined).each(LINKTYPES)('in-kernel agreement with 
   }
 
   function verdicts(mode: Mode, fd: number, eligible: CorpusPacket[]): number[] {
-    return eligible.map((p) => {
-      if (mode.memory === 'kernel') {
-        const value = new Uint8Array(8 + p.bytes.length);
-        new DataView(value.buffer).setUint32(0, p.bytes.length, true);
-        value.set(p.bytes, 8);
-        k.updateArray(mapFd, 0, value);
-        return k.testRun(fd, PREFIX).retval;
-      }
-      return k.testRun(fd, withPrefix(p.bytes)).retval;
-    });
+    return eligible.map((p) => k.testRun(fd, stage(k, mode, mapFd, p.bytes)).retval);
   }
 
   it.each(MODES)('$name: accepts exactly `matches` on every runnable record', (mode) => {
