@@ -54,8 +54,3 @@ export function intEncoding(enc: number): string {
 export function linkageName(l: number): string {
   return l === 0 ? 'static' : l === 1 ? 'global' : l === 2 ? 'extern' : '(unknown)';
 }
-
-/** Ids of the types a dump covers: a split blob's own types, or all of a base blob's. */
-export function* dumpIds(btf: Btf): IterableIterator<number> {
-  for (let id = btf.firstTypeId; id <= btf.maxTypeId; id++) yield id;
-}
