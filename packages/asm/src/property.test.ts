@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbitraryInstruction, VALID_OPCODES } from '../test/arbitrary.js';
+import { arbitraryInstruction, arbitraryLabelledProgram, VALID_OPCODES } from '../test/arbitrary.js';
 import { decode, encode } from './encoding.js';
 import { DecodeError } from './errors.js';
+import { link } from './link.js';
+import { assemble } from './text/assemble.js';
 import { parse } from './text/parser.js';
 import { print } from './text/printer.js';
 
@@ -32,6 +34,31 @@ describe('properties over random valid instructions', () => {
         expect(Buffer.from(encode(parse(text).instructions)).toString('hex')).toBe(Buffer.from(encode(insns)).toString('hex'));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('text -> instructions -> text is stable: print(parse(print(x))) === print(x)', () => {
+    fc.assert(
+      fc.property(program, fc.boolean(), (insns, numbered) => {
+        const text = print(insns);
+        expect(print(parse(text).instructions)).toBe(text);
+        // The verifier-style listing of the same program does not depend on the trip through text either.
+        if (numbered) expect(print(parse(text).instructions, { numbered })).toBe(print(insns, { numbered }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('programs with labels, comments and named jumps survive print -> assemble unchanged', () => {
+    fc.assert(
+      fc.property(arbitraryLabelledProgram(), (insns) => {
+        const text = print(insns);
+        const parsed = parse(text).instructions;
+        expect(print(parsed)).toBe(text);
+        expect(parsed.map((i) => [i.symbol, i.comment, i.reference])).toEqual(insns.map((i) => [i.symbol, i.comment, i.reference]));
+        expect(assemble(text).encode()).toEqual(link(insns).encode());
+      }),
+      { numRuns: 300 },
     );
   });
 

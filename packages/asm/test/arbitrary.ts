@@ -65,3 +65,29 @@ export function arbitraryInstruction(): fc.Arbitrary<Instruction> {
     })
     .map(repair);
 }
+
+/**
+ * A random valid program with labels, comments and jumps that refer to labels by name (the
+ * shape generators produce), so text round trips and linking see metadata too.
+ */
+export function arbitraryLabelledProgram(): fc.Arbitrary<Instruction[]> {
+  return fc
+    .record({
+      insns: fc.array(arbitraryInstruction(), { minLength: 1, maxLength: 24 }),
+      labelled: fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
+      comments: fc.array(fc.option(fc.stringMatching(/^[a-z][a-z0-9 ,.:=-]{0,20}[a-z0-9]$/), { nil: undefined }), { minLength: 24, maxLength: 24 }),
+      picks: fc.array(fc.nat(), { minLength: 24, maxLength: 24 }),
+    })
+    .map(({ insns, labelled, comments, picks }) => {
+      labelled[0] = true; // at least one label to jump to
+      const labels = insns.map((_, i) => (labelled[i] ? `L${i}` : undefined)).filter((l): l is string => l !== undefined);
+      return insns.map((insn, i) => {
+        let out = insn;
+        if (labelled[i]) out = out.withSymbol(`L${i}`);
+        if (comments[i] !== undefined) out = out.withComment(comments[i]);
+        // Conditional and 16-bit unconditional jumps go to a random label instead of a raw offset.
+        if (insn.isJump && !insn.isLongJump) out = out.withFields({ offset: 0 }).withReference(labels[picks[i]! % labels.length]);
+        return out;
+      });
+    });
+}
