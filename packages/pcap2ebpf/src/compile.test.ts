@@ -66,6 +66,16 @@ describe('compile()', () => {
     expect(failure('ip[0] / 0 = 1').reason).toBe('division by zero');
   });
 
+  it('orders errors as libpcap does when the scanner fails on the token after a primitive', () => {
+    // the primitive is reduced first; a code-generator error overwrites the scanner's message...
+    expect(failure('ip6 host 1.2.3.4 089').reason).toBe("'ip6' modifier applied to ip host");
+    // ...a grammar action's error that needed that token does not...
+    expect(failure('port 1.2.3.4 089').reason).toBe('number 089 contains non-octal digit');
+    // ...and one made before the next token is read comes first anyway
+    expect(failure('llc foo 089').reason).toBe('unknown LLC type name "foo"');
+    expect(failure('host 1.2.3.4 or 089').reason).toBe('number 089 contains non-octal digit');
+  });
+
   it('keeps libpcap 1.10\'s bugs: a load-less `byte N & V` and the first-statement divisor check', () => {
     // (tcpdump -O -d prints exactly this: A is tested without being loaded)
     expect(listing('byte 3 & 1')).toEqual(['(000) and      #0x1', '(001) jeq      #0x0             jt 2\tjf 3', '(002) ret      #0', '(003) ret      #262144']);

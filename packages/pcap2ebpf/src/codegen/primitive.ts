@@ -317,7 +317,7 @@ export function genPrimitive(cs: CodegenState, q: Qual, id: Id): Block {
       return genNcode(cs, undefined, id.value, q);
     case 'ipv4':
       if (q.addr === 'port' || q.addr === 'portrange' || q.addr === 'proto' || q.addr === 'protochain') {
-        return cs.error(`'${q.addr}' modifier applied to ip host`);
+        return cs.grammarError(`'${q.addr}' modifier applied to ip host`);
       }
       return genNcode(cs, id.text, 0, q);
     case 'ipv4-prefix':

@@ -1,4 +1,4 @@
-import { FilterError, type Span } from '../lang/errors.js';
+import { FilterError, GrammarActionError, type Span } from '../lang/errors.js';
 import type { NameResolver } from '../names/resolver.js';
 import { OFFSET_NOT_SET } from './constants.js';
 
@@ -71,6 +71,11 @@ export class CodegenState {
   /** Raises a compile error at the current node. */
   error(message: string): never {
     throw new FilterError('semantic', message, this.span);
+  }
+
+  /** Raises an error that libpcap raises in a grammar action rather than in its code generator. */
+  grammarError(message: string): never {
+    throw new GrammarActionError('semantic', message, this.span);
   }
 
   /** Allocates a scratch register, round-robin from where the last search stopped (`alloc_reg`). */

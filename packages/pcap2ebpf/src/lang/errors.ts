@@ -33,5 +33,12 @@ export class FilterError extends Error {
   }
 }
 
+/**
+ * An error libpcap raises in a grammar action that runs only after the scanner has read the next
+ * token (`'port' modifier applied to ip host`), rather than in its code generator: when the scanner
+ * reported an error for that token, libpcap keeps the scanner's message, and so does this compiler.
+ */
+export class GrammarActionError extends FilterError {}
+
 /** The message libpcap gives for every grammar violation. */
 export const SYNTAX_ERROR = "can't parse filter expression: syntax error";

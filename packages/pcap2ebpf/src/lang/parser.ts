@@ -1,6 +1,6 @@
 import type { AddrType, Arith, ArithOp, Dir, Expr, Id, Program, Proto, Qual, RelOp } from './ast.js';
 import { QERR } from './ast.js';
-import { FilterError, SYNTAX_ERROR, type Span } from './errors.js';
+import { FilterError, GrammarActionError, SYNTAX_ERROR, type Span } from './errors.js';
 import { tokenize, type LexItem } from './lexer.js';
 import type { Token, TokenType } from './tokens.js';
 
@@ -56,19 +56,24 @@ class Parser {
     return this.items[Math.min(this.i + k, this.items.length - 1)]!;
   }
 
-  /** The next token; a lexical error is raised when the parser reaches it, as in libpcap. */
+  /**
+   * The next token. Where the scanner failed it is a `LEXERR` token that no rule accepts: as in
+   * libpcap, the reductions that do not need a valid lookahead still happen (their code-generation
+   * errors win), then the scanner's error is reported.
+   */
   private peek(k = 0): Token {
     for (let j = 0; j <= k; j++) {
       const it = this.item(j);
-      if (it.type === 'ERROR') throw it.error;
+      if (it.type === 'ERROR') return { type: 'LEXERR', text: '', num: 0, str: '', span: it.error.span ?? { start: 0, end: 0 } };
     }
     return this.item(k) as Token;
   }
 
   private next(): Token {
-    const t = this.peek();
+    const it = this.item();
+    if (it.type === 'ERROR') throw it.error;
     this.i++;
-    return t;
+    return it;
   }
 
   private fail(): never {
@@ -83,7 +88,16 @@ class Parser {
   }
 
   private emit<T extends Expr | Arith>(node: T): T {
-    if (this.trial === 0 && this.hook) this.hook(node);
+    if (this.trial === 0 && this.hook) {
+      try {
+        this.hook(node);
+      } catch (e) {
+        // libpcap's grammar actions do not overwrite a message the scanner already set
+        const it = this.item();
+        if (e instanceof GrammarActionError && it.type === 'ERROR' && it.error.kind === 'lexical') throw it.error;
+        throw e;
+      }
+    }
     return node;
   }
 

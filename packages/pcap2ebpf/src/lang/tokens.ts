@@ -6,6 +6,8 @@ import type { Span } from './errors.js';
  */
 export type TokenType =
   | 'NUM' | 'ID' | 'HID' | 'HID6' | 'EID' | 'AID' | 'EOF'
+  /** Where the scanner failed: matches no grammar rule. */
+  | 'LEXERR'
   | 'DST' | 'SRC' | 'LINK' | 'ARP' | 'RARP' | 'IP' | 'SCTP' | 'TCP' | 'UDP' | 'ICMP' | 'IGMP' | 'IGRP'
   | 'PIM' | 'VRRP' | 'CARP' | 'RADIO' | 'IPV6' | 'ICMPV6' | 'AH' | 'ESP' | 'ATALK' | 'AARP' | 'DECNET'
   | 'LAT' | 'SCA' | 'MOPRC' | 'MOPDL' | 'ISO' | 'ESIS' | 'ISIS' | 'L1' | 'L2' | 'IIH' | 'LSP' | 'SNP'
