@@ -57,7 +57,10 @@ describe('skbFunctions', () => {
 });
 
 /** skb functions computed from bpftool's text dump, independently of our parser. */
-function oracle(types: Map<number, DumpedType>, firstId: number): { direct: Set<string>; constOnly: Set<string>; pwru: Set<string> } {
+function oracle(
+  types: Map<number, DumpedType>,
+  firstId: number,
+): { direct: Set<string>; constOnly: Set<string>; pwru: Set<string>; tracepoints: Set<string> } {
   const skbs = new Set([...types].filter(([, t]) => t.kind === 'STRUCT' && t.name === 'sk_buff').map(([id]) => id));
   const form = (id: number): string | undefined => {
     const p = types.get(id);
@@ -77,7 +80,15 @@ function oracle(types: Map<number, DumpedType>, firstId: number): { direct: Set<
     else if (forms.includes('const')) constOnly.add(t.name);
     if (forms.slice(0, 5).includes('direct')) pwru.add(t.name);
   }
-  return { direct, constOnly, pwru };
+  const tracepoints = new Set<string>();
+  for (const [id, t] of types) {
+    if (id < firstId || t.kind !== 'TYPEDEF' || !t.name.startsWith('btf_trace_')) continue;
+    const ptr = types.get(t.ref);
+    const proto = ptr?.kind === 'PTR' ? types.get(ptr.ref) : undefined;
+    if (proto?.kind !== 'FUNC_PROTO') continue;
+    if (proto.items.slice(1).some(([, ty]) => form(ty) !== undefined)) tracepoints.add(t.name.slice('btf_trace_'.length));
+  }
+  return { direct, constOnly, pwru, tracepoints };
 }
 
 describe.skipIf(!hasHostBtf)('skb functions of this machine', () => {
@@ -99,6 +110,7 @@ describe.skipIf(!hasHostBtf)('skb functions of this machine', () => {
     expect(new Set(all.filter((f) => f.params.some((p) => p.form === 'direct')).map((f) => f.name))).toEqual(want.direct);
     expect(new Set(all.filter((f) => f.params.every((p) => p.form === 'const')).map((f) => f.name))).toEqual(want.constOnly);
     expect(new Set(pwruSkbFunctions(btf).keys())).toEqual(want.pwru);
+    expect(new Set(skbTracepoints(btf).map((t) => t.name))).toEqual(want.tracepoints);
   });
 });
 
@@ -121,6 +133,7 @@ describe('skb functions of Debian 6.1 and its nf_conntrack module', () => {
     const vm = skbFunctions(vmlinux61());
     expect(new Set(vm.filter((f) => f.params.some((p) => p.form === 'direct')).map((f) => f.name))).toEqual(vmWant.direct);
     expect(new Set(pwruSkbFunctions(vmlinux61()).keys())).toEqual(vmWant.pwru);
+    expect(new Set(skbTracepoints(vmlinux61()).map((t) => t.name))).toEqual(vmWant.tracepoints);
     const mod = nfConntrack61();
     const all = new Map([...vmTypes, ...readDump(bpftoolDump(`${dir}/mod.btf`, { base: `${dir}/vmlinux.btf` }))]);
     const modWant = oracle(all, mod.firstTypeId);
