@@ -51,3 +51,16 @@ export { attachXdp, attachTcx, ifindexOf, XdpMode, type Interface, type TcxDirec
 export { RingBufReader, type RecordHandler } from './reader/ringbuf.js';
 export { Mmap, PAGE_SIZE } from './reader/mmap.js';
 export { PerfBufReader, type PerfBufOptions, type SampleHandler } from './reader/perf.js';
+export {
+  probeProgramType,
+  probeMapType,
+  probeHelper,
+  probeLinkType,
+  probeBtf,
+  probeKernelBtf,
+  probeTracefs,
+  requireFeature,
+  flushFeatureCache,
+  type ProbeResult,
+  type ProbedLinkType,
+} from './features/probes.js';
