@@ -4,10 +4,12 @@
  *   socket filters cannot read packet memory directly). Returns the cBPF value: bytes to keep.
  * - {@link tcProgram}: `BPF_PROG_TYPE_SCHED_CLS` with direct packet access.
  * - {@link xdpProgram}: `BPF_PROG_TYPE_XDP` with direct packet access.
- * Each returns the filter's result as the program's return value (0 = reject); `tcProgram`
- * and `xdpProgram` can skip `offset` bytes first (e.g. 14 to filter from the IP header).
+ * Each returns the filter's result as the program's return value (0 = reject), or the
+ * `verdict` values you choose (an XDP program wants `{ accept: 2, reject: 1 }`: XDP_PASS and
+ * XDP_DROP); `tcProgram` and `xdpProgram` can skip `offset` bytes first (e.g. 14 to filter
+ * from the IP header).
  */
-import { Add, exit, Instruction, JLE, LoadMem, Mov, R0, R1, R2 } from 'bpf-asm-ts';
+import { Add, exit, Instruction, Ja, JEq, JLE, LoadMem, Mov, R0, R1, R2 } from 'bpf-asm-ts';
 import type { CbpfInstruction } from '../cbpf/instruction.js';
 import { lowerCbpf, type LoweredFilter, type LowerOptions } from './lower.js';
 
@@ -28,6 +30,8 @@ export interface FilterProgram {
 export interface ProgramOptions extends Pick<LowerOptions, 'labelPrefix' | 'indirectWindow' | 'maxLoopIterations'> {
   /** Bytes to skip at the packet start before the filter sees it (tc/xdp). Default 0. */
   offset?: number;
+  /** Return these instead of the filter's raw result (e.g. TC_ACT_OK / TC_ACT_SHOT, XDP_PASS / XDP_DROP). */
+  verdict?: { accept: number; reject: number };
 }
 
 /** `__sk_buff` and `xdp_md` field offsets (uapi `linux/bpf.h`). */
@@ -49,10 +53,23 @@ function inline(cbpf: readonly CbpfInstruction[], memory: LowerOptions['memory']
   });
 }
 
+/** The program's ending at the filter's result label: return R0, or map it to the verdict values. */
+function ending(filter: LoweredFilter, options: ProgramOptions): Instruction[] {
+  const v = options.verdict;
+  if (!v) return [exit().withSymbol(filter.resultLabel)];
+  return [
+    JEq.imm(R0, 0, 2).withSymbol(filter.resultLabel),
+    Mov.imm32(R0, v.accept),
+    exit(),
+    Mov.imm32(R0, v.reject),
+    exit(),
+  ];
+}
+
 /** A socket filter: R1 = skb, length = skb->len, one `bpf_skb_load_bytes` copy. */
 export function socketFilterProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
   const filter = inline(cbpf, 'skb', options);
-  const instructions = [LoadMem(R2, R1, SKB_LEN, 'u32'), ...filter.instructions, exit().withSymbol(filter.resultLabel)];
+  const instructions = [LoadMem(R2, R1, SKB_LEN, 'u32'), ...filter.instructions, ...ending(filter, options)];
   return { kind: 'socket_filter', instructions, filter };
 }
 
@@ -62,9 +79,9 @@ function direct(kind: ProgramKind, cbpf: readonly CbpfInstruction[], dataOff: nu
   const head = [LoadMem(R2, R1, endOff, 'u32'), LoadMem(R1, R1, dataOff, 'u32')];
   if (offset > 0) {
     // Skip the first `offset` bytes; a packet shorter than that is rejected.
-    head.push(Add.imm(R1, offset), JLE.reg(R1, R2, 2), Mov.imm(R0, 0), exit());
+    head.push(Add.imm(R1, offset), JLE.reg(R1, R2, 2), Mov.imm(R0, 0), Ja(filter.resultLabel));
   }
-  const instructions = [...head, ...filter.instructions, exit().withSymbol(filter.resultLabel)];
+  const instructions = [...head, ...filter.instructions, ...ending(filter, options)];
   return { kind, instructions, filter };
 }
 
