@@ -14,7 +14,9 @@ const MAX_DEPTH = 2000;
 const MAX_PAD_LINES = 1 << 16;
 
 const TABS = '\t'.repeat(12);
-const pfx = (lvl: number): string => (lvl >= 12 ? TABS : TABS.slice(0, lvl));
+const PREFIXES = Array.from({ length: 13 }, (_, i) => TABS.slice(0, i));
+const pfx = (lvl: number): string => PREFIXES[Math.min(lvl, 12)]!;
+const roundup = (x: number, y: number): number => Math.ceil(x / y) * y;
 
 const HEADER =
   '#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n' +
@@ -38,6 +40,8 @@ class CDumper {
   private queue: number[] = [];
   private out: string[] = [];
   private readonly ptrSize: number;
+  /** Padding types from widest to narrowest, with their widths in bits. */
+  private readonly pads: readonly (readonly [string, number])[];
 
   constructor(private readonly btf: Btf) {
     const n = btf.maxTypeId + 1;
@@ -47,6 +51,12 @@ class CDumper {
     this.referenced = new Uint8Array(n);
     this.nameResolved = new Uint8Array(n);
     this.ptrSize = pointerSize(btf);
+    this.pads = [
+      ['long', this.ptrSize * 8],
+      ['int', 32],
+      ['short', 16],
+      ['char', 8],
+    ];
     this.markReferenced();
   }
 
@@ -398,13 +408,7 @@ class CDumper {
     if ((next - cur) / (this.ptrSize * 8) > MAX_PAD_LINES) {
       throw new BtfError(`a struct needs ${next - cur} bits of padding before offset ${next}: its size or offsets are corrupt`);
     }
-    const pads: [string, number][] = [
-      ['long', this.ptrSize * 8],
-      ['int', 32],
-      ['short', 16],
-      ['char', 8],
-    ];
-    const roundup = (x: number, y: number): number => Math.ceil(x / y) * y;
+    const pads = this.pads;
     let padType = 'char';
     let padBits = 8;
     let newOff = 0;
