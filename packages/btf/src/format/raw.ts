@@ -1,27 +1,27 @@
 import type { Btf } from '../btf.js';
 import { BtfKind } from '../kinds.js';
-import { BPFTOOL_KIND_NAMES, dumpName, intEncoding, linkageName } from './record.js';
+import { BPFTOOL_KIND_NAMES, intEncoding, linkageName } from './record.js';
+import { AsciiWriter } from './writer.js';
 
-/**
- * One type in the text format of `bpftool btf dump file F` (with member/param lines, no newline at
- * the end). Reads the raw record, so dumping does not fill the decoded-type cache.
- */
-export function formatRawType(btf: Btf, id: number): string {
+const name = (w: AsciiWriter, btf: Btf, off: number): AsciiWriter => w.name(btf, off, '(anon)', '(invalid)');
+
+/** Writes one type in bpftool's raw text format (no trailing newline). */
+function writeRawType(w: AsciiWriter, btf: Btf, id: number): void {
   const o = btf.owner(id);
-  const v = o.view;
-  const le = o.le;
   const p = o.recordOffset(id);
-  const info = v.getUint32(p + 4, le);
+  const info = o.word(p + 4);
   const kind = (info >>> 24) & 0x1f;
   const vlen = info & 0xffff;
   const kflag = info >>> 31 === 1;
-  const st = v.getUint32(p + 8, le);
+  const st = o.word(p + 8);
   const q = p + 12;
-  let s = `[${id}] ${BPFTOOL_KIND_NAMES[kind] ?? 'UNKNOWN'} '${dumpName(o, v.getUint32(p, le))}'`;
+  w.text('[').num(id).text(`] ${BPFTOOL_KIND_NAMES[kind] ?? 'UNKNOWN'} '`);
+  name(w, o, o.word(p)).text("'");
   switch (kind) {
     case BtfKind.INT: {
-      const w = v.getUint32(q, le);
-      s += ` size=${st} bits_offset=${(w >>> 16) & 0xff} nr_bits=${w & 0xff} encoding=${intEncoding((w >>> 24) & 0x0f)}`;
+      const x = o.word(q);
+      w.text(' size=').num(st).text(' bits_offset=').num((x >>> 16) & 0xff).text(' nr_bits=').num(x & 0xff);
+      w.text(' encoding=').text(intEncoding((x >>> 24) & 0x0f));
       break;
     }
     case BtfKind.PTR:
@@ -30,89 +30,103 @@ export function formatRawType(btf: Btf, id: number): string {
     case BtfKind.RESTRICT:
     case BtfKind.TYPEDEF:
     case BtfKind.TYPE_TAG:
-      s += ` type_id=${st}`;
+      w.text(' type_id=').num(st);
       break;
     case BtfKind.ARRAY:
-      s += ` type_id=${v.getUint32(q, le)} index_type_id=${v.getUint32(q + 4, le)} nr_elems=${v.getUint32(q + 8, le)}`;
+      w.text(' type_id=').num(o.word(q)).text(' index_type_id=').num(o.word(q + 4)).text(' nr_elems=').num(o.word(q + 8));
       break;
     case BtfKind.STRUCT:
     case BtfKind.UNION:
-      s += ` size=${st} vlen=${vlen}`;
+      w.text(' size=').num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const m = q + 12 * i;
-        const off = v.getUint32(m + 8, le);
-        const bitOff = kflag ? off & 0xffffff : off;
+        const off = o.word(m + 8);
         const bitSz = kflag ? off >>> 24 : 0;
-        s += `\n\t'${dumpName(o, v.getUint32(m, le))}' type_id=${v.getUint32(m + 4, le)} bits_offset=${bitOff}`;
-        if (bitSz) s += ` bitfield_size=${bitSz}`;
+        name(w.text("\n\t'"), o, o.word(m)).text("' type_id=").num(o.word(m + 4));
+        w.text(' bits_offset=').num(kflag ? off & 0xffffff : off);
+        if (bitSz) w.text(' bitfield_size=').num(bitSz);
       }
       break;
     case BtfKind.ENUM:
-      s += ` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=${st} vlen=${vlen}`;
+      w.text(` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=`).num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 8 * i;
-        s += `\n\t'${dumpName(o, v.getUint32(e, le))}' val=${kflag ? v.getInt32(e + 4, le) : v.getUint32(e + 4, le)}`;
+        const raw = o.word(e + 4);
+        name(w.text("\n\t'"), o, o.word(e)).text("' val=").num(kflag ? raw | 0 : raw);
       }
       break;
     case BtfKind.ENUM64:
-      s += ` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=${st} vlen=${vlen}`;
+      w.text(` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=`).num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 12 * i;
-        const u = (BigInt(v.getUint32(e + 8, le)) << 32n) | BigInt(v.getUint32(e + 4, le));
-        s += `\n\t'${dumpName(o, v.getUint32(e, le))}' val=${kflag ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`}`;
+        const u = (BigInt(o.word(e + 8)) << 32n) | BigInt(o.word(e + 4));
+        name(w.text("\n\t'"), o, o.word(e)).text(`' val=${kflag ? `${BigInt.asIntN(64, u)}LL` : `${u}ULL`}`);
       }
       break;
     case BtfKind.FWD:
-      s += ` fwd_kind=${kflag ? 'union' : 'struct'}`;
+      w.text(` fwd_kind=${kflag ? 'union' : 'struct'}`);
       break;
     case BtfKind.FUNC:
-      s += ` type_id=${st} linkage=${linkageName(vlen)}`;
+      w.text(' type_id=').num(st).text(' linkage=').text(linkageName(vlen));
       break;
     case BtfKind.FUNC_PROTO:
-      s += ` ret_type_id=${st} vlen=${vlen}`;
+      w.text(' ret_type_id=').num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 8 * i;
-        s += `\n\t'${dumpName(o, v.getUint32(e, le))}' type_id=${v.getUint32(e + 4, le)}`;
+        name(w.text("\n\t'"), o, o.word(e)).text("' type_id=").num(o.word(e + 4));
       }
       break;
     case BtfKind.VAR:
-      s += ` type_id=${st}, linkage=${linkageName(v.getUint32(q, le))}`;
+      w.text(' type_id=').num(st).text(', linkage=').text(linkageName(o.word(q)));
       break;
     case BtfKind.DATASEC:
-      s += ` size=${st} vlen=${vlen}`;
+      w.text(' size=').num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 12 * i;
-        const t = v.getUint32(e, le);
-        s += `\n\ttype_id=${t} offset=${v.getUint32(e + 4, le)} size=${v.getUint32(e + 8, le)}`;
-        if (t <= btf.maxTypeId) {
-          s += t === 0 ? " (UNKNOWN '(anon)')" : ` (${BPFTOOL_KIND_NAMES[btf.kindOf(t)]} '${dumpName(btf, btf.nameOffOf(t))}')`;
+        const t = o.word(e);
+        w.text('\n\ttype_id=').num(t).text(' offset=').num(o.word(e + 4)).text(' size=').num(o.word(e + 8));
+        if (t === 0) w.text(" (UNKNOWN '(anon)')");
+        else if (t <= btf.maxTypeId) {
+          w.text(` (${BPFTOOL_KIND_NAMES[btf.kindOf(t)]} '`);
+          name(w, btf, btf.nameOffOf(t)).text("')");
         }
       }
       break;
     case BtfKind.FLOAT:
-      s += ` size=${st}`;
+      w.text(' size=').num(st);
       break;
     case BtfKind.DECL_TAG:
-      s += ` type_id=${st} component_idx=${v.getInt32(q, le)}`;
+      w.text(' type_id=').num(st).text(' component_idx=').num(o.word(q) | 0);
       break;
   }
-  return s;
+}
+
+/**
+ * One type in the text format of `bpftool btf dump file F` (with member/param lines, no newline at
+ * the end). Reads the raw record, so dumping does not fill the decoded-type cache.
+ */
+export function formatRawType(btf: Btf, id: number): string {
+  const w = new AsciiWriter(256);
+  writeRawType(w, btf, id);
+  return w.take();
 }
 
 /**
  * Yields `bpftool btf dump file F` text in chunks of many types (for streaming to stdout). Split
  * BTF dumps only its own types, numbered after the base's, as bpftool does with `-B`.
  */
-export function* formatRawChunks(btf: Btf, typesPerChunk = 4096): IterableIterator<string> {
-  let parts: string[] = [];
+export function* formatRawChunks(btf: Btf, typesPerChunk = 8192): IterableIterator<string> {
+  const w = new AsciiWriter(1 << 20);
+  let n = 0;
   for (let id = btf.firstTypeId; id <= btf.maxTypeId; id++) {
-    parts.push(formatRawType(btf, id));
-    if (parts.length === typesPerChunk) {
-      yield `${parts.join('\n')}\n`;
-      parts = [];
+    writeRawType(w, btf, id);
+    w.text('\n');
+    if (++n === typesPerChunk) {
+      yield w.take();
+      n = 0;
     }
   }
-  if (parts.length) yield `${parts.join('\n')}\n`;
+  if (w.length) yield w.take();
 }
 
 /** The whole text of `bpftool btf dump file F`, byte for byte. */
