@@ -56,11 +56,20 @@ function simplify(cfg: Cfg): boolean {
     removeUnreachable(cfg);
     const preds = predecessorCounts(cfg);
     for (const b of cfg.blocks.values()) {
+      if ((preds.get(b.id) ?? 0) === 0 && b.id !== cfg.entry) continue; // absorbed this round
       const t = b.term;
       if (t.kind === 'branch') {
-        t.t = skipEmptyGotos(cfg, t.t);
-        t.f = skipEmptyGotos(cfg, t.f);
+        const tt = skipEmptyGotos(cfg, t.t);
+        const ff = skipEmptyGotos(cfg, t.f);
+        if (tt !== t.t || ff !== t.f) {
+          retarget(preds, t.t, tt);
+          retarget(preds, t.f, ff);
+          t.t = tt;
+          t.f = ff;
+          changed = true;
+        }
         if (t.t === t.f) {
+          preds.set(t.t, (preds.get(t.t) ?? 1) - 1);
           b.term = { kind: 'goto', target: t.t };
           changed = true;
         }
@@ -68,6 +77,7 @@ function simplify(cfg: Cfg): boolean {
       if (b.term.kind === 'goto') {
         const target = skipEmptyGotos(cfg, b.term.target);
         if (target !== b.term.target) {
+          retarget(preds, b.term.target, target);
           b.term.target = target;
           changed = true;
         }
@@ -76,8 +86,10 @@ function simplify(cfg: Cfg): boolean {
           // Absorb a block only we reach, or copy the ending of an empty one.
           b.stmts.push(...next.stmts.map((s) => ({ ...s })));
           b.term = next.term.kind === 'ret' ? { kind: 'ret', insn: { ...next.term.insn } } : { ...next.term };
+          preds.set(target, (preds.get(target) ?? 1) - 1);
+          for (const s of blockSuccessors(b)) preds.set(s, (preds.get(s) ?? 0) + 1);
+          if (preds.get(target) === 0) for (const s of blockSuccessors(next)) preds.set(s, (preds.get(s) ?? 1) - 1);
           changed = true;
-          break; // predecessor counts are stale now
         }
       }
     }
@@ -85,6 +97,12 @@ function simplify(cfg: Cfg): boolean {
     if (!changed) return any;
     any = true;
   }
+}
+
+function retarget(preds: Map<number, number>, from: number, to: number): void {
+  if (from === to) return;
+  preds.set(from, (preds.get(from) ?? 1) - 1);
+  preds.set(to, (preds.get(to) ?? 0) + 1);
 }
 
 function skipEmptyGotos(cfg: Cfg, id: number): number {

@@ -62,10 +62,38 @@ interface State {
   facts: Map<string, boolean>;
   /** Packet-load values that succeeded on every path here (cannot fail again). */
   avail: Set<number>;
+  /** Which of known (1), facts (2), avail (4) this state may write in place (copy on write). */
+  owned: number;
 }
 
+/** A copy sharing the collections until either side writes them. */
 function cloneState(s: State): State {
-  return { a: s.a, x: s.x, m: s.m.slice(), known: new Map(s.known), facts: new Map(s.facts), avail: new Set(s.avail) };
+  s.owned = 0;
+  return { a: s.a, x: s.x, m: s.m.slice(), known: s.known, facts: s.facts, avail: s.avail, owned: 0 };
+}
+
+function knownW(s: State): Map<number, number> {
+  if (!(s.owned & 1)) {
+    s.known = new Map(s.known);
+    s.owned |= 1;
+  }
+  return s.known;
+}
+
+function factsW(s: State): Map<string, boolean> {
+  if (!(s.owned & 2)) {
+    s.facts = new Map(s.facts);
+    s.owned |= 2;
+  }
+  return s.facts;
+}
+
+function availW(s: State): Set<number> {
+  if (!(s.owned & 4)) {
+    s.avail = new Set(s.avail);
+    s.owned |= 4;
+  }
+  return s.avail;
 }
 
 /** Result of evaluating one statement. */
@@ -134,6 +162,7 @@ export class ValueNumbering {
       known: new Map(),
       facts: new Map(),
       avail: new Set(),
+      owned: 7,
     };
   }
 
@@ -160,6 +189,7 @@ export class ValueNumbering {
       known,
       facts,
       avail,
+      owned: 7,
     };
   }
 
@@ -209,7 +239,7 @@ export class ValueNumbering {
         const mayFail = !s.avail.has(v);
         const out = s.a === v ? null : s.x === v ? stmt(0x87) : insn;
         s.a = v;
-        s.avail.add(v);
+        if (!s.avail.has(v)) availW(s).add(v);
         return { insn: out, def: LOC_A, mayFail: mayFail && out !== null };
       }
       case 0x40: case 0x48: case 0x50: { // ld [x + k]
@@ -222,7 +252,7 @@ export class ValueNumbering {
         const mayFail = !s.avail.has(v);
         const out = s.a === v ? null : insn;
         s.a = v;
-        s.avail.add(v);
+        if (!s.avail.has(v)) availW(s).add(v);
         return { insn: out, def: LOC_A, mayFail: mayFail && out !== null };
       }
       case 0xb1: { // ldxb 4*([k]&0xf)
@@ -230,7 +260,7 @@ export class ValueNumbering {
         const mayFail = !s.avail.has(v);
         const out = s.x === v ? null : insn;
         s.x = v;
-        s.avail.add(v);
+        if (!s.avail.has(v)) availW(s).add(v);
         return { insn: out, def: LOC_X, mayFail: mayFail && out !== null };
       }
       case 0x80: case 0x81: {
@@ -329,15 +359,18 @@ export class ValueNumbering {
     return undefined;
   }
 
-  /** Records on `s` what taking a branch with this outcome proves. */
-  private learn(s: State, code: number, k: number, result: boolean): void {
-    const { key, cb, b } = this.testKey(s, code, k);
-    s.facts.set(key, result);
+  /**
+   * Records on `s` what taking a branch with this outcome proves; the test is evaluated with the
+   * registers of `regs` (by default `s` itself).
+   */
+  private learn(s: State, code: number, k: number, result: boolean, regs: State = s): void {
+    const { key, cb, b } = this.testKey(regs, code, k);
+    factsW(s).set(key, result);
     if ((code & 0xf0) === 0x10 && result) {
-      if (cb !== undefined) s.known.set(s.a, cb);
+      if (cb !== undefined) knownW(s).set(regs.a, cb);
       else if (b !== undefined) {
-        const ca = this.cval(s, s.a);
-        if (ca !== undefined) s.known.set(b, ca);
+        const ca = this.cval(regs, regs.a);
+        if (ca !== undefined) knownW(s).set(b, ca);
       }
     }
   }
@@ -413,21 +446,26 @@ export class ValueNumbering {
    * change A, so the order of the tests does not change their values.
    */
   pullUp(): void {
+    let preds = this.predecessorCounts();
     for (const or of [true, false]) {
       for (const b of [...this.cfg.blocks.values()]) {
         if (b.term.kind !== 'branch' || !this.testedValue.has(b.id)) continue;
-        this.pullUpFrom(b, or);
+        if (this.pullUpFrom(b, or, preds)) preds = this.predecessorCounts();
       }
     }
   }
 
-  private pullUpFrom(b: Block, or: boolean): void {
+  private predecessorCounts(): Map<number, number> {
+    const preds = new Map<number, number>();
+    for (const blk of this.cfg.blocks.values()) for (const s of blockSuccessors(blk)) preds.set(s, (preds.get(s) ?? 0) + 1);
+    return preds;
+  }
+
+  private pullUpFrom(b: Block, or: boolean, preds: Map<number, number>): boolean {
     const val = this.testedValue.get(b.id)!;
     const bt = b.term as Extract<Block['term'], { kind: 'branch' }>;
     const shared = or ? bt.t : bt.f;
     const next = (x: Extract<Block['term'], { kind: 'branch' }>): number => (or ? x.f : x.t);
-    const preds = new Map<number, number>();
-    for (const blk of this.cfg.blocks.values()) for (const s of blockSuccessors(blk)) preds.set(s, (preds.get(s) ?? 0) + 1);
     const member = (id: number): Extract<Block['term'], { kind: 'branch' }> | undefined => {
       const d = this.cfg.blocks.get(id);
       if (!d || d.term.kind !== 'branch' || preds.get(id) !== 1 || !this.testedValue.has(id)) return undefined;
@@ -440,9 +478,9 @@ export class ValueNumbering {
     let id = first;
     for (let steps = 0; steps < 64; steps++) {
       const t = member(id);
-      if (!t) return;
+      if (!t) return false;
       if (this.testedValue.get(id) === val) {
-        if (!prev) return; // already right behind b
+        if (!prev) return false; // already right behind b
         if (or) {
           prev.f = t.f;
           t.f = first;
@@ -453,11 +491,12 @@ export class ValueNumbering {
           bt.t = id;
         }
         this.changed = true;
-        return;
+        return true;
       }
       prev = t;
       id = next(t);
     }
+    return false;
   }
 
   /** Follows `target` past blocks whose outcome `edge` decides and whose work is not needed. */
@@ -484,23 +523,20 @@ export class ValueNumbering {
       const live = this.liveIn.get(next);
       if (live === undefined) break;
       if (effects.some((e) => e.mayFail || (e.def & live) !== 0)) break;
+      // Continue with the registers as they really are (the skipped statements did not run),
+      // plus everything the decided test proved.
       const after = cloneState(state);
-      for (const [key, r] of sim.facts) after.facts.set(key, r);
-      for (const [v, c] of sim.known) after.known.set(v, c);
-      this.learnFrom(after, sim, term.code, term.k, decided);
+      after.known = sim.known;
+      after.facts = sim.facts;
+      after.owned = 0;
+      sim.owned = 0;
+      this.learn(after, term.code, term.k, decided, sim);
       state = after;
       target = next;
     }
     return { target, state };
   }
 
-  /** Adds the fact of a decided test evaluated in `sim` to `into`. */
-  private learnFrom(into: State, sim: State, code: number, k: number, result: boolean): void {
-    const probe = cloneState(sim);
-    this.learn(probe, code, k, result);
-    for (const [key, r] of probe.facts) into.facts.set(key, r);
-    for (const [v, c] of probe.known) into.known.set(v, c);
-  }
 }
 
 function push(map: Map<number, State[]>, id: number, s: State): void {
