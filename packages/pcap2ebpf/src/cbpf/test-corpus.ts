@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromTuples, type CbpfInstruction } from './instruction.js';
 
-/** One corpus record (one expression on one link type). */
+/** One corpus record (one expression on one link type); fields as the corpus README describes them. */
 export interface CorpusRecord {
   expr: string;
   category: string;
@@ -88,5 +88,5 @@ export function nooptProgram(r: CorpusRecord): CbpfInstruction[] | undefined {
   return r.cbpf_noopt_raw ? fromTuples(r.cbpf_noopt_raw) : undefined;
 }
 
-/** Both link types' records with their packets. */
+/** The corpus's two link types: Ethernet frames (L2) and raw IP packets (L3). */
 export const LINKTYPES = ['EN10MB', 'RAW'] as const;
