@@ -19,6 +19,13 @@ describe('ELF section reader', () => {
     });
   }
 
+  for (const is64 of [true, false]) {
+    it(`follows SHN_XINDEX to the section name table (ELF${is64 ? 64 : 32})`, () => {
+      const elf = makeElf([{ name: '.BTF', data: payload }], { is64, xindex: true });
+      expect([...elfSection(elf, '.BTF')!]).toEqual([...payload]);
+    });
+  }
+
   it('rejects truncated files with a one-line ElfError', () => {
     const elf = makeElf([{ name: '.BTF', data: payload }]);
     expect(() => elfSections(elf.subarray(0, elf.length - 10))).toThrow(ElfError);

@@ -49,7 +49,7 @@ export function elfSections(bytes: Uint8Array): ElfSection[] {
       : { name: v.getUint32(o, le), type: v.getUint32(o + 4, le), offset: v.getUint32(o + 0x10, le), size: v.getUint32(o + 0x14, le) };
   };
   if (shnum === 0) shnum = header(0).size; // SHN_UNDEF: real count in section 0's sh_size
-  if (shstrndx === 0xffff) shstrndx = v.getUint32(shoff + (is64 ? 0x2c : 0x1c), le); // SHN_XINDEX: in sh_link
+  if (shstrndx === 0xffff) shstrndx = v.getUint32(shoff + (is64 ? 0x28 : 0x18), le); // SHN_XINDEX: section 0's sh_link
   if (shoff + shnum * shentsize > len) throw new ElfError(`ELF section headers (${shnum}) run past the end of the file`);
   const raw = Array.from({ length: shnum }, (_, i) => header(i));
   const strtab = raw[shstrndx];

@@ -1,7 +1,10 @@
 /** Writes minimal ELF files (header, sections, section name table) for tests. */
 
 /** Builds an ELF64 or ELF32 file of either byte order holding the given sections. */
-export function makeElf(sections: { name: string; data: Uint8Array }[], options: { is64?: boolean; le?: boolean } = {}): Uint8Array {
+export function makeElf(
+  sections: { name: string; data: Uint8Array }[],
+  options: { is64?: boolean; le?: boolean; xindex?: boolean } = {},
+): Uint8Array {
   const is64 = options.is64 ?? true;
   const le = options.le ?? true;
   const ehsize = is64 ? 64 : 52;
@@ -31,14 +34,16 @@ export function makeElf(sections: { name: string; data: Uint8Array }[], options:
     v.setUint16(0x34, ehsize, le);
     v.setUint16(0x3a, shentsize, le);
     v.setUint16(0x3c, datas.length, le);
-    v.setUint16(0x3e, datas.length - 1, le);
+    v.setUint16(0x3e, options.xindex ? 0xffff : datas.length - 1, le);
   } else {
     v.setUint32(0x20, shoff, le);
     v.setUint16(0x28, ehsize, le);
     v.setUint16(0x2e, shentsize, le);
     v.setUint16(0x30, datas.length, le);
-    v.setUint16(0x32, datas.length - 1, le);
+    v.setUint16(0x32, options.xindex ? 0xffff : datas.length - 1, le);
   }
+  // SHN_XINDEX: the section-name table's index moves to section 0's sh_link.
+  if (options.xindex) v.setUint32(shoff + (is64 ? 0x28 : 0x18), datas.length - 1, le);
   datas.forEach((d, i) => {
     out.set(d, offsets[i]!);
     const h = shoff + i * shentsize;
