@@ -4,8 +4,8 @@
 // program; whole-process rows run our CLI and llvm-mc-19 on the same input side by side.
 // Medians of several runs; machines are noisy, compare ratios within one run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -69,15 +69,35 @@ function timeInProcess(fn) {
   return median(times);
 }
 
-function timeProcess(cmd, args) {
-  const times = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    const res = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
-    times.push(performance.now() - t0);
-    if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr}`);
+/** CPU time (ms) used so far by waited-for children of this process, from /proc/self/stat (Linux). */
+function childrenCpuMs() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS; // cutime + cstime
+  } catch {
+    return Number.NaN;
   }
-  return median(times);
+}
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function runOnce(cmd, args) {
+  const cpu0 = childrenCpuMs();
+  const t0 = performance.now();
+  const res = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const wall = performance.now() - t0;
+  if (res.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${res.stderr}`);
+  return { wall, cpu: childrenCpuMs() - cpu0 };
+}
+
+/**
+ * Median wall and CPU time of each command, runs interleaved (A B A B ...) so load changes hit
+ * both alike. CPU time (user + system) is the steadier number on a shared machine.
+ */
+function timeProcesses(...commands) {
+  const times = commands.map(() => []);
+  for (let r = 0; r < RUNS; r++) commands.forEach(([cmd, args], i) => times[i].push(runOnce(cmd, args)));
+  return times.map((ts) => ({ wall: median(ts.map((t) => t.wall)), cpu: median(ts.map((t) => t.cpu)) }));
 }
 
 const rows = [];
@@ -119,22 +139,31 @@ try {
     const same = execFileSync('cmp', ['-s', ours, objText], { encoding: 'utf8' }) === '';
     if (!same) throw new Error('our encoding of the benchmark file differs from llvm-mc');
   }
-  const asmOurs = timeProcess(process.execPath, [cli, 'asm', sFile, '-o', join(dir, 'out.bin')]);
-  const disOurs = timeProcess(process.execPath, [cli, 'disasm', binFile]);
+  const ourAsm = [process.execPath, [cli, 'asm', sFile, '-o', join(dir, 'out.bin')]];
+  const ourDis = [process.execPath, [cli, 'disasm', binFile]];
+  const row = (what, ours, peer) => [
+    what,
+    `${fmtMs(ours.wall)} (${fmtMs(ours.cpu)} CPU)`,
+    fmtRate(n / (ours.wall / 1000)),
+    peer ? `${fmtMs(peer.wall)} (${fmtMs(peer.cpu)} CPU)` : `${LLVM_MC} not installed`,
+    peer ? fmtRate(n / (peer.wall / 1000)) : '—',
+    peer ? `${(peer.wall / ours.wall).toFixed(2)}× wall, ${(peer.cpu / ours.cpu).toFixed(2)}× CPU` : '—',
+  ];
+  const what = [`assemble ${n.toLocaleString('en')}-line file (whole process)`, `disassemble ${n.toLocaleString('en')} instructions (whole process)`];
   if (haveLlvm) {
-    const asmLlvm = timeProcess(LLVM_MC, ['-triple', 'bpfel', '-mcpu=v4', '-filetype=obj', sFile, '-o', join(dir, 'out.o')]);
-    const disLlvm = timeProcess(LLVM_MC, ['-triple', 'bpfel', '-mcpu=v4', '-disassemble', hexFile]);
-    rows.push([`assemble ${n.toLocaleString('en')}-line file (whole process)`, fmtMs(asmOurs), fmtRate(n / (asmOurs / 1000)), fmtMs(asmLlvm), fmtRate(n / (asmLlvm / 1000)), `${(asmLlvm / asmOurs).toFixed(2)}×`]);
-    rows.push([`disassemble ${n.toLocaleString('en')} instructions (whole process)`, fmtMs(disOurs), fmtRate(n / (disOurs / 1000)), fmtMs(disLlvm), fmtRate(n / (disLlvm / 1000)), `${(disLlvm / disOurs).toFixed(2)}×`]);
+    const [asmOurs, asmLlvm] = timeProcesses(ourAsm, [LLVM_MC, ['-triple', 'bpfel', '-mcpu=v4', '-filetype=obj', sFile, '-o', join(dir, 'out.o')]]);
+    const [disOurs, disLlvm] = timeProcesses(ourDis, [LLVM_MC, ['-triple', 'bpfel', '-mcpu=v4', '-disassemble', hexFile]]);
+    rows.push(row(what[0], asmOurs, asmLlvm), row(what[1], disOurs, disLlvm));
   } else {
-    rows.push([`assemble ${n}-line file (whole process)`, fmtMs(asmOurs), fmtRate(n / (asmOurs / 1000)), `${LLVM_MC} not installed`, '—', '—']);
+    const [asmOurs, disOurs] = timeProcesses(ourAsm, ourDis);
+    rows.push(row(what[0], asmOurs), row(what[1], disOurs));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`## bpf-asm-ts (median of ${RUNS} runs, Node ${process.versions.node})\n`);
-console.log('| benchmark | bpf-asm-ts | instructions/s | llvm-mc-19 | instructions/s | speed-up vs llvm-mc |');
+console.log(`## bpf-asm-ts (median of ${RUNS} runs, Node ${process.versions.node}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end)\n`);
+console.log('| benchmark | bpf-asm-ts | instructions/s | llvm-mc-19 | instructions/s | llvm-mc time / ours (>1: we are faster) |');
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 console.log('\nllvm-mc assembles to an ELF object (-filetype=obj); its disassembler reads hex bytes. Both are checked to produce the same bytes as ours.');

@@ -18,7 +18,7 @@ export interface InstructionMetadata {
   readonly comment?: string | undefined;
 }
 
-/** Metadata objects this module built (and froze); instructions share them instead of copying. */
+/** Metadata objects this module built (never mutated); instructions share them instead of copying. */
 const normalized = new WeakSet<InstructionMetadata>();
 
 function normalizeMetadata(meta: InstructionMetadata | undefined): InstructionMetadata | undefined {
@@ -28,7 +28,7 @@ function normalizeMetadata(meta: InstructionMetadata | undefined): InstructionMe
   const aliases = meta.aliases !== undefined && meta.aliases.length > 0 ? meta.aliases : undefined;
   if (symbol === undefined && aliases === undefined && reference === undefined && comment === undefined) return undefined;
   if (aliases !== undefined && symbol === undefined) throw new BuilderError('instruction aliases need a symbol');
-  const out = Object.freeze({ symbol, aliases: aliases === undefined ? undefined : Object.freeze([...aliases]), reference, comment });
+  const out: InstructionMetadata = { symbol, aliases: aliases === undefined ? undefined : [...aliases], reference, comment };
   normalized.add(out);
   return out;
 }

@@ -1,7 +1,7 @@
 import { encode, type EncodingOptions } from './encoding.js';
 import { DuplicateSymbolError, JumpOutOfRangeError, LinkError, UnresolvedSymbolError } from './errors.js';
 import { Instruction } from './instruction.js';
-import { PseudoCall, PseudoLoad } from './opcode.js';
+import { LD_IMM64, PseudoCall, PseudoLoad } from './opcode.js';
 
 /** What a loader must fill in before loading: the kind of a {@link Relocation}. */
 export type RelocationKind =
@@ -156,20 +156,22 @@ export function link(program: readonly Instruction[], options: LinkOptions = {})
 
   // Pull in subprograms transitively, in the order they are first referenced.
   const parts: Array<readonly Instruction[]> = [program];
-  const defined = new Set<string>();
-  const addDefinitions = (part: readonly Instruction[]): void => {
-    for (const insn of part) if (insn.symbol !== undefined) for (const label of insn.labels) defined.add(label);
-  };
-  addDefinitions(program);
-  for (let p = 0; p < parts.length; p++) {
-    for (const insn of parts[p]!) {
-      if (!isFunctionReference(insn)) continue;
-      const name = insn.reference!;
-      if (defined.has(name)) continue;
-      const sub = library.get(name);
-      if (sub === undefined) continue; // reported as unresolved below
-      parts.push(sub);
-      addDefinitions(sub);
+  if (library.size > 0) {
+    const defined = new Set<string>();
+    const addDefinitions = (part: readonly Instruction[]): void => {
+      for (const insn of part) for (const label of insn.labels) defined.add(label);
+    };
+    addDefinitions(program);
+    for (let p = 0; p < parts.length; p++) {
+      for (const insn of parts[p]!) {
+        if (!isFunctionReference(insn)) continue;
+        const name = insn.reference!;
+        if (defined.has(name)) continue;
+        const sub = library.get(name);
+        if (sub === undefined) continue; // reported as unresolved below
+        parts.push(sub);
+        addDefinitions(sub);
+      }
     }
   }
 
@@ -178,32 +180,35 @@ export function link(program: readonly Instruction[], options: LinkOptions = {})
   const symbols = new Map<string, number>();
   const slotOf: number[] = [];
   let slot = 0;
+  const define = (label: string): void => {
+    const first = symbols.get(label);
+    if (first !== undefined) throw new DuplicateSymbolError(label, slot, first);
+    symbols.set(label, slot);
+  };
   for (const part of parts) {
     functions.push({ name: part[0]?.symbol, index: slot });
     for (const insn of part) {
-      if (insn.symbol !== undefined) {
-        for (const label of insn.labels) {
-          const first = symbols.get(label);
-          if (first !== undefined) throw new DuplicateSymbolError(label, slot, first);
-          symbols.set(label, slot);
-        }
+      const meta = insn.meta;
+      if (meta?.symbol !== undefined) {
+        define(meta.symbol);
+        if (meta.aliases !== undefined) for (const alias of meta.aliases) define(alias);
       }
       instructions.push(insn);
       slotOf.push(slot);
-      slot += insn.slots;
+      slot += insn.opcode === LD_IMM64 ? 2 : 1;
     }
   }
 
   const slotToInstruction = new Int32Array(slot);
   for (let i = 0; i < instructions.length; i++) {
     slotToInstruction[slotOf[i]!] = i;
-    if (instructions[i]!.slots === 2) slotToInstruction[slotOf[i]! + 1] = i;
+    if (instructions[i]!.opcode === LD_IMM64) slotToInstruction[slotOf[i]! + 1] = i;
   }
 
   const relocations: Relocation[] = [];
   for (let i = 0; i < instructions.length; i++) {
     const insn = instructions[i]!;
-    const ref = insn.reference;
+    const ref = insn.meta?.reference;
     if (ref === undefined) continue;
     const at = slotOf[i]!;
     const target = (): number => {

@@ -82,6 +82,52 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+// Interned spellings of registers, keywords and small numbers: the common tokens then cost no
+// string allocation (a large file has millions of them).
+const REGISTER_NAMES = ['r', 'w'].map((p) => Array.from({ length: 11 }, (_, n) => `${p}${n}`));
+const KEYWORDS = [
+  'if', 'goto', 'gotol', 'may_goto', 'call', 'exit', 'lock', 'll', 'skb', 'ld_pseudo', 'kfunc', 'pc',
+  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 'addr_space_cast', 'load_acquire', 'store_release',
+  'be16', 'be32', 'be64', 'le16', 'le32', 'le64', 'bswap16', 'bswap32', 'bswap64',
+  'atomic_fetch_add', 'atomic_fetch_or', 'atomic_fetch_and', 'atomic_fetch_xor',
+  'xchg_64', 'xchg32_32', 'cmpxchg_64', 'cmpxchg32_32',
+];
+const KEYWORDS_BY_START = new Map<number, string[]>();
+for (const k of KEYWORDS) {
+  const list = KEYWORDS_BY_START.get(k.charCodeAt(0)) ?? [];
+  list.push(k);
+  KEYWORDS_BY_START.set(k.charCodeAt(0), list);
+}
+const SMALL_NUMBERS: string[] = [];
+
+/** The interned spelling of a register or keyword at text[i, j), or `undefined`. */
+function keyword(text: string, i: number, j: number): string | undefined {
+  const c = text.charCodeAt(i);
+  const len = j - i;
+  if ((c === 114 || c === 119) && (len === 2 || len === 3)) {
+    const d = text.charCodeAt(i + 1) - 48;
+    const names = REGISTER_NAMES[c === 114 ? 0 : 1]!;
+    if (len === 2 && d >= 0 && d <= 9) return names[d];
+    if (len === 3 && d === 1 && text.charCodeAt(i + 2) === 48) return names[10];
+  }
+  const candidates = KEYWORDS_BY_START.get(c);
+  if (candidates !== undefined) for (const k of candidates) if (k.length === len && text.startsWith(k, i)) return k;
+  return undefined;
+}
+
+/** The interned spelling of a plain decimal below 4096 at text[i, j), or `undefined`. */
+function smallNumber(text: string, i: number, j: number): string | undefined {
+  if (j - i > 4 || (j - i > 1 && text.charCodeAt(i) === 48)) return undefined;
+  let v = 0;
+  for (let k = i; k < j; k++) {
+    const d = text.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return undefined;
+    v = v * 10 + d;
+  }
+  if (v >= 4096) return undefined;
+  return (SMALL_NUMBERS[v] ??= String(v));
+}
+
 /**
  * A reusable line lexer. Token objects are pooled and overwritten by the next {@link lex}
  * call, so lexing a large file allocates only the identifier and number strings.
@@ -107,53 +153,58 @@ export class Lexer {
     this.count++;
   }
 
-  /** Split one line into tokens; comments start with `#` (not `kfunc#`), `//` or `;`. Returns false on error. */
-  lex(line: string): boolean {
+  /**
+   * Split one line into tokens; comments start with `#` (not `kfunc#`), `//` or `;`. The line
+   * is `text` from `start` to `end` (so a whole file can be lexed without splitting it).
+   * Returns false on error.
+   */
+  lex(text: string, start = 0, end = text.length): boolean {
     this.count = 0;
     this.comment = undefined;
     this.error = undefined;
-    const n = line.length;
-    let i = 0;
-    while (i < n) {
-      const c = line.charCodeAt(i);
+    const col = 1 - start;
+    let i = start;
+    while (i < end) {
+      const c = text.charCodeAt(i);
       if (c === 32 || c === 9 || c === 13) {
         i++;
         continue;
       }
-      if (c === 59 /* ; */ || (c === 47 /* / */ && line.charCodeAt(i + 1) === 47) || (c === 35 /* # */ && !this.afterKfunc(i))) {
-        this.comment = line.slice(c === 47 ? i + 2 : i + 1).trim();
+      if (c === 59 /* ; */ || (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) || (c === 35 /* # */ && !this.afterKfunc(i + col))) {
+        this.comment = text.slice(c === 47 ? i + 2 : i + 1, end).trim();
         return true;
       }
       // `s` followed by an operator character is a signed operator (s>, s>>=, s/=, s%=...).
-      if (c === 115 /* s */ && i + 1 < n && !isIdentPart(line.charCodeAt(i + 1))) {
-        const op = matchOperator(line, i);
+      if (c === 115 /* s */ && i + 1 < end && !isIdentPart(text.charCodeAt(i + 1))) {
+        const op = matchOperator(text, i);
         if (op !== undefined) {
-          this.push('punct', op, i + 1);
+          this.push('punct', op, i + col);
           i += op.length;
           continue;
         }
       }
       if (isIdentStart(c) || isDigit(c)) {
         let j = i + 1;
-        while (j < n && isIdentPart(line.charCodeAt(j))) j++; // numbers too: 0x1f, and junk like 12ab for the parser to report
-        this.push(isDigit(c) ? 'number' : 'ident', line.slice(i, j), i + 1);
+        while (j < end && isIdentPart(text.charCodeAt(j))) j++; // numbers too: 0x1f, and junk like 12ab for the parser to report
+        if (isDigit(c)) this.push('number', smallNumber(text, i, j) ?? text.slice(i, j), i + col);
+        else this.push('ident', keyword(text, i, j) ?? text.slice(i, j), i + col);
         i = j;
         continue;
       }
-      const op = c === 115 ? undefined : matchOperator(line, i);
-      if (op === undefined) {
-        this.error = { column: i + 1, message: `unexpected character '${line[i]}'` };
+      const op = c === 115 ? undefined : matchOperator(text, i);
+      if (op === undefined || i + op.length > end) {
+        this.error = { column: i + col, message: `unexpected character '${text[i]}'` };
         return false;
       }
-      this.push('punct', op, i + 1);
+      this.push('punct', op, i + col);
       i += op.length;
     }
     return true;
   }
 
-  private afterKfunc(at: number): boolean {
+  private afterKfunc(column: number): boolean {
     const last = this.count > 0 ? this.tokens[this.count - 1]! : undefined;
-    return last !== undefined && last.text === 'kfunc' && last.column + 5 === at + 1;
+    return last !== undefined && last.text === 'kfunc' && last.column + 5 === column;
   }
 }
 

@@ -46,7 +46,7 @@ const IGNORED_DIRECTIVES = new Set([
  */
 export function parse(source: string, options: AssembleOptions = {}): ParsedProgram {
   const file = options.file ?? '<input>';
-  const lines = source.split('\n');
+
   const instructions: Instruction[] = [];
   const lineOf: number[] = []; // plain number arrays: no object per instruction to keep alive
   const columnOf: number[] = [];
@@ -57,10 +57,14 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
 
   const lexer = new Lexer();
   const cur = new Cursor();
-  for (let l = 0; l < lines.length; l++) {
-    const text = lines[l]!;
-    if (!lexer.lex(text)) throw new AssemblerError(file, l + 1, lexer.error!.column, lexer.error!.message);
-    cur.reset(lexer.tokens, lexer.count, text.length);
+  // Walk the lines without splitting the source: the lexer reads each in place.
+  for (let l = 0, start = 0; start <= source.length; l++) {
+    let end = source.indexOf('\n', start);
+    if (end < 0) end = source.length;
+    const lineStart = start;
+    start = end + 1;
+    if (!lexer.lex(source, lineStart, end)) throw new AssemblerError(file, l + 1, lexer.error!.column, lexer.error!.message);
+    cur.reset(lexer.tokens, lexer.count, end - lineStart);
     try {
       // Labels: `name:` (possibly several, possibly followed by an instruction).
       while (cur.peek()?.kind === 'ident' && cur.is(':', 1)) {
