@@ -79,3 +79,53 @@ export function canCreateNetns(): boolean {
     return false;
   }
 }
+
+/** A veth whose host end (no address) faces a namespace `ns` holding 10.X.Y.1/24. */
+export interface HostVeth {
+  readonly hostIf: string;
+  readonly ns: string;
+  /** Sends one UDP datagram from the namespace to a fresh 10.X.Y.N (its ARP request crosses the veth). */
+  send(): void;
+  destroy(): void;
+}
+
+/** Creates the namespace and veth; call destroy() in afterAll. */
+export function createHostVeth(): HostVeth {
+  const tag = `${process.pid % 10000}${Math.floor(Math.random() * 1000)}`;
+  const ns = `bpfts-${tag}-h`;
+  const hostIf = `bpfts${tag}`.slice(0, 15);
+  const x = 64 + Math.floor(Math.random() * 128);
+  const y = Math.floor(Math.random() * 250);
+  const cleanup = () => {
+    try {
+      run(['ip', 'netns', 'del', ns]);
+    } catch {
+      // gone
+    }
+    try {
+      run(['ip', 'link', 'del', hostIf]);
+    } catch {
+      // gone with the namespace
+    }
+  };
+  try {
+    run(['ip', 'netns', 'add', ns]);
+    run(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'veth0', 'netns', ns]);
+    run(['ip', 'link', 'set', hostIf, 'up']);
+    run(['ip', '-n', ns, 'addr', 'add', `10.${x}.${y}.1/24`, 'dev', 'veth0']);
+    run(['ip', '-n', ns, 'link', 'set', 'veth0', 'up']);
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  let next = 2;
+  return {
+    hostIf,
+    ns,
+    send: () => {
+      const host = next++;
+      run(['ip', 'netns', 'exec', ns, 'bash', '-c', `echo hi > /dev/udp/10.${x}.${y}.${host}/9 || true`]);
+    },
+    destroy: cleanup,
+  };
+}

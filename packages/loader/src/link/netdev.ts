@@ -71,6 +71,7 @@ export function attachTcx(prog: Program, iface: Interface, direction: TcxDirecti
       hints: {
         EINVAL: 'tcx needs Linux 6.6+ and a sched_cls program loaded with expected attach type TCX_INGRESS/TCX_EGRESS',
         ESTALE: 'the expected revision does not match',
+        EEXIST: 'this program is already attached there',
       },
     });
   }

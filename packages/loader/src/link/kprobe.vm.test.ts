@@ -1,0 +1,102 @@
+// Runs inside the kprobe-capable test VM (tools/vm, Debian 6.1): BPF_TS_VM is set there.
+import { readFileSync } from 'node:fs';
+import { Atomic, call, exit, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, Add, StoreImm } from 'bpf-asm-ts';
+import { describe, expect, it } from 'vitest';
+import { NotFoundError } from '../errors.js';
+import { BpfMap } from '../map/map.js';
+import { Program } from '../prog/program.js';
+import { AttachType, MapType, ProgramType } from '../sys/generated/constants.js';
+import { attachKprobes } from './batch.js';
+import { attachKprobe } from './kprobe.js';
+import { functionBtfId } from './targets.js';
+import { attachTracing } from './tracing.js';
+import { probeLinkType } from '../features/probes.js';
+
+const inVm = process.env.BPF_TS_VM !== undefined;
+if (!inVm) console.warn('skipping kprobe/fentry tests: not in the test VM (bash tools/vm/test.sh packages/loader)');
+
+/** Counts its runs in counts[0]. */
+function counter(counts: BpfMap, spec: Partial<Parameters<typeof Program.load>[0]> & { type: number }): Program {
+  return Program.load({
+    ...spec,
+    maps: { counts },
+    instructions: link([
+      StoreImm(R10, -4, 0, 'u32'),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -4),
+      LoadMapPtr(R1, 'counts'),
+      call(Helper.map_lookup_elem),
+      JEq.imm(R0, 0, 'out'),
+      Mov.imm(R1, 1),
+      Atomic.add(R0, 0, R1, 'u64'),
+      Mov.imm(R0, 0).withSymbol('out'),
+      exit(),
+    ]),
+  });
+}
+
+const count = (m: BpfMap) => new DataView(m.lookup(0)!.buffer).getBigUint64(0, true);
+const newCounter = () => BpfMap.create({ name: 'counts', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+const readSomething = () => {
+  for (let i = 0; i < 5; i++) readFileSync('/proc/self/stat');
+};
+
+describe.skipIf(!inVm)(`kprobes and fentry on Linux ${process.env.BPF_TS_VM}`, () => {
+  it('a kprobe on vfs_read counts reads, and stops counting once closed', () => {
+    using counts = newCounter();
+    using prog = counter(counts, { name: 'kp_vfs_read', type: ProgramType.KPROBE });
+    const l = attachKprobe(prog, 'vfs_read');
+    expect(l.target).toBe('kprobe vfs_read');
+    readSomething();
+    const n = count(counts);
+    expect(n).toBeGreaterThanOrEqual(5n);
+    l.close();
+    readSomething();
+    expect(count(counts)).toBe(n);
+  });
+
+  it('a kretprobe fires on return', () => {
+    using counts = newCounter();
+    using prog = counter(counts, { type: ProgramType.KPROBE });
+    using _l = attachKprobe(prog, 'vfs_read', { retprobe: true });
+    readSomething();
+    expect(count(counts)).toBeGreaterThanOrEqual(5n);
+  });
+
+  it('a kprobe on a function that does not exist is a NotFoundError saying so', () => {
+    using counts = newCounter();
+    using prog = counter(counts, { type: ProgramType.KPROBE });
+    expect(() => attachKprobe(prog, 'no_such_function_bpfts')).toThrow(NotFoundError);
+    expect(() => attachKprobe(prog, 'no_such_function_bpfts')).toThrow(/not traceable on this kernel/);
+  });
+
+  it('fentry and fexit on vfs_read', () => {
+    for (const attachType of [AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT]) {
+      using counts = newCounter();
+      using prog = counter(counts, { type: ProgramType.TRACING, expectedAttachType: attachType, attachBtfId: functionBtfId('vfs_read') });
+      using _l = attachTracing(prog, { attachType });
+      readSomething();
+      expect(count(counts)).toBeGreaterThanOrEqual(5n);
+    }
+    expect(probeLinkType('tracing').supported).toBe(true);
+  });
+
+  it('batch-attaches hundreds of kprobes with per-function failures and progress, then detaches them all', async () => {
+    const available = readFileSync('/sys/kernel/tracing/available_filter_functions', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .filter((n) => /^(tcp|udp|ip)_/.test(n));
+    const fns = [...new Set(available)].slice(0, 300);
+    using counts = newCounter();
+    using prog = counter(counts, { type: ProgramType.KPROBE });
+    const progress: number[] = [];
+    const set = await attachKprobes(prog, [...fns, 'no_such_function_bpfts'], { onProgress: (p) => progress.push(p.done) });
+    expect(progress.at(-1)).toBe(fns.length + 1);
+    expect(set.failures.find((f) => f.symbol === 'no_such_function_bpfts')?.reason).toBe('not_found');
+    expect(set.size).toBeGreaterThan(fns.length * 0.8);
+    const detached: number[] = [];
+    await set.detach({ onProgress: (p) => detached.push(p.done) });
+    expect(set.size).toBe(0);
+    expect(detached.at(-1)).toBeGreaterThan(fns.length * 0.8);
+  });
+});

@@ -1,0 +1,72 @@
+import { Add, Atomic, call, exit, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, StoreImm } from 'bpf-asm-ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canCreateNetns, createHostVeth, type HostVeth } from '../../test/netns.js';
+import { BpfMap } from '../map/map.js';
+import { Program } from '../prog/program.js';
+import { AttachType, LinkType, MapType, ProgramType } from '../sys/generated/constants.js';
+import { attachTcx, attachXdp, ifindexOf, XdpMode } from './netdev.js';
+import { NotFoundError } from '../errors.js';
+
+const ok = canCreateNetns();
+if (!ok) console.warn('skipping xdp/tcx tests: needs root and iproute2');
+
+/** Counts packets in counts[0] and returns `verdict`. */
+function counting(counts: BpfMap, type: number, verdict: number, expectedAttachType?: number): Program {
+  return Program.load({
+    type,
+    expectedAttachType,
+    maps: { counts },
+    instructions: link([
+      StoreImm(R10, -4, 0, 'u32'),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -4),
+      LoadMapPtr(R1, 'counts'),
+      call(Helper.map_lookup_elem),
+      JEq.imm(R0, 0, 'out'),
+      Mov.imm(R1, 1),
+      Atomic.add(R0, 0, R1, 'u64'),
+      Mov.imm(R0, verdict).withSymbol('out'),
+      exit(),
+    ]),
+  });
+}
+
+const count = (m: BpfMap) => new DataView(m.lookup(0)!.buffer).getBigUint64(0, true);
+
+describe.skipIf(!ok)('xdp and tcx links on a veth facing a test namespace', () => {
+  let veth: HostVeth;
+  beforeAll(() => {
+    veth = createHostVeth();
+  });
+  afterAll(() => veth?.destroy());
+
+  it('an XDP link sees the packets arriving from the namespace', () => {
+    using counts = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    using prog = counting(counts, ProgramType.XDP, 2 /* XDP_PASS */);
+    using l = attachXdp(prog, veth.hostIf, { mode: XdpMode.SKB });
+    expect(l.info().type).toBe(LinkType.XDP);
+    veth.send();
+    expect(count(counts)).toBeGreaterThan(0n);
+  });
+
+  it('a tcx ingress link sees them too, and a second one can stack beside it', () => {
+    using counts = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    using prog = counting(counts, ProgramType.SCHED_CLS, -1 /* TC_ACT_UNSPEC: next */, AttachType.TCX_INGRESS);
+    using prog2 = counting(counts, ProgramType.SCHED_CLS, -1, AttachType.TCX_INGRESS);
+    using l1 = attachTcx(prog, veth.hostIf, 'ingress');
+    expect(() => attachTcx(prog, veth.hostIf, 'ingress')).toThrow(/already attached/);
+    using l2 = attachTcx(prog2, ifindexOf(veth.hostIf), 'ingress');
+    expect(l1.info().type).toBe(LinkType.TCX);
+    veth.send();
+    const n = count(counts);
+    expect(n).toBeGreaterThan(0n);
+    expect(n % 2n).toBe(0n); // both programs ran for every packet
+    void l2;
+  });
+
+  it('an unknown interface is a NotFoundError', () => {
+    using counts = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    using prog = counting(counts, ProgramType.XDP, 2);
+    expect(() => attachXdp(prog, 'no-such-if0')).toThrow(NotFoundError);
+  });
+});
