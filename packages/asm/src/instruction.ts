@@ -18,19 +18,23 @@ export interface InstructionMetadata {
   readonly comment?: string | undefined;
 }
 
-/** Metadata objects this module built (never mutated); instructions share them instead of copying. */
-const normalized = new WeakSet<InstructionMetadata>();
+/** Normalized metadata as instructions store it; shared between copies instead of re-built. */
+class Metadata implements InstructionMetadata {
+  constructor(
+    readonly symbol: string | undefined,
+    readonly aliases: readonly string[] | undefined,
+    readonly reference: string | undefined,
+    readonly comment: string | undefined,
+  ) {}
+}
 
 function normalizeMetadata(meta: InstructionMetadata | undefined): InstructionMetadata | undefined {
-  if (meta === undefined) return undefined;
-  if (normalized.has(meta)) return meta;
+  if (meta === undefined || meta instanceof Metadata) return meta;
   const { symbol, reference, comment } = meta;
   const aliases = meta.aliases !== undefined && meta.aliases.length > 0 ? meta.aliases : undefined;
   if (symbol === undefined && aliases === undefined && reference === undefined && comment === undefined) return undefined;
   if (aliases !== undefined && symbol === undefined) throw new BuilderError('instruction aliases need a symbol');
-  const out: InstructionMetadata = { symbol, aliases: aliases === undefined ? undefined : [...aliases], reference, comment };
-  normalized.add(out);
-  return out;
+  return new Metadata(symbol, aliases === undefined ? undefined : [...aliases], reference, comment);
 }
 
 /**
