@@ -64,3 +64,5 @@ export {
   type ProbeResult,
   type ProbedLinkType,
 } from './features/probes.js';
+export { attachTcLegacy, TcFilter, type TcLegacyOptions } from './link/tc.js';
+export { NetlinkMessage, NlFlag, rtnetlinkRequest } from './link/netlink.js';

@@ -5,6 +5,8 @@ import { BpfMap } from '../map/map.js';
 import { Program } from '../prog/program.js';
 import { AttachType, LinkType, MapType, ProgramType } from '../sys/generated/constants.js';
 import { attachTcx, attachXdp, ifindexOf, XdpMode } from './netdev.js';
+import { attachTcLegacy } from './tc.js';
+import { execFileSync } from 'node:child_process';
 import { NotFoundError } from '../errors.js';
 
 const ok = canCreateNetns();
@@ -62,6 +64,18 @@ describe.skipIf(!ok)('xdp and tcx links on a veth facing a test namespace', () =
     expect(n).toBeGreaterThan(0n);
     expect(n % 2n).toBe(0n); // both programs ran for every packet
     void l2;
+  });
+
+  it('a legacy tc filter (clsact + cls_bpf direct-action over netlink) sees packets and is deleted on close', () => {
+    using counts = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    using prog = counting(counts, ProgramType.SCHED_CLS, -1);
+    const f = attachTcLegacy(prog, veth.hostIf, 'ingress', { priority: 7, name: 'bpfts_test' });
+    const shown = execFileSync('tc', ['filter', 'show', 'dev', veth.hostIf, 'ingress'], { encoding: 'utf8' });
+    expect(shown).toMatch(/pref 7 bpf .*bpfts_test.* direct-action/s);
+    veth.send();
+    expect(count(counts)).toBeGreaterThan(0n);
+    f.close();
+    expect(execFileSync('tc', ['filter', 'show', 'dev', veth.hostIf, 'ingress'], { encoding: 'utf8' })).not.toMatch(/bpfts_test/);
   });
 
   it('an unknown interface is a NotFoundError', () => {
