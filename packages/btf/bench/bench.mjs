@@ -5,7 +5,7 @@
 // against libbpf-dev into a temp dir), and `bpftool btf dump file F [format c]`.
 // Prints a markdown table of medians and ratios (ours / peer; below 1 means we are faster).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,18 +34,31 @@ const bytes = readFileSync(FILE);
 const rows = [];
 
 // --- ours: parse + index, skb discovery, retained memory --------------------------------------
+const cpuTime = (f) => {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1e3;
+};
 const parse = [];
 const skb = [];
+const parseCpu = [];
+const skbCpu = [];
 let skbCount = 0;
 for (let i = 0; i < RUNS; i++) {
   let btf;
+  const c0 = process.cpuUsage();
   parse.push(
     time(() => {
       btf = Btf.parse(bytes);
       btf.idsByName('sk_buff', 'struct');
     }),
   );
+  const c1 = process.cpuUsage();
   skb.push(time(() => (skbCount = skbFunctions(btf).length)));
+  const c2 = process.cpuUsage();
+  parseCpu.push((c1.user + c1.system - c0.user - c0.system) / 1e3);
+  skbCpu.push((c2.user + c2.system - c1.user - c1.system) / 1e3);
 }
 // Retained memory in a fresh process, so the timing loop's garbage does not blur it.
 const retained = JSON.parse(
@@ -73,36 +86,45 @@ try {
 
 const fmt = (x) => (x === undefined ? 'n/a' : x.toFixed(2));
 const ratio = (a, b) => (b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
-rows.push(['parse + name index (ms)', median(parse), peer?.parse_ms, 'libbpf btf__parse + btf__find_by_name_kind']);
-rows.push([`skb-function discovery (ms, ${skbCount} funcs)`, median(skb), peer?.skb_ms, `libbpf type walk (${peer?.skb_funcs ?? '?'} funcs)`]);
+rows.push(['parse + name index (wall ms)', median(parse), peer?.parse_ms, 'libbpf btf__parse + btf__find_by_name_kind']);
+rows.push(['parse + name index (CPU ms)', median(parseCpu), peer?.parse_cpu_ms, 'the same']);
+rows.push([`skb-function discovery (wall ms, ${skbCount} funcs)`, median(skb), peer?.skb_ms, `libbpf type walk (${peer?.skb_funcs ?? '?'} funcs)`]);
+rows.push(['skb-function discovery (CPU ms)', median(skbCpu), peer?.skb_cpu_ms, 'the same']);
 rows.push(['retained: blob + index after discovery (MB)', retained / 2 ** 20, peer ? peer.retained_bytes / 2 ** 20 : undefined, 'libbpf malloc delta']);
 
 // --- dumps vs bpftool ------------------------------------------------------------------------
-// Both sides write to /dev/null (a pipe read by node would slow either side down). Two views:
-// in-process formatting (parse + format, no process start) and whole processes (btf-dump vs bpftool).
+// Both sides write to /dev/null (a pipe read by node would slow either side down). On a loaded
+// machine wall time mostly measures waiting for a CPU, so dumps are compared by CPU time
+// (user + system): process.cpuUsage() in-process, the shell's `times` for whole processes.
 if (which('bpftool')) {
-  const devnull = openSync('/dev/null', 'w');
-  const run = (cmd, argv) => () => {
-    const r = spawnSync(cmd, argv, { stdio: ['ignore', devnull, 'ignore'] });
+  const procCpu = (cmd, argv) => () => {
+    const r = spawnSync('sh', ['-c', '"$0" "$@" > /dev/null || exit 1; times', cmd, ...argv], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed`);
+    const [user, sys] = r.stdout.trim().split('\n')[1].split(' ').map((t) => {
+      const m = /(\d+)m([\d.]+)s/.exec(t);
+      return Number(m[1]) * 60e3 + Number(m[2]) * 1e3;
+    });
+    return user + sys;
   };
+  const inCpu = (f) => () => cpuTime(f);
   const cli = join(here, '../bin/btf-dump.js');
+  const rawArgs = ['btf', 'dump', 'file', FILE];
+  const cArgs = [...rawArgs, 'format', 'c'];
   const dumpRuns = Math.max(3, Math.min(RUNS, 7));
   for (const [label, ours, theirs, what] of [
-    ['raw dump, in-process (ms)', () => formatRaw(Btf.parse(bytes)), run('bpftool', ['btf', 'dump', 'file', FILE]), 'bpftool btf dump file F (process)'],
-    ['C header, in-process (ms)', () => formatC(Btf.parse(bytes)), run('bpftool', ['btf', 'dump', 'file', FILE, 'format', 'c']), 'bpftool ... format c (process)'],
-    ['raw dump, btf-dump process (ms)', run(process.execPath, [cli, FILE]), run('bpftool', ['btf', 'dump', 'file', FILE]), 'bpftool btf dump file F (process)'],
-    ['C header, btf-dump process (ms)', run(process.execPath, [cli, FILE, '--format', 'c']), run('bpftool', ['btf', 'dump', 'file', FILE, 'format', 'c']), 'bpftool ... format c (process)'],
+    ['raw dump, in-process (CPU ms)', inCpu(() => formatRaw(Btf.parse(bytes))), procCpu('bpftool', rawArgs), 'bpftool btf dump file F (process)'],
+    ['C header, in-process (CPU ms)', inCpu(() => formatC(Btf.parse(bytes))), procCpu('bpftool', cArgs), 'bpftool ... format c (process)'],
+    ['raw dump, btf-dump process (CPU ms)', procCpu(process.execPath, [cli, FILE]), procCpu('bpftool', rawArgs), 'bpftool btf dump file F (process)'],
+    ['C header, btf-dump process (CPU ms)', procCpu(process.execPath, [cli, FILE, '--format', 'c']), procCpu('bpftool', cArgs), 'bpftool ... format c (process)'],
   ]) {
     const o = [];
     const p = [];
     for (let i = 0; i < dumpRuns; i++) {
-      o.push(time(ours));
-      p.push(time(theirs));
+      o.push(ours());
+      p.push(theirs());
     }
     rows.push([label, median(o), median(p), what]);
   }
-  closeSync(devnull);
 } else {
   console.error('bench: bpftool not installed; skipping the dump comparison');
 }

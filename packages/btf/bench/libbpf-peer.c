@@ -8,11 +8,14 @@
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void) {
+static double clock_ms(clockid_t clock) {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
+
+static double now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+static double cpu_ms(void) { return clock_ms(CLOCK_PROCESS_CPUTIME_ID); }
 
 static int cmp(const void *a, const void *b) {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -59,10 +62,12 @@ int main(int argc, char **argv) {
 	}
 	int iters = atoi(argv[2]);
 	double *parse = calloc(iters, sizeof(double)), *scan = calloc(iters, sizeof(double));
+	double *parse_cpu = calloc(iters, sizeof(double)), *scan_cpu = calloc(iters, sizeof(double));
 	size_t retained = 0;
 	int found = 0;
 	for (int i = 0; i < iters; i++) {
 		struct mallinfo2 before = mallinfo2();
+		double c0 = cpu_ms();
 		double t0 = now_ms();
 		struct btf *btf = btf__parse(argv[1], NULL);
 		if (!btf) {
@@ -70,16 +75,20 @@ int main(int argc, char **argv) {
 			return 1;
 		}
 		int skb = btf__find_by_name_kind(btf, "sk_buff", BTF_KIND_STRUCT);
-		double t1 = now_ms();
+		double t1 = now_ms(), c1 = cpu_ms();
 		found = skb_funcs(btf, skb);
-		double t2 = now_ms();
+		double t2 = now_ms(), c2 = cpu_ms();
+		parse_cpu[i] = c1 - c0;
+		scan_cpu[i] = c2 - c1;
 		struct mallinfo2 after = mallinfo2();
 		retained = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
 		parse[i] = t1 - t0;
 		scan[i] = t2 - t1;
 		btf__free(btf);
 	}
-	printf("{\"parse_ms\":%.3f,\"skb_ms\":%.3f,\"skb_funcs\":%d,\"retained_bytes\":%zu}\n", median(parse, iters),
-	       median(scan, iters), found, retained);
+	printf("{\"parse_ms\":%.3f,\"skb_ms\":%.3f,\"parse_cpu_ms\":%.3f,\"skb_cpu_ms\":%.3f,\"skb_funcs\":%d,"
+	       "\"retained_bytes\":%zu}\n",
+	       median(parse, iters), median(scan, iters), median(parse_cpu, iters), median(scan_cpu, iters), found,
+	       retained);
 	return 0;
 }
