@@ -321,10 +321,6 @@ function parseLegacyLoad(cur: Cursor, dst: ParsedRegister): Instruction {
   return instruction;
 }
 
-function atomicSize(cur: Cursor, dst: ParsedRegister): number {
-  return dst.wide ? Size.DW : Size.W;
-}
-
 function parseFetchAtomic(cur: Cursor, dst: ParsedRegister, op: number): Instruction {
   // dst = atomic_fetch_add((u64 *)(r1 + 0), dst)
   cur.i++;
@@ -342,7 +338,7 @@ function parseFetchAtomic(cur: Cursor, dst: ParsedRegister, op: number): Instruc
   const src = cur.register();
   if (src.n !== dst.n || src.wide !== dst.wide) cur.fail('fetching atomics return into their source register: write the same register on both sides');
   cur.expect(')');
-  return new Instruction(Class.STX | Mode.ATOMIC | atomicSize(cur, dst), base, src.n, offset, op);
+  return new Instruction(Class.STX | Mode.ATOMIC | (dst.wide ? Size.DW : Size.W), base, src.n, offset, op);
 }
 
 function parseExchange(cur: Cursor, dst: ParsedRegister, name: string): Instruction {
