@@ -23,7 +23,7 @@ export { loadedPrograms, objectIds, programFunctionNames, type LoadedProgram } f
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
 export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
 export { attachRawTracepoint, attachTracing } from './link/tracing.js';
-export { tracepointBtfId, functionBtfId, kernelBtf, flushKernelBtf } from './link/targets.js';
+export { tracepointBtfId, functionBtfId, moduleFunctionTarget, kernelBtf, flushKernelBtf } from './link/targets.js';
 export {
   attachPerfEvent,
   attachTracepoint,
@@ -66,3 +66,5 @@ export {
 } from './features/probes.js';
 export { attachTcLegacy, TcFilter, type TcLegacyOptions } from './link/tc.js';
 export { NetlinkMessage, NlFlag, rtnetlinkRequest } from './link/netlink.js';
+export { programFunctionTarget } from './link/program-target.js';
+export type { TracingTarget } from './link/targets.js';

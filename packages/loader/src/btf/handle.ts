@@ -1,8 +1,8 @@
 import { Btf } from 'btf-parser';
-import { BpfError } from '../errors.js';
+import { BpfError, NotFoundError } from '../errors.js';
 import { FdHandle } from '../fd.js';
 import { getInfoByFd } from '../info.js';
-import { BtfGetFdAttr, BtfInfo, BtfLoadAttr } from '../sys/attr.js';
+import { BtfGetFdAttr, BtfInfo, BtfLoadAttr, GetIdAttr } from '../sys/attr.js';
 import { defaultBackend, type Backend } from '../sys/backend.js';
 import { bpfFor, nativeBytes } from '../sys/bpf.js';
 import { Errno } from '../sys/errno.js';
@@ -83,6 +83,52 @@ export class BtfHandle extends FdHandle {
     } finally {
       buf.free();
     }
+  }
+
+  /** The object's id, name (module name, `vmlinux`, or empty for program BTF) and whether it is kernel BTF. */
+  info(): { id: number; name: string; kernel: boolean } {
+    const b = this.backend;
+    const nameBuf = b.alloc(64);
+    try {
+      const v = getInfoByFd(b, this.fd, BtfInfo, 'BTF', (view) => {
+        view.setBigUint64(BtfInfo.fields.name.offset, BigInt(nameBuf.address), true);
+        view.setUint32(BtfInfo.fields.nameLen.offset, nameBuf.size, true);
+      }).view;
+      const end = nameBuf.bytes.indexOf(0);
+      return {
+        id: readNumber(v, BtfInfo.fields.id),
+        name: new TextDecoder().decode(nameBuf.bytes.subarray(0, end < 0 ? nameBuf.size : end)),
+        kernel: readNumber(v, BtfInfo.fields.kernelBtf) !== 0,
+      };
+    } finally {
+      nameBuf.free();
+    }
+  }
+
+  /**
+   * Opens the kernel BTF object of a module (e.g. `nf_conntrack`), for `attachBtfObjFd` when
+   * tracing a module function. Throws NotFoundError if no loaded module has that name.
+   */
+  static forModule(module: string, opts: { backend?: Backend } = {}): BtfHandle {
+    const backend = opts.backend ?? defaultBackend();
+    const sys = bpfFor(backend);
+    let id = 0;
+    for (;;) {
+      const r = sys.raw(BpfCommand.BTF_GET_NEXT_ID, GetIdAttr, { startId: id });
+      if (r === -Errno.ENOENT) break;
+      if (r < 0) sys.call(BpfCommand.BTF_GET_NEXT_ID, GetIdAttr, { startId: id }, { operation: 'enumerate BTF objects' });
+      id = sys.attr.view.getUint32(GetIdAttr.fields.nextId.offset, true);
+      let h: BtfHandle;
+      try {
+        h = BtfHandle.fromId(id, { backend });
+      } catch {
+        continue; // unloaded meanwhile
+      }
+      const info = h.info();
+      if (info.kernel && info.name === module) return h;
+      h.close();
+    }
+    throw new NotFoundError(Errno.ENOENT, `find BTF of module ${module}`, 'no loaded kernel module with BTF has that name');
   }
 
   /** Parses the object's BTF with btf-parser (pass `base` for split/module BTF). */

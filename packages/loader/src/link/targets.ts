@@ -1,4 +1,5 @@
-import { BtfNotFoundError, loadKernelBtf, type Btf } from 'btf-parser';
+import { BtfNotFoundError, loadBtfFile, loadKernelBtf, type Btf } from 'btf-parser';
+import { BtfHandle } from '../btf/handle.js';
 
 let vmlinux: Btf | undefined;
 
@@ -28,4 +29,28 @@ export function functionBtfId(name: string, btf: Btf = kernelBtf()): number {
   const ids = btf.idsByName(name, 'func');
   if (ids.length === 0) throw new BtfNotFoundError(`no BTF function "${name}" in this kernel (not traceable with fentry/fexit)`);
   return ids[0]!;
+}
+
+/** Where a tracing program attaches: the BTF id plus the object (module BTF or program) holding it. */
+export interface TracingTarget {
+  /** attach_btf_id for Program.load. */
+  readonly attachBtfId: number;
+  /** For a module function: fd of the module's BTF (attach_btf_obj_fd). Caller closes. */
+  readonly attachBtfObjFd?: number;
+  /** For a BPF program target: the program's fd (attach_prog_fd). */
+  readonly attachProgFd?: number;
+  /** The function name that was resolved. */
+  readonly name: string;
+}
+
+/**
+ * The fentry/fexit target for a function of a kernel module: its id in the module's split BTF
+ * and the module's BTF object (`btf`; its fd is `attachBtfObjFd`): close it after loading.
+ */
+export function moduleFunctionTarget(name: string, module: string, btf: Btf = kernelBtf()): TracingTarget & { attachBtfObjFd: number; btf: BtfHandle } {
+  const split = loadBtfFile(`/sys/kernel/btf/${module}`, { base: btf });
+  const ids = split.idsByName(name, 'func').filter((id: number) => id > btf.maxTypeId);
+  if (ids.length === 0) throw new BtfNotFoundError(`no BTF function "${name}" in module ${module}`);
+  const handle = BtfHandle.forModule(module);
+  return { attachBtfId: ids[0]!, attachBtfObjFd: handle.fd, name, btf: handle };
 }

@@ -6,6 +6,7 @@ import { BtfHandle } from '../btf/handle.js';
 import { BpfMap } from '../map/map.js';
 import { MapType, ProgramType } from '../sys/generated/constants.js';
 import { loadedPrograms } from './enumerate.js';
+import { programFunctionTarget } from '../link/program-target.js';
 import { enableStats, Program } from './program.js';
 import { VerifierError } from './verifier-error.js';
 
@@ -113,5 +114,8 @@ describe('programs on the running kernel', () => {
     const found = loadedPrograms({ filter: (i) => i.type === ProgramType.SCHED_CLS }).find((p) => p.id === id);
     expect(found?.functions).toEqual(['my_entry_fn']);
     expect(found?.name).toBe('enum_me');
+    // ... and the same BTF gives the fentry target for tracing this program
+    expect(programFunctionTarget(prog)).toEqual({ attachBtfId: fn, attachProgFd: prog.fd, name: 'my_entry_fn' });
+    expect(() => programFunctionTarget(prog, 'other')).toThrow(/no function "other"/);
   });
 });

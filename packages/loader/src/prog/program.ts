@@ -115,6 +115,11 @@ export class Program extends FdHandle {
     return `program "${this.name}"`;
   }
 
+  /** Description used in error messages, e.g. `program "filter"`. */
+  describeTarget(): string {
+    return this.describe();
+  }
+
   /**
    * Loads a program. The first attempt runs without a verifier log (fast); if it fails, the
    * load is retried with a log (grown on ENOSPC) and a {@link VerifierError} carries it.
