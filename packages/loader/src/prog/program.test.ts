@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { BtfBuilder } from 'btf-parser';
-import { Add, Atomic, call, encode, exit, Helper, JEq, LoadMapPtr, LoadMem, link, Mov, R0, R1, R2, R10, StoreImm } from 'bpf-asm-ts';
+import { LoadMapValue, Add, Atomic, call, encode, exit, Helper, JEq, LoadMapPtr, LoadMem, link, Mov, R0, R1, R2, R10, StoreImm } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { BtfHandle } from '../btf/handle.js';
 import { BpfMap } from '../map/map.js';
+import { MapFlag } from '../map/spec.js';
 import { MapType, ProgramType } from '../sys/generated/constants.js';
 import { loadedPrograms } from './enumerate.js';
 import { programFunctionTarget } from '../link/program-target.js';
@@ -50,6 +51,18 @@ describe('programs on the running kernel', () => {
     const info = prog.info();
     expect(info.mapIds).toEqual([counts.info().id]);
     expect(info.name).toBe('count');
+  });
+
+  it('reads read-only config from a frozen map through a map_value reference (global-variable style)', () => {
+    const cfg = new Uint8Array(8);
+    new DataView(cfg.buffer).setUint32(4, 0xc0ffee, true);
+    using rodata = BpfMap.create({ name: '.rodata', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: MapFlag.RDONLY_PROG, contents: [[0, cfg]], freeze: true });
+    using prog = Program.load({
+      type: ProgramType.SOCKET_FILTER,
+      instructions: [LoadMapValue(R1, '.rodata', 4), LoadMem(R0, R1, 0, 'u32'), exit()],
+      maps: { '.rodata': rodata },
+    });
+    expect(prog.testRun({ data: packet(6) }).retval).toBe(0xc0ffee);
   });
 
   it('accepts encoded bytes plus relocations', () => {
