@@ -36,7 +36,7 @@ import {
   StoreImm,
 } from '../src/index.js';
 import { assemble } from '../src/text/assemble.js';
-import { MapType, openKernelBpf, ProgType } from './kernel.js';
+import { MapType, openKernelBpf, ProgType, vmlinuxFuncId } from './kernel.js';
 
 const kernel = openKernelBpf();
 if (kernel.skip !== undefined) console.warn(`skipping in-kernel tests: ${kernel.skip}`);
@@ -135,6 +135,23 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
     const data = packet(6, 1000, 2000);
     expect(run(encode(insns), data, 3)).toBe(data.length - 14); // skb->len excludes the Ethernet header test_run pulls
     expect(bpf.lookup(counts, Buffer.alloc(4), 8).readBigUInt64LE()).toBe(3n);
+  });
+
+  it('calls kfuncs named in assembly text once the loader fills their BTF ids', (ctx) => {
+    const lock = vmlinuxFuncId('bpf_rcu_read_lock');
+    const unlock = vmlinuxFuncId('bpf_rcu_read_unlock');
+    if (lock === undefined || unlock === undefined) {
+      console.warn('skipping the kfunc test: bpftool cannot read bpf_rcu_read_lock/unlock from /sys/kernel/btf/vmlinux');
+      ctx.skip();
+      return;
+    }
+    const linked = assemble('call bpf_rcu_read_lock\ncall bpf_rcu_read_unlock\nr0 = 7\nexit');
+    expect(linked.relocations.map((r) => [r.kind, r.symbol])).toEqual([
+      ['kfunc', 'bpf_rcu_read_lock'],
+      ['kfunc', 'bpf_rcu_read_unlock'],
+    ]);
+    const insns = linked.resolve((r) => (r.symbol === 'bpf_rcu_read_lock' ? lock : unlock));
+    expect(run(encode(insns))).toBe(7);
   });
 
   it('links a bpf-to-bpf call into a subprogram the verifier accepts', () => {

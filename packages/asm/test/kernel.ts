@@ -3,6 +3,7 @@
  * minimal (packages/loader is the real loader); it lets this package prove its encodings
  * against the kernel verifier without depending on the loader.
  */
+import { execFileSync } from 'node:child_process';
 import koffi from 'koffi';
 
 const SYS_bpf = 321; // x86-64
@@ -137,4 +138,23 @@ export function openKernelBpf(): { bpf: KernelBpf; skip?: undefined } | { bpf?: 
     return { skip: `cannot create BPF maps here (${(e as Error).message}; run as root)` };
   }
   return { bpf };
+}
+
+let vmlinuxFuncs: Map<string, number> | undefined;
+
+/**
+ * BTF id of a kernel function in /sys/kernel/btf/vmlinux, looked up with bpftool (a test-time
+ * oracle; the package itself never needs it). `undefined` when bpftool or the BTF is missing.
+ */
+export function vmlinuxFuncId(name: string): number | undefined {
+  if (vmlinuxFuncs === undefined) {
+    vmlinuxFuncs = new Map();
+    try {
+      const dump = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      for (const m of dump.matchAll(/^\[(\d+)\] FUNC '([^']+)'/gm)) vmlinuxFuncs.set(m[2]!, Number(m[1]));
+    } catch {
+      // leave the map empty: callers skip
+    }
+  }
+  return vmlinuxFuncs.get(name);
 }
