@@ -52,13 +52,14 @@ describe.each(LINKTYPES)('optimize over the corpus (%s), from libpcap unoptimize
     for (const { r, opt } of results) if (!r.valid) expect(accepted(opt), r.expr).toEqual([]);
   });
 
-  it('is no longer than libpcap on at least 99% of valid records, and shorter in total', () => {
+  it('is never longer than libpcap on any valid record, and shorter in total', () => {
     const valid = results.filter(({ r }) => r.valid);
     const notLonger = valid.filter(({ r, opt }) => opt.length <= r.insn_count_opt!).length;
     const ours = valid.reduce((n, { opt }) => n + opt.length, 0);
     const theirs = valid.reduce((n, { r }) => n + r.insn_count_opt!, 0);
     console.log(`${linktype}: ${notLonger}/${valid.length} no longer than libpcap; ${ours} vs ${theirs} instructions in total`);
-    expect(notLonger / valid.length).toBeGreaterThanOrEqual(0.99);
+    expect(valid.filter(({ r, opt }) => opt.length > r.insn_count_opt!).map(({ r }) => r.expr)).toEqual([]);
+    expect(notLonger).toBe(valid.length);
     expect(ours).toBeLessThan(theirs);
   });
 
@@ -66,6 +67,6 @@ describe.each(LINKTYPES)('optimize over the corpus (%s), from libpcap unoptimize
     const valid = results.filter(({ r }) => r.valid);
     const exact = valid.filter(({ r, opt }) => JSON.stringify(formatListing(opt)) === JSON.stringify(r.cbpf_opt)).length;
     console.log(`${linktype}: ${exact}/${valid.length} optimized listings identical to libpcap's`);
-    expect(exact / valid.length).toBeGreaterThan(0.95);
+    expect(exact / valid.length).toBeGreaterThan(0.96);
   });
 });

@@ -447,10 +447,12 @@ export class ValueNumbering {
    */
   pullUp(): void {
     let preds = this.predecessorCounts();
-    for (const or of [true, false]) {
-      for (const b of [...this.cfg.blocks.values()]) {
-        if (b.term.kind !== 'branch' || !this.testedValue.has(b.id)) continue;
-        if (this.pullUpFrom(b, or, preds)) preds = this.predecessorCounts();
+    for (const b of [...this.cfg.blocks.values()]) {
+      if (b.term.kind !== 'branch' || !this.testedValue.has(b.id)) continue;
+      for (const side of ['f', 't'] as const) {
+        for (const or of [true, false]) {
+          if (this.pullUpFrom(b, side, or, preds)) preds = this.predecessorCounts();
+        }
       }
     }
   }
@@ -461,35 +463,43 @@ export class ValueNumbering {
     return preds;
   }
 
-  private pullUpFrom(b: Block, or: boolean, preds: Map<number, number>): boolean {
+  /**
+   * Looks at the chain of tests that starts on `side` of `b` — an `or` chain (false edges,
+   * one shared true target) or an `and` chain (true edges, one shared false target) — and
+   * moves the first member testing the value `b` just tested to the head of the chain, where
+   * A already holds it.
+   */
+  private pullUpFrom(b: Block, side: 't' | 'f', or: boolean, preds: Map<number, number>): boolean {
+    type Branch = Extract<Block['term'], { kind: 'branch' }>;
     const val = this.testedValue.get(b.id)!;
-    const bt = b.term as Extract<Block['term'], { kind: 'branch' }>;
-    const shared = or ? bt.t : bt.f;
-    const next = (x: Extract<Block['term'], { kind: 'branch' }>): number => (or ? x.f : x.t);
-    const member = (id: number): Extract<Block['term'], { kind: 'branch' }> | undefined => {
+    const bt = b.term as Branch;
+    const first = bt[side];
+    const head = this.cfg.blocks.get(first);
+    if (!head || head.term.kind !== 'branch') return false;
+    const shared = or ? head.term.t : head.term.f;
+    const next = (x: Branch): number => (or ? x.f : x.t);
+    const member = (id: number): Branch | undefined => {
       const d = this.cfg.blocks.get(id);
       if (!d || d.term.kind !== 'branch' || preds.get(id) !== 1 || !this.testedValue.has(id)) return undefined;
       if ((or ? d.term.t : d.term.f) !== shared) return undefined;
       if (d.stmts.some((s) => (useDef(s).def & ~LOC_A) !== 0)) return undefined;
       return d.term;
     };
-    const first = next(bt);
-    let prev: Extract<Block['term'], { kind: 'branch' }> | undefined;
+    let prev: Branch | undefined;
     let id = first;
     for (let steps = 0; steps < 64; steps++) {
       const t = member(id);
       if (!t) return false;
       if (this.testedValue.get(id) === val) {
-        if (!prev) return false; // already right behind b
+        if (!prev) return false; // already at the head
         if (or) {
           prev.f = t.f;
           t.f = first;
-          bt.f = id;
         } else {
           prev.t = t.t;
           t.t = first;
-          bt.t = id;
         }
+        bt[side] = id;
         this.changed = true;
         return true;
       }
