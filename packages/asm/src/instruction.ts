@@ -1,4 +1,5 @@
 import { BuilderError } from './errors.js';
+import { formatInstruction } from './text/printer.js';
 import { AluOp, Class, CLASS_MASK, JumpOp, LD_IMM64, OP_MASK, PseudoCall, PseudoLoad } from './opcode.js';
 import type { Register } from './register.js';
 
@@ -242,6 +243,11 @@ export class Instruction implements InstructionMetadata {
       constant,
       this.meta,
     );
+  }
+
+  /** The instruction in LLVM syntax (`r0 = *(u32 *)(r1 + 8)`), references by name. */
+  toString(): string {
+    return formatInstruction(this);
   }
 
   /** True if both instructions encode to the same bytes (metadata ignored). */

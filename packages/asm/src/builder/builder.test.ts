@@ -151,6 +151,11 @@ describe('instruction metadata', () => {
     expect(tagged.withSymbol(undefined).symbol).toBeUndefined();
   });
 
+  it('prints itself in LLVM syntax', () => {
+    expect(String(LoadMem(R0, R1, 8, 'u32'))).toBe('r0 = *(u32 *)(r1 + 8)');
+    expect(`${JEq.imm(R1, 0, 'out')}`).toBe('if r1 == 0 goto out');
+  });
+
   it('defines several labels at one instruction with withLabel', () => {
     const insn = exit().withLabel('a').withLabel('b').withLabel('a');
     expect(insn.symbol).toBe('a');
