@@ -4,7 +4,7 @@ import { PerfEventAttr } from '../sys/attr.js';
 import type { NativeMemory } from '../sys/backend.js';
 import { nativeString } from '../sys/bpf.js';
 import { Errno } from '../sys/errno.js';
-import { kprobePmu, openKprobe, writeKprobeAttr } from './kprobe.js';
+import { kprobePmu, openKprobe, writeKprobeAttr, type KprobePmu } from './kprobe.js';
 import { attachPerfEvent, PERF_FLAG_FD_CLOEXEC, type PerfEventAttachment } from './perf-event.js';
 
 /** Why one function of a batch could not be probed. */
@@ -44,6 +44,8 @@ export interface KprobeBatchOptions {
   readonly signal?: AbortSignal;
   /** Cookie per function (bpf_get_attach_cookie). */
   readonly cookie?: (symbol: string, index: number) => bigint;
+  /** The kprobe PMU (default: read from sysfs); for tests. */
+  readonly pmu?: KprobePmu;
 }
 
 function classify(e: unknown): KprobeFailureReason {
@@ -119,7 +121,7 @@ export async function attachKprobes(
   symbols: readonly string[],
   opts: KprobeBatchOptions = {},
 ): Promise<KprobeSet> {
-  const pmu = kprobePmu();
+  const pmu = opts.pmu ?? kprobePmu();
   const set = new KprobeSet();
   const pick = typeof prog === 'function' ? prog : () => prog;
   let done = 0;
@@ -131,7 +133,7 @@ export async function attachKprobes(
       async (symbol, i) => {
         const p = pick(symbol);
         const backend = p.backend;
-        const kopts = { retprobe: opts.retprobe, cookie: opts.cookie?.(symbol, i) };
+        const kopts = { retprobe: opts.retprobe, cookie: opts.cookie?.(symbol, i), pmu };
         const kind = opts.retprobe ? 'kretprobe' : 'kprobe';
         let name: NativeMemory | undefined;
         let attr: NativeMemory | undefined;

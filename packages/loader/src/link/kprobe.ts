@@ -44,6 +44,10 @@ export interface KprobeOptions {
   readonly offset?: number;
   /** Value bpf_get_attach_cookie() returns in the program (5.15+). */
   readonly cookie?: bigint;
+  /** Probe this kernel address instead of a symbol (for duplicate names; from /proc/kallsyms). */
+  readonly address?: bigint;
+  /** The kprobe PMU to use (default: read from sysfs); for tests. */
+  readonly pmu?: KprobePmu;
 }
 
 /** Error hints for a failed kprobe on `symbol`. */
@@ -68,14 +72,14 @@ export function writeKprobeAttr(mem: NativeMemory, p: KprobePmu, nameAddress: nu
     config: opts.retprobe ? 1 << p.retprobeBit : 0,
     samplePeriod: 1,
     wakeupEvents: 1,
-    config1: nameAddress,
-    config2: opts.offset ?? 0,
+    config1: opts.address !== undefined ? 0 : nameAddress,
+    config2: opts.address !== undefined ? opts.address : (opts.offset ?? 0),
   });
 }
 
 /** Opens the perf event of a kprobe (no program attached yet); returns the fd. */
 export function openKprobe(backend: Backend, symbol: string, opts: KprobeOptions = {}): number {
-  const p = kprobePmu();
+  const p = opts.pmu ?? kprobePmu();
   const name = nativeString(backend, symbol);
   const attr = backend.alloc(PerfEventAttr.size);
   try {
@@ -94,6 +98,7 @@ export function openKprobe(backend: Backend, symbol: string, opts: KprobeOptions
  * then BPF_LINK_CREATE (or PERF_EVENT_IOC_SET_BPF on old kernels).
  */
 export function attachKprobe(prog: Program, symbol: string, opts: KprobeOptions = {}): PerfEventAttachment {
+  // With `address`, `symbol` only names the probe in messages.
   const fd = openKprobe(prog.backend, symbol, opts);
   return attachPerfEvent(prog, fd, `${opts.retprobe ? 'kretprobe' : 'kprobe'} ${symbol}`, opts);
 }
