@@ -80,6 +80,14 @@ describe('bpf-asm CLI', () => {
     expect(r.stderr).toBe(`bpf-asm: ${bin}: byte offset 8: instruction 1: unknown opcode 0xff\n`);
   });
 
+  it('reads standard input for - and writes raw bytes to standard output for -o -', () => {
+    const r = spawnSync(process.execPath, [bin, 'asm', '-', '-o', '-'], { input: 'r0 = 1\nexit\n' });
+    expect(r.status).toBe(0);
+    expect(Buffer.from(r.stdout).toString('hex')).toBe('b700000001000000' + '9500000000000000');
+    const bad = spawnSync(process.execPath, [bin, 'asm', '-'], { input: 'r0 = 1\nbad\n', encoding: 'utf8' });
+    expect(bad.stderr).toBe("bpf-asm: <stdin>:2:1: unknown instruction 'bad'\n");
+  });
+
   it('notes relocations a loader must fill in', () => {
     const src = join(dir, 'map.s');
     writeFileSync(src, 'r1 = events ll\nr0 = 0\nexit\n');

@@ -27,7 +27,7 @@ const USAGE = `usage: bpf-asm asm FILE.s [-o OUT.bin] [--hex] [--big-endian]
       --numbered      prefix slots with their index and opcode, as the verifier log does
       --helper-names  print helper calls by name (call bpf_map_lookup_elem)
       --labels        name jump and call targets (goto LBB12, call fn_40) instead of offsets
-  FILE may be '-' for standard input.`;
+  FILE may be '-' for standard input, and OUT.bin '-' for standard output.`;
 
 /** A usage mistake: printed with the usage text, exit status 2. */
 class UsageError extends Error {}
@@ -92,7 +92,7 @@ function run(argv: string[]): void {
     }
     if (values.output !== undefined) {
       try {
-        writeFileSync(values.output, values.hex ? hexLines(bytes) : bytes);
+        writeFileSync(values.output === '-' ? 1 : values.output, values.hex ? hexLines(bytes) : bytes);
       } catch (e) {
         throw new AsmError(`${values.output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
