@@ -76,6 +76,14 @@ describe('lowerCbpf', () => {
     expect(() => lowerCbpf(ipv4, { memory: 'packet', labelPrefix: 'bad prefix' })).toThrow(/identifier/);
   });
 
+  it('reads up to 32 KiB with direct access and rejects beyond; copy models are bounded by the stack', () => {
+    const near = lowerCbpf([ldAbs('B', 0x7ffe), retA()], { memory: 'packet' });
+    expect(text(near.instructions)).toContain('r4 += 32767');
+    const far = lowerCbpf([ldAbs('B', 0x8000), retA()], { memory: 'packet' });
+    expect(text(far.instructions)).not.toContain('*(u8 *)');
+    expect(() => lowerCbpf([ldAbs('B', 1000), retA()], { memory: 'kernel' })).toThrow(/stack/);
+  });
+
   it('rejects outright a load no packet can satisfy (ether[-1])', () => {
     const f = lowerCbpf([ldAbs('B', 0xffffffff), jmpK(BPF_JEQ, 0, 0, 1), retK(1), retK(0)], { memory: 'packet' });
     expect(text(f.instructions)).not.toContain('ret');

@@ -12,7 +12,7 @@
  *   start, R2 = packet end (verifier packet pointers). Loads are bounds-checked against R2 in
  *   the form the verifier understands; a block checks once for its farthest load, and a
  *   check already made on every path into a block is not repeated. Out of bounds = reject.
- *   An X-indexed load reaching past 32 KiB rejects (the verifier caps packet offsets).
+ *   A load reaching past 32 KiB rejects (the verifier caps packet offsets).
  * - `'kernel'`: the packet is kernel memory (kprobe/tracing programs, pwru). Arguments: R1 =
  *   address of the first byte, R2 = packet length. One `bpf_probe_read_kernel` copies the
  *   bytes the filter can touch — `min(length, window)` — to the stack; loads then read the
@@ -114,13 +114,12 @@ export interface LoweredFilter {
   memory: MemoryModel;
 }
 
-/** Largest packet offset the verifier lets a packet pointer reach. */
-const MAX_PACKET_OFF = 0xffff;
 /**
- * Largest X + k + size an indexed load may reach in direct packet access: half the verifier's
- * limit, so that the packet start itself may sit at a constant offset (e.g. data + 14).
+ * Largest end offset (k + size, or X + k + size) a load may reach in direct packet access: half
+ * the verifier's 0xffff packet-offset limit, so that the packet start itself may sit at a
+ * constant offset (e.g. data + 14). A load past it rejects.
  */
-const MAX_INDEXED_END = 0x7fff;
+const MAX_DIRECT_END = 0x7fff;
 /** Stack available to one BPF frame. */
 const MAX_STACK = 512;
 
@@ -250,6 +249,11 @@ class Lowering {
     return this.ref(`${this.prefix}_reject`);
   }
 
+  /** Farthest end offset a load can reach: the copy's size, or the direct-access limit. */
+  private get reach(): number {
+    return this.copied ? this.copyBytes : MAX_DIRECT_END;
+  }
+
   private get copied(): boolean {
     return this.memory !== 'packet';
   }
@@ -338,7 +342,7 @@ class Lowering {
   }
 
   private alwaysRejects(b: Block): boolean {
-    return this.blockNeed(b) > (this.copied ? this.copyBytes : MAX_PACKET_OFF);
+    return this.blockNeed(b) > this.reach;
   }
 
   /** Bytes known to be in bounds on every path into each block (a forward must-analysis). */
@@ -477,7 +481,7 @@ class Lowering {
   }
 
   private loadIndirect(k: number, size: number): void {
-    const limit = (this.copied ? this.copyBytes : MAX_INDEXED_END) - k - size;
+    const limit = this.reach - k - size;
     if (limit < 0) {
       this.emit(Ja(this.reject()));
       return;
@@ -513,7 +517,7 @@ class Lowering {
       case 0x20:
       case 0x28:
       case 0x30:
-        if (k + loadWidth(s.code) > MAX_PACKET_OFF) return; // the block's guard already rejects
+        if (k + loadWidth(s.code) > this.reach) return; // unreachable: such a block always rejects
         this.loadAbsolute(REG_A, k, loadWidth(s.code));
         return;
       case 0x40:
@@ -522,7 +526,7 @@ class Lowering {
         this.loadIndirect(k, loadWidth(s.code));
         return;
       case 0xb1:
-        if (k + 1 > MAX_PACKET_OFF) return;
+        if (k + 1 > this.reach) return;
         this.loadAbsolute(REG_X, k, 1);
         this.emit(And.imm32(REG_X, 0xf));
         this.emit(LSh.imm32(REG_X, 2));
