@@ -68,3 +68,4 @@ export { attachTcLegacy, TcFilter, type TcLegacyOptions } from './link/tc.js';
 export { NetlinkMessage, NlFlag, rtnetlinkRequest } from './link/netlink.js';
 export { programFunctionTarget } from './link/program-target.js';
 export type { TracingTarget } from './link/targets.js';
+export { raiseOpenFileLimit } from './sys/rlimit.js';

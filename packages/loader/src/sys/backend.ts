@@ -78,6 +78,10 @@ export interface Backend {
   send(fd: number, buf: NativeMemory, len: number, flags: number): number;
   /** recv(fd, buf, len, flags). */
   recv(fd: number, buf: NativeMemory, len: number, flags: number): number;
+  /** getrlimit(resource) into [soft, hard] (RLIM_INFINITY as Infinity), or a negative errno. */
+  getrlimit(resource: number): [number, number] | number;
+  /** setrlimit(resource, soft, hard) (Infinity for RLIM_INFINITY). */
+  setrlimit(resource: number, soft: number, hard: number): number;
   /** Calls `onReadable` whenever fd is readable, from Node's event loop. */
   watch(fd: number, onReadable: () => void): FdWatcher;
 }

@@ -123,6 +123,15 @@ export class FakeBackend implements Backend {
   recv(): number {
     return 0;
   }
+  /** Resource limits by resource number. */
+  readonly limits = new Map<number, [number, number]>();
+  getrlimit(resource: number): [number, number] | number {
+    return this.limits.get(resource) ?? [1024, 4096];
+  }
+  setrlimit(resource: number, soft: number, hard: number): number {
+    this.limits.set(resource, [soft, hard]);
+    return 0;
+  }
   watch(): FdWatcher {
     return { close() {}, unref() {}, ref() {} };
   }

@@ -49,6 +49,8 @@ export class KoffiBackend implements Backend {
       socket: libc.func('int socket(int domain, int type, int protocol)'),
       sendto: libc.func('intptr_t sendto(int fd, intptr_t buf, size_t len, int flags, intptr_t addr, uint addrlen)'),
       recv: libc.func('intptr_t recv(int fd, intptr_t buf, size_t len, int flags)'),
+      getrlimit: libc.func('int getrlimit(int resource, intptr_t rlim)'),
+      setrlimit: libc.func('int setrlimit(int resource, intptr_t rlim)'),
     };
   }
 
@@ -111,6 +113,31 @@ export class KoffiBackend implements Backend {
   }
   recv(fd: number, buf: NativeMemory, len: number, flags: number): number {
     return this.ret(this.fns.recv(fd, buf.address, len, flags) as number);
+  }
+  getrlimit(resource: number): [number, number] | number {
+    const m = this.alloc(16);
+    try {
+      const r = this.fns.getrlimit(resource, m.address) as number;
+      if (r < 0) return -koffi.errno();
+      const get = (o: number) => {
+        const v = m.view.getBigUint64(o, true);
+        return v === 0xffff_ffff_ffff_ffffn ? Infinity : Number(v);
+      };
+      return [get(0), get(8)];
+    } finally {
+      m.free();
+    }
+  }
+  setrlimit(resource: number, soft: number, hard: number): number {
+    const m = this.alloc(16);
+    try {
+      const put = (o: number, v: number) => m.view.setBigUint64(o, v === Infinity ? 0xffff_ffff_ffff_ffffn : BigInt(v), true);
+      put(0, soft);
+      put(8, hard);
+      return this.ret(this.fns.setrlimit(resource, m.address) as number);
+    } finally {
+      m.free();
+    }
   }
   watch(fd: number, onReadable: () => void): FdWatcher {
     // koffi 3.3 passes the event as a status number rather than the typed object; we only
