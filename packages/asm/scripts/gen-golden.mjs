@@ -2,7 +2,8 @@
 // Generates test/fixtures/llvm-golden.json: every opcode and operand form of the eBPF ISA as
 // LLVM's assembler encodes and prints it. Run on a machine with llvm-19 installed:
 //   node scripts/gen-golden.mjs [path/to/llvm-mc]
-// Each row: { source, llvm (LLVM's printed text), le (bpfel hex), be? (bpfeb hex, for a subset),
+// Each row: { source, llvm (LLVM's printed text), le (bpfel hex), disasm (llvm-mc -disassemble of
+// those bytes), be? (bpfeb hex, for a subset),
 // alt? (an alternative spelling whose printed form we do not reproduce) }.
 // The fixture is committed; the tests need no LLVM.
 import { execFileSync } from 'node:child_process';
@@ -122,6 +123,13 @@ function run(triple, text) {
 }
 const le = run('bpfel', source);
 if (le.length !== rows.length) throw new Error(`llvm-mc encoded ${le.length} of ${rows.length} lines`);
+// LLVM's disassembler on the same bytes: the text llvm-objdump users would paste into our assembler.
+const disInput = le.map((r) => r.hex.match(/../g).map((b) => `0x${b}`).join(' ')).join('\n') + '\n';
+const dis = execFileSync(llvmMc, ['-triple', 'bpfel', '-mcpu=v4', '-disassemble'], { input: disInput, encoding: 'utf8' })
+  .split('\n')
+  .filter((l) => l.startsWith('\t') && !l.startsWith('\t.'))
+  .map((l) => l.replace(/\s+/g, ' ').trim());
+if (dis.length !== rows.length) throw new Error(`llvm-mc -disassemble printed ${dis.length} of ${rows.length} instructions`);
 const beIndexes = rows.map((_, i) => i).filter((i) => i % 3 === 0 || /ll$|ld_pseudo/.test(rows[i][0]));
 const be = run('bpfeb', beIndexes.map((i) => rows[i][0]).join('\n') + '\n');
 if (be.length !== beIndexes.length) throw new Error('bpfeb output length mismatch');
@@ -134,6 +142,7 @@ const fixture = {
     source: s,
     llvm: le[i].printed,
     le: le[i].hex,
+    disasm: dis[i],
     ...(beByIndex.has(i) ? { be: beByIndex.get(i) } : {}),
     ...(alt ? { alt: true } : {}),
   })),

@@ -10,6 +10,7 @@ interface GoldenRow {
   source: string;
   llvm: string;
   le: string;
+  disasm: string;
   be?: string;
   alt?: true;
 }
@@ -54,6 +55,27 @@ describe('golden instructions from llvm-mc (bpfel/bpfeb, -mcpu=v4)', () => {
       failures((row) => {
         const got = hex(encode(parse(row.llvm).instructions));
         return got === row.le ? undefined : `got ${got}, llvm ${row.le}`;
+      }),
+    ).toEqual([]);
+  });
+
+  it("assembles LLVM's own disassembly of the bytes (llvm-objdump-style text) back to them", () => {
+    expect(
+      failures((row) => {
+        const got = hex(encode(parse(row.disasm).instructions));
+        return got === row.le ? undefined : `got ${got} from '${row.disasm}', llvm ${row.le}`;
+      }),
+    ).toEqual([]);
+  });
+
+  it("disassembles like LLVM's disassembler but for r/w naming of narrow memory operands and unsigned ld_pseudo immediates", () => {
+    // LLVM's disassembler (alu32) writes w registers for 1/2/4-byte loads and stores and prints
+    // ld_pseudo immediates unsigned; we print r registers as the kernel's verifier log does.
+    const relaxed = (text: string): string => norm(text).replace(/\bw(\d+)/g, 'r$1').replace(/ld_pseudo (r\d+), (\d), (\d+)/, (_, r, s, k) => `ld_pseudo ${r}, ${s}, ${Number(k) | 0}`);
+    expect(
+      failures((row) => {
+        const ours = decode(bytes(row.le)).map((i) => formatInstruction(i)).join('; ');
+        return relaxed(ours) === relaxed(row.disasm) ? undefined : `printed '${ours}', llvm-mc -disassemble '${row.disasm}'`;
       }),
     ).toEqual([]);
   });
