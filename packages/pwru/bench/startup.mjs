@@ -16,12 +16,15 @@ function timeUntil(cmd, args, isReady, stop) {
     let out = '';
     let err = '';
     let done = false;
+    let exited = false;
+    const settle = (ms) => (ms === undefined ? reject(new Error(err.trim().split('\n').pop() || 'exited')) : resolve(ms));
     const finish = (ms) => {
       if (done) return;
       done = true;
       clearInterval(timer);
+      if (exited) return settle(ms);
       child.kill(stop);
-      child.on('exit', () => (ms === undefined ? reject(new Error(err.trim().split('\n').pop() || 'exited')) : resolve(ms)));
+      child.on('exit', () => settle(ms));
     };
     const check = () => {
       if (isReady(out)) finish(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -29,7 +32,10 @@ function timeUntil(cmd, args, isReady, stop) {
     const timer = setInterval(check, 2);
     child.stdout.on('data', (d) => ((out += d), check()));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', () => finish(undefined));
+    child.on('exit', () => {
+      exited = true;
+      finish(undefined);
+    });
     setTimeout(() => finish(undefined), 60_000);
   });
 }
@@ -67,7 +73,7 @@ export async function startupRows(runs) {
     pwru.push(await timeUntil(process.execPath, [bin, '--backend=tracepoint', '--ready-file', ready, 'host 10.255.255.254 and tcp'], () => existsSync(ready), 'SIGTERM'));
     if (haveBpftrace) {
       const script = `${probes.join(',')} { @n = count(); } BEGIN { printf("ready\\n"); }`;
-      bpftrace.push(await timeUntil('bpftrace', ['-e', script], (out) => out.includes('ready'), 'SIGINT'));
+      bpftrace.push(await timeUntil('bpftrace', ['-B', 'line', '-e', script], (out) => out.includes('ready'), 'SIGKILL'));
     }
   }
   const rows = [[`startup to "Listening", ${tps.length} skb tracepoints (pwru, tracepoint backend, with a pcap filter)`, `${median(pwru).toFixed(0)} ms`, haveBpftrace ? `${(median(pwru) / median(bpftrace)).toFixed(2)}x` : 'n/a']];
