@@ -2,6 +2,7 @@
  * Register/scratch use-def facts of classic BPF instructions, shared by the optimizer and the
  * eBPF lowering. Locations are bits of a mask: M[0..15] are bits 0..15, A is bit 16, X is bit 17.
  */
+import { type Block, type Cfg, blockSuccessors, layoutOrder } from './cfg.js';
 import type { CbpfInstruction } from './instruction.js';
 
 /** Bit of the accumulator. */
@@ -47,4 +48,34 @@ export function useDef(insn: CbpfInstruction): UseDef {
     default:
       return (c & 0xf8) === 0x80 ? { use: LOC_X, def: LOC_A } : { use: LOC_A, def: LOC_X };
   }
+}
+
+/** Live-in location masks of every block (A, X, M[]), for a DAG. */
+export function liveness(cfg: Cfg): Map<number, number> {
+  const order = layoutOrder(cfg);
+  const liveIn = new Map<number, number>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const b = cfg.blocks.get(order[i]!)!;
+    liveIn.set(b.id, blockLiveIn(b, liveOut(b, liveIn)));
+  }
+  return liveIn;
+}
+
+/** Locations live after a block's statements (its terminator's uses plus successors' live-in). */
+export function liveOut(b: Block, liveIn: Map<number, number>): number {
+  let live = 0;
+  for (const s of blockSuccessors(b)) live |= liveIn.get(s) ?? 0x3ffff;
+  const t = b.term;
+  if (t.kind === 'ret') live |= useDef(t.insn).use;
+  else if (t.kind === 'branch') live |= (t.code & 8) !== 0 ? LOC_A | LOC_X : LOC_A;
+  return live;
+}
+
+function blockLiveIn(b: Block, out: number): number {
+  let live = out;
+  for (let i = b.stmts.length - 1; i >= 0; i--) {
+    const { use, def } = useDef(b.stmts[i]!);
+    live = (live & ~def) | use;
+  }
+  return live;
 }

@@ -14,10 +14,10 @@
  * libpcap does.
  */
 import { type Block, type Cfg, blockSuccessors, buildCfg, layoutOrder, linearize } from './cfg.js';
-import { LOC_A, LOC_X, useDef } from './dataflow.js';
+import { LOC_A, LOC_X, liveness, liveOut, useDef } from './dataflow.js';
 import type { CbpfInstruction } from './instruction.js';
 import { validateProgram } from './validate.js';
-import { liveness, liveOut, ValueNumbering } from './valuenumber.js';
+import { ValueNumbering } from './valuenumber.js';
 
 /** Options of {@link optimize}. */
 export interface OptimizeOptions {

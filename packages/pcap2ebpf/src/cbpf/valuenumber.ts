@@ -16,6 +16,9 @@
  *   is redirected to that successor (libpcap's "jump to a block whose outcome is known").
  * Loads are only skipped by threading when the same load already succeeded on every path to
  * the edge, so threading never changes which packets are rejected as truncated.
+ *
+ * After a pass, {@link ValueNumbering.pullUp} reorders `or`/`and` chains of tests so that a test
+ * of the value A already holds comes first (libpcap's pull-ups, generalised).
  */
 import { type Block, type Cfg, blockSuccessors, layoutOrder } from './cfg.js';
 import { LOC_A, LOC_X, locM, useDef } from './dataflow.js';
@@ -553,34 +556,4 @@ function push(map: Map<number, State[]>, id: number, s: State): void {
   const list = map.get(id);
   if (list) list.push(s);
   else map.set(id, [s]);
-}
-
-/** Live-in location masks of every block (A, X, M[]), for a DAG. */
-export function liveness(cfg: Cfg): Map<number, number> {
-  const order = layoutOrder(cfg);
-  const liveIn = new Map<number, number>();
-  for (let i = order.length - 1; i >= 0; i--) {
-    const b = cfg.blocks.get(order[i]!)!;
-    liveIn.set(b.id, blockLiveIn(b, liveOut(b, liveIn)));
-  }
-  return liveIn;
-}
-
-/** Locations live after a block's statements (its terminator's uses plus successors' live-in). */
-export function liveOut(b: Block, liveIn: Map<number, number>): number {
-  let live = 0;
-  for (const s of blockSuccessors(b)) live |= liveIn.get(s) ?? 0x3ffff;
-  const t = b.term;
-  if (t.kind === 'ret') live |= useDef(t.insn).use;
-  else if (t.kind === 'branch') live |= (t.code & 8) !== 0 ? LOC_A | LOC_X : LOC_A;
-  return live;
-}
-
-function blockLiveIn(b: Block, out: number): number {
-  let live = out;
-  for (let i = b.stmts.length - 1; i >= 0; i--) {
-    const { use, def } = useDef(b.stmts[i]!);
-    live = (live & ~def) | use;
-  }
-  return live;
 }
