@@ -43,7 +43,11 @@ describe('properties over random valid instructions', () => {
         const text = print(insns);
         expect(print(parse(text).instructions)).toBe(text);
         // The verifier-style listing of the same program does not depend on the trip through text either.
-        if (numbered) expect(print(parse(text).instructions, { numbered })).toBe(print(insns, { numbered }));
+        if (numbered) {
+          expect(print(parse(text).instructions, { numbered })).toBe(print(insns, { numbered }));
+          // ...and the numbered listing itself assembles back to the same bytes.
+          expect(encode(parse(print(insns, { numbered })).instructions)).toEqual(encode(insns));
+        }
       }),
       { numRuns: 300 },
     );

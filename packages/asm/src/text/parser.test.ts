@@ -42,6 +42,13 @@ describe('parse', () => {
     expect(() => parse('w2 = load_acquire((u64 *)(r3 + 16))')).toThrow(/a u64 access needs r2, not w2/);
   });
 
+  it('reads numbered listings as print({ numbered: true }) and the verifier log write them', () => {
+    const listing = ['0: (b7) r0 = 0', '1: (15) if r1 == 0x0 goto pc+1', '2: (07) r0 += 1', '3: (95) exit'].join('\n');
+    const { instructions } = parse(listing);
+    expect(instructions.map(String)).toEqual(['r0 = 0', 'if r1 == 0 goto +1', 'r0 += 1', 'exit']);
+    expect(print(instructions, { numbered: true })).toBe('0: (b7) r0 = 0\n1: (15) if r1 == 0 goto +1\n2: (07) r0 += 1\n3: (95) exit\n');
+  });
+
   it('accepts several labels before one instruction', () => {
     const text = 'if r1 == 0 goto b\na:\nb:\n\texit\n';
     const { instructions } = parse(text);

@@ -27,10 +27,11 @@ export interface Pending {
   readonly kind: 'call' | 'load';
 }
 
-/** A jump target: `+N`, `-N`, `N`, or a label. */
+/** A jump target: `+N`, `-N`, `N`, `pc+N` (as the verifier log writes it), or a label. */
 function jumpTarget(cur: Cursor, long: boolean): { offset: number; reference?: string } {
   const t = cur.peek();
-  if (t?.kind === 'ident') {
+  if (t?.kind === 'ident' && t.text === 'pc' && (cur.is('+', 1) || cur.is('-', 1))) cur.i++; // verifier log: goto pc+3
+  else if (t?.kind === 'ident') {
     cur.i++;
     return { offset: 0, reference: t.text };
   }
