@@ -90,7 +90,8 @@ const KEYWORDS = [
   'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 'addr_space_cast', 'load_acquire', 'store_release',
   'be16', 'be32', 'be64', 'le16', 'le32', 'le64', 'bswap16', 'bswap32', 'bswap64',
   'atomic_fetch_add', 'atomic_fetch_or', 'atomic_fetch_and', 'atomic_fetch_xor',
-  'xchg_64', 'xchg32_32', 'cmpxchg_64', 'cmpxchg32_32',
+  'xchg_64', 'xchg32_32', 'cmpxchg_64', 'cmpxchg32_32', 'atomic64_fetch_add', 'atomic64_fetch_or', 'atomic64_fetch_and',
+  'atomic64_fetch_xor', 'atomic_xchg', 'atomic64_xchg', 'atomic_cmpxchg', 'atomic64_cmpxchg',
 ];
 const KEYWORDS_BY_START = new Map<number, string[]>();
 for (const k of KEYWORDS) {

@@ -49,6 +49,24 @@ describe('parse', () => {
     expect(print(instructions, { numbered: true })).toBe('0: (b7) r0 = 0\n1: (15) if r1 == 0 goto +1\n2: (07) r0 += 1\n3: (95) exit\n');
   });
 
+  it('reads the verifier log spellings of atomics', () => {
+    const log = [
+      '0: (db) r2 = atomic64_fetch_add((u64 *)(r10 -8), r2)',
+      '1: (c3) r3 = atomic_fetch_or((u32 *)(r10 -4), r3)',
+      '2: (db) r1 = atomic64_xchg((u64 *)(r10 -8), r1)',
+      '3: (db) r0 = atomic64_cmpxchg((u64 *)(r10 -8), r0, r4)',
+      '4: (c3) r0 = atomic_cmpxchg((u32 *)(r10 -4), r0, r4)',
+    ].join('\n');
+    expect(parse(log).instructions.map(String)).toEqual([
+      'r2 = atomic_fetch_add((u64 *)(r10 - 8), r2)',
+      'w3 = atomic_fetch_or((u32 *)(r10 - 4), w3)',
+      'r1 = xchg_64(r10 - 8, r1)',
+      'r0 = cmpxchg_64(r10 - 8, r0, r4)',
+      'w0 = cmpxchg32_32(r10 - 4, w0, w4)',
+    ]);
+    expect(() => parse('r1 = atomic64_xchg((u32 *)(r10 -4), r1)')).toThrow(/atomic64_xchg works on u64/);
+  });
+
   it('accepts several labels before one instruction', () => {
     const text = 'if r1 == 0 goto b\na:\nb:\n\texit\n';
     const { instructions } = parse(text);

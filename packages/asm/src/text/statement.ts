@@ -253,8 +253,7 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
       return new Instruction(Class.ALU64 | AluOp.MOV | Source.X, dst.n, src.n, 1, (to << 16) | from);
     }
     if (t.text === 'load_acquire') return parseLoadAcquire(cur, dst);
-    const fetch = ATOMIC_FETCH_BY_NAME.get(t.text);
-    if (fetch !== undefined) return parseFetchAtomic(cur, dst, fetch);
+    if (/^atomic(64)?_(fetch_(add|or|and|xor)|xchg|cmpxchg)$/.test(t.text)) return parseTypedAtomic(cur, dst, t.text);
     if (/^(xchg|cmpxchg)(32_32|_64)$/.test(t.text)) return parseExchange(cur, dst, t.text);
     // dst = symbol ll  |  dst = symbol + off ll
     cur.i++;
@@ -322,24 +321,36 @@ function parseLegacyLoad(cur: Cursor, dst: ParsedRegister): Instruction {
   return instruction;
 }
 
-function parseFetchAtomic(cur: Cursor, dst: ParsedRegister, op: number): Instruction {
-  // dst = atomic_fetch_add((u64 *)(r1 + 0), dst)
-  cur.i++;
+/**
+ * Typed-address atomics returning a value: LLVM's `atomic_fetch_add((u64 *)(r1 + 0), r0)` and the
+ * verifier log's spellings (`atomic64_fetch_add`, `atomic64_xchg((u64 *)(r1 +0), r0)`,
+ * `atomic64_cmpxchg((u64 *)(r1 +0), r0, r2)`; without `64` for u32, where the log writes r
+ * registers and LLVM w registers).
+ */
+function parseTypedAtomic(cur: Cursor, dst: ParsedRegister, name: string): Instruction {
+  const nameTok = cur.next('an atomic');
+  const m = /^atomic(64)?_(?:fetch_(add|or|and|xor)|(xchg|cmpxchg))$/.exec(name)!;
   cur.expect('(');
-  cur.expect('(');
-  const sizeTok = cur.ident('a size');
-  const size = SIZE_BY_NAME.get(sizeTok.text);
-  if (size !== (dst.wide ? Size.DW : Size.W)) cur.fail(`atomic size '${sizeTok.text}' does not match ${dst.wide ? 'r' : 'w'}${dst.n} (u64 with r, u32 with w)`, sizeTok.column);
-  cur.expect('*');
-  cur.expect(')');
-  cur.expect('(');
-  const { base, offset } = addressInside(cur);
-  cur.expect(')');
+  const sizeColumn = cur.column() + 1;
+  const { size, base, offset } = typedAddress(cur);
+  if (size !== Size.W && size !== Size.DW) cur.fail('atomic operations take u32 or u64', sizeColumn);
+  if (m[1] !== undefined && size !== Size.DW) cur.fail(`${name} works on u64`, nameTok.column);
+  if (size === Size.DW && !dst.wide) cur.fail(`a u64 atomic returns into an r register, not w${dst.n}`, nameTok.column);
   cur.expect(',');
-  const src = cur.register();
-  if (src.n !== dst.n || src.wide !== dst.wide) cur.fail('fetching atomics return into their source register: write the same register on both sides');
+  const second = cur.register();
+  let src = second;
+  let op: number;
+  if (m[3] === 'cmpxchg') {
+    if (dst.n !== 0 || second.n !== 0) cur.fail('cmpxchg compares and returns in r0: write r0 = atomic64_cmpxchg((u64 *)(rX + off), r0, rY)');
+    cur.expect(',');
+    src = cur.register();
+    op = AtomicOp.CMPXCHG;
+  } else {
+    if (second.n !== dst.n) cur.fail('fetching atomics return into their source register: write the same register on both sides');
+    op = m[3] === 'xchg' ? AtomicOp.XCHG : ATOMIC_FETCH_BY_NAME.get(`atomic_fetch_${m[2]}`)!;
+  }
   cur.expect(')');
-  return new Instruction(Class.STX | Mode.ATOMIC | (dst.wide ? Size.DW : Size.W), base, src.n, offset, op);
+  return new Instruction(Class.STX | Mode.ATOMIC | size, base, src.n, offset, op);
 }
 
 function parseExchange(cur: Cursor, dst: ParsedRegister, name: string): Instruction {
