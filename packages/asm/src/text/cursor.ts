@@ -56,6 +56,8 @@ export class Cursor {
   tokens: Token[] = [];
   count = 0;
   lineLength = 0;
+  /** The line carried a verifier-log `(18)` prefix: a bare `rN = 0x...` is LD_IMM64, as the log omits `ll`. */
+  loadImm64Hint = false;
 
   /** Start over on a new line's tokens. */
   reset(tokens: Token[], count: number, lineLength: number): void {
@@ -63,6 +65,7 @@ export class Cursor {
     this.count = count;
     this.lineLength = lineLength;
     this.i = 0;
+    this.loadImm64Hint = false;
   }
 
   peek(k = 0): Token | undefined {

@@ -47,6 +47,8 @@ describe('parse', () => {
     const { instructions } = parse(listing);
     expect(instructions.map(String)).toEqual(['r0 = 0', 'if r1 == 0 goto +1', 'r0 += 1', 'exit']);
     expect(print(instructions, { numbered: true })).toBe('0: (b7) r0 = 0\n1: (15) if r1 == 0 goto +1\n2: (07) r0 += 1\n3: (95) exit\n');
+    // The log prints LD_IMM64 constants without 'll'; its (18) opcode says what they are.
+    expect(parse('0: (18) r1 = 0xffffffffffffffff\n2: (95) exit').instructions.map(String)).toEqual(['r1 = -1 ll', 'exit']);
   });
 
   it('reads the verifier log spellings of atomics', () => {

@@ -67,7 +67,10 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
     cur.reset(lexer.tokens, lexer.count, end - lineStart);
     try {
       // A verifier-log style prefix `12: (85) ` (as print's `numbered` option writes) is skipped.
-      if (cur.peek()?.kind === 'number' && cur.is(':', 1) && cur.is('(', 2) && cur.peek(3) !== undefined && cur.is(')', 4)) cur.i += 5;
+      if (cur.peek()?.kind === 'number' && cur.is(':', 1) && cur.is('(', 2) && cur.peek(3) !== undefined && cur.is(')', 4)) {
+        cur.loadImm64Hint = cur.peek(3)!.text === '18';
+        cur.i += 5;
+      }
       // Labels: `name:` (possibly several, possibly followed by an instruction).
       while (cur.peek()?.kind === 'ident' && cur.is(':', 1)) {
         const label = cur.next('label');

@@ -277,8 +277,8 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
   // dst = imm  |  dst = imm ll
   const column = cur.column();
   const value = cur.integerValue('a value');
-  if (cur.peek()?.text === 'll') {
-    cur.i++;
+  if (cur.peek()?.text === 'll' || (cur.loadImm64Hint && dst.wide)) {
+    if (cur.peek()?.text === 'll') cur.i++;
     if (!dst.wide) cur.fail('64-bit loads need an r register', column);
     const big = BigInt(value);
     if (big < -(1n << 63n) || big >= 1n << 64n) cur.fail(`${value} does not fit 64 bits`, column);
