@@ -154,6 +154,19 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
     expect(run(encode(insns))).toBe(7);
   });
 
+  it('runs a program compiled by llc, assembled here from its assembly listing', () => {
+    const bpf = kernel.bpf!;
+    const counts = track(bpf.createMap(MapType.ARRAY, 4, 8, 1));
+    const linked = assemble(readFileSync(new URL('./fixtures/llc/socket-counter.s', import.meta.url), 'utf8'));
+    const insns = linked.resolve(() => counts);
+    const data = packet(6, 1, 2);
+    // prog: acc = skb->len; 4 times acc = (acc ^ i) s/ 3; plus a random bit from bpf_get_prandom_u32.
+    let acc = data.length - 14;
+    for (let i = 0; i < 4; i++) acc = Math.trunc((acc ^ i) / 3);
+    expect([acc, acc + 1]).toContain(run(encode(insns), data, 2));
+    expect(bpf.lookup(counts, Buffer.alloc(4), 8).readBigUInt64LE()).toBe(2n);
+  });
+
   it('links a bpf-to-bpf call into a subprogram the verifier accepts', () => {
     // sum(a, b) = a * 3 + b, called twice through a nested subprogram.
     const times3 = [Mov.reg(R0, R1).withSymbol('times3'), Mul.imm(R0, 3), exit()];

@@ -1,7 +1,7 @@
 /** Tokens of one line of LLVM-syntax BPF assembly. */
 
-/** Token kinds: identifiers (including registers and keywords), integers, and punctuation. */
-export type TokenKind = 'ident' | 'number' | 'punct';
+/** Token kinds: identifiers (including registers and keywords), integers, punctuation, and quoted strings (directive arguments). */
+export type TokenKind = 'ident' | 'number' | 'punct' | 'string';
 
 /** One token with its 1-based column. */
 export interface Token {
@@ -190,6 +190,17 @@ export class Lexer {
         if (isDigit(c)) this.push('number', smallNumber(text, i, j) ?? text.slice(i, j), i + col);
         else this.push('ident', keyword(text, i, j) ?? text.slice(i, j), i + col);
         i = j;
+        continue;
+      }
+      if (c === 34 /* " */) {
+        let j = i + 1;
+        while (j < end && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 /* \\ */ ? 2 : 1;
+        if (j >= end) {
+          this.error = { column: i + col, message: 'unterminated string' };
+          return false;
+        }
+        this.push('string', text.slice(i + 1, j), i + col);
+        i = j + 1;
         continue;
       }
       const op = c === 115 ? undefined : matchOperator(text, i);

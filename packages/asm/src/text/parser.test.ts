@@ -108,8 +108,10 @@ describe('parse', () => {
     ['trailing junk', 'exit now', 1, 6, /unexpected 'now'/],
     ['a stray character', 'r0 = 1 ?', 1, 8, /unexpected character '\?'/],
     ['a duplicate label', 'a:\nexit\na:\nexit', 3, 1, /label 'a' is already defined/],
-    ['a dangling label', 'exit\nend:', 2, 1, /not followed by an instruction/],
-    ['an unsupported directive', '.data\nexit', 1, 1, /unsupported directive '.data'/],
+    ['a jump to a label at the very end', 'goto end\nexit\nend:', 3, 1, /label 'end' is not followed by an instruction/],
+    ['an unsupported directive', '.macro m\nexit', 1, 1, /unsupported directive '.macro'/],
+    ['data in a code section', '.byte 1\nexit', 1, 1, /unsupported directive '.byte'/],
+    ['an unterminated string', '.section "socket, ax\nexit', 1, 10, /unterminated string/],
     ['a byte swap of another register', 'r1 = be16 r2', 1, 11, /byte swap must be written/],
   ];
   for (const [what, text, line, column, message] of bad) {

@@ -30,6 +30,11 @@ export interface ParsedProgram {
   positionOf(index: number): SourcePosition | undefined;
 }
 
+/** Directives that switch to a data section, whose lines are skipped. */
+const DATA_SECTION_DIRECTIVES = new Set(['.data', '.bss', '.rodata']);
+/** Lines that can end a data section: everything else in one is skipped unread. */
+const SECTION_SWITCH = /^\s*\.(?:section|text|data|bss|rodata)\b/;
+
 /** Directives of compiler output that carry no instructions and are skipped. */
 const IGNORED_DIRECTIVES = new Set([
   '.text', '.globl', '.global', '.section', '.p2align', '.align', '.type', '.size', '.file', '.ident',
@@ -57,12 +62,14 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
 
   const lexer = new Lexer();
   const cur = new Cursor();
+  let inCode = true; // instructions come from executable sections; data sections (maps, license, BTF) are skipped
   // Walk the lines without splitting the source: the lexer reads each in place.
   for (let l = 0, start = 0; start <= source.length; l++) {
     let end = source.indexOf('\n', start);
     if (end < 0) end = source.length;
     const lineStart = start;
     start = end + 1;
+    if (!inCode && !SECTION_SWITCH.test(source.slice(lineStart, Math.min(end, lineStart + 40)))) continue;
     if (!lexer.lex(source, lineStart, end)) throw new AssemblerError(file, l + 1, lexer.error!.column, lexer.error!.message);
     cur.reset(lexer.tokens, lexer.count, end - lineStart);
     try {
@@ -83,8 +90,11 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       const first = cur.peek();
       if (first === undefined) continue;
       if (first.kind === 'ident' && first.text.startsWith('.') && !cur.is(':', 1)) {
-        if (IGNORED_DIRECTIVES.has(first.text)) continue;
-        cur.fail(`unsupported directive '${first.text}'`);
+        if (first.text === '.text') inCode = true;
+        else if (DATA_SECTION_DIRECTIVES.has(first.text)) inCode = false;
+        else if (first.text === '.section') inCode = isCodeSection(cur);
+        else if (!IGNORED_DIRECTIVES.has(first.text)) cur.fail(`unsupported directive '${first.text}'`);
+        continue;
       }
       const column = first.column;
       let insn = parseStatement(cur, instructions.length, pending);
@@ -105,7 +115,11 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
     }
   }
   if (pendingLabels.length > 0) {
-    throw new AssemblerError(file, pendingLabelAt!.line, pendingLabelAt!.column, `label '${pendingLabels[0]}' is not followed by an instruction`);
+    // Compilers end functions with labels such as `.Lfunc_end0:`; harmless unless something jumps there.
+    const referenced = pendingLabels.find((label) => instructions.some((insn) => insn.reference === label));
+    if (referenced !== undefined) {
+      throw new AssemblerError(file, pendingLabelAt!.line, pendingLabelAt!.column, `label '${referenced}' is not followed by an instruction`);
+    }
   }
 
   for (const p of pending) {
@@ -132,6 +146,22 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
     },
     positionOf: (index) => (index >= 0 && index < lineOf.length ? { line: lineOf[index]!, column: columnOf[index]! } : undefined),
   };
+}
+
+/**
+ * Whether `.section NAME[, "FLAGS"[, @type]]` at the cursor selects code: flags containing `x`,
+ * or, without flags, a `.text` section.
+ */
+function isCodeSection(cur: Cursor): boolean {
+  cur.i++;
+  const name = cur.next('a section name');
+  if (name.kind !== 'ident' && name.kind !== 'string') cur.fail(`expected a section name, found '${name.text}'`, name.column);
+  if (cur.accept(',')) {
+    const flags = cur.next('section flags');
+    if (flags.kind !== 'string') cur.fail(`expected quoted section flags, found '${flags.text}'`, flags.column);
+    return flags.text.includes('x');
+  }
+  return name.text === '.text' || name.text.startsWith('.text.');
 }
 
 function firstColumn(tokens: Token[], count: number): number {
