@@ -72,6 +72,11 @@ describe('link', () => {
     expect(linked.instructions[0]!.imm).toBe(3); // slots 0-1, call 2, exit 3, cb at 4
   });
 
+  it('rejects a reference nothing can resolve instead of dropping it', () => {
+    expect(() => link([Mov.imm(R0, 0).withReference('x'), exit()])).toThrow("instruction 0: nothing resolves reference 'x' on 'r0 = 0'");
+    expect(() => link([LoadImm64(R1, 5n).withReference('events'), exit()])).toThrow(LinkError);
+  });
+
   it('rejects a subprogram without a symbol', () => {
     expect(() => link([exit()], { subprograms: [[exit()]] })).toThrow(LinkError);
   });

@@ -144,6 +144,7 @@ function isFunctionReference(insn: Instruction): boolean {
  * @throws {UnresolvedSymbolError} a jump, call or function pointer names an undefined label
  * @throws {DuplicateSymbolError} two instructions define the same label
  * @throws {JumpOutOfRangeError} a conditional jump or `goto` is farther than 16 bits reach
+ * @throws {LinkError} a reference on an instruction that cannot take one (e.g. a plain constant load)
  */
 export function link(program: readonly Instruction[], options: LinkOptions = {}): LinkedProgram {
   const library = new Map<string, readonly Instruction[]>();
@@ -234,8 +235,9 @@ export function link(program: readonly Instruction[], options: LinkOptions = {})
       relocations.push({ index: at, instruction: i, kind: 'map_value', symbol: ref, offset: insn.immHigh });
     } else if (insn.isLoadImm64 && insn.src === PseudoLoad.BTF_ID) {
       relocations.push({ index: at, instruction: i, kind: 'btf_id', symbol: ref });
-    } else if (insn.isCall && insn.src === PseudoCall.HELPER) {
-      // A helper call's reference is informational (its id is already in imm).
+    } else if (!(insn.isCall && insn.src === PseudoCall.HELPER)) {
+      // (A helper call's reference is informational: its id is already in imm.)
+      throw new LinkError(`instruction ${at}: nothing resolves reference '${ref}' on '${insn}' (only jumps, calls, maps, ksyms and function pointers take one)`);
     }
   }
   return new LinkedProgram(instructions, relocations, symbols, functions, slotToInstruction);
