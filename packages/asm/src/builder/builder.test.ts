@@ -130,7 +130,7 @@ describe('call builders', () => {
     expect(call(Helper.map_lookup_elem)).toMatchObject({ opcode: 0x85, src: PseudoCall.HELPER, imm: 1 });
     expect(call('bpf_ringbuf_reserve').imm).toBe(Helper.ringbuf_reserve);
     expect(call('get_func_ip').imm).toBe(Helper.get_func_ip);
-    expect(() => call('bpf_nope')).toThrow(UnknownHelperError);
+    expect(() => call('bpf_nope' as 'bpf_map_lookup_elem')).toThrow(UnknownHelperError);
   });
 
   it('leave bpf-to-bpf and kfunc targets as references', () => {

@@ -1,5 +1,5 @@
 import { BuilderError } from '../errors.js';
-import { helperId } from '../helper.js';
+import { helperId, type HelperName } from '../helper.js';
 import { Instruction } from '../instruction.js';
 import { Class, JumpOp, PseudoCall } from '../opcode.js';
 import { imm32, off16 } from './operand.js';
@@ -8,9 +8,10 @@ const CALL = Class.JMP | JumpOp.CALL;
 
 /**
  * Call a helper: `call(Helper.map_lookup_elem)`, `call(1)`, or by name
- * `call('bpf_map_lookup_elem')` / `call('map_lookup_elem')` (names checked against the table).
+ * `call('bpf_map_lookup_elem')` / `call('map_lookup_elem')` (names type-checked and looked up in the
+ * table; use {@link helperId} for a name only known at run time).
  */
-export function call(helper: number | string): Instruction {
+export function call(helper: number | HelperName | `bpf_${HelperName}`): Instruction {
   const id = typeof helper === 'string' ? helperId(helper) : imm32(helper, 'helper id');
   if (id < 0) throw new BuilderError(`helper id ${id} is negative`);
   return new Instruction(CALL, 0, PseudoCall.HELPER, 0, id);
