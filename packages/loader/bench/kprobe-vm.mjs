@@ -36,11 +36,11 @@ const probe = await attachKprobes(prog, candidates.slice(0, N * 2));
 const fns = [...probe.attached.keys()].slice(0, N);
 await probe.detach();
 
-async function ours(concurrency) {
+async function ours(attachConcurrency, detachConcurrency) {
   const t0 = performance.now();
-  const set = await attachKprobes(prog, fns, { concurrency });
+  const set = await attachKprobes(prog, fns, { concurrency: attachConcurrency });
   const t1 = performance.now();
-  await set.detach({ concurrency });
+  await set.detach({ concurrency: detachConcurrency });
   const t2 = performance.now();
   return { attach: t1 - t0, detach: t2 - t1, n: set.failures.length ? fns.length - set.failures.length : fns.length };
 }
@@ -71,8 +71,9 @@ function bpftrace() {
   });
 }
 
-const o4 = await ours(4);
-const o1 = await ours(1);
+const o1 = await ours(1, 4); // the defaults
+const o4 = await ours(4, 4);
+const o11 = await ours(1, 1);
 const c = cLoop();
 const b = await bpftrace();
 
@@ -80,10 +81,11 @@ console.log(`\n## kprobe attach/detach of ${fns.length} functions (${process.env
 console.log('| tool | attach ms | detach ms | attach+detach ms | functions/s attach |');
 console.log('|---|---|---|---|---|');
 const row = (name, r) => console.log(`| ${name} | ${fmt(r.attach)} | ${fmt(r.detach)} | ${fmt(r.attach + r.detach)} | ${fmt((fns.length / r.attach) * 1000)} |`);
-row('bpf-loader-ts attachKprobes (concurrency 4)', o4);
-row('bpf-loader-ts attachKprobes (concurrency 1)', o1);
+row('bpf-loader-ts attachKprobes (defaults: attach 1, detach 4 in flight)', o1);
+row('bpf-loader-ts (attach 4, detach 4 in flight)', o4);
+row('bpf-loader-ts (attach 1, detach 1: serial)', o11);
 row('C serial loop (perf_event_open + link, then close)', c);
 console.log(`| bpftrace ${execFileSync('bpftrace', ['--version'], { encoding: 'utf8' }).trim()} | — | — | ${fmt(b.total)} (Attaching → exit) | — |`);
-console.log(`\nRatios: attach+detach bpftrace / ours(4) = ${fmt(b.total / (o4.attach + o4.detach), 2)}×; C serial / ours(4) = ${fmt((c.attach + c.detach) / (o4.attach + o4.detach), 2)}×; our detach/attach = ${fmt(o4.detach / o4.attach, 2)}.`);
+console.log(`\nRatios (defaults): attach+detach bpftrace / ours = ${fmt(b.total / (o1.attach + o1.detach), 2)}×; C serial / ours = ${fmt((c.attach + c.detach) / (o1.attach + o1.detach), 2)}×; our detach/attach = ${fmt(o1.detach / o1.attach, 2)}.`);
 if (b.code !== 0) console.log(`(bpftrace exited with ${b.code}: ${b.out})`);
 prog.close();

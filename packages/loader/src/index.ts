@@ -19,7 +19,7 @@ export * from './prog/spec.js';
 export { Program, enableStats, programTypeName, readProgramInfo, MAX_LOG_SIZE, type ProgramOptions, type ProgramInfo, type ProgramStats, type TestRunOptions, type TestRunResult } from './prog/program.js';
 export { VerifierError, analyzeVerifierLog, type VerifierFailure } from './prog/verifier-error.js';
 export { RelocationError, prepareInstructions, type PreparedInstructions } from './prog/instructions.js';
-export { loadedPrograms, objectIds, programFunctionNames, type LoadedProgram } from './prog/enumerate.js';
+export { loadedPrograms, objectIds, programFunctions, programFunctionNames, type LoadedProgram, type ProgramFunction } from './prog/enumerate.js';
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
 export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
 export { attachRawTracepoint, attachTracing } from './link/tracing.js';

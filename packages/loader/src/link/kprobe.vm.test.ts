@@ -1,5 +1,8 @@
 // Runs inside the kprobe-capable test VM (tools/vm, Debian 6.1): BPF_TS_VM is set there.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { BtfBuilder, loadBtfFile } from 'btf-parser';
+import { BtfHandle } from '../btf/handle.js';
+import { programFunctionTarget } from './program-target.js';
 import { Atomic, call, exit, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, Add, StoreImm } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../errors.js';
@@ -8,7 +11,7 @@ import { Program } from '../prog/program.js';
 import { AttachType, MapType, ProgramType } from '../sys/generated/constants.js';
 import { attachKprobes } from './batch.js';
 import { attachKprobe } from './kprobe.js';
-import { functionBtfId } from './targets.js';
+import { functionBtfId, kernelBtf, moduleFunctionTarget } from './targets.js';
 import { attachTracing } from './tracing.js';
 import { probeLinkType } from '../features/probes.js';
 
@@ -98,5 +101,60 @@ describe.skipIf(!inVm)(`kprobes and fentry on Linux ${process.env.BPF_TS_VM}`, (
     await set.detach({ onProgress: (p) => detached.push(p.done) });
     expect(set.size).toBe(0);
     expect(detached.at(-1)).toBeGreaterThan(fns.length * 0.8);
+  });
+});
+
+describe.skipIf(!inVm)('fentry targets beyond vmlinux', () => {
+  it('fentry on the entry function of another BPF program (attach_prog_fd)', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    const ctx = b.addPtr(b.addStruct('__sk_buff', 0, []));
+    const fn = b.addFunc('target_entry', b.addFuncProto(int, [{ name: 'skb', type: ctx }]), 'global');
+    using btf = BtfHandle.load(b.build());
+    const funcInfo = new Uint8Array(8);
+    new DataView(funcInfo.buffer).setUint32(4, fn, true);
+    using target = Program.load({ name: 'target', type: ProgramType.SCHED_CLS, instructions: [Mov.imm(R0, 0), exit()], btf: { fd: btf.fd, funcInfo } });
+    const t = programFunctionTarget(target);
+    expect(t.name).toBe('target_entry');
+    using counts = newCounter();
+    using tracer = counter(counts, { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: t.attachBtfId, attachProgFd: t.attachProgFd });
+    using _l = attachTracing(tracer, { attachType: AttachType.TRACE_FENTRY });
+    target.testRun({ data: new Uint8Array(64), repeat: 3 });
+    expect(count(counts)).toBe(3n);
+  });
+
+  it('fentry on a kernel module function (attach_btf_obj_fd)', () => {
+    const modules = readdirSync('/sys/kernel/btf').filter((m) => m !== 'vmlinux');
+    const traceable = new Set(
+      readFileSync('/sys/kernel/tracing/available_filter_functions', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('['))
+        .map((l) => l.split(' ')[0]!),
+    );
+    let attached = false;
+    for (const mod of modules) {
+      const base = kernelBtf();
+      const split = loadBtfFile(`/sys/kernel/btf/${mod}`, { base });
+      // The module's own functions (ids past the base), traceable and not also in vmlinux.
+      const fn = [...split.types('func')]
+        .filter((f: { id: number }) => f.id > base.maxTypeId)
+        .map((f: { name: string }) => f.name)
+        .find((n: string) => traceable.has(n) && base.idsByName(n, 'func').length === 0);
+      if (!fn) continue;
+      const t = moduleFunctionTarget(fn, mod);
+      using counts = newCounter();
+      using prog = (() => {
+        try {
+          return counter(counts, { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: t.attachBtfId, attachBtfObjFd: t.attachBtfObjFd });
+        } finally {
+          t.btf.close();
+        }
+      })();
+      using _l = attachTracing(prog, { attachType: AttachType.TRACE_FENTRY, target: `fentry ${fn} [${mod}]` });
+      attached = true;
+      break;
+    }
+    if (!modules.length) console.warn('no module BTF in this VM: module fentry not exercised');
+    else expect(attached).toBe(true);
   });
 });

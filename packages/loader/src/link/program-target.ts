@@ -1,9 +1,7 @@
-import { BtfHandle } from '../btf/handle.js';
 import { NotFoundError } from '../errors.js';
-import { getInfoByFd } from '../info.js';
+import { programFunctions } from '../prog/enumerate.js';
 import type { Program } from '../prog/program.js';
 import { readProgramInfo } from '../prog/program.js';
-import { ProgInfo } from '../sys/attr.js';
 import { Errno } from '../sys/errno.js';
 import type { TracingTarget } from './targets.js';
 
@@ -13,29 +11,12 @@ import type { TracingTarget } from './targets.js';
  * (instruction 0). Programs loaded without BTF cannot be targets.
  */
 export function programFunctionTarget(target: Program, func?: string): TracingTarget {
-  const b = target.backend;
-  const info = readProgramInfo(b, target.fd);
-  if (!info.btfId || !info.funcInfoCount) {
+  const info = readProgramInfo(target.backend, target.fd);
+  const fns = programFunctions(target.backend, target.fd, info);
+  if (fns.length === 0) {
     throw new NotFoundError(Errno.ENOENT, `trace ${target.describeTarget()}`, 'the program has no BTF func_info, so fentry/fexit cannot attach to it');
   }
-  const n = info.funcInfoCount;
-  const recs = b.alloc(n * 8);
-  try {
-    getInfoByFd(b, target.fd, ProgInfo, 'program', (v) => {
-      v.setUint32(ProgInfo.fields.nrFuncInfo.offset, n, true);
-      v.setUint32(ProgInfo.fields.funcInfoRecSize.offset, 8, true);
-      v.setBigUint64(ProgInfo.fields.funcInfo.offset, BigInt(recs.address), true);
-    });
-    using btf = BtfHandle.fromId(info.btfId, { backend: b });
-    const parsed = btf.parse();
-    for (let i = 0; i < n; i++) {
-      const insnOff = recs.view.getUint32(i * 8, true);
-      const typeId = recs.view.getUint32(i * 8 + 4, true);
-      const name = parsed.nameOf(typeId);
-      if (func === undefined ? insnOff === 0 : name === func) return { attachBtfId: typeId, attachProgFd: target.fd, name };
-    }
-  } finally {
-    recs.free();
-  }
-  throw new NotFoundError(Errno.ENOENT, `trace ${target.describeTarget()}`, `no function "${func}" in the program's BTF`);
+  const f = func === undefined ? fns.find((x) => x.insnOffset === 0) : fns.find((x) => x.name === func);
+  if (!f) throw new NotFoundError(Errno.ENOENT, `trace ${target.describeTarget()}`, `no function "${func}" in the program's BTF`);
+  return { attachBtfId: f.typeId, attachProgFd: target.fd, name: f.name };
 }

@@ -37,8 +37,18 @@ export function* objectIds(kind: 'prog' | 'map' | 'link' | 'btf', opts: { backen
   }
 }
 
-/** Names of the BTF functions of the program open at `fd` (entry function first). */
-export function programFunctionNames(backend: Backend, fd: number, info: ProgramInfo): string[] {
+/** One function of a program, from its BTF func_info. */
+export interface ProgramFunction {
+  /** Instruction (slot) where the function starts; 0 for the entry function. */
+  readonly insnOffset: number;
+  /** The FUNC's type id in the program's BTF (the fentry/fexit attach_btf_id). */
+  readonly typeId: number;
+  /** The function's name. */
+  readonly name: string;
+}
+
+/** The BTF functions of the program open at `fd`, in instruction order. Empty without BTF. */
+export function programFunctions(backend: Backend, fd: number, info: ProgramInfo): ProgramFunction[] {
   if (!info.btfId || !info.funcInfoCount) return [];
   const F = ProgInfo.fields;
   const n = info.funcInfoCount;
@@ -51,16 +61,21 @@ export function programFunctionNames(backend: Backend, fd: number, info: Program
     });
     using btf = BtfHandle.fromId(info.btfId, { backend });
     const parsed = btf.parse();
-    const out: Array<[number, string]> = [];
+    const out: ProgramFunction[] = [];
     for (let i = 0; i < n; i++) {
-      const insnOff = recs.view.getUint32(i * 8, true);
+      const insnOffset = recs.view.getUint32(i * 8, true);
       const typeId = recs.view.getUint32(i * 8 + 4, true);
-      out.push([insnOff, parsed.nameOf(typeId)]);
+      out.push({ insnOffset, typeId, name: parsed.nameOf(typeId) });
     }
-    return out.sort((a, b) => a[0] - b[0]).map(([, name]) => name);
+    return out.sort((a, b) => a.insnOffset - b.insnOffset);
   } finally {
     recs.free();
   }
+}
+
+/** Names of the BTF functions of the program open at `fd` (entry function first). */
+export function programFunctionNames(backend: Backend, fd: number, info: ProgramInfo): string[] {
+  return programFunctions(backend, fd, info).map((f) => f.name);
 }
 
 /**
