@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { link, encode } from 'bpf-asm-ts';
 import { formatListing, fromTuples, optimize, tcProgram, lowerCbpf, traceFilter } from '../dist/index.js';
 import { PROG_TYPE, TestBpf } from '../test/kernel/bpf.mjs';
-import { Add, call, callFunction, exit, Helper, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, StoreImm } from 'bpf-asm-ts';
+import { perLoadProbeReads } from './pwru-scheme.mjs';
+import { Add, call, callFunction, exit, Helper, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R6, R7, StoreImm } from 'bpf-asm-ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpus = process.env.PCAP_CORPUS_DIR ?? resolve(here, '../../../../shared/pcap-corpus');
@@ -187,6 +188,64 @@ if (typeof bpf === 'string') {
       const ratio = mo < 0.5 || mt < 0.5 ? 'n/a' : fmt(mo / mt, 3);
       console.log(`| ${d.linktype} | ${memory} | ${programs} | ${fmt(b)} | ${shown(mo)} | ${shown(mt)} | ${ratio} |`);
     }
+  }
+  // Kernel memory: our one copy vs pwru's scheme (one bpf_probe_read_kernel per executed load),
+  // both on libpcap's optimized cBPF, the packet in an array map value.
+  console.log(`\n## Kernel-memory model: one copy (ours) vs one bpf_probe_read_kernel per load (pwru's scheme), ns/packet\n`);
+  console.log('Same filters (libpcap\'s optimized cBPF), same packets, same host; filter cost net of an empty program.\n');
+  console.log('| link type | programs | ours ns/pkt | pwru scheme ns/pkt | pwru scheme / ours |');
+  console.log('|---|---|---|---|---|');
+  const lookupHost = [
+    StoreImm(R10, -4, 0, 'u32'), Mov.reg(R2, R10), Add.imm(R2, -4), LoadMapPtr(R1, 'packet'),
+    call(Helper.map_lookup_elem), JNE.imm(R0, 0, 1), exit(),
+    LoadMem(R7, R0, 0, 'u32'), Mov.reg(R6, R0), Add.imm(R6, 8),
+  ];
+  const loadHosted = (filter, endIsPointer) => {
+    const args = endIsPointer ? [Mov.reg(R1, R6), Mov.reg(R2, R6), Add.reg(R2, R7)] : [Mov.reg(R1, R6), Mov.reg(R2, R7)];
+    const linked = link([...lookupHost, ...args, callFunction('f'), exit()], { subprograms: [filter] });
+    return bpf.load(PROG_TYPE.socket_filter, encode(linked.resolve(() => mapFd)));
+  };
+  const stageKernel = (p) => {
+    const value = new Uint8Array(8 + p.bytes.length);
+    new DataView(value.buffer).setUint32(0, p.bytes.length, true);
+    value.set(p.bytes, 8);
+    bpf.updateArray(mapFd, 0, value);
+  };
+  const timeOn = (fd, p) => {
+    stageKernel(p);
+    return median(Array.from({ length: RUNS }, () => bpf.testRun(fd, PREFIX, REPEAT).duration));
+  };
+  for (const d of data) {
+    const sample = d.records.filter((r, i) => i % 6 === 0 && !r.expr.includes('protochain'));
+    const packets = d.packets.filter((p, i) => i % 8 === 0 && p.bytes.length <= 1514);
+    const baseFd = loadHosted(lowerCbpf(fromTuples([[6, 0, 0, 0]]), { memory: 'kernel', labelPrefix: 'f' }).instructions, false);
+    const base = sum(packets.map((p) => timeOn(baseFd, p))) / packets.length;
+    bpf.close(baseFd);
+    const ours = [];
+    const pwru = [];
+    let programs = 0;
+    for (const r of sample) {
+      const cbpf = fromTuples(r.cbpf_opt_raw);
+      let a;
+      let b;
+      try {
+        a = loadHosted(lowerCbpf(cbpf, { memory: 'kernel', labelPrefix: 'f' }).instructions, false);
+        b = loadHosted(perLoadProbeReads(lowerCbpf(cbpf, { memory: 'packet', labelPrefix: 'f' }).instructions), true);
+      } catch {
+        if (a !== undefined) bpf.close(a);
+        continue;
+      }
+      programs++;
+      for (const p of packets) {
+        ours.push(timeOn(a, p) - base);
+        pwru.push(timeOn(b, p) - base);
+      }
+      bpf.close(a);
+      bpf.close(b);
+    }
+    const mo = sum(ours) / ours.length;
+    const mp = sum(pwru) / pwru.length;
+    console.log(`| ${d.linktype} | ${programs} | ${fmt(mo, 2)} | ${fmt(mp, 2)} | ${fmt(mp / mo, 2)}× |`);
   }
   bpf.close(mapFd);
 }
