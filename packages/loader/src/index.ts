@@ -16,7 +16,7 @@ export { FdHandle } from './fd.js';
 export * from './map/spec.js';
 export { BpfMap, sumPerCpuCounter, splitPerCpu, mapTypeName, type MapKey, type MapInfoResult, type MapOptions } from './map/map.js';
 export * from './prog/spec.js';
-export { Program, enableStats, programTypeName, readProgramInfo, MAX_LOG_SIZE, type ProgramOptions, type ProgramInfo, type ProgramStats, type TestRunOptions, type TestRunResult } from './prog/program.js';
+export { Program, enableStats, kernelVersionCode, programTypeName, readProgramInfo, MAX_LOG_SIZE, type ProgramOptions, type ProgramInfo, type ProgramStats, type TestRunOptions, type TestRunResult } from './prog/program.js';
 export { VerifierError, analyzeVerifierLog, type VerifierFailure } from './prog/verifier-error.js';
 export { RelocationError, prepareInstructions, type PreparedInstructions } from './prog/instructions.js';
 export { loadedPrograms, objectIds, programFunctions, programFunctionNames, type LoadedProgram, type ProgramFunction } from './prog/enumerate.js';

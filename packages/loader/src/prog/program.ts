@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { errorFromErrno, InvalidArgumentError } from '../errors.js';
 import { FdHandle } from '../fd.js';
 import { getInfoByFd, type ObjectInfo } from '../info.js';
@@ -150,7 +151,7 @@ export class Program extends FdHandle {
         insnCnt: prepared.bytes.length / 8,
         insns: insns.address,
         license: license.address,
-        kernVersion: spec.kernVersion,
+        kernVersion: spec.kernVersion ?? (spec.type === ProgramType.KPROBE ? kernelVersionCode() : undefined),
         progFlags: spec.flags,
         progName: name,
         expectedAttachType: spec.expectedAttachType,
@@ -306,6 +307,16 @@ export class Program extends FdHandle {
       for (const m of mem) m?.free();
     }
   }
+}
+
+/**
+ * LINUX_VERSION_CODE of the running kernel (major << 16 | minor << 8 | min(patch, 255)): kernels
+ * before 5.0 refuse kprobe programs whose kern_version does not match.
+ */
+export function kernelVersionCode(releaseString: string = release()): number {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(releaseString);
+  if (!m) return 0;
+  return (Number(m[1]) << 16) | (Number(m[2]) << 8) | Math.min(255, Number(m[3] ?? 0));
 }
 
 function loadError(errno: number, what: string, spec: ProgramSpec, insnCount: number) {

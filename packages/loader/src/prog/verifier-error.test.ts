@@ -6,7 +6,7 @@ import { Errno } from '../sys/errno.js';
 import { BpfCommand, ProgramType } from '../sys/generated/constants.js';
 import { PermissionError } from '../errors.js';
 import type { NativeMemory } from '../sys/backend.js';
-import { Program } from './program.js';
+import { kernelVersionCode, Program } from './program.js';
 import { analyzeVerifierLog, VerifierError } from './verifier-error.js';
 
 const log = [
@@ -76,5 +76,20 @@ describe('verifier logs', () => {
     expect(() =>
       Program.load({ type: ProgramType.TRACING, expectedAttachType: 24, attachBtfId: 5, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake }),
     ).toThrow(/EINVAL .*prog_type=tracing, expected_attach_type=24, attach_btf_id=5/);
+  });
+});
+
+describe('kern_version', () => {
+  it('is LINUX_VERSION_CODE of a release string, patch capped at 255', () => {
+    expect(kernelVersionCode('6.1.0-50-amd64')).toBe(0x060100);
+    expect(kernelVersionCode('4.19.300')).toBe(0x0413ff);
+    expect(kernelVersionCode('6.18.44-fc-v669')).toBe(0x06122c);
+  });
+
+  it('is filled in for kprobe programs', () => {
+    const fake = new FakeBackend();
+    Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
+    const a = new DataView(fake.calls.find((c) => c.code === BpfCommand.PROG_LOAD)!.attr!.buffer);
+    expect(a.getUint32(ProgLoadAttr.fields.kernVersion.offset, true)).toBe(kernelVersionCode());
   });
 });
