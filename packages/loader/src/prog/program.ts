@@ -193,7 +193,7 @@ export class Program extends FdHandle {
           }
           const text = decodeLog(log);
           if (!text.trim()) throw loadError(-r, what, spec, prepared.bytes.length / 8);
-          throw new VerifierError(`"${name}"`, -r, text.split('\n').filter((l, i, a) => l || i < a.length - 1), -r === Errno.ENOSPC, prepared.commentAt);
+          throw new VerifierError(`"${name}"`, -r, splitLog(text), -r === Errno.ENOSPC, prepared.commentAt);
         } finally {
           log.free();
         }
@@ -330,6 +330,16 @@ function loadError(errno: number, what: string, spec: ProgramSpec, insnCount: nu
       ENOENT: spec.attachBtfId ? `attach target BTF id ${spec.attachBtfId} not found` : undefined,
     },
   });
+}
+
+/**
+ * Splits a verifier log into lines. Some kernel messages lack their trailing newline, so the
+ * "processed N insns" summary can be glued to the rejecting line: split it off.
+ */
+export function splitLog(text: string): string[] {
+  const lines = text.replace(/([^\n])(processed \d+ insns)/g, '$1\n$2').split('\n');
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 function decodeLog(log: NativeMemory): string {

@@ -6,7 +6,7 @@ import { Errno } from '../sys/errno.js';
 import { BpfCommand, ProgramType } from '../sys/generated/constants.js';
 import { PermissionError } from '../errors.js';
 import type { NativeMemory } from '../sys/backend.js';
-import { kernelVersionCode, Program } from './program.js';
+import { kernelVersionCode, Program, splitLog } from './program.js';
 import { analyzeVerifierLog, VerifierError } from './verifier-error.js';
 
 const log = [
@@ -22,6 +22,12 @@ const log = [
 describe('verifier logs', () => {
   it('finds the rejecting line and the instruction it refers to', () => {
     expect(analyzeVerifierLog(log)).toEqual({ reason: 'R2 !read_ok', instruction: 1, instructionText: 'r0 = *(u32 *)(r2 +0)' });
+  });
+
+  it('splits a rejection glued to the processed-instructions summary', () => {
+    const lines = splitLog('invalid type id 3 in func infoprocessed 0 insns (limit 1000000) max_states_per_insn 0\n');
+    expect(lines).toEqual(['invalid type id 3 in func info', 'processed 0 insns (limit 1000000) max_states_per_insn 0']);
+    expect(analyzeVerifierLog(lines).reason).toBe('invalid type id 3 in func info');
   });
 
   it('a log without instruction lines still yields its last meaningful line', () => {
