@@ -1,4 +1,6 @@
-import { BtfNotFoundError, loadBtfFile, loadKernelBtf, type Btf } from 'btf-parser';
+import { loadBtfFile, loadKernelBtf, type Btf } from 'btf-parser';
+import { NotFoundError } from '../errors.js';
+import { Errno } from '../sys/errno.js';
 import { BtfHandle } from '../btf/handle.js';
 
 let vmlinux: Btf | undefined;
@@ -20,14 +22,18 @@ export function flushKernelBtf(): void {
  */
 export function tracepointBtfId(name: string, btf: Btf = kernelBtf()): number {
   const ids = btf.idsByName(`btf_trace_${name}`, 'typedef');
-  if (ids.length === 0) throw new BtfNotFoundError(`no BTF tracepoint btf_trace_${name}: the kernel has no tracepoint "${name}"`);
+  if (ids.length === 0) {
+    throw new NotFoundError(Errno.ENOENT, `find tp_btf target ${name}`, `the kernel's BTF has no btf_trace_${name}: there is no tracepoint "${name}"`);
+  }
   return ids[0]!;
 }
 
 /** attach_btf_id for fentry/fexit on kernel function `name`: the id of its BTF FUNC. */
 export function functionBtfId(name: string, btf: Btf = kernelBtf()): number {
   const ids = btf.idsByName(name, 'func');
-  if (ids.length === 0) throw new BtfNotFoundError(`no BTF function "${name}" in this kernel (not traceable with fentry/fexit)`);
+  if (ids.length === 0) {
+    throw new NotFoundError(Errno.ENOENT, `find fentry/fexit target ${name}`, `function "${name}" is not in the kernel's BTF, so it is not traceable with fentry/fexit on this kernel`);
+  }
   return ids[0]!;
 }
 
@@ -50,7 +56,9 @@ export interface TracingTarget {
 export function moduleFunctionTarget(name: string, module: string, btf: Btf = kernelBtf()): TracingTarget & { attachBtfObjFd: number; btf: BtfHandle } {
   const split = loadBtfFile(`/sys/kernel/btf/${module}`, { base: btf });
   const ids = split.idsByName(name, 'func').filter((id: number) => id > btf.maxTypeId);
-  if (ids.length === 0) throw new BtfNotFoundError(`no BTF function "${name}" in module ${module}`);
+  if (ids.length === 0) {
+    throw new NotFoundError(Errno.ENOENT, `find fentry/fexit target ${name} [${module}]`, `function "${name}" is not in module ${module}'s BTF`);
+  }
   const handle = BtfHandle.forModule(module);
   return { attachBtfId: ids[0]!, attachBtfObjFd: handle.fd, name, btf: handle };
 }
