@@ -48,14 +48,15 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', stop);
   process.on('SIGHUP', stop);
   let session: LoaderSession;
+  // One parsed kernel BTF for the whole run (feature probes, discovery, offsets).
+  const cache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {});
   try {
-    const btf = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}).vmlinux();
-    session = new LoaderSession(btf, opts.filterKprobeBatch);
+    session = new LoaderSession(cache.vmlinux(), opts.filterKprobeBatch);
   } catch (e) {
     log.error('Failed to run pwru', { error: `Failed to load BTF spec: ${describeError(e)}` });
     return 1;
   }
-  return run(opts, session, { log, out: 1, signal: ac.signal, progress: (n) => new ProgressBar(n) }, pcapFilters);
+  return run(opts, session, { log, out: 1, signal: ac.signal, progress: (n) => new ProgressBar(n) }, pcapFilters, cache);
 }
 
 main(process.argv.slice(2)).then(

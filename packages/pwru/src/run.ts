@@ -89,9 +89,9 @@ export function prepare(
   session: KernelSession,
   log: Logger,
   pcap: PcapCompiler | undefined,
+  cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
 ): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[] } {
   validate(opts);
-  const cache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {});
   const btf = loadBtf(opts, cache);
   const mods = moduleBtfs(opts, cache);
   const backend = chooseBackend(opts.backend, session.features());
@@ -193,7 +193,7 @@ const ATTACH_WORDS: Record<Backend, [string, string]> = {
  * Runs a trace to the end: load, attach with a progress bar, print events until the line limit
  * or a signal, then detach and report loss. Returns the exit status.
  */
-export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, pcap?: PcapCompiler): Promise<number> {
+export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, pcap?: PcapCompiler, cache?: KernelBtfCache): Promise<number> {
   const { log } = io;
   const attachments: Attachment[] = [];
   let lostReported = 0;
@@ -206,11 +206,20 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
   };
   let backend: Backend | undefined;
   try {
-    const prepared = prepare(opts, session, log, pcap);
+    let t = performance.now();
+    const lap = (what: string, attrs: Record<string, unknown> = {}): void => {
+      const now = performance.now();
+      log.debug(what, { ...attrs, ms: Math.round(now - t) });
+      t = now;
+    };
+    lap('Started', { since_process_start_ms: Math.round(performance.now()) });
+    const prepared = prepare(opts, session, log, pcap, cache);
     backend = prepared.backend;
     const { plan } = prepared;
+    lap('Generated programs', { backend, programs: plan.programs.length, instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0) });
     session.createMaps({ ringBytes: RING_BYTES, stacks: opts.outputStack });
     const loaded = plan.programs.map((p) => session.load(p));
+    lap('Loaded programs');
 
     log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
     const bar = io.progress(plan.targets);
