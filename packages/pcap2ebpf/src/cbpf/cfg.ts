@@ -131,13 +131,14 @@ export function layoutOrder(cfg: Cfg): number[] {
 /** Lays the blocks out as a linear program (only blocks reachable from the entry). */
 export function linearize(cfg: Cfg): CbpfInstruction[] {
   const order = layoutOrder(cfg);
+  const nextOf = new Map<number, number | undefined>(order.map((id, i) => [id, order[i + 1]]));
   const extra = new Map<number, number>(); // long-jump trampolines per block (0..2)
   for (let round = 0; ; round++) {
     const pos = new Map<number, number>();
     let at = 0;
     for (const id of order) {
       pos.set(id, at);
-      at += blockSize(cfg.blocks.get(id)!, order, id) + (extra.get(id) ?? 0);
+      at += blockSize(cfg.blocks.get(id)!, nextOf.get(id)) + (extra.get(id) ?? 0);
     }
     let grew = false;
     for (const id of order) {
@@ -155,11 +156,8 @@ export function linearize(cfg: Cfg): CbpfInstruction[] {
   }
 }
 
-function blockSize(b: Block, order: number[], id: number): number {
-  if (b.term.kind === 'goto') {
-    const next = order[order.indexOf(id) + 1];
-    return b.stmts.length + (next === b.term.target ? 0 : 1);
-  }
+function blockSize(b: Block, next: number | undefined): number {
+  if (b.term.kind === 'goto') return b.stmts.length + (next === b.term.target ? 0 : 1);
   return b.stmts.length + 1;
 }
 

@@ -31,6 +31,32 @@ describe('optimize on small programs', () => {
     ]);
   });
 
+  it('takes programs longer than the kernel limit (libpcap\'s unoptimized code for long filters) and shortens them', () => {
+    // `ether proto 1 or ether proto 2 or …` unoptimized: a reload of [12] before each of 1500
+    // tests, and a `ja` to the far accept after each (conditional offsets only reach 255).
+    const n = 1500;
+    const accept = 3 * n + 1;
+    const program = fromTuples([
+      ...Array.from({ length: n }, (_, i) => [
+        [40, 0, 0, 12],
+        [21, 0, 1, i + 1],
+        [5, 0, 0, accept - (3 * i + 3)],
+      ]).flat(),
+      [6, 0, 0, 0],
+      [6, 0, 0, 1],
+    ]);
+    expect(program.length).toBeGreaterThan(4096);
+    const opt = optimize(program);
+    expect(opt.length).toBeLessThan(program.length);
+    expect(opt.filter((i) => i.code === 0x28)).toHaveLength(1);
+    for (const type of [1, 7, 1500, 1501, 0x800]) {
+      const frame = new Uint8Array(20);
+      frame[12] = type >> 8;
+      frame[13] = type & 0xff;
+      expect(runFilter(opt, frame)).toBe(runFilter(program, frame));
+    }
+  });
+
   it('returns a protochain-style loop unchanged', () => {
     const loop = fromTuples([[0, 0, 0, 3], [21, 2, 0, 0], [20, 0, 0, 1], [5, 0, 0, 0xfffffffd], [6, 0, 0, 9]]);
     expect(optimize(loop)).toEqual(loop);

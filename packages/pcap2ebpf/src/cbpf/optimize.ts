@@ -27,7 +27,8 @@ export interface OptimizeOptions {
 
 /** Optimizes a classic BPF program; the result accepts the same packets (see the module note on truncation). */
 export function optimize(program: readonly CbpfInstruction[], options: OptimizeOptions = {}): CbpfInstruction[] {
-  validateProgram(program, { allowBackwardJumps: true, requireInitializedScratch: false });
+  // Any size: libpcap's unoptimized code for a long filter often exceeds the kernel's 4096.
+  validateProgram(program, { allowBackwardJumps: true, requireInitializedScratch: false, maxInstructions: Infinity });
   if (hasBackwardJump(program)) return program.map((i) => ({ ...i }));
   const cfg = buildCfg(program);
   const maxRounds = options.maxRounds ?? 64;
@@ -125,19 +126,28 @@ function predecessorCounts(cfg: Cfg): Map<number, number> {
   return count;
 }
 
-/** Merges blocks with identical statements and endings; true if any merged. */
+/**
+ * Merges blocks with identical statements and endings; true if any merged. Blocks are visited
+ * successors first with their targets already renamed, so whole identical tails merge in one pass.
+ */
 function intern(cfg: Cfg): boolean {
   const bySignature = new Map<string, number>();
   const replace = new Map<number, number>();
+  const map = (id: number): number => replace.get(id) ?? id;
   for (const id of layoutOrder(cfg).reverse()) {
     const b = cfg.blocks.get(id)!;
+    const t = b.term;
+    if (t.kind === 'goto') t.target = map(t.target);
+    else if (t.kind === 'branch') {
+      t.t = map(t.t);
+      t.f = map(t.f);
+    }
     const sig = signature(b);
     const same = bySignature.get(sig);
     if (same === undefined) bySignature.set(sig, id);
     else replace.set(id, same);
   }
   if (replace.size === 0) return false;
-  const map = (id: number): number => replace.get(id) ?? id;
   for (const b of cfg.blocks.values()) {
     const t = b.term;
     if (t.kind === 'goto') t.target = map(t.target);

@@ -22,6 +22,7 @@ describe('validateProgram (kernel rules)', () => {
   it('refuses jumps past the end', () => {
     fails([jmpK(BPF_JEQ, 1, 0, 2), retK(0), retK(1)], /conditional jump past/);
     fails([ja(5), retK(0)], /jump past the last instruction/);
+    fails([{ code: 0x15, jt: 300, jf: 0, k: 0 }, ...Array.from({ length: 301 }, () => retK(0))], /do not fit 8 bits/);
   });
   it('refuses constant division by zero, big shifts and bad scratch indices', () => {
     fails([aluK(BPF_DIV, 0), retA()], /division by constant zero/);

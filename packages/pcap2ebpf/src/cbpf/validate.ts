@@ -21,6 +21,8 @@ export interface ValidateOptions {
   allowAncillary?: boolean;
   /** Refuse reads of a scratch word that some path has not written. Default true (the kernel does). */
   requireInitializedScratch?: boolean;
+  /** Longest program accepted. Default BPF_MAXINSNS (4096), the kernel's limit. */
+  maxInstructions?: number;
 }
 
 /** Every opcode the kernel's classic BPF accepts. */
@@ -53,7 +55,8 @@ export function validateProgram(program: readonly CbpfInstruction[], options: Va
   const allowAncillary = options.allowAncillary ?? true;
   const n = program.length;
   if (n === 0) throw new CbpfValidationError(-1, 'empty program');
-  if (n > BPF_MAXINSNS) throw new CbpfValidationError(-1, `${n} instructions, more than ${BPF_MAXINSNS}`);
+  const max = options.maxInstructions ?? BPF_MAXINSNS;
+  if (n > max) throw new CbpfValidationError(-1, `${n} instructions, more than ${max}`);
   program.forEach((insn, pc) => {
     const { code } = insn;
     const k = insn.k >>> 0;
@@ -72,6 +75,8 @@ export function validateProgram(program: readonly CbpfInstruction[], options: Va
         const target = pc + 1 + off;
         if (!allowBackward && target >= n) throw new CbpfValidationError(pc, `jump past the last instruction (ja ${k})`);
         if (target < 0 || target >= n) throw new CbpfValidationError(pc, `jump target ${target} outside the program`);
+      } else if (!(insn.jt >= 0 && insn.jt <= 255 && insn.jf >= 0 && insn.jf <= 255)) {
+        throw new CbpfValidationError(pc, `jump offsets jt ${insn.jt} / jf ${insn.jf} do not fit 8 bits (use a ja)`);
       } else if (pc + 1 + insn.jt >= n || pc + 1 + insn.jf >= n) {
         throw new CbpfValidationError(pc, 'conditional jump past the last instruction');
       }

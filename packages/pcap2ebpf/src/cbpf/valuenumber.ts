@@ -54,6 +54,9 @@ class Values {
   }
 }
 
+/** Most test outcomes remembered per program point (far more than any real filter needs). */
+const MAX_FACTS = 256;
+
 /** Abstract machine state at a program point. */
 interface State {
   a: number;
@@ -368,7 +371,8 @@ export class ValueNumbering {
    */
   private learn(s: State, code: number, k: number, result: boolean, regs: State = s): void {
     const { key, cb, b } = this.testKey(regs, code, k);
-    factsW(s).set(key, result);
+    // Bounded, so that very long filters (thousands of tests) do not copy huge maps per edge.
+    if (s.facts.size < MAX_FACTS) factsW(s).set(key, result);
     if ((code & 0xf0) === 0x10 && result) {
       if (cb !== undefined) knownW(s).set(regs.a, cb);
       else if (b !== undefined) {
@@ -449,12 +453,13 @@ export class ValueNumbering {
    * change A, so the order of the tests does not change their values.
    */
   pullUp(): void {
-    let preds = this.predecessorCounts();
+    const preds = this.predecessorCounts();
     for (const b of [...this.cfg.blocks.values()]) {
       if (b.term.kind !== 'branch' || !this.testedValue.has(b.id)) continue;
       for (const side of ['f', 't'] as const) {
         for (const or of [true, false]) {
-          if (this.pullUpFrom(b, side, or, preds)) preds = this.predecessorCounts();
+          // A pull-up swaps edges without changing any block's number of predecessors.
+        this.pullUpFrom(b, side, or, preds);
         }
       }
     }
@@ -490,7 +495,7 @@ export class ValueNumbering {
     };
     let prev: Branch | undefined;
     let id = first;
-    for (let steps = 0; steps < 64; steps++) {
+    for (let steps = 0; steps < 4096; steps++) {
       const t = member(id);
       if (!t) return false;
       if (this.testedValue.get(id) === val) {
