@@ -147,7 +147,8 @@ const JUMP: Record<number, { op: JumpOperation; inverse?: JumpOperation }> = {
 
 /** Lowers `program` (validated: jumps in range, backward `ja` allowed) to eBPF. */
 export function lowerCbpf(program: readonly CbpfInstruction[], options: LowerOptions): LoweredFilter {
-  validateProgram(program, { allowBackwardJumps: true, requireInitializedScratch: false });
+  // No 4096 cap: that is classic BPF's kernel limit; eBPF programs may be far longer.
+  validateProgram(program, { allowBackwardJumps: true, requireInitializedScratch: false, maxInstructions: Infinity });
   const facts = analyze(program);
   if (facts.ancillaryAt >= 0) {
     throw new LoweringError(
