@@ -76,6 +76,16 @@ describe('compile()', () => {
     expect(failure('host 1.2.3.4 or 089').reason).toBe('number 089 contains non-octal digit');
   });
 
+  it('copes with very large filters: long branches get an extra ja, deep nesting is an error', () => {
+    // 1500 ports: about 95000 instructions with many branches farther than 255 (checked against tcpdump -O -d)
+    const ports = Array.from({ length: 1500 }, (_, i) => `port ${i + 1}`).join(' or ');
+    const p = compile(ports, { names, optimize: false });
+    expect(p.length).toBe(95942);
+    expect(p.filter((i) => i.code === 0x05).length).toBe(17940);
+    const deep = `${'('.repeat(5000)}tcp${')'.repeat(5000)}`;
+    expect(failure(deep, { optimize: false }).reason).toBe("can't parse filter expression: expression nested too deeply");
+  });
+
   it('keeps libpcap 1.10\'s bugs: a load-less `byte N & V` and the first-statement divisor check', () => {
     // (tcpdump -O -d prints exactly this: A is tested without being loaded)
     expect(listing('byte 3 & 1')).toEqual(['(000) and      #0x1', '(001) jeq      #0x0             jt 2\tjf 3', '(002) ret      #0', '(003) ret      #262144']);

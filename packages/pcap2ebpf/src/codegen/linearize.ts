@@ -1,13 +1,11 @@
 /**
  * Block graph to instruction array, exactly as libpcap's `icode_to_fcode`/`convert_code_r`: a
- * recursive walk (false edge first, then true) that fills the array back to front, with an extra
- * `ja` for branches farther than 255 instructions.
+ * walk (false edge first, then true) that fills the array back to front, with an extra `ja` for
+ * branches farther than 255 instructions.
  */
 import type { CbpfInstruction } from '../cbpf/instruction.js';
 import { BPF_JA, BPF_JMP, bpfClass } from '../cbpf/opcode.js';
 import type { Block, Stmt } from './blocks.js';
-
-class RetryLongJump extends Error {}
 
 let markCounter = 0;
 const nextMark = (): number => ++markCounter;
@@ -22,21 +20,25 @@ function slength(s: Stmt | undefined): number {
 export function linearize(root: Block): CbpfInstruction[] {
   for (;;) {
     const m1 = nextMark();
-    const count = (p: Block | undefined): number => {
-      if (!p || p.mark === m1) return 0;
+    // Iterative walks (no recursion): filters with thousands of blocks must not exhaust the JS stack.
+    let n = 0;
+    const todo: Array<Block | undefined> = [root];
+    while (todo.length > 0) {
+      const p = todo.pop();
+      if (!p || p.mark === m1) continue;
       p.mark = m1;
-      const n = count(p.jt) + count(p.jf);
-      return slength(p.stmts) + n + 1 + p.longjt + p.longjf;
-    };
-    const n = count(root);
+      n += slength(p.stmts) + 1 + p.longjt + p.longjf;
+      todo.push(p.jf, p.jt);
+    }
     const out: CbpfInstruction[] = Array.from({ length: n }, () => ({ code: 0, jt: 0, jf: 0, k: 0 }));
     let tail = n;
     const m2 = nextMark();
-    const convert = (p: Block | undefined): void => {
-      if (!p || p.mark === m2) return;
-      p.mark = m2;
-      convert(p.jf);
-      convert(p.jt);
+    // libpcap restarts at the first branch that needs an extra `ja`. Distances only grow when jumps are
+    // added, so marking every too-long branch of a pass and then restarting reaches the same final
+    // layout in a few passes instead of one per long branch.
+    let retry = false;
+    /** Places one block whose successors are already placed (`convert_code_r` after its recursion). */
+    const place = (p: Block): void => {
       const slen = slength(p.stmts);
       tail -= slen + 1 + p.longjt + p.longjf;
       let dst = tail;
@@ -73,7 +75,8 @@ export function linearize(root: Block): CbpfInstruction[] {
         if (o >= 256) {
           if (p.longjt === 0) {
             p.longjt++;
-            throw new RetryLongJump();
+            retry = true;
+            return;
           }
           d.jt = extra;
           extra++;
@@ -83,7 +86,8 @@ export function linearize(root: Block): CbpfInstruction[] {
         if (o >= 256) {
           if (p.longjf === 0) {
             p.longjf++;
-            throw new RetryLongJump();
+            retry = true;
+            return;
           }
           d.jf = extra;
           extra++;
@@ -91,11 +95,30 @@ export function linearize(root: Block): CbpfInstruction[] {
         } else d.jf = o;
       }
     };
-    try {
-      convert(root);
-      return out;
-    } catch (e) {
-      if (!(e instanceof RetryLongJump)) throw e;
-    }
+    // Post-order, false edge first, as convert_code_r recurses.
+    const convert = (root: Block): void => {
+      const frames: Array<{ p: Block | undefined; stage: number }> = [{ p: root, stage: 0 }];
+      while (frames.length > 0) {
+        const f = frames[frames.length - 1]!;
+        const p = f.p;
+        if (f.stage === 0) {
+          if (!p || p.mark === m2) {
+            frames.pop();
+            continue;
+          }
+          p.mark = m2;
+          f.stage = 1;
+          frames.push({ p: p.jf, stage: 0 });
+        } else if (f.stage === 1) {
+          f.stage = 2;
+          frames.push({ p: p!.jt, stage: 0 });
+        } else {
+          frames.pop();
+          place(p!);
+        }
+      }
+    };
+    convert(root);
+    if (!retry) return out;
   }
 }

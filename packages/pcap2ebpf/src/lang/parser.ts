@@ -594,5 +594,11 @@ class Parser {
  * @throws FilterError on a syntax or lexical error, or whatever the hook throws.
  */
 export function parse(text: string, hook?: NodeHook): Program {
-  return new Parser(tokenize(text), hook).parseProgram();
+  try {
+    return new Parser(tokenize(text), hook).parseProgram();
+  } catch (e) {
+    // Thousands of nested parentheses exhaust the JS stack (libpcap's parser stack has a limit too).
+    if (e instanceof RangeError) throw new FilterError('syntax', "can't parse filter expression: expression nested too deeply");
+    throw e;
+  }
 }
