@@ -156,7 +156,16 @@ class Parser {
       if (t !== 'AND' && t !== 'OR') return { node, q };
       this.next();
       const inherited = q;
-      const r = this.choose([() => this.parseTerm(inherited), () => ({ node: this.parseId(inherited, true), q: inherited })]);
+      const asTerm = (): { node: Expr; q: Qual } => this.parseTerm(inherited);
+      const asId = (): { node: Expr; q: Qual } => ({ node: this.parseId(inherited, true), q: inherited });
+      // Only '(' , '!' and a number can start either a term or an id; other tokens decide at once.
+      const n = this.peek().type;
+      const r =
+        n === '(' || n === '!' || n === 'NUM'
+          ? this.choose([asTerm, asId])
+          : n === 'ID' || n === 'HID' || n === 'HID6' || n === 'EID' || n === 'AID'
+            ? asId()
+            : asTerm();
       node = this.emit({ type: t === 'AND' ? 'and' : 'or', left: node, right: r.node, span: span(node.span, r.node.span) });
       q = r.q;
     }
