@@ -69,14 +69,17 @@ export function inetNetwork(text: string): number | undefined {
   return v >>> 0;
 }
 
-/** Parses /etc/networks: `name number [aliases...]` into name/alias -> network number (first wins). */
+/**
+ * Parses /etc/networks: `name number [aliases...]` into lower-cased name/alias -> network number
+ * (first wins; glibc compares network names case-insensitively).
+ */
 export function parseNetworks(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const [name, num, ...aliases] of lines(text)) {
     if (!name || !num) continue;
     const v = inetNetwork(num);
     if (v === undefined) continue;
-    for (const n of [name, ...aliases]) if (!out.has(n)) out.set(n, v);
+    for (const n of [name, ...aliases].map((x) => x.toLowerCase())) if (!out.has(n)) out.set(n, v);
   }
   return out;
 }
@@ -88,14 +91,14 @@ export function parseHosts(text: string): HostEntry[] {
     .map(([address, ...names]) => ({ address: address!, names }));
 }
 
-/** Parses /etc/ethers: `xx:xx:xx:xx:xx:xx name` into name -> 6 bytes. */
+/** Parses /etc/ethers: `xx:xx:xx:xx:xx:xx name` into lower-cased name -> 6 bytes (glibc ignores case). */
 export function parseEthers(text: string): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (const [mac, name] of lines(text)) {
     if (!mac || !name) continue;
     const parts = mac.split(':');
     if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) continue;
-    if (!out.has(name)) out.set(name, Uint8Array.from(parts.map((p) => parseInt(p, 16))));
+    if (!out.has(name.toLowerCase())) out.set(name.toLowerCase(), Uint8Array.from(parts.map((p) => parseInt(p, 16))));
   }
   return out;
 }

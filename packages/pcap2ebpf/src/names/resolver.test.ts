@@ -43,6 +43,15 @@ describe('offline name resolution (what libpcap asks the C library)', () => {
     expect(names.portRange('ftp-data-ssh')).toBeUndefined();
   });
 
+  it('compares host, network and ether names without case, service and protocol names with it (glibc)', () => {
+    expect(names.host('LocalHost')).toEqual(names.host('localhost'));
+    expect(names.network('LOOPBACK')).toBe(0x7f000000);
+    expect(names.ether('GW')).toEqual(Uint8Array.of(2, 0, 0, 0, 0, 10));
+    expect(names.port('SSH')).toBeUndefined();
+    expect(names.protocol('Tcp')).toBeUndefined();
+    expect(names.protocol('TCP')).toBe(6);
+  });
+
   it('reads protocols, networks and ethers', () => {
     expect(names.protocol('tcp')).toBe(6);
     expect(names.protocol('ipv6-icmp')).toBe(58);

@@ -24,7 +24,8 @@ export interface ServicePort {
 
 /**
  * Offline name resolution with libpcap's semantics over the C library's databases: services by name or
- * alias per protocol, protocols, networks, hosts (all addresses of a name in file order), ethers.
+ * alias per protocol, protocols (both case-sensitive), networks, hosts (all addresses of a name in file
+ * order), ethers (these three case-insensitive, as in glibc).
  * Never uses DNS: a name the files do not know is unknown.
  */
 export class NameResolver {
@@ -90,20 +91,21 @@ export class NameResolver {
     return this.protocols.get(name);
   }
 
-  /** `getnetbyname`: the network number (right-aligned). */
+  /** `getnetbyname` (case-insensitive, as glibc): the network number (right-aligned). */
   network(name: string): number | undefined {
-    return this.networks.get(name);
+    return this.networks.get(name.toLowerCase());
   }
 
-  /** `getaddrinfo(name)` over /etc/hosts (numeric addresses resolve to themselves). */
+  /** `getaddrinfo(name)` over /etc/hosts, names compared case-insensitively as glibc does (numeric addresses resolve to themselves). */
   host(name: string): HostAddress[] {
     const v4 = parseIpv4(name);
     if (v4 !== undefined) return [{ family: 4, addr: v4 }];
     const v6 = parseIpv6(name);
     if (v6) return [{ family: 6, addr: v6 }];
     const out: HostAddress[] = [];
+    const lower = name.toLowerCase();
     for (const e of this.hosts) {
-      if (!e.names.includes(name)) continue;
+      if (!e.names.some((n) => n.toLowerCase() === lower)) continue;
       const a4 = parseIpv4(e.address);
       if (a4 !== undefined) out.push({ family: 4, addr: a4 });
       else {
@@ -114,8 +116,8 @@ export class NameResolver {
     return out;
   }
 
-  /** `ether_hostton` over /etc/ethers. */
+  /** `ether_hostton` over /etc/ethers (case-insensitive, as glibc). */
   ether(name: string): Uint8Array | undefined {
-    return this.ethers.get(name);
+    return this.ethers.get(name.toLowerCase());
   }
 }
