@@ -20,14 +20,14 @@ export interface PcapFilters {
   readonly fragment: (e: Emitter, reject: string) => void;
 }
 
-function lower(expr: string, linktype: 'EN10MB' | 'RAW', name: string, window: number): Instruction[] | undefined {
+function lower(expr: string, linktype: 'EN10MB' | 'RAW', name: string, window: number, what: string): Instruction[] | undefined {
   let cbpf;
   try {
     cbpf = compile(expr, { linktype, optimize: true });
   } catch (e) {
     if (e instanceof FilterError) {
       if (linktype === 'RAW') return undefined;
-      throw new PcapFilterError(`failed to compile pcap filter '${expr}': ${e.message}`);
+      throw new PcapFilterError(`${what}'${expr}': ${e.message}`);
     }
     throw e;
   }
@@ -52,18 +52,18 @@ export function pcapFilters(
   const callerStack = (frame.size + 31) & ~31;
   const window = Math.max(64, (MAX_STACK - callerStack - 96) & ~7);
   const subprograms: Instruction[] = [];
-  const fn = (expr: string, linktype: 'EN10MB' | 'RAW', name: string): string | undefined | null => {
+  const fn = (expr: string, linktype: 'EN10MB' | 'RAW', name: string, what = 'failed to compile pcap filter '): string | undefined | null => {
     if (expr === '') return null;
-    const insns = lower(expr, linktype, name, window);
+    const insns = lower(expr, linktype, name, window, what);
     if (!insns) return undefined;
     subprograms.push(...insns);
     return name;
   };
   const l2 = fn(o.expr, 'EN10MB', 'pwru_pcap_l2');
   const l3 = fn(o.expr, 'RAW', 'pwru_pcap_l3');
-  const t2 = fn(o.tunnelL2, 'EN10MB', 'pwru_pcap_tunnel_l2');
+  const t2 = fn(o.tunnelL2, 'EN10MB', 'pwru_pcap_tunnel_l2', 'l2 tunnel filter: failed to compile ');
   if (o.tunnelL2 !== '' && t2 === undefined) throw new PcapFilterError(`l2 tunnel filter: failed to compile '${o.tunnelL2}'`);
-  const t3 = fn(o.tunnelL3, 'RAW', 'pwru_pcap_tunnel_l3');
+  const t3 = fn(o.tunnelL3, 'RAW', 'pwru_pcap_tunnel_l3', 'l3 tunnel filter: failed to compile ');
   if (o.tunnelL3 !== '' && t3 === undefined) throw new PcapFilterError(`l3 tunnel filter: failed to compile '${o.tunnelL3}'`);
 
   const skb = (off: number): number => frame.skbBase + off;

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -98,11 +98,17 @@ export class PwruProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
+  /** The BPF programs and links pwru held once ready. */
+  held: { progs: number[]; links: number[] } = { progs: [], links: [] };
+
   /** Waits until pwru has attached everything (its ready file exists) or exited. */
   async ready(timeoutMs = 60_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (Date.now() < end) {
-      if (existsSync(this.readyFile)) return;
+      if (existsSync(this.readyFile)) {
+        this.held = bpfIdsOf(this.child.pid!);
+        return;
+      }
       if (this.child.exitCode !== null) throw new Error(`pwru exited ${this.child.exitCode}: ${this.stderr}`);
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -127,12 +133,41 @@ export class PwruProcess {
   }
 }
 
-/** Program ids of BPF programs named pwru_* currently loaded (to prove nothing stays behind). */
-export function loadedPwruPrograms(): number {
+/** The BPF program and link ids a process holds, from its fds' fdinfo. */
+export function bpfIdsOf(pid: number): { progs: number[]; links: number[] } {
+  const progs: number[] = [];
+  const links: number[] = [];
+  let fds: string[] = [];
   try {
-    const out = sh('bpftool', ['prog', 'show']);
-    return out.split('\n').filter((l) => / name pwru_/.test(l)).length;
+    fds = readdirSync(`/proc/${pid}/fdinfo`);
   } catch {
-    return 0;
+    return { progs, links };
   }
+  for (const fd of fds) {
+    let info = '';
+    try {
+      info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const prog = /^prog_id:\s*(\d+)/m.exec(info);
+    const link = /^link_id:\s*(\d+)/m.exec(info);
+    if (link) links.push(Number(link[1]));
+    else if (prog) progs.push(Number(prog[1]));
+  }
+  return { progs, links };
+}
+
+/** Which of these program and link ids still exist (bpftool's view of the kernel). */
+export function stillLoaded(ids: { progs: number[]; links: number[] }): number[] {
+  const live = (kind: 'prog' | 'link'): Set<number> => {
+    try {
+      return new Set((JSON.parse(sh('bpftool', ['-j', kind, 'show'])) as Array<{ id: number }>).map((x) => x.id));
+    } catch {
+      return new Set();
+    }
+  };
+  const progs = live('prog');
+  const links = live('link');
+  return [...ids.progs.filter((id) => progs.has(id)), ...ids.links.filter((id) => links.has(id))];
 }

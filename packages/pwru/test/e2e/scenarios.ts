@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, loadedPwruPrograms, NetnsPair, PwruProcess } from './netns.js';
+import { e2eSkipReason, NetnsPair, PwruProcess, stillLoaded } from './netns.js';
 
 const skip = e2eSkipReason();
 const esc = (s: string): string => s.replace(/[.[\]]/g, (c) => `\\${c}`);
@@ -41,7 +41,16 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
     expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+ via=${backend}\n`));
     expect(p.stderr).toMatch(/INFO Listening for events\.\.\n/);
     expect(p.stderr).toMatch(/INFO Received signal, exiting program\.\.\n/);
-    expect(loadedPwruPrograms()).toBe(0);
+    // Every program and link it held is gone after exit.
+    expect(p.held.progs.length).toBeGreaterThan(0);
+    expect(p.held.links.length).toBeGreaterThan(0);
+    // The kernel frees them after an RCU grace period: allow it a few seconds.
+    let left = stillLoaded(p.held);
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = stillLoaded(p.held);
+    }
+    expect(left).toEqual([]);
     if (before) {
       const lines = p.stdout.split('\n');
       const dropAt = lines.findIndex((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'));
