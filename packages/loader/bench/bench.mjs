@@ -1,6 +1,6 @@
 // Benchmarks for bpf-loader-ts, each against a peer measured in the same run (medians of RUNS).
 //   node bench/bench.mjs          (after `npx tsup`; as root)
-// 1. Map lookup syscall cost: BpfMap.lookup through koffi vs the same loop in C (libbpf's
+// 1. Map lookup syscall cost: BpfMap.lookupInto (no allocation) through koffi vs the same loop in C (libbpf's
 //    bpf_map_lookup_elem), built into /tmp with gcc at bench time.
 // 2. Ring buffer delivery into JS with decoding, 64- and 246-byte records, vs libbpf's
 //    ring_buffer__consume in C on the same map and program. Loss is accounted: the program counts
@@ -27,11 +27,12 @@ function lookupBench(peer) {
   const m = BpfMap.create({ name: 'bench_arr', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
   const id = m.info().id;
   const N = 200_000;
+  const out = new Uint8Array(8);
   const js = [];
   const c = [];
   for (let r = 0; r < RUNS; r++) {
     const t = process.hrtime.bigint();
-    for (let i = 0; i < N; i++) m.lookup(0);
+    for (let i = 0; i < N; i++) m.lookupInto(0, out);
     js.push(Number(process.hrtime.bigint() - t) / N);
     c.push(Number(execFileSync(peer, ['lookup', String(id), String(N)], { encoding: 'utf8' })));
   }

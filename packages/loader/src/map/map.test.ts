@@ -37,6 +37,9 @@ describe('maps on the running kernel', () => {
     m.update(1, u64(0x1122334455667788n));
     expect(m.lookup(1)).toEqual(u64(0x1122334455667788n));
     expect(() => m.update(4, u64(1n))).toThrow(/E2BIG|EINVAL/);
+    const out = new Uint8Array(8);
+    expect(m.lookupInto(1, out)).toBe(true);
+    expect(out).toEqual(u64(0x1122334455667788n));
   });
 
   it('batch update and lookup move many entries per syscall', () => {

@@ -11,6 +11,11 @@ import { MapInfo } from '../sys/attr.js';
 import { readNumber, readString, readBigInt } from '../sys/layout.js';
 import { checkMapName, KEYLESS_MAP_TYPES, MapFlag, PER_CPU_MAP_TYPES, UpdateFlag, type MapSpec } from './spec.js';
 
+const ELEM_MAP_FD = MapElemAttr.fields.mapFd.offset;
+const ELEM_KEY = MapElemAttr.fields.key.offset;
+const ELEM_VALUE = MapElemAttr.fields.value.offset;
+const ELEM_FLAGS = MapElemAttr.fields.flags.offset;
+
 /** A key: raw bytes, or an integer encoded little-endian in key_size bytes. */
 export type MapKey = Uint8Array | number | bigint;
 
@@ -214,14 +219,34 @@ export class BpfMap extends FdHandle {
     this.valueBuf.bytes.set(value);
   }
 
+  /** The hot path of every element command: writes the 32-byte attr directly (no field loop). */
   private elem(cmd: number, key: MapKey | null, withValue: boolean, flags: number): number {
     if (key !== null) this.putKey(this.keyBuf, key);
-    return this.sys.raw(cmd, MapElemAttr, {
-      mapFd: this.fd,
-      key: key === null ? 0 : this.keyBuf.address,
-      value: withValue ? this.valueBuf.address : 0,
-      flags,
-    });
+    const attr = this.sys.attr;
+    const v = attr.view;
+    const keyAddr = key === null ? 0 : this.keyBuf.address;
+    const valueAddr = withValue ? this.valueBuf.address : 0;
+    v.setUint32(ELEM_MAP_FD, this.fd, true);
+    v.setUint32(ELEM_MAP_FD + 4, 0, true);
+    v.setUint32(ELEM_KEY, keyAddr % 0x1_0000_0000, true);
+    v.setUint32(ELEM_KEY + 4, Math.floor(keyAddr / 0x1_0000_0000), true);
+    v.setUint32(ELEM_VALUE, valueAddr % 0x1_0000_0000, true);
+    v.setUint32(ELEM_VALUE + 4, Math.floor(valueAddr / 0x1_0000_0000), true);
+    v.setUint32(ELEM_FLAGS, flags, true);
+    v.setUint32(ELEM_FLAGS + 4, 0, true);
+    return this.backend.bpf(cmd, attr, MapElemAttr.size);
+  }
+
+  /**
+   * Looks up `key` and copies the value into `out` (at least valueBufferSize bytes) without
+   * allocating; false if absent. For hot loops.
+   */
+  lookupInto(key: MapKey, out: Uint8Array): boolean {
+    const r = this.elem(BpfCommand.MAP_LOOKUP_ELEM, key, true, 0);
+    if (r === -Errno.ENOENT) return false;
+    if (r < 0) this.fail(r, 'lookup');
+    out.set(this.valueBuf.bytes.subarray(0, this.valueBufferSize));
+    return true;
   }
 
   private fail(r: number, op: string, hints: Record<string, string> = {}): never {
