@@ -3,6 +3,16 @@ import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from './fixtures.js';
 import { JsonPrinter } from './json.js';
 
 describe('JsonPrinter', () => {
+  it('writes exactly what JSON.stringify of the record gives, for every option', () => {
+    const all = { ...DEFAULT_OUTPUT, outputTcpFlags: true, outputSkbCb: true, outputCaller: true, outputStack: true, outputTunnel: true, timestamp: 'absolute' };
+    const ctx = fakeContext({ processName: (pid) => `we"ird\\ name\u00e9:${pid}`, netnsName: () => 'ns1' });
+    for (const opts of [DEFAULT_OUTPUT, all, { ...all, outputNetnsNames: true }, { ...all, outputMeta: false, timestamp: 'current', outputNetnsNames: true }]) {
+      const p = new JsonPrinter(opts, ctx);
+      const ev = { ...CURL_DROP, tunnel: CURL_DROP.tuple };
+      expect(p.format(ev)).toBe(JSON.stringify(new JsonPrinter(opts, ctx).toJson(ev)) + '\n');
+    }
+  });
+
   it('writes one object per line with upstream key names and order, and no header', () => {
     const p = new JsonPrinter(DEFAULT_OUTPUT, fakeContext());
     expect(p.header()).toBe('');

@@ -44,6 +44,19 @@ function jsonTuple(t: EventTuple, flags: boolean): JsonTuple {
   return out;
 }
 
+const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** A JSON string literal; skips JSON.stringify for the common plain-ASCII case. */
+function str(v: string): string {
+  return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
+}
+
+function tupleJson(t: JsonTuple): string {
+  let s = `{"saddr":${str(t.saddr)},"daddr":${str(t.daddr)},"sport":${t.sport},"dport":${t.dport},"proto":${t.proto}`;
+  if (t.flags !== undefined) s += `,"flags":${str(t.flags)}`;
+  return s + '}';
+}
+
 /** Upstream's `--output-json` (one object per line, no header), with its plain bugs fixed. */
 export class JsonPrinter {
   private readonly lastSeen = new Map<string, number>();
@@ -84,8 +97,10 @@ export class JsonPrinter {
       this.lastSeen.set(key, ev.ts);
     }
     const m = ev.meta;
+    const netnsName = o.outputNetnsNames && m ? ctx.netnsName(m.netns) : undefined;
     if (o.outputMeta && m) {
       d.netns = m.netns;
+      if (netnsName !== undefined) d.netns_name = netnsName;
       d.mark = m.mark;
       const name = ctx.ifaceName(m.netns, m.ifindex);
       d.iface = name === undefined ? String(m.ifindex) : `${name}:${m.ifindex}`;
@@ -94,10 +109,7 @@ export class JsonPrinter {
       d.len = m.len;
       if (o.outputSkbCb && ev.cb) d.cb = [...ev.cb];
     }
-    if (o.outputNetnsNames && m) {
-      const name = ctx.netnsName(m.netns);
-      if (name !== undefined) d.netns_name = name;
-    }
+    if (netnsName !== undefined && d.netns_name === undefined) d.netns_name = netnsName;
     if (o.outputTuple && ev.tuple) d.tuple = jsonTuple(ev.tuple, o.outputTcpFlags);
     if (o.outputTunnel && ev.tunnel) d.tunnel_tuple = jsonTuple(ev.tunnel, o.outputTcpFlags);
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
@@ -106,8 +118,22 @@ export class JsonPrinter {
     return d;
   }
 
-  /** One event as a JSON line, with its trailing newline. */
+  /**
+   * One event as a JSON line, with its trailing newline: the same text as
+   * `JSON.stringify(toJson(ev))`, built directly (about twice as fast).
+   */
   format(ev: PwruEvent): string {
-    return JSON.stringify(this.toJson(ev)) + '\n';
+    const d = this.toJson(ev);
+    let s = `{"skb":"${d.skb}","cpu":${d.cpu},"process":${str(d.process)},"func":${str(d.func)}`;
+    if (d.caller_func !== undefined) s += `,"caller_func":${str(d.caller_func)}`;
+    if (d.time !== undefined) s += `,"time":${typeof d.time === 'number' ? d.time : str(d.time)}`;
+    if (d.netns !== undefined) s += `,"netns":${d.netns}`;
+    if (d.netns_name !== undefined) s += `,"netns_name":${str(d.netns_name)}`;
+    if (d.mark !== undefined) s += `,"mark":${d.mark},"iface":${str(d.iface!)},"proto":${d.proto},"mtu":${d.mtu},"len":${d.len}`;
+    if (d.cb !== undefined) s += `,"cb":[${d.cb.join(',')}]`;
+    if (d.tuple !== undefined) s += `,"tuple":${tupleJson(d.tuple)}`;
+    if (d.tunnel_tuple !== undefined) s += `,"tunnel_tuple":${tupleJson(d.tunnel_tuple)}`;
+    if (d.stack !== undefined) s += `,"stack":[${d.stack.map(str).join(',')}]`;
+    return s + '}\n';
   }
 }
