@@ -41,6 +41,8 @@ describe('offline name resolution (what libpcap asks the C library)', () => {
     expect(names.portRange('ssh-http')).toEqual({ port1: 22, port2: 80, proto: 'tcp' });
     expect(names.portRange('ssh-domain')).toEqual({ port1: 22, port2: 53, proto: 'any' });
     expect(names.portRange('ftp-data-ssh')).toBeUndefined();
+    // a number mixed with a name goes through getaddrinfo, which keeps the low 16 bits
+    expect(names.portRange('66246-ssh')).toEqual({ port1: 710, port2: 22, proto: 'any' });
   });
 
   it('compares host, network and ether names without case, service and protocol names with it (glibc)', () => {

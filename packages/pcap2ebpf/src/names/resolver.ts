@@ -57,7 +57,8 @@ export class NameResolver {
   }
 
   private servicePort(name: string, protocol: string): number {
-    if (/^[0-9]+$/.test(name)) return Number(name) <= 65535 ? Number(name) : -1;
+    // getaddrinfo takes any decimal string as a port and keeps its low 16 bits (sin_port)
+    if (/^[0-9]+$/.test(name)) return Number(BigInt(name) % 65536n);
     for (const e of this.services) {
       if (e.protocol === protocol && (e.name === name || e.aliases.includes(name))) return e.port;
     }
