@@ -36,13 +36,14 @@ import {
   StoreImm,
 } from '../src/index.js';
 import { assemble } from '../src/text/assemble.js';
-import { MapType, openKernelBpf, ProgType, vmlinuxFuncId } from './kernel.js';
+import { MAP_TYPE, PROG_TYPE, TestBpf, vmlinuxFuncId } from '../../../tools/testing/bpf-syscall.mjs';
 
-const kernel = openKernelBpf();
-if (kernel.skip !== undefined) console.warn(`skipping in-kernel tests: ${kernel.skip}`);
+const kernel = TestBpf.open();
+const skip = typeof kernel === 'string' ? kernel : undefined;
+if (skip !== undefined) console.warn(`skipping in-kernel tests: ${skip}`);
 const fds: number[] = [];
 const track = (fd: number): number => (fds.push(fd), fd);
-afterAll(() => fds.forEach((fd) => kernel.bpf?.close(fd)));
+afterAll(() => fds.forEach((fd) => (kernel as TestBpf).close(fd)));
 
 /** An Ethernet + IPv4 + TCP/UDP packet (BPF_PROG_TEST_RUN strips the Ethernet header for socket filters). */
 function packet(protocol: 6 | 17, srcPort: number, dstPort: number): Buffer {
@@ -60,16 +61,16 @@ function packet(protocol: 6 | 17, srcPort: number, dstPort: number): Buffer {
 }
 
 const run = (bytes: Uint8Array, data = packet(17, 1, 2), repeat = 1): number => {
-  const bpf = kernel.bpf!;
-  const prog = track(bpf.loadProgram(ProgType.SOCKET_FILTER, bytes));
+  const bpf = kernel as TestBpf;
+  const prog = track(bpf.load(PROG_TYPE.socket_filter, bytes));
   return bpf.testRun(prog, data, repeat).retval;
 };
 
-describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel verifier and BPF_PROG_TEST_RUN', () => {
+describe.skipIf(skip !== undefined)('assembled programs in the kernel verifier and BPF_PROG_TEST_RUN', () => {
   it('runs the socket-filter example: keeps IPv4 TCP to or from port 22, drops the rest', () => {
     const bytes = assemble(readFileSync(new URL('../examples/socket-filter.s', import.meta.url), 'utf8')).encode();
-    const bpf = kernel.bpf!;
-    const prog = track(bpf.loadProgram(ProgType.SOCKET_FILTER, bytes));
+    const bpf = kernel as TestBpf;
+    const prog = track(bpf.load(PROG_TYPE.socket_filter, bytes));
     expect(bpf.testRun(prog, packet(6, 40000, 22)).retval).toBe(0xffffffff);
     expect(bpf.testRun(prog, packet(6, 22, 40000)).retval).toBe(0xffffffff);
     expect(bpf.testRun(prog, packet(6, 40000, 80)).retval).toBe(0);
@@ -77,9 +78,9 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
   });
 
   it('fills map relocations from link() and counts runs with an atomic add in an array map', () => {
-    const bpf = kernel.bpf!;
-    const counts = track(bpf.createMap(MapType.ARRAY, 4, 8, 4));
-    const config = track(bpf.createMap(MapType.ARRAY, 4, 8, 1));
+    const bpf = kernel as TestBpf;
+    const counts = track(bpf.createMap(MAP_TYPE.array, 4, 8, 4));
+    const config = track(bpf.createMap(MAP_TYPE.array, 4, 8, 1));
     bpf.update(config, Buffer.alloc(4), Buffer.from([0, 0, 0, 0, 7, 0, 0, 0]));
     const linked = assemble(
       [
@@ -111,8 +112,8 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
   });
 
   it('runs the README example: counts packets in a map and keeps skb->len bytes', () => {
-    const bpf = kernel.bpf!;
-    const counts = track(bpf.createMap(MapType.ARRAY, 4, 8, 1));
+    const bpf = kernel as TestBpf;
+    const counts = track(bpf.createMap(MAP_TYPE.array, 4, 8, 1));
     const program = [
       Mov.reg(R6, R1).withComment('save ctx'),
       StoreImm(R10, -4, 0, 'u32'),
@@ -155,8 +156,8 @@ describe.skipIf(kernel.skip !== undefined)('assembled programs in the kernel ver
   });
 
   it('runs a program compiled by llc, assembled here from its assembly listing', () => {
-    const bpf = kernel.bpf!;
-    const counts = track(bpf.createMap(MapType.ARRAY, 4, 8, 1));
+    const bpf = kernel as TestBpf;
+    const counts = track(bpf.createMap(MAP_TYPE.array, 4, 8, 1));
     const linked = assemble(readFileSync(new URL('./fixtures/llc/socket-counter.s', import.meta.url), 'utf8'));
     const insns = linked.resolve(() => counts);
     const data = packet(6, 1, 2);

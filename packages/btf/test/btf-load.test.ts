@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BtfBuilder } from '../src/builder.js';
-import { btfLoad, btfLoadUnavailable } from './bpf-syscall.js';
+import { TestBpf } from '../../../tools/testing/bpf-syscall.mjs';
 import { everyKindBlob } from './every-kind.js';
 
-const unavailable = btfLoadUnavailable();
+const bpf = TestBpf.open();
+const unavailable = typeof bpf === 'string' ? bpf : undefined;
 if (unavailable) console.log(`skipping BPF_BTF_LOAD tests: ${unavailable}`);
 
 /** The BTF a loader writes for a program and its map: func_info, a map key/value, .maps. */
@@ -31,21 +32,23 @@ function programBtf(): Uint8Array {
 }
 
 describe.skipIf(unavailable !== undefined)('BPF_BTF_LOAD of builder output', () => {
+  const k = bpf as TestBpf;
+
   it('the kernel accepts a program’s func_info and map types', () => {
-    const r = btfLoad(programBtf());
+    const r = k.loadBtf(programBtf());
     expect(r.log).not.toMatch(/invalid|error/i);
     expect(r).toMatchObject({ ok: true, errno: 0 });
   });
 
   it('the kernel accepts every kind the builder writes', () => {
-    const r = btfLoad(everyKindBlob().bytes);
+    const r = k.loadBtf(everyKindBlob().bytes);
     expect(r.errno, r.log).toBe(0);
   });
 
   it('the kernel rejects a dangling type reference, so the check is real', () => {
     const b = new BtfBuilder();
     b.addPtr(42);
-    const r = btfLoad(b.build());
+    const r = k.loadBtf(b.build());
     expect(r.ok).toBe(false);
     expect(r.errno).toBe(22); // EINVAL
     expect(r.log).toMatch(/Invalid type_id/);

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { link, encode } from 'bpf-asm-ts';
 import { formatListing, fromTuples, optimize, tcProgram, lowerCbpf, traceFilter } from '../dist/index.js';
-import { PROG_TYPE, TestBpf } from '../test/kernel/bpf.mjs';
+import { PROG_TYPE, TestBpf } from '../../../tools/testing/bpf-syscall.mjs';
 import { perLoadProbeReads } from './pwru-scheme.mjs';
 import { Add, call, callFunction, exit, Helper, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R6, R7, StoreImm } from 'bpf-asm-ts';
 

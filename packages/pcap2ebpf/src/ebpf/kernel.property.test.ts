@@ -8,7 +8,7 @@
 import { callFunction, encode, exit, link, Mov, R1, R2, R6, R7 } from 'bpf-asm-ts';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TestBpf } from '../../test/kernel/bpf.mjs';
+import { TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import { aluK, aluX, fromTuples, jmpK, ldAbs, ldImm, ldInd, ldLen, ldxImm, neg, retA, retK, type CbpfInstruction } from '../cbpf/instruction.js';
 import { runFilter } from '../cbpf/interpreter.js';
 import { BPF_DIV, BPF_JEQ, BPF_JGT, BPF_LSH, BPF_MOD, BPF_RSH, BPF_SUB } from '../cbpf/opcode.js';

@@ -32,7 +32,7 @@ import {
   StoreMem,
 } from 'bpf-asm-ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TestBpf } from '../../test/kernel/bpf.mjs';
+import { TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import { fromTuples } from '../cbpf/instruction.js';
 import { LINKTYPES, loadPackets, loadRecords, type CorpusPacket, type CorpusRecord } from '../cbpf/test-corpus.js';
 import { lowerCbpf } from './lower.js';

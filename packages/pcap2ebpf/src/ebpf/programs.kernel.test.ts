@@ -5,7 +5,7 @@
  */
 import { link } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
-import { PROG_TYPE, TestBpf } from '../../test/kernel/bpf.mjs';
+import { PROG_TYPE, TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import { fromTuples } from '../cbpf/instruction.js';
 import { LINKTYPES, loadPackets, loadRecords } from '../cbpf/test-corpus.js';
 import { socketFilterProgram, tcProgram, xdpProgram, type FilterProgram } from './programs.js';

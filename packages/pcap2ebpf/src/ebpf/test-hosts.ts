@@ -21,7 +21,7 @@ import {
   R7,
   StoreImm,
 } from 'bpf-asm-ts';
-import { PROG_TYPE, type TestBpf } from '../../test/kernel/bpf.mjs';
+import { PROG_TYPE, type TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import type { MemoryModel } from './lower.js';
 
 /** skb test runs copy the input into one page: larger packets (the jumbo frame) cannot be run. */
