@@ -31,7 +31,11 @@ function lower(expr: string, linktype: 'EN10MB' | 'RAW', name: string, window: n
     }
     throw e;
   }
-  return lowerCbpf(cbpf, { memory: 'kernel', form: 'function', labelPrefix: name, indirectWindow: window }).instructions;
+  const where = `pcap filter '${expr}' (${linktype === 'RAW' ? 'L3' : 'L2'})`;
+  // Provenance for verifier errors: every instruction names the filter it belongs to.
+  return lowerCbpf(cbpf, { memory: 'kernel', form: 'function', labelPrefix: name, indirectWindow: window }).instructions.map((i) =>
+    i.withComment(i.comment ? `${where}: ${i.comment}` : where),
+  );
 }
 
 /**
