@@ -33,6 +33,7 @@ describe('pcap2ebpf command line', () => {
     expect(run('-x', 'ip').err).toEqual(["pcap2ebpf: unknown option '-x' (see pcap2ebpf --help)"]);
     expect(run('-y', 'PPP', 'ip').err).toEqual(["pcap2ebpf: unknown link type 'PPP': use EN10MB or RAW"]);
     expect(run('--help').out[0]).toMatch(/^usage: pcap2ebpf/);
+    expect(run('--names-dir', '/nonexistent/dir', 'port ssh').err).toEqual(['pcap2ebpf: --names-dir: no directory /nonexistent/dir']);
   });
 
   it('prints the eBPF lowering in LLVM syntax for packet memory and for kernel memory', () => {

@@ -1,4 +1,5 @@
 /** The `pcap2ebpf` command, as a function of its arguments (so it can be tested without a process). */
+import { existsSync } from 'node:fs';
 import { print } from 'bpf-asm-ts';
 import type { CbpfInstruction } from '../cbpf/instruction.js';
 import { formatC, formatDecimal, formatListing } from '../cbpf/print.js';
@@ -28,6 +29,7 @@ export function main(argv: readonly string[], io: CliIo): number {
       io.out(`pcap2ebpf ${VERSION} (pcap-filter as in libpcap 1.10)`);
       return 0;
     }
+    if (args.namesDir !== undefined && !existsSync(args.namesDir)) throw new UsageError(`--names-dir: no directory ${args.namesDir}`);
     const names = args.namesDir !== undefined ? NameResolver.fromDirectory(args.namesDir) : undefined;
     const program = compile(args.expression, { linktype: args.linktype, optimize: args.optimize, names });
     for (const l of render(program, args.format)) io.out(l);
