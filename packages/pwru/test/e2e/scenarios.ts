@@ -11,7 +11,7 @@ const esc = (s: string): string => s.replace(/[.[\]]/g, (c) => `\\${c}`);
  * `sk_skb_reason_drop(...)` for kprobes); `before` must appear on an earlier line of the same flow
  * (`nf_hook_slow` with kprobes).
  */
-export function scenarios(backend: string, drop: string, before?: string): void {
+export function scenarios(backend: string, drop: string, before?: string, extra: string[] = []): void {
 describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () => {
   let net: NetnsPair;
   beforeAll(() => {
@@ -22,7 +22,7 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   afterAll(() => net?.destroy());
 
   async function trace(args: string[], traffic: () => void, expected: RegExp): Promise<PwruProcess> {
-    const p = new PwruProcess([`--backend=${backend}`, ...args]);
+    const p = new PwruProcess([`--backend=${backend}`, ...extra, ...args]);
     try {
       await p.ready();
       traffic();
@@ -36,7 +36,7 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   }
 
   it('basic-ipv4: the tuple and kfree_skb(SKB_DROP_REASON_NETFILTER_DROP) for an iptables drop', async () => {
-    const p = await trace([`dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\) ${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
+    const p = await trace([`dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\)\\s+${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
     expect(p.stdout.split('\n')[0]).toBe('SKB                CPU PROCESS          NETNS      MARK/x        IFACE       PROTO  MTU   LEN   TUPLE FUNC');
     expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+ via=${backend}\n`));
     expect(p.stderr).toMatch(/INFO Listening for events\.\.\n/);
@@ -59,19 +59,19 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   });
 
   it('basic-ipv6: the bracketed IPv6 tuple and the drop', async () => {
-    await trace([`dst host ${net.b6} and port 8080`], () => net.connect(net.b6, 8080), new RegExp(`\\[${esc(net.b6)}\\]:8080\\(tcp\\) ${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
+    await trace([`dst host ${net.b6} and port 8080`], () => net.connect(net.b6, 8080), new RegExp(`\\[${esc(net.b6)}\\]:8080\\(tcp\\)\\s+${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
   });
 
   it("advanced-ipv4: 'tcp[tcpflags] = tcp-syn'", async () => {
-    await trace(['tcp[tcpflags] = tcp-syn'], () => net.connect(net.b, 8080), new RegExp(`${esc(net.b)}:8080\\(tcp\\) ${drop}`));
+    await trace(['tcp[tcpflags] = tcp-syn'], () => net.connect(net.b, 8080), new RegExp(`${esc(net.b)}:8080\\(tcp\\)\\s+${drop}`));
   });
 
   it("advanced-ipv6: 'ip6[53] & 0x3f = 0x2' (SYN in an IPv6 packet)", async () => {
-    await trace(['ip6[53] & 0x3f = 0x2'], () => net.connect(net.b6, 8080), new RegExp(`\\[${esc(net.b6)}\\]:8080\\(tcp\\) ${drop}`));
+    await trace(['ip6[53] & 0x3f = 0x2'], () => net.connect(net.b6, 8080), new RegExp(`\\[${esc(net.b6)}\\]:8080\\(tcp\\)\\s+${drop}`));
   });
 
   it('--output-limit-lines stops after N events with exit 0', async () => {
-    const p = new PwruProcess([`--backend=${backend}`, '--output-limit-lines', '2', `dst host ${net.b} and port 8080`]);
+    const p = new PwruProcess([`--backend=${backend}`, ...extra, '--output-limit-lines', '2', `dst host ${net.b} and port 8080`]);
     try {
       await p.ready();
       net.connect(net.b, 8080);
