@@ -11,7 +11,7 @@ import { scenarios } from './scenarios.js';
 
 // Run inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1), whose kernel has kprobes: upstream's
 // scenarios with the kprobe backend, where a netfilter drop shows as kfree_skb_reason(...) after
-// nf_hook_slow. Emulated CPUs attach a few kprobes a second, so the function set is limited to the
+// nf_hook_slow, and the same drop through the fentry backend (this kernel allows trampolines). Emulated CPUs attach a few kprobes a second, so the function set is limited to the
 // ones the scenarios look at.
 const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the kprobe test VM (BPF_TS_VM)';
 if (skip) console.log(`skipped: kprobe end-to-end tests ${skip}`);
@@ -49,7 +49,7 @@ const pcapProblem = skip ? undefined : pcapLoadProblem();
 if (pcapProblem) console.log(`skipped: pcap-filter scenarios: the filter does not load on this kernel: ${pcapProblem}`);
 if (!skip && !pcapProblem) scenarios('kprobe', '(?:kfree_skb_reason|sk_skb_reason_drop)', 'nf_hook_slow', FUNCS);
 
-describe.skipIf(skip !== undefined)('pwru end to end (kprobe backend, no pcap filter)', () => {
+describe.skipIf(skip !== undefined)('pwru end to end (kprobe and fentry backends, no pcap filter)', () => {
   let net: NetnsPair;
   beforeAll(() => {
     net = new NetnsPair();
@@ -57,8 +57,8 @@ describe.skipIf(skip !== undefined)('pwru end to end (kprobe backend, no pcap fi
   });
   afterAll(() => net?.destroy());
 
-  it('shows nf_hook_slow then kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) for a drop in a namespace', async () => {
-    const p = new PwruProcess(['--backend=kprobe', ...FUNCS, '--filter-netns', `/run/netns/${net.nsB}`, '--filter-skb-expr', 'skb->len > 0']);
+  it.each(['kprobe', 'fentry'])('%s: nf_hook_slow then kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) for a drop in a namespace', async (backend) => {
+    const p = new PwruProcess([`--backend=${backend}`, ...FUNCS, '--filter-netns', `/run/netns/${net.nsB}`, '--filter-skb-expr', 'skb->len > 0']);
     try {
       await p.ready(300_000);
       net.connect(net.b, 8080);
@@ -68,7 +68,7 @@ describe.skipIf(skip !== undefined)('pwru end to end (kprobe backend, no pcap fi
       const lines = p.stdout.split('\n');
       const dropAt = lines.findIndex((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'));
       expect(lines.slice(0, dropAt).some((l) => l.endsWith(' nf_hook_slow'))).toBe(true);
-      expect(p.stderr).toMatch(/INFO Attaching kprobes via=kprobe\n/);
+      expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+( programs)? via=${backend}\n`));
     } finally {
       p.child.kill('SIGKILL');
     }
