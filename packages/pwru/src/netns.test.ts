@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { currentNetnsInode, InterfaceCache, interfacesOf, parseNetnsSpec, resolveIfname } from './netns.js';
+import { execFileSync } from 'node:child_process';
+import { currentNetnsInode, InterfaceCache, interfacesOf, linksViaIproute2, parseNetnsSpec, resolveIfname } from './netns.js';
 import { processName } from './process.js';
 
 describe('interfacesOf', () => {
@@ -48,6 +49,26 @@ describe('InterfaceCache', () => {
 
   it('fails clearly for an interface that does not exist', () => {
     expect(() => resolveIfname('no-such-if0', currentNetnsInode(), new InterfaceCache())).toThrow(/no-such-if0/);
+  });
+});
+
+describe('linksViaIproute2', () => {
+  it('lists the links of a named namespace nobody lives in', () => {
+    if (process.getuid?.() !== 0 || linksViaIproute2('pwru-no-such-netns') !== undefined) return;
+    const name = `pwru-unit-${process.pid}`;
+    try {
+      execFileSync('ip', ['netns', 'add', name]);
+    } catch {
+      console.log('skipped: cannot create a network namespace');
+      return;
+    }
+    try {
+      expect(linksViaIproute2(name)?.get(1)).toBe('lo');
+      const ino = statSync(`/run/netns/${name}`).ino;
+      expect(new InterfaceCache().name(ino, 1)).toBe('lo');
+    } finally {
+      execFileSync('ip', ['netns', 'del', name]);
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 
 /** A `--filter-netns` / `--filter-ifname` value that cannot be resolved. */
@@ -96,14 +97,27 @@ export class InterfaceCache {
     private readonly proc = '/proc',
     private readonly now: () => number = () => performance.now(),
     private readonly minRescanMs = 1000,
+    /** Where named namespaces are bind-mounted (`undefined` to skip them). */
+    private readonly netnsDir: string | undefined = proc === '/proc' ? '/run/netns' : undefined,
   ) {
     this.scan();
   }
 
-  /** Rebuilds the cache from /proc. */
+  /**
+   * Rebuilds the cache from /proc, then asks iproute2 (`ip -n <name> -o link`, when installed)
+   * about named namespaces in /run/netns that no process lives in.
+   */
   scan(): void {
     const next = new Map<number, Map<number, string>>();
     for (const [ino, pid] of namespaceProcesses(this.proc)) next.set(ino, interfacesOf(`${this.proc}/${pid}/net`));
+    if (this.netnsDir) {
+      for (const [ino, name] of netnsNames(this.netnsDir)) {
+        if (!next.has(ino)) {
+          const links = linksViaIproute2(name);
+          if (links) next.set(ino, links);
+        }
+      }
+    }
     this.byNetns = next;
     this.lastScan = this.now();
   }
@@ -123,6 +137,22 @@ export class InterfaceCache {
     for (const [idx, n] of this.byNetns.get(netns) ?? []) if (n === name) return idx;
     return undefined;
   }
+}
+
+/** `ip -n <name> -o link` parsed into ifindex → name; undefined when iproute2 is unavailable. */
+export function linksViaIproute2(netnsName: string): Map<number, string> | undefined {
+  let out: string;
+  try {
+    out = execFileSync('ip', ['-n', netnsName, '-o', 'link', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
+  } catch {
+    return undefined;
+  }
+  const links = new Map<number, string>();
+  for (const line of out.split('\n')) {
+    const m = /^(\d+): ([^:@\s]+)/.exec(line);
+    if (m) links.set(Number(m[1]), m[2]!);
+  }
+  return links;
 }
 
 /**

@@ -38,6 +38,8 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   it('basic-ipv4: the tuple and kfree_skb(SKB_DROP_REASON_NETFILTER_DROP) for an iptables drop', async () => {
     const p = await trace([`dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\)\\s+${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
     expect(p.stdout.split('\n')[0]).toBe('SKB                CPU PROCESS          NETNS      MARK/x        IFACE       PROTO  MTU   LEN   TUPLE FUNC');
+    // The interface is named although no process lives in the namespace (/run/netns via iproute2).
+    expect(p.stdout.split('\n').find((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'))).toContain(` ${net.vethB}:`);
     expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+ via=${backend}\n`));
     expect(p.stderr).toMatch(/INFO Listening for events\.\.\n/);
     expect(p.stderr).toMatch(/INFO Received signal, exiting program\.\.\n/);
