@@ -35,6 +35,22 @@ describe('lowerCbpf', () => {
     expect(asm).toMatch(/if r2 < 14 goto pcap_filter_reject/);
   });
 
+  it('zeroes the whole stack copy before the variable-size helper call (6.1 verifier rule)', () => {
+    for (const memory of ['kernel', 'skb'] as const) {
+      const f = lowerCbpf([ldxMsh(14), ldInd('H', 16), retA()], { memory });
+      const call = f.instructions.findIndex((i) => i.isHelperCall);
+      const zeroed = new Set<number>();
+      for (const i of f.instructions.slice(0, call)) {
+        // BPF_ST | BPF_MEM | BPF_DW through r10 with imm 0
+        if (i.opcode === 0x7a && i.dst === 10 && i.imm === 0) for (let b = 0; b < 8; b++) zeroed.add(i.offset + b);
+      }
+      // The copy (256 bytes) plus the up-to-7-byte alignment shift all lie in zeroed stack.
+      const lowest = Math.min(...zeroed);
+      for (let b = lowest; b < lowest + f.copyBytes + 8; b++) expect(zeroed.has(b), `${memory}: byte ${b}`).toBe(true);
+      expect(zeroed.size).toBeGreaterThanOrEqual(f.copyBytes + 8);
+    }
+  });
+
   it('copies a bounded window when loads are indexed by X', () => {
     const program = [ldxMsh(14), ldInd('H', 16), retA()];
     expect(lowerCbpf(program, { memory: 'kernel' }).copyBytes).toBe(256);

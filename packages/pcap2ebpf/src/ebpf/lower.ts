@@ -270,6 +270,7 @@ class Lowering {
         this.emit(JLE.imm(R2, this.copyBytes, 1));
         this.emit(Mov.imm(R2, this.copyBytes));
         this.emit(StoreMem(R10, s.copied, R2, 'u64'));
+        this.zeroCopyBuffer();
         if (this.memory === 'kernel') {
           // bpf_probe_read_kernel(dst = stack copy, size, src = packet address)
           this.emit(Mov.reg(R3, R1));
@@ -297,6 +298,22 @@ class Lowering {
     // cBPF starts with A = X = 0; the eBPF verifier refuses reads of unset registers.
     this.emit(Mov.imm(REG_A, 0));
     this.emit(Mov.imm(REG_X, 0));
+  }
+
+  /**
+   * Zeroes the stack copy before the helper fills it. The copy's size is a register
+   * (min(length, window)), and kernels before 6.4 or so check a variable-size helper
+   * destination as a read of the whole buffer: uninitialised stack there is
+   * "invalid indirect read from stack", even for root (seen on Debian's 6.1).
+   */
+  private zeroCopyBuffer(): void {
+    const start = this.stack.buffer;
+    const bytes = this.stack.depth - this.base - 88;
+    if (start % 8 === 0) {
+      for (let off = 0; off < bytes; off += 8) this.emit(StoreImm(R10, start + off, 0, 'u64'));
+    } else {
+      for (let off = 0; off < bytes; off++) this.emit(StoreImm(R10, start + off, 0, 'u8'));
+    }
   }
 
   private epilogue(): void {
