@@ -51,9 +51,10 @@ function str(v: string): string {
   return PLAIN.test(v) ? `"${v}"` : JSON.stringify(v);
 }
 
-function tupleJson(t: JsonTuple): string {
-  let s = `{"saddr":${str(t.saddr)},"daddr":${str(t.daddr)},"sport":${t.sport},"dport":${t.dport},"proto":${t.proto}`;
-  if (t.flags !== undefined) s += `,"flags":${str(t.flags)}`;
+/** A tuple object as JSON text; addresses and flag names are plain ASCII, so need no escaping. */
+function tupleLine(t: EventTuple, flags: boolean): string {
+  let s = '{"saddr":"' + t.saddr + '","daddr":"' + t.daddr + '","sport":' + t.sport + ',"dport":' + t.dport + ',"proto":' + t.l4;
+  if (flags) s += ',"flags":"' + (t.l4 === 6 ? tcpFlagsString(t.flags) : '') + '"';
   return s + '}';
 }
 
@@ -61,6 +62,8 @@ function tupleJson(t: JsonTuple): string {
 export class JsonPrinter {
   private readonly lastSeen = new Map<string, number>();
   private readonly procCache = new Map<number, string>();
+  private readonly literals = new Map<string, string>();
+  private readonly ifaceCache = new Map<number, Map<number, string>>();
 
   constructor(
     private readonly opts: OutputOptions,
@@ -75,6 +78,7 @@ export class JsonPrinter {
   /** Forgets cached process names (pids are reused). */
   forgetProcesses(): void {
     this.procCache.clear();
+    this.literals.clear();
   }
 
   /** The record as an object (also what the programmatic API hands out). */
@@ -118,22 +122,67 @@ export class JsonPrinter {
     return d;
   }
 
+  /** A JSON string literal for a string that repeats (process, func, iface), memoised. */
+  private lit(v: string): string {
+    let l = this.literals.get(v);
+    if (l === undefined) {
+      l = str(v);
+      if (this.literals.size >= 4096) this.literals.clear();
+      this.literals.set(v, l);
+    }
+    return l;
+  }
+
+  /** The `"iface":...` value, cached per (netns, ifindex) once the name is known. */
+  private ifaceLit(netns: number, ifindex: number): string {
+    let byIndex = this.ifaceCache.get(netns);
+    const hit = byIndex?.get(ifindex);
+    if (hit !== undefined) return hit;
+    const name = this.ctx.ifaceName(netns, ifindex);
+    const lit = str(name === undefined ? String(ifindex) : `${name}:${ifindex}`);
+    if (name !== undefined) {
+      if (!byIndex) this.ifaceCache.set(netns, (byIndex = new Map()));
+      byIndex.set(ifindex, lit);
+    }
+    return lit;
+  }
+
   /**
    * One event as a JSON line, with its trailing newline: the same text as
-   * `JSON.stringify(toJson(ev))`, built directly (about twice as fast).
+   * `JSON.stringify(toJson(ev))`, concatenated directly from cached literals without building
+   * the intermediate object.
    */
   format(ev: PwruEvent): string {
-    const d = this.toJson(ev);
-    let s = `{"skb":"${d.skb}","cpu":${d.cpu},"process":${str(d.process)},"func":${str(d.func)}`;
-    if (d.caller_func !== undefined) s += `,"caller_func":${str(d.caller_func)}`;
-    if (d.time !== undefined) s += `,"time":${typeof d.time === 'number' ? d.time : str(d.time)}`;
-    if (d.netns !== undefined) s += `,"netns":${d.netns}`;
-    if (d.netns_name !== undefined) s += `,"netns_name":${str(d.netns_name)}`;
-    if (d.mark !== undefined) s += `,"mark":${d.mark},"iface":${str(d.iface!)},"proto":${d.proto},"mtu":${d.mtu},"len":${d.len}`;
-    if (d.cb !== undefined) s += `,"cb":[${d.cb.join(',')}]`;
-    if (d.tuple !== undefined) s += `,"tuple":${tupleJson(d.tuple)}`;
-    if (d.tunnel_tuple !== undefined) s += `,"tunnel_tuple":${tupleJson(d.tunnel_tuple)}`;
-    if (d.stack !== undefined) s += `,"stack":[${d.stack.map(str).join(',')}]`;
+    const o = this.opts;
+    const ctx = this.ctx;
+    let proc = this.procCache.get(ev.pid);
+    if (proc === undefined) {
+      proc = ctx.processName(ev.pid);
+      this.procCache.set(ev.pid, proc);
+    }
+    let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '","cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":' + this.lit(funcName(ev, ctx, hex64));
+    if (o.outputCaller) s += ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
+    if (o.timestamp === 'current') s += ',"time":' + ev.ts;
+    else if (o.timestamp === 'absolute') s += ',"time":"' + absoluteTime(ctx.wallClockMs(ev.ts)) + '"';
+    else if (o.timestamp === 'relative') {
+      const key = `${ev.skb.hi}:${ev.skb.lo}`;
+      const last = this.lastSeen.get(key);
+      s += ',"time":' + (last === undefined ? 0 : ev.ts - last);
+      this.lastSeen.set(key, ev.ts);
+    }
+    const m = ev.meta;
+    const netnsName = o.outputNetnsNames && m ? ctx.netnsName(m.netns) : undefined;
+    if (o.outputMeta && m) {
+      s += ',"netns":' + m.netns;
+      if (netnsName !== undefined) s += ',"netns_name":' + this.lit(netnsName);
+      s += ',"mark":' + m.mark + ',"iface":' + this.ifaceLit(m.netns, m.ifindex) + ',"proto":' + m.proto + ',"mtu":' + m.mtu + ',"len":' + m.len;
+      if (o.outputSkbCb && ev.cb) s += ',"cb":[' + ev.cb.join(',') + ']';
+    } else if (netnsName !== undefined) s += ',"netns_name":' + this.lit(netnsName);
+    if (o.outputTuple && ev.tuple) s += ',"tuple":' + tupleLine(ev.tuple, o.outputTcpFlags);
+    if (o.outputTunnel && ev.tunnel) s += ',"tunnel_tuple":' + tupleLine(ev.tunnel, o.outputTcpFlags);
+    if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
+      s += ',"stack":[' + ctx.stack(ev.stackId).map((ip) => str(ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo))).join(',') + ']';
+    }
     return s + '}\n';
   }
 }
