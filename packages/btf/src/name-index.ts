@@ -1,10 +1,8 @@
 import type { Btf } from './btf.js';
 
-const FNV_OFFSET = 0x811c9dc5;
+/** FNV-1a's offset basis as an int32, so hashes stay small integers (stored unsigned). */
+const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
-
-/** Distinct by-name queries answered by searching the string section before a full hash index pays off. */
-const SEARCHES_BEFORE_HASHING = 32;
 
 function tableSize(n: number): number {
   let size = 16;
@@ -12,132 +10,111 @@ function tableSize(n: number): number {
   return size;
 }
 
-/** Fibonacci hashing of a name offset into a table of 2^(32 - shift) slots. */
-const slotOf = (nameOff: number, shift: number): number => Math.imul(nameOff, 0x9e3779b1) >>> shift;
-
 /**
  * Finds a blob's own types by name without decoding names up front.
  *
- * Built on the first by-name query in one pass over the type records: a hash table from name
- * offset to type ids. A query finds the name's offsets in the string section with a native byte
- * search (BTF string tables are deduplicated, so usually one hit) and walks those chains. After
- * {@link SEARCHES_BEFORE_HASHING} distinct queries it also hashes every type's raw name bytes
- * (FNV-1a, no string allocation), so heavy users pay one pass instead of a search per query.
+ * Built on the first by-name query in one pass over the type records: each named type's raw name
+ * bytes are hashed in place (FNV-1a, no string allocation) into a chained hash table. A query
+ * hashes its own latin1 characters the same way, walks one chain, and compares candidates byte by
+ * byte against the string section. So every query after the build costs O(length of the name),
+ * whether or not the name exists, and the string section is never searched.
  */
 export class NameIndex {
   private readonly heads: Int32Array;
   private readonly next: Int32Array;
-  private readonly shift: number;
-  private searches = 0;
-  private byHash: { heads: Int32Array; next: Int32Array; hashes: Uint32Array } | undefined;
+  private readonly hashes: Uint32Array;
+  /** Where each own type's name starts, in the `bytes` of `owners[rel]`'s blob; -1 if unnamed. */
+  private readonly namePos: Int32Array;
+  /** The blob whose string section holds each name when it is not this blob's (split BTF). */
+  private readonly foreign: Map<number, Uint8Array> | undefined;
 
   constructor(private readonly btf: Btf) {
-    const n = btf.typeCount;
-    const size = tableSize(n);
-    const shift = 32 - Math.log2(size);
-    const heads = new Int32Array(size).fill(-1);
-    const next = new Int32Array(n).fill(-1);
-    const offsets = btf.offsets;
-    const u32 = btf.u32;
-    for (let rel = n - 1; rel >= 0; rel--) {
-      const nameOff = u32 !== undefined ? u32[offsets[rel]! >>> 2]! : btf.word(offsets[rel]!);
-      if (nameOff === 0) continue;
-      const slot = slotOf(nameOff, shift);
-      next[rel] = heads[slot]!;
-      heads[slot] = rel;
-    }
-    this.heads = heads;
-    this.next = next;
-    this.shift = shift;
-  }
-
-  /** Ids of the blob's own types named `name`, ascending. */
-  lookup(name: string): number[] {
-    if (name === '' || !isLatin1(name)) return [];
-    if (!this.byHash && ++this.searches > SEARCHES_BEFORE_HASHING) this.byHash = this.hashNames();
-    return this.byHash ? this.lookupHashed(name) : this.lookupByOffsets(name);
-  }
-
-  private lookupByOffsets(name: string): number[] {
-    const btf = this.btf;
-    const out: number[] = [];
-    for (const off of stringOffsets(btf, name)) {
-      for (let rel = this.heads[slotOf(off, this.shift)]!; rel >= 0; rel = this.next[rel]!) {
-        if (btf.word(btf.offsets[rel]!) === off) out.push(btf.firstTypeId + rel);
-      }
-    }
-    return out.sort((a, b) => a - b);
-  }
-
-  private hashNames(): { heads: Int32Array; next: Int32Array; hashes: Uint32Array } {
-    const btf = this.btf;
     const n = btf.typeCount;
     const size = tableSize(n);
     const mask = size - 1;
     const heads = new Int32Array(size).fill(-1);
     const next = new Int32Array(n).fill(-1);
     const hashes = new Uint32Array(n);
-    const bytes = btf.bytes;
+    const namePos = new Int32Array(n).fill(-1);
+    let foreign: Map<number, Uint8Array> | undefined;
+    const offsets = btf.offsets;
+    const u32 = btf.u32;
+    const own = btf.bytes;
+    const { strStart, strLen } = btf.header;
+    const firstStrOff = btf.firstStrOff;
     for (let rel = n - 1; rel >= 0; rel--) {
-      const nameOff = btf.word(btf.offsets[rel]!);
-      if (nameOff === 0) continue;
-      let pos = btf.strPos(nameOff);
-      let h = FNV_OFFSET;
-      if (pos < 0) {
-        const s = btf.str(nameOff); // a base string (split BTF)
-        for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+      const nameOff = u32 !== undefined ? u32[offsets[rel]! >>> 2]! : btf.word(offsets[rel]!);
+      let bytes = own;
+      let pos: number;
+      if (nameOff >= firstStrOff) {
+        const local = nameOff - firstStrOff;
+        if (local >= strLen) continue; // corrupt offset: the type has no name to find it by
+        pos = strStart + local;
       } else {
-        for (let c = bytes[pos]!; c !== 0; c = bytes[++pos]!) h = Math.imul(h ^ c, FNV_PRIME);
+        const at = locateBaseString(btf, nameOff);
+        if (at === undefined) continue;
+        (foreign ??= new Map()).set(rel, at.bytes);
+        bytes = at.bytes;
+        pos = at.pos;
       }
-      h >>>= 0;
+      // Every string section ends with a NUL (checked by the parser), so this loop stops.
+      let c = bytes[pos]!;
+      if (c === 0) continue; // anonymous
+      namePos[rel] = pos;
+      let h = FNV_OFFSET;
+      do {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        c = bytes[++pos]!;
+      } while (c !== 0);
       hashes[rel] = h;
       const slot = h & mask;
       next[rel] = heads[slot]!;
       heads[slot] = rel;
     }
-    return { heads, next, hashes };
+    this.heads = heads;
+    this.next = next;
+    this.hashes = hashes;
+    this.namePos = namePos;
+    this.foreign = foreign;
   }
 
-  private lookupHashed(name: string): number[] {
-    const { heads, next, hashes } = this.byHash!;
-    let h = FNV_OFFSET;
-    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
-    h >>>= 0;
-    const btf = this.btf;
+  /** Ids of the blob's own types named `name`, ascending. */
+  lookup(name: string): number[] {
     const out: number[] = [];
+    if (name === '') return out;
+    let h = FNV_OFFSET;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c === 0 || c > 0xff) return out; // BTF names are NUL-terminated latin1 bytes
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    h >>>= 0; // as the Uint32Array of stored hashes holds it
+    const { heads, next, hashes, namePos, foreign } = this;
+    // Chains were built from the last type down, so they run in ascending id order.
     for (let rel = heads[h & (heads.length - 1)]!; rel >= 0; rel = next[rel]!) {
       if (hashes[rel] !== h) continue;
-      const id = btf.firstTypeId + rel;
-      if (btf.str(btf.nameOffOf(id)) === name) out.push(id);
+      const bytes = foreign?.get(rel) ?? this.btf.bytes;
+      if (sameString(bytes, namePos[rel]!, name)) out.push(this.btf.firstTypeId + rel);
     }
     return out;
   }
 }
 
-function isLatin1(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0 || c > 0xff) return false;
+/** True when the NUL-terminated string at `bytes[pos]` is exactly `name` (latin1). */
+function sameString(bytes: Uint8Array, pos: number, name: string): boolean {
+  const len = name.length;
+  for (let i = 0; i < len; i++) {
+    if (bytes[pos + i] !== name.charCodeAt(i)) return false;
   }
-  return true;
+  return bytes[pos + len] === 0;
 }
 
-/**
- * Every string offset (in the blob's offset space, including its base's for split BTF) where
- * exactly `name` is stored.
- */
-export function stringOffsets(btf: Btf, name: string): number[] {
-  const out = btf.base ? stringOffsets(btf.base, name) : [];
-  const { strStart, strLen } = btf.header;
-  const end = strStart + strLen;
-  const needle = Buffer.from(`\0${name}\0`, 'latin1');
-  const hay = Buffer.from(btf.bytes.buffer, btf.bytes.byteOffset, btf.bytes.byteLength);
-  // A string starts after a NUL; the section's first string starts at strStart itself.
-  if (hay.compare(needle, 1, needle.length, strStart, Math.min(end, strStart + needle.length - 1)) === 0) {
-    out.push(btf.firstStrOff);
-  }
-  for (let at = hay.indexOf(needle, strStart); at >= 0 && at + needle.length <= end; at = hay.indexOf(needle, at + 1)) {
-    out.push(btf.firstStrOff + at + 1 - strStart);
-  }
-  return out;
+/** The blob and absolute position of a string offset that lies in a base's string section. */
+function locateBaseString(btf: Btf, off: number): { bytes: Uint8Array; pos: number } | undefined {
+  let o = btf.base;
+  while (o !== undefined && off < o.firstStrOff) o = o.base;
+  if (o === undefined) return undefined;
+  const local = off - o.firstStrOff;
+  if (local >= o.header.strLen) return undefined;
+  return { bytes: o.bytes, pos: o.header.strStart + local };
 }
