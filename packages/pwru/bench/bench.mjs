@@ -48,7 +48,13 @@ rows.push(['upstream pwru Print, quoted from its own Go benchmark (2,745 ns/op; 
 
 const startup = await import('./startup.mjs').then((m) => m.startupRows(RUNS)).catch((e) => [[`startup to "Listening" (skipped: ${e.message})`, '', '']]);
 rows.push(...startup);
+const floodRuns = Number(process.env.BENCH_FLOOD_RUNS ?? 3);
+const flood = await import('./flood.mjs').then((m) => m.floodRows(floodRuns)).catch((e) => [[`veth UDP flood (skipped: ${e.message})`, '', '']]);
 
 console.log(`| benchmark (median of ${RUNS}) | value | ratio vs peer (time: lower is better; rate: higher) |`);
 console.log('|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+console.log('');
+console.log(`| tracer overhead on a veth UDP flood (median of ${floodRuns}) | value | ratio vs no tracer (higher is better) |`);
+console.log('|---|---|---|');
+for (const r of flood) console.log(`| ${r.join(' | ')} |`);

@@ -57,11 +57,20 @@ function tracefsCategories() {
   return out;
 }
 
+/** bpftrace probe names (`tracepoint:<category>:<name>`) of every skb tracepoint tracefs lists. */
+export function skbTracepointProbes() {
+  if (spawnSync('mountpoint', ['-q', '/sys/kernel/tracing']).status !== 0) spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
+  const cats = tracefsCategories();
+  return discoverSkbTracepoints(loadKernelBtf(), () => true)
+    .map((t) => t.name)
+    .filter((n) => cats.has(n))
+    .map((n) => `tracepoint:${cats.get(n)}:${n}`);
+}
+
 export async function startupRows(runs) {
   if (process.getuid?.() !== 0) return [['startup to "Listening" (skipped: needs root)', '', '']];
   const tps = discoverSkbTracepoints(loadKernelBtf(), () => true).map((t) => t.name);
-  const cats = tracefsCategories();
-  const probes = tps.filter((n) => cats.has(n)).map((n) => `tracepoint:${cats.get(n)}:${n}`);
+  const probes = skbTracepointProbes();
   const dir = mkdtempSync(join(tmpdir(), 'pwru-bench-'));
   const ready = join(dir, 'ready');
   const bin = new URL('../bin/pwru.js', import.meta.url).pathname;

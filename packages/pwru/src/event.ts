@@ -192,21 +192,45 @@ function tupleAt(view: DataView, off: number): EventTuple {
   };
 }
 
+/**
+ * A decoded event with every field present from construction (absent sections `undefined`), so
+ * every event shares one object shape and the printers' property reads stay monomorphic.
+ */
+class DecodedEvent implements PwruEvent {
+  meta: EventMeta | undefined = undefined;
+  cb: readonly number[] | undefined = undefined;
+  tuple: EventTuple | undefined = undefined;
+  tunnel: EventTuple | undefined = undefined;
+  stackId: number | undefined = undefined;
+  caller: Addr64 | undefined = undefined;
+  metadata: readonly Addr64[] | undefined = undefined;
+
+  constructor(
+    readonly skb: Addr64,
+    readonly addr: Addr64,
+    readonly ts: number,
+    readonly p2: number,
+    readonly p3: number,
+    readonly pid: number,
+    readonly cpu: number,
+    readonly site: number,
+    readonly kind: EventKind,
+  ) {}
+}
+
 /** Decodes the record at `off` in `view` (little-endian, as written on x86-64 and arm64). */
 export function decodeEvent(view: DataView, off: number, layout: EventLayout): PwruEvent {
-  const ev: {
-    -readonly [K in keyof PwruEvent]: PwruEvent[K];
-  } = {
-    skb: u64(view, off + HEADER.skb),
-    addr: u64(view, off + HEADER.addr),
-    ts: view.getUint32(off + HEADER.ts + 4, true) * 4294967296 + view.getUint32(off + HEADER.ts, true),
-    p2: view.getUint32(off + HEADER.p2, true),
-    p3: view.getUint32(off + HEADER.p3, true),
-    pid: view.getUint32(off + HEADER.pid, true),
-    cpu: view.getUint32(off + HEADER.cpu, true),
-    site: view.getUint32(off + HEADER.site, true),
-    kind: view.getUint32(off + HEADER.kind, true),
-  };
+  const ev = new DecodedEvent(
+    u64(view, off + HEADER.skb),
+    u64(view, off + HEADER.addr),
+    view.getUint32(off + HEADER.ts + 4, true) * 4294967296 + view.getUint32(off + HEADER.ts, true),
+    view.getUint32(off + HEADER.p2, true),
+    view.getUint32(off + HEADER.p3, true),
+    view.getUint32(off + HEADER.pid, true),
+    view.getUint32(off + HEADER.cpu, true),
+    view.getUint32(off + HEADER.site, true),
+    view.getUint32(off + HEADER.kind, true),
+  );
   if (layout.meta >= 0) {
     const m = off + layout.meta;
     ev.meta = {
@@ -220,7 +244,7 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
   }
   if (layout.cb >= 0) {
     const c = off + layout.cb;
-    ev.cb = [0, 4, 8, 12, 16].map((i) => view.getUint32(c + i, true));
+    ev.cb = [view.getUint32(c, true), view.getUint32(c + 4, true), view.getUint32(c + 8, true), view.getUint32(c + 12, true), view.getUint32(c + 16, true)];
   }
   if (layout.tuple >= 0) ev.tuple = tupleAt(view, off + layout.tuple);
   if (layout.tunnel >= 0) ev.tunnel = tupleAt(view, off + layout.tunnel);

@@ -19,6 +19,8 @@ export class TextPrinter {
   private readonly ifaceCol = new Map<number, Map<number, string>>();
   private readonly cpuCol: string[] = [];
   private readonly funcCache = new Map<number, string>();
+  /** `%-5d` of MTU and LEN values below 65536 (both are 16-bit in practice). */
+  private readonly num5: string[] = [];
 
   constructor(
     private readonly opts: OutputOptions,
@@ -61,6 +63,15 @@ export class TextPrinter {
     if (col === undefined) {
       col = padRight(String(cpu), 3);
       if (cpu < 4096) this.cpuCol[cpu] = col;
+    }
+    return col;
+  }
+
+  private col5(v: number): string {
+    let col = this.num5[v];
+    if (col === undefined) {
+      col = padRight(String(v), 5);
+      if (v < 65536) this.num5[v] = col;
     }
     return col;
   }
@@ -134,7 +145,7 @@ export class TextPrinter {
       s +=
         ' ' + this.netns(m.netns) + ' ' + (m.mark === 0 ? '0       ' : padRight(m.mark.toString(16), 8)) + ' ' +
         this.ifaceColumn(m.netns, m.ifindex) + ' ' + (m.proto === 0x0800 ? '0x0800' : hexProto(m.proto)) + ' ' +
-        padRight(String(m.mtu), 5) + ' ' + padRight(String(m.len), 5);
+        this.col5(m.mtu) + ' ' + this.col5(m.len);
       if (o.outputSkbCb && ev.cb) s += ' [' + ev.cb.map(hex08Upper).join(',') + ']';
     }
     if (o.outputNetnsNames) {
