@@ -44,19 +44,23 @@ const parse = [];
 const skb = [];
 const parseCpu = [];
 const skbCpu = [];
+const firstQuery = [];
+const laterQuery = [];
 let skbCount = 0;
 for (let i = 0; i < RUNS; i++) {
   let btf;
   const c0 = process.cpuUsage();
-  parse.push(
-    time(() => {
-      btf = Btf.parse(bytes);
-      btf.idsByName('sk_buff', 'struct');
-    }),
-  );
+  const t0 = performance.now();
+  btf = Btf.parse(bytes);
+  const tq = performance.now();
+  btf.idsByName('sk_buff', 'struct');
+  const t1 = performance.now();
+  parse.push(t1 - t0);
+  firstQuery.push(t1 - tq);
   const c1 = process.cpuUsage();
   skb.push(time(() => (skbCount = skbFunctions(btf).length)));
   const c2 = process.cpuUsage();
+  laterQuery.push(time(() => btf.idsByName('net_device', 'struct')));
   parseCpu.push((c1.user + c1.system - c0.user - c0.system) / 1e3);
   skbCpu.push((c2.user + c2.system - c1.user - c1.system) / 1e3);
 }
@@ -66,6 +70,15 @@ const retained = JSON.parse(
     encoding: 'utf8',
   }),
 ).retained;
+
+// The first by-name query in fresh processes: what a CLI's start-up pays, before the JIT warms up.
+const firstCold = [];
+for (let i = 0; i < Math.max(3, Math.min(RUNS, 7)); i++) {
+  const out = execFileSync(process.execPath, [join(here, 'first-query.mjs'), join(here, '../dist/index.js'), FILE], {
+    encoding: 'utf8',
+  });
+  firstCold.push(JSON.parse(out).first);
+}
 
 // --- libbpf peer ---------------------------------------------------------------------------
 let peer;
@@ -84,10 +97,13 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const fmt = (x) => (x === undefined ? 'n/a' : x.toFixed(2));
+const fmt = (x) => (x === undefined ? 'n/a' : x < 0.1 ? x.toFixed(4) : x.toFixed(2));
 const ratio = (a, b) => (b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
 rows.push(['parse + name index (wall ms)', median(parse), peer?.parse_ms, 'libbpf btf__parse + btf__find_by_name_kind']);
 rows.push(['parse + name index (CPU ms)', median(parseCpu), peer?.parse_cpu_ms, 'the same']);
+rows.push(['first by-name query, fresh process (wall ms)', median(firstCold), peer?.first_cold_ms, 'libbpf btf__find_by_name_kind, first call']);
+rows.push(['first by-name query, warm code (wall ms)', median(firstQuery), peer?.first_ms, 'the same (libbpf: linear scan to sk_buff)']);
+rows.push(['later by-name query (wall ms)', median(laterQuery), peer?.later_ms, 'btf__find_by_name_kind net_device (scan)']);
 rows.push([`skb-function discovery (wall ms, ${skbCount} funcs)`, median(skb), peer?.skb_ms, `libbpf type walk (${peer?.skb_funcs ?? '?'} funcs)`]);
 rows.push(['skb-function discovery (CPU ms)', median(skbCpu), peer?.skb_cpu_ms, 'the same']);
 rows.push(['retained: blob + index after discovery (MB)', retained / 2 ** 20, peer ? peer.retained_bytes / 2 ** 20 : undefined, 'libbpf malloc delta']);

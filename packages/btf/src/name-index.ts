@@ -4,9 +4,10 @@ import type { Btf } from './btf.js';
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
+/** Power-of-two slot count of at least `n` (one per type; under half are used, as many types are anonymous). */
 function tableSize(n: number): number {
   let size = 16;
-  while (size < n * 2) size *= 2;
+  while (size < n) size *= 2;
   return size;
 }
 
@@ -23,10 +24,6 @@ export class NameIndex {
   private readonly heads: Int32Array;
   private readonly next: Int32Array;
   private readonly hashes: Uint32Array;
-  /** Where each own type's name starts, in the `bytes` of `owners[rel]`'s blob; -1 if unnamed. */
-  private readonly namePos: Int32Array;
-  /** The blob whose string section holds each name when it is not this blob's (split BTF). */
-  private readonly foreign: Map<number, Uint8Array> | undefined;
 
   constructor(private readonly btf: Btf) {
     const n = btf.typeCount;
@@ -35,8 +32,6 @@ export class NameIndex {
     const heads = new Int32Array(size).fill(-1);
     const next = new Int32Array(n).fill(-1);
     const hashes = new Uint32Array(n);
-    const namePos = new Int32Array(n).fill(-1);
-    let foreign: Map<number, Uint8Array> | undefined;
     const offsets = btf.offsets;
     const u32 = btf.u32;
     const own = btf.bytes;
@@ -51,16 +46,14 @@ export class NameIndex {
         if (local >= strLen) continue; // corrupt offset: the type has no name to find it by
         pos = strStart + local;
       } else {
-        const at = locateBaseString(btf, nameOff);
+        const at = locateString(btf, nameOff);
         if (at === undefined) continue;
-        (foreign ??= new Map()).set(rel, at.bytes);
         bytes = at.bytes;
         pos = at.pos;
       }
       // Every string section ends with a NUL (checked by the parser), so this loop stops.
       let c = bytes[pos]!;
       if (c === 0) continue; // anonymous
-      namePos[rel] = pos;
       let h = FNV_OFFSET;
       do {
         h = Math.imul(h ^ c, FNV_PRIME);
@@ -74,8 +67,6 @@ export class NameIndex {
     this.heads = heads;
     this.next = next;
     this.hashes = hashes;
-    this.namePos = namePos;
-    this.foreign = foreign;
   }
 
   /** Ids of the blob's own types named `name`, ascending. */
@@ -89,12 +80,12 @@ export class NameIndex {
       h = Math.imul(h ^ c, FNV_PRIME);
     }
     h >>>= 0; // as the Uint32Array of stored hashes holds it
-    const { heads, next, hashes, namePos, foreign } = this;
+    const { heads, next, hashes, btf } = this;
     // Chains were built from the last type down, so they run in ascending id order.
     for (let rel = heads[h & (heads.length - 1)]!; rel >= 0; rel = next[rel]!) {
       if (hashes[rel] !== h) continue;
-      const bytes = foreign?.get(rel) ?? this.btf.bytes;
-      if (sameString(bytes, namePos[rel]!, name)) out.push(this.btf.firstTypeId + rel);
+      const at = locateString(btf, btf.word(btf.offsets[rel]!))!; // in range: it was hashed
+      if (sameString(at.bytes, at.pos, name)) out.push(btf.firstTypeId + rel);
     }
     return out;
   }
@@ -109,9 +100,12 @@ function sameString(bytes: Uint8Array, pos: number, name: string): boolean {
   return bytes[pos + len] === 0;
 }
 
-/** The blob and absolute position of a string offset that lies in a base's string section. */
-function locateBaseString(btf: Btf, off: number): { bytes: Uint8Array; pos: number } | undefined {
-  let o = btf.base;
+/**
+ * The bytes holding a string offset and the string's absolute position in them (split BTF: the
+ * base's blob for offsets below `firstStrOff`), or undefined when the offset is out of range.
+ */
+function locateString(btf: Btf, off: number): { bytes: Uint8Array; pos: number } | undefined {
+  let o: Btf | undefined = btf;
   while (o !== undefined && off < o.firstStrOff) o = o.base;
   if (o === undefined) return undefined;
   const local = off - o.firstStrOff;
