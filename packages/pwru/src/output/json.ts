@@ -1,6 +1,6 @@
 import type { EventTuple, PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
-import { absoluteTime, funcName, type OutputContext } from './context.js';
+import { absoluteTime, funcName, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
 import { tcpFlagsString } from './tuple.js';
 
@@ -64,6 +64,8 @@ export class JsonPrinter {
   private readonly procCache = new Map<number, string>();
   private readonly literals = new Map<string, string>();
   private readonly ifaceCache = new Map<number, Map<number, string>>();
+  private readonly metaCache = new Map<number, Map<number, string>>();
+  private readonly funcCache = new Map<number, string>();
 
   constructor(
     private readonly opts: OutputOptions,
@@ -133,6 +135,43 @@ export class JsonPrinter {
     return l;
   }
 
+  /** The FUNC literal; the kallsyms lookup of kernel-text addresses is cached by the low half. */
+  private funcLit(ev: PwruEvent): string {
+    const ctx = this.ctx;
+    let base = ctx.sites[ev.site]?.name;
+    if (base === undefined) {
+      if (ev.addr.hi === 0xffffffff) {
+        base = this.funcCache.get(ev.addr.lo);
+        if (base === undefined) {
+          base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
+          this.funcCache.set(ev.addr.lo, base);
+        }
+      } else {
+        base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
+      }
+    }
+    return this.lit(withDropReason(base, ev, ctx));
+  }
+
+  /**
+   * `,"netns":N,"mark":M,"iface":"...","proto":P,"mtu":` (without netns_name): cached per
+   * (netns, ifindex, proto) for unmarked packets on named interfaces.
+   */
+  private metaHead(netns: number, mark: number, ifindex: number, proto: number): string {
+    const key = ifindex * 65536 + proto;
+    if (mark === 0) {
+      const hit = this.metaCache.get(netns)?.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const head = ',"netns":' + netns + ',"mark":' + mark + ',"iface":' + this.ifaceLit(netns, ifindex) + ',"proto":' + proto + ',"mtu":';
+    if (mark === 0 && this.ifaceCache.get(netns)?.has(ifindex)) {
+      let byKey = this.metaCache.get(netns);
+      if (!byKey) this.metaCache.set(netns, (byKey = new Map()));
+      byKey.set(key, head);
+    }
+    return head;
+  }
+
   /** The `"iface":...` value, cached per (netns, ifindex) once the name is known. */
   private ifaceLit(netns: number, ifindex: number): string {
     let byIndex = this.ifaceCache.get(netns);
@@ -160,7 +199,7 @@ export class JsonPrinter {
       proc = ctx.processName(ev.pid);
       this.procCache.set(ev.pid, proc);
     }
-    let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '","cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":' + this.lit(funcName(ev, ctx, hex64));
+    let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '","cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":' + this.funcLit(ev);
     if (o.outputCaller) s += ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
     if (o.timestamp === 'current') s += ',"time":' + ev.ts;
     else if (o.timestamp === 'absolute') s += ',"time":"' + absoluteTime(ctx.wallClockMs(ev.ts)) + '"';
@@ -173,9 +212,9 @@ export class JsonPrinter {
     const m = ev.meta;
     const netnsName = o.outputNetnsNames && m ? ctx.netnsName(m.netns) : undefined;
     if (o.outputMeta && m) {
-      s += ',"netns":' + m.netns;
-      if (netnsName !== undefined) s += ',"netns_name":' + this.lit(netnsName);
-      s += ',"mark":' + m.mark + ',"iface":' + this.ifaceLit(m.netns, m.ifindex) + ',"proto":' + m.proto + ',"mtu":' + m.mtu + ',"len":' + m.len;
+      if (netnsName === undefined) s += this.metaHead(m.netns, m.mark, m.ifindex, m.proto);
+      else s += ',"netns":' + m.netns + ',"netns_name":' + this.lit(netnsName) + ',"mark":' + m.mark + ',"iface":' + this.ifaceLit(m.netns, m.ifindex) + ',"proto":' + m.proto + ',"mtu":';
+      s += m.mtu + ',"len":' + m.len;
       if (o.outputSkbCb && ev.cb) s += ',"cb":[' + ev.cb.join(',') + ']';
     } else if (netnsName !== undefined) s += ',"netns_name":' + this.lit(netnsName);
     if (o.outputTuple && ev.tuple) s += ',"tuple":' + tupleLine(ev.tuple, o.outputTcpFlags);

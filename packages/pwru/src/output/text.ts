@@ -21,6 +21,7 @@ export class TextPrinter {
   private readonly funcCache = new Map<number, string>();
   /** `%-5d` of MTU and LEN values below 65536 (both are 16-bit in practice). */
   private readonly num5: string[] = [];
+  private readonly metaCache = new Map<number, Map<number, string>>();
 
   constructor(
     private readonly opts: OutputOptions,
@@ -65,6 +66,27 @@ export class TextPrinter {
       if (cpu < 4096) this.cpuCol[cpu] = col;
     }
     return col;
+  }
+
+  /**
+   * ` NETNS MARK IFACE PROTO ` as one string: cached per (netns, ifindex, proto) for unmarked
+   * packets on named interfaces, the common case, so a line needs one concatenation here.
+   */
+  private metaHead(netns: number, mark: number, ifindex: number, proto: number): string {
+    const key = ifindex * 65536 + proto;
+    if (mark === 0) {
+      const hit = this.metaCache.get(netns)?.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const head =
+      ' ' + this.netns(netns) + ' ' + (mark === 0 ? '0       ' : padRight(mark.toString(16), 8)) + ' ' +
+      this.ifaceColumn(netns, ifindex) + ' ' + (proto === 0x0800 ? '0x0800' : hexProto(proto)) + ' ';
+    if (mark === 0 && this.ifaceCol.get(netns)?.has(ifindex)) {
+      let byKey = this.metaCache.get(netns);
+      if (!byKey) this.metaCache.set(netns, (byKey = new Map()));
+      byKey.set(key, head);
+    }
+    return head;
   }
 
   private col5(v: number): string {
@@ -142,10 +164,7 @@ export class TextPrinter {
     }
     const m = ev.meta;
     if (o.outputMeta && m) {
-      s +=
-        ' ' + this.netns(m.netns) + ' ' + (m.mark === 0 ? '0       ' : padRight(m.mark.toString(16), 8)) + ' ' +
-        this.ifaceColumn(m.netns, m.ifindex) + ' ' + (m.proto === 0x0800 ? '0x0800' : hexProto(m.proto)) + ' ' +
-        this.col5(m.mtu) + ' ' + this.col5(m.len);
+      s += this.metaHead(m.netns, m.mark, m.ifindex, m.proto) + this.col5(m.mtu) + ' ' + this.col5(m.len);
       if (o.outputSkbCb && ev.cb) s += ' [' + ev.cb.map(hex08Upper).join(',') + ']';
     }
     if (o.outputNetnsNames) {
