@@ -10,6 +10,8 @@ import { skbTracepointProbes } from './startup.mjs';
 
 const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 1500);
 const PORT = 5001;
+// Datagrams sent per burst before waiting for their callbacks (BENCH_FLOOD_BURST overrides).
+const BURST = Number(process.env.BENCH_FLOOD_BURST ?? 64);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k` : x.toFixed(0));
 
@@ -33,8 +35,8 @@ function burst() {
     console.log(JSON.stringify({ sent, secs }));
     return s.close();
   }
-  let left = 64;
-  for (let i = 0; i < 64; i++) s.send(msg, ${PORT}, '10.213.0.2', () => { sent++; if (--left === 0) burst(); });
+  let left = ${BURST};
+  for (let i = 0; i < ${BURST}; i++) s.send(msg, ${PORT}, '10.213.0.2', () => { sent++; if (--left === 0) burst(); });
 }
 s.bind(0, '10.213.0.1', burst);
 `;
