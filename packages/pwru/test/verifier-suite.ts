@@ -1,0 +1,77 @@
+import { loadKernelBtf } from 'btf-parser';
+import { describe, expect, it } from 'vitest';
+import { discoverSkbTracepoints } from '../src/discovery/tracepoints.js';
+import { eventLayout, type EventSections } from '../src/event.js';
+import { kernelLayoutFromBtf } from '../src/generate/btf-layout.js';
+import { pcapFilters } from '../src/generate/pcap.js';
+import { frameFor } from '../src/generate/program.js';
+import { compileSkbExpr, skbExprFragment } from '../src/generate/skb-expr.js';
+import { compileSkbMetadata } from '../src/generate/skb-metadata.js';
+import { LoaderSession } from '../src/kernel/loader-session.js';
+import { planTrace } from '../src/plan.js';
+
+
+const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
+const COMBOS: Array<[string, EventSections]> = [
+  ['no output', NONE],
+  ['default (meta, tuple)', { ...NONE, meta: true, tuple: true }],
+  ['everything', { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4 }],
+];
+const FILTERS: Array<[string, string]> = [
+  ['none', ''],
+  ['host and port', 'dst host 10.0.0.1 and port 8080'],
+  ['tcp flags', 'tcp[tcpflags] = tcp-syn'],
+  ['ip6 byte', 'ip6[53] & 0x3f = 0x2'],
+  ['scratch memory', '(((ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2)) != 0)'],
+  ['L2 only', 'arp and arp[7] = 1'],
+  ['protochain loop', 'ip6 protochain 6'],
+];
+
+/**
+ * Every generated program, for the output and filter combinations that change its code, must
+ * pass the running kernel's verifier: tp_btf programs and kprobe programs (which load even where
+ * they cannot attach, as on a kernel without CONFIG_KPROBES). Registered by verifier.test.ts
+ * (the host's kernel) and verifier.vm.test.ts (Debian 6.1 in tools/vm).
+ */
+export function verifierSuite(kernelName: string): void {
+  const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
+  if (skip) console.log(`skipped: verifier tests on ${kernelName}: ${skip}`);
+  describe.skipIf(skip !== undefined)(`generated programs pass the ${kernelName} verifier`, () => {
+    const btf = loadKernelBtf();
+    const kernel = kernelLayoutFromBtf(btf);
+    const frame = frameFor(kernel);
+    const metadata = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex', 'skb->pkt_type', 'skb->dev']);
+    const kfree = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb' || n === 'net_dev_queue');
+
+    for (const [what, sections] of COMBOS) {
+      for (const [fname, expr] of FILTERS) {
+        it(`${what}, pcap filter: ${fname}`, () => {
+          const pcap = pcapFilters({ expr, tunnelL2: fname === 'host and port' ? 'udp' : '', tunnelL3: '' }, kernel, frame);
+          const fragments = [...(pcap ? [pcap.fragment] : []), skbExprFragment(compileSkbExpr(btf, 'skb->len > 10'), frame)];
+          const filters = { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1 };
+          const session = new LoaderSession(btf, 10);
+          try {
+            session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
+            const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0) });
+            const kp = planTrace({
+              backend: 'kprobe',
+              layout: eventLayout(sections),
+              kernel,
+              filters,
+              fragments,
+              functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
+              haveFuncIp: session.haveFuncIp(),
+              metadata: metadata.slice(0, sections.metadata ?? 0),
+            });
+            for (const p of [...tp.programs, ...kp.programs]) {
+              if (pcap) p.insns.push(...pcap.subprograms);
+              expect(() => session.load(p)).not.toThrow();
+            }
+          } finally {
+            session.close();
+          }
+        });
+      }
+    }
+  });
+}
