@@ -20,20 +20,22 @@ export function wlanDirError(cs: CodegenState, dir: Dir, what: string): never {
   }
 }
 
-function hostop(cs: CodegenState, addr: number, mask: number, dir: Dir, llProto: number, srcOff: number, dstOff: number): Block {
-  let offset: number;
+/**
+ * libpcap's direction dispatch for address tests: `src` and `dst` test one offset; `and`, `or`
+ * and the default test the source, then the destination (in that order, which fixes the block
+ * numbering), and combine them.
+ */
+function byDirection(cs: CodegenState, dir: Dir, srcOff: number, dstOff: number, test: (offset: number) => Block): Block {
   switch (dir) {
     case 'src':
-      offset = srcOff;
-      break;
+      return test(srcOff);
     case 'dst':
-      offset = dstOff;
-      break;
+      return test(dstOff);
     case 'and':
     case 'or':
     case 'default': {
-      const b0 = hostop(cs, addr, mask, 'src', llProto, srcOff, dstOff);
-      const b1 = hostop(cs, addr, mask, 'dst', llProto, srcOff, dstOff);
+      const b0 = test(srcOff);
+      const b1 = test(dstOff);
       if (dir === 'and') genAnd(b0, b1);
       else genOr(b0, b1);
       return b1;
@@ -41,33 +43,22 @@ function hostop(cs: CodegenState, addr: number, mask: number, dir: Dir, llProto:
     default:
       return wlanDirError(cs, dir, 'addresses other than 802.11 MAC addresses');
   }
-  const b0 = genLinktype(cs, llProto);
-  const b1 = mcmp(cs, 'linkpl', offset, BPF_W, addr, mask);
-  genAnd(b0, b1);
-  return b1;
 }
 
-function hostop6(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, dir: Dir, llProto: number, srcOff: number, dstOff: number): Block {
-  let offset: number;
-  switch (dir) {
-    case 'src':
-      offset = srcOff;
-      break;
-    case 'dst':
-      offset = dstOff;
-      break;
-    case 'and':
-    case 'or':
-    case 'default': {
-      const b0 = hostop6(cs, addr, mask, 'src', llProto, srcOff, dstOff);
-      const b1 = hostop6(cs, addr, mask, 'dst', llProto, srcOff, dstOff);
-      if (dir === 'and') genAnd(b0, b1);
-      else genOr(b0, b1);
-      return b1;
-    }
-    default:
-      return wlanDirError(cs, dir, 'addresses other than 802.11 MAC addresses');
-  }
+function hostop(cs: CodegenState, addr: number, mask: number, dir: Dir, llProto: number, srcOff: number, dstOff: number): Block {
+  return byDirection(cs, dir, srcOff, dstOff, (offset) => {
+    const b0 = genLinktype(cs, llProto);
+    const b1 = mcmp(cs, 'linkpl', offset, BPF_W, addr, mask);
+    genAnd(b0, b1);
+    return b1;
+  });
+}
+
+function hostop6(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, dir: Dir, srcOff: number, dstOff: number): Block {
+  return byDirection(cs, dir, srcOff, dstOff, (offset) => hostop6At(cs, addr, mask, offset));
+}
+
+function hostop6At(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, offset: number): Block {
   const word = (a: Uint8Array, i: number): number => ((a[4 * i]! << 24) | (a[4 * i + 1]! << 16) | (a[4 * i + 2]! << 8) | a[4 * i + 3]!) >>> 0;
   const b1 = mcmp(cs, 'linkpl', offset + 12, BPF_W, word(addr, 3), word(mask, 3));
   let b0 = mcmp(cs, 'linkpl', offset + 8, BPF_W, word(addr, 2), word(mask, 2));
@@ -172,7 +163,7 @@ export function genHost6(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, p
   switch (proto) {
     case 'default':
     case 'ip6':
-      return hostop6(cs, addr, mask, dir, ETHERTYPE.IPV6, 8, 24);
+      return hostop6(cs, addr, mask, dir, 8, 24);
     case 'link':
       return cs.error(`link-layer modifier applied to ip6 ${typestr}`);
     case 'atalk':
