@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { BtfBuilder, loadBtfFile } from 'btf-parser';
 import { BtfHandle } from '../btf/handle.js';
 import { programFunctionTarget } from './program-target.js';
-import { Atomic, call, exit, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, Add, StoreImm } from 'bpf-asm-ts';
+import { exit, link, Mov, R0 } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../errors.js';
 import { BpfMap } from '../map/map.js';
@@ -14,6 +14,7 @@ import { attachKprobe } from './kprobe.js';
 import { functionBtfId, kernelBtf, moduleFunctionTarget } from './targets.js';
 import { attachTracing } from './tracing.js';
 import { probeLinkType } from '../features/probes.js';
+import { countRuns } from '../../test/counter.js';
 
 const inVm = process.env.BPF_TS_VM !== undefined;
 if (!inVm) console.warn('skipping kprobe/fentry tests: not in the test VM (bash tools/vm/test.sh packages/loader)');
@@ -23,18 +24,7 @@ function counter(counts: BpfMap, spec: Partial<Parameters<typeof Program.load>[0
   return Program.load({
     ...spec,
     maps: { counts },
-    instructions: link([
-      StoreImm(R10, -4, 0, 'u32'),
-      Mov.reg(R2, R10),
-      Add.imm(R2, -4),
-      LoadMapPtr(R1, 'counts'),
-      call(Helper.map_lookup_elem),
-      JEq.imm(R0, 0, 'out'),
-      Mov.imm(R1, 1),
-      Atomic.add(R0, 0, R1, 'u64'),
-      Mov.imm(R0, 0).withSymbol('out'),
-      exit(),
-    ]),
+    instructions: link(countRuns(0)),
   });
 }
 

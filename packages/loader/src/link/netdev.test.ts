@@ -1,5 +1,6 @@
-import { Add, Atomic, call, exit, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, StoreImm } from 'bpf-asm-ts';
+import { link } from 'bpf-asm-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countRuns } from '../../test/counter.js';
 import { canCreateNetns, createHostVeth, type HostVeth } from '../../test/netns.js';
 import { BpfMap } from '../map/map.js';
 import { Program } from '../prog/program.js';
@@ -18,18 +19,7 @@ function counting(counts: BpfMap, type: number, verdict: number, expectedAttachT
     type,
     expectedAttachType,
     maps: { counts },
-    instructions: link([
-      StoreImm(R10, -4, 0, 'u32'),
-      Mov.reg(R2, R10),
-      Add.imm(R2, -4),
-      LoadMapPtr(R1, 'counts'),
-      call(Helper.map_lookup_elem),
-      JEq.imm(R0, 0, 'out'),
-      Mov.imm(R1, 1),
-      Atomic.add(R0, 0, R1, 'u64'),
-      Mov.imm(R0, verdict).withSymbol('out'),
-      exit(),
-    ]),
+    instructions: link(countRuns(verdict)),
   });
 }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { BtfBuilder } from 'btf-parser';
-import { LoadMapValue, Add, Atomic, call, encode, exit, Helper, JEq, LoadMapPtr, LoadMem, link, Mov, R0, R1, R2, R10, StoreImm } from 'bpf-asm-ts';
+import { LoadMapValue, encode, exit, LoadMapPtr, LoadMem, link, Mov, R0, R1, R2 } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { BtfHandle } from '../btf/handle.js';
 import { BpfMap } from '../map/map.js';
@@ -10,6 +10,7 @@ import { loadedPrograms } from './enumerate.js';
 import { programFunctionTarget } from '../link/program-target.js';
 import { enableStats, Program } from './program.js';
 import { VerifierError } from './verifier-error.js';
+import { countRuns } from '../../test/counter.js';
 
 /** An Ethernet + IPv4 + UDP packet (only the protocol byte at offset 23 matters here). */
 function packet(proto: number): Uint8Array {
@@ -31,18 +32,7 @@ describe('programs on the running kernel', () => {
 
   it('resolves map references by symbol and the program updates the map', () => {
     using counts = BpfMap.create({ name: 'counts', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    const insns = [
-      StoreImm(R10, -4, 0, 'u32'),
-      Mov.reg(R2, R10),
-      Add.imm(R2, -4),
-      LoadMapPtr(R1, 'counts'),
-      call(Helper.map_lookup_elem),
-      JEq.imm(R0, 0, 'out'),
-      Mov.imm(R1, 1),
-      Atomic.add(R0, 0, R1, 'u64'),
-      Mov.imm(R0, 2).withSymbol('out'),
-      exit(),
-    ];
+    const insns = countRuns(2);
     using prog = Program.load({ name: 'count', type: ProgramType.XDP, instructions: link(insns), maps: { counts } });
     const r = prog.testRun({ data: packet(6), repeat: 5 });
     expect(r.retval).toBe(2);
