@@ -32,12 +32,6 @@ interface Outcome {
 
 const summaries: string[] = [];
 
-/**
- * Known divergences of the optimizer (src/cbpf/optimize.ts), not of code generation: libpcap does not
- * assume A = 0 at entry, so `byte N & V` (libpcap 1.10's load-less bug) stays a `jset` it cannot fold,
- * while our optimizer folds it to "rejects all packets". Listed so any new divergence still fails.
- */
-const KNOWN_OPTIMIZER_DIVERGENCES = new Set(['byte 14 & 0x40']);
 
 for (const linktype of ['EN10MB', 'RAW'] as const) {
   describe(`corpus, ${linktype}`, () => {
@@ -108,9 +102,8 @@ for (const linktype of ['EN10MB', 'RAW'] as const) {
     });
 
     it('with the optimizer (pwru\'s mode) compiles what libpcap compiles and accepts exactly its packets', () => {
-      const checked = outcomes.filter((o) => !KNOWN_OPTIMIZER_DIVERGENCES.has(o.record.expr));
-      const validity = checked.filter((o) => o.record.valid !== (o.opt.error === undefined)).map((o) => `${o.record.expr}: ${o.opt.error?.reason ?? 'compiled'}`);
-      const matches = checked
+      const validity = outcomes.filter((o) => o.record.valid !== (o.opt.error === undefined)).map((o) => `${o.record.expr}: ${o.opt.error?.reason ?? 'compiled'}`);
+      const matches = outcomes
         .filter((o) => o.record.valid && o.record.matches != null)
         .filter((o) => JSON.stringify(o.opt.matches) !== JSON.stringify(o.record.matches))
         .map((o) => o.record.expr);
