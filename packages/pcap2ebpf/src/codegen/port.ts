@@ -82,23 +82,16 @@ function rangeAtom(p1: number, p2: number): Atom {
 
 /** `[tcp|udp|sctp] [dir] port N`: the IPv4 test OR'ed after the IPv6 one, as libpcap does. */
 export function genPortBoth(cs: CodegenState, port: number, ipProto: number, dir: Dir): Block {
-  const atom = portAtom(port);
-  const what = 'ports';
-  let b0 = genLinktype(cs, ETHERTYPE.IP);
-  let b1 = byProto(cs, ipProto, (p) => portOp4(cs, p, dir, atom, what));
-  genAnd(b0, b1);
-  const v4 = b1;
-  b0 = genLinktype(cs, ETHERTYPE.IPV6);
-  b1 = byProto(cs, ipProto, (p) => portOp6(cs, p, dir, atom, what));
-  genAnd(b0, b1);
-  genOr(b1, v4);
-  return v4;
+  return genBoth(cs, portAtom(port), 'ports', ipProto, dir);
 }
 
 /** `[tcp|udp|sctp] [dir] portrange A-B`. */
 export function genPortrangeBoth(cs: CodegenState, p1: number, p2: number, ipProto: number, dir: Dir): Block {
-  const atom = rangeAtom(p1, p2);
-  const what = 'port ranges';
+  return genBoth(cs, rangeAtom(p1, p2), 'port ranges', ipProto, dir);
+}
+
+/** The IPv4 test of `atom` (per protocol), then the IPv6 one, OR'ed in libpcap's block order. */
+function genBoth(cs: CodegenState, atom: Atom, what: string, ipProto: number, dir: Dir): Block {
   let b0 = genLinktype(cs, ETHERTYPE.IP);
   let b1 = byProto(cs, ipProto, (p) => portOp4(cs, p, dir, atom, what));
   genAnd(b0, b1);
