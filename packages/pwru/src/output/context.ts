@@ -1,4 +1,5 @@
 import type { Addr64, PwruEvent } from '../event.js';
+import { hex64 } from './columns.js';
 
 /** A probe site: what the event's `site` index names. */
 export interface ProbeSite {
@@ -54,6 +55,27 @@ export function funcName(ev: PwruEvent, ctx: OutputContext, hexAddr: (hi: number
   const site = ctx.sites[ev.site];
   const name = site?.name ?? ctx.symbols.exact(ev.addr) ?? hexAddr(ev.addr.hi, ev.addr.lo);
   return withDropReason(name, ev, ctx);
+}
+
+/**
+ * The site or kallsyms name of an event's function (`0x...` when unknown), before the drop
+ * reason, for printers on a hot path: kernel-text lookups are cached by the address's low half.
+ */
+export class FuncNameCache {
+  readonly #byLow = new Map<number, string>();
+
+  /** The name {@link funcName} would start from, for `ev` in `ctx`. */
+  base(ev: PwruEvent, ctx: OutputContext): string {
+    const site = ctx.sites[ev.site]?.name;
+    if (site !== undefined) return site;
+    if (ev.addr.hi !== 0xffffffff) return ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
+    let name = this.#byLow.get(ev.addr.lo);
+    if (name === undefined) {
+      name = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
+      this.#byLow.set(ev.addr.lo, name);
+    }
+    return name;
+  }
 }
 
 /** Appends the drop reason to a site or function name when that site carries one. */

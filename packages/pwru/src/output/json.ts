@@ -1,6 +1,6 @@
 import type { EventTuple, PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
-import { absoluteTime, funcName, type OutputContext, withDropReason } from './context.js';
+import { absoluteTime, funcName, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
 import { tcpFlagsString } from './tuple.js';
 
@@ -65,7 +65,7 @@ export class JsonPrinter {
   private readonly literals = new Map<string, string>();
   private readonly ifaceCache = new Map<number, Map<number, string>>();
   private readonly metaCache = new Map<number, Map<number, string>>();
-  private readonly funcCache = new Map<number, string>();
+  private readonly funcNames = new FuncNameCache();
 
   constructor(
     private readonly opts: OutputOptions,
@@ -135,22 +135,9 @@ export class JsonPrinter {
     return l;
   }
 
-  /** The FUNC literal; the kallsyms lookup of kernel-text addresses is cached by the low half. */
+  /** The FUNC literal (kernel-text lookups cached in {@link FuncNameCache}). */
   private funcLit(ev: PwruEvent): string {
-    const ctx = this.ctx;
-    let base = ctx.sites[ev.site]?.name;
-    if (base === undefined) {
-      if (ev.addr.hi === 0xffffffff) {
-        base = this.funcCache.get(ev.addr.lo);
-        if (base === undefined) {
-          base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
-          this.funcCache.set(ev.addr.lo, base);
-        }
-      } else {
-        base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
-      }
-    }
-    return this.lit(withDropReason(base, ev, ctx));
+    return this.lit(withDropReason(this.funcNames.base(ev, this.ctx), ev, this.ctx));
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { PwruEvent } from '../event.js';
 import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } from './columns.js';
-import { absoluteTime, type OutputContext, withDropReason } from './context.js';
+import { absoluteTime, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
 import { formatTuple } from './tuple.js';
 
@@ -18,7 +18,7 @@ export class TextPrinter {
   private readonly netnsCol = new Map<number, string>();
   private readonly ifaceCol = new Map<number, Map<number, string>>();
   private readonly cpuCol: string[] = [];
-  private readonly funcCache = new Map<number, string>();
+  private readonly funcNames = new FuncNameCache();
   /** `%-5d` of MTU and LEN values below 65536 (both are 16-bit in practice). */
   private readonly num5: string[] = [];
   private readonly metaCache = new Map<number, Map<number, string>>();
@@ -122,22 +122,7 @@ export class TextPrinter {
   }
 
   private func(ev: PwruEvent): string {
-    const ctx = this.ctx;
-    const site = ctx.sites[ev.site];
-    let base = site?.name;
-    if (base === undefined) {
-      if (ev.addr.hi === 0xffffffff) {
-        // Kernel text: cache the kallsyms lookup by the low half.
-        base = this.funcCache.get(ev.addr.lo);
-        if (base === undefined) {
-          base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
-          this.funcCache.set(ev.addr.lo, base);
-        }
-      } else {
-        base = ctx.symbols.exact(ev.addr) ?? hex64(ev.addr.hi, ev.addr.lo);
-      }
-    }
-    return withDropReason(base, ev, ctx);
+    return withDropReason(this.funcNames.base(ev, this.ctx), ev, this.ctx);
   }
 
   /** Forgets cached process names (pids are reused). */
