@@ -41,18 +41,24 @@ describe.skipIf(!ok)('xdp and tcx links on a veth facing a test namespace', () =
     expect(count(counts)).toBeGreaterThan(0n);
   });
 
-  it('a tcx ingress link sees them too, and a second one can stack beside it', () => {
-    using counts = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    using prog = counting(counts, ProgramType.SCHED_CLS, -1 /* TC_ACT_UNSPEC: next */, AttachType.TCX_INGRESS);
-    using prog2 = counting(counts, ProgramType.SCHED_CLS, -1, AttachType.TCX_INGRESS);
+  it('a tcx ingress link sees them too, and a second one stacks after it', () => {
+    // Each program counts into its own map. ARP retries and IPv6 chatter from the namespace can
+    // arrive at any moment, so the check is race-free by ordering rather than by exact counts:
+    // tcx runs the first-attached program before the second for every packet, so reading the
+    // second's count before the first's can never show the first behind.
+    using first = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    using second = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    using prog = counting(first, ProgramType.SCHED_CLS, -1 /* TC_ACT_UNSPEC: next */, AttachType.TCX_INGRESS);
+    using prog2 = counting(second, ProgramType.SCHED_CLS, -1, AttachType.TCX_INGRESS);
     using l1 = attachTcx(prog, veth.hostIf, 'ingress');
     expect(() => attachTcx(prog, veth.hostIf, 'ingress')).toThrow(/already attached/);
     using l2 = attachTcx(prog2, ifindexOf(veth.hostIf), 'ingress');
     expect(l1.info().type).toBe(LinkType.TCX);
     veth.send();
-    const n = count(counts);
-    expect(n).toBeGreaterThan(0n);
-    expect(n % 2n).toBe(0n); // both programs ran for every packet
+    const n2 = count(second);
+    const n1 = count(first);
+    expect(n2).toBeGreaterThan(0n);
+    expect(n1).toBeGreaterThanOrEqual(n2);
     void l2;
   });
 
