@@ -10,7 +10,8 @@ import { VERSION } from './index.js';
 import { LoaderSession } from './kernel/loader-session.js';
 import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
-import { describeError, run } from './run.js';
+import { describeError } from './run.js';
+import { run } from './run-cli.js';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;

@@ -19,7 +19,10 @@ export { compileSkbExpr, skbExprFragment, SkbExprError } from './generate/skb-ex
 export { compileSkbMetadata, SkbMetadataError } from './generate/skb-metadata.js';
 export { pcapFilters, PcapFilterError } from './generate/pcap.js';
 export { planTrace, type TracePlan, type PlannedProgram, type AttachTarget } from './plan.js';
-export { run, prepare, type RunIO } from './run.js';
+export { prepare, describeError, type PcapCompiler } from './run.js';
+export { run, type RunIO } from './run-cli.js';
+export { Tracer, type TracerEnv, type Progress } from './tracer.js';
+export { trace, traceOptions, TraceOptionError, type TraceEvent, type TraceOptions, type TraceInit } from './trace.js';
 export { LoaderSession } from './kernel/loader-session.js';
 export type { KernelSession, RingReader, Attachment, AttachResult } from './kernel/session.js';
 export { ProgressBar } from './progress.js';

@@ -4,52 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKernelBtf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import { encodeEvent, eventLayout, EventKind } from './event.js';
+import { fakeSession, kfreeEvents } from '../test/fake-session.js';
 import { parseArgs } from './flags/parse.js';
-import type { KernelSession, LoadedProgram } from './kernel/session.js';
 import { Logger } from './log.js';
 import { currentNetnsInode } from './netns.js';
-import type { PlannedProgram } from './plan.js';
 import { ProgressBar } from './progress.js';
-import { run } from './run.js';
+import { run } from './run-cli.js';
 
 let haveBtf = true;
 try {
   loadKernelBtf();
 } catch {
   haveBtf = false;
-}
-
-/** A kernel with tp_btf only (like this machine), whose ring buffer holds `events` once. */
-function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
-  const planned: PlannedProgram[] = [];
-  const calls: string[] = [];
-  const s: KernelSession = {
-    features: () => ({ kprobes: false, kprobeMulti: false, availableFilterFunctions: false, tpBtf: true, fentry: false }),
-    haveFuncIp: () => true,
-    createMaps: () => void calls.push('maps'),
-    load: (p) => (planned.push(p), { planned: p }),
-    attach: async (p: LoadedProgram, progress) => {
-      progress(1);
-      return {
-        attachments: [{ count: 1, detach: async (done) => void (calls.push(`detach ${p.planned.name}`), done(1)) }],
-        ignored: 0,
-      };
-    },
-    reader: () => ({
-      subscribe(each, onBatch) {
-        setImmediate(() => {
-          for (const r of onPlan(planned)) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
-          onBatch();
-        });
-      },
-      close: () => void calls.push('reader closed'),
-    }),
-    lost: () => (calls.includes('maps') ? 3 : 0),
-    stack: () => [],
-    close: () => void calls.push('close'),
-  };
-  return { session: s, calls, planned };
 }
 
 describe.skipIf(!haveBtf)('run (with a fake kernel session)', () => {
@@ -59,24 +25,7 @@ describe.skipIf(!haveBtf)('run (with a fake kernel session)', () => {
     const out = openSync(outPath, 'w');
     const logs: string[] = [];
     const { options } = parseArgs(['--output-limit-lines', '2', '--ready-file', join(dir, 'ready')]);
-    const { session, calls, planned } = fakeSession((progs) => {
-      const kfree = progs.findIndex((p) => p.attach.type === 'tracepoint' && p.attach.name === 'kfree_skb');
-      const ev = (i: number) => ({
-        skb: { hi: 0xffff8bb7, lo: 0x038b6900 },
-        addr: { hi: 0, lo: 0 },
-        ts: 1,
-        p2: 0,
-        p3: 0,
-        pid: 0,
-        cpu: i,
-        site: kfree,
-        kind: EventKind.Tracepoint,
-        meta: { netns: currentNetnsInode(), mark: 0, ifindex: 1, len: 84, mtu: 65536, proto: 0x0800 },
-        tuple: { saddr: '10.1.1.1', daddr: '10.1.1.2', sport: 0, dport: 0, l3: 0x0800, l4: 1, flags: 0 },
-      });
-      const layout2 = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false });
-      return [0, 1, 2].map((i) => encodeEvent(ev(i), layout2));
-    });
+    const { session, calls, planned } = fakeSession(kfreeEvents(3));
     const code = await run(options, session, {
       log: new Logger((l) => logs.push(l)),
       out,

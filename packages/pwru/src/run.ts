@@ -1,28 +1,22 @@
-import { writeFileSync } from 'node:fs';
 import { type Btf, funcSignature, KernelBtfCache, skbFunctions } from 'btf-parser';
 import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
 import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
 import { discoverSkbTracepoints } from './discovery/tracepoints.js';
 import { PwruError } from './errors.js';
-import { type Addr64, decodeEvent, eventLayout } from './event.js';
+import { eventLayout } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
-import { compileSkbMetadata, formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
+import { compileSkbMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import type { Emitter } from './generate/emitter.js';
-import type { Attachment, KernelSession } from './kernel/session.js';
+import type { KernelSession } from './kernel/session.js';
 import { Ksyms } from './ksyms.js';
 import type { Logger } from './log.js';
 import { currentNetnsInode, InterfaceCache, parseNetnsSpec, resolveIfname } from './netns.js';
-import { JsonPrinter } from './output/json.js';
 import { TIMESTAMP_MODES } from './output/options.js';
-import { TextPrinter } from './output/text.js';
-import { BatchWriter } from './output/writer.js';
 import { planTrace, type TracePlan } from './plan.js';
-import { ProgressBar } from './progress.js';
-import { liveContext } from './run-context.js';
 import type { Instruction } from 'bpf-asm-ts';
 
 /** Compiles the pcap filter into subprograms and a filter fragment (provided by the pcap module). */
@@ -31,17 +25,6 @@ export type PcapCompiler = (
   kernel: ReturnType<typeof kernelLayoutFromBtf>,
   frame: ReturnType<typeof frameFor>,
 ) => { subprograms: Instruction[]; fragment: (e: Emitter, reject: string) => void } | undefined;
-
-/** Where a run writes and how it is stopped. */
-export interface RunIO {
-  readonly log: Logger;
-  /** File descriptor trace lines go to (stdout). */
-  readonly out: number;
-  /** Aborted on SIGINT/SIGTERM. */
-  readonly signal: AbortSignal;
-  /** Progress bars go here (stderr). */
-  readonly progress: (total: number) => ProgressBar;
-}
 
 /** The ring buffer: 4 MiB, a power of two as the kernel requires. */
 export const RING_BYTES = 4 << 20;
@@ -180,129 +163,6 @@ export function prepare(
   });
   if (subprograms.length > 0) for (const p of plan.programs) p.insns.push(...subprograms);
   return { plan, btf, ksyms, backend, metadata };
-}
-
-const ATTACH_WORDS: Record<Backend, [string, string]> = {
-  kprobe: ['Attaching kprobes', 'Detaching kprobes...'],
-  'kprobe-multi': ['Attaching kprobes', 'Detaching kprobes...'],
-  tracepoint: ['Attaching tracepoints', 'Detaching tracepoints...'],
-  fentry: ['Attaching fentry programs', 'Detaching fentry programs...'],
-};
-
-/**
- * Runs a trace to the end: load, attach with a progress bar, print events until the line limit
- * or a signal, then detach and report loss. Returns the exit status.
- */
-export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, pcap?: PcapCompiler, cache?: KernelBtfCache): Promise<number> {
-  const { log } = io;
-  const attachments: Attachment[] = [];
-  let lostReported = 0;
-  const reportLost = (final: boolean): void => {
-    const lost = session.lost();
-    if (lost > lostReported || (final && lost > 0)) {
-      log.warn(final ? 'Some events were lost: the ring buffer was full' : 'Events lost: the ring buffer is full', { total: lost });
-      lostReported = lost;
-    }
-  };
-  let backend: Backend | undefined;
-  try {
-    let t = performance.now();
-    const lap = (what: string, attrs: Record<string, unknown> = {}): void => {
-      const now = performance.now();
-      log.debug(what, { ...attrs, ms: Math.round(now - t) });
-      t = now;
-    };
-    lap('Started', { since_process_start_ms: Math.round(performance.now()) });
-    const prepared = prepare(opts, session, log, pcap, cache);
-    backend = prepared.backend;
-    const { plan } = prepared;
-    lap('Generated programs', { backend, programs: plan.programs.length, instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0) });
-    session.createMaps({ ringBytes: RING_BYTES, stacks: opts.outputStack });
-    const loaded = plan.programs.map((p) => session.load(p));
-    lap('Loaded programs');
-
-    log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
-    const bar = io.progress(plan.targets);
-    let ignored = 0;
-    for (const p of loaded) {
-      if (io.signal.aborted) break;
-      const r = await session.attach(p, (n) => bar.add(n), io.signal);
-      attachments.push(...r.attachments);
-      ignored += r.ignored;
-    }
-    bar.finish();
-    log.info('Attached', { ignored });
-    if (attachments.length === 0 && !io.signal.aborted) throw new PwruError('No kprobe/tracepoint could be attached');
-
-    log.info('Listening for events..');
-    if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
-
-    const ctx = {
-      ...liveContext({ sites: plan.sites, ksyms: prepared.ksyms, btf: prepared.btf, stack: (id) => session.stack(id), netnsNames: opts.outputNetnsNames }),
-      metadata: prepared.metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
-    };
-    const printer = opts.outputJson ? new JsonPrinter(opts, ctx) : new TextPrinter(opts, ctx);
-    const writer = new BatchWriter(io.out);
-    writer.write(printer.header());
-    writer.flush();
-    const reader = session.reader();
-    const limit = opts.outputLimitLines;
-    const layout = plan.layout;
-    let count = 0;
-    await new Promise<void>((resolve) => {
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        clearInterval(lossTimer);
-        io.signal.removeEventListener('abort', finish);
-        reader.close();
-        resolve();
-      };
-      const lossTimer = setInterval(() => reportLost(false), 1000);
-      if (io.signal.aborted) return finish();
-      io.signal.addEventListener('abort', finish, { once: true });
-      reader.subscribe(
-        (view, off) => {
-          if (limit !== 0 && count >= limit) return;
-          writer.write(printer.format(decodeEvent(view, off, layout)));
-          if (++count === limit) {
-            writer.flush();
-            // Not from inside the reader's callback: it is still walking the mapped buffer.
-            setImmediate(finish);
-          }
-        },
-        () => writer.flush(),
-      );
-    });
-    writer.flush();
-    if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
-    else log.info('Received signal, exiting program..');
-    return 0;
-  } catch (e) {
-    if (e instanceof Error && (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
-    log.error('Failed to run pwru', { error: describeError(e) });
-    return 1;
-  } finally {
-    if (attachments.length > 0) {
-      log.info(ATTACH_WORDS[backend ?? 'kprobe'][1]);
-      const bar = io.progress(attachments.reduce((n, a) => n + a.count, 0));
-      for (const a of attachments) {
-        try {
-          await a.detach((n) => bar.add(n));
-        } catch {
-          // Closing its program's fd detaches it anyway.
-        }
-      }
-      bar.finish();
-    }
-    try {
-      reportLost(true);
-    } catch {
-      // Maps may not exist if loading failed.
-    }
-    session.close();
-  }
 }
 
 /** One line for any error: the message, never a stack. */

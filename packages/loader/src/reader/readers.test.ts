@@ -83,6 +83,19 @@ describe('ring buffer reader', () => {
     expect(got[0]).toEqual(expectedRecord(64));
   });
 
+  it('wait() resolves once records arrive, for consumers that pull at their own pace', async () => {
+    using s = setup('ringbuf', 64, 1 << 16);
+    using reader = new RingBufReader(s.events);
+    let woken = false;
+    const waiting = reader.wait().then(() => (woken = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(woken).toBe(false); // nothing produced yet: still waiting, not spinning
+    s.prog.testRun({ data: packet, repeat: 5 });
+    await waiting;
+    expect(reader.consume(() => {}, 2)).toBe(2); // a bounded take leaves the rest in the ring
+    expect(reader.consume(() => {})).toBe(3);
+  });
+
   it('subscribe() delivers batches from the event loop', async () => {
     using s = setup('ringbuf', 64, 1 << 16);
     using reader = new RingBufReader(s.events);

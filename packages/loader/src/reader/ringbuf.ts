@@ -129,8 +129,11 @@ export class RingBufReader implements Disposable, AsyncIterable<Uint8Array> {
     if (n) onBatch?.(n);
   }
 
-  /** Resolves when records are pending (or the reader closes). */
-  private wait(): Promise<void> {
+  /**
+   * Resolves when records are pending (or the reader closes), woken by the map fd on Node's
+   * event loop. For pull-style consumers that {@link consume} at their own pace.
+   */
+  wait(): Promise<void> {
     return new Promise((resolve) => {
       if (this.closed || this.pending > 0) return resolve();
       this.waiters.push(resolve);

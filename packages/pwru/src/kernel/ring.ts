@@ -7,6 +7,8 @@ export function openRingReader(events: BpfMap): RingReader & { readonly reader: 
   return {
     reader,
     subscribe: (each, onBatch) => reader.subscribe(each, () => onBatch()),
+    consume: (each, max) => reader.consume(each, max),
+    wait: () => reader.wait(),
     close: () => reader.close(),
   };
 }

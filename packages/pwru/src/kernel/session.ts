@@ -30,6 +30,13 @@ export interface RingReader {
    * during the call.
    */
   subscribe(each: (view: DataView, offset: number, size: number) => void, onBatch: () => void): void;
+  /**
+   * Pull mode (instead of subscribe): delivers up to `max` waiting records to `each` and returns
+   * how many. Records not taken stay in the ring buffer.
+   */
+  consume(each: (view: DataView, offset: number, size: number) => void, max: number): number;
+  /** Pull mode: resolves when records are waiting, or the reader closes. */
+  wait(): Promise<void>;
   /** Stops reading. */
   close(): void;
 }

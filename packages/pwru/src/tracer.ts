@@ -1,0 +1,223 @@
+/**
+ * A running trace: programs generated, loaded and attached, events waiting in the ring buffer.
+ *
+ * The CLI and the programmatic `trace()` API are both thin layers over this class. It owns every
+ * kernel object of the run and releases all of them in {@link Tracer.close}, including when
+ * start-up fails half way (nothing stays attached behind an error).
+ */
+import type { Btf, KernelBtfCache } from 'btf-parser';
+import type { Backend } from './backend.js';
+import { PwruError } from './errors.js';
+import { type Addr64, decodeEvent, type PwruEvent } from './event.js';
+import type { PwruOptions } from './flags/spec.js';
+import { formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
+import type { Attachment, KernelSession, RingReader } from './kernel/session.js';
+import type { Ksyms } from './ksyms.js';
+import type { Logger } from './log.js';
+import type { OutputContext } from './output/context.js';
+import type { TracePlan } from './plan.js';
+import { liveContext } from './run-context.js';
+import { type PcapCompiler, prepare, RING_BYTES } from './run.js';
+
+/** Something that shows attach/detach progress (the CLI's bar; a no-op for the API). */
+export interface Progress {
+  add(n: number): void;
+  finish(): void;
+}
+
+/** What a tracer needs from its surroundings. */
+export interface TracerEnv {
+  /** The kernel side (bpf-loader-ts in real runs, a fake in tests). */
+  readonly session: KernelSession;
+  readonly log: Logger;
+  /** Aborting it stops attaching early; the caller still calls close(). */
+  readonly signal?: AbortSignal;
+  /** Progress of attaching and detaching (default: none). */
+  readonly progress?: (total: number) => Progress;
+  /** The pcap-filter compiler (pcap2ebpf); without it, a pcap filter is an error. */
+  readonly pcap?: PcapCompiler;
+  /** The kernel BTF, parsed once and shared with the session. */
+  readonly cache?: KernelBtfCache;
+}
+
+const ATTACH_WORDS: Record<Backend, [string, string]> = {
+  kprobe: ['Attaching kprobes', 'Detaching kprobes...'],
+  'kprobe-multi': ['Attaching kprobes', 'Detaching kprobes...'],
+  tracepoint: ['Attaching tracepoints', 'Detaching tracepoints...'],
+  fentry: ['Attaching fentry programs', 'Detaching fentry programs...'],
+};
+
+const noProgress = (): Progress => ({ add: () => undefined, finish: () => undefined });
+
+/** A started trace. Create with {@link Tracer.start}; always {@link Tracer.close} it. */
+export class Tracer implements AsyncDisposable {
+  /** How many targets (functions, tracepoints) are attached. */
+  readonly attached: number;
+  /** Targets skipped for reasons upstream also ignores (missing symbol, not traceable). */
+  readonly ignored: number;
+  /** What the printers look up beyond the event itself (symbols, drop reasons, names). */
+  readonly context: OutputContext;
+  private reader?: RingReader;
+  private closing?: Promise<void>;
+  private lostReported = 0;
+
+  private constructor(
+    readonly options: PwruOptions,
+    /** The programs, sites and event layout of this run. */
+    readonly plan: TracePlan,
+    readonly btf: Btf,
+    readonly ksyms: Ksyms | undefined,
+    private readonly env: TracerEnv,
+    private readonly attachments: Attachment[],
+    ignored: number,
+    metadata: readonly SkbMetadata[],
+  ) {
+    this.attached = attachments.reduce((n, a) => n + a.count, 0);
+    this.ignored = ignored;
+    const session = env.session;
+    this.context = {
+      ...liveContext({ sites: plan.sites, ksyms, btf, stack: (id) => session.stack(id), netnsNames: options.outputNetnsNames }),
+      metadata: metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
+    };
+  }
+
+  /** Which backend the run uses. */
+  get backend(): Backend {
+    return this.plan.backend;
+  }
+
+  /**
+   * Discovers targets, generates and loads the programs, and attaches them, logging as upstream
+   * does ("Attaching kprobes", "Attached ignored=N"). On any failure, whatever was attached is
+   * detached and the session closed before the error is thrown.
+   */
+  static async start(options: PwruOptions, env: TracerEnv): Promise<Tracer> {
+    const { log, session } = env;
+    const progress = env.progress ?? noProgress;
+    const attachments: Attachment[] = [];
+    let backend: Backend | undefined;
+    try {
+      let t = performance.now();
+      const lap = (what: string, attrs: Record<string, unknown> = {}): void => {
+        const now = performance.now();
+        log.debug(what, { ...attrs, ms: Math.round(now - t) });
+        t = now;
+      };
+      lap('Started', { since_process_start_ms: Math.round(performance.now()) });
+      const prepared = prepare(options, session, log, env.pcap, env.cache);
+      backend = prepared.backend;
+      const { plan } = prepared;
+      lap('Generated programs', { backend, programs: plan.programs.length, instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0) });
+      session.createMaps({ ringBytes: RING_BYTES, stacks: options.outputStack });
+      const loaded = plan.programs.map((p) => session.load(p));
+      lap('Loaded programs');
+
+      log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
+      const bar = progress(plan.targets);
+      const signal = env.signal ?? new AbortController().signal;
+      let ignored = 0;
+      for (const p of loaded) {
+        if (signal.aborted) break;
+        const r = await session.attach(p, (n) => bar.add(n), signal);
+        attachments.push(...r.attachments);
+        ignored += r.ignored;
+      }
+      bar.finish();
+      log.info('Attached', { ignored });
+      if (attachments.length === 0 && !signal.aborted) throw new PwruError('No kprobe/tracepoint could be attached');
+      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored, prepared.metadata);
+    } catch (e) {
+      await detachAll(attachments, env, backend);
+      env.session.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Calls `each` for every record as it arrives (zero copy: the view is valid only during the
+   * call; decode it with {@link decode}), and `onBatch` after each drained batch. The fast path
+   * the CLI prints from.
+   */
+  subscribe(each: (view: DataView, offset: number, size: number) => void, onBatch: () => void): void {
+    this.open().subscribe(each, onBatch);
+  }
+
+  /**
+   * Decodes up to `max` waiting records, calling `each` with each decoded event; returns how
+   * many. Records not taken stay in the ring buffer (when it fills, the programs count losses).
+   */
+  take(each: (event: PwruEvent) => void, max: number): number {
+    const layout = this.plan.layout;
+    return this.open().consume((view, off) => each(decodeEvent(view, off, layout)), max);
+  }
+
+  /** Resolves when records are waiting (or the tracer closes). */
+  waitForEvents(): Promise<void> {
+    return this.open().wait();
+  }
+
+  /** Decodes the record at `offset` of `view` (inside a {@link subscribe} callback). */
+  decode(view: DataView, offset: number): PwruEvent {
+    return decodeEvent(view, offset, this.plan.layout);
+  }
+
+  /** Events the programs could not deliver because the ring buffer was full (all CPUs). */
+  lost(): number {
+    return this.env.session.lost();
+  }
+
+  /** Logs a warning when losses grew since the last report (call periodically). */
+  reportLost(final = false): void {
+    const lost = this.lost();
+    if (lost > this.lostReported || (final && lost > 0)) {
+      this.env.log.warn(final ? 'Some events were lost: the ring buffer was full' : 'Events lost: the ring buffer is full', { total: lost });
+      this.lostReported = lost;
+    }
+  }
+
+  /**
+   * Stops reading, detaches every probe (with progress, as upstream's "Detaching kprobes..."),
+   * reports losses and frees the maps and programs. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        this.reader?.close();
+      } catch {
+        // Unmapping failed: the session's close releases the map anyway.
+      }
+      await detachAll(this.attachments, this.env, this.plan.backend);
+      try {
+        this.reportLost(true);
+      } catch {
+        // The counters are gone with a failed session.
+      }
+      this.env.session.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private open(): RingReader {
+    if (this.closing) throw new PwruError('the tracer is closed');
+    this.reader ??= this.env.session.reader();
+    return this.reader;
+  }
+}
+
+async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Backend | undefined): Promise<void> {
+  if (attachments.length === 0) return;
+  env.log.info(ATTACH_WORDS[backend ?? 'kprobe'][1]);
+  const bar = (env.progress ?? noProgress)(attachments.reduce((n, a) => n + a.count, 0));
+  for (const a of attachments.splice(0)) {
+    try {
+      await a.detach((n) => bar.add(n));
+    } catch {
+      // Closing its program's fd detaches it anyway.
+    }
+  }
+  bar.finish();
+}
