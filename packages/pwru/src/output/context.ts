@@ -78,12 +78,22 @@ export class FuncNameCache {
   }
 }
 
-/** Appends the drop reason to a site or function name when that site carries one. */
-export function withDropReason(name: string, ev: PwruEvent, ctx: OutputContext): string {
+/**
+ * The `enum skb_drop_reason` value an event carries, if its site or function has one (the
+ * `kfree_skb` tracepoint, `kfree_skb_reason`, `sk_skb_reason_drop`); `name` is the event's
+ * site or function name before any reason.
+ */
+export function dropReasonValue(name: string, ev: PwruEvent, ctx: OutputContext): number | undefined {
   const site = ctx.sites[ev.site];
   const which = site?.reason ?? (site?.name === undefined ? REASON_FUNCS.get(name) : undefined);
-  if (!which) return name;
-  const value = which === 'p2' ? ev.p2 : ev.p3;
+  if (!which) return undefined;
+  return which === 'p2' ? ev.p2 : ev.p3;
+}
+
+/** Appends the drop reason to a site or function name when that site carries one. */
+export function withDropReason(name: string, ev: PwruEvent, ctx: OutputContext): string {
+  const value = dropReasonValue(name, ev, ctx);
+  if (value === undefined) return name;
   const reason = ctx.dropReasons.get(value);
   return reason !== undefined ? `${name}(${reason})` : `${name} (${value})`;
 }

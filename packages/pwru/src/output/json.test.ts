@@ -64,5 +64,9 @@ describe('JsonPrinter', () => {
     expect(new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'absolute' }, fakeContext()).toJson(CURL_DROP).time).toMatch(
       /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/,
     );
+    const boot = new Date(2026, 0, 2, 3, 4, 4, 0).getTime();
+    const p = new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'absolute' }, fakeContext({ wallClockMs: (ns) => boot + ns / 1e6 }));
+    expect(p.toJson({ ...CURL_DROP, ts: 2_250_000_000 }).time).toBe('2026-01-02T03:04:06.250');
+    expect(JSON.parse(p.format({ ...CURL_DROP, ts: 2_250_000_000 })).time).toBe('2026-01-02T03:04:06.250');
   });
 });

@@ -106,6 +106,18 @@ describe('TextPrinter event lines', () => {
     const line = p.format(CURL_DROP);
     expect(line).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3} 0xffff8bb7038b6900 3   ~in\/curl:3378123 1000000000       kfree/);
   });
+
+  it('prints in absolute mode the event\'s own time converted to wall clock, not the time of printing', () => {
+    // Boot was at 2026-01-02 03:04:04.000 local time: ktime 1 s is 03:04:05.000.
+    const boot = new Date(2026, 0, 2, 3, 4, 4, 0).getTime();
+    const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, timestamp: 'absolute' }, fakeContext({ wallClockMs: (ns) => boot + ns / 1e6 }));
+    const first = p.format(CURL_DROP);
+    const later = p.format({ ...CURL_DROP, ts: CURL_DROP.ts + 1_500_000_000 });
+    expect(first.startsWith('2026-01-02T03:04:05.000 ')).toBe(true);
+    expect(later.startsWith('2026-01-02T03:04:06.500 ')).toBe(true);
+    // The TIMESTAMP column beside it keeps the raw ktime.
+    expect(later.split(/ +/)[4]).toBe('2500000000');
+  });
 });
 
 describe('--output-skb-metadata in text', () => {

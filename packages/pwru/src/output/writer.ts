@@ -1,5 +1,10 @@
 import { writeSync } from 'node:fs';
 
+/** Something that takes whole batches of bytes (a {@link RotatingFile}, for `--output-file`). */
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+}
+
 /**
  * Batches formatted lines and writes them with one syscall per batch (upstream makes one write
  * per event). Appending to a string is cheaper in V8 than encoding each line into a buffer;
@@ -8,8 +13,9 @@ import { writeSync } from 'node:fs';
 export class BatchWriter {
   private buf = '';
 
+  /** @param fd a file descriptor (stdout is 1), or a sink such as a rotating file. */
   constructor(
-    private readonly fd: number,
+    private readonly fd: number | ByteSink,
     private readonly threshold = 1 << 16,
   ) {}
 
@@ -29,6 +35,10 @@ export class BatchWriter {
     if (this.buf === '') return;
     const bytes = Buffer.from(this.buf, 'utf8');
     this.buf = '';
+    if (typeof this.fd !== 'number') {
+      this.fd.write(bytes);
+      return;
+    }
     let off = 0;
     while (off < bytes.length) {
       try {
