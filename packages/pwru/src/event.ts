@@ -170,6 +170,10 @@ export interface PwruEvent {
   readonly caller?: Addr64;
   /** `--output-skb-metadata` values, as read (64-bit, little-endian halves). */
   readonly metadata?: readonly Addr64[];
+  /** `--output-skb`: the `bpf_snprintf_btf` dump of the skb (from the dump ring, see `output/dumps.ts`). */
+  readonly skbDump?: string;
+  /** `--output-skb-shared-info`: the dump of the skb's `struct skb_shared_info`. */
+  readonly shinfoDump?: string;
 }
 
 const noAddr = (): string => '';
@@ -204,6 +208,8 @@ class DecodedEvent implements PwruEvent {
   stackId: number | undefined = undefined;
   caller: Addr64 | undefined = undefined;
   metadata: readonly Addr64[] | undefined = undefined;
+  skbDump: string | undefined = undefined;
+  shinfoDump: string | undefined = undefined;
 
   constructor(
     readonly skb: Addr64,

@@ -8,6 +8,7 @@ import type { KernelLayout } from './generate/layout.js';
 import { generateProgram, type ProbeKind, type ProgramFilters } from './generate/program.js';
 import type { ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
+import type { SkbDumpPlan } from './generate/skb-dump.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
@@ -51,7 +52,8 @@ export interface PlanInput {
   readonly tracepoints?: readonly SkbTracepoint[];
   readonly haveFuncIp: boolean;
   /** `--output-skb-metadata` expressions. */
-  readonly metadata?: readonly SkbMetadata[];
+  readonly metadata?: readonly SkbMetadata[];  /** `--output-skb` / `--output-skb-shared-info` dumps. */
+  readonly dumps?: SkbDumpPlan;
 }
 
 /**
@@ -68,6 +70,7 @@ export function planTrace(input: PlanInput): TracePlan {
       filters: { ...input.filters, fragments: input.fragments },
       haveFuncIp: input.haveFuncIp,
       ...(input.metadata ? { metadata: input.metadata } : {}),
+      ...(input.dumps ? { dumps: input.dumps } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];

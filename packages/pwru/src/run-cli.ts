@@ -10,7 +10,8 @@ import type { KernelSession } from './kernel/session.js';
 import type { Logger } from './log.js';
 import { JsonPrinter } from './output/json.js';
 import { TextPrinter } from './output/text.js';
-import { BatchWriter } from './output/writer.js';
+import { openTraceOutput, type TraceOutput } from './output/destination.js';
+import { formatSummaryJson, formatSummaryText, TraceSummary } from './output/summary.js';
 import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
 
@@ -33,13 +34,16 @@ export interface RunIO {
 export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, pcap?: PcapCompiler, cache?: KernelBtfCache): Promise<number> {
   const { log } = io;
   let tracer: Tracer | undefined;
+  let output: TraceOutput | undefined;
   try {
     tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
     log.info('Listening for events..');
     if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
 
     const printer = opts.outputJson ? new JsonPrinter(opts, tracer.context) : new TextPrinter(opts, tracer.context);
-    const writer = new BatchWriter(io.out);
+    output = openTraceOutput(opts, io.out);
+    const writer = output.writer;
+    const summary = opts.outputSummary || opts.outputSummaryByTuple ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple }) : undefined;
     writer.write(printer.header());
     writer.flush();
     const limit = opts.outputLimitLines;
@@ -60,7 +64,9 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
       t.subscribe(
         (view, off) => {
           if (limit !== 0 && count >= limit) return;
-          writer.write(printer.format(t.decode(view, off)));
+          const ev = t.decode(view, off);
+          summary?.add(ev);
+          writer.write(printer.format(ev));
           if (++count === limit) {
             writer.flush();
             // Not from inside the reader's callback: it is still walking the mapped buffer.
@@ -70,7 +76,8 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
         () => writer.flush(),
       );
     });
-    writer.flush();
+    if (summary) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
+    await output.close();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');
     return 0;
@@ -79,6 +86,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     log.error('Failed to run pwru', { error: describeError(e) });
     return 1;
   } finally {
+    await output?.close().catch(() => undefined);
     await tracer?.close();
   }
 }

@@ -16,6 +16,7 @@ import { Ksyms } from './ksyms.js';
 import type { Logger } from './log.js';
 import { currentNetnsInode, InterfaceCache, parseNetnsSpec, resolveIfname } from './netns.js';
 import { TIMESTAMP_MODES } from './output/options.js';
+import { planSkbDumps, type SkbDumpPlan } from './generate/skb-dump.js';
 import { planTrace, type TracePlan } from './plan.js';
 import type { Instruction } from 'bpf-asm-ts';
 
@@ -73,7 +74,7 @@ export function prepare(
   log: Logger,
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[] } {
+): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined } {
   validate(opts);
   const btf = loadBtf(opts, cache);
   const mods = moduleBtfs(opts, cache);
@@ -140,11 +141,12 @@ export function prepare(
   if (opts.filterSkbExpr !== '') fragments.push(skbExprFragment(compileSkbExpr(btf, opts.filterSkbExpr), frame));
 
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
+  const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
   const layout = eventLayout({
     metadata: metadata.length,
     meta: opts.outputMeta || opts.outputNetnsNames,
     cb: opts.outputSkbCb,
-    tuple: opts.outputTuple,
+    tuple: opts.outputTuple || opts.outputSummaryByTuple,
     tunnel: opts.outputTunnel,
     stack: opts.outputStack,
     caller: opts.outputCaller,
@@ -160,9 +162,10 @@ export function prepare(
     ...(tracepoints ? { tracepoints } : {}),
     haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
     metadata,
+    ...(dumps ? { dumps } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) p.insns.push(...subprograms);
-  return { plan, btf, ksyms, backend, metadata };
+  return { plan, btf, ksyms, backend, metadata, dumps };
 }
 
 /** One line for any error: the message, never a stack. */

@@ -17,6 +17,8 @@ import type { Logger } from './log.js';
 import type { OutputContext } from './output/context.js';
 import type { TracePlan } from './plan.js';
 import { liveContext } from './run-context.js';
+import { DumpJoiner } from './output/dumps.js';
+import { dumpBufferValueSize, dumpRingBytes } from './generate/skb-dump.js';
 import { type PcapCompiler, prepare, RING_BYTES } from './run.js';
 
 /** Something that shows attach/detach progress (the CLI's bar; a no-op for the API). */
@@ -60,6 +62,8 @@ export class Tracer implements AsyncDisposable {
   private reader?: RingReader;
   private closing?: Promise<void>;
   private lostReported = 0;
+  /** Joins `--output-skb` / `--output-skb-shared-info` dumps to their events. */
+  private readonly dumps?: DumpJoiner;
 
   private constructor(
     readonly options: PwruOptions,
@@ -79,6 +83,8 @@ export class Tracer implements AsyncDisposable {
       ...liveContext({ sites: plan.sites, ksyms, btf, stack: (id) => session.stack(id), netnsNames: options.outputNetnsNames }),
       metadata: metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
     };
+    const drain = options.outputSkb || options.outputSkbSharedInfo ? session.dumpDrain?.() : undefined;
+    if (drain) this.dumps = new DumpJoiner(drain, { skb: options.outputSkb, sharedInfo: options.outputSkbSharedInfo });
   }
 
   /** Which backend the run uses. */
@@ -108,7 +114,12 @@ export class Tracer implements AsyncDisposable {
       backend = prepared.backend;
       const { plan } = prepared;
       lap('Generated programs', { backend, programs: plan.programs.length, instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0) });
-      session.createMaps({ ringBytes: RING_BYTES, stacks: options.outputStack });
+      const d = prepared.dumps;
+      session.createMaps({
+        ringBytes: RING_BYTES,
+        stacks: options.outputStack,
+        ...(d ? { dumps: { ringBytes: dumpRingBytes(d), bufferValueSize: dumpBufferValueSize(d) } } : {}),
+      });
       const loaded = plan.programs.map((p) => session.load(p));
       lap('Loaded programs');
 
@@ -148,7 +159,7 @@ export class Tracer implements AsyncDisposable {
    */
   take(each: (event: PwruEvent) => void, max: number): number {
     const layout = this.plan.layout;
-    return this.open().consume((view, off) => each(decodeEvent(view, off, layout)), max);
+    return this.open().consume((view, off) => each(this.withDumps(decodeEvent(view, off, layout))), max);
   }
 
   /** Resolves when records are waiting (or the tracer closes). */
@@ -158,7 +169,12 @@ export class Tracer implements AsyncDisposable {
 
   /** Decodes the record at `offset` of `view` (inside a {@link subscribe} callback). */
   decode(view: DataView, offset: number): PwruEvent {
-    return decodeEvent(view, offset, this.plan.layout);
+    return this.withDumps(decodeEvent(view, offset, this.plan.layout));
+  }
+
+  /** Attaches the event's skb dumps (read from their own ring buffer) when the run makes them. */
+  private withDumps(ev: PwruEvent): PwruEvent {
+    return this.dumps ? this.dumps.attach(ev) : ev;
   }
 
   /** Events the programs could not deliver because the ring buffer was full (all CPUs). */

@@ -40,6 +40,8 @@ export interface PwruOptions {
   outputSkbMetadata: string[];
   outputSkbSharedInfo: boolean;
   outputStack: boolean;
+  outputSummary: boolean;
+  outputSummaryByTuple: boolean;
   outputTcpFlags: boolean;
   outputTunnel: boolean;
   outputTuple: boolean;
@@ -114,26 +116,28 @@ export const FLAGS: readonly FlagSpec[] = [
   f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
   f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps', LATER),
   f('output-caller', 'bool', 'outputCaller', 'false', 'print caller function name'),
-  f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)', LATER),
-  f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip', LATER),
-  f('output-file-max-age', 'int', 'outputFileMaxAge', '0', 'max age in days to keep rotated files (0, no limit)', LATER),
-  f('output-file-max-backups', 'int', 'outputFileMaxBackups', '0', 'max number of rotated files to keep (0, no limit)', LATER),
-  f('output-file-max-size', 'int', 'outputFileMaxSize', '100', 'max size in MB per file before rotation', LATER),
+  f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)'),
+  f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip'),
+  f('output-file-max-age', 'int', 'outputFileMaxAge', '0', 'max age in days to keep rotated files (0, no limit)'),
+  f('output-file-max-backups', 'int', 'outputFileMaxBackups', '0', 'max number of rotated files to keep (0, no limit)'),
+  f('output-file-max-size', 'int', 'outputFileMaxSize', '100', 'max size in MB per file before rotation'),
   f('output-json', 'bool', 'outputJson', 'false', 'output traces in JSON format'),
   f('output-limit-lines', 'uint', 'outputLimitLines', '0', 'exit the program after the number of events has been received/printed'),
   f('output-meta', 'bool', 'outputMeta', 'true', 'print skb metadata'),
   f('output-netns-names', 'bool', 'outputNetnsNames', 'false', 'print netns names where possible'),
-  f('output-skb', 'bool', 'outputSkb', 'false', 'print skb', LATER),
+  f('output-skb', 'bool', 'outputSkb', 'false', 'print skb'),
   f('output-skb-cb', 'bool', 'outputSkbCb', 'false', 'print skb->cb'),
   f('output-skb-metadata', 'strings', 'outputSkbMetadata', '[]', 'print skb metadata (e.g., "skb->mark", "skb->hash"), 4 at most'),
-  f('output-skb-shared-info', 'bool', 'outputSkbSharedInfo', 'false', 'print skb shared info', LATER),
+  f('output-skb-shared-info', 'bool', 'outputSkbSharedInfo', 'false', 'print skb shared info'),
   f('output-stack', 'bool', 'outputStack', 'false', 'print stack'),
+  f('output-summary', 'bool', 'outputSummary', 'false', 'at exit, print a summary: functions by hits and drop reasons by count'),
+  f('output-summary-by-tuple', 'bool', 'outputSummaryByTuple', 'false', 'with the summary, also count events and drops per L4 tuple (implies --output-summary)'),
   f('output-tcp-flags', 'bool', 'outputTcpFlags', 'false', 'print TCP flags'),
   f('output-tunnel', 'bool', 'outputTunnel', 'false', 'print encapsulated tunnel header data'),
   f('output-tuple', 'bool', 'outputTuple', 'true', 'print L4 tuple'),
   f('output-xdp-metadata', 'strings', 'outputXdpMetadata', '[]', 'print xdp metadata (e.g., "xdp->rxq->queue_index"), 4 at most', LATER),
   f('ready-file', 'string', 'readyFile', '', 'create file after all BPF progs are attached', { hidden: true }),
-  f('set-percpu-buf', 'uint32', 'setPercpuBuf', '4096', 'set the size of buffers to print skb data (used by --output-skb and --output-skb-shared-info)', LATER),
+  f('set-percpu-buf', 'uint32', 'setPercpuBuf', '4096', 'set the size of buffers to print skb data (used by --output-skb and --output-skb-shared-info)'),
   f('timestamp', 'string', 'timestamp', 'none', 'print timestamp per skb ("current", "relative", "absolute", "none")'),
   f('version', 'bool', 'version', 'false', 'show pwru version and exit'),
 ];
@@ -179,6 +183,8 @@ export function defaultOptions(): PwruOptions {
     outputSkbMetadata: [],
     outputSkbSharedInfo: false,
     outputStack: false,
+    outputSummary: false,
+    outputSummaryByTuple: false,
     outputTcpFlags: false,
     outputTunnel: false,
     outputTuple: true,

@@ -32,6 +32,7 @@ import { EventKind, HEADER, META, TUPLE, type EventLayout } from '../event.js';
 import { Emitter } from './emitter.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
+import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
 
 /** How a program gets at its arguments. */
 export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
@@ -124,6 +125,8 @@ export interface GenerateOptions {
   readonly haveFuncIp: boolean;
   /** `--output-skb-metadata` expressions (as many as `layout.sections.metadata`). */
   readonly metadata?: readonly SkbMetadata[];
+  /** `--output-skb` / `--output-skb-shared-info` dumps, into the `skb_dumps` ring. */
+  readonly dumps?: SkbDumpPlan;
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -259,6 +262,8 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   }
 
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
+
+  if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
 
   e.section('event: submit');
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));

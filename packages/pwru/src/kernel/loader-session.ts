@@ -8,6 +8,7 @@ import {
   MapType,
   PermissionError,
   Program,
+  RingBufReader,
   ProgramType,
   sumPerCpuCounter,
   VerifierError,
@@ -18,6 +19,7 @@ import { readAvailableFilterFunctions } from '../discovery/functions.js';
 import { PwruError } from '../errors.js';
 import type { Addr64 } from '../event.js';
 import type { PlannedProgram } from '../plan.js';
+import { DUMP_MAPS } from '../generate/skb-dump.js';
 import { attachPlanned } from './attach.js';
 import { openRingReader } from './ring.js';
 import type { AttachResult, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
@@ -32,7 +34,8 @@ export interface SessionProgram extends LoadedProgram {
 
 /** The real kernel session, through bpf-loader-ts. */
 export class LoaderSession implements KernelSession {
-  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap };
+  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap };
+  private dumpReader?: RingBufReader;
   private readonly programs: Program[] = [];
   private readonly closers: Array<() => void> = [];
   private cachedFeatures?: KernelFeatures;
@@ -106,6 +109,10 @@ export class LoaderSession implements KernelSession {
         ? BpfMap.create({ name: 'stacks', type: MapType.STACK_TRACE, keySize: 4, valueSize: 8 * STACK_DEPTH, maxEntries: 4096 })
         : undefined;
       this.maps = { events, lost, ...(stacks ? { stacks } : {}) };
+      if (o.dumps) {
+        this.maps.dumpRing = BpfMap.create({ name: DUMP_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.dumps.ringBytes });
+        this.maps.dumpBuf = BpfMap.create({ name: DUMP_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.dumps.bufferValueSize, maxEntries: 1 });
+      }
     } catch (e) {
       throw friendly(e, 'create BPF maps');
     }
@@ -115,6 +122,10 @@ export class LoaderSession implements KernelSession {
     if (!this.maps) throw new PwruError('internal: maps must exist before programs load');
     const maps: Record<string, BpfMap> = { events: this.maps.events, lost_events: this.maps.lost };
     if (this.maps.stacks) maps.stacks = this.maps.stacks;
+    if (this.maps.dumpRing && this.maps.dumpBuf) {
+      maps[DUMP_MAPS.ring] = this.maps.dumpRing;
+      maps[DUMP_MAPS.buffer] = this.maps.dumpBuf;
+    }
     const kind = p.kind;
     const spec = {
       name: p.name,
@@ -154,6 +165,17 @@ export class LoaderSession implements KernelSession {
     return r;
   }
 
+  dumpDrain(): ((each: (view: DataView, offset: number, length: number) => void) => void) | undefined {
+    if (!this.maps?.dumpRing) return undefined;
+    if (!this.dumpReader) {
+      const r = new RingBufReader(this.maps.dumpRing);
+      this.dumpReader = r;
+      this.closers.push(() => r.close());
+    }
+    const r = this.dumpReader;
+    return (each) => void r.consume(each);
+  }
+
   lost(): number {
     if (!this.maps) return 0;
     return Number(sumPerCpuCounter(this.maps.lost, 0));
@@ -183,6 +205,9 @@ export class LoaderSession implements KernelSession {
       this.maps.events.close();
       this.maps.lost.close();
       this.maps.stacks?.close();
+      this.maps.dumpRing?.close();
+      this.maps.dumpBuf?.close();
+      this.dumpReader = undefined;
       this.maps = undefined;
     }
   }

@@ -46,7 +46,8 @@ export interface MapOptions {
   /** Ring buffer size in bytes (a power of two, multiple of the page size). */
   readonly ringBytes: number;
   /** Whether `--output-stack` needs a stack-trace map. */
-  readonly stacks: boolean;
+  readonly stacks: boolean;  /** `--output-skb` / `--output-skb-shared-info`: the dump ring and per-CPU buffer sizes. */
+  readonly dumps?: { readonly ringBytes: number; readonly bufferValueSize: number };
 }
 
 /**
@@ -65,6 +66,8 @@ export interface KernelSession {
   /** Attaches `p` to each of its targets, calling `progress` per target. */
   attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult>;
   reader(): RingReader;
+  /** Reads the dump ring synchronously (undefined when the run makes no dumps). */
+  dumpDrain?(): ((each: (view: DataView, offset: number, length: number) => void) => void) | undefined;
   /** Reserve failures so far, summed over CPUs. */
   lost(): number;
   /** Instruction pointers of a stack id (removing it from the map). */

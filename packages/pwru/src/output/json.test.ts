@@ -70,3 +70,16 @@ describe('JsonPrinter', () => {
     expect(JSON.parse(p.format({ ...CURL_DROP, ts: 2_250_000_000 })).time).toBe('2026-01-02T03:04:06.250');
   });
 });
+
+describe('--output-skb and --output-skb-shared-info in JSON', () => {
+  it('has skb_shared_info after skb (upstream\'s place) and the skb dump last as skb_dump, without upstream\'s leading newline', () => {
+    const p = new JsonPrinter(DEFAULT_OUTPUT, fakeContext());
+    const ev = { ...CURL_DROP, skbDump: '(struct sk_buff){\n .len = (unsigned int)60,\n}', shinfoDump: '(struct skb_shared_info){\n}' };
+    const line = p.format(ev);
+    expect(line).toBe(JSON.stringify(p.toJson(ev)) + '\n');
+    const keys = Object.keys(JSON.parse(line));
+    expect(keys.slice(0, 3)).toEqual(['skb', 'skb_shared_info', 'cpu']);
+    expect(keys[keys.length - 1]).toBe('skb_dump');
+    expect(JSON.parse(line).skb_dump).toBe(ev.skbDump);
+  });
+});

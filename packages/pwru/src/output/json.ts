@@ -20,6 +20,8 @@ export interface JsonTuple {
  */
 export interface JsonEvent {
   skb: string;
+  /** `--output-skb-shared-info` dump (upstream's key and position; no leading newline). */
+  skb_shared_info?: string;
   cpu: number;
   process: string;
   func: string;
@@ -36,6 +38,8 @@ export interface JsonEvent {
   tuple?: JsonTuple;
   tunnel_tuple?: JsonTuple;
   stack?: string[];
+  /** `--output-skb` dump (upstream misnames it `skb_metadata`). */
+  skb_dump?: string;
 }
 
 function jsonTuple(t: EventTuple, flags: boolean): JsonTuple {
@@ -92,7 +96,13 @@ export class JsonPrinter {
       proc = ctx.processName(ev.pid);
       this.procCache.set(ev.pid, proc);
     }
-    const d: JsonEvent = { skb: hex64(ev.skb.hi, ev.skb.lo), cpu: ev.cpu, process: proc, func: funcName(ev, ctx, hex64) };
+    const d: JsonEvent = {
+      skb: hex64(ev.skb.hi, ev.skb.lo),
+      ...(ev.shinfoDump !== undefined ? { skb_shared_info: ev.shinfoDump } : {}),
+      cpu: ev.cpu,
+      process: proc,
+      func: funcName(ev, ctx, hex64),
+    };
     if (o.outputCaller) d.caller_func = ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '';
     if (o.timestamp === 'current') d.time = ev.ts;
     else if (o.timestamp === 'absolute') d.time = absoluteTime(ctx.wallClockMs(ev.ts));
@@ -121,6 +131,7 @@ export class JsonPrinter {
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       d.stack = ctx.stack(ev.stackId).map((ip) => ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));
     }
+    if (ev.skbDump !== undefined) d.skb_dump = ev.skbDump;
     return d;
   }
 
@@ -186,7 +197,9 @@ export class JsonPrinter {
       proc = ctx.processName(ev.pid);
       this.procCache.set(ev.pid, proc);
     }
-    let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '","cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":' + this.funcLit(ev);
+    let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '"';
+    if (ev.shinfoDump !== undefined) s += ',"skb_shared_info":' + JSON.stringify(ev.shinfoDump);
+    s += ',"cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":' + this.funcLit(ev);
     if (o.outputCaller) s += ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
     if (o.timestamp === 'current') s += ',"time":' + ev.ts;
     else if (o.timestamp === 'absolute') s += ',"time":"' + absoluteTime(ctx.wallClockMs(ev.ts)) + '"';
@@ -209,6 +222,7 @@ export class JsonPrinter {
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       s += ',"stack":[' + ctx.stack(ev.stackId).map((ip) => str(ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo))).join(',') + ']';
     }
+    if (ev.skbDump !== undefined) s += ',"skb_dump":' + JSON.stringify(ev.skbDump);
     return s + '}\n';
   }
 }

@@ -139,3 +139,23 @@ describe('column helpers', () => {
     expect(tailTruncate('curl:227116', 16)).toBe('curl:227116');
   });
 });
+
+describe('--output-skb and --output-skb-shared-info in text', () => {
+  it('puts each dump on the lines after the event, after the stack, as upstream', () => {
+    const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, outputStack: true }, fakeContext());
+    const out = p.format({ ...CURL_DROP, skbDump: '(struct sk_buff){\n .len = (unsigned int)60,\n}', shinfoDump: '(struct skb_shared_info){\n}' });
+    expect(out).toBe(
+      [
+        '0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)',
+        'ip_rcv',
+        'kfree_skb_reason',
+        '(struct sk_buff){',
+        ' .len = (unsigned int)60,',
+        '}',
+        '(struct skb_shared_info){',
+        '}',
+        '',
+      ].join('\n'),
+    );
+  });
+});

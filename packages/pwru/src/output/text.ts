@@ -175,6 +175,9 @@ export class TextPrinter {
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       for (const ip of ctx.stack(ev.stackId)) s += '\n' + (ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));
     }
+    // Upstream's order: dumps on their own lines after the stack, the tunnel tuple after them.
+    if (ev.skbDump !== undefined) s += '\n' + ev.skbDump;
+    if (ev.shinfoDump !== undefined) s += '\n' + ev.shinfoDump;
     if (o.outputTunnel && ev.tunnel) s += ' ' + formatTuple(ev.tunnel, o.outputTcpFlags);
     return s + '\n';
   }
