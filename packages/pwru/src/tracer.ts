@@ -189,6 +189,8 @@ export class Tracer implements AsyncDisposable {
       this.env.log.warn(final ? 'Some events were lost: the ring buffer was full' : 'Events lost: the ring buffer is full', { total: lost });
       this.lostReported = lost;
     }
+    const dumpsLost = this.dumps?.lost ?? 0;
+    if (final && dumpsLost > 0) this.env.log.warn('Some skb dumps were lost: the skb_dumps ring buffer was full', { total: dumpsLost });
   }
 
   /**
