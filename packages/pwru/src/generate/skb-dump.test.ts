@@ -3,6 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { Helper, link } from 'bpf-asm-ts';
 import { Btf, BtfBuilder } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
+import { MissingKernelFeatureError } from '../errors.js';
 import { eventLayout } from '../event.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS } from './program.js';
@@ -62,7 +63,7 @@ describe('planSkbDumps (--output-skb, --output-skb-shared-info, --set-percpu-buf
 
   it('fails with one line naming the helper on a kernel without bpf_snprintf_btf', () => {
     expect(() => planSkbDumps(oldKernelBtf(), { skb: true, sharedInfo: true, bufferBytes: 4096 })).toThrow(
-      '--output-skb and --output-skb-shared-info need the bpf_snprintf_btf() helper (Linux 5.10 or later), which this kernel lacks; run without them',
+      new MissingKernelFeatureError('the bpf_snprintf_btf() helper', '--output-skb and --output-skb-shared-info need it (Linux 5.10 or later); run without them'),
     );
   });
 });

@@ -13,7 +13,7 @@
  */
 import { type Btf, memberPath } from 'btf-parser';
 import { Add, call, Helper, JLE, JSLT, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R4, R5, R7, R8, R9, StoreImm, StoreMem } from 'bpf-asm-ts';
-import { PwruError } from '../errors.js';
+import { MissingKernelFeatureError, PwruError } from '../errors.js';
 import { HEADER } from '../event.js';
 import type { Emitter } from './emitter.js';
 import type { KernelLayout } from './layout.js';
@@ -77,7 +77,7 @@ export function planSkbDumps(btf: Btf, o: { skb: boolean; sharedInfo: boolean; b
   if (!o.skb && !o.sharedInfo) return undefined;
   const flags = [o.skb ? '--output-skb' : '', o.sharedInfo ? '--output-skb-shared-info' : ''].filter(Boolean).join(' and ');
   if (!haveSnprintfBtf(btf)) {
-    throw new PwruError(`${flags} need the bpf_snprintf_btf() helper (Linux 5.10 or later), which this kernel lacks; run without them`);
+    throw new MissingKernelFeatureError('the bpf_snprintf_btf() helper', `${flags} need it (Linux 5.10 or later); run without them`);
   }
   if (!Number.isInteger(o.bufferBytes) || o.bufferBytes < MIN_DUMP_BYTES || o.bufferBytes > MAX_DUMP_BYTES) {
     throw new PwruError(`--set-percpu-buf must be between ${MIN_DUMP_BYTES} and ${MAX_DUMP_BYTES} bytes, not ${o.bufferBytes}`);
