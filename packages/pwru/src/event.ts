@@ -79,6 +79,10 @@ export const HEADER = {
 export enum EventKind {
   Kprobe = 0,
   KprobeMulti = 1,
+  /** fentry on a tc (sched_cls/sched_act) BPF program (`--filter-trace-tc`), as upstream's 2. */
+  Tc = 2,
+  /** fentry on an XDP BPF program (`--filter-trace-xdp`), as upstream's 3. */
+  Xdp = 3,
   Tracepoint = 4,
   Fentry = 5,
 }

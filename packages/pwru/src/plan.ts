@@ -1,5 +1,6 @@
 import type { Instruction } from 'bpf-asm-ts';
 import type { Backend } from './backend.js';
+import type { BpfProgTarget } from './discovery/bpf-progs.js';
 import type { SkbFunc } from './discovery/functions.js';
 import type { SkbTracepoint } from './discovery/tracepoints.js';
 import type { EventLayout } from './event.js';
@@ -15,7 +16,9 @@ export type AttachTarget =
   | { readonly type: 'tracepoint'; readonly name: string; readonly btfId: number }
   | { readonly type: 'kprobe'; readonly functions: readonly SkbFunc[] }
   | { readonly type: 'kprobe-multi'; readonly functions: readonly SkbFunc[] }
-  | { readonly type: 'fentry'; readonly function: SkbFunc; readonly btfId: number };
+  | { readonly type: 'fentry'; readonly function: SkbFunc; readonly btfId: number }
+  /** fentry/fexit on the entry function of a loaded tc or XDP program (`--filter-trace-tc/-xdp`). */
+  | { readonly type: 'bpf-prog'; readonly target: BpfProgTarget; readonly mode: 'fentry' | 'fexit' };
 
 /** One program to load and where it goes. */
 export interface PlannedProgram {

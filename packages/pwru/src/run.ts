@@ -2,14 +2,15 @@ import { type Btf, funcSignature, KernelBtfCache, skbFunctions } from 'btf-parse
 import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
 import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
-import { discoverSkbTracepoints } from './discovery/tracepoints.js';
+import { discoverSkbTracepoints, type SkbTracepoint } from './discovery/tracepoints.js';
 import { PwruError } from './errors.js';
 import { eventLayout } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
-import { compileSkbMetadata, type SkbMetadata } from './generate/skb-metadata.js';
+import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
+import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
 import type { Emitter } from './generate/emitter.js';
 import type { KernelSession } from './kernel/session.js';
 import { Ksyms } from './ksyms.js';
@@ -74,8 +75,10 @@ export function prepare(
   log: Logger,
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined } {
+): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[] } {
   validate(opts);
+  const bpfProgs = bpfProgTracingOf(opts);
+  checkXdpOptions(opts, bpfProgs);
   const btf = loadBtf(opts, cache);
   const mods = moduleBtfs(opts, cache);
   const backend = chooseBackend(opts.backend, session.features());
@@ -85,7 +88,7 @@ export function prepare(
   const match = functionMatcher(opts.filterFunc);
 
   let ksyms: Ksyms | undefined;
-  if (backend !== 'tracepoint' || opts.outputStack) {
+  if ((backend !== 'tracepoint' && !bpfProgs.only) || opts.outputStack) {
     try {
       ksyms = Ksyms.load();
     } catch (e) {
@@ -96,10 +99,14 @@ export function prepare(
 
   let functions: SkbFunc[] | undefined;
   let signatures: Map<string, { btfId: number; argCount: number }> | undefined;
-  let tracepoints;
-  if (backend === 'tracepoint') {
+  let tracepoints: SkbTracepoint[] | undefined;
+  if (bpfProgs.only) {
+    // --trace-only-bpf: no kernel functions nor tracepoints.
+    if (backend === 'tracepoint') tracepoints = [];
+    else functions = [];
+  } else if (backend === 'tracepoint') {
     tracepoints = discoverSkbTracepoints(btf, match);
-    if (tracepoints.length === 0) throw new PwruError('Cannot find a matching kernel tracepoint');
+    if (tracepoints.length === 0 && !bpfProgs.tc && !bpfProgs.xdp) throw new PwruError('Cannot find a matching kernel tracepoint');
   } else {
     const attachable = attachableFunctions(log, ksyms);
     if (backend === 'fentry') {
@@ -115,7 +122,7 @@ export function prepare(
     } else {
       functions = discoverSkbFunctions(btf, mods, match, attachable);
     }
-    if (functions.length === 0) throw new PwruError('Cannot find a matching kernel function');
+    if (functions.length === 0 && !bpfProgs.tc && !bpfProgs.xdp) throw new PwruError('Cannot find a matching kernel function');
   }
 
   // Cheap filters: mark, netns, ifindex.
@@ -142,20 +149,22 @@ export function prepare(
 
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
+  const xdpMetadata = bpfProgs.xdp ? compileXdpMetadata(btf, opts.outputXdpMetadata) : [];
   const layout = eventLayout({
-    metadata: metadata.length,
+    metadata: Math.max(metadata.length, xdpMetadata.length),
     meta: opts.outputMeta || opts.outputNetnsNames,
-    cb: opts.outputSkbCb,
+    cb: opts.outputSkbCb || bpfProgs.tc,
     tuple: opts.outputTuple || opts.outputSummaryByTuple,
     tunnel: opts.outputTunnel,
     stack: opts.outputStack,
     caller: opts.outputCaller,
   });
-  const plan = planTrace({
+  const filters = { mark: opts.filterMark.mark, mask: opts.filterMark.mask, netns, ifindex };
+  let plan = planTrace({
     backend,
     layout,
     kernel,
-    filters: { mark: opts.filterMark.mark, mask: opts.filterMark.mask, netns, ifindex },
+    filters,
     fragments,
     ...(functions ? { functions } : {}),
     ...(signatures ? { signatures } : {}),
@@ -165,7 +174,27 @@ export function prepare(
     ...(dumps ? { dumps } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) p.insns.push(...subprograms);
-  return { plan, btf, ksyms, backend, metadata, dumps };
+  if (bpfProgs.tc || bpfProgs.xdp) {
+    const bpf = prepareBpfProgs({
+      opts,
+      tracing: bpfProgs,
+      session,
+      log,
+      btf,
+      kernel,
+      layout,
+      haveFuncIp: session.haveFuncIp(),
+      firstSite: plan.sites.length,
+      skbFilters: { ...filters, fragments },
+      skbSubprograms: subprograms,
+      skbMetadata: metadata,
+      ...(dumps ? { skbDumps: dumps } : {}),
+      xdpMetadata,
+    });
+    plan = withBpfPrograms(plan, bpf);
+    if (plan.programs.length === 0) throw new PwruError('No kprobe/tc-bpf/xdp to trace!');
+  }
+  return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata };
 }
 
 /** One line for any error: the message, never a stack. */

@@ -11,6 +11,7 @@ import { PwruError } from './errors.js';
 import { type Addr64, decodeEvent, type PwruEvent } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
+import { attachBpfProgs, isBpfProgTracer } from './kernel/attach-bpf-progs.js';
 import type { Attachment, KernelSession, RingReader } from './kernel/session.js';
 import type { Ksyms } from './ksyms.js';
 import type { Logger } from './log.js';
@@ -75,6 +76,7 @@ export class Tracer implements AsyncDisposable {
     private readonly attachments: Attachment[],
     ignored: number,
     metadata: readonly SkbMetadata[],
+    xdpMetadata: readonly SkbMetadata[] = [],
   ) {
     this.attached = attachments.reduce((n, a) => n + a.count, 0);
     this.ignored = ignored;
@@ -82,6 +84,7 @@ export class Tracer implements AsyncDisposable {
     this.context = {
       ...liveContext({ sites: plan.sites, ksyms, btf, stack: (id) => session.stack(id), netnsNames: options.outputNetnsNames }),
       metadata: metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
+      xdpMetadata: xdpMetadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
     };
     const drain = options.outputSkb || options.outputSkbSharedInfo ? session.dumpDrain?.() : undefined;
     if (drain) this.dumps = new DumpJoiner(drain, { skb: options.outputSkb, sharedInfo: options.outputSkbSharedInfo });
@@ -123,20 +126,24 @@ export class Tracer implements AsyncDisposable {
       const loaded = plan.programs.map((p) => session.load(p));
       lap('Loaded programs');
 
-      log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
-      const bar = progress(plan.targets);
       const signal = env.signal ?? new AbortController().signal;
       let ignored = 0;
-      for (const p of loaded) {
-        if (signal.aborted) break;
-        const r = await session.attach(p, (n) => bar.add(n), signal);
-        attachments.push(...r.attachments);
-        ignored += r.ignored;
+      const kernelProgs = loaded.filter((p) => !isBpfProgTracer(p));
+      if (kernelProgs.length > 0) {
+        log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
+        const bar = progress(plan.targets);
+        for (const p of kernelProgs) {
+          if (signal.aborted) break;
+          const r = await session.attach(p, (n) => bar.add(n), signal);
+          attachments.push(...r.attachments);
+          ignored += r.ignored;
+        }
+        bar.finish();
       }
-      bar.finish();
+      ignored += await attachBpfProgs(loaded.filter(isBpfProgTracer), session, log, signal, attachments);
       log.info('Attached', { ignored });
       if (attachments.length === 0 && !signal.aborted) throw new PwruError('No kprobe/tracepoint could be attached');
-      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored, prepared.metadata);
+      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored, prepared.metadata, prepared.xdpMetadata);
     } catch (e) {
       await detachAll(attachments, env, backend);
       env.session.close();

@@ -145,6 +145,17 @@ describe('checkSupported', () => {
     expect(parsed.options).toMatchObject({ setPercpuBuf: 16384, outputFileMaxSize: 5, outputFileMaxBackups: 3, outputFileMaxAge: 2, outputFileCompress: true, outputSummaryByTuple: true, outputSummary: false });
   });
 
+  it('has --trace-only-bpf, which upstream lacks (its users asked in #394)', () => {
+    expect(formatUsage()).toMatch(/^ {6}--trace-only-bpf {2,}trace only tc\/xdp BPF programs/m);
+    expect(parseArgs(['--trace-only-bpf']).options.traceOnlyBpf).toBe(true);
+    expect(parseArgs([]).options.traceOnlyBpf).toBe(false);
+  });
+
+  it('makes --filter-trace-tc print skb->cb, as upstream', () => {
+    expect(parseArgs(['--filter-trace-tc']).options.outputSkbCb).toBe(true);
+    expect(parseArgs(['--filter-trace-xdp']).options.outputSkbCb).toBe(false);
+  });
+
   it('accepts every supported flag', () => {
     expect(() =>
       checkSupported(parseArgs(['--output-stack', '--output-caller', '--filter-mark=1', '--timestamp=relative', 'icmp'])),

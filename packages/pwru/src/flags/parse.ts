@@ -141,6 +141,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   opts.filterPcap = words.join(' ');
   if (opts.netnsNamesMaxLength < 10) opts.netnsNamesMaxLength = 10;
+  // As upstream: tracing tc programs shows __sk_buff->cb.
+  if (opts.filterTraceTc) opts.outputSkbCb = true;
   return { options: opts, changed };
 }
 

@@ -49,6 +49,8 @@ export interface PwruOptions {
   readyFile: string;
   setPercpuBuf: number;
   timestamp: string;
+  /** Not upstream's (its #394): trace only tc/XDP programs, no kernel functions. */
+  traceOnlyBpf: boolean;
   version: boolean;
   /** The non-flag words joined with single spaces: the pcap-filter expression. */
   filterPcap: string;
@@ -102,14 +104,14 @@ export const FLAGS: readonly FlagSpec[] = [
   f('filter-netns', 'string', 'filterNetns', '', 'filter netns ("/proc/<pid>/ns/net", "inode:<inode>")'),
   f('filter-non-skb-funcs', 'strings', 'filterNonSkbFuncs', '[]', 'filter non-skb kernel functions to be probed (--filter-track-skb-by-stackid will be enabled)', LATER),
   f('filter-skb-expr', 'string', 'filterSkbExpr', '', "filter skb with simple C expression, like 'skb->protocol == 0x0800'"),
-  f('filter-trace-tc', 'bool', 'filterTraceTc', 'false', 'trace TC bpf progs', LATER),
-  f('filter-trace-xdp', 'bool', 'filterTraceXdp', 'false', 'trace XDP bpf progs', LATER),
+  f('filter-trace-tc', 'bool', 'filterTraceTc', 'false', 'trace TC bpf progs'),
+  f('filter-trace-xdp', 'bool', 'filterTraceXdp', 'false', 'trace XDP bpf progs'),
   f('filter-track-bpf-helpers', 'bool', 'filterTrackBpfHelpers', 'false', 'trace BPF helper functions', LATER),
   f('filter-track-skb', 'bool', 'filterTrackSkb', 'false', 'trace a packet even if it does not match given filters (e.g., after NAT or tunnel decapsulation)', LATER),
   f('filter-track-skb-by-stackid', 'bool', 'filterTrackSkbByStackid', 'false', 'trace a packet even after it is kfreed (e.g., traffic going through bridge)', LATER),
   f('filter-tunnel-pcap-l2', 'string', 'filterTunnelPcapL2', '', 'pcap expression for vxlan/geneve tunnel (l2)'),
   f('filter-tunnel-pcap-l3', 'string', 'filterTunnelPcapL3', '', 'pcap expression for vxlan/geneve tunnel (l3)'),
-  f('filter-xdp-expr', 'string', 'filterXdpExpr', '', "filter xdp with simple C expression, like 'xdp->rxq->dev->ifindex == 9'", LATER),
+  f('filter-xdp-expr', 'string', 'filterXdpExpr', '', "filter xdp with simple C expression, like 'xdp->rxq->dev->ifindex == 9'"),
   f('help', 'bool', 'help', 'false', 'display this message and exit', { shorthand: 'h' }),
   f('kernel-btf', 'string', 'kernelBtf', '', 'specify kernel BTF file'),
   f('kmods', 'strings', 'kmods', '[]', 'list of kernel modules names to attach to'),
@@ -135,10 +137,11 @@ export const FLAGS: readonly FlagSpec[] = [
   f('output-tcp-flags', 'bool', 'outputTcpFlags', 'false', 'print TCP flags'),
   f('output-tunnel', 'bool', 'outputTunnel', 'false', 'print encapsulated tunnel header data'),
   f('output-tuple', 'bool', 'outputTuple', 'true', 'print L4 tuple'),
-  f('output-xdp-metadata', 'strings', 'outputXdpMetadata', '[]', 'print xdp metadata (e.g., "xdp->rxq->queue_index"), 4 at most', LATER),
+  f('output-xdp-metadata', 'strings', 'outputXdpMetadata', '[]', 'print xdp metadata (e.g., "xdp->rxq->queue_index"), 4 at most'),
   f('ready-file', 'string', 'readyFile', '', 'create file after all BPF progs are attached', { hidden: true }),
   f('set-percpu-buf', 'uint32', 'setPercpuBuf', '4096', 'set the size of buffers to print skb data (used by --output-skb and --output-skb-shared-info)'),
   f('timestamp', 'string', 'timestamp', 'none', 'print timestamp per skb ("current", "relative", "absolute", "none")'),
+  f('trace-only-bpf', 'bool', 'traceOnlyBpf', 'false', 'trace only tc/xdp BPF programs (those of --filter-trace-tc/--filter-trace-xdp, both if neither is given), no kernel functions'),
   f('version', 'bool', 'version', 'false', 'show pwru version and exit'),
 ];
 
@@ -192,6 +195,7 @@ export function defaultOptions(): PwruOptions {
     readyFile: '',
     setPercpuBuf: 4096,
     timestamp: 'none',
+    traceOnlyBpf: false,
     version: false,
     filterPcap: '',
   };

@@ -1,7 +1,8 @@
 import { type Btf, BtfNotFoundError, memberPath, sizeOf } from 'btf-parser';
 import { type Field, type KernelLayout, KernelLayoutError } from './layout.js';
 
-function field(btf: Btf, struct: string, path: string): Field {
+/** Offset and size of the plain (non-bitfield, no pointer hop) member `path` of `struct`. */
+export function field(btf: Btf, struct: string, path: string): Field {
   let t;
   try {
     t = btf.typeByName(struct, 'struct');

@@ -38,6 +38,21 @@ function lower(expr: string, linktype: 'EN10MB' | 'RAW', name: string, window: n
   );
 }
 
+/** The packet window a filter function may copy, when its caller's frame uses `callerStack` bytes. */
+function windowFor(callerStack: number): number {
+  // The caller's frame and the filter's frame share the 512-byte budget (each rounded to 32).
+  return Math.max(64, (MAX_STACK - ((callerStack + 31) & ~31) - 96) & ~7);
+}
+
+/**
+ * The positional filter for Ethernet frames alone, as a bpf-to-bpf function `name(data, len)`
+ * returning non-zero on a match (XDP programs run it on `[xdp->data, xdp->data_end)`), for a
+ * caller whose frame uses `callerStack` bytes.
+ */
+export function pcapL2Function(expr: string, name: string, callerStack: number): Instruction[] {
+  return lower(expr, 'EN10MB', name, windowFor(callerStack), 'failed to compile pcap filter ')!;
+}
+
 /**
  * Compiles the positional filter twice, as upstream does: for Ethernet frames (run when
  * `skb->mac_len != 0`, on `head + mac_header`) and for raw IP (when `mac_len == 0`, on
@@ -52,9 +67,7 @@ export function pcapFilters(
   frame: Frame,
 ): PcapFilters | undefined {
   if (o.expr === '' && o.tunnelL2 === '' && o.tunnelL3 === '') return undefined;
-  // The caller's frame and the filter's frame share the 512-byte budget (each rounded to 32).
-  const callerStack = (frame.size + 31) & ~31;
-  const window = Math.max(64, (MAX_STACK - callerStack - 96) & ~7);
+  const window = windowFor(frame.size);
   const subprograms: Instruction[] = [];
   const fn = (expr: string, linktype: 'EN10MB' | 'RAW', name: string, what = 'failed to compile pcap filter '): string | undefined | null => {
     if (expr === '') return null;

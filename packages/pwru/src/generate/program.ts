@@ -55,6 +55,8 @@ export interface ProgramShape {
   readonly reasonArg?: number;
   /** fentry: how many arguments the function has (arguments 2 and 3 are read only if present). */
   readonly argCount?: number;
+  /** The event kind to record, when not the probe kind's own (fentry on a tc program: `Tc`). */
+  readonly eventKind?: EventKind;
 }
 
 /** Filter values baked into the program. */
@@ -236,7 +238,8 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
   e.emit(StoreImm(R8, HEADER.site, shape.site, 'u32'));
   const kind =
-    shape.kind === 'kprobe' ? EventKind.Kprobe : shape.kind === 'kprobe-multi' ? EventKind.KprobeMulti : shape.kind === 'tracepoint' ? EventKind.Tracepoint : EventKind.Fentry;
+    shape.eventKind ??
+    (shape.kind === 'kprobe' ? EventKind.Kprobe : shape.kind === 'kprobe-multi' ? EventKind.KprobeMulti : shape.kind === 'tracepoint' ? EventKind.Tracepoint : EventKind.Fentry);
   e.emit(StoreImm(R8, HEADER.kind, kind, 'u32'));
 
   if (layout.meta >= 0) emitMeta(e, k, f, layout.meta);
@@ -324,8 +327,6 @@ export const MAX_IPV6_EXT_HEADERS = 6;
 function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: Field, what: string): void {
   e.section(`event: ${what} (L3/L4 at skb->head + ${what === 'tuple' ? 'network_header' : 'inner_network_header'})`);
   const done = e.fresh(`${what}_done`);
-  const v4 = e.fresh(`${what}_v4`);
-  const l4 = e.fresh(`${what}_l4`);
   // r9 = skb->head + header offset (+4 after an 802.1Q tag, as upstream).
   e.loadStack(R1, f.skbBase + header.offset, header.size);
   e.ifZero(R1, done);
@@ -335,6 +336,17 @@ function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: 
   e.loadStack(R1, f.skbBase + k.skb.protocol.offset, 2);
   e.emit(JNE.imm(R1, 0x0081, noVlan), Add.imm(R9, 4));
   e.label(noVlan);
+  emitL3Tuple(e, f, base, what, done);
+}
+
+/**
+ * Parses the IPv4/IPv6 header at `r9` (kernel memory) into the tuple section at `base` of the
+ * event in `r8`, walking IPv6 extension headers to the L4 protocol; jumps to `done` (which
+ * this defines at its end) as soon as something is missing. Uses `f.pkt` and `f.scratch`.
+ */
+export function emitL3Tuple(e: Emitter, f: Pick<Frame, 'pkt' | 'scratch'>, base: number, what: string, done = e.fresh(`${what}_done`)): void {
+  const v4 = e.fresh(`${what}_v4`);
+  const l4 = e.fresh(`${what}_l4`);
   e.probeRead(f.pkt, 40, R9);
   e.emit(JNE.imm(R0, 0, done));
   e.loadStack(R1, f.pkt, 1);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Emitter } from './emitter.js';
 import { frameFor } from './program.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
-import { compileSkbExpr, skbExprFragment } from './skb-expr.js';
+import { compileSkbExpr, compileXdpExpr, skbExprFragment } from './skb-expr.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 
@@ -56,5 +56,20 @@ describe('compileSkbExpr', () => {
     e.label('reject').ret(0);
     const p = link(e.insns);
     expect(p.instructions.some((i) => i.reference === undefined && i.isLoadImm64)).toBe(true);
+  });
+});
+
+describe('compileXdpExpr (--filter-xdp-expr)', () => {
+  it('is the same language on struct xdp_buff, starting at xdp', () => {
+    const x = compileXdpExpr(btf, 'xdp->rxq->dev->ifindex == 9');
+    expect(x.value).toBe(9n);
+    expect(x.path.loads.map((l) => l.deref)).toEqual([true, true, false]);
+    expect(compileXdpExpr(btf, 'xdp->rxq->queue_index != 0').op).toBe('!=');
+  });
+
+  it('names its own flag in errors', () => {
+    expect(() => compileXdpExpr(btf, 'skb->len == 1')).toThrow('--filter-xdp-expr must start with xdp');
+    expect(() => compileXdpExpr(btf, 'xdp->nope == 1')).toThrow(/^--filter-xdp-expr "xdp->nope == 1": .*nope/);
+    expect(() => compileXdpExpr(btf, 'xdp.data == 1')).toThrow(/xdp is a pointer, use xdp->/);
   });
 });

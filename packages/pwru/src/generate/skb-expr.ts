@@ -24,7 +24,7 @@ import {
 import type { Emitter } from './emitter.js';
 import type { Frame } from './program.js';
 
-/** A `--filter-skb-expr` that cannot be compiled; the message says what is wrong. */
+/** A `--filter-skb-expr` or `--filter-xdp-expr` that cannot be compiled; the message says what is wrong. */
 export class SkbExprError extends Error {
   override name = 'SkbExprError';
 }
@@ -40,7 +40,23 @@ export interface SkbExpr {
   readonly value: bigint;
 }
 
-const EXPR = /^\s*(skb\s*(?:(?:->|\.)\s*[A-Za-z_][A-Za-z0-9_]*\s*)+)(==|!=|<=|>=|=|<|>)\s*([A-Za-z0-9_]+)\s*$/;
+/** What an expression starts from: `skb` (a `struct sk_buff *`) or `xdp` (a `struct xdp_buff *`). */
+export interface ExprRoot {
+  /** The identifier the expression starts with. */
+  readonly name: 'skb' | 'xdp';
+  /** The kernel struct it points to. */
+  readonly struct: string;
+  /** The flag named in error messages. */
+  readonly flag: string;
+}
+
+/** `--filter-skb-expr`: `skb` is the `struct sk_buff *`. */
+export const SKB_ROOT: ExprRoot = { name: 'skb', struct: 'sk_buff', flag: '--filter-skb-expr' };
+/** `--filter-xdp-expr`: `xdp` is the `struct xdp_buff *` (what an XDP program's `xdp_md` really is). */
+export const XDP_ROOT: ExprRoot = { name: 'xdp', struct: 'xdp_buff', flag: '--filter-xdp-expr' };
+
+const exprPattern = (root: string): RegExp =>
+  new RegExp(`^\\s*(${root}\\s*(?:(?:->|\\.)\\s*[A-Za-z_][A-Za-z0-9_]*\\s*)+)(==|!=|<=|>=|=|<|>)\\s*([A-Za-z0-9_]+)\\s*$`);
 
 function swap(v: bigint, bytes: number): bigint {
   let out = 0n;
@@ -72,22 +88,33 @@ function typedefName(btf: Btf, id: number): string | undefined {
  * so `skb->protocol == 0x0800` works as written.
  */
 export function compileSkbExpr(btf: Btf, text: string): SkbExpr {
-  if (!/^\s*skb\b/.test(text)) throw new SkbExprError('--filter-skb-expr must start with skb');
-  const m = EXPR.exec(text);
-  if (!m) throw new SkbExprError(`--filter-skb-expr ${JSON.stringify(text)}: expected one comparison like 'skb->dev->ifindex == 2'`);
+  return compileMemberExpr(btf, text, SKB_ROOT);
+}
+
+/** {@link compileSkbExpr} for `--filter-xdp-expr`: `xdp->rxq->dev->ifindex == 9`. */
+export function compileXdpExpr(btf: Btf, text: string): SkbExpr {
+  return compileMemberExpr(btf, text, XDP_ROOT);
+}
+
+/** The expression language of {@link compileSkbExpr}, starting from `root`. */
+export function compileMemberExpr(btf: Btf, text: string, root: ExprRoot): SkbExpr {
+  const flag = root.flag;
+  if (!new RegExp(`^\\s*${root.name}\\b`).test(text)) throw new SkbExprError(`${flag} must start with ${root.name}`);
+  const m = exprPattern(root.name).exec(text);
+  if (!m) throw new SkbExprError(`${flag} ${JSON.stringify(text)}: expected one comparison like '${root.name === 'skb' ? 'skb->dev->ifindex == 2' : 'xdp->rxq->dev->ifindex == 2'}'`);
   const access = m[1]!.replace(/\s+/g, '');
-  if (!access.startsWith('skb->')) throw new SkbExprError(`--filter-skb-expr ${JSON.stringify(text)}: skb is a pointer, use skb->`);
+  if (!access.startsWith(`${root.name}->`)) throw new SkbExprError(`${flag} ${JSON.stringify(text)}: ${root.name} is a pointer, use ${root.name}->`);
   let path: MemberPath;
   try {
-    path = memberPath(btf, btf.typeByName('sk_buff', 'struct'), access.slice(5));
+    path = memberPath(btf, btf.typeByName(root.struct, 'struct'), access.slice(root.name.length + 2));
   } catch (e) {
-    throw new SkbExprError(`--filter-skb-expr ${JSON.stringify(text)}: ${(e as Error).message}`);
+    throw new SkbExprError(`${flag} ${JSON.stringify(text)}: ${(e as Error).message}`);
   }
   const last = btf.type(resolveType(btf, path.type));
   if (last.kind !== 'int' && last.kind !== 'enum' && last.kind !== 'enum64' && last.kind !== 'ptr') {
-    throw new SkbExprError(`--filter-skb-expr ${JSON.stringify(text)}: ${access} is a ${last.kind}, not an integer, enum or pointer`);
+    throw new SkbExprError(`${flag} ${JSON.stringify(text)}: ${access} is a ${last.kind}, not an integer, enum or pointer`);
   }
-  if (path.size > 8) throw new SkbExprError(`--filter-skb-expr ${JSON.stringify(text)}: ${access} is too large, max 8 bytes`);
+  if (path.size > 8) throw new SkbExprError(`${flag} ${JSON.stringify(text)}: ${access} is too large, max 8 bytes`);
   const rhs = m[3]!;
   let value = parseNumber(rhs);
   if (value === undefined) {
@@ -96,7 +123,7 @@ export function compileSkbExpr(btf: Btf, text: string): SkbExpr {
       if (e) value = BigInt(e.value);
     }
     if (value === undefined) {
-      throw new SkbExprError(`--filter-skb-expr ${JSON.stringify(text)}: ${rhs} is neither a number nor an enumerator of ${access}`);
+      throw new SkbExprError(`${flag} ${JSON.stringify(text)}: ${rhs} is neither a number nor an enumerator of ${access}`);
     }
   }
   const td = typedefName(btf, path.type);
@@ -109,12 +136,12 @@ const REJECT_UNSIGNED = { '==': JNE, '!=': JEq, '<': JGE, '<=': JGT, '>': JLE, '
 const REJECT_SIGNED = { '==': JNE, '!=': JEq, '<': JSGE, '<=': JSGT, '>': JSLE, '>=': JSLT } as const;
 
 /**
- * The filter fragment: every pointer hop is one `bpf_probe_read_kernel`; a NULL pointer on the
- * way rejects the packet (as upstream).
+ * The filter fragment: every pointer hop is one `bpf_probe_read_kernel` from the root pointer in
+ * r7 (the skb, or the xdp_buff); a NULL pointer on the way rejects the packet (as upstream).
  */
-export function skbExprFragment(expr: SkbExpr, frame: Frame): (e: Emitter, reject: string) => void {
+export function skbExprFragment(expr: SkbExpr, frame: Pick<Frame, 'scratch'>): (e: Emitter, reject: string) => void {
   return (e, reject) => {
-    e.section(`filter: --filter-skb-expr ${expr.text}`);
+    e.section(`filter: ${expr.text.trimStart().startsWith('xdp') ? XDP_ROOT.flag : SKB_ROOT.flag} ${expr.text}`);
     let base: Register = R7;
     const loads = expr.path.loads;
     for (let i = 0; i < loads.length; i++) {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { eventLayout } from '../event.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram } from './program.js';
-import { compileSkbMetadata, formatMetadataValue } from './skb-metadata.js';
+import { compileSkbMetadata, compileXdpMetadata, formatMetadataValue } from './skb-metadata.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 
@@ -40,5 +40,19 @@ describe('--output-skb-metadata', () => {
     const insns = generateProgram({ layout, kernel: kernelLayoutFromBtf(btf), shape: { kind: 'tracepoint', skbArg: 0, site: 0 }, filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, haveFuncIp: false, metadata });
     expect(insns.filter((i) => i.comment?.startsWith('event: --output-skb-metadata')).length).toBeGreaterThan(4);
     expect(() => link(insns)).not.toThrow();
+  });
+});
+
+describe('--output-xdp-metadata', () => {
+  it('reads members of struct xdp_buff, named by their last member', () => {
+    const [q, ifindex, data] = compileXdpMetadata(btf, ['xdp->rxq->queue_index', 'xdp->rxq->dev->ifindex', 'xdp->data']);
+    expect([q!.field, ifindex!.field, data!.field]).toEqual(['queue_index', 'ifindex', 'data']);
+    expect(formatMetadataValue(q!, { hi: 0, lo: 0 })).toBe('0');
+    expect(formatMetadataValue(data!, { hi: 0xffff8bb7, lo: 0x10 })).toBe('0xffff8bb700000010');
+  });
+
+  it('rejects skb roots and more than 4 with xdp in the message', () => {
+    expect(() => compileXdpMetadata(btf, ['skb->len'])).toThrow('xdp metadata expr "skb->len" must start with xdp->');
+    expect(() => compileXdpMetadata(btf, Array(5).fill('xdp->data'))).toThrow('too many xdp metadata exprs, max 4');
   });
 });

@@ -4,7 +4,7 @@ import type { Addr64 } from '../event.js';
 import type { Emitter } from './emitter.js';
 import type { Frame } from './program.js';
 
-/** A bad `--output-skb-metadata` expression. */
+/** A bad `--output-skb-metadata` or `--output-xdp-metadata` expression. */
 export class SkbMetadataError extends Error {
   override name = 'SkbMetadataError';
 }
@@ -35,18 +35,29 @@ export const MAX_SKB_METADATA = 4;
  * accesses on the skb whose last member is at most 8 bytes.
  */
 export function compileSkbMetadata(btf: Btf, exprs: readonly string[]): SkbMetadata[] {
-  if (exprs.length > MAX_SKB_METADATA) throw new SkbMetadataError(`too many skb metadata exprs, max ${MAX_SKB_METADATA}`);
+  return compileMetadata(btf, exprs, 'skb');
+}
+
+/** {@link compileSkbMetadata} for `--output-xdp-metadata`: `xdp->rxq->queue_index` on `struct xdp_buff`. */
+export function compileXdpMetadata(btf: Btf, exprs: readonly string[]): SkbMetadata[] {
+  return compileMetadata(btf, exprs, 'xdp');
+}
+
+function compileMetadata(btf: Btf, exprs: readonly string[], root: 'skb' | 'xdp'): SkbMetadata[] {
+  const struct = root === 'skb' ? 'sk_buff' : 'xdp_buff';
+  const example = root === 'skb' ? 'skb->dev->ifindex' : 'xdp->rxq->queue_index';
+  if (exprs.length > MAX_SKB_METADATA) throw new SkbMetadataError(`too many ${root} metadata exprs, max ${MAX_SKB_METADATA}`);
   return exprs.map((text) => {
     const access = text.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9_.\->]+$/.test(access)) throw new SkbMetadataError(`invalid skb metadata expr ${JSON.stringify(text)}: only member accesses like skb->dev->ifindex`);
-    if (!access.startsWith('skb->')) throw new SkbMetadataError(`skb metadata expr ${JSON.stringify(text)} must start with skb->`);
+    if (!/^[A-Za-z0-9_.\->]+$/.test(access)) throw new SkbMetadataError(`invalid ${root} metadata expr ${JSON.stringify(text)}: only member accesses like ${example}`);
+    if (!access.startsWith(`${root}->`)) throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)} must start with ${root}->`);
     let path: MemberPath;
     try {
-      path = memberPath(btf, btf.typeByName('sk_buff', 'struct'), access.slice(5));
+      path = memberPath(btf, btf.typeByName(struct, 'struct'), access.slice(root.length + 2));
     } catch (e) {
-      throw new SkbMetadataError(`skb metadata expr ${JSON.stringify(text)}: ${(e as Error).message}`);
+      throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)}: ${(e as Error).message}`);
     }
-    if (path.size > 8) throw new SkbMetadataError(`skb metadata expr ${JSON.stringify(text)} is too large, max 8 bytes`);
+    if (path.size > 8) throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)} is too large, max 8 bytes`);
     const t = btf.type(resolveType(btf, path.type));
     let format: MetadataFormat;
     if (path.bitfieldSize > 0 && t.kind !== 'enum') format = { kind: 'bitfield' };
@@ -55,15 +66,18 @@ export function compileSkbMetadata(btf: Btf, exprs: readonly string[]): SkbMetad
     else if (t.kind === 'int' && (t.encoding & 4) !== 0) format = { kind: 'bool' };
     else if (t.kind === 'int' && t.signed) format = { kind: 'int', bits: 8 * path.size };
     else if (t.kind === 'int') format = { kind: 'uint' };
-    else throw new SkbMetadataError(`skb metadata expr ${JSON.stringify(text)}: a ${t.kind} cannot be printed as a value`);
+    else throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)}: a ${t.kind} cannot be printed as a value`);
     return { text, field: path.steps[path.steps.length - 1]!.name, path, format };
   });
 }
 
-/** Emits the reads of every expression into the event at `base` (8 bytes each; 0 on a NULL hop). */
-export function emitSkbMetadata(e: Emitter, exprs: readonly SkbMetadata[], frame: Frame, base: number): void {
+/**
+ * Emits the reads of every expression from the root pointer in r7 (skb or xdp_buff) into the
+ * event at `base` (8 bytes each; 0 on a NULL hop).
+ */
+export function emitSkbMetadata(e: Emitter, exprs: readonly SkbMetadata[], frame: Pick<Frame, 'scratch'>, base: number): void {
   exprs.forEach((x, i) => {
-    e.section(`event: --output-skb-metadata ${x.text}`);
+    e.section(`event: --output-${x.text.trimStart().startsWith('xdp') ? 'xdp' : 'skb'}-metadata ${x.text}`);
     const skip = e.fresh('md_skip');
     e.emit(StoreImm(R8, base + 8 * i, 0, 'u64'));
     let from: Register = R7;

@@ -2,6 +2,7 @@ import { AttachType, attachKprobeMulti, attachKprobes, attachTracing, type Progr
 import { PwruError } from '../errors.js';
 import type { Ksyms } from '../ksyms.js';
 import type { PlannedProgram } from '../plan.js';
+import { attachBpfProgTracer } from './bpf-progs.js';
 import type { AttachResult, Attachment } from './session.js';
 
 /** Wraps something closable as an {@link Attachment} covering `count` targets. */
@@ -45,6 +46,11 @@ export async function attachPlanned(
         progress(1);
         return { attachments: [], ignored: 1 };
       }
+    }
+    case 'bpf-prog': {
+      const attachment = attachBpfProgTracer(program, a.target, a.mode);
+      progress(1);
+      return { attachments: [attachment], ignored: 0 };
     }
     case 'kprobe-multi': {
       const addresses: bigint[] = [];

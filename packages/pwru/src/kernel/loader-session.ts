@@ -21,6 +21,7 @@ import type { Addr64 } from '../event.js';
 import type { PlannedProgram } from '../plan.js';
 import { DUMP_MAPS } from '../generate/skb-dump.js';
 import { attachPlanned } from './attach.js';
+import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-progs.js';
 import { openRingReader } from './ring.js';
 import type { AttachResult, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
 
@@ -39,6 +40,7 @@ export class LoaderSession implements KernelSession {
   private readonly programs: Program[] = [];
   private readonly closers: Array<() => void> = [];
   private cachedFeatures?: KernelFeatures;
+  private fentryError?: string;
   private ksyms?: Ksyms;
 
   constructor(
@@ -96,8 +98,22 @@ export class LoaderSession implements KernelSession {
       });
       p.close();
       return true;
-    } catch {
+    } catch (e) {
+      this.fentryError = (e as Error).message.split('\n')[0];
       return false;
+    }
+  }
+
+  fentryRefusal(): string | undefined {
+    if (this.features().fentry) return undefined;
+    return this.fentryError ?? 'the kernel has no kfree_skbmem to probe fentry with';
+  }
+
+  bpfPrograms(): BpfProgInfo[] {
+    try {
+      return tcAndXdpPrograms();
+    } catch (e) {
+      throw friendly(e, 'list the loaded BPF programs');
     }
   }
 
@@ -125,6 +141,16 @@ export class LoaderSession implements KernelSession {
     if (this.maps.dumpRing && this.maps.dumpBuf) {
       maps[DUMP_MAPS.ring] = this.maps.dumpRing;
       maps[DUMP_MAPS.buffer] = this.maps.dumpBuf;
+    }
+    if (p.attach.type === 'bpf-prog') {
+      const a = p.attach;
+      try {
+        const program = loadBpfProgTracer({ name: p.name, target: a.target, mode: a.mode, instructions: link(p.insns), maps });
+        this.programs.push(program);
+        return { planned: p, program };
+      } catch (e) {
+        throw friendly(e, `load the ${a.mode} program for ${a.target.hook} program ${a.target.name} (id ${a.target.id})`);
+      }
     }
     const kind = p.kind;
     const spec = {

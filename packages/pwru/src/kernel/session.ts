@@ -1,5 +1,6 @@
 import type { KernelFeatures } from '../backend.js';
 import type { Addr64 } from '../event.js';
+import type { BpfProgInfo } from './bpf-progs.js';
 import type { PlannedProgram } from '../plan.js';
 
 /** A loaded program ready to attach. */
@@ -59,6 +60,10 @@ export interface KernelSession {
   features(): KernelFeatures;
   /** Whether `bpf_get_func_ip` exists for kprobe/fentry programs (5.15+). */
   haveFuncIp(): boolean;
+  /** tc and XDP programs loaded on the system, with their BTF functions (`--filter-trace-tc/-xdp`). */
+  bpfPrograms?(): BpfProgInfo[];
+  /** Why this kernel refuses fentry programs (one line, e.g. the EPERM), or undefined if it allows them. */
+  fentryRefusal?(): string | undefined;
   /** Creates the events ring buffer, the per-CPU lost counter and the stack map. */
   createMaps(o: MapOptions): void;
   /** Loads one program; a verifier rejection throws with the log's summary. */

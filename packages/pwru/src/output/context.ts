@@ -38,6 +38,8 @@ export interface OutputContext {
   wallClockMs(monotonicNs: number): number;
   /** `--output-skb-metadata` fields: the name printed and how its value prints. */
   readonly metadata?: ReadonlyArray<{ readonly field: string; format(v: Addr64): string }>;
+  /** `--output-xdp-metadata` fields, printed for XDP events instead of the skb ones. */
+  readonly xdpMetadata?: ReadonlyArray<{ readonly field: string; format(v: Addr64): string }>;
 }
 
 /** Upstream's drop-reason functions and which argument holds the reason. */

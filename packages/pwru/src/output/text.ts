@@ -1,4 +1,4 @@
-import type { PwruEvent } from '../event.js';
+import { EventKind, type PwruEvent } from '../event.js';
 import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } from './columns.js';
 import { absoluteTime, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
@@ -169,7 +169,7 @@ export class TextPrinter {
     } else {
       s += ' ' + fn;
     }
-    const md = ctx.metadata;
+    const md = ev.kind === EventKind.Xdp ? ctx.xdpMetadata : ctx.metadata;
     if (md && ev.metadata) for (let i = 0; i < md.length; i++) s += ' ' + md[i]!.field + '=' + md[i]!.format(ev.metadata[i]!);
     // Upstream skips stack id 0, a valid id: we print every non-negative id.
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
