@@ -88,6 +88,7 @@ export function traceOptions(options: TraceOptions): PwruOptions {
     changed.add(flag);
   }
   if (opts.netnsNamesMaxLength < 10) opts.netnsNamesMaxLength = 10;
+  if (opts.filterTraceTc || (opts.traceOnlyBpf && !opts.filterTraceXdp)) opts.outputSkbCb = true; // as the CLI: tc tracing shows cb
   try {
     checkSupported({ options: opts, changed });
   } catch (e) {

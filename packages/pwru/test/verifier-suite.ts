@@ -9,6 +9,14 @@ import { compileSkbExpr, skbExprFragment } from '../src/generate/skb-expr.js';
 import { compileSkbMetadata } from '../src/generate/skb-metadata.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
 import { planTrace } from '../src/plan.js';
+import { selectBpfProgTargets } from '../src/discovery/bpf-progs.js';
+import { pcapL2Function } from '../src/generate/pcap.js';
+import { compileXdpExpr } from '../src/generate/skb-expr.js';
+import { compileXdpMetadata } from '../src/generate/skb-metadata.js';
+import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
+import { planBpfProgs } from '../src/plan-bpf-progs.js';
+import { loadedPrograms } from 'bpf-loader-ts';
+import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';
 
 
 const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
@@ -69,6 +77,56 @@ export function verifierSuite(kernelName: string): void {
             }
           } finally {
             session.close();
+          }
+        });
+      }
+    }
+
+    // fentry on tc and XDP programs (--filter-trace-tc/-xdp), where the kernel allows fentry.
+    const fentry = new LoaderSession(btf, 10).features().fentry;
+    if (!fentry) console.log(`skipped: tc/XDP tracer verifier tests on ${kernelName}: the kernel refuses fentry`);
+    const xdpLayout = xdpLayoutFromBtf(btf);
+    const xdpFrame = xdpFrameFor(xdpLayout);
+    const xdpMetadata = compileXdpMetadata(btf, ['xdp->rxq->queue_index', 'xdp->rxq->dev->ifindex', 'xdp->data', 'xdp->frame_sz']);
+    for (const [what, sections] of COMBOS) {
+      for (const [fname, expr] of FILTERS) {
+        it.skipIf(!fentry)(`tc and XDP tracers: ${what}, pcap filter: ${fname}`, () => {
+          const tcTarget = loadTcTarget('pwrut_vtc');
+          const xdpTarget = loadXdpTarget('pwrut_vxdp');
+          const session = new LoaderSession(btf, 10);
+          try {
+            const ids = new Set([tcTarget.program.info().id, xdpTarget.program.info().id]);
+            const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), { tc: true, xdp: true });
+            const pcap = pcapFilters({ expr, tunnelL2: '', tunnelL3: '' }, kernel, frame);
+            const layout = eventLayout({ ...sections, caller: false });
+            const n = sections.metadata ?? 0;
+            const plan = planBpfProgs({
+              targets,
+              firstSite: 0,
+              layout,
+              kernel,
+              haveFuncIp: session.haveFuncIp(),
+              tc: {
+                filters: { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1, fragments: [...(pcap ? [pcap.fragment] : []), skbExprFragment(compileSkbExpr(btf, 'skb->len > 10'), frame)] },
+                subprograms: pcap?.subprograms ?? [],
+                metadata: metadata.slice(0, n),
+              },
+              xdp: {
+                layout: xdpLayout,
+                netns: 4026531840,
+                ifindex: 1,
+                ...(expr ? { pcap: { name: 'pwru_xdp_pcap_l2', insns: pcapL2Function(expr, 'pwru_xdp_pcap_l2', xdpFrame.size) } } : {}),
+                fragments: [skbExprFragment(compileXdpExpr(btf, 'xdp->rxq->queue_index == 0'), xdpFrame)],
+                metadata: xdpMetadata.slice(0, n),
+              },
+            });
+            session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
+            expect(plan.programs).toHaveLength(2);
+            for (const p of plan.programs) expect(() => session.load(p)).not.toThrow();
+          } finally {
+            session.close();
+            tcTarget.program.close();
+            xdpTarget.program.close();
           }
         });
       }

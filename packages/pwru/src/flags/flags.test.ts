@@ -154,6 +154,8 @@ describe('checkSupported', () => {
   it('makes --filter-trace-tc print skb->cb, as upstream', () => {
     expect(parseArgs(['--filter-trace-tc']).options.outputSkbCb).toBe(true);
     expect(parseArgs(['--filter-trace-xdp']).options.outputSkbCb).toBe(false);
+    expect(parseArgs(['--trace-only-bpf']).options.outputSkbCb).toBe(true);
+    expect(parseArgs(['--trace-only-bpf', '--filter-trace-xdp']).options.outputSkbCb).toBe(false);
   });
 
   it('accepts every supported flag', () => {

@@ -141,8 +141,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   }
   opts.filterPcap = words.join(' ');
   if (opts.netnsNamesMaxLength < 10) opts.netnsNamesMaxLength = 10;
-  // As upstream: tracing tc programs shows __sk_buff->cb.
-  if (opts.filterTraceTc) opts.outputSkbCb = true;
+  // As upstream: tracing tc programs (also --trace-only-bpf without --filter-trace-xdp) shows __sk_buff->cb.
+  if (opts.filterTraceTc || (opts.traceOnlyBpf && !opts.filterTraceXdp)) opts.outputSkbCb = true;
   return { options: opts, changed };
 }
 

@@ -99,7 +99,9 @@ export class LoaderSession implements KernelSession {
       p.close();
       return true;
     } catch (e) {
-      this.fentryError = (e as Error).message.split('\n')[0];
+      // As root the loader's "run as root" hint would mislead: the kernel itself refuses.
+      const line = (e as Error).message.split('\n')[0]!;
+      this.fentryError = process.getuid?.() === 0 ? line.split(' — ')[0] : line;
       return false;
     }
   }
