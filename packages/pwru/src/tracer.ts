@@ -211,7 +211,7 @@ export class Tracer implements AsyncDisposable {
       } catch {
         // Unmapping failed: the session's close releases the map anyway.
       }
-      await detachAll(this.attachments, this.env, this.plan.backend);
+      await detachAll(this.attachments, this.env, this.plan.backend, this.plan.programs.every((p) => p.attach.type === 'bpf-prog'));
       try {
         this.reportLost(true);
       } catch {
@@ -233,9 +233,9 @@ export class Tracer implements AsyncDisposable {
   }
 }
 
-async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Backend | undefined): Promise<void> {
+async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Backend | undefined, onlyBpfProgs = false): Promise<void> {
   if (attachments.length === 0) return;
-  env.log.info(ATTACH_WORDS[backend ?? 'kprobe'][1]);
+  env.log.info(onlyBpfProgs ? 'Detaching bpf progs...' : ATTACH_WORDS[backend ?? 'kprobe'][1]);
   const bar = (env.progress ?? noProgress)(attachments.reduce((n, a) => n + a.count, 0));
   for (const a of attachments.splice(0)) {
     try {
