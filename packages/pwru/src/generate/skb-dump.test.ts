@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { Helper, link } from 'bpf-asm-ts';
+import { Class, Helper, link } from 'bpf-asm-ts';
 import { Btf, BtfBuilder } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { MissingKernelFeatureError } from '../errors.js';
@@ -82,6 +82,15 @@ describe('the generated dump code', () => {
     }
     const maps = new Set(link(insns).relocations.map((r) => r.symbol));
     expect([...maps].sort()).toEqual([DUMP_MAPS.buffer, DUMP_MAPS.ring, MAPS.events, MAPS.lost].sort());
+  });
+
+  it('skips the dumps when the buffer is busy (a nested program), and frees it after the last one', () => {
+    const insns = program(planSkbDumps(btf, { skb: true, sharedInfo: true, bufferBytes: 4096 }));
+    const busyStores = insns.flatMap((x, i) => (x.offset === DUMP_HEADER.busy && x.class === Class.ST ? [{ i, imm: x.imm }] : []));
+    expect(busyStores.map((s) => s.imm)).toEqual([1, 0]);
+    const calls = insns.flatMap((x, i) => (x.isHelperCall && (x.imm === Helper.snprintf_btf || x.imm === Helper.ringbuf_output) ? [i] : []));
+    expect(busyStores[0]!.i).toBeLessThan(Math.min(...calls));
+    expect(busyStores[1]!.i).toBeGreaterThan(Math.max(...calls));
   });
 
   it('adds nothing to programs of runs without dumps', () => {

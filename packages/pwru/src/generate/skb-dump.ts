@@ -9,10 +9,12 @@
  * dump used. The events ring buffer and its fixed-size records are untouched, so runs without
  * dumps pay nothing. A dump record is keyed by its event's CPU and `bpf_ktime_get_ns()` value:
  * it is written after the event is reserved and before it is submitted, so by the time user
- * space reads the event its dumps are already committed in the other ring.
+ * space reads the event its dumps are already committed in the other ring. A program that
+ * interrupts another on the same CPU while it fills the buffer skips its dumps (they show as
+ * lost) rather than corrupting the other's.
  */
 import { type Btf, memberPath } from 'btf-parser';
-import { Add, call, Helper, JLE, JSLT, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R4, R5, R7, R8, R9, StoreImm, StoreMem } from 'bpf-asm-ts';
+import { Add, call, Helper, JLE, JNE, JSLT, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R4, R5, R7, R8, R9, StoreImm, StoreMem } from 'bpf-asm-ts';
 import { MissingKernelFeatureError, PwruError } from '../errors.js';
 import { HEADER } from '../event.js';
 import type { Emitter } from './emitter.js';
@@ -37,6 +39,11 @@ export const DUMP_HEADER = {
   kind: 12,
   /** The length `bpf_snprintf_btf` wanted, before truncation (u32). */
   full: 16,
+  /**
+   * Non-zero while a program on this CPU is writing the buffer (u32): a program nested inside
+   * it (a tracepoint in an interrupt) skips its dumps instead of overwriting them.
+   */
+  busy: 20,
   size: 24,
 } as const;
 
@@ -125,6 +132,7 @@ export function emitSkbDumps(e: Emitter, plan: SkbDumpPlan, k: KernelLayout, f: 
   e.emit(StoreImm(R10, key, 0, 'u32'), LoadMapPtr(R1, DUMP_MAPS.buffer), Mov.reg(R2, R10), Add.imm(R2, key), call(Helper.map_lookup_elem));
   e.ifZero(R0, done);
   e.emit(Mov.reg(R9, R0));
+  e.emit(LoadMem(R1, R9, DUMP_HEADER.busy, 'u32'), JNE.imm(R1, 0, done), StoreImm(R9, DUMP_HEADER.busy, 1, 'u32'));
   e.emit(LoadMem(R1, R8, HEADER.ts, 'u64'), StoreMem(R9, DUMP_HEADER.ts, R1, 'u64'));
   e.emit(LoadMem(R1, R8, HEADER.cpu, 'u32'), StoreMem(R9, DUMP_HEADER.cpu, R1, 'u32'));
   const dumps: Array<[DumpKind, number]> = [];
@@ -168,6 +176,7 @@ export function emitSkbDumps(e: Emitter, plan: SkbDumpPlan, k: KernelLayout, f: 
     e.emit(LoadMapPtr(R1, DUMP_MAPS.ring), Mov.reg(R2, R9), Mov.imm(R4, 0), call(Helper.ringbuf_output));
     e.label(next);
   }
+  e.emit(StoreImm(R9, DUMP_HEADER.busy, 0, 'u32'));
   e.label(done);
   e.emit(Mov.imm(R0, 0));
 }
