@@ -23,6 +23,8 @@ export interface EventSections {
   readonly caller: boolean;
   /** Number of `--output-skb-metadata` values (0-4), 8 bytes each. */
   readonly metadata?: number;
+  /** The traced function's return value, filled in return events (`--output-return`). */
+  readonly ret?: boolean;
 }
 
 /** Byte offsets inside a tuple section (40 bytes). */
@@ -85,6 +87,11 @@ export enum EventKind {
   Xdp = 3,
   Tracepoint = 4,
   Fentry = 5,
+  /**
+   * A traced function returned (`--output-return`, from a kretprobe, a kprobe-multi return probe
+   * or fexit): the record repeats its entry event's sections, with the return value added.
+   */
+  Return = 6,
 }
 
 /** The layout of one run's events: section offsets (-1 when absent) and the record size. */
@@ -98,6 +105,8 @@ export interface EventLayout {
   readonly caller: number;
   /** Start of the `--output-skb-metadata` values (8 bytes each), or -1. */
   readonly metadata: number;
+  /** The 8-byte return value (`--output-return`), or -1. */
+  readonly ret: number;
   /** Record size in bytes (a multiple of 8). */
   readonly size: number;
 }
@@ -118,7 +127,8 @@ export function eventLayout(sections: EventSections): EventLayout {
   const stack = take(sections.stack, 8);
   const caller = take(sections.caller, 8);
   const metadata = take((sections.metadata ?? 0) > 0, 8 * (sections.metadata ?? 0));
-  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, size: off };
+  const ret = take(sections.ret === true, 8);
+  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, size: off };
 }
 
 /** A 64-bit kernel address kept as two 32-bit halves, so hot paths need no BigInt. */
@@ -178,6 +188,8 @@ export interface PwruEvent {
   readonly skbDump?: string;
   /** `--output-skb-shared-info`: the dump of the skb's `struct skb_shared_info`. */
   readonly shinfoDump?: string;
+  /** The raw 64-bit return value (`rax`) of a {@link EventKind.Return} event. */
+  readonly retval?: Addr64;
 }
 
 const noAddr = (): string => '';
@@ -214,6 +226,7 @@ class DecodedEvent implements PwruEvent {
   metadata: readonly Addr64[] | undefined = undefined;
   skbDump: string | undefined = undefined;
   shinfoDump: string | undefined = undefined;
+  retval: Addr64 | undefined = undefined;
 
   constructor(
     readonly skb: Addr64,
@@ -266,6 +279,7 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
     for (let i = 0; i < n; i++) values.push(u64(view, off + layout.metadata + 8 * i));
     ev.metadata = values;
   }
+  if (layout.ret >= 0 && ev.kind === EventKind.Return) ev.retval = u64(view, off + layout.ret);
   return ev;
 }
 
@@ -311,5 +325,6 @@ export function encodeEvent(ev: PwruEvent, layout: EventLayout): Uint8Array {
   if (layout.stack >= 0 && ev.stackId !== undefined) view.setInt32(layout.stack, ev.stackId, true);
   if (layout.caller >= 0 && ev.caller) put64(layout.caller, ev.caller);
   if (layout.metadata >= 0 && ev.metadata) ev.metadata.forEach((v, i) => put64(layout.metadata + 8 * i, v));
+  if (layout.ret >= 0 && ev.retval) put64(layout.ret, ev.retval);
   return bytes;
 }

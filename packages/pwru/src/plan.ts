@@ -10,6 +10,9 @@ import { generateProgram, type ProbeKind, type ProgramFilters } from './generate
 import type { ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
+import type { ReturnKind } from './generate/return.js';
+import type { ReturnFormat } from './output/retval.js';
+import { planReturns } from './returns.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
@@ -18,13 +21,17 @@ export type AttachTarget =
   | { readonly type: 'kprobe-multi'; readonly functions: readonly SkbFunc[] }
   | { readonly type: 'fentry'; readonly function: SkbFunc; readonly btfId: number }
   /** fentry/fexit on the entry function of a loaded tc or XDP program (`--filter-trace-tc/-xdp`). */
-  | { readonly type: 'bpf-prog'; readonly target: BpfProgTarget; readonly mode: 'fentry' | 'fexit' };
+  | { readonly type: 'bpf-prog'; readonly target: BpfProgTarget; readonly mode: 'fentry' | 'fexit' }
+  // --output-return:
+  | { readonly type: 'kretprobe'; readonly functions: readonly SkbFunc[] }
+  | { readonly type: 'kprobe-multi-return'; readonly functions: readonly SkbFunc[] }
+  | { readonly type: 'fexit'; readonly function: SkbFunc; readonly btfId: number };
 
 /** One program to load and where it goes. */
 export interface PlannedProgram {
   /** Program name (bpftool shows it; at most 15 characters). */
   readonly name: string;
-  readonly kind: ProbeKind;
+  readonly kind: ProbeKind | ReturnKind;
   readonly insns: Instruction[];
   readonly attach: AttachTarget;
 }
@@ -55,8 +62,14 @@ export interface PlanInput {
   readonly tracepoints?: readonly SkbTracepoint[];
   readonly haveFuncIp: boolean;
   /** `--output-skb-metadata` expressions. */
-  readonly metadata?: readonly SkbMetadata[];  /** `--output-skb` / `--output-skb-shared-info` dumps. */
+  readonly metadata?: readonly SkbMetadata[];
+  /** `--output-skb` / `--output-skb-shared-info` dumps. */
   readonly dumps?: SkbDumpPlan;
+  /**
+   * `--output-return`: return formats by FUNC-column name; functions returning a value also get
+   * a return program (see `returns.ts`).
+   */
+  readonly returns?: ReadonlyMap<string, ReturnFormat>;
 }
 
 /**
@@ -74,6 +87,7 @@ export function planTrace(input: PlanInput): TracePlan {
       haveFuncIp: input.haveFuncIp,
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.dumps ? { dumps: input.dumps } : {}),
+      ...(input.returns ? { recordReturn: true } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];
@@ -128,6 +142,12 @@ export function planTrace(input: PlanInput): TracePlan {
       targets = programs.length;
       break;
     }
+  }
+  if (input.returns) {
+    const functions = input.functions ?? [];
+    const returns = planReturns({ backend: input.backend, layout: input.layout, kernel: input.kernel, functions, formats: input.returns, ...(input.signatures ? { signatures: input.signatures } : {}) });
+    programs.push(...returns);
+    for (const r of returns) targets += 'functions' in r.attach ? r.attach.functions.length : 1;
   }
   return { backend: input.backend, layout: input.layout, sites, programs, targets };
 }

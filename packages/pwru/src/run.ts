@@ -19,6 +19,9 @@ import { currentNetnsInode, InterfaceCache, parseNetnsSpec, resolveIfname } from
 import { TIMESTAMP_MODES } from './output/options.js';
 import { planSkbDumps, type SkbDumpPlan } from './generate/skb-dump.js';
 import { planTrace, type TracePlan } from './plan.js';
+import { ReturnFormats, type ReturnFormat } from './output/retval.js';
+import { checkReturnBackend, returnFormats } from './returns.js';
+import { isReturnKind } from './generate/return.js';
 import type { Instruction } from 'bpf-asm-ts';
 
 /** Compiles the pcap filter into subprograms and a filter fragment (provided by the pcap module). */
@@ -75,7 +78,7 @@ export function prepare(
   log: Logger,
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[] } {
+): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats } {
   validate(opts);
   const bpfProgs = bpfProgTracingOf(opts);
   checkXdpOptions(opts, bpfProgs);
@@ -84,6 +87,10 @@ export function prepare(
   const backend = chooseBackend(opts.backend, session.features());
   if (opts.outputCaller && (backend === 'tracepoint' || backend === 'fentry')) {
     throw new PwruError(`--output-caller needs the kprobe or kprobe-multi backend (the ${backend} backend has no return address to read)`);
+  }
+  if (opts.outputReturn) {
+    checkReturnBackend(backend);
+    if (!session.haveFuncIp()) throw new PwruError('--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls');
   }
   const match = functionMatcher(opts.filterFunc);
 
@@ -158,7 +165,10 @@ export function prepare(
     tunnel: opts.outputTunnel,
     stack: opts.outputStack,
     caller: opts.outputCaller,
+    ret: opts.outputReturn,
   });
+  let returns: Map<string, ReturnFormat> | undefined;
+  if (opts.outputReturn && functions) returns = returnFormats(btf, mods, functions, signatures);
   const filters = { mark: opts.filterMark.mark, mask: opts.filterMark.mask, netns, ifindex };
   let plan = planTrace({
     backend,
@@ -172,8 +182,9 @@ export function prepare(
     haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
     metadata,
     ...(dumps ? { dumps } : {}),
+    ...(returns ? { returns } : {}),
   });
-  if (subprograms.length > 0) for (const p of plan.programs) p.insns.push(...subprograms);
+  if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind)) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {
     const bpf = prepareBpfProgs({
       opts,
@@ -194,7 +205,7 @@ export function prepare(
     plan = withBpfPrograms(plan, bpf);
     if (plan.programs.length === 0) throw new PwruError('No kprobe/tc-bpf/xdp to trace!');
   }
-  return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata };
+  return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}) };
 }
 
 /** One line for any error: the message, never a stack. */

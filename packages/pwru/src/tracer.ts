@@ -8,7 +8,7 @@
 import type { Btf, KernelBtfCache } from 'btf-parser';
 import type { Backend } from './backend.js';
 import { PwruError } from './errors.js';
-import { type Addr64, decodeEvent, type PwruEvent } from './event.js';
+import { type Addr64, decodeEvent, EventKind, type PwruEvent } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
 import { attachBpfProgs, isBpfProgTracer } from './kernel/attach-bpf-progs.js';
@@ -21,6 +21,7 @@ import { liveContext } from './run-context.js';
 import { DumpJoiner } from './output/dumps.js';
 import { dumpBufferValueSize, dumpRingBytes } from './generate/skb-dump.js';
 import { type PcapCompiler, prepare, RING_BYTES } from './run.js';
+import type { ReturnFormats } from './output/retval.js';
 
 /** Something that shows attach/detach progress (the CLI's bar; a no-op for the API). */
 export interface Progress {
@@ -77,6 +78,7 @@ export class Tracer implements AsyncDisposable {
     ignored: number,
     metadata: readonly SkbMetadata[],
     xdpMetadata: readonly SkbMetadata[] = [],
+    returns?: ReturnFormats,
   ) {
     this.attached = attachments.reduce((n, a) => n + a.count, 0);
     this.ignored = ignored;
@@ -85,6 +87,7 @@ export class Tracer implements AsyncDisposable {
       ...liveContext({ sites: plan.sites, ksyms, btf, stack: (id) => session.stack(id), netnsNames: options.outputNetnsNames }),
       metadata: metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
       xdpMetadata: xdpMetadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
+      ...(returns ? { returns } : {}),
     };
     const drain = options.outputSkb || options.outputSkbSharedInfo ? session.dumpDrain?.() : undefined;
     if (drain) this.dumps = new DumpJoiner(drain, { skb: options.outputSkb, sharedInfo: options.outputSkbSharedInfo });
@@ -122,6 +125,7 @@ export class Tracer implements AsyncDisposable {
         ringBytes: RING_BYTES,
         stacks: options.outputStack,
         ...(d ? { dumps: { ringBytes: dumpRingBytes(d), bufferValueSize: dumpBufferValueSize(d) } } : {}),
+        ...(plan.layout.ret >= 0 ? { returns: { eventSize: plan.layout.size } } : {}),
       });
       const loaded = plan.programs.map((p) => session.load(p));
       lap('Loaded programs');
@@ -143,7 +147,7 @@ export class Tracer implements AsyncDisposable {
       ignored += await attachBpfProgs(loaded.filter(isBpfProgTracer), session, log, signal, attachments);
       log.info('Attached', { ignored });
       if (attachments.length === 0 && !signal.aborted) throw new PwruError('No kprobe/tracepoint could be attached');
-      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored, prepared.metadata, prepared.xdpMetadata);
+      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored, prepared.metadata, prepared.xdpMetadata, prepared.returns);
     } catch (e) {
       await detachAll(attachments, env, backend);
       env.session.close();
@@ -181,7 +185,8 @@ export class Tracer implements AsyncDisposable {
 
   /** Attaches the event's skb dumps (read from their own ring buffer) when the run makes them. */
   private withDumps(ev: PwruEvent): PwruEvent {
-    return this.dumps ? this.dumps.attach(ev) : ev;
+    // A return event repeats its entry's record; the dumps were printed with the entry.
+    return this.dumps && ev.kind !== EventKind.Return ? this.dumps.attach(ev) : ev;
   }
 
   /** Events the programs could not deliver because the ring buffer was full (all CPUs). */

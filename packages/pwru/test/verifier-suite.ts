@@ -17,6 +17,7 @@ import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
 import { planBpfProgs } from '../src/plan-bpf-progs.js';
 import { loadedPrograms } from 'bpf-loader-ts';
 import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';
+import { returnVerifierTests } from './verifier-returns.js';
 
 
 const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
@@ -131,5 +132,6 @@ export function verifierSuite(kernelName: string): void {
         });
       }
     }
+    returnVerifierTests(btf, kernel, COMBOS);
   });
 }

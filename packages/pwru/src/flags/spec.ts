@@ -35,6 +35,8 @@ export interface PwruOptions {
   outputLimitLines: number;
   outputMeta: boolean;
   outputNetnsNames: boolean;
+  /** `--output-return` (ours; upstream's issue #10): return events with each function's return value. */
+  outputReturn: boolean;
   outputSkb: boolean;
   outputSkbCb: boolean;
   outputSkbMetadata: string[];
@@ -127,6 +129,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('output-limit-lines', 'uint', 'outputLimitLines', '0', 'exit the program after the number of events has been received/printed'),
   f('output-meta', 'bool', 'outputMeta', 'true', 'print skb metadata'),
   f('output-netns-names', 'bool', 'outputNetnsNames', 'false', 'print netns names where possible'),
+  f('output-return', 'bool', 'outputReturn', 'false', "print each traced function's return value (kprobe, kprobe-multi and fentry backends)"),
   f('output-skb', 'bool', 'outputSkb', 'false', 'print skb'),
   f('output-skb-cb', 'bool', 'outputSkbCb', 'false', 'print skb->cb'),
   f('output-skb-metadata', 'strings', 'outputSkbMetadata', '[]', 'print skb metadata (e.g., "skb->mark", "skb->hash"), 4 at most'),
@@ -181,6 +184,7 @@ export function defaultOptions(): PwruOptions {
     outputLimitLines: 0,
     outputMeta: true,
     outputNetnsNames: false,
+    outputReturn: false,
     outputSkb: false,
     outputSkbCb: false,
     outputSkbMetadata: [],

@@ -29,7 +29,7 @@ export function kernelLayoutFromBtf(btf: Btf): KernelLayout {
   if (hasPtRegs) {
     try {
       const r = (n: string): Field => field(btf, 'pt_regs', n);
-      ptRegs = { args: ['di', 'si', 'dx', 'cx', 'r8'].map(r), sp: r('sp'), ip: r('ip') };
+      ptRegs = { args: ['di', 'si', 'dx', 'cx', 'r8'].map(r), sp: r('sp'), ip: r('ip'), ax: r('ax') };
     } catch {
       ptRegs = undefined; // not x86-64: kprobe backends unavailable
     }

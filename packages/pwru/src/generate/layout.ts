@@ -37,8 +37,11 @@ export interface KernelLayout {
   readonly dst: { readonly metrics: Field; readonly dev: Field };
   /** Offset of `qdisc_skb_cb.data` inside `skb->cb` (what `__sk_buff->cb` exposes). */
   readonly qdiscCbData: number;
-  /** x86-64 `struct pt_regs`: the five argument registers and `sp` (kprobe backends). */
-  readonly ptRegs?: { readonly args: readonly Field[]; readonly sp: Field; readonly ip: Field };
+  /**
+   * x86-64 `struct pt_regs`: the five argument registers, `sp`, `ip` and `ax` (the return value
+   * in return probes) (kprobe backends).
+   */
+  readonly ptRegs?: { readonly args: readonly Field[]; readonly sp: Field; readonly ip: Field; readonly ax: Field };
 }
 
 /** A required structure member is missing from the kernel's BTF. */

@@ -33,6 +33,7 @@ import { Emitter } from './emitter.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
+import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
 
 /** How a program gets at its arguments. */
 export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
@@ -42,6 +43,10 @@ export const MAPS = {
   events: 'events',
   lost: 'lost_events',
   stacks: 'stacks',
+  /** `--output-return`: entry events awaiting their function's return. */
+  returns: RETURN_MAP,
+  /** `--output-return`: a per-CPU copy of the entry event on its way into `returns`. */
+  returnScratch: RETURN_SCRATCH_MAP,
 } as const;
 
 /** The parameters of one generated program. */
@@ -129,6 +134,8 @@ export interface GenerateOptions {
   readonly metadata?: readonly SkbMetadata[];
   /** `--output-skb` / `--output-skb-shared-info` dumps, into the `skb_dumps` ring. */
   readonly dumps?: SkbDumpPlan;
+  /** `--output-return`: store each emitted event for the return program (not for tracepoints). */
+  readonly recordReturn?: boolean;
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -267,6 +274,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
 
   if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
+  if (o.recordReturn) emitRecordEntry(e, entryFrame(shape.kind, k, shape.skbArg), f.pkt, layout.size);
 
   e.section('event: submit');
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));

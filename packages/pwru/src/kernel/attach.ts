@@ -37,9 +37,11 @@ export async function attachPlanned(
       progress(1);
       return { attachments: [closing(1, () => link.close())], ignored: 0 };
     }
-    case 'fentry': {
+    case 'fentry':
+    case 'fexit': {
       try {
-        const link = attachTracing(program, { attachType: AttachType.TRACE_FENTRY, target: `fentry ${a.function.name}` });
+        const attachType = a.type === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT;
+        const link = attachTracing(program, { attachType, target: `${a.type} ${a.function.name}` });
         progress(1);
         return { attachments: [closing(1, () => link.close())], ignored: 0 };
       } catch {
@@ -52,7 +54,8 @@ export async function attachPlanned(
       progress(1);
       return { attachments: [attachment], ignored: 0 };
     }
-    case 'kprobe-multi': {
+    case 'kprobe-multi':
+    case 'kprobe-multi-return': {
       const addresses: bigint[] = [];
       let ignored = 0;
       for (const fn of a.functions) {
@@ -63,19 +66,21 @@ export async function attachPlanned(
       }
       progress(a.functions.length);
       if (addresses.length === 0) return { attachments: [], ignored };
-      const link = attachKprobeMulti(program, { addresses });
+      const link = attachKprobeMulti(program, { addresses, retprobe: a.type === 'kprobe-multi-return' });
       return { attachments: [closing(a.functions.length - ignored, () => link.close())], ignored };
     }
-    case 'kprobe': {
+    case 'kprobe':
+    case 'kretprobe': {
+      const retprobe = a.type === 'kretprobe';
       const set = await attachKprobes(
         program,
         a.functions.map((f) => f.name),
-        { concurrency: batch, signal, onProgress: () => progress(1) },
+        { concurrency: batch, signal, onProgress: () => progress(1), retprobe },
       );
       const fatal = set.failures.find((f) => f.reason === 'error');
       if (fatal) {
         set.close();
-        throw new PwruError(`opening kprobe ${fatal.symbol}: ${fatal.error.message}`);
+        throw new PwruError(`opening ${a.type} ${fatal.symbol}: ${fatal.error.message}`);
       }
       return {
         attachments: [

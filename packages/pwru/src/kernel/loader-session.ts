@@ -20,6 +20,7 @@ import { PwruError } from '../errors.js';
 import type { Addr64 } from '../event.js';
 import type { PlannedProgram } from '../plan.js';
 import { DUMP_MAPS } from '../generate/skb-dump.js';
+import { RETURN_KEY_SIZE, RETURN_MAP, RETURN_MAP_ENTRIES, RETURN_SCRATCH_MAP } from '../generate/return.js';
 import { attachPlanned } from './attach.js';
 import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-progs.js';
 import { openRingReader } from './ring.js';
@@ -35,7 +36,7 @@ export interface SessionProgram extends LoadedProgram {
 
 /** The real kernel session, through bpf-loader-ts. */
 export class LoaderSession implements KernelSession {
-  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap };
+  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap; returns?: { entries: BpfMap; scratch: BpfMap } };
   private dumpReader?: RingBufReader;
   private readonly programs: Program[] = [];
   private readonly closers: Array<() => void> = [];
@@ -126,7 +127,8 @@ export class LoaderSession implements KernelSession {
       const stacks = o.stacks
         ? BpfMap.create({ name: 'stacks', type: MapType.STACK_TRACE, keySize: 4, valueSize: 8 * STACK_DEPTH, maxEntries: 4096 })
         : undefined;
-      this.maps = { events, lost, ...(stacks ? { stacks } : {}) };
+      const returns = o.returns ? createReturnMaps(o.returns.eventSize) : undefined;
+      this.maps = { events, lost, ...(stacks ? { stacks } : {}), ...(returns ? { returns } : {}) };
       if (o.dumps) {
         this.maps.dumpRing = BpfMap.create({ name: DUMP_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.dumps.ringBytes });
         this.maps.dumpBuf = BpfMap.create({ name: DUMP_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.dumps.bufferValueSize, maxEntries: 1 });
@@ -143,6 +145,10 @@ export class LoaderSession implements KernelSession {
     if (this.maps.dumpRing && this.maps.dumpBuf) {
       maps[DUMP_MAPS.ring] = this.maps.dumpRing;
       maps[DUMP_MAPS.buffer] = this.maps.dumpBuf;
+    }
+    if (this.maps.returns) {
+      maps[RETURN_MAP] = this.maps.returns.entries;
+      maps[RETURN_SCRATCH_MAP] = this.maps.returns.scratch;
     }
     if (p.attach.type === 'bpf-prog') {
       const a = p.attach;
@@ -161,9 +167,13 @@ export class LoaderSession implements KernelSession {
       maps,
       ...(kind === 'tracepoint'
         ? { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: (p.attach as { btfId: number }).btfId }
-        : kind === 'fentry'
-          ? { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: (p.attach as { btfId: number }).btfId }
-          : kind === 'kprobe-multi'
+        : kind === 'fentry' || kind === 'fexit'
+          ? {
+              type: ProgramType.TRACING,
+              expectedAttachType: kind === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT,
+              attachBtfId: (p.attach as { btfId: number }).btfId,
+            }
+          : kind === 'kprobe-multi' || kind === 'kprobe-multi-return'
             ? { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI }
             : { type: ProgramType.KPROBE }),
     };
@@ -172,13 +182,14 @@ export class LoaderSession implements KernelSession {
       this.programs.push(program);
       return { planned: p, program };
     } catch (e) {
-      const target = p.attach.type === 'tracepoint' ? `tracepoint ${p.attach.name}` : p.attach.type === 'fentry' ? `fentry ${p.attach.function.name}` : p.name;
+      const a = p.attach;
+      const target = a.type === 'tracepoint' ? `tracepoint ${a.name}` : a.type === 'fentry' || a.type === 'fexit' ? `${a.type} ${a.function.name}` : p.name;
       throw friendly(e, `load the program for ${target}`);
     }
   }
 
   async attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult> {
-    if (p.planned.attach.type === 'kprobe-multi') this.ksyms ??= Ksyms.load();
+    if (p.planned.attach.type === 'kprobe-multi' || p.planned.attach.type === 'kprobe-multi-return') this.ksyms ??= Ksyms.load();
     try {
       return await attachPlanned((p as SessionProgram).program, p.planned, progress, signal, this.batch, this.ksyms);
     } catch (e) {
@@ -236,8 +247,25 @@ export class LoaderSession implements KernelSession {
       this.maps.dumpRing?.close();
       this.maps.dumpBuf?.close();
       this.dumpReader = undefined;
+      this.maps.returns?.entries.close();
+      this.maps.returns?.scratch.close();
       this.maps = undefined;
     }
+  }
+}
+
+/**
+ * The `--output-return` maps: entry events by call (an LRU hash, so entries whose return never
+ * fires age out) and the per-CPU scratch record they are copied through.
+ */
+function createReturnMaps(eventSize: number): { entries: BpfMap; scratch: BpfMap } {
+  const scratch = BpfMap.create({ name: RETURN_SCRATCH_MAP, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: eventSize, maxEntries: 1 });
+  try {
+    const entries = BpfMap.create({ name: RETURN_MAP, type: MapType.LRU_HASH, keySize: RETURN_KEY_SIZE, valueSize: eventSize, maxEntries: RETURN_MAP_ENTRIES });
+    return { entries, scratch };
+  } catch (e) {
+    scratch.close();
+    throw e;
   }
 }
 

@@ -47,8 +47,11 @@ export interface MapOptions {
   /** Ring buffer size in bytes (a power of two, multiple of the page size). */
   readonly ringBytes: number;
   /** Whether `--output-stack` needs a stack-trace map. */
-  readonly stacks: boolean;  /** `--output-skb` / `--output-skb-shared-info`: the dump ring and per-CPU buffer sizes. */
+  readonly stacks: boolean;
+  /** `--output-skb` / `--output-skb-shared-info`: the dump ring and per-CPU buffer sizes. */
   readonly dumps?: { readonly ringBytes: number; readonly bufferValueSize: number };
+  /** `--output-return`: the map of entry events awaiting return, holding records of this size. */
+  readonly returns?: { readonly eventSize: number };
 }
 
 /**

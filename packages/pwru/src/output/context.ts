@@ -1,5 +1,6 @@
 import type { Addr64, PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
+import type { ReturnFormats } from './retval.js';
 
 /** A probe site: what the event's `site` index names. */
 export interface ProbeSite {
@@ -40,6 +41,8 @@ export interface OutputContext {
   readonly metadata?: ReadonlyArray<{ readonly field: string; format(v: Addr64): string }>;
   /** `--output-xdp-metadata` fields, printed for XDP events instead of the skb ones. */
   readonly xdpMetadata?: ReadonlyArray<{ readonly field: string; format(v: Addr64): string }>;
+  /** `--output-return`: how each traced function's return value prints. */
+  readonly returns?: ReturnFormats;
 }
 
 /** Upstream's drop-reason functions and which argument holds the reason. */

@@ -1,8 +1,9 @@
-import type { EventTuple, PwruEvent } from '../event.js';
+import { EventKind, type EventTuple, type PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
 import { absoluteTime, funcName, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
 import { tcpFlagsString } from './tuple.js';
+import { returnValueOf } from './retval.js';
 
 /** The `tuple` / `tunnel_tuple` object of `--output-json`. */
 export interface JsonTuple {
@@ -25,6 +26,10 @@ export interface JsonEvent {
   cpu: number;
   process: string;
   func: string;
+  /** `--output-return`, return events only: the value as the text output prints it (`-1 (EPERM)`). */
+  return?: string;
+  /** `--output-return`, return events only: the number (a string beyond 2^53), boolean, or `0x...` pointer. */
+  return_value?: number | string | boolean;
   caller_func?: string;
   time?: number | string;
   netns?: number;
@@ -103,6 +108,12 @@ export class JsonPrinter {
       process: proc,
       func: funcName(ev, ctx, hex64),
     };
+    if (ev.kind === EventKind.Return) {
+      d.func = this.funcNames.base(ev, ctx);
+      const r = returnValueOf(d.func, ev, ctx.returns);
+      d.return = r.text;
+      d.return_value = r.value;
+    }
     if (o.outputCaller) d.caller_func = ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '';
     if (o.timestamp === 'current') d.time = ev.ts;
     else if (o.timestamp === 'absolute') d.time = absoluteTime(ctx.wallClockMs(ev.ts));
@@ -199,7 +210,14 @@ export class JsonPrinter {
     }
     let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '"';
     if (ev.shinfoDump !== undefined) s += ',"skb_shared_info":' + JSON.stringify(ev.shinfoDump);
-    s += ',"cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":' + this.funcLit(ev);
+    s += ',"cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":';
+    if (ev.kind === EventKind.Return) {
+      const name = this.funcNames.base(ev, ctx);
+      const r = returnValueOf(name, ev, ctx.returns);
+      s += this.lit(name) + ',"return":' + str(r.text) + ',"return_value":' + JSON.stringify(r.value);
+    } else {
+      s += this.funcLit(ev);
+    }
     if (o.outputCaller) s += ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
     if (o.timestamp === 'current') s += ',"time":' + ev.ts;
     else if (o.timestamp === 'absolute') s += ',"time":"' + absoluteTime(ctx.wallClockMs(ev.ts)) + '"';

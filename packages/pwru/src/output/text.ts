@@ -3,6 +3,7 @@ import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } 
 import { absoluteTime, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
 import { formatTuple } from './tuple.js';
+import { returnColumn } from './retval.js';
 
 /**
  * Upstream pwru's text output, byte for byte: a header line, then one line per event (plus one
@@ -122,6 +123,7 @@ export class TextPrinter {
   }
 
   private func(ev: PwruEvent): string {
+    if (ev.kind === EventKind.Return) return returnColumn(this.funcNames.base(ev, this.ctx), ev, this.ctx.returns);
     return withDropReason(this.funcNames.base(ev, this.ctx), ev, this.ctx);
   }
 

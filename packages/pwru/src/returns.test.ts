@@ -1,0 +1,130 @@
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadKernelBtf } from 'btf-parser';
+import { describe, expect, it } from 'vitest';
+import type { KernelFeatures } from './backend.js';
+import { type Addr64, encodeEvent, EventKind, type PwruEvent } from './event.js';
+import { parseArgs } from './flags/parse.js';
+import type { KernelSession, MapOptions } from './kernel/session.js';
+import { Ksyms } from './ksyms.js';
+import { Logger } from './log.js';
+import type { PlannedProgram } from './plan.js';
+import { ProgressBar } from './progress.js';
+import { prepare } from './run.js';
+import { run } from './run-cli.js';
+
+let skip: string | undefined;
+try {
+  loadKernelBtf();
+  Ksyms.load();
+} catch (e) {
+  skip = (e as Error).message;
+}
+
+const ALL: KernelFeatures = { kprobes: true, kprobeMulti: false, availableFilterFunctions: false, tpBtf: true, fentry: true };
+
+/** A kernel session that records what pwru asks of it and replays `records` once. */
+function fakeSession(features: Partial<KernelFeatures>, records: (plan: PlannedProgram[]) => Uint8Array[] = () => [], funcIp = true) {
+  const planned: PlannedProgram[] = [];
+  const maps: MapOptions[] = [];
+  const s: KernelSession = {
+    features: () => ({ ...ALL, ...features }),
+    haveFuncIp: () => funcIp,
+    createMaps: (o) => void maps.push(o),
+    load: (p) => (planned.push(p), { planned: p }),
+    attach: async (p, progress) => {
+      const n = 'functions' in p.planned.attach ? p.planned.attach.functions.length : 1;
+      progress(n);
+      return { attachments: [{ count: n, detach: async (done) => done(n) }], ignored: 0 };
+    },
+    reader: () => {
+      let pending: Uint8Array[] | undefined;
+      const fill = (): Uint8Array[] => (pending ??= records(planned));
+      const deliver = (rs: Uint8Array[], each: (v: DataView, o: number, n: number) => void): number => {
+        for (const r of rs) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
+        return rs.length;
+      };
+      return {
+        subscribe(each, onBatch) {
+          setImmediate(() => {
+            deliver(fill().splice(0), each);
+            onBatch();
+          });
+        },
+        consume: (each, max) => deliver(fill().splice(0, max), each),
+        wait: () => Promise.resolve(),
+        close: () => {},
+      };
+    },
+    lost: () => 0,
+    stack: () => [],
+    close: () => {},
+  };
+  return { session: s, planned, maps };
+}
+
+const log = new Logger(() => {});
+// Each kernel has one of the two drop functions (6.11+ inlines kfree_skb_reason): both return void.
+const FUNCS = ['--filter-func', '(nf_hook_slow|kfree_skb_reason|sk_skb_reason_drop|ip_rcv_core)'];
+const DROP = skip === undefined && loadKernelBtf().findType('kfree_skb_reason', 'func') ? 'kfree_skb_reason' : 'sk_skb_reason_drop';
+
+describe.skipIf(skip !== undefined)('--output-return in prepare() and run()', () => {
+  it('is refused with the tracepoint backend, chosen or picked', () => {
+    for (const argv of [['--output-return'], ['--output-return', '--backend=tracepoint']]) {
+      const { session } = fakeSession({ kprobes: false, fentry: false });
+      expect(() => prepare(parseArgs(argv).options, session, log, undefined)).toThrow(
+        '--output-return needs the kprobe, kprobe-multi or fentry backend: tracepoints have no return value (pick one with --backend)',
+      );
+    }
+  });
+
+  it('needs bpf_get_func_ip', () => {
+    const { session } = fakeSession({}, undefined, false);
+    expect(() => prepare(parseArgs(['--output-return', '--backend=kprobe', ...FUNCS]).options, session, log, undefined)).toThrow(/bpf_get_func_ip helper \(Linux 5\.15\+\)/);
+  });
+
+  it('kprobe: adds the return section to every event and a kretprobe on the functions that return a value', () => {
+    const { session } = fakeSession({});
+    const { plan, returns } = prepare(parseArgs(['--output-return', '--backend=kprobe', ...FUNCS]).options, session, log, undefined);
+    expect(plan.layout.ret).toBeGreaterThan(0);
+    const ret = plan.programs.filter((p) => p.kind === 'kretprobe');
+    expect(ret).toHaveLength(1);
+    expect(ret[0]!.attach.type === 'kretprobe' && ret[0]!.attach.functions.map((f) => f.name).sort()).toEqual(['ip_rcv_core', 'nf_hook_slow']);
+    expect(returns?.get('nf_hook_slow')).toEqual({ kind: 'int', size: 4, signed: true });
+    expect(returns?.get(DROP)).toEqual({ kind: 'void' });
+    expect(plan.targets).toBe(3 + 2);
+  });
+
+  it('fentry: one fexit per function that returns a value', () => {
+    const { session } = fakeSession({});
+    const { plan } = prepare(parseArgs(['--output-return', '--backend=fentry', ...FUNCS]).options, session, log, undefined);
+    expect(plan.programs.filter((p) => p.kind === 'fentry')).toHaveLength(3);
+    expect(plan.programs.filter((p) => p.kind === 'fexit').map((p) => p.attach.type === 'fexit' && p.attach.function.name).sort()).toEqual(['ip_rcv_core', 'nf_hook_slow']);
+  });
+
+  it('run: creates the return maps and prints a return event as `function = value`', async () => {
+    const ksyms = Ksyms.load();
+    const addr = ksyms.addressesOf('nf_hook_slow')[0]!;
+    const dir = mkdtempSync(join(tmpdir(), 'pwru-ret-'));
+    const outPath = join(dir, 'out');
+    const out = openSync(outPath, 'w');
+    const { options } = parseArgs(['--output-return', '--backend=kprobe', '--output-meta=false', '--output-tuple=false', '--output-limit-lines', '2', ...FUNCS]);
+    let layoutSize = 0;
+    const { session, maps } = fakeSession({}, () => {
+      const entry: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x00001000 }, addr, ts: 1, p2: 0, p3: 0, pid: 0, cpu: 0, site: 0, kind: EventKind.Kprobe };
+      const retval: Addr64 = { hi: 0, lo: 0xffffffff };
+      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, size: 64 };
+      layoutSize = layout.size;
+      return [encodeEvent(entry, layout), encodeEvent({ ...entry, kind: EventKind.Return, cpu: 1, retval }, layout)];
+    });
+    const code = await run(options, session, { log, out, signal: new AbortController().signal, progress: (n: number) => new ProgressBar(n, () => {}, false) });
+    closeSync(out);
+    expect(code).toBe(0);
+    expect(maps[0]?.returns).toEqual({ eventSize: layoutSize });
+    expect(readFileSync(outPath, 'utf8').split('\n').slice(1, 3)).toEqual([
+      '0xffff888100001000 0   <empty>:0        nf_hook_slow',
+      '0xffff888100001000 1   <empty>:0        nf_hook_slow = -1 (EPERM)',
+    ]);
+  });
+});

@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
+
+// --output-return for real, inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1): kretprobes with
+// the kprobe backend, fexit with the fentry backend. A SYN to a port that iptables drops in the
+// receiving namespace makes nf_hook_slow return -EPERM. Few functions: TCG attaches slowly.
+const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the kprobe test VM (BPF_TS_VM)';
+if (skip) console.log(`skipped: --output-return end-to-end tests ${skip}`);
+
+// ip_rcv_core before ip_rcv: --filter-func matches leftmost-first, as upstream.
+const FUNCS = ['--filter-func', '(nf_hook_slow|ip_rcv_core|ip_rcv|ip_local_deliver|kfree_skb_reason)'];
+
+describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
+  let net: NetnsPair;
+  beforeAll(() => {
+    net = new NetnsPair();
+    net.exec(net.nsB, ['iptables', '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+  });
+  afterAll(() => net?.destroy());
+
+  async function trace(backend: string, extra: string[], expected: RegExp): Promise<PwruProcess> {
+    const p = new PwruProcess([`--backend=${backend}`, '--output-return', ...FUNCS, ...extra, '--filter-netns', `/run/netns/${net.nsB}`, 'tcp and dst port 8080']);
+    try {
+      await p.ready(300_000);
+      net.connect(net.b, 8080);
+      const seen = await p.waitFor(expected, 30_000);
+      expect(await p.stop()).toBe(0);
+      if (!seen) throw new Error(`expected ${expected} in:\n${p.stdout}\nstderr:\n${p.stderr}`);
+      return p;
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  }
+
+  it('kprobe: nf_hook_slow = -1 (EPERM) after its entry, for the same skb; ip_rcv_core returns the skb; void functions have no return line', async () => {
+    const p = await trace('kprobe', [], /8080\(tcp\)\s+nf_hook_slow = -1 \(EPERM\)/);
+    const lines = p.stdout.split('\n');
+    const ret = lines.findIndex((l) => / nf_hook_slow = -1 \(EPERM\)$/.test(l));
+    const skb = lines[ret]!.split(' ')[0]!;
+    // The entry line of the same call comes first, with the same skb and tuple.
+    const entry = lines.findIndex((l, i) => i < ret && l.startsWith(skb) && l.endsWith(' nf_hook_slow') && l.includes(`${net.b}:8080(tcp)`));
+    expect(entry).toBeGreaterThan(0);
+    // ip_rcv_core hands back the skb it was given (no clone for an unshared skb).
+    expect(lines.some((l) => l.startsWith(skb) && l.endsWith(` ip_rcv_core = ${skb}`))).toBe(true);
+    // The drop propagates up the NF_HOOK chain of the receive path.
+    expect(lines.some((l) => l.endsWith(' ip_local_deliver = -1 (EPERM)'))).toBe(true);
+    expect(lines.some((l) => l.includes(' kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)'))).toBe(true);
+    expect(lines.some((l) => / kfree_skb_reason.* = /.test(l))).toBe(false);
+    // 5 entry kprobes + 4 kretprobes (kfree_skb_reason returns void).
+    expect(p.stderr).toMatch(/INFO Attached ignored=0\n/);
+  }, 400_000);
+
+  it('fentry: fexit gives the same return values, in JSON', async () => {
+    const p = await trace('fentry', ['--output-json'], /"func":"nf_hook_slow","return":"-1 \(EPERM\)","return_value":-1/);
+    const events = p.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const ret = events.find((e) => e.func === 'nf_hook_slow' && e.return !== undefined)!;
+    expect(ret).toMatchObject({ return: '-1 (EPERM)', return_value: -1, tuple: { daddr: net.b, dport: 8080 } });
+    expect(events.some((e) => e.func === 'nf_hook_slow' && e.return === undefined && e.skb === ret.skb)).toBe(true);
+    expect(events.some((e) => e.func === 'ip_rcv_core' && e.return === ret.skb && e.return_value === ret.skb)).toBe(true);
+  }, 400_000);
+});

@@ -1,0 +1,49 @@
+import { type Btf, funcSignature } from 'btf-parser';
+import { expect, it } from 'vitest';
+import { eventLayout, type EventSections } from '../src/event.js';
+import type { KernelLayout } from '../src/generate/layout.js';
+import { LoaderSession } from '../src/kernel/loader-session.js';
+import { planTrace } from '../src/plan.js';
+import { returnFormats } from '../src/returns.js';
+
+/**
+ * Functions with each kind of return value pwru prints (int, pointer, enum, bool, and a void
+ * one), with their skb argument's position.
+ */
+const FUNCTIONS: ReadonlyArray<[string, number]> = [
+  ['nf_hook_slow', 1],
+  ['ip_rcv_core', 1],
+  ['napi_gro_receive', 2],
+  ['skb_partial_csum_set', 1],
+  ['kfree_skb_reason', 1],
+];
+
+/**
+ * `--output-return`: entry programs that store their event and the return programs that read it
+ * back must pass the verifier, for the kprobe backend everywhere and for fentry/fexit where the
+ * kernel loads trampolines (the test VM; this development machine refuses them).
+ */
+export function returnVerifierTests(btf: Btf, kernel: KernelLayout, combos: ReadonlyArray<[string, EventSections]>): void {
+  const functions = FUNCTIONS.filter(([n]) => btf.findType(n, 'func') !== undefined).map(([name, position]) => ({ name, position }));
+  for (const [what, sections] of combos) {
+    it(`--output-return, ${what}: kprobe entry + kretprobe, and fentry + fexit where trampolines load`, () => {
+      const layout = eventLayout({ ...sections, ret: true });
+      const session = new LoaderSession(btf, 10);
+      try {
+        session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack, returns: { eventSize: layout.size } });
+        const common = { layout, kernel, filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, fragments: [], functions, haveFuncIp: session.haveFuncIp(), returns: returnFormats(btf, [], functions) };
+        const kp = planTrace({ ...common, backend: 'kprobe' });
+        expect(kp.programs.some((p) => p.kind === 'kretprobe')).toBe(true);
+        for (const p of kp.programs) expect(() => session.load(p)).not.toThrow();
+        if (session.features().fentry) {
+          const signatures = new Map(functions.map((f) => [f.name, { btfId: btf.typeByName(f.name, 'func').id, argCount: funcSignature(btf, f.name).params.length }]));
+          const fe = planTrace({ ...common, backend: 'fentry', signatures });
+          expect(fe.programs.filter((p) => p.kind === 'fexit').length).toBe(functions.length - 1);
+          for (const p of fe.programs) expect(() => session.load(p)).not.toThrow();
+        }
+      } finally {
+        session.close();
+      }
+    });
+  }
+}
