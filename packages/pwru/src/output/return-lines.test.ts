@@ -3,6 +3,7 @@ import { type Addr64, EventKind, type PwruEvent } from '../event.js';
 import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from './fixtures.js';
 import { JsonPrinter } from './json.js';
 import { ReturnFormats, type ReturnFormat } from './retval.js';
+import { TraceSummary } from './summary.js';
 import { TextPrinter } from './text.js';
 
 const NF_HOOK_SLOW: Addr64 = { hi: 0xffffffff, lo: 0x81000300 };
@@ -77,5 +78,16 @@ describe('return events in --output-json', () => {
       const ret = { ...pair(addr, v)[1], tunnel: CURL_DROP.tuple, stackId: -1 };
       expect(new JsonPrinter(all, ctx).format(ret)).toBe(JSON.stringify(new JsonPrinter(all, ctx).toJson(ret)) + '\n');
     }
+  });
+});
+
+describe('return events in --output-summary', () => {
+  it('are not counted as more hits of their function', () => {
+    const summary = new TraceSummary(ctx, { byTuple: true });
+    for (const ev of pair(NF_HOOK_SLOW, { hi: 0, lo: 0xffffffff })) summary.add(ev);
+    const r = summary.result();
+    expect(r.events).toBe(1);
+    expect(r.functions).toEqual([{ func: 'nf_hook_slow', hits: 1 }]);
+    expect(r.tuples?.[0]?.events).toBe(1);
   });
 });

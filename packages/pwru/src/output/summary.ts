@@ -4,7 +4,7 @@
  * `sk_skb_reason_drop`), and with `--output-summary-by-tuple` per L3/L4 tuple, then renders the
  * tables at exit, as text or as one JSON line.
  */
-import type { EventTuple, PwruEvent } from '../event.js';
+import { EventKind, type EventTuple, type PwruEvent } from '../event.js';
 import { dropReasonValue, FuncNameCache, type OutputContext } from './context.js';
 import { formatTuple } from './tuple.js';
 import type { JsonTuple } from './json.js';
@@ -86,8 +86,9 @@ export class TraceSummary {
     return this.ctx.dropReasons.get(value) ?? `unknown (${value})`;
   }
 
-  /** Counts one event. */
+  /** Counts one event (a call: `--output-return`'s return events are not counted again). */
   add(ev: PwruEvent): void {
+    if (ev.kind === EventKind.Return) return;
     this.events++;
     const func = this.names.base(ev, this.ctx);
     this.funcs.set(func, (this.funcs.get(func) ?? 0) + 1);
