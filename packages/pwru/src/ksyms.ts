@@ -138,6 +138,22 @@ export class Ksyms implements Symbolizer {
     return (this.nameIndex!.get(name) ?? []).some((i) => /[tTwW]/.test(this.types[i]!));
   }
 
+  /**
+   * The symbols whose name passes `keep`, in address order, each with the address of the next
+   * symbol (any name) as its end: `[bpf]` program images for `--filter-track-bpf-helpers`.
+   */
+  symbolsWhere(keep: (name: string) => boolean): Array<{ name: string; addr: Addr64; end?: Addr64 }> {
+    const out: Array<{ name: string; addr: Addr64; end?: Addr64 }> = [];
+    for (let i = 0; i < this.names.length; i++) {
+      if (!keep(this.names[i]!)) continue;
+      let j = i + 1;
+      while (j < this.names.length && this.his[j] === this.his[i] && this.los[j] === this.los[i]) j++;
+      const addr = { hi: this.his[i]!, lo: this.los[i]! };
+      out.push(j < this.names.length ? { name: this.names[i]!, addr, end: { hi: this.his[j]!, lo: this.los[j]! } } : { name: this.names[i]!, addr });
+    }
+    return out;
+  }
+
   /** Names of all text symbols (the fallback function list when tracefs is unreadable). */
   textSymbols(): Set<string> {
     const out = new Set<string>();
