@@ -13,6 +13,7 @@ import type { SkbDumpPlan } from './generate/skb-dump.js';
 import type { ReturnKind } from './generate/return.js';
 import type { ReturnFormat } from './output/retval.js';
 import { planReturns } from './returns.js';
+import type { TrackGen } from './generate/track.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
@@ -34,6 +35,8 @@ export interface PlannedProgram {
   readonly kind: ProbeKind | ReturnKind;
   readonly insns: Instruction[];
   readonly attach: AttachTarget;
+  /** Runs no filter (`--filter-non-skb-funcs`): filter subprograms must not be appended. */
+  readonly unfiltered?: boolean;
 }
 
 /** Everything to load and attach for one run. */
@@ -70,6 +73,13 @@ export interface PlanInput {
    * a return program (see `returns.ts`).
    */
   readonly returns?: ReadonlyMap<string, ReturnFormat>;
+  /** skb tracking in every program (see `track.ts`). */
+  readonly track?: TrackGen;
+  /**
+   * `--filter-non-skb-funcs` (kprobe, kprobe-multi and fentry backends; fentry needs their
+   * `signatures`): programs that report the skb their kernel stack carries.
+   */
+  readonly nonSkb?: readonly SkbFunc[];
 }
 
 /**
@@ -78,7 +88,7 @@ export interface PlanInput {
  * function for fentry.
  */
 export function planTrace(input: PlanInput): TracePlan {
-  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: { reasonArg?: number; argCount?: number } = {}): Instruction[] =>
+  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: { reasonArg?: number; argCount?: number; source?: 'stack' } = {}): Instruction[] =>
     generateProgram({
       layout: input.layout,
       kernel: input.kernel,
@@ -87,7 +97,8 @@ export function planTrace(input: PlanInput): TracePlan {
       haveFuncIp: input.haveFuncIp,
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.dumps ? { dumps: input.dumps } : {}),
-      ...(input.returns ? { recordReturn: true } : {}),
+      ...(input.returns && extra.source !== 'stack' ? { recordReturn: true } : {}),
+      ...(input.track ? { track: input.track } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];
@@ -148,6 +159,32 @@ export function planTrace(input: PlanInput): TracePlan {
     const returns = planReturns({ backend: input.backend, layout: input.layout, kernel: input.kernel, functions, formats: input.returns, ...(input.signatures ? { signatures: input.signatures } : {}) });
     programs.push(...returns);
     for (const r of returns) targets += 'functions' in r.attach ? r.attach.functions.length : 1;
+  }
+  if (input.nonSkb && input.nonSkb.length > 0) {
+    if (input.backend === 'fentry') {
+      for (const fn of input.nonSkb) {
+        const sig = input.signatures?.get(fn.name);
+        if (!sig) continue;
+        programs.push({
+          name: `pwru_ns_${programs.length}`,
+          kind: 'fentry',
+          insns: gen('fentry', 0, 0, { argCount: sig.argCount, source: 'stack' }),
+          attach: { type: 'fentry', function: fn, btfId: sig.btfId },
+          unfiltered: true,
+        });
+        targets++;
+      }
+    } else if (input.backend !== 'tracepoint') {
+      const functions = input.nonSkb;
+      programs.push({
+        name: 'pwru_nonskb',
+        kind: input.backend,
+        insns: gen(input.backend, 0, 0, { source: 'stack' }),
+        attach: input.backend === 'kprobe' ? { type: 'kprobe', functions } : { type: 'kprobe-multi', functions },
+        unfiltered: true,
+      });
+      targets += functions.length;
+    }
   }
   return { backend: input.backend, layout: input.layout, sites, programs, targets };
 }

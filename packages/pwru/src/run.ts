@@ -22,6 +22,7 @@ import { planTrace, type TracePlan } from './plan.js';
 import { ReturnFormats, type ReturnFormat } from './output/retval.js';
 import { checkReturnBackend, returnFormats } from './returns.js';
 import { isReturnKind } from './generate/return.js';
+import { nonSkbFunctions, planTracking, type TrackPlan } from './track.js';
 import type { Instruction } from 'bpf-asm-ts';
 
 /** Compiles the pcap filter into subprograms and a filter fragment (provided by the pcap module). */
@@ -78,7 +79,7 @@ export function prepare(
   log: Logger,
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats } {
+): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
   validate(opts);
   const bpfProgs = bpfProgTracingOf(opts);
   checkXdpOptions(opts, bpfProgs);
@@ -142,6 +143,8 @@ export function prepare(
 
   const kernel = kernelLayoutFromBtf(btf);
   const frame = frameFor(kernel);
+  const track = planTracking({ opts, backend, features: session.features(), btf, kernel });
+  const nonSkb = track ? nonSkbFunctions(opts, btf, backend, functions ?? [], signatures, log) : undefined;
   const fragments: Array<(e: Emitter, reject: string) => void> = [];
   let subprograms: Instruction[] = [];
   if (opts.filterPcap !== '' || opts.filterTunnelPcapL2 !== '' || opts.filterTunnelPcapL3 !== '') {
@@ -183,8 +186,10 @@ export function prepare(
     metadata,
     ...(dumps ? { dumps } : {}),
     ...(returns ? { returns } : {}),
+    ...(track ? { track: track.gen } : {}),
+    ...(nonSkb ? { nonSkb } : {}),
   });
-  if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind)) p.insns.push(...subprograms);
+  if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {
     const bpf = prepareBpfProgs({
       opts,
@@ -205,7 +210,8 @@ export function prepare(
     plan = withBpfPrograms(plan, bpf);
     if (plan.programs.length === 0) throw new PwruError('No kprobe/tc-bpf/xdp to trace!');
   }
-  return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}) };
+  for (const limit of track?.limits ?? []) log.info(`Skb tracking on this kernel: ${limit}`);
+  return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}), ...(track ? { track } : {}) };
 }
 
 /** One line for any error: the message, never a stack. */

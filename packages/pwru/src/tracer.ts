@@ -124,6 +124,7 @@ export class Tracer implements AsyncDisposable {
       session.createMaps({
         ringBytes: RING_BYTES,
         stacks: options.outputStack,
+        track: prepared.track !== undefined,
         ...(d ? { dumps: { ringBytes: dumpRingBytes(d), bufferValueSize: dumpBufferValueSize(d) } } : {}),
         ...(plan.layout.ret >= 0 ? { returns: { eventSize: plan.layout.size } } : {}),
       });
@@ -133,6 +134,14 @@ export class Tracer implements AsyncDisposable {
       const signal = env.signal ?? new AbortController().signal;
       let ignored = 0;
       const kernelProgs = loaded.filter((p) => !isBpfProgTracer(p));
+      // skb tracking's map maintenance, ordered around the event programs (see TrackerProgram.order).
+      const trackers = (order: 'before' | 'after'): void => {
+        const list = prepared.track?.trackers.filter((x) => x.order === order) ?? [];
+        if (list.length === 0 || signal.aborted) return;
+        if (!session.attachTrackers) throw new PwruError('skb tracking is not available with this kernel session');
+        attachments.push(...session.attachTrackers(list, (what, why) => log.debug('Skb tracking skips a missing function', { at: what, error: why })));
+      };
+      trackers('before');
       if (kernelProgs.length > 0) {
         log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
         const bar = progress(plan.targets);
@@ -144,6 +153,7 @@ export class Tracer implements AsyncDisposable {
         }
         bar.finish();
       }
+      trackers('after');
       ignored += await attachBpfProgs(loaded.filter(isBpfProgTracer), session, log, signal, attachments);
       log.info('Attached', { ignored });
       if (attachments.length === 0 && !signal.aborted) throw new PwruError('No kprobe/tracepoint could be attached');

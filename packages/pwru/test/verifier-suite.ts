@@ -18,6 +18,10 @@ import { planBpfProgs } from '../src/plan-bpf-progs.js';
 import { loadedPrograms } from 'bpf-loader-ts';
 import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';
 import { returnVerifierTests } from './verifier-returns.js';
+import { parseArgs } from '../src/flags/parse.js';
+import { createTrackMaps, loadTracker } from '../src/kernel/track.js';
+import { planTracking } from '../src/track.js';
+import type { Backend } from '../src/backend.js';
 
 
 const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
@@ -135,3 +139,72 @@ export function verifierSuite(kernelName: string): void {
     returnVerifierTests(btf, kernel, COMBOS);
   });
 }
+
+const TRACK_FLAGS: string[][] = [['--filter-track-skb'], ['--filter-track-skb-by-stackid'], ['--filter-track-skb', '--filter-non-skb-funcs', 'ip_route_output_flow']];
+
+/**
+ * The programs skb tracking adds: event programs with the look-up and record steps, the
+ * `--filter-non-skb-funcs` program, and every map-maintenance program this kernel's features
+ * (and, for loading only, a kprobe kernel's) would attach.
+ */
+export function trackingVerifierSuite(kernelName: string): void {
+  const skip = process.getuid?.() !== 0 ? 'needs root' : undefined;
+  describe.skipIf(skip !== undefined)(`skb-tracking programs pass the ${kernelName} verifier`, () => {
+    const btf = loadKernelBtf();
+    const kernel = kernelLayoutFromBtf(btf);
+    const frame = frameFor(kernel);
+    const tracepoints = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb');
+    const fentryTarget = btf.findType('ip_rcv', 'func');
+
+    for (const flags of TRACK_FLAGS) {
+      it(flags.join(' '), () => {
+        const opts = parseArgs(flags).options;
+        const pcap = pcapFilters({ expr: 'dst host 10.0.0.1 and port 8080', tunnelL2: '', tunnelL3: '' }, kernel, frame)!;
+        const session = new LoaderSession(btf, 10);
+        const maps = createTrackMaps();
+        try {
+          session.createMaps({ ringBytes: 1 << 16, stacks: false, track: true });
+          const features = session.features();
+          const layout = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false });
+          const filters = { mark: 0, mask: 0, netns: 0, ifindex: 0 };
+          const backends: Backend[] = ['kprobe', 'tracepoint', ...(features.fentry ? (['fentry'] as const) : [])];
+          for (const backend of backends) {
+            const nonSkb = opts.filterNonSkbFuncs.length > 0 && backend !== 'tracepoint';
+            const track = planTracking({ opts, backend: nonSkb ? backend : 'kprobe', features: { ...features, kprobes: true }, btf, kernel })!;
+            const fentrySig = new Map(fentryTarget ? [['ip_rcv', { btfId: fentryTarget.id, argCount: 4 }], ['ip_route_output_flow', { btfId: btf.findType('ip_route_output_flow', 'func')!.id, argCount: 3 }]] : []);
+            const plan = planTrace({
+              backend,
+              layout,
+              kernel,
+              filters,
+              fragments: [pcap.fragment],
+              functions: [{ name: 'ip_rcv', position: 1 }],
+              tracepoints,
+              signatures: fentrySig,
+              haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
+              track: track.gen,
+              ...(nonSkb ? { nonSkb: [{ name: 'ip_route_output_flow', position: 1 }] } : {}),
+            });
+            expect(plan.programs.some((p) => p.unfiltered)).toBe(nonSkb);
+            for (const p of plan.programs) {
+              if (!p.unfiltered) p.insns.push(...pcap.subprograms);
+              expect(() => session.load(p), `${backend} ${p.name}`).not.toThrow();
+            }
+          }
+          // Map maintenance, as this kernel would attach it and as a kprobe kernel would.
+          const variants = [features, { ...features, kprobes: true, fentry: false }, { ...features, kprobes: false, fentry: false }];
+          for (const f of variants) {
+            const t = planTracking({ opts, backend: 'kprobe', features: f, btf, kernel })!;
+            for (const tracker of t.trackers) {
+              expect(() => loadTracker(tracker, maps).close(), tracker.name).not.toThrow();
+            }
+          }
+        } finally {
+          for (const m of Object.values(maps)) m.close();
+          session.close();
+        }
+      });
+    }
+  });
+}
+

@@ -1,3 +1,4 @@
-import { verifierSuite } from './verifier-suite.js';
+import { trackingVerifierSuite, verifierSuite } from './verifier-suite.js';
 
 verifierSuite('host kernel');
+trackingVerifierSuite('host kernel');

@@ -132,11 +132,11 @@ describe('parseArgs', () => {
 
 describe('checkSupported', () => {
   it('refuses a flag whose feature is not built yet when it is set', () => {
-    expect(() => checkSupported(parseArgs(['--filter-track-skb']))).toThrow(new UnsupportedFlagError('filter-track-skb'));
+    expect(() => checkSupported(parseArgs(['--filter-track-bpf-helpers']))).toThrow(new UnsupportedFlagError('filter-track-bpf-helpers'));
   });
 
   it('lets such a flag pass when it is set to its default (it changes nothing)', () => {
-    expect(() => checkSupported(parseArgs(['--filter-track-skb=false', '--set-percpu-buf=4096']))).not.toThrow();
+    expect(() => checkSupported(parseArgs(['--filter-track-bpf-helpers=false', '--set-percpu-buf=4096']))).not.toThrow();
   });
 
   it('accepts the dump, file and summary output flags', () => {
@@ -160,7 +160,7 @@ describe('checkSupported', () => {
 
   it('accepts every supported flag', () => {
     expect(() =>
-      checkSupported(parseArgs(['--output-stack', '--output-caller', '--filter-mark=1', '--timestamp=relative', 'icmp'])),
+      checkSupported(parseArgs(['--output-stack', '--output-caller', '--filter-mark=1', '--timestamp=relative', '--filter-track-skb', '--filter-track-skb-by-stackid', '--filter-non-skb-funcs', 'nf_nat_setup_info', 'icmp'])),
     ).not.toThrow();
   });
 });

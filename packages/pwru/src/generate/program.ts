@@ -34,6 +34,7 @@ import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
 import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
+import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
 
 /** How a program gets at its arguments. */
 export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
@@ -62,6 +63,11 @@ export interface ProgramShape {
   readonly argCount?: number;
   /** The event kind to record, when not the probe kind's own (fentry on a tc program: `Tc`). */
   readonly eventKind?: EventKind;
+  /**
+   * Where the skb comes from: argument `skbArg` (default), or — for `--filter-non-skb-funcs` —
+   * the skb the current kernel stack carries (no filters: it is tracked already).
+   */
+  readonly source?: 'arg' | 'stack';
 }
 
 /** Filter values baked into the program. */
@@ -136,6 +142,8 @@ export interface GenerateOptions {
   readonly dumps?: SkbDumpPlan;
   /** `--output-return`: store each emitted event for the return program (not for tracepoints). */
   readonly recordReturn?: boolean;
+  /** skb tracking: look-up before the filters, record after them (see `track.ts`). */
+  readonly track?: TrackGen;
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -153,60 +161,59 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
     e.loadStack(dst, f.skbBase + fld.offset, fld.size);
   };
 
+  const track = o.track && (o.track.skb || o.track.byStackid) ? o.track : undefined;
+  const fromStack = shape.source === 'stack';
+  if (fromStack && !track?.byStackid) throw new RangeError('a non-skb function program needs by-stackid tracking');
+  const trackCtx: TrackCtx = isKprobe ? { kind: 'kprobe', args: regs!.args, sp: regs!.sp } : { kind: 'btf' };
+  const trackLabels = { bySkb: e.fresh('track_by_skb'), accept: e.fresh('track_accept') };
+
   e.section('prologue: skb argument, one bulk read of struct sk_buff');
   e.emit(Mov.reg(R6, R1));
-  if (isKprobe) e.emit(LoadMem(R7, R6, regs!.args[shape.skbArg]!.offset, 'u64'));
+  if (fromStack) emitStackSkb(e, track!, trackCtx, f.scratch, out);
+  else if (isKprobe) e.emit(LoadMem(R7, R6, regs!.args[shape.skbArg]!.offset, 'u64'));
   else e.emit(LoadMem(R7, R6, shape.skbArg * 8, 'u64'));
   e.ifZero(R7, out);
   e.probeRead(f.skbCopy, f.copyLen, R7, f.copyStart);
   e.emit(JNE.imm(R0, 0, out));
 
-  if (filters.mask !== 0) {
-    e.section('filter: --filter-mark');
-    skbField(R1, k.skb.mark);
-    if (filters.mask !== 0xffffffff) e.emit(And.imm32(R1, filters.mask | 0));
-    e.emit(JNE.imm32(R1, filters.mark | 0, out));
-  }
+  // With tracking, tracked skbs skip the filters, so the meta's netns is computed first.
+  const netnsFirst = track !== undefined && layout.meta >= 0;
+  if (netnsFirst) emitNetnsInode(e, k, f);
+  if (fromStack) {
+    e.emit(Ja(trackLabels.accept)); // tracked already: no filters
+  } else {
+    if (track) emitTrackLookup(e, track, trackCtx, f.scratch, trackLabels);
 
-  const needNetns = filters.netns !== 0 || layout.meta >= 0;
-  if (needNetns) {
-    e.section('netns inode: skb->dev->nd_net.net->ns.inum, else skb->sk->__sk_common.skc_net.net->ns.inum');
-    const trySk = e.fresh('netns_sk');
-    const have = e.fresh('netns_have');
-    const readInum = (netOff: number, missing: string): void => {
-      e.readKernel(R3, R1, netOff, 8, f.scratch);
-      e.ifZero(R3, missing);
-      e.readKernel(R0, R3, k.netInum.offset, 4, f.scratch);
-    };
-    e.emit(StoreImm(R10, f.netns, 0, 'u64'));
-    skbField(R1, k.skb.dev);
-    e.ifZero(R1, trySk);
-    readInum(k.netDevice.net.offset, trySk);
-    e.emit(JNE.imm(R0, 0, have));
-    e.label(trySk);
-    skbField(R1, k.skb.sk);
-    const none = e.fresh('netns_none');
-    e.ifZero(R1, none);
-    readInum(k.sockNet.offset, none);
-    e.label(have);
-    e.emit(StoreMem(R10, f.netns, R0, 'u32'));
-    e.label(none);
-    if (filters.netns !== 0) {
-      e.section('filter: --filter-netns');
-      e.loadStack(R1, f.netns, 4);
-      e.emit(JNE.imm32(R1, filters.netns | 0, out));
+    if (filters.mask !== 0) {
+      e.section('filter: --filter-mark');
+      skbField(R1, k.skb.mark);
+      if (filters.mask !== 0xffffffff) e.emit(And.imm32(R1, filters.mask | 0));
+      e.emit(JNE.imm32(R1, filters.mark | 0, out));
     }
-  }
 
-  if (filters.ifindex !== 0) {
-    e.section('filter: --filter-ifname');
-    skbField(R1, k.skb.dev);
-    e.ifZero(R1, out);
-    e.readKernel(R1, R1, k.netDevice.ifindex.offset, 4, f.scratch);
-    e.emit(JNE.imm32(R1, filters.ifindex | 0, out));
-  }
+    const needNetns = filters.netns !== 0 || layout.meta >= 0;
+    if (needNetns) {
+      if (!netnsFirst) emitNetnsInode(e, k, f);
+      if (filters.netns !== 0) {
+        e.section('filter: --filter-netns');
+        e.loadStack(R1, f.netns, 4);
+        e.emit(JNE.imm32(R1, filters.netns | 0, out));
+      }
+    }
 
-  for (const fragment of filters.fragments ?? []) fragment(e, out);
+    if (filters.ifindex !== 0) {
+      e.section('filter: --filter-ifname');
+      skbField(R1, k.skb.dev);
+      e.ifZero(R1, out);
+      e.readKernel(R1, R1, k.netDevice.ifindex.offset, 4, f.scratch);
+      e.emit(JNE.imm32(R1, filters.ifindex | 0, out));
+    }
+
+    for (const fragment of filters.fragments ?? []) fragment(e, out);
+
+    if (track) emitTrackRecord(e, track, trackCtx, f.scratch, trackLabels);
+  }
+  e.label(trackLabels.accept);
 
   e.section('event: reserve');
   e.emit(LoadMapPtr(R1, MAPS.events), Mov.imm(R2, layout.size), Mov.imm(R3, 0), call(Helper.ringbuf_reserve), Mov.reg(R8, R0));
@@ -281,6 +288,31 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   e.label(out);
   e.ret(0);
   return e.insns;
+}
+
+/** Computes the skb's netns inode into the frame's netns slot (0 when it has neither device nor socket). */
+function emitNetnsInode(e: Emitter, k: KernelLayout, f: Frame): void {
+  e.section('netns inode: skb->dev->nd_net.net->ns.inum, else skb->sk->__sk_common.skc_net.net->ns.inum');
+  const trySk = e.fresh('netns_sk');
+  const have = e.fresh('netns_have');
+  const readInum = (netOff: number, missing: string): void => {
+    e.readKernel(R3, R1, netOff, 8, f.scratch);
+    e.ifZero(R3, missing);
+    e.readKernel(R0, R3, k.netInum.offset, 4, f.scratch);
+  };
+  e.emit(StoreImm(R10, f.netns, 0, 'u64'));
+  e.loadStack(R1, f.skbBase + k.skb.dev.offset, k.skb.dev.size);
+  e.ifZero(R1, trySk);
+  readInum(k.netDevice.net.offset, trySk);
+  e.emit(JNE.imm(R0, 0, have));
+  e.label(trySk);
+  e.loadStack(R1, f.skbBase + k.skb.sk.offset, k.skb.sk.size);
+  const none = e.fresh('netns_none');
+  e.ifZero(R1, none);
+  readInum(k.sockNet.offset, none);
+  e.label(have);
+  e.emit(StoreMem(R10, f.netns, R0, 'u32'));
+  e.label(none);
 }
 
 function emitMeta(e: Emitter, k: KernelLayout, f: Frame, base: number): void {

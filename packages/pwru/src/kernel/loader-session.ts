@@ -24,7 +24,9 @@ import { RETURN_KEY_SIZE, RETURN_MAP, RETURN_MAP_ENTRIES, RETURN_SCRATCH_MAP } f
 import { attachPlanned } from './attach.js';
 import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-progs.js';
 import { openRingReader } from './ring.js';
-import type { AttachResult, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
+import { attachTrackers, createTrackMaps } from './track.js';
+import type { TrackerProgram } from '../track.js';
+import type { AttachResult, Attachment, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
 
 /** `PERF_MAX_STACK_DEPTH`: frames per stack-trace map entry. */
 const STACK_DEPTH = 127;
@@ -38,6 +40,7 @@ export interface SessionProgram extends LoadedProgram {
 export class LoaderSession implements KernelSession {
   private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap; returns?: { entries: BpfMap; scratch: BpfMap } };
   private dumpReader?: RingBufReader;
+  private trackMaps?: Record<string, BpfMap>;
   private readonly programs: Program[] = [];
   private readonly closers: Array<() => void> = [];
   private cachedFeatures?: KernelFeatures;
@@ -133,6 +136,7 @@ export class LoaderSession implements KernelSession {
         this.maps.dumpRing = BpfMap.create({ name: DUMP_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.dumps.ringBytes });
         this.maps.dumpBuf = BpfMap.create({ name: DUMP_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.dumps.bufferValueSize, maxEntries: 1 });
       }
+      if (o.track) this.trackMaps = createTrackMaps();
     } catch (e) {
       throw friendly(e, 'create BPF maps');
     }
@@ -142,6 +146,7 @@ export class LoaderSession implements KernelSession {
     if (!this.maps) throw new PwruError('internal: maps must exist before programs load');
     const maps: Record<string, BpfMap> = { events: this.maps.events, lost_events: this.maps.lost };
     if (this.maps.stacks) maps.stacks = this.maps.stacks;
+    if (this.trackMaps) Object.assign(maps, this.trackMaps);
     if (this.maps.dumpRing && this.maps.dumpBuf) {
       maps[DUMP_MAPS.ring] = this.maps.dumpRing;
       maps[DUMP_MAPS.buffer] = this.maps.dumpBuf;
@@ -195,6 +200,13 @@ export class LoaderSession implements KernelSession {
     } catch (e) {
       throw friendly(e, `attach ${p.planned.name}`);
     }
+  }
+
+  attachTrackers(trackers: readonly TrackerProgram[], skipped: (what: string, why: string) => void): Attachment[] {
+    if (!this.trackMaps) throw new PwruError('internal: tracking maps must exist before tracking programs load');
+    const r = attachTrackers(trackers, this.trackMaps, skipped);
+    this.programs.push(...r.programs);
+    return r.attachments;
   }
 
   reader(): RingReader {
@@ -251,6 +263,8 @@ export class LoaderSession implements KernelSession {
       this.maps.returns?.scratch.close();
       this.maps = undefined;
     }
+    for (const m of Object.values(this.trackMaps ?? {})) m.close();
+    this.trackMaps = undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import type { KernelFeatures } from '../backend.js';
 import type { Addr64 } from '../event.js';
 import type { BpfProgInfo } from './bpf-progs.js';
 import type { PlannedProgram } from '../plan.js';
+import type { TrackerProgram } from '../track.js';
 
 /** A loaded program ready to attach. */
 export interface LoadedProgram {
@@ -52,6 +53,8 @@ export interface MapOptions {
   readonly dumps?: { readonly ringBytes: number; readonly bufferValueSize: number };
   /** `--output-return`: the map of entry events awaiting return, holding records of this size. */
   readonly returns?: { readonly eventSize: number };
+  /** Whether skb tracking needs its maps (see `kernel/track.ts`). */
+  readonly track?: boolean;
 }
 
 /**
@@ -73,6 +76,11 @@ export interface KernelSession {
   load(p: PlannedProgram): LoadedProgram;
   /** Attaches `p` to each of its targets, calling `progress` per target. */
   attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult>;
+  /**
+   * Loads and attaches skb-tracking programs (no events, no progress bar); optional targets the
+   * kernel lacks are reported to `skipped`. Detaching is the attachments' business.
+   */
+  attachTrackers?(trackers: readonly TrackerProgram[], skipped: (what: string, why: string) => void): Attachment[];
   reader(): RingReader;
   /** Reads the dump ring synchronously (undefined when the run makes no dumps). */
   dumpDrain?(): ((each: (view: DataView, offset: number, length: number) => void) => void) | undefined;
