@@ -55,10 +55,15 @@ describe('planTracking', () => {
     expect(p.limits.join('\n')).toMatch(/veth XDP are not followed/);
   });
 
+  it('fentry backend: forgets at fexit of kfree_skbmem, after every fentry program there (even where kprobes exist)', () => {
+    const p = planTracking({ opts: opts('--filter-track-skb'), backend: 'fentry', features: BOTH, btf, kernel })!;
+    expect(hooks(p.trackers)[0]).toBe('before fexit kfree_skbmem');
+  });
+
   it('only missing clone followers are optional; forgetting freed skbs is not', () => {
     const p = planTracking({ opts: opts('--filter-track-skb'), backend: 'fentry', features: { ...NONE, fentry: true }, btf, kernel })!;
-    expect(p.trackers.find((t) => t.name === 'pwru_forget')).toMatchObject({ hook: { type: 'fentry', fn: 'kfree_skbmem' }, optional: false });
-    expect(p.trackers.filter((t) => t.hook.type === 'fexit').every((t) => t.optional)).toBe(true);
+    expect(p.trackers.find((t) => t.name === 'pwru_forget')).toMatchObject({ hook: { type: 'fexit', fn: 'kfree_skbmem' }, optional: false });
+    expect(p.trackers.filter((t) => t.name !== 'pwru_forget').every((t) => t.optional)).toBe(true);
   });
 
   it('by-stackid alone follows no clones (its maps are keyed by stack)', () => {

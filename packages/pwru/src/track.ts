@@ -36,10 +36,10 @@ export interface TrackerProgram {
   readonly insns: Instruction[];
   readonly hook: TrackerHook;
   /**
-   * When to attach relative to the event programs. Several kprobes (or trampoline programs) on
-   * one function run newest first, tp_btf programs on one tracepoint oldest first; a program that
-   * forgets an skb must run after the event programs on the same function, so that the freeing
-   * function's own event still shows.
+   * When to attach relative to the event programs. Several kprobes on one function run newest
+   * first, tp_btf programs on one tracepoint oldest first; a program that forgets an skb must run
+   * after the event programs on the same function, so that the freeing function's own event
+   * still shows.
    */
   readonly order: 'before' | 'after';
   /** A target the kernel lacks is skipped (clone followers, veth) rather than an error. */
@@ -128,12 +128,14 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
   const trackers: TrackerProgram[] = [];
   const limits: string[] = [];
 
-  // Forget freed skbs.
+  // Forget freed skbs, after the event programs on kfree_skbmem have seen them: kprobes on one
+  // address run newest first, so the kprobe goes in before the event kprobes; with the fentry
+  // backend an fexit runs after every fentry program whatever the attach order.
   const kfree = funcId('kfree_skbmem');
-  if (kprobeCtx) {
+  if (kprobeCtx && i.backend !== 'fentry') {
     trackers.push({ name: 'pwru_forget', insns: forgetProgram(gen, kprobeCtx), hook: { type: 'kprobe', fn: 'kfree_skbmem', retprobe: false }, order: 'before', optional: true });
   } else if (features.fentry && kfree !== undefined) {
-    trackers.push({ name: 'pwru_forget', insns: forgetProgram(gen, btfCtx), hook: { type: 'fentry', fn: 'kfree_skbmem', btfId: kfree }, order: 'before', optional: false });
+    trackers.push({ name: 'pwru_forget', insns: forgetProgram(gen, btfCtx), hook: { type: 'fexit', fn: 'kfree_skbmem', btfId: kfree }, order: 'before', optional: false });
   } else {
     const tps = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb' || n === 'consume_skb');
     if (tps.length === 0) throw new MissingKernelFeatureError('skb tracking', 'pwru must see skbs freed (kprobe or fentry on kfree_skbmem, or the kfree_skb/consume_skb tracepoints), and this kernel offers none');

@@ -192,11 +192,16 @@ export function trackingVerifierSuite(kernelName: string): void {
             }
           }
           // Map maintenance, as this kernel would attach it and as a kprobe kernel would.
-          const variants = [features, { ...features, kprobes: true, fentry: false }, { ...features, kprobes: false, fentry: false }];
-          for (const f of variants) {
-            const t = planTracking({ opts, backend: 'kprobe', features: f, btf, kernel })!;
+          const variants: Array<[Backend, typeof features]> = [
+            ['kprobe', { ...features, kprobes: true }],
+            ['kprobe', { ...features, kprobes: true, fentry: false }],
+            ['tracepoint', { ...features, kprobes: false, fentry: false }],
+            ...(features.fentry ? [['fentry', features] as [Backend, typeof features]] : []),
+          ];
+          for (const [backend, f] of variants) {
+            const t = planTracking({ opts: { ...opts, filterNonSkbFuncs: [] }, backend, features: f, btf, kernel })!;
             for (const tracker of t.trackers) {
-              expect(() => loadTracker(tracker, maps).close(), tracker.name).not.toThrow();
+              expect(() => loadTracker(tracker, maps).close(), `${backend}: ${tracker.name}`).not.toThrow();
             }
           }
         } finally {
