@@ -26,7 +26,7 @@ const FUNCTIONS: ReadonlyArray<[string, number]> = [
 export function returnVerifierTests(btf: Btf, kernel: KernelLayout, combos: ReadonlyArray<[string, EventSections]>): void {
   const functions = FUNCTIONS.filter(([n]) => btf.findType(n, 'func') !== undefined).map(([name, position]) => ({ name, position }));
   for (const [what, sections] of combos) {
-    it(`--output-return, ${what}: kprobe entry + kretprobe, and fentry + fexit where trampolines load`, () => {
+    it(`--output-return, ${what}: kprobe and kprobe-multi entries and returns, and fentry + fexit where trampolines load`, () => {
       const layout = eventLayout({ ...sections, ret: true });
       const session = new LoaderSession(btf, 10);
       try {
@@ -35,6 +35,10 @@ export function returnVerifierTests(btf: Btf, kernel: KernelLayout, combos: Read
         const kp = planTrace({ ...common, backend: 'kprobe' });
         expect(kp.programs.some((p) => p.kind === 'kretprobe')).toBe(true);
         for (const p of kp.programs) expect(() => session.load(p)).not.toThrow();
+        // kprobe-multi programs load (and verify) even where the kernel cannot attach them.
+        const km = planTrace({ ...common, backend: 'kprobe-multi' });
+        expect(km.programs.some((p) => p.kind === 'kprobe-multi-return')).toBe(true);
+        for (const p of km.programs) expect(() => session.load(p)).not.toThrow();
         if (session.features().fentry) {
           const signatures = new Map(functions.map((f) => [f.name, { btfId: btf.typeByName(f.name, 'func').id, argCount: funcSignature(btf, f.name).params.length }]));
           const fe = planTrace({ ...common, backend: 'fentry', signatures });
