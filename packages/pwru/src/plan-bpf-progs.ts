@@ -61,6 +61,8 @@ export interface BpfProgPlanInput {
     readonly fragments: ReadonlyArray<(e: Emitter, reject: string) => void>;
     readonly metadata: readonly SkbMetadata[];
   };
+  /** `--output-return`: the tracers store their events for fexit programs (see `returns.ts`). */
+  readonly recordReturn?: boolean;
 }
 
 /**
@@ -83,6 +85,7 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
         haveFuncIp: input.haveFuncIp,
         metadata: input.tc.metadata,
         ...(input.tc.dumps ? { dumps: input.tc.dumps } : {}),
+        ...(input.recordReturn ? { recordReturn: true } : {}),
       });
       insns.push(...input.tc.subprograms);
     } else {
@@ -98,6 +101,7 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
         fragments: input.xdp.fragments,
         haveFuncIp: input.haveFuncIp,
         metadata: input.xdp.metadata,
+        ...(input.recordReturn ? { recordReturn: true } : {}),
       });
       if (input.xdp.pcap) insns.push(...input.xdp.pcap.insns);
     }
@@ -188,6 +192,7 @@ export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]
     haveFuncIp: c.haveFuncIp,
     tc: { filters: c.skbFilters, subprograms: c.skbSubprograms, metadata: c.skbMetadata, ...(c.skbDumps ? { dumps: c.skbDumps } : {}) },
     ...(xdp ? { xdp } : {}),
+    ...(opts.outputReturn ? { recordReturn: true } : {}),
   });
 }
 

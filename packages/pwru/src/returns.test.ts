@@ -12,6 +12,9 @@ import { Logger } from './log.js';
 import type { PlannedProgram } from './plan.js';
 import { ProgressBar } from './progress.js';
 import { prepare } from './run.js';
+import { ProgramType } from 'bpf-loader-ts';
+import { formatReturn } from './output/retval.js';
+import { bpfProgReturnFormat } from './returns.js';
 import { run } from './run-cli.js';
 
 let skip: string | undefined;
@@ -126,5 +129,40 @@ describe.skipIf(skip !== undefined)('--output-return in prepare() and run()', ()
       '0xffff888100001000 0   <empty>:0        nf_hook_slow',
       '0xffff888100001000 1   <empty>:0        nf_hook_slow = -1 (EPERM)',
     ]);
+  });
+});
+
+describe.skipIf(skip !== undefined)('--output-return with --filter-trace-tc/-xdp', () => {
+  const LOADED = [
+    { id: 12, type: ProgramType.SCHED_CLS, name: 'cls', tag: '98075f36efc813b3', functions: ['tc_main', 'a_tc_helper'] },
+    { id: 13, type: ProgramType.XDP, name: 'xdp', tag: '31205a4510f2c168', functions: ['xdp_main', 'a_xdp_helper'] },
+  ];
+  const withPrograms = (features: Partial<KernelFeatures>): KernelSession => ({ ...fakeSession(features).session, bpfPrograms: () => LOADED });
+
+  it('adds one fexit per traced program next to its fentry, and prints verdicts by name', () => {
+    const { plan, returns } = prepare(parseArgs(['--output-return', '--trace-only-bpf']).options, withPrograms({ kprobes: false }), log, undefined);
+    const bpf = plan.programs.filter((p) => p.attach.type === 'bpf-prog');
+    expect(bpf.map((p) => [p.kind, p.attach.type === 'bpf-prog' && p.attach.mode, p.attach.type === 'bpf-prog' && p.attach.target.hook])).toEqual([
+      ['fentry', 'fentry', 'tc'],
+      ['fentry', 'fentry', 'xdp'],
+      ['fexit', 'fexit', 'tc'],
+      ['fexit', 'fexit', 'xdp'],
+    ]);
+    // The tracers store their events for the fexit programs.
+    for (const p of bpf.filter((x) => x.kind === 'fentry')) expect(p.insns.some((x) => x.comment?.startsWith('--output-return'))).toBe(true);
+    expect(returns?.format('bpf_prog_98075f36efc813b3_tc_main[bpf](tc)', { hi: 0, lo: 2 }).text).toBe('TC_ACT_SHOT');
+    expect(returns?.format('bpf_prog_31205a4510f2c168_xdp_main[bpf](xdp)', { hi: 0, lo: 2 }).text).toBe('XDP_PASS');
+  });
+
+  it('needs no kernel-function backend with --trace-only-bpf, but still refuses tracepoints otherwise', () => {
+    expect(() => prepare(parseArgs(['--output-return', '--filter-trace-tc']).options, withPrograms({ kprobes: false }), log, undefined)).toThrow(/tracepoints have no return value/);
+  });
+
+  it('names every tc verdict and the kernel\'s enum xdp_action', () => {
+    const btf = loadKernelBtf();
+    const tc = bpfProgReturnFormat('tc', btf);
+    expect([-1, 0, 2, 7].map((v) => formatReturn(tc, { hi: 0, lo: v >>> 0 }).text)).toEqual(['TC_ACT_UNSPEC', 'TC_ACT_OK', 'TC_ACT_SHOT', 'TC_ACT_REDIRECT']);
+    const xdp = bpfProgReturnFormat('xdp', btf);
+    expect([0, 1, 2, 3, 4].map((v) => formatReturn(xdp, { hi: 0, lo: v }).text)).toEqual(['XDP_ABORTED', 'XDP_DROP', 'XDP_PASS', 'XDP_TX', 'XDP_REDIRECT']);
   });
 });

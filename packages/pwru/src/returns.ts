@@ -3,6 +3,7 @@
  * Code generation is in `generate/return.ts`, printing in `output/retval.ts`.
  */
 import type { Btf } from 'btf-parser';
+import { bpfProgSiteName } from './discovery/bpf-progs.js';
 import type { Backend } from './backend.js';
 import type { SkbFunc } from './discovery/functions.js';
 import { PwruError } from './errors.js';
@@ -69,9 +70,9 @@ export interface ReturnPlanInput {
  * functions get none: they have nothing to report, and each probe costs attach time.
  */
 export function planReturns(input: ReturnPlanInput): PlannedProgram[] {
-  checkReturnBackend(input.backend);
   const functions = input.functions.filter((fn) => hasReturnValue(input.formats.get(columnName(fn))));
   if (functions.length === 0) return [];
+  checkReturnBackend(input.backend);
   const common = { layout: input.layout, eventsMap: MAPS.events, lostMap: MAPS.lost };
   if (input.backend === 'fentry') {
     const out: PlannedProgram[] = [];
@@ -98,4 +99,58 @@ export function planReturns(input: ReturnPlanInput): PlannedProgram[] {
       attach: { type: kind, functions },
     },
   ];
+}
+
+/**
+ * tc verdicts (`TC_ACT_*` of `include/uapi/linux/pkt_cls.h`: macros, so not in BTF), for the
+ * fexit of traced tc programs.
+ */
+export const TC_ACT_NAMES: ReadonlyMap<number, string> = new Map([
+  [-1, 'TC_ACT_UNSPEC'],
+  [0, 'TC_ACT_OK'],
+  [1, 'TC_ACT_RECLASSIFY'],
+  [2, 'TC_ACT_SHOT'],
+  [3, 'TC_ACT_PIPE'],
+  [4, 'TC_ACT_STOLEN'],
+  [5, 'TC_ACT_QUEUED'],
+  [6, 'TC_ACT_REPEAT'],
+  [7, 'TC_ACT_REDIRECT'],
+  [8, 'TC_ACT_TRAP'],
+]);
+
+/**
+ * How a traced tc or XDP program's return prints: its verdict, `TC_ACT_*` for tc, the kernel's
+ * `enum xdp_action` (`XDP_PASS`...) for XDP (the programs' own BTF declares just `int`).
+ */
+export function bpfProgReturnFormat(hook: 'tc' | 'xdp', vmlinux: Btf): ReturnFormat {
+  if (hook === 'tc') return { kind: 'enum', size: 4, signed: true, type: 'TC_ACT', names: TC_ACT_NAMES };
+  const e = vmlinux.findType('xdp_action', 'enum');
+  const names = new Map<number, string>(e && e.kind === 'enum' ? e.values.map((v) => [v.value, v.name]) : []);
+  return { kind: 'enum', size: 4, signed: false, type: 'enum xdp_action', names };
+}
+
+/**
+ * `--output-return` with `--filter-trace-tc/-xdp`: one fexit program per traced tc/XDP program
+ * (next to its fentry tracer), keyed like fentry/fexit by the context pointer (`ctx[0]`, the skb
+ * or xdp_buff), reading the verdict after it; and the verdicts' formats by FUNC-column name.
+ */
+export function planBpfProgReturns(
+  programs: readonly PlannedProgram[],
+  layout: EventLayout,
+  vmlinux: Btf,
+): { programs: PlannedProgram[]; formats: Map<string, ReturnFormat> } {
+  const out: PlannedProgram[] = [];
+  const formats = new Map<string, ReturnFormat>();
+  for (const p of programs) {
+    const a = p.attach;
+    if (a.type !== 'bpf-prog' || a.mode !== 'fentry') continue;
+    formats.set(bpfProgSiteName(a.target), bpfProgReturnFormat(a.target.hook, vmlinux));
+    out.push({
+      name: `pwru_${a.target.hook}x_${out.length}`,
+      kind: 'fexit',
+      insns: generateReturnProgram({ kind: 'fexit', layout, eventsMap: MAPS.events, lostMap: MAPS.lost, frame: { kind: 'skb', skbArg: 0 }, retval: { kind: 'ctx', argCount: 1 } }),
+      attach: { type: 'bpf-prog', target: a.target, mode: 'fexit' },
+    });
+  }
+  return { programs: out, formats };
 }

@@ -20,7 +20,7 @@ import { TIMESTAMP_MODES } from './output/options.js';
 import { planSkbDumps, type SkbDumpPlan } from './generate/skb-dump.js';
 import { planTrace, type TracePlan } from './plan.js';
 import { ReturnFormats, type ReturnFormat } from './output/retval.js';
-import { checkReturnBackend, returnFormats } from './returns.js';
+import { checkReturnBackend, planBpfProgReturns, returnFormats } from './returns.js';
 import { isReturnKind } from './generate/return.js';
 import { nonSkbFunctions, planTracking, type TrackPlan } from './track.js';
 import type { Instruction } from 'bpf-asm-ts';
@@ -90,7 +90,7 @@ export function prepare(
     throw new PwruError(`--output-caller needs the kprobe or kprobe-multi backend (the ${backend} backend has no return address to read)`);
   }
   if (opts.outputReturn) {
-    checkReturnBackend(backend);
+    if (!bpfProgs.only) checkReturnBackend(backend);
     if (!session.haveFuncIp()) throw new PwruError('--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls');
   }
   const match = functionMatcher(opts.filterFunc);
@@ -171,7 +171,7 @@ export function prepare(
     ret: opts.outputReturn,
   });
   let returns: Map<string, ReturnFormat> | undefined;
-  if (opts.outputReturn && functions) returns = returnFormats(btf, mods, functions, signatures);
+  if (opts.outputReturn) returns = functions ? returnFormats(btf, mods, functions, signatures) : new Map();
   const filters = { mark: opts.filterMark.mark, mask: opts.filterMark.mask, netns, ifindex };
   let plan = planTrace({
     backend,
@@ -208,6 +208,11 @@ export function prepare(
       xdpMetadata,
     });
     plan = withBpfPrograms(plan, bpf);
+    if (returns) {
+      const r = planBpfProgReturns(bpf.programs, layout, btf);
+      for (const [name, f] of r.formats) returns.set(name, f);
+      plan = { ...plan, programs: [...plan.programs, ...r.programs] };
+    }
     if (plan.programs.length === 0) throw new PwruError('No kprobe/tc-bpf/xdp to trace!');
   }
   for (const limit of track?.limits ?? []) log.info(`Skb tracking on this kernel: ${limit}`);

@@ -25,6 +25,7 @@ import {
   StoreMem,
   Sub,
 } from 'bpf-asm-ts';
+import { emitRecordEntry } from './return.js';
 import { EventKind, HEADER, META, type EventLayout } from '../event.js';
 import { field } from './btf-layout.js';
 import { Emitter } from './emitter.js';
@@ -108,6 +109,8 @@ export interface XdpProgramOptions {
   readonly haveFuncIp: boolean;
   /** `--output-xdp-metadata` expressions. */
   readonly metadata?: readonly SkbMetadata[];
+  /** `--output-return`: store each emitted event for the fexit program (keyed by the xdp_buff). */
+  readonly recordReturn?: boolean;
 }
 
 /**
@@ -244,6 +247,7 @@ export function generateXdpProgram(o: XdpProgramOptions): Instruction[] {
   }
 
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
+  if (o.recordReturn) emitRecordEntry(e, { kind: 'skb', skbArg: 0 }, f.pkt, layout.size);
 
   e.section('event: submit');
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));

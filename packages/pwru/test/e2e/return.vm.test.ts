@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
@@ -12,11 +13,16 @@ const FUNCS = ['--filter-func', '(nf_hook_slow|ip_rcv_core|ip_rcv|ip_local_deliv
 
 describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
   let net: NetnsPair;
+  let targets: ChildProcess | undefined;
   beforeAll(() => {
     net = new NetnsPair();
     net.exec(net.nsB, ['iptables', '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
   });
-  afterAll(() => net?.destroy());
+  afterAll(() => {
+    targets?.stdin?.end();
+    targets?.kill('SIGTERM');
+    net?.destroy();
+  });
 
   async function trace(backend: string, extra: string[], expected: RegExp): Promise<PwruProcess> {
     const p = new PwruProcess([`--backend=${backend}`, '--output-return', ...FUNCS, ...extra, '--filter-netns', `/run/netns/${net.nsB}`, 'tcp and dst port 8080']);
@@ -57,5 +63,39 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     expect(ret).toMatchObject({ return: '-1 (EPERM)', return_value: -1, tuple: { daddr: net.b, dport: 8080 } });
     expect(events.some((e) => e.func === 'nf_hook_slow' && e.return === undefined && e.skb === ret.skb)).toBe(true);
     expect(events.some((e) => e.func === 'ip_rcv_core' && e.return === ret.skb && e.return_value === ret.skb)).toBe(true);
+  }, 400_000);
+
+  it('tc and XDP programs (--trace-only-bpf): fexit reports their verdicts by name', async () => {
+    // Our own tc (TC_ACT_OK) and XDP (XDP_PASS) programs on the veth in namespace b.
+    const script = new URL('../bpf-targets.mjs', import.meta.url).pathname;
+    targets = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, script, net.vethB], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    targets.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      targets!.stdout!.once('data', () => resolve());
+      targets!.once('exit', (code) => reject(new Error(`bpf-targets.mjs exited ${code}: ${err}`)));
+    });
+    const p = new PwruProcess(['--trace-only-bpf', '--output-return', `dst host ${net.b} and tcp dst port 8080`]);
+    const XDP = /_xdp_main\[bpf\]\(xdp\) = XDP_PASS$/m;
+    const TC = /_tc_main\[bpf\]\(tc\) = TC_ACT_OK$/m;
+    try {
+      await p.ready(120_000);
+      for (let i = 0; i < 5 && !(XDP.test(p.stdout) && TC.test(p.stdout)); i++) {
+        net.connect(net.b, 8080);
+        await p.waitFor(TC, 5_000);
+      }
+      expect(await p.stop()).toBe(0);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+    const lines = p.stdout.split('\n');
+    for (const [re, entry] of [[XDP, /_xdp_main\[bpf\]\(xdp\)$/], [TC, /_tc_main\[bpf\]\(tc\)$/]] as const) {
+      const at = lines.findIndex((l) => re.test(l));
+      expect(at, `${re} in:\n${p.stdout}\n${p.stderr}`).toBeGreaterThan(0);
+      const skb = lines[at]!.split(' ')[0]!;
+      // The entry line of the same program and packet comes first.
+      expect(lines.slice(0, at).some((l) => l.startsWith(skb) && entry.test(l))).toBe(true);
+      expect(lines[at]).toContain(`->${net.b}:8080(tcp)`);
+    }
   }, 400_000);
 });
