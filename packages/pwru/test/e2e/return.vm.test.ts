@@ -98,4 +98,33 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
       expect(lines[at]).toContain(`->${net.b}:8080(tcp)`);
     }
   }, 400_000);
+
+  it('kprobe: nested calls of one function in one thread return innermost first, each with its own entry columns', async () => {
+    // An ipip tunnel over the veth: __dev_queue_xmit(tunnel) calls __dev_queue_xmit(veth) for the
+    // same skb, in the same thread. A static neighbour keeps the inner transmit synchronous.
+    const n = net.a.split('.')[2];
+    const [oa, ob] = [`10.234.${n}.1`, `10.234.${n}.2`];
+    for (const [ns, local, remote, addr] of [[net.nsA, net.a, net.b, oa], [net.nsB, net.b, net.a, ob]] as const) {
+      net.exec(ns, ['ip', 'link', 'add', 'pwt0', 'type', 'ipip', 'local', local, 'remote', remote]);
+      net.exec(ns, ['ip', 'addr', 'add', `${addr}/24`, 'dev', 'pwt0']);
+      net.exec(ns, ['ip', 'link', 'set', 'pwt0', 'up']);
+    }
+    const mac = /link\/ether ([0-9a-f:]+)/.exec(net.exec(net.nsB, ['ip', '-o', 'link', 'show', net.vethB]))![1]!;
+    net.exec(net.nsA, ['ip', 'neigh', 'replace', net.b, 'lladdr', mac, 'dev', net.vethA, 'nud', 'permanent']);
+    const outer = new RegExp(`pwt0:\\d+ .*->${ob.replace(/\./g, '\\.')}:8080\\(tcp\\)\\s+__dev_queue_xmit = 0$`, 'm');
+    const p = new PwruProcess(['--backend=kprobe', '--output-return', '--filter-func', '__dev_queue_xmit', '--filter-netns', `/run/netns/${net.nsA}`]);
+    try {
+      await p.ready(300_000);
+      net.connect(ob, 8080);
+      const seen = await p.waitFor(outer, 30_000);
+      expect(await p.stop()).toBe(0);
+      expect(seen, `${outer} in:\n${p.stdout}\n${p.stderr}`).toBe(true);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+    const lines = p.stdout.split('\n');
+    const skb = lines.find((l) => outer.test(l))!.split(' ')[0]!;
+    const calls = lines.filter((l) => l.startsWith(`${skb} `)).slice(0, 4).map((l) => `${/ (pwt0|pwa\d+):\d+ /.exec(l)?.[1]?.replace(/\d+$/, '')} ${l.slice(l.lastIndexOf(' __dev_queue_xmit') + 1)}`);
+    expect(calls).toEqual(['pwt __dev_queue_xmit', 'pwa __dev_queue_xmit', 'pwa __dev_queue_xmit = 0', 'pwt __dev_queue_xmit = 0']);
+  }, 400_000);
 });
