@@ -9,6 +9,7 @@ import { pcapL2Function } from './generate/pcap.js';
 import type { ProgramFilters } from './generate/program.js';
 import { compileXdpExpr, skbExprFragment } from './generate/skb-expr.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
+import type { TrackGen } from './generate/track.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import { generateTcProgram } from './generate/tc.js';
 import { generateXdpProgram, type XdpLayout, xdpFrameFor, xdpLayoutFromBtf } from './generate/xdp.js';
@@ -51,6 +52,8 @@ export interface BpfProgPlanInput {
     readonly metadata: readonly SkbMetadata[];
     /** `--output-skb` / `--output-skb-shared-info` dumps. */
     readonly dumps?: SkbDumpPlan;
+    /** skb tracking (`--filter-track-skb`, by stack id): tc events take part like any skb event. */
+    readonly track?: TrackGen;
   };
   /** XDP programs (required when a target is one): netns/ifindex, the L2 pcap function, `--filter-xdp-expr`, `--output-xdp-metadata`. */
   readonly xdp?: {
@@ -86,6 +89,7 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
         metadata: input.tc.metadata,
         ...(input.tc.dumps ? { dumps: input.tc.dumps } : {}),
         ...(input.recordReturn ? { recordReturn: true } : {}),
+        ...(input.tc.track ? { track: input.tc.track } : {}),
       });
       insns.push(...input.tc.subprograms);
     } else {
@@ -135,6 +139,8 @@ export interface BpfProgContext {
   readonly skbMetadata: readonly SkbMetadata[];
   /** The skb dumps (`--output-skb`, `--output-skb-shared-info`), tc programs make them too. */
   readonly skbDumps?: SkbDumpPlan;
+  /** skb tracking, which tc events take part in. */
+  readonly skbTrack?: TrackGen;
   /** Compiled `--output-xdp-metadata`. */
   readonly xdpMetadata: readonly SkbMetadata[];
 }
@@ -190,7 +196,13 @@ export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]
     layout: c.layout,
     kernel: c.kernel,
     haveFuncIp: c.haveFuncIp,
-    tc: { filters: c.skbFilters, subprograms: c.skbSubprograms, metadata: c.skbMetadata, ...(c.skbDumps ? { dumps: c.skbDumps } : {}) },
+    tc: {
+      filters: c.skbFilters,
+      subprograms: c.skbSubprograms,
+      metadata: c.skbMetadata,
+      ...(c.skbDumps ? { dumps: c.skbDumps } : {}),
+      ...(c.skbTrack ? { track: c.skbTrack } : {}),
+    },
     ...(xdp ? { xdp } : {}),
     ...(opts.outputReturn ? { recordReturn: true } : {}),
   });

@@ -11,6 +11,7 @@ import { frameFor } from './generate/program.js';
 import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
+import { withBpfHelpers } from './kernel/bpf-helpers.js';
 import type { Emitter } from './generate/emitter.js';
 import type { KernelSession } from './kernel/session.js';
 import { Ksyms } from './ksyms.js';
@@ -81,6 +82,7 @@ export function prepare(
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
 ): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
   validate(opts);
+  if (opts.filterTrackBpfHelpers) opts = withBpfHelpers(opts, log);
   const bpfProgs = bpfProgTracingOf(opts);
   checkXdpOptions(opts, bpfProgs);
   const btf = loadBtf(opts, cache);
@@ -96,7 +98,8 @@ export function prepare(
   const match = functionMatcher(opts.filterFunc);
 
   let ksyms: Ksyms | undefined;
-  if ((backend !== 'tracepoint' && !bpfProgs.only) || opts.outputStack) {
+  // Kernel functions (and non-skb functions, also with --trace-only-bpf) are named through kallsyms.
+  if ((backend !== 'tracepoint' && (!bpfProgs.only || opts.filterNonSkbFuncs.length > 0)) || opts.outputStack) {
     try {
       ksyms = Ksyms.load();
     } catch (e) {
@@ -205,6 +208,7 @@ export function prepare(
       skbSubprograms: subprograms,
       skbMetadata: metadata,
       ...(dumps ? { skbDumps: dumps } : {}),
+      ...(track ? { skbTrack: track.gen } : {}),
       xdpMetadata,
     });
     plan = withBpfPrograms(plan, bpf);

@@ -1,13 +1,14 @@
 // Test targets for --filter-trace-tc / --filter-trace-xdp: a tc and an XDP program, each with
 // BTF func_info for two functions where the subprogram comes first in the BTF (and sorts first
-// by name), so "the first function found" is the wrong entry (upstream's #404).
+// by name), so "the first function found" is the wrong entry (upstream's #404). The entry calls
+// bpf_ktime_get_ns, a helper for --filter-track-bpf-helpers to find.
 //
 // Imported by tests, and run as a script inside a network namespace to attach the programs:
 //   ip netns exec NS node bpf-targets.mjs IFACE
 // prints one JSON line {"tc":<id>,"xdp":<id>,"tcVia":"tcx"|"tc"} once attached, and keeps them
 // attached until stdin closes or SIGTERM.
 import { BtfBuilder } from 'btf-parser';
-import { callFunction, exit, link, Mov, R0, R6, R1 } from 'bpf-asm-ts';
+import { call, callFunction, exit, Helper, link, Mov, R0, R6, R1 } from 'bpf-asm-ts';
 import { attachTcLegacy, attachTcx, attachXdp, BtfHandle, Program, ProgramType } from 'bpf-loader-ts';
 
 /** XDP_PASS. */
@@ -29,6 +30,9 @@ export function loadTwoFunctionProgram({ type, name, entry, sub, ctxStruct, verd
   const entryId = b.addFunc(entry, proto, 'global');
   const linked = link([
     Mov.reg(R6, R1).withSymbol(entry),
+    // A helper call, for --filter-track-bpf-helpers (the JIT calls bpf_ktime_get_ns directly).
+    call(Helper.ktime_get_ns),
+    Mov.reg(R1, R6),
     callFunction(sub),
     Mov.imm(R0, verdict),
     exit(),

@@ -132,11 +132,11 @@ describe('parseArgs', () => {
 
 describe('checkSupported', () => {
   it('refuses a flag whose feature is not built yet when it is set', () => {
-    expect(() => checkSupported(parseArgs(['--filter-track-bpf-helpers']))).toThrow(new UnsupportedFlagError('filter-track-bpf-helpers'));
+    expect(() => checkSupported(parseArgs(['--output-bpfmap']))).toThrow(new UnsupportedFlagError('output-bpfmap'));
   });
 
   it('lets such a flag pass when it is set to its default (it changes nothing)', () => {
-    expect(() => checkSupported(parseArgs(['--filter-track-bpf-helpers=false', '--set-percpu-buf=4096']))).not.toThrow();
+    expect(() => checkSupported(parseArgs(['--output-bpfmap=false', '--set-percpu-buf=4096']))).not.toThrow();
   });
 
   it('accepts the dump, file and summary output flags', () => {

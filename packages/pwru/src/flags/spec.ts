@@ -108,7 +108,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('filter-skb-expr', 'string', 'filterSkbExpr', '', "filter skb with simple C expression, like 'skb->protocol == 0x0800'"),
   f('filter-trace-tc', 'bool', 'filterTraceTc', 'false', 'trace TC bpf progs'),
   f('filter-trace-xdp', 'bool', 'filterTraceXdp', 'false', 'trace XDP bpf progs'),
-  f('filter-track-bpf-helpers', 'bool', 'filterTrackBpfHelpers', 'false', 'trace BPF helper functions', LATER),
+  f('filter-track-bpf-helpers', 'bool', 'filterTrackBpfHelpers', 'false', 'trace BPF helper functions'),
   f('filter-track-skb', 'bool', 'filterTrackSkb', 'false', 'trace a packet even if it does not match given filters (e.g., after NAT or tunnel decapsulation)'),
   f('filter-track-skb-by-stackid', 'bool', 'filterTrackSkbByStackid', 'false', 'trace a packet even after it is kfreed (e.g., traffic going through bridge)'),
   f('filter-tunnel-pcap-l2', 'string', 'filterTunnelPcapL2', '', 'pcap expression for vxlan/geneve tunnel (l2)'),

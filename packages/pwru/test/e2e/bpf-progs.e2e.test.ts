@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { loadKernelBtf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { LoaderSession } from '../../src/kernel/loader-session.js';
@@ -29,5 +30,15 @@ describe.skipIf(!refuses)('--filter-trace-tc on a kernel that refuses fentry', (
     } finally {
       target.program.close();
     }
+  });
+});
+
+describe.skipIf(skip !== undefined || existsSync('/proc/kcore'))('--filter-track-bpf-helpers on a kernel without /proc/kcore', () => {
+  it('fails in one line naming /proc/kcore', async () => {
+    const p = new PwruProcess(['--filter-track-bpf-helpers']);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/ERROR Failed to run pwru error="--filter-track-bpf-helpers reads the JITed BPF programs from \/proc\/kcore: cannot open \/proc\/kcore: the kernel has no CONFIG_PROC_KCORE"$/),
+    ]);
   });
 });

@@ -113,4 +113,17 @@ describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp
     expect(first(XDP)).toBeLessThan(first(TC));
     expect(first(TC)).toBeLessThan(first(IP));
   }, 300_000);
+
+  it('--filter-track-bpf-helpers: the helper the tc program calls shows with its packet, found in the JIT image', async () => {
+    const HELPER = / bpf_ktime_get_ns$/m;
+    const p = await traced(['--backend', 'kprobe', '--trace-only-bpf', '--filter-trace-tc', '--filter-track-bpf-helpers', `dst host ${net.b} and tcp dst port 8080`], [TC, HELPER]);
+    const lines = p.stdout.split('\n').filter((l) => l.startsWith('0x'));
+    const tc = lines.findIndex((l) => TC.test(l));
+    const helper = lines.findIndex((l, i) => i > tc && HELPER.test(l));
+    expect(helper).toBeGreaterThan(tc);
+    // Reported with the skb its stack carries: the SYN the tc program saw.
+    expect(lines[helper]).toContain(`->${net.b}:8080(tcp)`);
+    expect(lines[helper]!.split(' ')[0]).toBe(lines[tc]!.split(' ')[0]);
+    expect(p.stderr).toMatch(/INFO Found functions called by BPF programs count=[1-9]/);
+  }, 300_000);
 });
