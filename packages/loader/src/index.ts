@@ -38,11 +38,13 @@ export {
   type PerfEventOpenOptions,
 } from './link/perf-event.js';
 export { attachKprobe, kprobePmu, openKprobe, type KprobeOptions, type KprobePmu } from './link/kprobe.js';
+export { withExpeditedRcu, ExpeditedRcuError, RCU_EXPEDITED_PATH } from './link/expedited-rcu.js';
 export { attachKprobeMulti, KPROBE_MULTI_RETURN, type KprobeMultiOptions } from './link/kprobe-multi.js';
 export {
   attachKprobes,
   KprobeSet,
   type KprobeBatchOptions,
+  type KprobeDetachOptions,
   type KprobeFailure,
   type KprobeFailureReason,
   type BatchProgress,

@@ -86,7 +86,8 @@ export async function attachPlanned(
         attachments: [
           {
             count: set.size,
-            detach: (p) => set.detach({ concurrency: batch, onProgress: () => p(1) }),
+            // Opt-in: expedited RCU grace periods while detaching (bpf-loader-ts restores the knob).
+            detach: (p) => set.detach({ concurrency: batch, onProgress: () => p(1), expediteRcu: process.env.PWRU_DETACH_EXPEDITE_RCU === '1' }),
           },
         ],
         ignored: set.failures.length,
