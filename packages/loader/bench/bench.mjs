@@ -122,4 +122,4 @@ for (const [size, r] of [[64, r64], [246, r246]]) {
   );
 }
 console.log(`\nLoss accounting: delivered + counted reserve failures = produced in every run: ${r64.accounted && r246.accounted ? 'yes' : 'NO'}.`);
-console.log('Kprobe attach/detach of 500 functions runs in the VM (tools/vm); see the package README.');
+console.log('Kprobe attach/detach (500 functions and pwru\'s full set, vs bpftrace and a C loop) runs in the test VM: npm run bench:vm at the repository root.');
