@@ -16,6 +16,7 @@ import { ProgramType } from 'bpf-loader-ts';
 import { formatReturn } from './output/retval.js';
 import { bpfProgReturnFormat } from './returns.js';
 import { run } from './run-cli.js';
+import { trace, type TraceEvent } from './trace.js';
 
 let skip: string | undefined;
 try {
@@ -129,6 +130,26 @@ describe.skipIf(skip !== undefined)('--output-return in prepare() and run()', ()
       '0xffff888100001000 0   <empty>:0        nf_hook_slow',
       '0xffff888100001000 1   <empty>:0        nf_hook_slow = -1 (EPERM)',
     ]);
+  });
+});
+
+describe.skipIf(skip !== undefined)('--output-return in the trace() API', () => {
+  it('gives return events the return and return_value fields of --output-json', async () => {
+    const addr = Ksyms.load().addressesOf('ip_rcv_core')[0]!;
+    const { session } = fakeSession({}, (planned) => {
+      const layoutSize = 64;
+      expect(planned.some((p) => p.kind === 'kretprobe')).toBe(true);
+      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, size: layoutSize };
+      const entry: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x00001000 }, addr, ts: 1, p2: 0, p3: 0, pid: 0, cpu: 0, site: 0, kind: EventKind.Kprobe };
+      return [encodeEvent(entry, layout), encodeEvent({ ...entry, kind: EventKind.Return, retval: { hi: 0, lo: 0 } }, layout)];
+    });
+    const events: TraceEvent[] = [];
+    for await (const ev of trace({ backend: 'kprobe', outputReturn: true, outputMeta: false, outputTuple: false, outputLimitLines: 2, filterFunc: 'ip_rcv_core' }, { session })) events.push(ev);
+    expect(events.map((e) => [e.func, e.return, e.return_value])).toEqual([
+      ['ip_rcv_core', undefined, undefined],
+      ['ip_rcv_core', 'NULL', '0x0'],
+    ]);
+    expect(events[1]!.raw.kind).toBe(EventKind.Return);
   });
 });
 
