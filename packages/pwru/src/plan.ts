@@ -175,12 +175,13 @@ export function planTrace(input: PlanInput): TracePlan {
         targets++;
       }
     } else if (input.backend !== 'tracepoint') {
+      // Plain kprobes with kprobe-multi too, as upstream: attached by name, module functions included.
       const functions = input.nonSkb;
       programs.push({
         name: 'pwru_nonskb',
-        kind: input.backend,
-        insns: gen(input.backend, 0, 0, { source: 'stack' }),
-        attach: input.backend === 'kprobe' ? { type: 'kprobe', functions } : { type: 'kprobe-multi', functions },
+        kind: 'kprobe',
+        insns: gen('kprobe', 0, 0, { source: 'stack' }),
+        attach: { type: 'kprobe', functions },
         unfiltered: true,
       });
       targets += functions.length;

@@ -4,7 +4,9 @@ import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import type { KernelFeatures } from './backend.js';
 import { parseArgs } from './flags/parse.js';
+import { eventLayout } from './event.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
+import { planTrace } from './plan.js';
 import { Logger } from './log.js';
 import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram } from './track.js';
 
@@ -97,5 +99,37 @@ describe('nonSkbFunctions', () => {
     expect(out.map((f) => f.name)).toEqual(['ip_route_output_flow']);
     expect(sigs.get('ip_route_output_flow')?.argCount).toBe(3);
     expect(warnings).toHaveLength(1);
+  });
+});
+
+describe('planTrace with --filter-non-skb-funcs', () => {
+  const gen = planTracking({ opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'), backend: 'kprobe', features: KPROBES, btf, kernel })!.gen;
+  const base = {
+    layout: eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false }),
+    kernel,
+    filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+    fragments: [],
+    functions: [{ name: 'ip_rcv', position: 1 }],
+    haveFuncIp: true,
+    track: gen,
+    nonSkb: [
+      { name: 'nf_nat_setup_info', position: 1 },
+      { name: 'ip_route_output_flow', position: 1 },
+    ],
+  };
+
+  it('kprobe and kprobe-multi: one unfiltered kprobe program on every non-skb function, counted as targets', () => {
+    for (const backend of ['kprobe', 'kprobe-multi'] as const) {
+      const plan = planTrace({ ...base, backend });
+      const ns = plan.programs.filter((p) => p.unfiltered);
+      expect(ns.map((p) => [p.kind, p.attach.type])).toEqual([['kprobe', 'kprobe']]);
+      expect(plan.targets).toBe(3);
+    }
+  });
+
+  it('fentry: one program per function with a BTF signature', () => {
+    const sig = btf.findType('ip_route_output_flow', 'func')!;
+    const plan = planTrace({ ...base, backend: 'fentry', signatures: new Map([['ip_route_output_flow', { btfId: sig.id, argCount: 3 }]]) });
+    expect(plan.programs.filter((p) => p.unfiltered).map((p) => p.attach)).toEqual([{ type: 'fentry', function: { name: 'ip_route_output_flow', position: 1 }, btfId: sig.id }]);
   });
 });
