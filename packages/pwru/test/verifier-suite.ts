@@ -172,23 +172,26 @@ export function trackingVerifierSuite(kernelName: string): void {
             const nonSkb = opts.filterNonSkbFuncs.length > 0 && backend !== 'tracepoint';
             const track = planTracking({ opts, backend: nonSkb ? backend : 'kprobe', features: { ...features, kprobes: true }, btf, kernel })!;
             const fentrySig = new Map(fentryTarget ? [['ip_rcv', { btfId: fentryTarget.id, argCount: 4 }], ['ip_route_output_flow', { btfId: btf.findType('ip_route_output_flow', 'func')!.id, argCount: 3 }]] : []);
-            const plan = planTrace({
-              backend,
-              layout,
-              kernel,
-              filters,
-              fragments: [pcap.fragment],
-              functions: [{ name: 'ip_rcv', position: 1 }],
-              tracepoints,
-              signatures: fentrySig,
-              haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
-              track: track.gen,
-              ...(nonSkb ? { nonSkb: [{ name: 'ip_route_output_flow', position: 1 }] } : {}),
-            });
-            expect(plan.programs.some((p) => p.unfiltered)).toBe(nonSkb);
-            for (const p of plan.programs) {
-              if (!p.unfiltered) p.insns.push(...pcap.subprograms);
-              expect(() => session.load(p), `${backend} ${p.name}`).not.toThrow();
+            // With --filter-track-skb also as XDP tracing links it (skb->head <-> data_hard_start).
+            for (const gen of track.gen.skb ? [track.gen, { ...track.gen, xdpHeads: true }] : [track.gen]) {
+              const plan = planTrace({
+                backend,
+                layout,
+                kernel,
+                filters,
+                fragments: [pcap.fragment],
+                functions: [{ name: 'ip_rcv', position: 1 }],
+                tracepoints,
+                signatures: fentrySig,
+                haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
+                track: gen,
+                ...(nonSkb ? { nonSkb: [{ name: 'ip_route_output_flow', position: 1 }] } : {}),
+              });
+              expect(plan.programs.some((p) => p.unfiltered)).toBe(nonSkb);
+              for (const p of plan.programs) {
+                if (!p.unfiltered) p.insns.push(...pcap.subprograms);
+                expect(() => session.load(p), `${backend} ${p.name}${gen.xdpHeads ? ' (xdp heads)' : ''}`).not.toThrow();
+              }
             }
           }
           // Map maintenance, as this kernel would attach it and as a kprobe kernel would.

@@ -165,7 +165,11 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   const fromStack = shape.source === 'stack';
   if (fromStack && !track?.byStackid) throw new RangeError('a non-skb function program needs by-stackid tracking');
   const trackCtx: TrackCtx = isKprobe ? { kind: 'kprobe', args: regs!.args, sp: regs!.sp } : { kind: 'btf' };
-  const trackLabels = { bySkb: e.fresh('track_by_skb'), accept: e.fresh('track_accept') };
+  const trackLabels = {
+    bySkb: e.fresh('track_by_skb'),
+    accept: e.fresh('track_accept'),
+    ...(track?.xdpHeads ? { byXdp: e.fresh('track_by_xdp'), headOff: f.skbBase + k.skb.head.offset } : {}),
+  };
 
   e.section('prologue: skb argument, one bulk read of struct sk_buff');
   e.emit(Mov.reg(R6, R1));

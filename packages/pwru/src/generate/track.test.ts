@@ -74,6 +74,16 @@ describe('tracking in the event programs', () => {
     });
   }
 
+  it('with XDP head linking: consumes an XDP-linked skb->head before the address look-up, and stores skb->head of matched skbs', () => {
+    const p = build('fentry', { ...track(true, false), xdpHeads: true });
+    expect(maps(p)).toEqual(new Set([MAPS.events, MAPS.lost, TRACK_MAPS.skbs, TRACK_MAPS.xdpHeads]));
+    const at = (c: string): number => p.instructions.findIndex((x) => x.comment?.startsWith(c));
+    expect(at('track: an XDP tracer linked this skb->head')).toBeLessThan(at('track: is this skb address tracked'));
+    expect(at('track: link skb->head for the XDP tracers')).toBeLessThan(at('track: remember the matched skb address'));
+    expect(at('track: link skb->head for the XDP tracers')).toBeGreaterThan(at('filter: a pcap stand-in'));
+    expect(calls(p.instructions, Helper.map_delete_elem)).toBe(1);
+  });
+
   it('computes the netns before the look-up when tracking, so tracked skbs still show it', () => {
     const p = build('kprobe', track(true, false));
     const netnsAt = p.instructions.findIndex((x) => x.comment?.startsWith('netns inode'));

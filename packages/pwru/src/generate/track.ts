@@ -43,6 +43,13 @@ export const TRACK_MAPS = {
   skbStackid: 'skb_stackid',
   /** {pid_tgid, follower} → skb or `struct sk_buff **`: entry-to-return hand-off of followers. */
   pending: 'track_pending',
+  /**
+   * `skb->head` or an XDP buffer's `data_hard_start` → the skb or `xdp_buff` it came from: links
+   * a tracked skb with the XDP buffer built over the same memory, and back (`--filter-trace-xdp`
+   * with `--filter-track-skb`, upstream's `xdp_dhs_skb_heads`). The event programs use it when
+   * {@link TrackGen.xdpHeads} is set; the XDP tracers look up and store `data_hard_start`.
+   */
+  xdpHeads: 'xdp_skb_heads',
 } as const;
 
 /** Where the stack identity comes from (see {@link emitStackId}). */
@@ -60,6 +67,11 @@ export interface TrackGen {
   /** `--filter-track-skb-by-stackid`: attribute later probes on the same kernel stack. */
   readonly byStackid: boolean;
   readonly stack: StackLayout;
+  /**
+   * With `skb`: an skb whose `head` an XDP tracer stored in {@link TRACK_MAPS.xdpHeads} is tracked
+   * (the entry is consumed), and a matched skb stores its `head` there for the XDP tracers.
+   */
+  readonly xdpHeads?: boolean;
 }
 
 /** The context shapes tracking code reads arguments and the stack pointer from. */
@@ -145,6 +157,10 @@ export interface TrackLabels {
   readonly bySkb: string;
   /** Where an skb found by stack continues: the event (no filters, no updates). */
   readonly accept: string;
+  /** With {@link TrackGen.xdpHeads}: where an skb linked from XDP continues (its address is remembered). */
+  readonly byXdp?: string;
+  /** With {@link TrackGen.xdpHeads}: the stack offset holding the copied `skb->head`. */
+  readonly headOff?: number;
 }
 
 /**
@@ -153,6 +169,17 @@ export interface TrackLabels {
  * tracked one (upstream's order: address first, then stack).
  */
 export function emitTrackLookup(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch: number, labels: TrackLabels): void {
+  if (t.skb && t.xdpHeads) {
+    if (labels.byXdp === undefined || labels.headOff === undefined) throw new RangeError('XDP head linking needs the byXdp label and the head offset');
+    e.section('track: an XDP tracer linked this skb->head (--filter-trace-xdp)');
+    const none = e.fresh('track_no_xdp');
+    e.emit(LoadMem(R1, R10, labels.headOff, 'u64'), StoreMem(R10, scratch, R1, 'u64'));
+    lookup(e, TRACK_MAPS.xdpHeads, scratch);
+    e.ifZero(R0, none);
+    remove(e, TRACK_MAPS.xdpHeads, scratch);
+    e.emit(Ja(labels.byXdp));
+    e.label(none);
+  }
   if (t.skb) {
     e.section('track: is this skb address tracked (--filter-track-skb)');
     e.emit(StoreMem(R10, scratch, R7, 'u64'));
@@ -174,6 +201,12 @@ export function emitTrackLookup(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch:
  * stack. Clobbers r0-r5, r9 and 16 bytes at `scratch`.
  */
 export function emitTrackRecord(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch: number, labels: TrackLabels): void {
+  if (t.skb && t.xdpHeads) {
+    e.section('track: link skb->head for the XDP tracers');
+    e.emit(LoadMem(R1, R10, labels.headOff!, 'u64'), StoreMem(R10, scratch, R1, 'u64'), StoreMem(R10, scratch + 8, R7, 'u64'));
+    update(e, TRACK_MAPS.xdpHeads, scratch, scratch + 8);
+  }
+  if (labels.byXdp !== undefined) e.label(labels.byXdp);
   if (t.skb) {
     e.section('track: remember the matched skb address');
     e.emit(StoreMem(R10, scratch, R7, 'u64'), StoreImm(R10, scratch + 8, 1, 'u64'));

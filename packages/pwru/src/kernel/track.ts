@@ -32,6 +32,7 @@ export function createTrackMaps(): Record<string, BpfMap> {
       [TRACK_MAPS.stackidSkb]: make(TRACK_MAPS.stackidSkb, MapType.LRU_HASH, 8, 4096),
       [TRACK_MAPS.skbStackid]: make(TRACK_MAPS.skbStackid, MapType.LRU_HASH, 8, 4096),
       [TRACK_MAPS.pending]: make(TRACK_MAPS.pending, MapType.HASH, 16, 4096),
+      [TRACK_MAPS.xdpHeads]: make(TRACK_MAPS.xdpHeads, MapType.LRU_HASH, 8, 4096),
     };
   } catch (e) {
     for (const m of made) m.close();
