@@ -107,6 +107,17 @@ describe.skipIf(skip !== undefined)('--output-return in prepare() and run()', ()
     expect(plan.programs.filter((p) => p.kind === 'fexit').map((p) => p.attach.type === 'fexit' && p.attach.function.name).sort()).toEqual(['ip_rcv_core', 'nf_hook_slow']);
   });
 
+  it('names every program uniquely, in at most 15 characters (the kernel limit), also with skb tracking', () => {
+    for (const backend of ['kprobe', 'fentry']) {
+      const { session } = fakeSession({});
+      const { plan, track } = prepare(parseArgs(['--output-return', `--backend=${backend}`, '--filter-track-skb', ...FUNCS]).options, session, log, undefined);
+      const names = [...plan.programs.map((p) => p.name), ...(track?.trackers.map((t) => t.name) ?? [])];
+      expect(track?.trackers.length).toBeGreaterThan(0);
+      expect(new Set(names).size).toBe(names.length);
+      for (const n of names) expect(n.length).toBeLessThanOrEqual(15);
+    }
+  });
+
   it('run: creates the return maps and prints a return event as `function = value`', async () => {
     const ksyms = Ksyms.load();
     const addr = ksyms.addressesOf('nf_hook_slow')[0]!;

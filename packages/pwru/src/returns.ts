@@ -80,7 +80,7 @@ export function planReturns(input: ReturnPlanInput): PlannedProgram[] {
       const sig = input.signatures?.get(fn.name);
       if (!sig) continue;
       out.push({
-        name: `pwru_fx_${out.length}`,
+        name: `pwru_exit_${out.length}`,
         kind: 'fexit',
         insns: generateReturnProgram({ ...common, kind: 'fexit', frame: { kind: 'skb', skbArg: fn.position - 1 }, retval: { kind: 'ctx', argCount: sig.argCount } }),
         attach: { type: 'fexit', function: fn, btfId: sig.btfId },

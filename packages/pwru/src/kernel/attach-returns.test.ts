@@ -43,7 +43,7 @@ describe('attaching return programs', () => {
   it('fexit: a tracing link of the program loaded for TRACE_FEXIT', async () => {
     const fake = new FakeBackend();
     const prog = Program.load({ type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FEXIT, attachBtfId: 42, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
-    const planned: PlannedProgram = { name: 'pwru_fx_0', kind: 'fexit', insns: [], attach: { type: 'fexit', function: functions[0]!, btfId: 42 } };
+    const planned: PlannedProgram = { name: 'pwru_exit_0', kind: 'fexit', insns: [], attach: { type: 'fexit', function: functions[0]!, btfId: 42 } };
     const r = await attachPlanned(prog, planned, () => {}, new AbortController().signal, 10, undefined);
     expect(r.attachments.map((x) => x.count)).toEqual([1]);
     expect(u32(lastLinkCreate(fake), F.attachType)).toBe(AttachType.TRACE_FEXIT);
