@@ -91,4 +91,22 @@ describe('planBpfProgs', () => {
   it('refuses an XDP target without XDP options', () => {
     expect(() => planBpfProgs({ targets, firstSite: 0, layout, kernel, haveFuncIp: false, tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [] } })).toThrow(/no XDP options/);
   });
+
+  it('--filter-track-skb links XDP buffers and skbs through one map, on both sides', () => {
+    const track = { skb: true, byStackid: false, stack: { taskStack: 0, threadSize: 0 }, xdpHeads: true };
+    const linked = planBpfProgs({
+      targets,
+      firstSite: 0,
+      layout,
+      kernel,
+      haveFuncIp: true,
+      tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [], track },
+      xdp: { layout: xdpLayout, netns: 0, ifindex: 0, fragments: [], metadata: [], linkSkbHeads: true },
+    });
+    const maps = (i: number, p = linked) => p.programs[i]!.insns.filter((x) => x.reference !== undefined && x.isLoadImm64).map((x) => x.reference);
+    expect(maps(0)).toContain('xdp_skb_heads'); // the tc (skb) program looks up and records skb->head
+    expect(maps(1)).toContain('xdp_skb_heads'); // the XDP program looks up and records data_hard_start
+    expect(maps(1, plan)).not.toContain('xdp_skb_heads');
+    for (const p of linked.programs) expect(() => link(p.insns)).not.toThrow();
+  });
 });

@@ -63,6 +63,8 @@ export interface BpfProgPlanInput {
     readonly pcap?: { readonly name: string; readonly insns: readonly Instruction[] };
     readonly fragments: ReadonlyArray<(e: Emitter, reject: string) => void>;
     readonly metadata: readonly SkbMetadata[];
+    /** `--filter-track-skb`: link XDP buffers and skbs (see `generateXdpProgram`). */
+    readonly linkSkbHeads?: boolean;
   };
   /** `--output-return`: the tracers store their events for fexit programs (see `returns.ts`). */
   readonly recordReturn?: boolean;
@@ -105,6 +107,7 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
         fragments: input.xdp.fragments,
         haveFuncIp: input.haveFuncIp,
         metadata: input.xdp.metadata,
+        ...(input.xdp.linkSkbHeads ? { linkSkbHeads: true } : {}),
         ...(input.recordReturn ? { recordReturn: true } : {}),
       });
       if (input.xdp.pcap) insns.push(...input.xdp.pcap.insns);
@@ -188,6 +191,7 @@ export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]
       ...(opts.filterPcap !== '' ? { pcap: { name, insns: pcapL2Function(opts.filterPcap, name, frame.size) } } : {}),
       fragments: opts.filterXdpExpr !== '' ? [skbExprFragment(compileXdpExpr(c.btf, opts.filterXdpExpr), frame)] : [],
       metadata: c.xdpMetadata,
+      ...(c.skbTrack?.skb && c.skbTrack.xdpHeads ? { linkSkbHeads: true } : {}),
     };
   }
   return planBpfProgs({

@@ -147,6 +147,8 @@ export function prepare(
   const kernel = kernelLayoutFromBtf(btf);
   const frame = frameFor(kernel);
   const track = planTracking({ opts, backend, features: session.features(), btf, kernel });
+  // With XDP tracing, --filter-track-skb also links XDP buffers and skbs (data_hard_start = skb->head).
+  const trackGen = track ? { ...track.gen, ...(track.gen.skb && bpfProgs.xdp ? { xdpHeads: true } : {}) } : undefined;
   const nonSkb = track ? nonSkbFunctions(opts, btf, backend, functions ?? [], signatures, log) : undefined;
   const fragments: Array<(e: Emitter, reject: string) => void> = [];
   let subprograms: Instruction[] = [];
@@ -189,7 +191,7 @@ export function prepare(
     metadata,
     ...(dumps ? { dumps } : {}),
     ...(returns ? { returns } : {}),
-    ...(track ? { track: track.gen } : {}),
+    ...(trackGen ? { track: trackGen } : {}),
     ...(nonSkb ? { nonSkb } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
@@ -208,7 +210,7 @@ export function prepare(
       skbSubprograms: subprograms,
       skbMetadata: metadata,
       ...(dumps ? { skbDumps: dumps } : {}),
-      ...(track ? { skbTrack: track.gen } : {}),
+      ...(trackGen ? { skbTrack: trackGen } : {}),
       xdpMetadata,
     });
     plan = withBpfPrograms(plan, bpf);

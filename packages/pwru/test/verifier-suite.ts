@@ -15,6 +15,7 @@ import { compileXdpExpr } from '../src/generate/skb-expr.js';
 import { compileXdpMetadata } from '../src/generate/skb-metadata.js';
 import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
 import { planBpfProgs } from '../src/plan-bpf-progs.js';
+import { stackLayout } from '../src/track.js';
 import { loadedPrograms } from 'bpf-loader-ts';
 import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';
 import { returnVerifierTests } from './verifier-returns.js';
@@ -90,6 +91,33 @@ export function verifierSuite(kernelName: string): void {
     // fentry on tc and XDP programs (--filter-trace-tc/-xdp), where the kernel allows fentry.
     const fentry = new LoaderSession(btf, 10).features().fentry;
     if (!fentry) console.log(`skipped: tc/XDP tracer verifier tests on ${kernelName}: the kernel refuses fentry`);
+    // --filter-track-skb with XDP tracing: both sides of the XDP buffer / skb link.
+    it.skipIf(!fentry)('tc and XDP tracers linking XDP buffers and skbs (--filter-track-skb)', () => {
+      const tcTarget = loadTcTarget('pwrut_ltc');
+      const xdpTarget = loadXdpTarget('pwrut_lxdp');
+      const session = new LoaderSession(btf, 10);
+      try {
+        const ids = new Set([tcTarget.program.info().id, xdpTarget.program.info().id]);
+        const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), { tc: true, xdp: true });
+        const track = { skb: true, byStackid: true, stack: stackLayout(btf), xdpHeads: true };
+        const plan = planBpfProgs({
+          targets,
+          firstSite: 0,
+          layout: eventLayout({ ...COMBOS[1]![1] }),
+          kernel,
+          haveFuncIp: session.haveFuncIp(),
+          tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [], track },
+          xdp: { layout: xdpLayoutFromBtf(btf), netns: 0, ifindex: 0, fragments: [], metadata: [], linkSkbHeads: true },
+        });
+        session.createMaps({ ringBytes: 1 << 16, stacks: false, track: true });
+        for (const p of plan.programs) expect(() => session.load(p)).not.toThrow();
+      } finally {
+        session.close();
+        tcTarget.program.close();
+        xdpTarget.program.close();
+      }
+    });
+
     const xdpLayout = xdpLayoutFromBtf(btf);
     const xdpFrame = xdpFrameFor(xdpLayout);
     const xdpMetadata = compileXdpMetadata(btf, ['xdp->rxq->queue_index', 'xdp->rxq->dev->ifindex', 'xdp->data', 'xdp->frame_sz']);

@@ -163,6 +163,25 @@ export interface TrackLabels {
   readonly headOff?: number;
 }
 
+/** Emits `xdpHeads[*(u64 *)(fp + headOff)]` lookup-and-delete, jumping to `found` on a hit (the XDP tracers). */
+export function emitXdpHeadTaken(e: Emitter, headOff: number, scratch: number, found: string): void {
+  const no = e.fresh('track_no_head');
+  e.loadStack(R1, headOff, 8);
+  e.emit(StoreMem(R10, scratch, R1, 'u64'));
+  lookup(e, TRACK_MAPS.xdpHeads, scratch);
+  e.ifZero(R0, no);
+  remove(e, TRACK_MAPS.xdpHeads, scratch);
+  e.emit(Ja(found));
+  e.label(no);
+}
+
+/** Emits `xdpHeads[*(u64 *)(fp + headOff)] = r7` (the XDP tracers store their xdp_buff). */
+export function emitXdpHeadRecord(e: Emitter, headOff: number, scratch: number): void {
+  e.loadStack(R1, headOff, 8);
+  e.emit(StoreMem(R10, scratch, R1, 'u64'), StoreMem(R10, scratch + 8, R7, 'u64'));
+  update(e, TRACK_MAPS.xdpHeads, scratch, scratch + 8);
+}
+
 /**
  * Before the filters (r7 = skb, r6 = context; clobbers r0-r5 and 16 bytes at `scratch`): an skb
  * whose address is tracked skips the filters; so does any skb on a kernel stack that carries a

@@ -32,12 +32,14 @@ import { Emitter } from './emitter.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitL3Tuple, MAPS } from './program.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
+import { emitXdpHeadRecord, emitXdpHeadTaken } from './track.js';
 
 /** The `struct xdp_buff` and `struct xdp_rxq_info` members an XDP tracing program reads. */
 export interface XdpLayout {
   readonly data: Field;
   readonly dataEnd: Field;
   readonly rxq: Field;
+  readonly dataHardStart: Field;
   /** `xdp_rxq_info.dev`. */
   readonly rxqDev: Field;
 }
@@ -48,6 +50,7 @@ export function xdpLayoutFromBtf(btf: Btf): XdpLayout {
     data: field(btf, 'xdp_buff', 'data'),
     dataEnd: field(btf, 'xdp_buff', 'data_end'),
     rxq: field(btf, 'xdp_buff', 'rxq'),
+    dataHardStart: field(btf, 'xdp_buff', 'data_hard_start'),
     rxqDev: field(btf, 'xdp_rxq_info', 'dev'),
   };
 }
@@ -76,7 +79,7 @@ export interface XdpFrame {
 
 /** The frame for a kernel's `struct xdp_buff`. */
 export function xdpFrameFor(x: XdpLayout): XdpFrame {
-  const fields = [x.data, x.dataEnd, x.rxq];
+  const fields = [x.data, x.dataEnd, x.rxq, x.dataHardStart];
   const copyStart = Math.min(...fields.map((f) => f.offset)) & ~7;
   const copyLen = (Math.max(...fields.map((f) => f.offset + f.size)) - copyStart + 7) & ~7;
   const copy = -copyLen;
@@ -111,6 +114,11 @@ export interface XdpProgramOptions {
   readonly metadata?: readonly SkbMetadata[];
   /** `--output-return`: store each emitted event for the fexit program (keyed by the xdp_buff). */
   readonly recordReturn?: boolean;
+  /**
+   * `--filter-track-skb`: a buffer whose skb matched (`skb->head` = `data_hard_start`, e.g. veth)
+   * skips the filters, and a matched buffer is remembered for the skb built from it.
+   */
+  readonly linkSkbHeads?: boolean;
 }
 
 /**
@@ -168,6 +176,12 @@ export function generateXdpProgram(o: XdpProgramOptions): Instruction[] {
     e.emit(JNE.imm32(R1, o.ifindex | 0, out));
   }
 
+  const matched = e.fresh('matched');
+  const head = f.base + x.dataHardStart.offset;
+  if (o.linkSkbHeads) {
+    e.section('track: was this buffer an skb that matched (data_hard_start == skb->head)');
+    emitXdpHeadTaken(e, head, f.scratch, matched);
+  }
   if (o.pcap) {
     e.section('filter: pcap (L2, on [xdp->data, xdp->data_end))');
     e.loadStack(R1, f.base + x.data.offset, 8);
@@ -175,6 +189,11 @@ export function generateXdpProgram(o: XdpProgramOptions): Instruction[] {
     e.emit(Sub.reg(R2, R1), callFunction(o.pcap), JEq.imm(R0, 0, out));
   }
   for (const fragment of o.fragments ?? []) fragment(e, out);
+  e.label(matched);
+  if (o.linkSkbHeads) {
+    e.section('track: remember the buffer for the skb built from it (--filter-track-skb)');
+    emitXdpHeadRecord(e, head, f.scratch);
+  }
 
   e.section('event: reserve');
   e.emit(LoadMapPtr(R1, MAPS.events), Mov.imm(R2, layout.size), Mov.imm(R3, 0), call(Helper.ringbuf_reserve), Mov.reg(R8, R0));

@@ -126,4 +126,20 @@ describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp
     expect(lines[helper]!.split(' ')[0]).toBe(lines[tc]!.split(' ')[0]);
     expect(p.stderr).toMatch(/INFO Found functions called by BPF programs count=[1-9]/);
   }, 300_000);
+
+  it('--filter-track-skb with XDP tracing: a packet matched at XDP stays tracked in the skb built from its buffer', async () => {
+    // --filter-skb-expr rejects every skb (nothing sets mark 77) and does not apply to XDP events:
+    // only the XDP match, linked through data_hard_start = skb->head, can show ip_rcv_core.
+    const IP = / ip_rcv_core$/m;
+    const args = ['--backend', 'kprobe', '--filter-func', 'ip_rcv_core', '--filter-trace-xdp', '--filter-skb-expr', 'skb->mark == 77', `dst host ${net.b} and tcp dst port 8080`];
+    const p = await traced(['--filter-track-skb', ...args], [XDP, IP]);
+    const lines = p.stdout.split('\n').filter((l) => l.startsWith('0x'));
+    const xdp = lines.findIndex((l) => XDP.test(l));
+    const ip = lines.findIndex((l, i) => i > xdp && IP.test(l));
+    expect(ip).toBeGreaterThan(xdp);
+    expect(lines[ip]).toContain(`->${net.b}:8080(tcp)`);
+    // The control: without --filter-track-skb the skb filter hides it.
+    const control = await traced(args, [XDP]);
+    expect(control.stdout).not.toMatch(IP);
+  }, 300_000);
 });
