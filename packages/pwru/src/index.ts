@@ -15,8 +15,14 @@ export { chooseBackend, BACKENDS, type Backend, type KernelFeatures } from './ba
 export { PwruError, MissingKernelFeatureError } from './errors.js';
 export { kernelLayoutFromBtf } from './generate/btf-layout.js';
 export { generateProgram, frameFor, MAPS, type ProbeKind, type ProgramShape, type ProgramFilters } from './generate/program.js';
-export { compileSkbExpr, skbExprFragment, SkbExprError } from './generate/skb-expr.js';
-export { compileSkbMetadata, SkbMetadataError } from './generate/skb-metadata.js';
+export { compileSkbExpr, compileXdpExpr, skbExprFragment, SkbExprError } from './generate/skb-expr.js';
+export { compileSkbMetadata, compileXdpMetadata, SkbMetadataError } from './generate/skb-metadata.js';
+export { selectBpfProgTargets, bpfProgSiteName, type BpfProgTarget, type BpfProgHook } from './discovery/bpf-progs.js';
+export { generateTcProgram } from './generate/tc.js';
+export { generateXdpProgram, xdpLayoutFromBtf, type XdpLayout, type XdpProgramOptions } from './generate/xdp.js';
+export { directCallTargets, instructionLength, sweep, type X86Instruction, type X86Sweep } from './discovery/x86-calls.js';
+export { bpfHelperCalls, jitedBpfSymbols, type CodeSymbol } from './discovery/bpf-helpers.js';
+export { Kcore, KcoreError, type KcoreSegment } from './kernel/kcore.js';
 export { pcapFilters, PcapFilterError } from './generate/pcap.js';
 export { planTrace, type TracePlan, type PlannedProgram, type AttachTarget } from './plan.js';
 export { prepare, describeError, type PcapCompiler } from './run.js';
