@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Kprobe attach/detach and memory benchmark, inside the kprobe-capable test VM (kprobes exist
 // only there). Run it with `npm run bench:vm` (tools/vm/bench.sh boots the VM); by hand:
-//   tools/vm/run.sh --timeout 7200 -- node tools/vm/bench/kprobes.mjs [--sizes 500,full] [--repeat 3] [--full-repeat 1]
+//   tools/vm/run.sh --timeout 7200 -- node tools/vm/bench/kprobes.mjs [--sizes 500,full] [--repeat 3]
+//     [--full-repeat 1] [--tools loader,loader-expedited,pwru,pwru-expedited,bpftrace,c]
+//     [--full-tools loader,pwru,pwru-expedited,bpftrace,c] [--pwru-filter REGEX]
+// (npm run bench:vm -- --repeat 1 passes options through tools/vm/bench.sh.)
 //
 // In ONE boot, for the same functions each time, side by side and interleaved per repetition:
 //   - bpf-loader-ts attachKprobes + KprobeSet.detach (in-process timing), by default and with
@@ -33,14 +36,14 @@ const { attachKprobes, Program, ProgramType, kprobePmu } = await import(join(rep
 
 const { values: args } = parseArgs({
   options: {
-    sizes: { type: 'string', default: process.env.BENCH_VM_SIZES ?? '500,full' },
-    repeat: { type: 'string', default: process.env.BENCH_VM_REPEAT ?? '3' },
-    'full-repeat': { type: 'string', default: process.env.BENCH_VM_FULL_REPEAT ?? '1' },
-    tools: { type: 'string', default: process.env.BENCH_VM_TOOLS ?? 'loader,loader-expedited,pwru,pwru-expedited,bpftrace,c' },
+    sizes: { type: 'string', default: '500,full' },
+    repeat: { type: 'string', default: '3' },
+    'full-repeat': { type: 'string', default: '1' },
+    tools: { type: 'string', default: 'loader,loader-expedited,pwru,pwru-expedited,bpftrace,c' },
     // For a quick check of the harness: restrict pwru's full set (its --filter-func).
     'pwru-filter': { type: 'string', default: '' },
     // Tools for the full set (fewer by default: each full-set run takes minutes under TCG).
-    'full-tools': { type: 'string', default: process.env.BENCH_VM_FULL_TOOLS ?? 'loader,pwru,pwru-expedited,bpftrace,c' },
+    'full-tools': { type: 'string', default: 'loader,pwru,pwru-expedited,bpftrace,c' },
   },
 });
 const tools = args.tools.split(',');
