@@ -203,7 +203,7 @@ async function runBpftrace(fns, sampleMs = 0) {
   const want = Number(/Attaching (\d+) probe/.exec(p.lines.find((x) => /Attaching \d+ probe/.test(x.l)).l)[1]);
   let dead = false;
   void p.exited.then(() => (dead = true));
-  const t1 = await until(() => dead || kprobeCount() - baseline >= want);
+  const t1 = await until(() => dead || kprobeCount() - baseline >= want, 50, 20 * 60_000);
   if (dead) throw new Error(`bpftrace exited while attaching:\n${p.lines.slice(-5).map((x) => x.l).join('\n')}`);
   const n = kprobeCount() - baseline;
   let mem;
@@ -213,7 +213,14 @@ async function runBpftrace(fns, sampleMs = 0) {
   }
   const tS = performance.now();
   p.child.kill('SIGINT');
-  const tGone = await until(() => kprobeCount() === baseline);
+  // Once bpftrace has exited, its kprobes must be gone within a minute; never wait forever.
+  let exitedAt = Infinity;
+  void p.exited.then(() => (exitedAt = performance.now()));
+  const tGone = await until(() => {
+    if (kprobeCount() === baseline) return true;
+    if (performance.now() - exitedAt > 60_000) throw new Error(`bpftrace exited leaving ${kprobeCount() - baseline} kprobes`);
+    return false;
+  }, 50, 20 * 60_000);
   const e = await p.exited;
   return { attach: t1 - t0, detach: Math.max(tGone, e.t) - tS, n, mem };
 }
