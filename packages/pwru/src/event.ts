@@ -25,6 +25,38 @@ export interface EventSections {
   readonly metadata?: number;
   /** The traced function's return value, filled in return events (`--output-return`). */
   readonly ret?: boolean;
+  /** A bpf map's id, name, key and value (`--output-bpfmap`), filled by bpf map functions' events. */
+  readonly bpfmap?: boolean;
+}
+
+/** Most bytes of a bpf map key or value an event carries (as upstream). */
+export const BPFMAP_MAX_DATA = 256;
+
+/** Byte offsets inside the bpfmap section (544 bytes); an id of 0 means "no map in this event". */
+export const BPFMAP = {
+  id: 0,
+  keySize: 4,
+  valueSize: 8,
+  /** 1 when the value bytes were read (a lookup that found nothing has none). */
+  hasValue: 12,
+  /** `bpf_map.name`: 16 bytes, NUL-padded. */
+  name: 16,
+  key: 32,
+  value: 32 + BPFMAP_MAX_DATA,
+  size: 32 + 2 * BPFMAP_MAX_DATA,
+} as const;
+
+/** Decoded `--output-bpfmap` fields. */
+export interface EventBpfMap {
+  readonly id: number;
+  /** The map's name, up to its first NUL. */
+  readonly name: string;
+  /** The real key and value sizes (the bytes below stop at {@link BPFMAP_MAX_DATA}). */
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly key: Uint8Array;
+  /** Absent for deletes, and for lookups that found no element. */
+  readonly value?: Uint8Array;
 }
 
 /** Byte offsets inside a tuple section (40 bytes). */
@@ -107,6 +139,8 @@ export interface EventLayout {
   readonly metadata: number;
   /** The 8-byte return value (`--output-return`), or -1. */
   readonly ret: number;
+  /** The bpfmap section ({@link BPFMAP}, `--output-bpfmap`), or -1. */
+  readonly bpfmap: number;
   /** Record size in bytes (a multiple of 8). */
   readonly size: number;
 }
@@ -128,7 +162,8 @@ export function eventLayout(sections: EventSections): EventLayout {
   const caller = take(sections.caller, 8);
   const metadata = take((sections.metadata ?? 0) > 0, 8 * (sections.metadata ?? 0));
   const ret = take(sections.ret === true, 8);
-  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, size: off };
+  const bpfmap = take(sections.bpfmap === true, BPFMAP.size);
+  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, bpfmap, size: off };
 }
 
 /** A 64-bit kernel address kept as two 32-bit halves, so hot paths need no BigInt. */
@@ -190,6 +225,8 @@ export interface PwruEvent {
   readonly shinfoDump?: string;
   /** The raw 64-bit return value (`rax`) of a {@link EventKind.Return} event. */
   readonly retval?: Addr64;
+  /** `--output-bpfmap`: the map a bpf map function worked on, with its key and value. */
+  readonly bpfmap?: EventBpfMap;
 }
 
 const noAddr = (): string => '';
@@ -227,6 +264,7 @@ class DecodedEvent implements PwruEvent {
   skbDump: string | undefined = undefined;
   shinfoDump: string | undefined = undefined;
   retval: Addr64 | undefined = undefined;
+  bpfmap: EventBpfMap | undefined = undefined;
 
   constructor(
     readonly skb: Addr64,
@@ -280,7 +318,25 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
     ev.metadata = values;
   }
   if (layout.ret >= 0 && ev.kind === EventKind.Return) ev.retval = u64(view, off + layout.ret);
+  if (layout.bpfmap >= 0) ev.bpfmap = bpfmapAt(view, off + layout.bpfmap);
   return ev;
+}
+
+function bpfmapAt(view: DataView, off: number): EventBpfMap | undefined {
+  const id = view.getUint32(off + BPFMAP.id, true);
+  if (id === 0) return undefined;
+  const bytes = (at: number, n: number): Uint8Array => new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + Math.min(n, BPFMAP_MAX_DATA)));
+  let name = '';
+  for (let i = 0; i < 16; i++) {
+    const c = view.getUint8(off + BPFMAP.name + i);
+    if (c === 0) break;
+    name += String.fromCharCode(c);
+  }
+  const keySize = view.getUint32(off + BPFMAP.keySize, true);
+  const valueSize = view.getUint32(off + BPFMAP.valueSize, true);
+  const key = bytes(off + BPFMAP.key, keySize);
+  if (view.getUint32(off + BPFMAP.hasValue, true) === 0) return { id, name, keySize, valueSize, key };
+  return { id, name, keySize, valueSize, key, value: bytes(off + BPFMAP.value, valueSize) };
 }
 
 /** Encodes an event (the inverse of {@link decodeEvent}); used by tests and benchmarks. */
@@ -326,5 +382,17 @@ export function encodeEvent(ev: PwruEvent, layout: EventLayout): Uint8Array {
   if (layout.caller >= 0 && ev.caller) put64(layout.caller, ev.caller);
   if (layout.metadata >= 0 && ev.metadata) ev.metadata.forEach((v, i) => put64(layout.metadata + 8 * i, v));
   if (layout.ret >= 0 && ev.retval) put64(layout.ret, ev.retval);
+  if (layout.bpfmap >= 0 && ev.bpfmap) {
+    const b = layout.bpfmap;
+    view.setUint32(b + BPFMAP.id, ev.bpfmap.id, true);
+    view.setUint32(b + BPFMAP.keySize, ev.bpfmap.keySize, true);
+    view.setUint32(b + BPFMAP.valueSize, ev.bpfmap.valueSize, true);
+    bytes.set(new TextEncoder().encode(ev.bpfmap.name).subarray(0, 16), b + BPFMAP.name);
+    bytes.set(ev.bpfmap.key.subarray(0, BPFMAP_MAX_DATA), b + BPFMAP.key);
+    if (ev.bpfmap.value) {
+      view.setUint32(b + BPFMAP.hasValue, 1, true);
+      bytes.set(ev.bpfmap.value.subarray(0, BPFMAP_MAX_DATA), b + BPFMAP.value);
+    }
+  }
   return bytes;
 }

@@ -6,11 +6,12 @@ import type { SkbTracepoint } from './discovery/tracepoints.js';
 import type { EventLayout } from './event.js';
 import type { Emitter } from './generate/emitter.js';
 import type { KernelLayout } from './generate/layout.js';
-import { generateProgram, type ProbeKind, type ProgramFilters } from './generate/program.js';
+import { type BpfMapFields, type BpfMapOp, bpfMapOp } from './generate/bpfmap.js';
+import { generateProgram, MAPS, type ProbeKind, type ProgramFilters } from './generate/program.js';
 import type { ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
-import type { ReturnKind } from './generate/return.js';
+import { type FrameSource, generateReturnProgram, type ReturnKind, type ReturnProgramOptions } from './generate/return.js';
 import type { ReturnFormat } from './output/retval.js';
 import { planReturns } from './returns.js';
 import type { TrackGen } from './generate/track.js';
@@ -80,6 +81,11 @@ export interface PlanInput {
    * `signatures`): programs that report the skb their kernel stack carries.
    */
   readonly nonSkb?: readonly SkbFunc[];
+  /**
+   * `--output-bpfmap`: the `struct bpf_map` offsets. Non-skb functions that are bpf map functions
+   * ({@link bpfMapOp}) get their own programs recording the map, key and value (see `bpfmap.ts`).
+   */
+  readonly bpfmap?: BpfMapFields;
 }
 
 /**
@@ -88,7 +94,7 @@ export interface PlanInput {
  * function for fentry.
  */
 export function planTrace(input: PlanInput): TracePlan {
-  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: { reasonArg?: number; argCount?: number; source?: 'stack' } = {}): Instruction[] =>
+  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: { reasonArg?: number; argCount?: number; source?: 'stack'; bpfmap?: BpfMapOp } = {}): Instruction[] =>
     generateProgram({
       layout: input.layout,
       kernel: input.kernel,
@@ -99,6 +105,7 @@ export function planTrace(input: PlanInput): TracePlan {
       ...(input.dumps ? { dumps: input.dumps } : {}),
       ...(input.returns && extra.source !== 'stack' ? { recordReturn: true } : {}),
       ...(input.track ? { track: input.track } : {}),
+      ...(input.bpfmap && extra.bpfmap ? { bpfmap: input.bpfmap } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];
@@ -161,31 +168,77 @@ export function planTrace(input: PlanInput): TracePlan {
     for (const r of returns) targets += 'functions' in r.attach ? r.attach.functions.length : 1;
   }
   if (input.nonSkb && input.nonSkb.length > 0) {
+    const added = planNonSkb(input, gen, programs.length);
+    programs.push(...added.programs);
+    targets += added.targets;
+  }
+  return { backend: input.backend, layout: input.layout, sites, programs, targets };
+}
+
+type Gen = (kind: ProbeKind, skbArg: number, site: number, extra: { argCount?: number; source?: 'stack'; bpfmap?: BpfMapOp }) => Instruction[];
+
+/**
+ * The `--filter-non-skb-funcs` programs: one kprobe program for all of them (plain kprobes with
+ * kprobe-multi too, as upstream: attached by name, module functions included), or one fentry
+ * program each. With `--output-bpfmap`, bpf map functions get programs of their own per
+ * operation, and lookups a return program (kretprobe or fexit) that adds the value.
+ */
+function planNonSkb(input: PlanInput, gen: Gen, first: number): { programs: PlannedProgram[]; targets: number } {
+  const programs: PlannedProgram[] = [];
+  let targets = 0;
+  const groups = new Map<BpfMapOp | undefined, SkbFunc[]>();
+  for (const fn of input.nonSkb ?? []) {
+    const op = input.bpfmap && input.layout.bpfmap >= 0 ? bpfMapOp(fn.name) : undefined;
+    groups.set(op, [...(groups.get(op) ?? []), fn]);
+  }
+  for (const [op, functions] of groups) {
     if (input.backend === 'fentry') {
-      for (const fn of input.nonSkb) {
+      for (const fn of functions) {
         const sig = input.signatures?.get(fn.name);
         if (!sig) continue;
         programs.push({
-          name: `pwru_ns_${programs.length}`,
+          name: op ? `pwru_map${op[0]}_${first + programs.length}` : `pwru_ns_${first + programs.length}`,
           kind: 'fentry',
-          insns: gen('fentry', 0, 0, { argCount: sig.argCount, source: 'stack' }),
+          insns: gen('fentry', 0, 0, { argCount: sig.argCount, source: 'stack', ...(op ? { bpfmap: op } : {}) }),
           attach: { type: 'fentry', function: fn, btfId: sig.btfId },
           unfiltered: true,
         });
         targets++;
+        if (op === 'lookup') {
+          programs.push({
+            name: `pwru_mapx_${first + programs.length}`,
+            kind: 'fexit',
+            insns: bpfmapReturn(input, 'fexit', { kind: 'arg', arg: 0 }, { kind: 'ctx', argCount: sig.argCount }),
+            attach: { type: 'fexit', function: fn, btfId: sig.btfId },
+          });
+          targets++;
+        }
       }
     } else if (input.backend !== 'tracepoint') {
-      // Plain kprobes with kprobe-multi too, as upstream: attached by name, module functions included.
-      const functions = input.nonSkb;
       programs.push({
-        name: 'pwru_nonskb',
+        name: op ? `pwru_map_${op}`.slice(0, 15) : 'pwru_nonskb',
         kind: 'kprobe',
-        insns: gen('kprobe', 0, 0, { source: 'stack' }),
+        insns: gen('kprobe', 0, 0, { source: 'stack', ...(op ? { bpfmap: op } : {}) }),
         attach: { type: 'kprobe', functions },
         unfiltered: true,
       });
       targets += functions.length;
+      if (op === 'lookup') {
+        const regs = input.kernel.ptRegs;
+        if (!regs) throw new RangeError('kprobe programs need struct pt_regs offsets');
+        programs.push({
+          name: 'pwru_map_ret',
+          kind: 'kretprobe',
+          insns: bpfmapReturn(input, 'kretprobe', { kind: 'sp', sp: regs.sp }, { kind: 'regs', ax: regs.ax }),
+          attach: { type: 'kretprobe', functions },
+        });
+        targets += functions.length;
+      }
     }
   }
-  return { backend: input.backend, layout: input.layout, sites, programs, targets };
+  return { programs, targets };
+}
+
+function bpfmapReturn(input: PlanInput, kind: ReturnKind, frame: FrameSource, retval: ReturnProgramOptions['retval']): Instruction[] {
+  return generateReturnProgram({ kind, layout: input.layout, frame, retval, eventsMap: MAPS.events, lostMap: MAPS.lost, bpfmapLookup: input.layout.bpfmap });
 }

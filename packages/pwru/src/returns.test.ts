@@ -129,7 +129,7 @@ describe.skipIf(skip !== undefined)('--output-return in prepare() and run()', ()
     const { session, maps } = fakeSession({}, () => {
       const entry: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x00001000 }, addr, ts: 1, p2: 0, p3: 0, pid: 0, cpu: 0, site: 0, kind: EventKind.Kprobe };
       const retval: Addr64 = { hi: 0, lo: 0xffffffff };
-      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, size: 64 };
+      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, bpfmap: -1, size: 64 };
       layoutSize = layout.size;
       return [encodeEvent(entry, layout), encodeEvent({ ...entry, kind: EventKind.Return, cpu: 1, retval }, layout)];
     });
@@ -150,7 +150,7 @@ describe.skipIf(skip !== undefined)('--output-return in the trace() API', () => 
     const { session } = fakeSession({}, (planned) => {
       const layoutSize = 64;
       expect(planned.some((p) => p.kind === 'kretprobe')).toBe(true);
-      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, size: layoutSize };
+      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, bpfmap: -1, size: layoutSize };
       const entry: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x00001000 }, addr, ts: 1, p2: 0, p3: 0, pid: 0, cpu: 0, site: 0, kind: EventKind.Kprobe };
       return [encodeEvent(entry, layout), encodeEvent({ ...entry, kind: EventKind.Return, retval: { hi: 0, lo: 0 } }, layout)];
     });

@@ -4,14 +4,16 @@ import { functionMatcher } from './discovery/filter-func.js';
 import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
 import { discoverSkbTracepoints, type SkbTracepoint } from './discovery/tracepoints.js';
 import { PwruError } from './errors.js';
+import { checkBpfmapBackend, jitedMapScan, withBpfMapFunctions } from './bpfmap.js';
 import { eventLayout } from './event.js';
+import { bpfMapFields } from './generate/bpfmap.js';
 import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
-import { withBpfHelpers } from './kernel/bpf-helpers.js';
+import { jitedBpfHelperCalls, withBpfHelpers } from './kernel/bpf-helpers.js';
 import type { Emitter } from './generate/emitter.js';
 import type { KernelSession } from './kernel/session.js';
 import { Ksyms } from './ksyms.js';
@@ -95,6 +97,11 @@ export function prepare(
     if (!bpfProgs.only) checkReturnBackend(backend);
     if (!session.haveFuncIp()) throw new PwruError('--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls');
   }
+  if (opts.outputBpfmap) {
+    checkBpfmapBackend(backend, session.features());
+    if (!session.haveFuncIp()) throw new PwruError('--output-bpfmap needs the bpf_get_func_ip helper (Linux 5.15+) to match map lookups with their returns');
+    opts = withBpfMapFunctions(opts, btf, log, jitedMapScan(() => Ksyms.load(), jitedBpfHelperCalls));
+  }
   const match = functionMatcher(opts.filterFunc);
 
   let ksyms: Ksyms | undefined;
@@ -174,6 +181,7 @@ export function prepare(
     stack: opts.outputStack,
     caller: opts.outputCaller,
     ret: opts.outputReturn,
+    bpfmap: opts.outputBpfmap,
   });
   let returns: Map<string, ReturnFormat> | undefined;
   if (opts.outputReturn) returns = functions ? returnFormats(btf, mods, functions, signatures) : new Map();
@@ -193,6 +201,7 @@ export function prepare(
     ...(returns ? { returns } : {}),
     ...(trackGen ? { track: trackGen } : {}),
     ...(nonSkb ? { nonSkb } : {}),
+    ...(opts.outputBpfmap ? { bpfmap: bpfMapFields(btf) } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {

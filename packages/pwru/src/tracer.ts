@@ -11,6 +11,7 @@ import { PwruError } from './errors.js';
 import { type Addr64, decodeEvent, EventKind, type PwruEvent } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
+import { isReturnKind } from './generate/return.js';
 import { attachBpfProgs, isBpfProgTracer } from './kernel/attach-bpf-progs.js';
 import type { Attachment, KernelSession, RingReader } from './kernel/session.js';
 import type { Ksyms } from './ksyms.js';
@@ -126,7 +127,8 @@ export class Tracer implements AsyncDisposable {
         stacks: options.outputStack,
         track: prepared.track !== undefined,
         ...(d ? { dumps: { ringBytes: dumpRingBytes(d), bufferValueSize: dumpBufferValueSize(d) } } : {}),
-        ...(plan.layout.ret >= 0 ? { returns: { eventSize: plan.layout.size } } : {}),
+        // --output-bpfmap parks map lookups' events in the return entry map too.
+        ...(plan.layout.ret >= 0 || plan.programs.some((p) => isReturnKind(p.kind)) ? { returns: { eventSize: plan.layout.size } } : {}),
       });
       const loaded = plan.programs.map((p) => session.load(p));
       lap('Loaded programs');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkSupported, FlagParseError, formatUsage, parseArgs, UnsupportedFlagError } from './index.js';
+import { checkSupported, FLAGS, FlagParseError, formatUsage, parseArgs } from './index.js';
 
 const upstreamHelp = readFileSync(new URL('../../test/fixtures/upstream-help.txt', import.meta.url), 'utf8');
 
@@ -131,12 +131,15 @@ describe('parseArgs', () => {
 });
 
 describe('checkSupported', () => {
-  it('refuses a flag whose feature is not built yet when it is set', () => {
-    expect(() => checkSupported(parseArgs(['--output-bpfmap']))).toThrow(new UnsupportedFlagError('output-bpfmap'));
+  it('builds every upstream flag: none is refused any more', () => {
+    expect(FLAGS.filter((f) => !f.supported).map((f) => f.name)).toEqual([]);
   });
 
-  it('lets such a flag pass when it is set to its default (it changes nothing)', () => {
-    expect(() => checkSupported(parseArgs(['--output-bpfmap=false', '--set-percpu-buf=4096']))).not.toThrow();
+  it('accepts --output-bpfmap, alone and with bpf map functions to trace', () => {
+    const parsed = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', 'htab_map_update_elem,htab_map_lookup_elem']);
+    expect(() => checkSupported(parsed)).not.toThrow();
+    expect(parsed.options).toMatchObject({ outputBpfmap: true, filterNonSkbFuncs: ['htab_map_update_elem', 'htab_map_lookup_elem'] });
+    expect(() => checkSupported(parseArgs(['--output-bpfmap']))).not.toThrow();
   });
 
   it('accepts the dump, file and summary output flags', () => {

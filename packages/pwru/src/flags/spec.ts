@@ -92,8 +92,6 @@ const f = (
   extra: Partial<Pick<FlagSpec, 'shorthand' | 'hidden' | 'supported'>> = {},
 ): FlagSpec => ({ name, kind, key, defValue, usage, supported: true, ...extra });
 
-const LATER = { supported: false } as const;
-
 /** Every flag of upstream pwru's HEAD, in upstream's declaration-independent (sorted) order. */
 export const FLAGS: readonly FlagSpec[] = [
   f('all-kmods', 'bool', 'allKmods', 'false', 'attach to all available kernel modules'),
@@ -118,7 +116,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('kernel-btf', 'string', 'kernelBtf', '', 'specify kernel BTF file'),
   f('kmods', 'strings', 'kmods', '[]', 'list of kernel modules names to attach to'),
   f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
-  f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps', LATER),
+  f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps'),
   f('output-caller', 'bool', 'outputCaller', 'false', 'print caller function name'),
   f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)'),
   f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip'),

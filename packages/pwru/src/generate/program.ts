@@ -34,6 +34,7 @@ import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
 import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
+import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
 import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
 
 /** How a program gets at its arguments. */
@@ -68,6 +69,8 @@ export interface ProgramShape {
    * the skb the current kernel stack carries (no filters: it is tracked already).
    */
   readonly source?: 'arg' | 'stack';
+  /** `--output-bpfmap`: a bpf map function (first argument `struct bpf_map *`), and what it does. */
+  readonly bpfmap?: BpfMapOp;
 }
 
 /** Filter values baked into the program. */
@@ -144,6 +147,8 @@ export interface GenerateOptions {
   readonly recordReturn?: boolean;
   /** skb tracking: look-up before the filters, record after them (see `track.ts`). */
   readonly track?: TrackGen;
+  /** `--output-bpfmap`: the `struct bpf_map` offsets (used when the shape is a bpf map function). */
+  readonly bpfmap?: BpfMapFields;
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -286,6 +291,19 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
 
   if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
   if (o.recordReturn) emitRecordEntry(e, entryFrame(shape.kind, k, shape.skbArg), f.pkt, layout.size);
+
+  if (shape.bpfmap && o.bpfmap && layout.bpfmap >= 0) {
+    emitBpfMapEntry(e, shape.bpfmap, o.bpfmap, isKprobe ? { kind: 'regs', args: regs!.args } : { kind: 'ctx' }, layout.bpfmap);
+    if (shape.bpfmap === 'lookup') {
+      // The value exists at return: park the event for the return program, which submits it.
+      emitRecordEntry(e, isKprobe ? { kind: 'sp', sp: regs!.sp } : { kind: 'arg', arg: 0 }, f.pkt, layout.size);
+      e.section('event: discard (the return program submits the parked copy)');
+      e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_discard));
+      e.label(out);
+      e.ret(0);
+      return e.insns;
+    }
+  }
 
   e.section('event: submit');
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));

@@ -45,6 +45,7 @@ import {
   StoreMem,
 } from 'bpf-asm-ts';
 import { EventKind, HEADER, type EventLayout } from '../event.js';
+import { emitBpfMapReturnValue } from './bpfmap.js';
 import { Emitter } from './emitter.js';
 import type { Field, KernelLayout } from './layout.js';
 
@@ -73,7 +74,9 @@ export type FrameSource =
   /** kprobe, kprobe-multi: `regs->sp` at entry, `regs->sp - 8` at return. */
   | { readonly kind: 'sp'; readonly sp: Field }
   /** fentry/fexit: the skb argument (`ctx[skbArg]`). */
-  | { readonly kind: 'skb'; readonly skbArg: number };
+  | { readonly kind: 'skb'; readonly skbArg: number }
+  /** fentry/fexit on a function without an skb argument (a bpf map lookup): `ctx[arg]` at both ends. */
+  | { readonly kind: 'arg'; readonly arg: number };
 
 /** The frame source of an entry program of `kind` whose skb is argument `skbArg` (0-based). */
 export function entryFrame(kind: string, k: KernelLayout, skbArg: number): FrameSource {
@@ -99,6 +102,7 @@ export function emitRecordEntry(e: Emitter, frame: FrameSource, keyAt: number, s
   e.emit(call(Helper.get_current_pid_tgid), StoreMem(R10, keyAt, R0, 'u64'));
   e.emit(LoadMem(R1, R8, HEADER.addr, 'u64'), StoreMem(R10, keyAt + 8, R1, 'u64'));
   if (frame.kind === 'sp') e.emit(LoadMem(R1, R6, frame.sp.offset, 'u64'));
+  else if (frame.kind === 'arg') e.emit(LoadMem(R1, R6, frame.arg * 8, 'u64'));
   else e.emit(Mov.reg(R1, R7));
   e.emit(StoreMem(R10, keyAt + 16, R1, 'u64'));
   e.emit(StoreImm(R10, keyAt + 24, 0, 'u32'));
@@ -120,6 +124,11 @@ export interface ReturnProgramOptions {
   readonly lostMap: string;
   /** The ring buffer. */
   readonly eventsMap: string;
+  /**
+   * `--output-bpfmap` lookups: the parked entry event is submitted as it was (same kind, time and
+   * stack), with the value the returned pointer points at added to this bpfmap section.
+   */
+  readonly bpfmapLookup?: number;
 }
 
 /**
@@ -128,7 +137,7 @@ export interface ReturnProgramOptions {
  */
 export function generateReturnProgram(o: ReturnProgramOptions): Instruction[] {
   const { layout } = o;
-  if (layout.ret < 0) throw new RangeError('return programs need an event layout with the return-value section');
+  if (layout.ret < 0 && o.bpfmapLookup === undefined) throw new RangeError('return programs need an event layout with the return-value section');
   const e = new Emitter('pwru_ret');
   const out = 'out';
   const key = -RETURN_KEY_SIZE;
@@ -142,7 +151,7 @@ export function generateReturnProgram(o: ReturnProgramOptions): Instruction[] {
     // The return has popped the return address the entry's sp pointed at.
     e.emit(LoadMem(R1, R6, o.frame.sp.offset, 'u64'), Add.imm(R1, -8));
   } else {
-    e.emit(LoadMem(R1, R6, o.frame.skbArg * 8, 'u64'));
+    e.emit(LoadMem(R1, R6, (o.frame.kind === 'arg' ? o.frame.arg : o.frame.skbArg) * 8, 'u64'));
   }
   e.emit(StoreMem(R10, key + 16, R1, 'u64'));
 
@@ -168,12 +177,16 @@ export function generateReturnProgram(o: ReturnProgramOptions): Instruction[] {
   e.label(reserved);
   e.section('event: the entry event, then what differs at return');
   for (let off = 0; off < layout.size; off += 8) e.emit(LoadMem(R1, R7, off, 'u64'), StoreMem(R8, off, R1, 'u64'));
-  e.emit(call(Helper.ktime_get_ns), StoreMem(R8, HEADER.ts, R0, 'u64'));
-  e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
-  e.emit(StoreImm(R8, HEADER.kind, EventKind.Return, 'u32'));
-  // The entry's stack id was printed (and removed) with the entry event.
-  if (layout.stack >= 0) e.emit(StoreImm(R8, layout.stack, -1, 'u64'));
-  e.emit(StoreMem(R8, layout.ret, R9, 'u64'));
+  if (o.bpfmapLookup !== undefined) {
+    emitBpfMapReturnValue(e, o.bpfmapLookup);
+  } else {
+    e.emit(call(Helper.ktime_get_ns), StoreMem(R8, HEADER.ts, R0, 'u64'));
+    e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
+    e.emit(StoreImm(R8, HEADER.kind, EventKind.Return, 'u32'));
+    // The entry's stack id was printed (and removed) with the entry event.
+    if (layout.stack >= 0) e.emit(StoreImm(R8, layout.stack, -1, 'u64'));
+    e.emit(StoreMem(R8, layout.ret, R9, 'u64'));
+  }
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_submit));
 
   e.label(forget);

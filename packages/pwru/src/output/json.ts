@@ -4,6 +4,7 @@ import { absoluteTime, funcName, FuncNameCache, type OutputContext, withDropReas
 import type { OutputOptions } from './options.js';
 import { tcpFlagsString } from './tuple.js';
 import { returnValueOf } from './retval.js';
+import { bpfmapJson, type JsonBpfMap } from './bpfmap.js';
 
 /** The `tuple` / `tunnel_tuple` object of `--output-json`. */
 export interface JsonTuple {
@@ -45,6 +46,8 @@ export interface JsonEvent {
   stack?: string[];
   /** `--output-skb` dump (upstream misnames it `skb_metadata`). */
   skb_dump?: string;
+  /** `--output-bpfmap`, bpf map functions' events: the map, key and value (upstream leaves it out of JSON). */
+  bpfmap?: JsonBpfMap;
 }
 
 function jsonTuple(t: EventTuple, flags: boolean): JsonTuple {
@@ -143,6 +146,7 @@ export class JsonPrinter {
       d.stack = ctx.stack(ev.stackId).map((ip) => ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));
     }
     if (ev.skbDump !== undefined) d.skb_dump = ev.skbDump;
+    if (ev.bpfmap) d.bpfmap = bpfmapJson(ev.bpfmap);
     return d;
   }
 
@@ -241,6 +245,7 @@ export class JsonPrinter {
       s += ',"stack":[' + ctx.stack(ev.stackId).map((ip) => str(ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo))).join(',') + ']';
     }
     if (ev.skbDump !== undefined) s += ',"skb_dump":' + JSON.stringify(ev.skbDump);
+    if (ev.bpfmap) s += ',"bpfmap":' + JSON.stringify(bpfmapJson(ev.bpfmap));
     return s + '}\n';
   }
 }

@@ -4,6 +4,7 @@ import { absoluteTime, FuncNameCache, type OutputContext, withDropReason } from 
 import type { OutputOptions } from './options.js';
 import { formatTuple } from './tuple.js';
 import { returnColumn } from './retval.js';
+import { bpfmapText } from './bpfmap.js';
 
 /**
  * Upstream pwru's text output, byte for byte: a header line, then one line per event (plus one
@@ -181,6 +182,7 @@ export class TextPrinter {
     if (ev.skbDump !== undefined) s += '\n' + ev.skbDump;
     if (ev.shinfoDump !== undefined) s += '\n' + ev.shinfoDump;
     if (o.outputTunnel && ev.tunnel) s += ' ' + formatTuple(ev.tunnel, o.outputTcpFlags);
+    if (ev.bpfmap) s += bpfmapText(ev.bpfmap);
     return s + '\n';
   }
 }
