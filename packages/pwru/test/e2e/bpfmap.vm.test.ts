@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
+
+// Inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1): kprobes, kretprobes and fentry on BPF
+// programs. test/bpfmap-target.mjs attaches a tc program to the veth in namespace b that, per
+// packet, updates then looks up key 0x11223344 in a per-CPU hash `pwru_test_map` (value
+// 0x05060708); real TCP SYNs from namespace a pass through it. The 6.1 verifier turns the helper
+// calls into direct calls of the map's functions, which --filter-non-skb-funcs names.
+const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the kprobe- and fentry-capable test VM (BPF_TS_VM)';
+if (skip) console.log(`skipped: --output-bpfmap end-to-end tests ${skip}`);
+
+const UPDATE = 'htab_percpu_map_update_elem';
+const LOOKUP = 'htab_percpu_map_lookup_elem';
+const TC = /bpf_prog_[0-9a-f]{16}_tc_map_main\[bpf\]\(tc\)/;
+const KEY_DUMP = '00000000  44 33 22 11                                       |D3".|';
+const VALUE_DUMP = '00000000  08 07 06 05 00 00 00 00                           |........|';
+
+describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating and looking up a map per packet)', () => {
+  let net: NetnsPair;
+  let target: ChildProcess;
+  let mapId = 0;
+
+  beforeAll(async () => {
+    net = new NetnsPair();
+    const script = new URL('../bpfmap-target.mjs', import.meta.url).pathname;
+    target = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, script, net.vethB], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    target.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    mapId = await new Promise<number>((resolve, reject) => {
+      target.stdout!.once('data', (d: Buffer) => resolve((JSON.parse(d.toString()) as { map: number }).map));
+      target.once('exit', (code) => reject(new Error(`bpfmap-target.mjs exited ${code}: ${err}`)));
+    });
+  }, 60_000);
+
+  afterAll(() => {
+    target?.stdin?.end();
+    target?.kill('SIGTERM');
+    net?.destroy();
+  });
+
+  async function traced(args: string[], until: RegExp): Promise<PwruProcess> {
+    const p = new PwruProcess(['--backend', 'kprobe', '--trace-only-bpf', '--filter-trace-tc', '--output-bpfmap', '--filter-non-skb-funcs', `${UPDATE},${LOOKUP}`, ...args, `dst host ${net.b} and tcp dst port 8080`]);
+    try {
+      await p.ready(120_000);
+      for (let i = 0; i < 5 && !until.test(p.stdout); i++) {
+        net.connect(net.b, 8080);
+        await p.waitFor(until, 5_000);
+      }
+      expect(await p.stop()).toBe(0);
+      return p;
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  }
+
+  it('text: the update and the lookup print the map id, name, key and value of the packet the tc program saw', async () => {
+    const p = await traced([], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
+    const lines = p.stdout.split('\n');
+    const tc = lines.findIndex((l) => TC.test(l));
+    expect(tc).toBeGreaterThan(-1);
+    for (const fn of [UPDATE, LOOKUP]) {
+      const at = lines.findIndex((l, i) => i > tc && l.endsWith(` ${fn}`));
+      expect(at, fn).toBeGreaterThan(tc);
+      // Reported with the skb the tc program's stack carries: the SYN.
+      expect(lines[at]!.split(' ')[0]).toBe(lines[tc]!.split(' ')[0]);
+      expect(lines[at]).toContain(`->${net.b}:8080(tcp)`);
+      // The lookup's value is the one its return pointer points at (read by the kretprobe).
+      expect(lines.slice(at + 1, at + 7), fn).toEqual([`map_id: ${mapId}`, 'map_name: pwru_test_map', 'key(4):', KEY_DUMP, 'value(8):', VALUE_DUMP]);
+    }
+  }, 300_000);
+
+  it('JSON: the bpfmap object carries id, name, sizes, key and value as hex', async () => {
+    const p = await traced(['--output-json'], new RegExp(`"func":"${LOOKUP}"`));
+    const events = p.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { func: string; bpfmap?: unknown });
+    for (const fn of [UPDATE, LOOKUP]) {
+      expect(events.find((e) => e.func === fn)?.bpfmap, fn).toEqual({ id: mapId, name: 'pwru_test_map', key_size: 4, value_size: 8, key: '44332211', value: '0807060500000000' });
+    }
+    expect(events.filter((e) => TC.test(e.func)).every((e) => e.bpfmap === undefined)).toBe(true);
+  }, 300_000);
+});
