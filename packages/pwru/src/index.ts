@@ -25,6 +25,8 @@ export { bpfHelperCalls, jitedBpfSymbols, type CodeSymbol } from './discovery/bp
 export { Kcore, KcoreError, type KcoreSegment } from './kernel/kcore.js';
 export { pcapFilters, PcapFilterError } from './generate/pcap.js';
 export { planTrace, type TracePlan, type PlannedProgram, type AttachTarget } from './plan.js';
+export { bpfMapFields, bpfMapOp, type BpfMapFields, type BpfMapOp } from './generate/bpfmap.js';
+export { checkBpfmapBackend, GENERIC_MAP_HELPERS, isBpfMapFunction, withBpfMapFunctions } from './bpfmap.js';
 export { prepare, describeError, type PcapCompiler } from './run.js';
 export { run, type RunIO } from './run-cli.js';
 export { Tracer, type TracerEnv, type Progress } from './tracer.js';

@@ -1,5 +1,6 @@
 export { TextPrinter } from './text.js';
 export { JsonPrinter, type JsonEvent, type JsonTuple } from './json.js';
+export { bpfmapJson, bpfmapText, hexDump, type JsonBpfMap } from './bpfmap.js';
 export { funcName, absoluteTime, type OutputContext, type ProbeSite, type Symbolizer } from './context.js';
 export { TIMESTAMP_MODES, type OutputOptions } from './options.js';
 export { formatTuple, protoName, tcpFlagsString } from './tuple.js';
