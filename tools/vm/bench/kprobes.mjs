@@ -51,7 +51,6 @@ const tools = args.tools.split(',');
 const KPROBES_LIST = '/sys/kernel/debug/kprobes/list';
 const PWRU = join(repo, 'packages/pwru/bin/pwru.js');
 const NO_MATCH = 'host 10.254.254.254';
-const work = mkdtempSync(join(tmpdir(), 'kprobe-bench-'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -66,6 +65,7 @@ if (!existsSync('/sys/bus/event_source/devices/kprobe/type')) {
   process.exit(0);
 }
 if (!existsSync(KPROBES_LIST)) execFileSync('mount', ['-t', 'debugfs', 'debugfs', '/sys/kernel/debug']);
+const work = mkdtempSync(join(tmpdir(), 'kprobe-bench-'));
 
 /** The symbols currently in kprobes/list (one per registered kprobe). */
 function kprobeSymbols() {
