@@ -13,7 +13,7 @@ export default defineConfig({
   test: {
     include: ['tools/pack/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
-    // npm install fetches commander and koffi from the registry on a cold cache.
+    // npm install fetches koffi from the registry on a cold cache.
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },
