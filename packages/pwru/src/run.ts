@@ -122,6 +122,8 @@ export function prepare(
     // --trace-only-bpf: no kernel functions nor tracepoints.
     if (backend === 'tracepoint') tracepoints = [];
     else functions = [];
+    // Non-skb functions still attach: with fentry each needs its BTF signature.
+    if (backend === 'fentry') signatures = new Map();
   } else if (backend === 'tracepoint') {
     tracepoints = discoverSkbTracepoints(btf, match);
     if (tracepoints.length === 0 && !bpfProgs.tc && !bpfProgs.xdp) throw new PwruError('Cannot find a matching kernel tracepoint');

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bpfmapJson, bpfmapText, hexDump } from './bpfmap.js';
+import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from './fixtures.js';
+import { JsonPrinter } from './json.js';
+import { TextPrinter } from './text.js';
 
 describe('hexDump', () => {
   it("prints as Go's encoding/hex.Dump: offset, 16 bytes with a gap after 8, printable ASCII between bars", () => {
@@ -35,5 +38,24 @@ describe('bpfmap output', () => {
     expect(bpfmapJson(m)).toEqual({ id: 7, name: 'pwru_test_map', key_size: 4, value_size: 8, key: '44332211', value: '0807060500000000' });
     const { value: _v, ...del } = m;
     expect(bpfmapJson(del)).toEqual({ id: 7, name: 'pwru_test_map', key_size: 4, value_size: 8, key: '44332211' });
+  });
+});
+
+describe('printers', () => {
+  const bpfmap = { id: 3, name: 'm', keySize: 1, valueSize: 1, key: new Uint8Array([1]), value: new Uint8Array([2]) };
+  const opts = { ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false };
+
+  it('text: the block follows the event line, and a blank line closes it, as upstream (hex.Dump ends in a newline)', () => {
+    expect(new TextPrinter(opts, fakeContext()).format({ ...CURL_DROP, p2: 999, bpfmap })).toBe(
+      '0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason (999)\nmap_id: 3\nmap_name: m\nkey(1):\n' +
+        '00000000  01                                                |.|\nvalue(1):\n00000000  02                                                |.|\n\n',
+    );
+  });
+
+  it('JSON: format() and toJson() agree on the bpfmap object', () => {
+    const p = new JsonPrinter(opts, fakeContext());
+    const ev = { ...CURL_DROP, bpfmap };
+    expect(JSON.parse(p.format(ev))).toEqual(JSON.parse(JSON.stringify(p.toJson(ev))));
+    expect(p.toJson(ev).bpfmap).toEqual({ id: 3, name: 'm', key_size: 1, value_size: 1, key: '01', value: '02' });
   });
 });

@@ -39,8 +39,8 @@ describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating
     net?.destroy();
   });
 
-  async function traced(args: string[], until: RegExp): Promise<PwruProcess> {
-    const p = new PwruProcess(['--backend', 'kprobe', '--trace-only-bpf', '--filter-trace-tc', '--output-bpfmap', '--filter-non-skb-funcs', `${UPDATE},${LOOKUP}`, ...args, `dst host ${net.b} and tcp dst port 8080`]);
+  async function traced(args: string[], until: RegExp, functions: string[] = ['--filter-non-skb-funcs', `${UPDATE},${LOOKUP}`]): Promise<PwruProcess> {
+    const p = new PwruProcess(['--trace-only-bpf', '--filter-trace-tc', '--output-bpfmap', ...functions, ...args, `dst host ${net.b} and tcp dst port 8080`]);
     try {
       await p.ready(120_000);
       for (let i = 0; i < 5 && !until.test(p.stdout); i++) {
@@ -55,7 +55,22 @@ describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating
   }
 
   it('text: the update and the lookup print the map id, name, key and value of the packet the tc program saw', async () => {
-    const p = await traced([], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
+    const p = await traced(['--backend', 'kprobe'], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
+    expectBlocks(p);
+  }, 300_000);
+
+  it('fentry backend: the same, the lookup value read by fexit', async () => {
+    const p = await traced(['--backend', 'fentry'], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
+    expectBlocks(p);
+  }, 300_000);
+
+  it('without map functions named: finds the ones the JITed tc program calls in /proc/kcore', async () => {
+    const p = await traced(['--backend', 'kprobe'], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`), []);
+    expectBlocks(p);
+    expect(p.stderr).toMatch(new RegExp(`INFO --output-bpfmap traces bpf map functions functions=\\S*${UPDATE}`));
+  }, 300_000);
+
+  function expectBlocks(p: PwruProcess): void {
     const lines = p.stdout.split('\n');
     const tc = lines.findIndex((l) => TC.test(l));
     expect(tc).toBeGreaterThan(-1);
@@ -68,10 +83,10 @@ describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating
       // The lookup's value is the one its return pointer points at (read by the kretprobe).
       expect(lines.slice(at + 1, at + 7), fn).toEqual([`map_id: ${mapId}`, 'map_name: pwru_test_map', 'key(4):', KEY_DUMP, 'value(8):', VALUE_DUMP]);
     }
-  }, 300_000);
+  }
 
   it('JSON: the bpfmap object carries id, name, sizes, key and value as hex', async () => {
-    const p = await traced(['--output-json'], new RegExp(`"func":"${LOOKUP}"`));
+    const p = await traced(['--backend', 'kprobe', '--output-json'], new RegExp(`"func":"${LOOKUP}"`));
     const events = p.stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))
