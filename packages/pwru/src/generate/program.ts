@@ -2,7 +2,6 @@ import {
   Add,
   And,
   call,
-  exit,
   Helper,
   type Instruction,
   Ja,
@@ -30,6 +29,7 @@ import {
 } from 'bpf-asm-ts';
 import { EventKind, HEADER, META, TUPLE, type EventLayout } from '../event.js';
 import { Emitter } from './emitter.js';
+import { emitReserve } from './reserve.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
@@ -224,17 +224,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   }
   e.label(trackLabels.accept);
 
-  e.section('event: reserve');
-  e.emit(LoadMapPtr(R1, MAPS.events), Mov.imm(R2, layout.size), Mov.imm(R3, 0), call(Helper.ringbuf_reserve), Mov.reg(R8, R0));
-  const reserved = e.fresh('reserved');
-  e.emit(JNE.imm(R8, 0, reserved));
-  e.section('event: count a reserve failure in the per-CPU lost counter');
-  e.emit(StoreImm(R10, f.scratch, 0, 'u32'), LoadMapPtr(R1, MAPS.lost), Mov.reg(R2, R10), Add.imm(R2, f.scratch), call(Helper.map_lookup_elem));
-  e.ifZero(R0, out);
-  e.emit(LoadMem(R1, R0, 0, 'u64'), Add.imm(R1, 1), StoreMem(R0, 0, R1, 'u64'));
-  e.emit(Mov.imm(R0, 0), exit());
-
-  e.label(reserved);
+  emitReserve(e, { eventsMap: MAPS.events, lostMap: MAPS.lost, size: layout.size, scratch: f.scratch, onFailure: out });
   e.section('event: zero the record');
   for (let off = 0; off < layout.size; off += 8) e.emit(StoreImm(R8, off, 0, 'u64'));
 

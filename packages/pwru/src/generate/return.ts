@@ -26,8 +26,6 @@ import {
   exit,
   Helper,
   type Instruction,
-  Ja,
-  JNE,
   LoadMapPtr,
   LoadMem,
   Mov,
@@ -45,6 +43,7 @@ import {
   StoreMem,
 } from 'bpf-asm-ts';
 import { EventKind, HEADER, type EventLayout } from '../event.js';
+import { emitReserve } from './reserve.js';
 import { emitBpfMapReturnValue } from './bpfmap.js';
 import { Emitter } from './emitter.js';
 import type { Field, KernelLayout } from './layout.js';
@@ -163,18 +162,8 @@ export function generateReturnProgram(o: ReturnProgramOptions): Instruction[] {
   e.emit(LoadMapPtr(R1, RETURN_MAP), Mov.reg(R2, R10), Add.imm(R2, key), call(Helper.map_lookup_elem), Mov.reg(R7, R0));
   e.ifZero(R7, out);
 
-  e.section('event: reserve');
-  e.emit(LoadMapPtr(R1, o.eventsMap), Mov.imm(R2, layout.size), Mov.imm(R3, 0), call(Helper.ringbuf_reserve), Mov.reg(R8, R0));
-  const reserved = e.fresh('reserved');
-  e.emit(JNE.imm(R8, 0, reserved));
-  e.section('event: count a reserve failure in the per-CPU lost counter');
-  e.emit(StoreImm(R10, scratch, 0, 'u32'), LoadMapPtr(R1, o.lostMap), Mov.reg(R2, R10), Add.imm(R2, scratch), call(Helper.map_lookup_elem));
   const forget = e.fresh('forget');
-  e.ifZero(R0, forget);
-  e.emit(LoadMem(R1, R0, 0, 'u64'), Add.imm(R1, 1), StoreMem(R0, 0, R1, 'u64'));
-  e.emit(Ja(forget));
-
-  e.label(reserved);
+  emitReserve(e, { eventsMap: o.eventsMap, lostMap: o.lostMap, size: layout.size, scratch, onFailure: forget });
   e.section('event: the entry event, then what differs at return');
   for (let off = 0; off < layout.size; off += 8) e.emit(LoadMem(R1, R7, off, 'u64'), StoreMem(R8, off, R1, 'u64'));
   if (o.bpfmapLookup !== undefined) {
