@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKernelBtf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
+import { replayReader } from '../test/fake-session.js';
 import type { KernelFeatures } from './backend.js';
 import { type Addr64, encodeEvent, EventKind, type PwruEvent } from './event.js';
 import { parseArgs } from './flags/parse.js';
@@ -42,25 +43,7 @@ function fakeSession(features: Partial<KernelFeatures>, records: (plan: PlannedP
       progress(n);
       return { attachments: [{ count: n, detach: async (done) => done(n) }], ignored: 0 };
     },
-    reader: () => {
-      let pending: Uint8Array[] | undefined;
-      const fill = (): Uint8Array[] => (pending ??= records(planned));
-      const deliver = (rs: Uint8Array[], each: (v: DataView, o: number, n: number) => void): number => {
-        for (const r of rs) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
-        return rs.length;
-      };
-      return {
-        subscribe(each, onBatch) {
-          setImmediate(() => {
-            deliver(fill().splice(0), each);
-            onBatch();
-          });
-        },
-        consume: (each, max) => deliver(fill().splice(0, max), each),
-        wait: () => Promise.resolve(),
-        close: () => {},
-      };
-    },
+    reader: () => replayReader(() => records(planned)),
     lost: () => 0,
     stack: () => [],
     close: () => {},

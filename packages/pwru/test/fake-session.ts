@@ -3,9 +3,38 @@
  * holds a fixed set of records, for tests of the run pipeline and the trace() API.
  */
 import { encodeEvent, eventLayout, EventKind } from '../src/event.js';
-import type { KernelSession, LoadedProgram } from '../src/kernel/session.js';
+import type { KernelSession, LoadedProgram, RingReader } from '../src/kernel/session.js';
 import { currentNetnsInode } from '../src/netns.js';
 import type { PlannedProgram } from '../src/plan.js';
+
+/**
+ * A ring reader that replays `records()` (called once, at the first read) in both modes: pushed
+ * to subscribe() on the next tick, or pulled with consume()/wait(). wait() resolves once records
+ * are there or the reader closes.
+ */
+export function replayReader(records: () => Uint8Array[], onClose: () => void = () => {}): RingReader {
+  let pending: Uint8Array[] | undefined;
+  const fill = (): Uint8Array[] => (pending ??= records());
+  const waiters: Array<() => void> = [];
+  const deliver = (rs: Uint8Array[], each: (v: DataView, o: number, n: number) => void): number => {
+    for (const r of rs) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
+    return rs.length;
+  };
+  return {
+    subscribe(each, onBatch) {
+      setImmediate(() => {
+        deliver(fill().splice(0), each);
+        onBatch();
+      });
+    },
+    consume: (each, max) => deliver(fill().splice(0, max), each),
+    wait: () => new Promise<void>((resolve) => (fill().length > 0 ? resolve() : waiters.push(resolve))),
+    close: () => {
+      onClose();
+      for (const w of waiters.splice(0)) w();
+    },
+  };
+}
 
 /** A kernel with tp_btf only (like this machine), whose ring buffer holds `events` once. */
 export function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
@@ -23,29 +52,7 @@ export function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
         ignored: 0,
       };
     },
-    reader: () => {
-      let pending: Uint8Array[] | undefined;
-      const fill = (): Uint8Array[] => (pending ??= onPlan(planned));
-      const waiters: Array<() => void> = [];
-      const deliver = (rs: Uint8Array[], each: (v: DataView, o: number, n: number) => void): number => {
-        for (const r of rs) each(new DataView(r.buffer, r.byteOffset, r.byteLength), 0, r.length);
-        return rs.length;
-      };
-      return {
-        subscribe(each, onBatch) {
-          setImmediate(() => {
-            deliver(fill().splice(0), each);
-            onBatch();
-          });
-        },
-        consume: (each, max) => deliver(fill().splice(0, max), each),
-        wait: () => new Promise<void>((resolve) => (fill().length > 0 ? resolve() : waiters.push(resolve))),
-        close: () => {
-          calls.push('reader closed');
-          for (const w of waiters.splice(0)) w();
-        },
-      };
-    },
+    reader: () => replayReader(() => onPlan(planned), () => calls.push('reader closed')),
     lost: () => (calls.includes('maps') ? 3 : 0),
     stack: () => [],
     close: () => void calls.push('close'),
