@@ -84,7 +84,13 @@ export function prepare(
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
 ): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
   validate(opts);
-  if (opts.filterTrackBpfHelpers) opts = withBpfHelpers(opts, log);
+  // /proc/kallsyms is parsed at most once per run, however many features need it.
+  let kallsyms: Ksyms | undefined;
+  const loadKsyms = (): Ksyms => (kallsyms ??= Ksyms.load());
+  // Likewise the JITed programs are read from /proc/kcore once (helpers and map functions).
+  let jitCalls: string[] | undefined;
+  const scanJit = (k: Ksyms): string[] => (jitCalls ??= jitedBpfHelperCalls(k));
+  if (opts.filterTrackBpfHelpers) opts = withBpfHelpers(opts, log, scanJit, loadKsyms);
   const bpfProgs = bpfProgTracingOf(opts);
   checkXdpOptions(opts, bpfProgs);
   const btf = loadBtf(opts, cache);
@@ -100,7 +106,7 @@ export function prepare(
   if (opts.outputBpfmap) {
     checkBpfmapBackend(backend, session.features());
     if (!session.haveFuncIp()) throw new PwruError('--output-bpfmap needs the bpf_get_func_ip helper (Linux 5.15+) to match map lookups with their returns');
-    opts = withBpfMapFunctions(opts, btf, log, jitedMapScan(() => Ksyms.load(), jitedBpfHelperCalls));
+    opts = withBpfMapFunctions(opts, btf, log, jitedMapScan(loadKsyms, scanJit));
   }
   const match = functionMatcher(opts.filterFunc);
 
@@ -108,7 +114,7 @@ export function prepare(
   // Kernel functions (and non-skb functions, also with --trace-only-bpf) are named through kallsyms.
   if ((backend !== 'tracepoint' && (!bpfProgs.only || opts.filterNonSkbFuncs.length > 0)) || opts.outputStack) {
     try {
-      ksyms = Ksyms.load();
+      ksyms = loadKsyms();
     } catch (e) {
       if (backend !== 'tracepoint') throw new PwruError((e as Error).message);
       log.warn('Failed to read /proc/kallsyms; stack symbols will be shown as addresses', { error: (e as Error).message });

@@ -33,15 +33,18 @@ export function jitedBpfHelperCalls(ksyms: Ksyms, kcorePath = '/proc/kcore'): st
  * call added to `--filter-non-skb-funcs` (by-stackid tracking reports them with the skb their
  * stack carries), as upstream does. Module functions (`name[mod]`) are left out.
  */
-export function withBpfHelpers(opts: PwruOptions, log: Logger, scan: (ksyms: Ksyms) => string[] = jitedBpfHelperCalls, ksyms?: Ksyms): PwruOptions {
+export function withBpfHelpers(
+  opts: PwruOptions,
+  log: Logger,
+  scan: (ksyms: Ksyms) => string[] = jitedBpfHelperCalls,
+  ksyms: () => Ksyms = () => Ksyms.load(),
+): PwruOptions {
   if (process.arch !== 'x64') throw new PwruError('BPF helpers tracking is only supported on amd64');
-  let syms = ksyms;
-  if (!syms) {
-    try {
-      syms = Ksyms.load();
-    } catch (e) {
-      throw new PwruError(`--filter-track-bpf-helpers: ${(e as Error).message}`);
-    }
+  let syms: Ksyms;
+  try {
+    syms = ksyms();
+  } catch (e) {
+    throw new PwruError(`--filter-track-bpf-helpers: ${(e as Error).message}`);
   }
   let found: string[];
   try {
