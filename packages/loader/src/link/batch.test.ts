@@ -36,6 +36,17 @@ describe('batch kprobe attach (fake backend)', () => {
     expect(fake.closed.length - closedBefore).toBe(6); // a link fd and a perf fd per function
   });
 
+  it('refuses a function listed twice even when both opens are in flight at once (default concurrency)', async () => {
+    const fake = new FakeBackend();
+    const prog = Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
+    const set = await attachKprobes(prog, ['a', 'a', 'b'], { pmu });
+    expect([...set.attached.keys()].sort()).toEqual(['a', 'b']);
+    expect(set.failures.map((f) => [f.symbol, f.error.message])).toEqual([['a', 'kprobe a: listed twice in the batch']]);
+    const opened = fake.calls.filter((c) => c.op === 'perfEventOpen').length;
+    set.close();
+    expect(opened).toBe(2); // the duplicate never reached the kernel
+  });
+
   it('stops early when aborted, keeping what was attached', async () => {
     const fake = new FakeBackend();
     const prog = Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
