@@ -6,7 +6,28 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CompileOptions } from '../compile.js';
+import { NameResolver } from '../names/resolver.js';
 import { fromTuples, type CbpfInstruction } from './instruction.js';
+
+let corpusNamesCache: NameResolver | undefined;
+
+/**
+ * The names the corpus was recorded with (its `env/` services, protocols, networks, hosts), so
+ * that name lookups never depend on this machine's /etc.
+ */
+export function corpusNames(): NameResolver {
+  corpusNamesCache ??= NameResolver.fromDirectory(join(corpusDir(), 'env'));
+  return corpusNamesCache;
+}
+
+/**
+ * The `compileFilter` options under which libpcap produced the corpus answers (tcpdump: netmask
+ * 0, the corpus's names), with the optimizer on (`matches`) or off (`matches_noopt`).
+ */
+export function corpusCompileOptions(linktype: 'EN10MB' | 'RAW', optimize: boolean): CompileOptions {
+  return { linktype, optimize, netmask: 0, names: corpusNames() };
+}
 
 /** One corpus record (one expression on one link type); fields as the corpus README describes them. */
 export interface CorpusRecord {

@@ -2,22 +2,11 @@
  * The contract: libpcap 1.10's own answers for every corpus expression (../shared/pcap-corpus), on
  * both link types. Names resolve from the corpus's env/ files, as they did when it was recorded.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runFilter } from '../cbpf/interpreter.js';
-import { corpusDir, loadPackets, loadRecords, type CorpusRecord as BaseRecord } from '../cbpf/test-corpus.js';
+import { corpusCompileOptions, loadPackets, loadRecords, type CorpusRecord as BaseRecord } from '../cbpf/test-corpus.js';
 import { compileFilter } from '../compile.js';
 import { FilterError } from '../lang/errors.js';
-import { NameResolver } from '../names/resolver.js';
-
-function corpusNames(): NameResolver {
-  const read = (f: string): string | undefined => {
-    const p = join(corpusDir(), 'env', f);
-    return existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-  };
-  return new NameResolver({ services: read('services'), protocols: read('protocols'), networks: read('networks'), hosts: read('hosts') });
-}
 
 /** A corpus record with the unoptimized compile's error message. */
 type CorpusRecord = BaseRecord & { noopt_error?: string };
@@ -38,14 +27,13 @@ for (const linktype of ['EN10MB', 'RAW'] as const) {
     const outcomes: Outcome[] = [];
 
     beforeAll(() => {
-      const names = corpusNames();
       const packets = loadPackets(linktype);
       const run = (prog: ReturnType<typeof compileFilter>['instructions']): number[] =>
         packets.filter((p) => runFilter(prog, p.bytes) !== 0).map((p) => p.index);
       for (const record of loadRecords(linktype)) {
         const o: Outcome = { record, noopt: {}, opt: {} };
         try {
-          const c = compileFilter(record.expr, { linktype, optimize: false, netmask: 0, names });
+          const c = compileFilter(record.expr, corpusCompileOptions(linktype, false));
           o.noopt.raw = c.instructions.map((i) => [i.code, i.jt, i.jf, i.k]);
           o.noopt.matches = run(c.instructions);
         } catch (e) {
@@ -53,7 +41,7 @@ for (const linktype of ['EN10MB', 'RAW'] as const) {
           o.noopt.error = e;
         }
         try {
-          const c = compileFilter(record.expr, { linktype, optimize: true, netmask: 0, names });
+          const c = compileFilter(record.expr, corpusCompileOptions(linktype, true));
           o.opt.length = c.instructions.length;
           o.opt.matches = run(c.instructions);
         } catch (e) {
