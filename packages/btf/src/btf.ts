@@ -27,25 +27,37 @@ export interface IterateOptions {
   includeBase?: boolean;
 }
 
-/** Bytes after the 12-byte common header, for a kind and vlen. */
-function extraSize(kind: number, vlen: number): number {
+/**
+ * Per kind number (0..31): bytes after the 12-byte common header that do not depend on vlen, or -1
+ * for kinds that do not exist (0 and everything above {@link MAX_KIND}).
+ */
+const FIXED_EXTRA = new Int8Array(32).fill(-1);
+/** Per kind number: bytes after the common header for each of the record's vlen entries. */
+const VLEN_EXTRA = new Uint8Array(32);
+for (let kind = 1; kind <= MAX_KIND; kind++) {
   switch (kind) {
     case BtfKind.INT:
     case BtfKind.VAR:
     case BtfKind.DECL_TAG:
-      return 4;
+      FIXED_EXTRA[kind] = 4;
+      break;
     case BtfKind.ARRAY:
-      return 12;
+      FIXED_EXTRA[kind] = 12;
+      break;
     case BtfKind.STRUCT:
     case BtfKind.UNION:
     case BtfKind.DATASEC:
     case BtfKind.ENUM64:
-      return 12 * vlen;
+      FIXED_EXTRA[kind] = 0;
+      VLEN_EXTRA[kind] = 12;
+      break;
     case BtfKind.ENUM:
     case BtfKind.FUNC_PROTO:
-      return 8 * vlen;
+      FIXED_EXTRA[kind] = 0;
+      VLEN_EXTRA[kind] = 8;
+      break;
     default:
-      return 0;
+      FIXED_EXTRA[kind] = 0;
   }
 }
 
@@ -139,10 +151,9 @@ export class Btf {
       if (pos + 12 > end) throw new BtfError(`truncated type record (type id ${this.firstTypeId + n})`, pos);
       const info = u32 !== undefined ? u32[(pos + 4) >>> 2]! : this.view.getUint32(pos + 4, this.le);
       const kind = (info >>> 24) & 0x1f;
-      if (kind === 0 || kind > MAX_KIND) {
-        throw new BtfError(`unknown BTF kind ${kind} (type id ${this.firstTypeId + n})`, pos + 4);
-      }
-      const next = pos + 12 + extraSize(kind, info & 0xffff);
+      const fixed = FIXED_EXTRA[kind]!;
+      if (fixed < 0) throw new BtfError(`unknown BTF kind ${kind} (type id ${this.firstTypeId + n})`, pos + 4);
+      const next = pos + 12 + fixed + VLEN_EXTRA[kind]! * (info & 0xffff);
       if (next > end) {
         throw new BtfError(`type id ${this.firstTypeId + n} (${KIND_NAMES[kind]}) runs past the type section`, pos);
       }

@@ -1,13 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
+import { hashName, hashStringAt } from './name-index.js';
 
-/** FNV-1a over latin1 characters, the hash the name index files names under. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+/** `name` as latin1 bytes followed by a NUL, at `at` in a buffer of `size` bytes filled with 0xaa. */
+function placed(name: string, at: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size).fill(0xaa);
+  bytes.set(Buffer.from(name, 'latin1'), at);
+  bytes[at + name.length] = 0;
+  return bytes;
 }
+
+/** A copy of `bytes` starting at an odd byte offset of its buffer, so no aligned word view fits. */
+function misaligned(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length + 1).subarray(1);
+  out.set(bytes);
+  return out;
+}
+
+describe('the name hash', () => {
+  it('hashes a string in place exactly as it hashes the same query, at any length, alignment or closeness to the end', () => {
+    const names = ['a', 'ab', 'abc', 'abcd', 'abcde', 'sk_buff', 'net_device', 'caf\u00e9', '\u0080\u00ff\u0001x'];
+    for (let len = 1; len <= 13; len++) names.push('xyz_0123456789'.slice(0, len));
+    for (const name of names) {
+      const want = hashName(name);
+      for (let at = 0; at < 4; at++) {
+        // Bytes after the NUL (0xaa here) are not part of the name; nor is anything past the end.
+        const mid = placed(name, at, at + name.length + 9);
+        expect(hashStringAt(mid, new DataView(mid.buffer), at)).toBe(want);
+        const end = placed(name, at, at + name.length + 1);
+        expect(hashStringAt(end, new DataView(end.buffer), at)).toBe(want);
+      }
+    }
+  });
+
+  it('gives no hash to queries no BTF string can equal', () => {
+    expect(hashName('')).toBeUndefined();
+    expect(hashName('a\0b')).toBeUndefined();
+    expect(hashName('\u0100')).toBeUndefined();
+  });
+
+  it('never gives one hash to two names of one length that differ in a single character', () => {
+    // Each step is one-to-one in its word and in the state, so a one-word difference survives.
+    const base = 'btf_trace_kfree_skb';
+    const variants = new Set<string>();
+    for (let i = 0; i < base.length; i++) {
+      for (const c of 'aZ_9\u00ff') variants.add(base.slice(0, i) + c + base.slice(i + 1));
+    }
+    expect(new Set([...variants].map((v) => hashName(v))).size).toBe(variants.size);
+  });
+});
 
 describe('by-name lookup through the name index', () => {
   it('matches whole names only: prefixes, suffixes and infixes of stored names find nothing', () => {
@@ -49,14 +91,59 @@ describe('by-name lookup through the name index', () => {
   });
 
   it('tells apart names whose hashes collide', () => {
-    expect(fnv1a('t7pfs')).toBe(fnv1a('tovja'));
+    expect(hashName('rnogerq')).toBe(hashName('ywqatol')); // found by a birthday search
     const b = new BtfBuilder();
     const int = b.addInt('int', 4, { signed: true });
-    const x = b.addTypedef('t7pfs', int);
-    const y = b.addTypedef('tovja', int);
+    const x = b.addTypedef('rnogerq', int);
+    const y = b.addTypedef('ywqatol', int);
     const btf = Btf.parse(b.build());
-    expect(btf.idsByName('t7pfs')).toEqual([x]);
-    expect(btf.idsByName('tovja')).toEqual([y]);
+    expect(btf.idsByName('rnogerq')).toEqual([x]);
+    expect(btf.idsByName('ywqatol')).toEqual([y]);
+  });
+
+  it('finds every one of thousands of names sharing table slots, and nothing for their near misses', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    const ids = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const name = `f${i.toString(36)}`;
+      ids.set(name, b.addFunc(name, b.addFuncProto(int, []), 'global')); // anonymous protos in between
+    }
+    const btf = Btf.parse(b.build());
+    for (const [name, id] of ids) {
+      expect(btf.idsByName(name)).toEqual([id]);
+      expect(btf.idsByName(`${name}_`)).toEqual([]);
+    }
+  });
+
+  it('finds names that end the blob, whatever their length, in aligned and misaligned blobs of either byte order', () => {
+    for (const littleEndian of [true, false]) {
+      for (let len = 1; len <= 9; len++) {
+        const b = new BtfBuilder({ littleEndian });
+        const int = b.addInt('int', 4, { signed: true });
+        const name = 'q'.repeat(len - 1) + 'z';
+        const last = b.addTypedef(name, int); // its name is the string section's last string
+        const bytes = b.build();
+        for (const blob of [bytes, misaligned(bytes)]) {
+          const btf = Btf.parse(blob);
+          expect(btf.idsByName(name)).toEqual([last]);
+          expect(btf.idsByName('int')).toEqual([int]);
+          expect(btf.idsByName(name.slice(1))).toEqual([]);
+        }
+      }
+    }
+  });
+
+  it('never files anonymous types under a name', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    b.addPtr(int);
+    b.addStruct('', 4, [{ name: 'x', type: int, bitOffset: 0 }]);
+    b.addFuncProto(int, [{ name: 'arg', type: int }]);
+    const btf = Btf.parse(b.build());
+    expect(btf.idsByName('')).toEqual([]);
+    for (const member of ['x', 'arg']) expect(btf.idsByName(member)).toEqual([]);
+    expect(btf.idsByName('int')).toEqual([int]);
   });
 
   it('lists every type sharing a name in id order, however many queries came before', () => {
@@ -82,5 +169,28 @@ describe('by-name lookup through the name index', () => {
     const btf = Btf.parse(bytes);
     expect(btf.idsByName('fine')).toEqual([ok]);
     expect(btf.idsByName('int')).toEqual([]);
+  });
+
+  it('finds split BTF types named through the base, after the base’s own types of that name', () => {
+    const bb = new BtfBuilder();
+    const baseInt = bb.addInt('int', 4, { signed: true });
+    bb.addStruct('pair', 8, []);
+    const base = Btf.parse(bb.build());
+    const sb = new BtfBuilder({ base });
+    const ownInt = sb.addTypedef('int', baseInt); // its own 'int' string
+    const viaBase = sb.addTypedef('placeholder', baseInt);
+    const corrupt = sb.addTypedef('broken', baseInt);
+    const bytes = sb.build();
+    const parsed = Btf.parse(bytes, { base });
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Point one name at the base's 'pair' string and another past the end of every string section.
+    view.setUint32(parsed.recordOffset(viaBase), base.nameOffOf(2), true);
+    view.setUint32(parsed.recordOffset(corrupt), parsed.firstStrOff + parsed.header.strLen + 3, true);
+    const split = Btf.parse(bytes, { base });
+    expect(split.idsByName('int')).toEqual([baseInt, ownInt]);
+    expect(split.idsByName('pair')).toEqual([2, viaBase]);
+    expect(split.idsByName('placeholder')).toEqual([]);
+    expect(split.idsByName('broken')).toEqual([]);
+    expect(base.idsByName('int')).toEqual([baseInt]);
   });
 });

@@ -1,93 +1,167 @@
 import type { Btf } from './btf.js';
 
-/** FNV-1a's offset basis as an int32, so hashes stay small integers (stored unsigned). */
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+/**
+ * One step of the name hash: MurmurHash3's 32-bit block step, mixing the next four name bytes (a
+ * little-endian word) into the state. Every bit of the word and of the old state reaches the top
+ * bits of the new state, which index the table; identifiers that differ in one character or only
+ * in their tail (`bpf_trace_*`, `__x64_sys_*`) spread over the table like random strings.
+ */
+function step(h: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
 
-/** Power-of-two slot count of at least `n` (one per type; under half are used, as many types are anonymous). */
-function tableSize(n: number): number {
-  let size = 16;
-  while (size < n) size *= 2;
-  return size;
+/**
+ * @internal The name hash of `name`'s latin1 bytes, as {@link hashStringAt} computes it for the
+ * same bytes in a string section; undefined when no BTF string can equal `name` (empty, a NUL
+ * character, or a character beyond latin1).
+ */
+export function hashName(name: string): number | undefined {
+  const len = name.length;
+  if (len === 0) return undefined;
+  let h = 0;
+  let w = 0;
+  let shift = 0;
+  for (let i = 0; i < len; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0 || c > 0xff) return undefined;
+    w |= c << shift;
+    shift += 8;
+    if (shift === 32) {
+      h = step(h, w);
+      w = 0;
+      shift = 0;
+    }
+  }
+  // The word holding the terminating NUL, masked to the bytes before it (0 when there are none).
+  return step(h, w);
+}
+
+/**
+ * @internal The name hash of the NUL-terminated string at `bytes[pos]`, read four bytes at a
+ * time: each word without a zero byte is one step; the word with the first zero byte, masked to
+ * the bytes before it, is the last step. The string must end with a NUL inside `bytes` (every
+ * string section does: the parser checks it), so the loop stops.
+ */
+export function hashStringAt(bytes: Uint8Array, view: DataView, pos: number): number {
+  const last = bytes.length - 4; // the last position a whole word can be read from
+  let h = 0;
+  for (;;) {
+    const w = pos <= last ? view.getInt32(pos, true) : tailWord(bytes, pos);
+    // Non-zero when a byte of w is zero; its lowest set bit is bit 7 of the first zero byte.
+    const z = (w - 0x01010101) & ~w & 0x80808080;
+    if (z !== 0) return step(h, w & (((z & -z) >>> 7) - 1));
+    h = step(h, w);
+    pos += 4;
+  }
+}
+
+/** The up to four bytes from `pos` to the end of `bytes` as a little-endian word, zero-padded. */
+function tailWord(bytes: Uint8Array, pos: number): number {
+  let w = 0;
+  for (let k = 0; k < 4 && pos + k < bytes.length; k++) w |= bytes[pos + k]! << (8 * k);
+  return w;
+}
+
+/**
+ * log2 of the slot count for `n` types: the smallest power of two, at least 16, not below n / 2.
+ * Usually under two thirds of the types are named (in vmlinux, FUNC_PROTOs, pointers and
+ * qualifiers are anonymous), so chains stay about one entry long while the table stays small:
+ * fresh memory is not free (each new page faults once), and the table is written at random.
+ */
+function tableBits(n: number): number {
+  let bits = 4;
+  while (1 << (bits + 1) < n && bits < 30) bits++;
+  return bits;
 }
 
 /**
  * Finds a blob's own types by name without decoding names up front.
  *
  * Built on the first by-name query in one pass over the type records: each named type's raw name
- * bytes are hashed in place (FNV-1a, no string allocation) into a chained hash table. A query
- * hashes its own latin1 characters the same way, walks one chain, and compares candidates byte by
- * byte against the string section. So every query after the build costs O(length of the name),
- * whether or not the name exists, and the string section is never searched.
+ * bytes are hashed in place, four bytes at a time and with no string allocation, into a chained
+ * hash table. A query hashes its own latin1 characters the same way, walks one chain, and compares
+ * candidates byte by byte against the string section. So every query after the build costs
+ * O(length of the name), whether or not the name exists, and the string section is never
+ * searched.
+ *
+ * Chain links are 1-based type positions (0 ends a chain), so the freshly allocated, zeroed
+ * typed arrays need no filling.
  */
 export class NameIndex {
+  /** First link of each slot's chain; slot = top bits of the hash. */
   private readonly heads: Int32Array;
+  /** Next link of each chain entry, indexed by link. */
   private readonly next: Int32Array;
-  private readonly hashes: Uint32Array;
+  /** Low byte of each chained type's name hash, indexed by link: rules out most other names. */
+  private readonly tags: Uint8Array;
+  /** 32 minus log2 of the slot count. */
+  private readonly shift: number;
 
   constructor(private readonly btf: Btf) {
     const n = btf.typeCount;
-    const size = tableSize(n);
-    const mask = size - 1;
-    const heads = new Int32Array(size).fill(-1);
-    const next = new Int32Array(n).fill(-1);
-    const hashes = new Uint32Array(n);
+    const bits = tableBits(n);
+    const shift = 32 - bits;
+    const heads = new Int32Array(1 << bits);
+    const next = new Int32Array(n + 1);
+    const tags = new Uint8Array(n + 1);
     const offsets = btf.offsets;
     const u32 = btf.u32;
     const own = btf.bytes;
+    const ownView = btf.view;
     const { strStart, strLen } = btf.header;
     const firstStrOff = btf.firstStrOff;
-    for (let rel = n - 1; rel >= 0; rel--) {
+    // In type order, which is about the string section's order: the name bytes are read front to
+    // back. Each new entry goes to the head of its chain, so chains run in descending type order.
+    for (let rel = 0; rel < n; rel++) {
       const nameOff = u32 !== undefined ? u32[offsets[rel]! >>> 2]! : btf.word(offsets[rel]!);
-      let bytes = own;
-      let pos: number;
+      let h: number;
       if (nameOff >= firstStrOff) {
         const local = nameOff - firstStrOff;
         if (local >= strLen) continue; // corrupt offset: the type has no name to find it by
-        pos = strStart + local;
+        const pos = strStart + local;
+        if (own[pos] === 0) continue; // anonymous
+        h = hashStringAt(own, ownView, pos);
       } else {
-        const at = locateString(btf, nameOff);
-        if (at === undefined) continue;
-        bytes = at.bytes;
-        pos = at.pos;
+        // Split BTF: a name in a base's string section.
+        const owner = stringOwner(btf, nameOff);
+        if (owner === undefined) continue;
+        const pos = owner.header.strStart + nameOff - owner.firstStrOff;
+        if (owner.bytes[pos] === 0) continue;
+        h = hashStringAt(owner.bytes, owner.view, pos);
       }
-      // Every string section ends with a NUL (checked by the parser), so this loop stops.
-      let c = bytes[pos]!;
-      if (c === 0) continue; // anonymous
-      let h = FNV_OFFSET;
-      do {
-        h = Math.imul(h ^ c, FNV_PRIME);
-        c = bytes[++pos]!;
-      } while (c !== 0);
-      hashes[rel] = h;
-      const slot = h & mask;
-      next[rel] = heads[slot]!;
-      heads[slot] = rel;
+      const link = rel + 1;
+      tags[link] = h;
+      const slot = h >>> shift;
+      next[link] = heads[slot]!;
+      heads[slot] = link;
     }
     this.heads = heads;
     this.next = next;
-    this.hashes = hashes;
+    this.tags = tags;
+    this.shift = shift;
   }
 
   /** Ids of the blob's own types named `name`, ascending. */
   lookup(name: string): number[] {
     const out: number[] = [];
-    if (name === '') return out;
-    let h = FNV_OFFSET;
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c === 0 || c > 0xff) return out; // BTF names are NUL-terminated latin1 bytes
-      h = Math.imul(h ^ c, FNV_PRIME);
+    const h = hashName(name);
+    if (h === undefined) return out;
+    const { heads, next, tags, btf } = this;
+    const tag = h & 0xff;
+    for (let link = heads[h >>> this.shift]!; link !== 0; link = next[link]!) {
+      if (tags[link] !== tag) continue;
+      const rel = link - 1;
+      const off = btf.word(btf.offsets[rel]!);
+      const owner = stringOwner(btf, off)!; // in range: the name was hashed
+      if (sameString(owner.bytes, owner.header.strStart + off - owner.firstStrOff, name)) {
+        out.push(btf.firstTypeId + rel);
+      }
     }
-    h >>>= 0; // as the Uint32Array of stored hashes holds it
-    const { heads, next, hashes, btf } = this;
-    // Chains were built from the last type down, so they run in ascending id order.
-    for (let rel = heads[h & (heads.length - 1)]!; rel >= 0; rel = next[rel]!) {
-      if (hashes[rel] !== h) continue;
-      const at = locateString(btf, btf.word(btf.offsets[rel]!))!; // in range: it was hashed
-      if (sameString(at.bytes, at.pos, name)) out.push(btf.firstTypeId + rel);
-    }
-    return out;
+    return out.length > 1 ? out.reverse() : out;
   }
 }
 
@@ -101,14 +175,12 @@ function sameString(bytes: Uint8Array, pos: number, name: string): boolean {
 }
 
 /**
- * The bytes holding a string offset and the string's absolute position in them (split BTF: the
- * base's blob for offsets below `firstStrOff`), or undefined when the offset is out of range.
+ * The Btf whose string section holds string offset `off` (split BTF: a base for offsets below
+ * `firstStrOff`), or undefined when the offset is beyond every string section.
  */
-function locateString(btf: Btf, off: number): { bytes: Uint8Array; pos: number } | undefined {
+function stringOwner(btf: Btf, off: number): Btf | undefined {
   let o: Btf | undefined = btf;
   while (o !== undefined && off < o.firstStrOff) o = o.base;
-  if (o === undefined) return undefined;
-  const local = off - o.firstStrOff;
-  if (local >= o.header.strLen) return undefined;
-  return { bytes: o.bytes, pos: o.header.strStart + local };
+  if (o === undefined || off - o.firstStrOff >= o.header.strLen) return undefined;
+  return o;
 }
