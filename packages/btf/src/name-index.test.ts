@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
-import { hashName, hashStringAt } from './name-index.js';
+import { hashName, hashStringAt, prefixKey, prefixKeyAt } from './name-index.js';
 
 /** `name` as latin1 bytes followed by a NUL, at `at` in a buffer of `size` bytes filled with 0xaa. */
 function placed(name: string, at: number, size: number): Uint8Array {
@@ -32,6 +32,22 @@ describe('the name hash', () => {
         expect(hashStringAt(end, new DataView(end.buffer), at)).toBe(want);
       }
     }
+  });
+
+  it('keys a string in place exactly as it keys the same query: by its first eight bytes, or all of a shorter one', () => {
+    const names = ['a', 'abc', 'abcd', 'abcdefg', 'abcdefgh', 'abcdefghi', 'sk_buff', 'caf\u00e9', 'trace_event_raw_x'];
+    for (const name of names) {
+      const want = prefixKey(name);
+      for (let at = 0; at < 4; at++) {
+        const mid = placed(name, at, at + name.length + 9);
+        expect(prefixKeyAt(mid, new DataView(mid.buffer), at)).toBe(want);
+        const end = placed(name, at, at + name.length + 1);
+        expect(prefixKeyAt(end, new DataView(end.buffer), at)).toBe(want);
+      }
+    }
+    expect(prefixKey('abcdefgh_one')).toBe(prefixKey('abcdefgh_two')); // a family shares its key
+    expect(prefixKey('abcdefg')).not.toBe(prefixKey('abcdefgh')); // short names are keyed whole
+    expect(prefixKey('abcdefg')).toBe(hashName('abcdefg'));
   });
 
   it('gives no hash to queries no BTF string can equal', () => {
@@ -192,5 +208,38 @@ describe('by-name lookup through the name index', () => {
     expect(split.idsByName('placeholder')).toEqual([]);
     expect(split.idsByName('broken')).toEqual([]);
     expect(base.idsByName('int')).toEqual([baseInt]);
+  });
+
+  it('finds every member of a large name family, with duplicates in id order, before and after the family is refined', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    const ids = new Map<string, number[]>();
+    for (let i = 0; i < 200; i++) {
+      const name = `trace_event_raw_${i}`; // 200 names sharing their first eight bytes
+      const id = b.addStruct(name, 0, []);
+      ids.set(name, i % 50 === 0 ? [id, b.addTypedef(name, id)] : [id]);
+      b.addPtr(int);
+    }
+    const btf = Btf.parse(b.build());
+    for (let round = 0; round < 2; round++) {
+      for (const [name, want] of ids) expect(btf.idsByName(name)).toEqual(want);
+      for (const miss of ['trace_ev', 'trace_event_raw_', 'trace_event_raw_200', 'trace_event_raw_1x']) {
+        expect(btf.idsByName(miss)).toEqual([]);
+      }
+    }
+  });
+
+  it('tells apart family members whose whole-name hashes collide once the family is refined', () => {
+    expect(hashName('family__yzsnnnw')).toBe(hashName('family__wwdbnui')); // found by a birthday search
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    for (let i = 0; i < 40; i++) b.addTypedef(`family__${i}`, int);
+    const x = b.addTypedef('family__yzsnnnw', int);
+    const y = b.addTypedef('family__wwdbnui', int);
+    const btf = Btf.parse(b.build());
+    expect(btf.idsByName('family__0')).toEqual([2]); // walks the whole family and refines it
+    expect(btf.idsByName('family__yzsnnnw')).toEqual([x]);
+    expect(btf.idsByName('family__wwdbnui')).toEqual([y]);
+    expect(btf.idsByName('family__39')).toEqual([y - 2]);
   });
 });

@@ -67,26 +67,62 @@ function tailWord(bytes: Uint8Array, pos: number): number {
 }
 
 /**
- * log2 of the slot count for `n` types: the smallest power of two, at least 16, not below n / 2.
- * Usually under two thirds of the types are named (in vmlinux, FUNC_PROTOs, pointers and
- * qualifiers are anonymous), so chains stay about one entry long while the table stays small:
- * fresh memory is not free (each new page faults once), and the table is written at random.
+ * @internal The key a name is filed under: the name hash of its first eight bytes (of the whole
+ * name when it is shorter, so short names are keyed exactly). Computing it for a name in a string
+ * section reads one or two words and never looks for the end of a longer name; types whose names
+ * share their first eight bytes share a key.
+ */
+export function prefixKeyAt(bytes: Uint8Array, view: DataView, pos: number): number {
+  const last = bytes.length - 4;
+  const w0 = pos <= last ? view.getInt32(pos, true) : tailWord(bytes, pos);
+  const z0 = (w0 - 0x01010101) & ~w0 & 0x80808080;
+  if (z0 !== 0) return step(0, w0 & (((z0 & -z0) >>> 7) - 1));
+  const w1 = pos + 4 <= last ? view.getInt32(pos + 4, true) : tailWord(bytes, pos + 4);
+  const z1 = (w1 - 0x01010101) & ~w1 & 0x80808080;
+  return step(step(0, w0), z1 !== 0 ? w1 & (((z1 & -z1) >>> 7) - 1) : w1);
+}
+
+/** @internal {@link prefixKeyAt} of `name`'s latin1 bytes (the caller has checked them). */
+export function prefixKey(name: string): number {
+  let w0 = 0;
+  let w1 = 0;
+  const len = Math.min(name.length, 8);
+  for (let i = 0; i < len; i++) {
+    if (i < 4) w0 |= name.charCodeAt(i) << (8 * i);
+    else w1 |= name.charCodeAt(i) << (8 * (i - 4));
+  }
+  return name.length < 4 ? step(0, w0) : step(step(0, w0), w1);
+}
+
+/** A chain longer than this is refined into a full-name table by the first query that walks it. */
+const REFINE_AT = 32;
+
+/**
+ * log2 of the slot count for `n` types: the smallest power of two, at least 16, not below n / 8.
+ * Usually under two thirds of the types are named, so a chain holds a handful of entries (a
+ * one-byte tag rules out most of them without reading their names), while the table, written at
+ * random during the build, stays small enough for the first-level cache (64 KB for vmlinux).
  */
 function tableBits(n: number): number {
   let bits = 4;
-  while (1 << (bits + 1) < n && bits < 30) bits++;
+  while (1 << (bits + 3) < n && bits < 30) bits++;
   return bits;
 }
 
 /**
  * Finds a blob's own types by name without decoding names up front.
  *
- * Built on the first by-name query in one pass over the type records: each named type's raw name
- * bytes are hashed in place, four bytes at a time and with no string allocation, into a chained
- * hash table. A query hashes its own latin1 characters the same way, walks one chain, and compares
- * candidates byte by byte against the string section. So every query after the build costs
- * O(length of the name), whether or not the name exists, and the string section is never
- * searched.
+ * Built on the first by-name query in one pass over the type records: every named type is filed,
+ * in a chained hash table, under the key of its first eight name bytes ({@link prefixKeyAt}: one
+ * or two word reads in place, no string allocation, no search for the end of the name). A query
+ * computes its own key, walks one chain and compares candidates byte by byte with the string
+ * section. Most keys belong to one name; a family sharing eight bytes (`trace_event_raw_*`,
+ * `__probestub_*`, `btf_trace_*`: up to a few thousand types in vmlinux) shares a chain, and the
+ * first query that walks such a chain, if it is longer than {@link REFINE_AT}, refines it into a
+ * table by the hash of the whole name ({@link hashStringAt}). So every query after the build, and
+ * after the first query into a family, costs O(length of the name), whether or not the name
+ * exists; the string section is never searched, and the bytes of names past their eighth are
+ * read only for families somebody asked about.
  *
  * Chain links are 1-based type positions (0 ends a chain), so the freshly allocated, zeroed
  * typed arrays need no filling.
@@ -96,10 +132,12 @@ export class NameIndex {
   private readonly heads: Int32Array;
   /** Next link of each chain entry, indexed by link. */
   private readonly next: Int32Array;
-  /** Low byte of each chained type's name hash, indexed by link: rules out most other names. */
+  /** Low byte of each chained type's key, indexed by link: rules out most other names. */
   private readonly tags: Uint8Array;
   /** 32 minus log2 of the slot count. */
   private readonly shift: number;
+  /** Refined slots: links (ascending) by the hash of the whole name. */
+  private refined: Map<number, Map<number, number[]>> | undefined;
 
   constructor(private readonly btf: Btf) {
     const n = btf.typeCount;
@@ -124,14 +162,14 @@ export class NameIndex {
         if (local >= strLen) continue; // corrupt offset: the type has no name to find it by
         const pos = strStart + local;
         if (own[pos] === 0) continue; // anonymous
-        h = hashStringAt(own, ownView, pos);
+        h = prefixKeyAt(own, ownView, pos);
       } else {
         // Split BTF: a name in a base's string section.
         const owner = stringOwner(btf, nameOff);
         if (owner === undefined) continue;
         const pos = owner.header.strStart + nameOff - owner.firstStrOff;
         if (owner.bytes[pos] === 0) continue;
-        h = hashStringAt(owner.bytes, owner.view, pos);
+        h = prefixKeyAt(owner.bytes, owner.view, pos);
       }
       const link = rel + 1;
       tags[link] = h;
@@ -148,20 +186,48 @@ export class NameIndex {
   /** Ids of the blob's own types named `name`, ascending. */
   lookup(name: string): number[] {
     const out: number[] = [];
-    const h = hashName(name);
-    if (h === undefined) return out;
+    const full = hashName(name); // also rules out names no BTF string can equal
+    if (full === undefined) return out;
     const { heads, next, tags, btf } = this;
-    const tag = h & 0xff;
-    for (let link = heads[h >>> this.shift]!; link !== 0; link = next[link]!) {
-      if (tags[link] !== tag) continue;
-      const rel = link - 1;
-      const off = btf.word(btf.offsets[rel]!);
-      const owner = stringOwner(btf, off)!; // in range: the name was hashed
-      if (sameString(owner.bytes, owner.header.strStart + off - owner.firstStrOff, name)) {
-        out.push(btf.firstTypeId + rel);
+    const key = prefixKey(name);
+    const slot = key >>> this.shift;
+    const table = this.refined?.get(slot);
+    if (table !== undefined) {
+      for (const link of table.get(full) ?? []) {
+        if (this.isNamed(link, name)) out.push(btf.firstTypeId + link - 1);
       }
+      return out;
     }
+    const tag = key & 0xff;
+    let length = 0;
+    for (let link = heads[slot]!; link !== 0; link = next[link]!) {
+      length++;
+      if (tags[link] === tag && this.isNamed(link, name)) out.push(btf.firstTypeId + link - 1);
+    }
+    if (length > REFINE_AT) this.refine(slot);
     return out.length > 1 ? out.reverse() : out;
+  }
+
+  /** True when the type at chain link `link` is named exactly `name`. */
+  private isNamed(link: number, name: string): boolean {
+    const off = this.btf.word(this.btf.offsets[link - 1]!);
+    const owner = stringOwner(this.btf, off)!; // in range: the type was filed by its name
+    return sameString(owner.bytes, owner.header.strStart + off - owner.firstStrOff, name);
+  }
+
+  /** Files one slot's chain by the hash of each whole name, for the queries to come. */
+  private refine(slot: number): void {
+    const table = new Map<number, number[]>();
+    for (let link = this.heads[slot]!; link !== 0; link = this.next[link]!) {
+      const off = this.btf.word(this.btf.offsets[link - 1]!);
+      const owner = stringOwner(this.btf, off)!;
+      const h = hashStringAt(owner.bytes, owner.view, owner.header.strStart + off - owner.firstStrOff);
+      const links = table.get(h);
+      if (links === undefined) table.set(h, [link]);
+      else links.push(link);
+    }
+    for (const links of table.values()) links.reverse(); // the chain runs in descending order
+    (this.refined ??= new Map()).set(slot, table);
   }
 }
 
