@@ -126,6 +126,19 @@ describe('Btf', () => {
     for (const t of own.slice(0, 20)) expect(mod.idsByName(t.name)).toContain(t.id);
   });
 
+  it('parses blobs with more records than their size suggests (all 12-byte records) and finds them by name', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4, { signed: true });
+    const ids: number[] = [];
+    for (let i = 0; i < 2000; i++) ids.push(i % 2 === 0 ? b.addTypedef(`t${i}`, int) : b.addPtr(ids[i - 1]!));
+    const btf = Btf.parse(b.build());
+    expect(btf.typeCount).toBe(2001);
+    for (let i = 0; i < 2000; i += 2) {
+      expect(btf.idsByName(`t${i}`)).toEqual([ids[i]]);
+      expect(btf.type(ids[i + 1]!)).toMatchObject({ kind: 'ptr', type: ids[i] });
+    }
+  });
+
   it('iterates all types or one kind', () => {
     const { bytes } = everyKind();
     const btf = Btf.parse(bytes);

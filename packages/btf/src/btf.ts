@@ -1,7 +1,7 @@
 import { BtfError, BtfNotFoundError } from './errors.js';
 import { parseHeader, type BtfHeader } from './header.js';
 import { BtfKind, KIND_NAMES, MAX_KIND, kindNumber, type BtfKindName } from './kinds.js';
-import { NameIndex } from './name-index.js';
+import { NameIndex, NameTable, baseNameKey, prefixKeyAt } from './name-index.js';
 import type {
   BtfMember,
   BtfType,
@@ -67,8 +67,9 @@ const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * A parsed BTF blob. The raw bytes are kept; parsing makes one pass that records where each type
- * starts. Types are decoded on demand and cached; the by-name index is built on the first by-name
- * query. Names are sliced as latin1 (BTF names are ASCII identifiers).
+ * starts and files each named type under a key of its first name bytes (the by-name index, see
+ * `NameIndex`). Types are decoded on demand and cached; no name is decoded until asked for. Names
+ * are sliced as latin1 (BTF names are ASCII identifiers).
  */
 export class Btf {
   /** The blob as given. */
@@ -94,7 +95,7 @@ export class Btf {
   readonly offsets: Uint32Array;
   private readonly buf: Buffer;
   private cache: (BtfType | undefined)[] | undefined;
-  private index: NameIndex | undefined;
+  private readonly index: NameIndex;
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.bytes = bytes;
@@ -124,8 +125,13 @@ export class Btf {
         strStart,
       );
     }
-    this.offsets = this.scanTypes();
+    // Room for a record of 24 bytes on average (25 in vmlinux); the scan grows it when needed.
+    const expected = Math.ceil(this.header.typeLen / 24);
+    const names = new NameTable(expected, expected);
+    this.offsets = this.scanTypes(names);
     this.typeCount = this.offsets.length;
+    names.trim(this.typeCount);
+    this.index = new NameIndex(this, names);
     this.maxTypeId = this.firstTypeId + this.typeCount - 1;
   }
 
@@ -140,28 +146,64 @@ export class Btf {
     return this.le;
   }
 
-  private scanTypes(): Uint32Array {
-    const { typeStart, typeLen } = this.header;
+  /**
+   * The one pass over the type records: checks each record's kind and extent, records where it
+   * starts, and files a named type in `names` under its name's key. The name work costs little
+   * here: the walk from record to record is a chain of dependent loads the CPU waits on anyway.
+   */
+  private scanTypes(names: NameTable): Uint32Array {
+    const { typeStart, typeLen, strStart, strLen } = this.header;
     const end = typeStart + typeLen;
-    let offsets = new Uint32Array(Math.floor(typeLen / 12));
+    let offsets = new Uint32Array(names.next.length - 1);
     let n = 0;
     let pos = typeStart;
     const u32 = this.u32;
+    const view = this.view;
+    const le = this.le;
+    const own = this.bytes;
+    const firstStrOff = this.firstStrOff;
+    const { heads, shift } = names;
+    let { next, tags } = names;
     while (pos < end) {
       if (pos + 12 > end) throw new BtfError(`truncated type record (type id ${this.firstTypeId + n})`, pos);
-      const info = u32 !== undefined ? u32[(pos + 4) >>> 2]! : this.view.getUint32(pos + 4, this.le);
+      const info = u32 !== undefined ? u32[(pos + 4) >>> 2]! : view.getUint32(pos + 4, le);
       const kind = (info >>> 24) & 0x1f;
       const fixed = FIXED_EXTRA[kind]!;
       if (fixed < 0) throw new BtfError(`unknown BTF kind ${kind} (type id ${this.firstTypeId + n})`, pos + 4);
-      const next = pos + 12 + fixed + VLEN_EXTRA[kind]! * (info & 0xffff);
-      if (next > end) {
+      const after = pos + 12 + fixed + VLEN_EXTRA[kind]! * (info & 0xffff);
+      if (after > end) {
         throw new BtfError(`type id ${this.firstTypeId + n} (${KIND_NAMES[kind]}) runs past the type section`, pos);
       }
-      offsets[n++] = pos;
-      pos = next;
+      if (n === offsets.length) {
+        // More records than expected: room for the most there can be (12 bytes each).
+        const grown = new Uint32Array(Math.floor(typeLen / 12));
+        grown.set(offsets);
+        offsets = grown;
+        names.grow(grown.length);
+        ({ next, tags } = names);
+      }
+      offsets[n++] = pos; // n is now the type's 1-based link in `names`
+      const nameOff = u32 !== undefined ? u32[pos >>> 2]! : view.getUint32(pos, le);
+      if (nameOff !== 0) {
+        const local = nameOff - firstStrOff;
+        if (local >= 0 && local < strLen) {
+          const at = strStart + local;
+          if (own[at] !== 0) {
+            const key = prefixKeyAt(own, view, at);
+            tags[n] = key;
+            const slot = key >>> shift;
+            next[n] = heads[slot]!;
+            heads[slot] = n;
+          }
+        } else if (local < 0) {
+          // Split BTF: the name is in a base's string section.
+          const key = baseNameKey(this, nameOff);
+          if (key !== undefined) names.add(n, key);
+        } // else a corrupt offset: the type has no name to find it by (decoding it throws)
+      }
+      pos = after;
     }
-    if (n < offsets.length) offsets = offsets.slice(0, n);
-    return offsets;
+    return n + (n >>> 3) < offsets.length ? offsets.slice(0, n) : offsets.subarray(0, n);
   }
 
   // ---- raw access -------------------------------------------------------------------------------
@@ -445,7 +487,6 @@ export class Btf {
     const want = kind === undefined ? -1 : kindNumber(kind);
     const out = this.base ? this.base.idsByName(name, kind) : [];
     if (name === '') return out;
-    this.index ??= new NameIndex(this);
     for (const id of this.index.lookup(name)) {
       if (want < 0 || this.kindOf(id) === want) out.push(id);
     }

@@ -98,10 +98,11 @@ export function prefixKey(name: string): number {
 const REFINE_AT = 32;
 
 /**
- * log2 of the slot count for `n` types: the smallest power of two, at least 16, not below n / 8.
- * Usually under two thirds of the types are named, so a chain holds a handful of entries (a
- * one-byte tag rules out most of them without reading their names), while the table, written at
- * random during the build, stays small enough for the first-level cache (64 KB for vmlinux).
+ * log2 of the slot count for a blob of up to `n` types: the smallest power of two, at least 16,
+ * not below n / 8. Usually under two thirds of the types are named, so a chain holds a handful of
+ * entries (a one-byte tag rules out most of them without reading their names), while the table,
+ * written at random while it is filled, stays small enough for the first-level cache (64 KB for
+ * vmlinux).
  */
 function tableBits(n: number): number {
   let bits = 4;
@@ -110,91 +111,105 @@ function tableBits(n: number): number {
 }
 
 /**
+ * @internal The chained table of name keys that {@link Btf.parse}'s pass over the type records
+ * fills, one entry per named type: the entry of the type at 1-based position `link` (its id minus
+ * the blob's first id, plus one) goes to the head of the chain of slot `key >>> shift`. Links are
+ * 1-based so that 0 ends a chain and the freshly allocated, zeroed arrays need no filling.
+ */
+export class NameTable {
+  /** First link of each slot's chain. */
+  readonly heads: Int32Array;
+  /** Next link of each chain entry, indexed by link. */
+  next: Int32Array;
+  /** Low byte of each filed type's key, indexed by link: rules out most other names. */
+  tags: Uint8Array;
+  /** 32 minus log2 of the slot count: a key's slot is its top bits. */
+  readonly shift: number;
+
+  /** A table for up to `capacity` types, with slots for about `expected` of them. */
+  constructor(capacity: number, expected: number) {
+    const bits = tableBits(expected);
+    this.heads = new Int32Array(1 << bits);
+    this.next = new Int32Array(capacity + 1);
+    this.tags = new Uint8Array(capacity + 1);
+    this.shift = 32 - bits;
+  }
+
+  /** Files the type at `link` under `key` (the parse pass inlines this for its own names). */
+  add(link: number, key: number): void {
+    this.tags[link] = key;
+    const slot = key >>> this.shift;
+    this.next[link] = this.heads[slot]!;
+    this.heads[slot] = link;
+  }
+
+  /** Makes room for `capacity` types, keeping the entries filed so far. */
+  grow(capacity: number): void {
+    const next = new Int32Array(capacity + 1);
+    next.set(this.next);
+    const tags = new Uint8Array(capacity + 1);
+    tags.set(this.tags);
+    this.next = next;
+    this.tags = tags;
+  }
+
+  /** Drops the room reserved beyond the `count` types the blob turned out to have, when it is much. */
+  trim(count: number): void {
+    if (count + 1 + (count >>> 3) < this.next.length) {
+      this.next = this.next.slice(0, count + 1);
+      this.tags = this.tags.slice(0, count + 1);
+    }
+  }
+}
+
+/**
+ * @internal The key of the name at string offset `off` when it lies in a base's string section
+ * (split BTF), or undefined when it is empty or beyond every string section.
+ */
+export function baseNameKey(btf: Btf, off: number): number | undefined {
+  const owner = stringOwner(btf, off);
+  if (owner === undefined) return undefined;
+  const pos = owner.header.strStart + off - owner.firstStrOff;
+  return owner.bytes[pos] === 0 ? undefined : prefixKeyAt(owner.bytes, owner.view, pos);
+}
+
+/**
  * Finds a blob's own types by name without decoding names up front.
  *
- * Built on the first by-name query in one pass over the type records: every named type is filed,
- * in a chained hash table, under the key of its first eight name bytes ({@link prefixKeyAt}: one
- * or two word reads in place, no string allocation, no search for the end of the name). A query
- * computes its own key, walks one chain and compares candidates byte by byte with the string
- * section. Most keys belong to one name; a family sharing eight bytes (`trace_event_raw_*`,
+ * The parse pass files every named type, in a chained hash table ({@link NameTable}), under the
+ * key of its first eight name bytes ({@link prefixKeyAt}: one or two word reads in place, no
+ * string allocation, no search for the end of the name), while it walks the type records anyway.
+ * A query computes its own key, walks one chain and compares candidates byte by byte with the
+ * string section. Most keys belong to one name; a family sharing eight bytes (`trace_event_raw_*`,
  * `__probestub_*`, `btf_trace_*`: up to a few thousand types in vmlinux) shares a chain, and the
  * first query that walks such a chain, if it is longer than {@link REFINE_AT}, refines it into a
- * table by the hash of the whole name ({@link hashStringAt}). So every query after the build, and
- * after the first query into a family, costs O(length of the name), whether or not the name
- * exists; the string section is never searched, and the bytes of names past their eighth are
- * read only for families somebody asked about.
- *
- * Chain links are 1-based type positions (0 ends a chain), so the freshly allocated, zeroed
- * typed arrays need no filling.
+ * table by the hash of the whole name ({@link hashStringAt}). So every query, after the first
+ * into its family, costs O(length of the name), whether or not the name exists; the string
+ * section is never searched, and the bytes of names past their eighth are read only for families
+ * somebody asked about.
  */
 export class NameIndex {
-  /** First link of each slot's chain; slot = top bits of the hash. */
-  private readonly heads: Int32Array;
-  /** Next link of each chain entry, indexed by link. */
-  private readonly next: Int32Array;
-  /** Low byte of each chained type's key, indexed by link: rules out most other names. */
-  private readonly tags: Uint8Array;
-  /** 32 minus log2 of the slot count. */
-  private readonly shift: number;
   /** Refined slots: links (ascending) by the hash of the whole name. */
   private refined: Map<number, Map<number, number[]>> | undefined;
 
-  constructor(private readonly btf: Btf) {
-    const n = btf.typeCount;
-    const bits = tableBits(n);
-    const shift = 32 - bits;
-    const heads = new Int32Array(1 << bits);
-    const next = new Int32Array(n + 1);
-    const tags = new Uint8Array(n + 1);
-    const offsets = btf.offsets;
-    const u32 = btf.u32;
-    const own = btf.bytes;
-    const ownView = btf.view;
-    const { strStart, strLen } = btf.header;
-    const firstStrOff = btf.firstStrOff;
-    // In type order, which is about the string section's order: the name bytes are read front to
-    // back. Each new entry goes to the head of its chain, so chains run in descending type order.
-    for (let rel = 0; rel < n; rel++) {
-      const nameOff = u32 !== undefined ? u32[offsets[rel]! >>> 2]! : btf.word(offsets[rel]!);
-      let h: number;
-      if (nameOff >= firstStrOff) {
-        const local = nameOff - firstStrOff;
-        if (local >= strLen) continue; // corrupt offset: the type has no name to find it by
-        const pos = strStart + local;
-        if (own[pos] === 0) continue; // anonymous
-        h = prefixKeyAt(own, ownView, pos);
-      } else {
-        // Split BTF: a name in a base's string section.
-        const owner = stringOwner(btf, nameOff);
-        if (owner === undefined) continue;
-        const pos = owner.header.strStart + nameOff - owner.firstStrOff;
-        if (owner.bytes[pos] === 0) continue;
-        h = prefixKeyAt(owner.bytes, owner.view, pos);
-      }
-      const link = rel + 1;
-      tags[link] = h;
-      const slot = h >>> shift;
-      next[link] = heads[slot]!;
-      heads[slot] = link;
-    }
-    this.heads = heads;
-    this.next = next;
-    this.tags = tags;
-    this.shift = shift;
-  }
+  constructor(
+    private readonly btf: Btf,
+    private readonly table: NameTable,
+  ) {}
 
   /** Ids of the blob's own types named `name`, ascending. */
   lookup(name: string): number[] {
     const out: number[] = [];
     const full = hashName(name); // also rules out names no BTF string can equal
     if (full === undefined) return out;
-    const { heads, next, tags, btf } = this;
+    const { heads, next, tags, shift } = this.table;
+    const first = this.btf.firstTypeId;
     const key = prefixKey(name);
-    const slot = key >>> this.shift;
-    const table = this.refined?.get(slot);
-    if (table !== undefined) {
-      for (const link of table.get(full) ?? []) {
-        if (this.isNamed(link, name)) out.push(btf.firstTypeId + link - 1);
+    const slot = key >>> shift;
+    const refined = this.refined?.get(slot);
+    if (refined !== undefined) {
+      for (const link of refined.get(full) ?? []) {
+        if (this.isNamed(link, name)) out.push(first + link - 1);
       }
       return out;
     }
@@ -202,9 +217,10 @@ export class NameIndex {
     let length = 0;
     for (let link = heads[slot]!; link !== 0; link = next[link]!) {
       length++;
-      if (tags[link] === tag && this.isNamed(link, name)) out.push(btf.firstTypeId + link - 1);
+      if (tags[link] === tag && this.isNamed(link, name)) out.push(first + link - 1);
     }
     if (length > REFINE_AT) this.refine(slot);
+    // Chains run in descending type order (each entry went to the head of its chain).
     return out.length > 1 ? out.reverse() : out;
   }
 
@@ -217,17 +233,18 @@ export class NameIndex {
 
   /** Files one slot's chain by the hash of each whole name, for the queries to come. */
   private refine(slot: number): void {
-    const table = new Map<number, number[]>();
-    for (let link = this.heads[slot]!; link !== 0; link = this.next[link]!) {
+    const { heads, next } = this.table;
+    const byHash = new Map<number, number[]>();
+    for (let link = heads[slot]!; link !== 0; link = next[link]!) {
       const off = this.btf.word(this.btf.offsets[link - 1]!);
       const owner = stringOwner(this.btf, off)!;
       const h = hashStringAt(owner.bytes, owner.view, owner.header.strStart + off - owner.firstStrOff);
-      const links = table.get(h);
-      if (links === undefined) table.set(h, [link]);
+      const links = byHash.get(h);
+      if (links === undefined) byHash.set(h, [link]);
       else links.push(link);
     }
-    for (const links of table.values()) links.reverse(); // the chain runs in descending order
-    (this.refined ??= new Map()).set(slot, table);
+    for (const links of byHash.values()) links.reverse(); // the chain runs in descending order
+    (this.refined ??= new Map()).set(slot, byHash);
   }
 }
 
