@@ -94,7 +94,7 @@ export function prefixKey(name: string): number {
   return name.length < 4 ? step(0, w0) : step(step(0, w0), w1);
 }
 
-/** A chain longer than this is refined into a full-name table by the first query that walks it. */
+/** A chain longer than this is refined into a full-name table by the first query into it. */
 const REFINE_AT = 32;
 
 /**
@@ -182,8 +182,8 @@ export function baseNameKey(btf: Btf, off: number): number | undefined {
  * A query computes its own key, walks one chain and compares candidates byte by byte with the
  * string section. Most keys belong to one name; a family sharing eight bytes (`trace_event_raw_*`,
  * `__probestub_*`, `btf_trace_*`: up to a few thousand types in vmlinux) shares a chain, and the
- * first query that walks such a chain, if it is longer than {@link REFINE_AT}, refines it into a
- * table by the hash of the whole name ({@link hashStringAt}). So every query, after the first
+ * first query into a chain longer than {@link REFINE_AT} refines it into a table by the hash of the
+ * whole name ({@link hashStringAt}) and answers from that. So every query, after the first
  * into its family, costs O(length of the name), whether or not the name exists; the string
  * section is never searched, and the bytes of names past their eighth are read only for families
  * somebody asked about.
@@ -206,7 +206,7 @@ export class NameIndex {
     const first = this.btf.firstTypeId;
     const key = prefixKey(name);
     const slot = key >>> shift;
-    const refined = this.refined?.get(slot);
+    const refined = this.refined?.get(slot) ?? (this.isLong(slot) ? this.refine(slot) : undefined);
     if (refined !== undefined) {
       for (const link of refined.get(full) ?? []) {
         if (this.isNamed(link, name)) out.push(first + link - 1);
@@ -214,14 +214,19 @@ export class NameIndex {
       return out;
     }
     const tag = key & 0xff;
-    let length = 0;
     for (let link = heads[slot]!; link !== 0; link = next[link]!) {
-      length++;
       if (tags[link] === tag && this.isNamed(link, name)) out.push(first + link - 1);
     }
-    if (length > REFINE_AT) this.refine(slot);
     // Chains run in descending type order (each entry went to the head of its chain).
     return out.length > 1 ? out.reverse() : out;
+  }
+
+  /** True when a slot's chain is longer than {@link REFINE_AT} (counting no further). */
+  private isLong(slot: number): boolean {
+    const { heads, next } = this.table;
+    let length = 0;
+    for (let link = heads[slot]!; link !== 0 && length <= REFINE_AT; link = next[link]!) length++;
+    return length > REFINE_AT;
   }
 
   /** True when the type at chain link `link` is named exactly `name`. */
@@ -231,20 +236,28 @@ export class NameIndex {
     return sameString(owner.bytes, owner.header.strStart + off - owner.firstStrOff, name);
   }
 
-  /** Files one slot's chain by the hash of each whole name, for the queries to come. */
-  private refine(slot: number): void {
+  /** Files one slot's chain by the hash of each whole name, for this query and those to come. */
+  private refine(slot: number): Map<number, number[]> {
     const { heads, next } = this.table;
+    const btf = this.btf;
+    const { strStart, strLen } = btf.header;
     const byHash = new Map<number, number[]>();
     for (let link = heads[slot]!; link !== 0; link = next[link]!) {
-      const off = this.btf.word(this.btf.offsets[link - 1]!);
-      const owner = stringOwner(this.btf, off)!;
-      const h = hashStringAt(owner.bytes, owner.view, owner.header.strStart + off - owner.firstStrOff);
+      const off = btf.word(btf.offsets[link - 1]!);
+      const local = off - btf.firstStrOff;
+      let h: number;
+      if (local >= 0 && local < strLen) h = hashStringAt(btf.bytes, btf.view, strStart + local);
+      else {
+        const owner = stringOwner(btf, off)!; // a base's string (split BTF); in range: it was keyed
+        h = hashStringAt(owner.bytes, owner.view, owner.header.strStart + off - owner.firstStrOff);
+      }
       const links = byHash.get(h);
       if (links === undefined) byHash.set(h, [link]);
       else links.push(link);
     }
     for (const links of byHash.values()) links.reverse(); // the chain runs in descending order
     (this.refined ??= new Map()).set(slot, byHash);
+    return byHash;
   }
 }
 
