@@ -95,7 +95,7 @@ export function prefixKey(name: string): number {
 }
 
 /** A chain longer than this is refined into a full-name table by the first query into it. */
-const REFINE_AT = 32;
+const REFINE_AT = 8;
 
 /**
  * log2 of the slot count for a blob of up to `n` types: the smallest power of two, at least 16,
@@ -189,8 +189,8 @@ export function baseNameKey(btf: Btf, off: number): number | undefined {
  * somebody asked about.
  */
 export class NameIndex {
-  /** Refined slots: links (ascending) by the hash of the whole name. */
-  private refined: Map<number, Map<number, number[]>> | undefined;
+  /** Refined slots, by slot number: the slot's types filed by the hash of their whole names. */
+  private refined: (Refined | undefined)[] | undefined;
 
   constructor(
     private readonly btf: Btf,
@@ -206,10 +206,12 @@ export class NameIndex {
     const first = this.btf.firstTypeId;
     const key = prefixKey(name);
     const slot = key >>> shift;
-    const refined = this.refined?.get(slot) ?? (this.isLong(slot) ? this.refine(slot) : undefined);
+    const refined = this.refined?.[slot] ?? (this.isLong(slot) ? this.refine(slot) : undefined);
     if (refined !== undefined) {
-      for (const link of refined.get(full) ?? []) {
-        if (this.isNamed(link, name)) out.push(first + link - 1);
+      // Types sharing a hash sit in consecutive probes, in ascending order.
+      const { hashes, links, mask } = refined;
+      for (let i = full & mask; links[i] !== 0; i = (i + 1) & mask) {
+        if (hashes[i] === full && this.isNamed(links[i]!, name)) out.push(first + links[i]! - 1);
       }
       return out;
     }
@@ -231,34 +233,53 @@ export class NameIndex {
 
   /** True when the type at chain link `link` is named exactly `name`. */
   private isNamed(link: number, name: string): boolean {
-    const off = this.btf.word(this.btf.offsets[link - 1]!);
-    const owner = stringOwner(this.btf, off)!; // in range: the type was filed by its name
+    const btf = this.btf;
+    const off = btf.word(btf.offsets[link - 1]!);
+    const local = off - btf.firstStrOff;
+    if (local >= 0) return sameString(btf.bytes, btf.header.strStart + local, name);
+    const owner = stringOwner(btf, off)!; // a base's string (split BTF); in range: it was filed
     return sameString(owner.bytes, owner.header.strStart + off - owner.firstStrOff, name);
   }
 
   /** Files one slot's chain by the hash of each whole name, for this query and those to come. */
-  private refine(slot: number): Map<number, number[]> {
+  private refine(slot: number): Refined {
     const { heads, next } = this.table;
     const btf = this.btf;
-    const { strStart, strLen } = btf.header;
-    const byHash = new Map<number, number[]>();
-    for (let link = heads[slot]!; link !== 0; link = next[link]!) {
+    const { strStart } = btf.header;
+    const chain: number[] = [];
+    for (let link = heads[slot]!; link !== 0; link = next[link]!) chain.push(link);
+    let size = 16;
+    while (size < 2 * chain.length) size *= 2; // at most half full: short probe runs
+    const mask = size - 1;
+    const hashes = new Int32Array(size);
+    const links = new Int32Array(size);
+    // The chain runs in descending order: insert from its end, so probes meet types ascending.
+    for (let c = chain.length - 1; c >= 0; c--) {
+      const link = chain[c]!;
       const off = btf.word(btf.offsets[link - 1]!);
       const local = off - btf.firstStrOff;
       let h: number;
-      if (local >= 0 && local < strLen) h = hashStringAt(btf.bytes, btf.view, strStart + local);
+      if (local >= 0) h = hashStringAt(btf.bytes, btf.view, strStart + local);
       else {
         const owner = stringOwner(btf, off)!; // a base's string (split BTF); in range: it was keyed
         h = hashStringAt(owner.bytes, owner.view, owner.header.strStart + off - owner.firstStrOff);
       }
-      const links = byHash.get(h);
-      if (links === undefined) byHash.set(h, [link]);
-      else links.push(link);
+      let i = h & mask;
+      while (links[i] !== 0) i = (i + 1) & mask;
+      hashes[i] = h;
+      links[i] = link;
     }
-    for (const links of byHash.values()) links.reverse(); // the chain runs in descending order
-    (this.refined ??= new Map()).set(slot, byHash);
-    return byHash;
+    const refined = { hashes, links, mask };
+    (this.refined ??= new Array<Refined | undefined>(heads.length))[slot] = refined;
+    return refined;
   }
+}
+
+/** A refined slot: an open-addressing table of links (0: empty) by whole-name hash. */
+interface Refined {
+  readonly hashes: Int32Array;
+  readonly links: Int32Array;
+  readonly mask: number;
 }
 
 /** True when the NUL-terminated string at `bytes[pos]` is exactly `name` (latin1). */
