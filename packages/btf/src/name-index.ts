@@ -95,7 +95,7 @@ export function prefixKey(name: string): number {
 }
 
 /** A chain longer than this is refined into a full-name table by the first query into it. */
-const REFINE_AT = 8;
+const REFINE_AT = 16;
 
 /**
  * log2 of the slot count for a blob of up to `n` types: the smallest power of two, at least 16,
@@ -190,7 +190,7 @@ export function baseNameKey(btf: Btf, off: number): number | undefined {
  */
 export class NameIndex {
   /** Refined slots, by slot number: the slot's types filed by the hash of their whole names. */
-  private refined: (Refined | undefined)[] | undefined;
+  private refined: Map<number, Refined> | undefined;
 
   constructor(
     private readonly btf: Btf,
@@ -206,7 +206,7 @@ export class NameIndex {
     const first = this.btf.firstTypeId;
     const key = prefixKey(name);
     const slot = key >>> shift;
-    const refined = this.refined?.[slot] ?? (this.isLong(slot) ? this.refine(slot) : undefined);
+    const refined = this.refined?.get(slot) ?? (this.isLong(slot) ? this.refine(slot) : undefined);
     if (refined !== undefined) {
       // Types sharing a hash sit in consecutive probes, in ascending order.
       const { hashes, links, mask } = refined;
@@ -270,7 +270,7 @@ export class NameIndex {
       links[i] = link;
     }
     const refined = { hashes, links, mask };
-    (this.refined ??= new Array<Refined | undefined>(heads.length))[slot] = refined;
+    (this.refined ??= new Map()).set(slot, refined);
     return refined;
   }
 }
