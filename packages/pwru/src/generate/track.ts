@@ -151,6 +151,12 @@ function remove(e: Emitter, map: string, keyOff: number): void {
   e.emit(call(Helper.map_delete_elem));
 }
 
+/** Tracks the skb whose address is in `skb`: `skbs[skb] = 1`, through 16 bytes at `fp + off`. */
+function trackAddress(e: Emitter, skb: Register, off: number): void {
+  e.emit(StoreMem(R10, off, skb, 'u64'), StoreImm(R10, off + 8, 1, 'u64'));
+  update(e, TRACK_MAPS.skbs, off, off + 8);
+}
+
 /** Labels the main program gives the tracking code. */
 export interface TrackLabels {
   /** Where an skb found by address continues: the stack-mapping update (no filters). */
@@ -228,8 +234,7 @@ export function emitTrackRecord(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch:
   if (labels.byXdp !== undefined) e.label(labels.byXdp);
   if (t.skb) {
     e.section('track: remember the matched skb address');
-    e.emit(StoreMem(R10, scratch, R7, 'u64'), StoreImm(R10, scratch + 8, 1, 'u64'));
-    update(e, TRACK_MAPS.skbs, scratch, scratch + 8);
+    trackAddress(e, R7, scratch);
   }
   e.label(labels.bySkb);
   if (t.byStackid) {
@@ -317,8 +322,7 @@ export function fexitFollowProgram(argCount: number): Instruction[] {
   e.emit(StoreMem(R10, SCRATCH, R7, 'u64'));
   lookup(e, TRACK_MAPS.skbs, SCRATCH);
   e.ifZero(R0, out);
-  e.emit(StoreMem(R10, SCRATCH, R9, 'u64'), StoreImm(R10, SCRATCH + 8, 1, 'u64'));
-  update(e, TRACK_MAPS.skbs, SCRATCH, SCRATCH + 8);
+  trackAddress(e, R9, SCRATCH);
   e.label(out);
   e.ret(0);
   return e.insns;
@@ -383,8 +387,7 @@ export function followReturnProgram(f: FollowSpec, ctx: TrackCtx): Instruction[]
     e.loadStack(R7, SCRATCH, 8);
   }
   e.ifZero(R7, out);
-  e.emit(StoreMem(R10, SCRATCH, R7, 'u64'), StoreImm(R10, SCRATCH + 8, 1, 'u64'));
-  update(e, TRACK_MAPS.skbs, SCRATCH, SCRATCH + 8);
+  trackAddress(e, R7, SCRATCH);
   e.label(out);
   e.ret(0);
   return e.insns;
