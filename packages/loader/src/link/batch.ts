@@ -41,8 +41,8 @@ export interface KprobeBatchOptions {
    * perf_event_open calls in flight at once (default 4), each on a libuv pool thread. The
    * kernel serialises most of a kprobe's registration (the jump-label and static-call scans under
    * `jump_label_mutex`, the ftrace update under `kprobe_mutex`), but the rest overlaps: in the
-   * test VM (2 vCPUs, idle host) 300 functions took 5.9 s at 1, 5.1 s at 2, 4.4 s at 4 and
-   * 4.5 s at 8.
+   * test VM (2 vCPUs, idle host; two runs each) 300 functions took 5.9 s at 1, 5.1–6.7 s at 2,
+   * 4.4 s at 4 and 4.5–4.6 s at 8.
    */
   readonly concurrency?: number;
   /** Called after each function. */
