@@ -79,6 +79,10 @@ mount --bind "$root$MODULES_DIR" "$root/lib/modules/$KVER" \
 hostname bpfts-vm
 ip link set lo up
 
+# Files the command writes to /run/bpfts-vm/out reach the host (run.sh --out) through the share.
+mkdir -p "$results/out" "$root/run/bpfts-vm/out"
+mount --bind "$results/out" "$root/run/bpfts-vm/out" || fail "cannot bind the output directory"
+
 cp "$results/cmd.sh" "$root/run/bpfts-vm/cmd.sh"
 chroot "$root" /bin/bash /run/bpfts-vm/cmd.sh < /dev/null > "$results/stdout" 2> "$results/stderr"
 echo $? > "$results/exit.tmp"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Prepare the kprobe-capable test VM: download and unpack Debian's 6.1 kernel package, run
-# depmod on its modules and build a busybox initramfs whose /init is tools/vm/init.sh.
+# Prepare a test VM kernel (BPF_TS_VM_KERNEL: 5.10, 6.1 or 6.12): download and unpack Debian's
+# kernel package into .vm-cache through a private apt configuration, run depmod on its modules and build a busybox initramfs whose /init is tools/vm/init.sh.
 #
 #   tools/vm/prepare.sh [--no-btf]
 #
@@ -10,16 +10,21 @@
 # run.sh calls `prepare.sh --no-btf` before every boot, so a changed init.sh is always picked up.
 #
 # Environment:
-#   BPF_TS_VM_KERNEL_PKG  kernel package (default linux-image-6.1.0-50-amd64-unsigned)
+#   BPF_TS_VM_KERNEL      kernel of the matrix: 5.10, 6.1 (default) or 6.12 (lib.sh's table)
+#   BPF_TS_VM_KERNEL_PKG  kernel package (default: the one lib.sh lists for BPF_TS_VM_KERNEL)
+#   BPF_TS_VM_APT_MIRROR  Debian mirror (default: the first …/debian URI in /etc/apt)
 #   BPF_TS_VM_KERNEL_DEB  use this already-downloaded .deb instead of `apt-get download`
 #   BPF_TS_VM_CACHE       cache directory (default <repo>/.vm-cache)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Modules the initramfs loads, in dependency order (virtio transport, 9p, overlay).
+# Modules the initramfs loads, in dependency order (virtio transport, 9p, overlay). Those a
+# kernel builds in (modules.builtin) are skipped. A trailing "?" marks modules some kernels of the
+# matrix do not have at all: netfs and the split-out virtio_pci_*_dev are newer than 5.10, and
+# 6.12 folds fscache into netfs.
 initramfs_modules=(
-  virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
-  netfs fscache 9pnet 9pnet_virtio 9p overlay
+  virtio virtio_ring virtio_pci_modern_dev? virtio_pci_legacy_dev? virtio_pci
+  netfs? fscache? 9pnet 9pnet_virtio 9p overlay
 )
 
 check_tools() {
@@ -52,6 +57,48 @@ file_is_static() {
   done
 }
 
+# The Debian archive this machine's apt already uses (its first "…/debian" URI in
+# /etc/apt/sources.list or sources.list.d), or BPF_TS_VM_APT_MIRROR when set.
+debian_mirror() {
+  if [ -n "${BPF_TS_VM_APT_MIRROR:-}" ]; then
+    echo "$BPF_TS_VM_APT_MIRROR"
+    return
+  fi
+  local files=() f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] && files+=("$f")
+  done
+  [ ${#files[@]} -gt 0 ] || return 1
+  # deb822 "URIs: a b" lines and one-line "deb [opts] URI suite ..." entries.
+  awk '
+    /^[[:space:]]*URIs:/ { for (i = 2; i <= NF; i++) print $i }
+    /^[[:space:]]*deb[[:space:]]/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }
+  ' "${files[@]}" | sed 's:/*$::' | grep -E '/debian$' | head -n1
+}
+
+# apt-get download $vm_kernel_pkg into directory $1 through a private apt configuration under
+# .vm-cache/apt/<suite> (its own sources list, package lists and cache), so the host's
+# /etc/apt is neither read for packages nor changed. The lists are fetched once and reused.
+private_apt_download() {
+  local dest=$1 mirror dir
+  mirror=$(debian_mirror) || true
+  [ -n "$mirror" ] || vm_die "cannot find a Debian mirror in /etc/apt/sources.list(.d); set BPF_TS_VM_APT_MIRROR (e.g. http://deb.debian.org/debian)"
+  dir=$vm_cache/apt/$vm_kernel_suite
+  mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $vm_kernel_suite main" > "$dir/sources.list"
+  # As root apt would drop to its sandbox user, which cannot write here: stay the current user.
+  local opts=(
+    -q -o "Dir::Etc::SourceList=$dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$dir/lists" -o "Dir::Cache=$dir/cache" -o "APT::Sandbox::User=$(id -un)"
+  )
+  if ! (cd "$dest" && apt-get "${opts[@]}" download "$vm_kernel_pkg") > /dev/null 2>&1; then
+    apt-get "${opts[@]}" update > "$dir/update.log" 2>&1 \
+      || vm_die "apt-get update of $mirror $vm_kernel_suite failed (see $dir/update.log); or set BPF_TS_VM_KERNEL_DEB to a downloaded .deb"
+    (cd "$dest" && apt-get "${opts[@]}" download "$vm_kernel_pkg") \
+      || vm_die "apt-get download $vm_kernel_pkg from $mirror $vm_kernel_suite failed; or set BPF_TS_VM_KERNEL_DEB to a downloaded .deb"
+  fi
+}
+
 # Fetch the kernel .deb (or take BPF_TS_VM_KERNEL_DEB) and unpack it into $vm_kernel_dir.
 prepare_kernel() {
   if [ -f "$vm_kernel_dir/.ready" ]; then
@@ -62,14 +109,12 @@ prepare_kernel() {
     mkdir -p "$vm_cache/download"
     deb=$(ls "$vm_cache/download/${vm_kernel_pkg}_"*.deb 2> /dev/null | head -n1 || true)
     if [ -z "$deb" ]; then
-      vm_log "downloading $vm_kernel_pkg"
-      # Into a scratch directory first, so an interrupted download never looks complete. As root,
-      # apt would warn that its sandbox user cannot write there: download as the current user.
+      vm_log "downloading $vm_kernel_pkg from Debian's $vm_kernel_suite suite"
+      # Into a scratch directory first, so an interrupted download never looks complete.
       local partial=$vm_cache/download/partial
       rm -rf "$partial"
       mkdir -p "$partial"
-      (cd "$partial" && apt-get -q -o APT::Sandbox::User="$(id -un)" download "$vm_kernel_pkg") \
-        || vm_die "apt-get download $vm_kernel_pkg failed; run 'apt-get update' first, or set BPF_TS_VM_KERNEL_DEB to a downloaded .deb"
+      private_apt_download "$partial"
       mv "$partial/"*.deb "$vm_cache/download/"
       rmdir "$partial"
       deb=$(ls "$vm_cache/download/${vm_kernel_pkg}_"*.deb | head -n1)
@@ -134,11 +179,14 @@ prepare_initramfs() {
 
   local m src
   : > "$stage/modules/order"
+  local optional
   for m in "${initramfs_modules[@]}"; do
+    optional=0
+    case $m in *\?) optional=1 m=${m%\?} ;; esac
     src=$(module_file "$m")
     if [ -z "$src" ]; then
-      # Built into this kernel: nothing to load.
-      grep -q "/$m.ko" "$vm_modules_dir/modules.builtin" \
+      # Built into this kernel (or, for an optional one, not part of it): nothing to load.
+      grep -q "/$m.ko\$" "$vm_modules_dir/modules.builtin" || [ $optional = 1 ] \
         || vm_die "module $m is neither in $vm_kernel_pkg nor built in"
       continue
     fi

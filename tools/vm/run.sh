@@ -2,17 +2,19 @@
 # Run one command as root inside the kprobe-capable test VM (Debian 6.1 kernel under qemu TCG)
 # and exit with its exit status.
 #
-#   tools/vm/run.sh [--timeout SECONDS] [--cwd DIR] [--env NAME=VALUE]... -- CMD ARGS...
+#   tools/vm/run.sh [--timeout SECONDS] [--cwd DIR] [--env NAME=VALUE]... [--out DIR] -- CMD ARGS...
 #
 # The VM sees the host's root file system read-only with a writable tmpfs overlay (writes are
 # lost when it stops), so CMD, node and the repository are the host's own. CMD's stdout and
 # stderr stream back as they are written; stdin is /dev/null. The VM has no network device:
 # only loopback and whatever namespaces/veths the command creates. Inside, BPF_TS_VM is set
-# to the kernel's major.minor (e.g. 6.1).
+# to the kernel's major.minor (e.g. 6.1), and BPF_TS_VM_OUT to a directory whose files are copied
+# to the host's --out DIR when the VM stops (the only way back besides stdout and stderr).
 #
 # Exit status: CMD's; 124 on timeout; 125 when the VM itself failed (its console log is shown).
 #
 # Environment:
+#   BPF_TS_VM_KERNEL     which kernel of the matrix boots: 5.10, 6.1 (default) or 6.12
 #   BPF_TS_VM_MEM (default 2G), BPF_TS_VM_SMP (default 2)  VM size
 #   BPF_TS_VM_APPEND     extra kernel command-line parameters
 #   BPF_TS_VM_CONSOLE=1  also copy the VM's kernel console to stderr when done
@@ -21,13 +23,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-  echo "usage: $(basename "$0") [--timeout SECONDS] [--cwd DIR] [--env NAME=VALUE]... -- CMD [ARGS...]" >&2
+  echo "usage: $(basename "$0") [--timeout SECONDS] [--cwd DIR] [--env NAME=VALUE]... [--out DIR] -- CMD [ARGS...]" >&2
   exit 2
 }
 
 timeout_s=600
 cwd=$PWD
 extra_env=()
+out_dir=
 while [ $# -gt 0 ]; do
   case $1 in
     --timeout)
@@ -45,6 +48,11 @@ while [ $# -gt 0 ]; do
       [ $# -ge 2 ] || usage
       [[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || vm_die_status=2 vm_die "--env takes NAME=VALUE, not '$2'"
       extra_env+=("$2")
+      shift 2
+      ;;
+    --out)
+      [ $# -ge 2 ] || usage
+      mkdir -p "$2" && out_dir=$(cd "$2" && pwd) || vm_die_status=2 vm_die "--out: cannot create directory '$2'"
       shift 2
       ;;
     --) shift; break ;;
@@ -97,6 +105,7 @@ stdout_is_tty=0
   printf 'export PATH=%q\n' "$vm_path"
   printf 'export HOME=%q\n' "${HOME:-/root}"
   printf 'export BPF_TS_VM=%q\n' "$(echo "$vm_kver" | cut -d. -f1,2)"
+  echo 'export BPF_TS_VM_OUT=/run/bpfts-vm/out'
   for name in TERM LANG LC_ALL TZ CI NO_COLOR FORCE_COLOR NODE_OPTIONS; do
     if [ -n "${!name+x}" ]; then
       printf 'export %s=%q\n' "$name" "${!name}"
@@ -144,6 +153,10 @@ for p in "${tail_pids[@]}"; do
   wait "$p" || true
 done
 tail_pids=()
+
+if [ -n "$out_dir" ] && [ -d "$rundir/out" ]; then
+  cp -r "$rundir/out/." "$out_dir/"
+fi
 
 if [ "${BPF_TS_VM_CONSOLE:-0}" = 1 ]; then
   cat "$rundir/console.log" >&2

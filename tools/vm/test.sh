@@ -1,21 +1,81 @@
 #!/usr/bin/env bash
-# Run every *.vm.test.ts (packages/*/src, packages/*/test and tools/vm) inside one boot of the
-# kprobe-capable test VM, with tools/vm/vitest.config.ts. Exits with vitest's status (0 when there
-# are no VM tests).
+# Run every *.vm.test.ts (packages/*/src, packages/*/test and tools/vm) on each kernel of the VM
+# matrix (5.10, 6.1, 6.12; lib.sh), one VM boot per kernel, one kernel after another, with
+# tools/vm/vitest.config.ts. A kernel whose suite fails does not stop the others; the command
+# prints one summary line per kernel and fails at the end if any kernel failed.
 #
 #   tools/vm/test.sh [VITEST ARGS...]     e.g. tools/vm/test.sh packages/loader
 #
-# The packages are built on the host first (turbo; cached builds are instant) because tests import
-# each other's dist/. Set BPF_TS_VM_NO_BUILD=1 to skip that. BPF_TS_VM_TEST_TIMEOUT bounds the
-# whole VM run in seconds (default 3600).
-set -euo pipefail
+# Each kernel's vitest JSON report lands in .vm-cache/results/<kernel>.json (what
+# `npm run kernel-table` turns into the README's feature × kernel table).
+#
+# Environment:
+#   BPF_TS_VM_KERNELS       comma-separated subset of the matrix, e.g. 6.12,6.1 (default: all)
+#   BPF_TS_VM_NO_BUILD=1    skip the host build (turbo; tests import each other's dist/)
+#   BPF_TS_VM_TEST_TIMEOUT  bound of each kernel's VM run in seconds (default 3600)
+set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-bash "$vm_here/prepare.sh"
+kernels=()
+IFS=, read -r -a kernels <<< "${BPF_TS_VM_KERNELS:-$(IFS=,; echo "${vm_kernels[*]}")}"
+for k in "${kernels[@]}"; do
+  vm_kernel_spec "$k" > /dev/null \
+    || vm_die_status=2 vm_die "BPF_TS_VM_KERNELS: '$k' is not one of: ${vm_kernels[*]}"
+done
+[ ${#kernels[@]} -gt 0 ] || vm_die_status=2 vm_die "BPF_TS_VM_KERNELS selects no kernel"
+
 cd "$vm_repo"
 if [ "${BPF_TS_VM_NO_BUILD:-0}" != 1 ]; then
   vm_log "building the packages on the host"
-  npx turbo run build --output-logs=errors-only
+  npx turbo run build --output-logs=errors-only || vm_die "the host build failed"
 fi
-exec bash "$vm_here/run.sh" --timeout "${BPF_TS_VM_TEST_TIMEOUT:-3600}" --cwd "$vm_repo" -- \
-  node_modules/.bin/vitest run --config tools/vm/vitest.config.ts "$@"
+
+results=$vm_cache/results
+mkdir -p "$results"
+summary=()
+failed=0
+for k in "${kernels[@]}"; do
+  vm_log "kernel $k: preparing"
+  start=$(date +%s)
+  status=0
+  out=$(mktemp -d "$vm_cache/out.XXXXXX")
+  if BPF_TS_VM_KERNEL=$k bash "$vm_here/prepare.sh"; then
+    vm_log "kernel $k: running the VM suites"
+    BPF_TS_VM_KERNEL=$k bash "$vm_here/run.sh" --timeout "${BPF_TS_VM_TEST_TIMEOUT:-3600}" \
+      --cwd "$vm_repo" --out "$out" -- \
+      node_modules/.bin/vitest run --config tools/vm/vitest.config.ts \
+      --reporter=default --reporter=json --outputFile.json=/run/bpfts-vm/out/vitest.json "$@" \
+      || status=$?
+  else
+    status=$?
+  fi
+  seconds=$(($(date +%s) - start))
+  counts=""
+  if [ -s "$out/vitest.json" ]; then
+    # Record when and for how long this kernel ran beside vitest's own report.
+    node -e '
+      const fs = require("fs");
+      const [file, kernel, seconds, status] = process.argv.slice(1);
+      const r = JSON.parse(fs.readFileSync(file, "utf8"));
+      r.bpfTsVm = { kernel, seconds: Number(seconds), status: Number(status), finishedAt: new Date().toISOString() };
+      fs.writeFileSync(file, JSON.stringify(r));
+      console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+    ' "$out/vitest.json" "$k" "$seconds" "$status" > "$out/counts" 2>&1 && counts=$(cat "$out/counts")
+    # Only a full run (no vitest filter) stands for the kernel in the README's table.
+    if [ $# -eq 0 ]; then
+      mv "$out/vitest.json" "$results/$k.json"
+    else
+      mv "$out/vitest.json" "$results/$k.partial.json"
+    fi
+  fi
+  rm -rf "$out"
+  if [ "$status" = 0 ]; then
+    summary+=("vm: kernel $k: ok in ${seconds}s${counts:+ ($counts)}")
+  else
+    failed=1
+    summary+=("vm: kernel $k: FAILED (exit $status) in ${seconds}s${counts:+ ($counts)}")
+  fi
+done
+
+printf '%s\n' "${summary[@]}" >&2
+exit $failed
