@@ -71,3 +71,4 @@ export { NetlinkMessage, NlFlag, rtnetlinkRequest } from './link/netlink.js';
 export { programFunctionTarget } from './link/program-target.js';
 export type { TracingTarget } from './link/targets.js';
 export { raiseOpenFileLimit } from './sys/rlimit.js';
+export { removeMemlockLimit, kernelChargesMemlock, MemlockLimitError, RLIMIT_MEMLOCK, type MemlockOutcome } from './sys/memlock.js';

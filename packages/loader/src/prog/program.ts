@@ -1,5 +1,6 @@
 import { release } from 'node:os';
 import { errorFromErrno, InvalidArgumentError } from '../errors.js';
+import { memlockError } from '../sys/memlock.js';
 import { FdHandle } from '../fd.js';
 import { getInfoByFd, type ObjectInfo } from '../info.js';
 import { openPinned, pinFd } from '../map/map.js';
@@ -172,7 +173,7 @@ export class Program extends FdHandle {
       if (r >= 0) return new Program(r, backend, spec.type, name);
       const firstErr = -r;
       if (firstErr === Errno.EPERM || firstErr === Errno.E2BIG || firstErr === Errno.ENOTSUPP) {
-        throw loadError(firstErr, what, spec, prepared.bytes.length / 8);
+        throw memlockError(backend, BpfCommand.PROG_LOAD, firstErr, what) ?? loadError(firstErr, what, spec, prepared.bytes.length / 8);
       }
       // Retry with a verifier log, growing it while the kernel says ENOSPC.
       let size = opts.logSize ?? 1 << 16;

@@ -44,6 +44,11 @@ export interface FdWatcher {
 
 /** Everything the loader needs from the operating system. */
 export interface Backend {
+  /**
+   * Lift RLIMIT_MEMLOCK before the first map, program or BTF creation when the kernel charges
+   * BPF memory to it (Linux < 5.11; sys/memlock.ts). True for the real backend.
+   */
+  readonly raiseMemlock?: boolean;
   /** Allocates zeroed native memory. */
   alloc(size: number): NativeMemory;
   /** bpf(cmd, attr, size). */

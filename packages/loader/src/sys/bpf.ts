@@ -1,6 +1,7 @@
 import { errorFromErrno, type ErrnoContext } from '../errors.js';
 import { defaultBackend, type Backend, type NativeMemory } from './backend.js';
 import { writeFields, type FieldValue, type Layout } from './layout.js';
+import { memlockError, prepareMemlockFor, type MemlockLimitError } from './memlock.js';
 
 const ATTR_CAPACITY = 256;
 
@@ -19,12 +20,16 @@ export class Bpf {
 
   /** Runs `cmd` and returns the raw result (>= 0, or a negative errno). */
   raw<K extends string>(cmd: number, layout: Layout<K>, values: Partial<Record<K, FieldValue>>): number {
+    prepareMemlockFor(this.backend, cmd);
     this.attr.bytes.fill(0, 0, layout.size);
     writeFields(this.attr.view, layout, values);
     return this.backend.bpf(cmd, this.attr, layout.size);
   }
 
-  /** Runs `cmd`; throws the typed error for `ctx` on failure. */
+  /**
+   * Runs `cmd`; throws the typed error for `ctx` on failure ({@link MemlockLimitError} for an
+   * EPERM that RLIMIT_MEMLOCK caused).
+   */
   call<K extends string>(
     cmd: number,
     layout: Layout<K>,
@@ -32,7 +37,10 @@ export class Bpf {
     ctx: ErrnoContext | (() => ErrnoContext),
   ): number {
     const r = this.raw(cmd, layout, values);
-    if (r < 0) throw errorFromErrno(r, typeof ctx === 'function' ? ctx() : ctx);
+    if (r < 0) {
+      const c = typeof ctx === 'function' ? ctx() : ctx;
+      throw memlockError(this.backend, cmd, r, c.operation) ?? errorFromErrno(r, c);
+    }
     return r;
   }
 }

@@ -30,6 +30,8 @@ class CallocMemory implements NativeMemory {
  * Addresses travel as JS numbers (`intptr_t`), so no BigInt is created on hot paths.
  */
 export class KoffiBackend implements Backend {
+  /** Lift RLIMIT_MEMLOCK where the kernel charges BPF memory to it (sys/memlock.ts). */
+  readonly raiseMemlock = true;
   private readonly fns;
 
   constructor() {
