@@ -17,7 +17,7 @@ import { perLoadProbeReads } from './pwru-scheme.mjs';
 import { Add, call, callFunction, exit, Helper, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R6, R7, StoreImm } from 'bpf-asm-ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const corpus = process.env.PCAP_CORPUS_DIR ?? resolve(here, '../../../../shared/pcap-corpus');
+const corpus = resolve(here, '../test/corpus');
 const RUNS = 5;
 const REPEAT = 2000;
 const LINKTYPES = [

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { compile, NameResolver } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const corpus = process.env.PCAP_CORPUS_DIR ?? resolve(here, '../../../../shared/pcap-corpus');
+const corpus = resolve(here, '../test/corpus');
 const REPEATS = 20;
 const RUNS = 3;
 
@@ -62,7 +62,7 @@ function peerPerExpr(exe, exprs, linktype, optimize) {
 
 const file = join(corpus, 'public-l2.jsonl');
 if (!existsSync(file)) {
-  console.log(`corpus not found at ${corpus}; set PCAP_CORPUS_DIR`);
+  console.log(`corpus not found at ${corpus}; restore it with git checkout`);
   process.exit(1);
 }
 const exprs = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).expr);

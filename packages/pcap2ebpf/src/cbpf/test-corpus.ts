@@ -1,7 +1,7 @@
 /**
- * Test-only access to the shared pcap-filter corpus (`../shared/pcap-corpus` beside the repo
- * root, or `$PCAP_CORPUS_DIR`): libpcap's programs and verdicts for every expression, and the
- * packets they were run on. Not exported from the package.
+ * Test-only access to the pcap-filter corpus in `packages/pcap2ebpf/test/corpus`: libpcap's
+ * programs and verdicts for every expression, and the packets they were run on (regenerated from
+ * tcpdump by `test/corpus/regenerate.mjs`). Not exported from the package.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -57,18 +57,15 @@ export interface CorpusPacket {
   bytes: Uint8Array;
 }
 
-/** The corpus directory. */
+/** The corpus directory, `test/corpus` of this package (found from this file, so any clone works). */
 export function corpusDir(): string {
-  const fromEnv = process.env.PCAP_CORPUS_DIR;
-  if (fromEnv) return fromEnv;
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-  return join(repoRoot, '..', 'shared', 'pcap-corpus');
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../test/corpus');
 }
 
 function readLines(file: string): string[] {
   const path = join(corpusDir(), file);
   if (!existsSync(path)) {
-    throw new Error(`pcap corpus not found at ${path}: clone the shared material beside the repo or set PCAP_CORPUS_DIR`);
+    throw new Error(`pcap corpus file missing at ${path}: restore it with git checkout, or rebuild it with test/corpus/regenerate.mjs`);
   }
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
 }

@@ -1,5 +1,5 @@
 /**
- * The contract: libpcap 1.10's own answers for every corpus expression (../shared/pcap-corpus), on
+ * The contract: libpcap 1.10's own answers for every corpus expression (test/corpus), on
  * both link types. Names resolve from the corpus's env/ files, as they did when it was recorded.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
