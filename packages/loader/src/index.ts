@@ -28,7 +28,6 @@ export {
   attachPerfEvent,
   attachTracepoint,
   perfEventOpen,
-  tracefsRoot,
   PerfEventAttachment,
   PerfType,
   PerfIoctl,
@@ -72,3 +71,19 @@ export { programFunctionTarget } from './link/program-target.js';
 export type { TracingTarget } from './link/targets.js';
 export { raiseOpenFileLimit } from './sys/rlimit.js';
 export { removeMemlockLimit, kernelChargesMemlock, MemlockLimitError, RLIMIT_MEMLOCK, type MemlockOutcome } from './sys/memlock.js';
+export {
+  BPFFS_PATH,
+  TRACEFS_PATHS,
+  NotMountedError,
+  bpffsRoot,
+  findBpffs,
+  findTracefs,
+  mountBpffs,
+  mountTracefs,
+  parseMounts,
+  readMounts,
+  tracefsRoot,
+  type MountEntry,
+  type MountOptions,
+  type MountResult,
+} from './fs/mounts.js';

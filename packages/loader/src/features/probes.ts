@@ -5,7 +5,7 @@ import { FeatureUnsupportedError, PermissionError } from '../errors.js';
 import { BtfHandle } from '../btf/handle.js';
 import { attachKprobeMulti } from '../link/kprobe-multi.js';
 import { linkCreateRaw } from '../link/link.js';
-import { tracefsRoot } from '../link/perf-event.js';
+import { tracefsRoot } from '../fs/mounts.js';
 import { functionBtfId, tracepointBtfId } from '../link/targets.js';
 import { BpfMap } from '../map/map.js';
 import { Program, programTypeName } from '../prog/program.js';

@@ -7,6 +7,7 @@ import { Errno } from '../sys/errno.js';
 import { AttachType } from '../sys/generated/constants.js';
 import { writeFields, type FieldValue } from '../sys/layout.js';
 import { Attachment, linkCreateRaw } from './link.js';
+import { tracefsRoot } from '../fs/mounts.js';
 
 /** perf_event_attr.type values. */
 export const PerfType = { HARDWARE: 0, SOFTWARE: 1, TRACEPOINT: 2, HW_CACHE: 3, RAW: 4, BREAKPOINT: 5 } as const;
@@ -121,19 +122,6 @@ export function attachPerfEvent(prog: Program, perfFd: number, target: string, o
     backend.close(perfFd);
     throw err;
   }
-}
-
-/** Where tracefs is mounted (6.17+ kernels no longer fall back to debugfs). */
-export function tracefsRoot(): string {
-  for (const p of ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']) {
-    try {
-      readFileSync(`${p}/README`, { flag: 'r' }).subarray(0, 1);
-      return p;
-    } catch {
-      // try the next one
-    }
-  }
-  throw new FeatureUnsupportedError('tracefs', '4.1', 'mount it with: mount -t tracefs tracefs /sys/kernel/tracing');
 }
 
 /** Attaches a tracepoint program to `category:name` through a perf event (tracefs id). */

@@ -11,6 +11,7 @@ import { attachTracepoint } from './perf-event.js';
 import { PerfBufReader } from '../reader/perf.js';
 import { possibleCpus } from '../sys/cpus.js';
 import { tracepointBtfId } from './targets.js';
+import { mountTracefs } from '../fs/mounts.js';
 
 const ok = canCreateNetns();
 if (!ok) console.warn('skipping skb tracepoint tests: needs root and iproute2 (ip netns)');
@@ -32,6 +33,8 @@ const ipv4 = (h: Uint8Array, off: number) => [...h.subarray(off, off + 4)].join(
 describe.skipIf(!ok)('tracepoint programs see real packets sent between test namespaces', () => {
   let net: NetnsPair;
   beforeAll(() => {
+    // A freshly booted machine has no tracefs mounted; the perf-event test below needs it.
+    mountTracefs();
     net = createNetnsPair();
   });
   afterAll(() => net?.destroy());

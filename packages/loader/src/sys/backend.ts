@@ -87,6 +87,8 @@ export interface Backend {
   getrlimit(resource: number): [number, number] | number;
   /** setrlimit(resource, soft, hard) (Infinity for RLIM_INFINITY). */
   setrlimit(resource: number, soft: number, hard: number): number;
+  /** mount(2): mounts `fstype` from `source` at `target` (no data); 0 or a negative errno. */
+  mount(source: string, target: string, fstype: string, flags: number): number;
   /** Calls `onReadable` whenever fd is readable, from Node's event loop. */
   watch(fd: number, onReadable: () => void): FdWatcher;
 }

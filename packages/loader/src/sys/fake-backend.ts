@@ -132,6 +132,15 @@ export class FakeBackend implements Backend {
     this.limits.set(resource, [soft, hard]);
     return 0;
   }
+  /** What each mount call answers (0, or a negative errno); every call is recorded as `mounts`. */
+  mountResult = 0;
+  /** The mount calls made, in order. */
+  readonly mounts: Array<{ source: string; target: string; fstype: string; flags: number }> = [];
+  mount(source: string, target: string, fstype: string, flags: number): number {
+    this.calls.push({ op: 'mount' });
+    this.mounts.push({ source, target, fstype, flags });
+    return this.mountResult;
+  }
   watch(): FdWatcher {
     return { close() {}, unref() {}, ref() {} };
   }

@@ -53,6 +53,7 @@ export class KoffiBackend implements Backend {
       recv: libc.func('intptr_t recv(int fd, intptr_t buf, size_t len, int flags)'),
       getrlimit: libc.func('int getrlimit(int resource, intptr_t rlim)'),
       setrlimit: libc.func('int setrlimit(int resource, intptr_t rlim)'),
+      mount: libc.func('int mount(const char *source, const char *target, const char *fstype, ulong flags, intptr_t data)'),
     };
   }
 
@@ -140,6 +141,9 @@ export class KoffiBackend implements Backend {
     } finally {
       m.free();
     }
+  }
+  mount(source: string, target: string, fstype: string, flags: number): number {
+    return this.ret(this.fns.mount(source, target, fstype, flags, 0) as number);
   }
   watch(fd: number, onReadable: () => void): FdWatcher {
     // koffi 3.3 passes the event as a status number rather than the typed object; we only
