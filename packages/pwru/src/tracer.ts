@@ -117,6 +117,7 @@ export class Tracer implements AsyncDisposable {
         t = now;
       };
       lap('Started', { since_process_start_ms: Math.round(performance.now()) });
+      mountTracefsIfMissing(session, log);
       const prepared = prepare(options, session, log, env.pcap, env.cache);
       backend = prepared.backend;
       const { plan } = prepared;
@@ -262,4 +263,17 @@ async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Bac
     }
   }
   bar.finish();
+}
+
+/**
+ * A fresh machine has no tracefs mounted; pwru's kprobe backends need its function list, so as
+ * root pwru mounts it (saying so once) rather than falling back to kallsyms silently.
+ */
+function mountTracefsIfMissing(session: KernelSession, log: Logger): void {
+  try {
+    const path = session.ensureTracefs?.();
+    if (path !== undefined) log.info('Mounted tracefs: it was not mounted, and kprobes need its function list', { path });
+  } catch (e) {
+    log.warn(`Cannot mount tracefs: ${(e as Error).message.split('\n')[0]}`);
+  }
 }

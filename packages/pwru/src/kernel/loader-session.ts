@@ -5,6 +5,8 @@ import {
   AttachType,
   attachKprobeMulti,
   BpfMap,
+  findTracefs,
+  mountTracefs,
   MapType,
   PermissionError,
   Program,
@@ -108,6 +110,13 @@ export class LoaderSession implements KernelSession {
       this.fentryError = process.getuid?.() === 0 ? line.split(' — ')[0] : line;
       return false;
     }
+  }
+
+  ensureTracefs(): string | undefined {
+    // Only the kprobe backends read tracefs (available_filter_functions); only root can mount.
+    if (this.cachedFeatures !== undefined || !haveKprobes() || findTracefs() !== undefined) return undefined;
+    if (process.getuid?.() !== 0) return undefined;
+    return mountTracefs().path;
   }
 
   fentryRefusal(): string | undefined {

@@ -70,6 +70,12 @@ export interface KernelSession {
   bpfPrograms?(): BpfProgInfo[];
   /** Why this kernel refuses fentry programs (one line, e.g. the EPERM), or undefined if it allows them. */
   fentryRefusal?(): string | undefined;
+  /**
+   * Mounts tracefs when this kernel has kprobes, tracefs is mounted nowhere and the process is
+   * root (a freshly booted machine or a container); returns where it mounted it, or undefined
+   * when nothing was done. Call before {@link features}. Throws when the mount itself fails.
+   */
+  ensureTracefs?(): string | undefined;
   /** Creates the events ring buffer, the per-CPU lost counter and the stack map. */
   createMaps(o: MapOptions): void;
   /** Loads one program; a verifier rejection throws with the log's summary. */

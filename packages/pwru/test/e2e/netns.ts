@@ -88,11 +88,20 @@ export class PwruProcess {
   readonly exited: Promise<number | null>;
   private readonly readyFile: string;
 
-  constructor(args: string[]) {
+  /**
+   * Starts pwru with `args`. `withoutTracefs`: in a private mount namespace (`unshare -m`) where
+   * every tracefs and debugfs mount is removed first, as on a freshly booted machine; the rest
+   * of the system keeps its mounts.
+   */
+  constructor(args: string[], opts: { withoutTracefs?: boolean } = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'pwru-e2e-'));
     this.readyFile = join(dir, 'ready');
     const bin = new URL('../../bin/pwru.js', import.meta.url).pathname;
-    this.child = spawn(process.execPath, [bin, '--ready-file', this.readyFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [bin, '--ready-file', this.readyFile, ...args];
+    const unmount = `for t in $(awk '$3=="tracefs"||$3=="debugfs"{print $2}' /proc/self/mounts | sort -r); do umount "$t" || exit 99; done`;
+    this.child = opts.withoutTracefs
+      ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${unmount}; exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
