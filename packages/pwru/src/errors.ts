@@ -16,3 +16,20 @@ export class MissingKernelFeatureError extends PwruError {
     super(`${feature} is not available on this kernel: ${hint}`);
   }
 }
+
+/**
+ * The kernel refused the program of one target (a verifier rejection, or a function it will not
+ * trace). Backends with a program per function skip and count such targets instead of failing.
+ */
+export class ProgramRefusedError extends PwruError {
+  override name = 'ProgramRefusedError';
+  constructor(
+    message: string,
+    /** What the program was for, e.g. `fentry dst_blackhole_neigh_lookup`. */
+    readonly target: string,
+    /** The kernel's reason, one line (the verifier's rejecting line, or the errno). */
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}

@@ -60,11 +60,13 @@ export interface PlanInput {
   readonly fragments: ReadonlyArray<(e: Emitter, reject: string) => void>;
   /** kprobe, kprobe-multi and fentry: the functions to trace. */
   readonly functions?: readonly SkbFunc[];
-  /** fentry: BTF id and argument count of each function. */
-  readonly signatures?: ReadonlyMap<string, { btfId: number; argCount: number }>;
+  /** fentry: BTF id, argument count and context-readable arguments of each function. */
+  readonly signatures?: ReadonlyMap<string, { btfId: number; argCount: number; ctxReadable?: readonly boolean[] }>;
   /** tracepoint: the tracepoints to trace. */
   readonly tracepoints?: readonly SkbTracepoint[];
   readonly haveFuncIp: boolean;
+  /** Whether the kernel has `bpf_get_func_arg` (fentry reads arguments of any type with it). */
+  readonly haveFuncArg?: boolean;
   /** `--output-skb-metadata` expressions. */
   readonly metadata?: readonly SkbMetadata[];
   /** `--output-skb` / `--output-skb-shared-info` dumps. */
@@ -94,13 +96,14 @@ export interface PlanInput {
  * function for fentry.
  */
 export function planTrace(input: PlanInput): TracePlan {
-  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: { reasonArg?: number; argCount?: number; source?: 'stack'; bpfmap?: BpfMapOp } = {}): Instruction[] =>
+  const gen = (kind: ProbeKind, skbArg: number, site: number, extra: GenExtra = {}): Instruction[] =>
     generateProgram({
       layout: input.layout,
       kernel: input.kernel,
       shape: { kind, skbArg, site, ...extra },
       filters: { ...input.filters, fragments: input.fragments },
       haveFuncIp: input.haveFuncIp,
+      ...(input.haveFuncArg ? { haveFuncArg: true } : {}),
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.dumps ? { dumps: input.dumps } : {}),
       ...(input.returns && extra.source !== 'stack' ? { recordReturn: true } : {}),
@@ -153,7 +156,7 @@ export function planTrace(input: PlanInput): TracePlan {
         programs.push({
           name: `pwru_fe_${programs.length}`,
           kind: 'fentry',
-          insns: gen('fentry', fn.position - 1, 0, { argCount: sig.argCount }),
+          insns: gen('fentry', fn.position - 1, 0, { argCount: sig.argCount, ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}) }),
           attach: { type: 'fentry', function: fn, btfId: sig.btfId },
         });
       }
@@ -175,7 +178,9 @@ export function planTrace(input: PlanInput): TracePlan {
   return { backend: input.backend, layout: input.layout, sites, programs, targets };
 }
 
-type Gen = (kind: ProbeKind, skbArg: number, site: number, extra: { argCount?: number; source?: 'stack'; bpfmap?: BpfMapOp }) => Instruction[];
+/** Per-program extras of the shape {@link planTrace} generates. */
+type GenExtra = { reasonArg?: number; argCount?: number; ctxReadable?: readonly boolean[]; source?: 'stack'; bpfmap?: BpfMapOp };
+type Gen = (kind: ProbeKind, skbArg: number, site: number, extra: GenExtra) => Instruction[];
 
 /**
  * The `--filter-non-skb-funcs` programs: one kprobe program for all of them (plain kprobes with
@@ -199,7 +204,7 @@ function planNonSkb(input: PlanInput, gen: Gen, first: number): { programs: Plan
         programs.push({
           name: op ? `pwru_map${op[0]}_${first + programs.length}` : `pwru_ns_${first + programs.length}`,
           kind: 'fentry',
-          insns: gen('fentry', 0, 0, { argCount: sig.argCount, source: 'stack', ...(op ? { bpfmap: op } : {}) }),
+          insns: gen('fentry', 0, 0, { argCount: sig.argCount, ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}), source: 'stack', ...(op ? { bpfmap: op } : {}) }),
           attach: { type: 'fentry', function: fn, btfId: sig.btfId },
           unfiltered: true,
         });

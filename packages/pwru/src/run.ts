@@ -1,4 +1,4 @@
-import { type Btf, funcSignature, KernelBtfCache, skbFunctions } from 'btf-parser';
+import { type Btf, KernelBtfCache, skbFunctions } from 'btf-parser';
 import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
 import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
@@ -10,6 +10,7 @@ import { bpfMapFields } from './generate/bpfmap.js';
 import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
+import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
 import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
@@ -122,7 +123,7 @@ export function prepare(
   }
 
   let functions: SkbFunc[] | undefined;
-  let signatures: Map<string, { btfId: number; argCount: number }> | undefined;
+  let signatures: Map<string, FentrySignature> | undefined;
   let tracepoints: SkbTracepoint[] | undefined;
   if (bpfProgs.only) {
     // --trace-only-bpf: no kernel functions nor tracepoints.
@@ -141,8 +142,7 @@ export function prepare(
       functions = [];
       for (const fn of skbFunctions(btf)) {
         if (!match(fn.name) || !attachable.names.has(fn.name) || signatures.has(fn.name)) continue;
-        const sig = funcSignature(btf, fn.id);
-        signatures.set(fn.name, { btfId: fn.id, argCount: sig.params.length });
+        signatures.set(fn.name, fentrySignature(btf, fn.id));
         functions.push({ name: fn.name, position: fn.params[0]!.position });
       }
     } else {
@@ -204,6 +204,7 @@ export function prepare(
     ...(signatures ? { signatures } : {}),
     ...(tracepoints ? { tracepoints } : {}),
     haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
+    ...(backend === 'fentry' && session.haveFuncArg?.() ? { haveFuncArg: true } : {}),
     metadata,
     ...(dumps ? { dumps } : {}),
     ...(returns ? { returns } : {}),

@@ -7,17 +7,18 @@
  */
 import type { Btf, KernelBtfCache } from 'btf-parser';
 import type { Backend } from './backend.js';
-import { PwruError } from './errors.js';
+import { ProgramRefusedError, PwruError } from './errors.js';
+import { IgnoredTargets } from './ignored.js';
 import { type Addr64, decodeEvent, EventKind, type PwruEvent } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
 import { isReturnKind } from './generate/return.js';
 import { attachBpfProgs, isBpfProgTracer } from './kernel/attach-bpf-progs.js';
-import type { Attachment, KernelSession, RingReader } from './kernel/session.js';
+import type { Attachment, KernelSession, LoadedProgram, RingReader } from './kernel/session.js';
 import type { Ksyms } from './ksyms.js';
 import type { Logger } from './log.js';
 import type { OutputContext } from './output/context.js';
-import type { TracePlan } from './plan.js';
+import type { PlannedProgram, TracePlan } from './plan.js';
 import { liveContext } from './run-context.js';
 import { DumpJoiner } from './output/dumps.js';
 import { dumpBufferValueSize, dumpRingBytes } from './generate/skb-dump.js';
@@ -131,11 +132,11 @@ export class Tracer implements AsyncDisposable {
         // --output-bpfmap parks map lookups' events in the return entry map too.
         ...(plan.layout.ret >= 0 || plan.programs.some((p) => isReturnKind(p.kind)) ? { returns: { eventSize: plan.layout.size } } : {}),
       });
-      const loaded = plan.programs.map((p) => session.load(p));
-      lap('Loaded programs');
+      const ignored = new IgnoredTargets();
+      const loaded = loadPrograms(plan.programs, session, ignored);
+      lap('Loaded programs', ignored.count > 0 ? { refused: ignored.count } : {});
 
       const signal = env.signal ?? new AbortController().signal;
-      let ignored = 0;
       const kernelProgs = loaded.filter((p) => !isBpfProgTracer(p));
       // skb tracking's map maintenance, ordered around the event programs (see TrackerProgram.order).
       const trackers = (order: 'before' | 'after'): void => {
@@ -148,19 +149,24 @@ export class Tracer implements AsyncDisposable {
       if (kernelProgs.length > 0) {
         log.info(ATTACH_WORDS[plan.backend][0], { via: plan.backend });
         const bar = progress(plan.targets);
+        bar.add(ignored.count); // refused at load: never attached
         for (const p of kernelProgs) {
           if (signal.aborted) break;
           const r = await session.attach(p, (n) => bar.add(n), signal);
           attachments.push(...r.attachments);
-          ignored += r.ignored;
+          ignored.add(r.ignored, r.failures);
         }
         bar.finish();
       }
       trackers('after');
-      ignored += await attachBpfProgs(loaded.filter(isBpfProgTracer), session, log, signal, attachments);
-      log.info('Attached', { ignored });
-      if (attachments.length === 0 && !signal.aborted) throw new PwruError('No kprobe/tracepoint could be attached');
-      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored, prepared.metadata, prepared.xdpMetadata, prepared.returns);
+      ignored.add(await attachBpfProgs(loaded.filter(isBpfProgTracer), session, log, signal, attachments));
+      ignored.report(log);
+      log.info('Attached', { ignored: ignored.count });
+      if (attachments.length === 0 && !signal.aborted) {
+        const first = ignored.first[0];
+        throw new PwruError(`No kprobe/tracepoint could be attached${first ? ` (${ignored.count} ignored; the first, ${first.target}: ${first.error})` : ''}`);
+      }
+      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored.count, prepared.metadata, prepared.xdpMetadata, prepared.returns);
     } catch (e) {
       await detachAll(attachments, env, backend);
       env.session.close();
@@ -249,6 +255,25 @@ export class Tracer implements AsyncDisposable {
     this.reader ??= this.env.session.reader();
     return this.reader;
   }
+}
+
+/**
+ * Loads every planned program. A program of one kernel function (fentry, fexit) that the kernel
+ * refuses is skipped and counted in `ignored`, as the kprobe backends skip functions they cannot
+ * probe; any other failure is thrown.
+ */
+function loadPrograms(programs: readonly PlannedProgram[], session: KernelSession, ignored: IgnoredTargets): LoadedProgram[] {
+  const loaded: LoadedProgram[] = [];
+  for (const p of programs) {
+    try {
+      loaded.push(session.load(p));
+    } catch (e) {
+      const perFunction = p.attach.type === 'fentry' || p.attach.type === 'fexit';
+      if (!(e instanceof ProgramRefusedError) || !perFunction) throw e;
+      ignored.add(1, [{ target: e.target, error: e.reason }]);
+    }
+  }
+  return loaded;
 }
 
 async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Backend | undefined, onlyBpfProgs = false): Promise<void> {

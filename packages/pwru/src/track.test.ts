@@ -6,6 +6,7 @@ import type { KernelFeatures } from './backend.js';
 import { parseArgs } from './flags/parse.js';
 import { eventLayout } from './event.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
+import type { FentrySignature } from './generate/fentry-args.js';
 import { planTrace } from './plan.js';
 import { Logger } from './log.js';
 import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram } from './track.js';
@@ -92,7 +93,7 @@ describe('nonSkbFunctions', () => {
   });
 
   it('fentry: records each signature, skipping names without BTF', () => {
-    const sigs = new Map<string, { btfId: number; argCount: number }>();
+    const sigs = new Map<string, FentrySignature>();
     const warnings: string[] = [];
     const warnLog = { warn: (m: string) => warnings.push(m) } as unknown as Logger;
     const out = nonSkbFunctions(opts('--filter-non-skb-funcs', 'ip_route_output_flow,no_such_function'), btf, 'fentry', [], sigs, warnLog)!;

@@ -11,6 +11,7 @@ import { discoverSkbTracepoints } from './discovery/tracepoints.js';
 import { MissingKernelFeatureError, PwruError } from './errors.js';
 import type { PwruOptions } from './flags/spec.js';
 import type { KernelLayout } from './generate/layout.js';
+import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
 import type { Logger } from './log.js';
 import {
   type FollowSpec,
@@ -185,7 +186,7 @@ export function nonSkbFunctions(
   btf: Btf,
   backend: Backend,
   skbFunctions: readonly SkbFunc[],
-  signatures: Map<string, { btfId: number; argCount: number }> | undefined,
+  signatures: Map<string, FentrySignature> | undefined,
   log: Logger,
 ): SkbFunc[] | undefined {
   if (opts.filterNonSkbFuncs.length === 0) return undefined;
@@ -199,7 +200,7 @@ export function nonSkbFunctions(
         log.warn('Skipping a non-skb function the kernel BTF does not describe', { func: name });
         continue;
       }
-      signatures?.set(name, { btfId: fn.id, argCount: funcSignature(btf, fn.id).params.length });
+      signatures?.set(name, fentrySignature(btf, fn.id));
     }
     out.push({ name, position: 1 });
   }

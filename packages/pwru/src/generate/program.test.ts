@@ -57,3 +57,47 @@ describe('generateProgram', () => {
     expect(without.instructions.some((x) => x.comment === 'filter: --filter-mark')).toBe(false);
   });
 });
+
+describe('generateProgram: fentry arguments 2 and 3 in the event header', () => {
+  const header = (ctxReadable: boolean[], haveFuncArg: boolean) =>
+    link(
+      generateProgram({
+        layout: eventLayout(NONE),
+        kernel: kernel61,
+        shape: { kind: 'fentry', skbArg: 1, site: 0, argCount: 3, ctxReadable },
+        filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+        haveFuncIp: true,
+        haveFuncArg,
+      }),
+    ).instructions;
+  const LDX = 0x01; // BPF_LDX: loads through the context pointer kept in r6
+  const ctxLoads = (insns: ReturnType<typeof header>) => insns.filter((x) => x.class === LDX && x.src === 6).map((x) => x.offset);
+  const funcArgCalls = (insns: ReturnType<typeof header>) => insns.filter((x) => x.isHelperCall && x.imm === 183).length;
+
+  it('loads an argument from the context only when its type allows it', () => {
+    const insns = header([true, true, false], false);
+    expect(ctxLoads(insns)).toEqual([8, 8]); // the skb, then p2; never offset 16 (`const void *daddr`)
+    expect(funcArgCalls(insns)).toBe(0);
+  });
+
+  it('reads any other argument with bpf_get_func_arg where the kernel has it', () => {
+    const insns = header([true, true, false], true);
+    expect(ctxLoads(insns)).toEqual([8, 8]);
+    expect(funcArgCalls(insns)).toBe(1);
+    const call = insns.findIndex((x) => x.isHelperCall && x.imm === 183);
+    expect(insns.slice(call - 4, call).find((x) => x.dst === 2)?.imm).toBe(2); // argument index 2
+  });
+
+  it('reads nothing it is not told is readable (no BTF facts: no context loads beyond the skb)', () => {
+    const insns = link(
+      generateProgram({
+        layout: eventLayout(NONE),
+        kernel: kernel61,
+        shape: { kind: 'fentry', skbArg: 0, site: 0, argCount: 3 },
+        filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+        haveFuncIp: true,
+      }),
+    ).instructions;
+    expect(ctxLoads(insns)).toEqual([0]);
+  });
+});

@@ -62,6 +62,12 @@ export interface ProgramShape {
   readonly reasonArg?: number;
   /** fentry: how many arguments the function has (arguments 2 and 3 are read only if present). */
   readonly argCount?: number;
+  /**
+   * fentry: per argument (0-based), whether a context load of it passes the verifier (see
+   * `fentry-args.ts`); an argument not known to be readable is read with `bpf_get_func_arg` when
+   * the kernel has it, else left 0.
+   */
+  readonly ctxReadable?: readonly boolean[];
   /** The event kind to record, when not the probe kind's own (fentry on a tc program: `Tc`). */
   readonly eventKind?: EventKind;
   /**
@@ -139,6 +145,8 @@ export interface GenerateOptions {
   readonly filters: ProgramFilters;
   /** Whether the kernel has `bpf_get_func_ip` for this program type. */
   readonly haveFuncIp: boolean;
+  /** Whether the kernel has `bpf_get_func_arg` (fentry: reads arguments of any type; 5.17+). */
+  readonly haveFuncArg?: boolean;
   /** `--output-skb-metadata` expressions (as many as `layout.sections.metadata`). */
   readonly metadata?: readonly SkbMetadata[];
   /** `--output-skb` / `--output-skb-shared-info` dumps, into the `skb_dumps` ring. */
@@ -244,8 +252,8 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
     if (shape.reasonArg !== undefined) e.emit(LoadMem(R1, R6, shape.reasonArg * 8, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
   } else {
     const n = shape.argCount ?? 0;
-    if (n > 1) e.emit(LoadMem(R1, R6, 8, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
-    if (n > 2) e.emit(LoadMem(R1, R6, 16, 'u64'), StoreMem(R8, HEADER.p3, R1, 'u64'));
+    if (n > 1) emitFentryArg(e, 1, HEADER.p2, shape.ctxReadable?.[1] === true, o.haveFuncArg === true, f.scratch);
+    if (n > 2) emitFentryArg(e, 2, HEADER.p3, shape.ctxReadable?.[2] === true, o.haveFuncArg === true, f.scratch);
   }
   e.emit(call(Helper.get_current_pid_tgid), RSh.imm(R0, 32), StoreMem(R8, HEADER.pid, R0, 'u32'));
   e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
@@ -300,6 +308,25 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   e.label(out);
   e.ret(0);
   return e.insns;
+}
+
+/**
+ * Copies fentry argument `arg` into the event at `at`: a context load when the verifier accepts
+ * one for the argument's type, else `bpf_get_func_arg(ctx, arg, &scratch)` when the kernel has
+ * it, else nothing (the field stays 0). Clobbers r0-r3.
+ */
+function emitFentryArg(e: Emitter, arg: number, at: number, ctxOk: boolean, helper: boolean, scratch: number): void {
+  if (ctxOk) {
+    e.emit(LoadMem(R1, R6, arg * 8, 'u64'), StoreMem(R8, at, R1, 'u64'));
+    return;
+  }
+  if (!helper) return;
+  const skip = e.fresh('func_arg_none');
+  e.emit(Mov.reg(R1, R6), Mov.imm(R2, arg), Mov.reg(R3, R10), Add.imm(R3, scratch), call(Helper.get_func_arg));
+  e.emit(JNE.imm(R0, 0, skip));
+  e.loadStack(R1, scratch, 8);
+  e.emit(StoreMem(R8, at, R1, 'u64'));
+  e.label(skip);
 }
 
 /** Computes the skb's netns inode into the frame's netns slot (0 when it has neither device nor socket). */

@@ -44,9 +44,9 @@ export async function attachPlanned(
         const link = attachTracing(program, { attachType, target: `${a.type} ${a.function.name}` });
         progress(1);
         return { attachments: [closing(1, () => link.close())], ignored: 0 };
-      } catch {
+      } catch (e) {
         progress(1);
-        return { attachments: [], ignored: 1 };
+        return { attachments: [], ignored: 1, failures: [{ target: `${a.type} ${a.function.name}`, error: (e as Error).message.split('\n')[0]! }] };
       }
     }
     case 'bpf-prog': {
@@ -91,6 +91,7 @@ export async function attachPlanned(
           },
         ],
         ignored: set.failures.length,
+        failures: set.failures.map((f) => ({ target: `${a.type} ${f.symbol}`, error: f.error.message.split('\n')[0]! })),
       };
     }
   }

@@ -5,8 +5,12 @@ import {
   AttachType,
   attachKprobeMulti,
   BpfMap,
+  BusyError,
   findTracefs,
+  InvalidArgumentError,
   mountTracefs,
+  NotFoundError,
+  NotSupportedError,
   MapType,
   PermissionError,
   Program,
@@ -18,7 +22,7 @@ import {
 import { haveKprobes, type KernelFeatures } from '../backend.js';
 import { Ksyms } from '../ksyms.js';
 import { readAvailableFilterFunctions } from '../discovery/functions.js';
-import { PwruError } from '../errors.js';
+import { ProgramRefusedError, PwruError } from '../errors.js';
 import type { Addr64 } from '../event.js';
 import type { PlannedProgram } from '../plan.js';
 import { DUMP_MAPS } from '../generate/skb-dump.js';
@@ -66,8 +70,17 @@ export class LoaderSession implements KernelSession {
   }
 
   haveFuncIp(): boolean {
+    return this.haveHelper('BPF_FUNC_get_func_ip');
+  }
+
+  haveFuncArg(): boolean {
+    return this.haveHelper('BPF_FUNC_get_func_arg');
+  }
+
+  /** Whether the kernel's `enum bpf_func_id` lists a helper. */
+  private haveHelper(name: string): boolean {
     const e = this.btf.findType('bpf_func_id', 'enum');
-    return e !== undefined && e.kind === 'enum' && e.values.some((v) => v.name === 'BPF_FUNC_get_func_ip');
+    return e !== undefined && e.kind === 'enum' && e.values.some((v) => v.name === name);
   }
 
   /** kprobe-multi needs CONFIG_FPROBE: attach a do-nothing program to one function and see. */
@@ -198,7 +211,9 @@ export class LoaderSession implements KernelSession {
     } catch (e) {
       const a = p.attach;
       const target = a.type === 'tracepoint' ? `tracepoint ${a.name}` : a.type === 'fentry' || a.type === 'fexit' ? `${a.type} ${a.function.name}` : p.name;
-      throw friendly(e, `load the program for ${target}`);
+      const err = friendly(e, `load the program for ${target}`);
+      if (isRefusal(e)) throw new ProgramRefusedError(err.message, target, refusalReason(e));
+      throw err;
     }
   }
 
@@ -295,6 +310,18 @@ function createReturnMaps(eventSize: number): { entries: BpfMap; scratch: BpfMap
 /** `r0 = 0; exit`: the smallest program, for feature probes. */
 function probeProgram() {
   return [Mov.imm(R0, 0), exit()];
+}
+
+/**
+ * Whether a load failure is the kernel refusing this one program (the verifier, or a target it
+ * cannot trace) rather than something that fails every program (privileges, memory, files).
+ */
+function isRefusal(e: unknown): boolean {
+  return e instanceof VerifierError || e instanceof InvalidArgumentError || e instanceof NotSupportedError || e instanceof NotFoundError || e instanceof BusyError;
+}
+
+function refusalReason(e: unknown): string {
+  return (e as Error).message.split('\n')[0]!;
 }
 
 /** One actionable line for a loader failure. */

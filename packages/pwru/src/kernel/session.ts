@@ -22,6 +22,16 @@ export interface AttachResult {
   readonly attachments: Attachment[];
   /** Targets that could not be attached for a reason upstream ignores (missing symbol, EADDRNOTAVAIL). */
   readonly ignored: number;
+  /** Why some of the ignored targets failed (for `--debug`; may list fewer than `ignored`). */
+  readonly failures?: readonly IgnoredTarget[];
+}
+
+/** A target skipped, and the kernel's reason. */
+export interface IgnoredTarget {
+  /** e.g. `fentry dst_blackhole_neigh_lookup`, `kprobe do_int3`. */
+  readonly target: string;
+  /** One line. */
+  readonly error: string;
 }
 
 /** Reads the events ring buffer. */
@@ -66,6 +76,8 @@ export interface KernelSession {
   features(): KernelFeatures;
   /** Whether `bpf_get_func_ip` exists for kprobe/fentry programs (5.15+). */
   haveFuncIp(): boolean;
+  /** Whether `bpf_get_func_arg` exists for fentry programs (5.17+): reads arguments of any BTF type. */
+  haveFuncArg?(): boolean;
   /** tc and XDP programs loaded on the system, with their BTF functions (`--filter-trace-tc/-xdp`). */
   bpfPrograms?(): BpfProgInfo[];
   /** Why this kernel refuses fentry programs (one line, e.g. the EPERM), or undefined if it allows them. */
