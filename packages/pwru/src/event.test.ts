@@ -7,14 +7,14 @@ const ALL = { meta: true, cb: true, tuple: true, tunnel: true, stack: true, call
 const NONE = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
 
 describe('eventLayout', () => {
-  it('is just the 56-byte header when no output is enabled', () => {
+  it('is just the 80-byte header when no output is enabled', () => {
     expect(eventLayout(NONE)).toMatchObject({ size: HEADER.size, meta: -1, tuple: -1, stack: -1 });
   });
 
   it('appends 8-byte aligned sections only for enabled outputs', () => {
     const l = eventLayout({ ...NONE, meta: true, tuple: true });
-    expect(l).toMatchObject({ meta: 56, tuple: 80, size: 120 });
-    expect(eventLayout(ALL).size).toBe(56 + 24 + 24 + 40 + 40 + 8 + 8);
+    expect(l).toMatchObject({ meta: 80, tuple: 104, size: 144 });
+    expect(eventLayout(ALL).size).toBe(80 + 24 + 24 + 40 + 40 + 8 + 8);
   });
 });
 

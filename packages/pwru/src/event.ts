@@ -3,7 +3,7 @@
  *
  * One module describes the layout so the generator (which emits the stores) and the decoder
  * (which reads them) cannot drift apart. Unlike upstream's fixed 246-byte record, the record is
- * sized per enabled output option: a fixed 56-byte header, then only the sections asked for.
+ * sized per enabled output option: a fixed 80-byte header, then only the sections asked for.
  */
 import { ipBytes, ipv4String, ipv6String } from './output/ip.js';
 
@@ -106,7 +106,21 @@ export const HEADER = {
   site: 48,
   /** {@link EventKind}. */
   kind: 52,
-  size: 56,
+  /** The current task's command name (`bpf_get_current_comm`), NUL-padded. */
+  comm: 56,
+  commSize: 16,
+  /** {@link EventFlags} bits. */
+  flags: 72,
+  size: 80,
+} as const;
+
+/** Bits of the header's `flags` word. */
+export const EventFlags = {
+  /**
+   * The skb matched no filter: it was shown because `--filter-track-skb` tracks its address, on
+   * a kernel where pwru cannot see every free, so the address may belong to an unrelated skb.
+   */
+  trackedOnly: 1,
 } as const;
 
 /** What kind of probe produced an event. */
@@ -207,6 +221,13 @@ export interface PwruEvent {
   readonly p2: number;
   readonly p3: number;
   readonly pid: number;
+  /**
+   * The command name of the task the event ran in (`bpf_get_current_comm`, at most 15 bytes):
+   * names the process even when it exited before its events were printed. Empty if unknown.
+   */
+  readonly comm?: string;
+  /** {@link EventFlags} bits (0 when absent). */
+  readonly flags?: number;
   readonly cpu: number;
   readonly site: number;
   readonly kind: EventKind;
@@ -273,10 +294,32 @@ class DecodedEvent implements PwruEvent {
     readonly p2: number,
     readonly p3: number,
     readonly pid: number,
+    readonly comm: string,
+    readonly flags: number,
     readonly cpu: number,
     readonly site: number,
     readonly kind: EventKind,
   ) {}
+}
+
+/** The NUL-terminated command name at `off` (ASCII fast path; UTF-8 otherwise). */
+function commAt(view: DataView, off: number): string {
+  let s = '';
+  for (let i = 0; i < HEADER.commSize; i++) {
+    const c = view.getUint8(off + i);
+    if (c === 0) return s;
+    if (c >= 0x80) return utf8Comm(view, off);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+const commDecoder = new TextDecoder();
+
+function utf8Comm(view: DataView, off: number): string {
+  const bytes = new Uint8Array(view.buffer, view.byteOffset + off, HEADER.commSize);
+  const end = bytes.indexOf(0);
+  return commDecoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
 }
 
 /** Decodes the record at `off` in `view` (little-endian, as written on x86-64 and arm64). */
@@ -288,6 +331,8 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
     view.getUint32(off + HEADER.p2, true),
     view.getUint32(off + HEADER.p3, true),
     view.getUint32(off + HEADER.pid, true),
+    commAt(view, off + HEADER.comm),
+    view.getUint32(off + HEADER.flags, true),
     view.getUint32(off + HEADER.cpu, true),
     view.getUint32(off + HEADER.site, true),
     view.getUint32(off + HEADER.kind, true),
@@ -354,6 +399,8 @@ export function encodeEvent(ev: PwruEvent, layout: EventLayout): Uint8Array {
   view.setUint32(HEADER.p2, ev.p2, true);
   view.setUint32(HEADER.p3, ev.p3, true);
   view.setUint32(HEADER.pid, ev.pid, true);
+  if (ev.comm) bytes.set(new TextEncoder().encode(ev.comm).subarray(0, HEADER.commSize - 1), HEADER.comm);
+  view.setUint32(HEADER.flags, ev.flags ?? 0, true);
   view.setUint32(HEADER.cpu, ev.cpu, true);
   view.setUint32(HEADER.site, ev.site, true);
   view.setUint32(HEADER.kind, ev.kind, true);

@@ -87,4 +87,13 @@ describe('processName', () => {
     expect(processName(0)).toBe('<empty>:0');
     expect(processName(2 ** 22 + 12345)).toBe(`<empty>:${2 ** 22 + 12345}`);
   });
+
+  it('falls back to the command name the event carried when the process is gone (never <empty> then)', () => {
+    expect(processName(2 ** 22 + 12345, 'ping')).toBe(`ping:${2 ** 22 + 12345}`);
+    expect(processName(0, 'swapper/1')).toBe('swapper/1:0');
+  });
+
+  it('prefers the live executable path to the command name', () => {
+    expect(processName(process.pid, 'node-worker')).toBe(`${process.execPath}:${process.pid}`);
+  });
 });

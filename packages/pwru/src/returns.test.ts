@@ -5,7 +5,7 @@ import { loadKernelBtf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { replayReader } from '../test/fake-session.js';
 import type { KernelFeatures } from './backend.js';
-import { type Addr64, encodeEvent, EventKind, type PwruEvent } from './event.js';
+import { type Addr64, encodeEvent, EventKind, eventLayout, type PwruEvent } from './event.js';
 import { parseArgs } from './flags/parse.js';
 import type { KernelSession, MapOptions } from './kernel/session.js';
 import { Ksyms } from './ksyms.js';
@@ -112,7 +112,7 @@ describe.skipIf(skip !== undefined)('--output-return in prepare() and run()', ()
     const { session, maps } = fakeSession({}, () => {
       const entry: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x00001000 }, addr, ts: 1, p2: 0, p3: 0, pid: 0, cpu: 0, site: 0, kind: EventKind.Kprobe };
       const retval: Addr64 = { hi: 0, lo: 0xffffffff };
-      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, bpfmap: -1, size: 64 };
+      const layout = eventLayout({ meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true });
       layoutSize = layout.size;
       return [encodeEvent(entry, layout), encodeEvent({ ...entry, kind: EventKind.Return, cpu: 1, retval }, layout)];
     });
@@ -131,9 +131,8 @@ describe.skipIf(skip !== undefined)('--output-return in the trace() API', () => 
   it('gives return events the return and return_value fields of --output-json', async () => {
     const addr = Ksyms.load().addressesOf('ip_rcv_core')[0]!;
     const { session } = fakeSession({}, (planned) => {
-      const layoutSize = 64;
       expect(planned.some((p) => p.kind === 'kretprobe')).toBe(true);
-      const layout = { sections: { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true }, meta: -1, cb: -1, tuple: -1, tunnel: -1, stack: -1, caller: -1, metadata: -1, ret: 56, bpfmap: -1, size: layoutSize };
+      const layout = eventLayout({ meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true });
       const entry: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x00001000 }, addr, ts: 1, p2: 0, p3: 0, pid: 0, cpu: 0, site: 0, kind: EventKind.Kprobe };
       return [encodeEvent(entry, layout), encodeEvent({ ...entry, kind: EventKind.Return, retval: { hi: 0, lo: 0 } }, layout)];
     });

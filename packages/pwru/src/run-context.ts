@@ -34,7 +34,7 @@ export function liveContext(o: {
     sites: o.sites,
     symbols: o.ksyms ?? { exact: none, nearest: none },
     dropReasons: dropReasons(o.btf),
-    processName: (pid) => processName(pid),
+    processName: (pid, comm) => processName(pid, comm),
     ifaceName: (netns, ifindex) => ifaces.name(netns, ifindex),
     netnsName: (netns) => names.get(netns),
     stack: o.stack,

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { link } from 'bpf-asm-ts';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import { eventLayout, type EventSections } from '../event.js';
+import { eventLayout, HEADER, type EventSections } from '../event.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS, type ProbeKind } from './program.js';
 
@@ -99,5 +99,21 @@ describe('generateProgram: fentry arguments 2 and 3 in the event header', () => 
       }),
     ).instructions;
     expect(ctxLoads(insns)).toEqual([0]);
+  });
+});
+
+describe('generateProgram: the current task in the event header', () => {
+  it('stores the pid and the command name (bpf_get_current_comm into the record, 16 bytes)', () => {
+    for (const kind of ['kprobe', 'tracepoint', 'fentry'] as const) {
+      const insns = build(kind, NONE).instructions;
+      const at = insns.findIndex((x) => x.isHelperCall && x.imm === 16);
+      expect(at, kind).toBeGreaterThan(0);
+      const args = insns.slice(at - 3, at);
+      expect(args.map((x) => [x.dst, x.src, x.imm])).toEqual([
+        [1, 8, 0], // r1 = r8 (the record)
+        [1, 0, HEADER.comm], // r1 += comm's offset
+        [2, 0, HEADER.commSize], // r2 = 16
+      ]);
+    }
   });
 });

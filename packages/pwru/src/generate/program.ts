@@ -29,7 +29,7 @@ import {
 } from 'bpf-asm-ts';
 import { EventKind, HEADER, META, TUPLE, type EventLayout } from '../event.js';
 import { Emitter } from './emitter.js';
-import { emitReserve } from './reserve.js';
+import { emitCurrentTask, emitReserve } from './reserve.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
@@ -255,7 +255,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
     if (n > 1) emitFentryArg(e, 1, HEADER.p2, shape.ctxReadable?.[1] === true, o.haveFuncArg === true, f.scratch);
     if (n > 2) emitFentryArg(e, 2, HEADER.p3, shape.ctxReadable?.[2] === true, o.haveFuncArg === true, f.scratch);
   }
-  e.emit(call(Helper.get_current_pid_tgid), RSh.imm(R0, 32), StoreMem(R8, HEADER.pid, R0, 'u32'));
+  emitCurrentTask(e);
   e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
   e.emit(StoreImm(R8, HEADER.site, shape.site, 'u32'));
   const kind =

@@ -1,4 +1,5 @@
-import { Add, call, Helper, Ja, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R8, StoreImm, StoreMem } from 'bpf-asm-ts';
+import { Add, call, Helper, Ja, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R8, RSh, StoreImm, StoreMem } from 'bpf-asm-ts';
+import { HEADER } from '../event.js';
 import type { Emitter } from './emitter.js';
 
 /** What {@link emitReserve} needs. */
@@ -32,4 +33,14 @@ export function emitReserve(e: Emitter, o: ReserveOptions): void {
   e.emit(LoadMem(R1, R0, 0, 'u64'), Add.imm(R1, 1), StoreMem(R0, 0, R1, 'u64'));
   e.emit(Ja(o.onFailure));
   e.label(reserved);
+}
+
+/**
+ * Writes the current task into the header of the record at r8: its process id and its command
+ * name (`bpf_get_current_comm`), which names the process even when it has exited before user
+ * space reads the event. Clobbers r0-r5.
+ */
+export function emitCurrentTask(e: Emitter): void {
+  e.emit(call(Helper.get_current_pid_tgid), RSh.imm(R0, 32), StoreMem(R8, HEADER.pid, R0, 'u32'));
+  e.emit(Mov.reg(R1, R8), Add.imm(R1, HEADER.comm), Mov.imm(R2, HEADER.commSize), call(Helper.get_current_comm));
 }

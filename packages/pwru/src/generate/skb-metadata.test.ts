@@ -35,8 +35,8 @@ describe('--output-skb-metadata', () => {
   it('adds 8 bytes per value to the event and reads them in the program', () => {
     const metadata = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex']);
     const layout = eventLayout({ meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, metadata: 2 });
-    expect(layout.metadata).toBe(56);
-    expect(layout.size).toBe(72);
+    expect(layout.metadata).toBe(80);
+    expect(layout.size).toBe(96);
     const insns = generateProgram({ layout, kernel: kernelLayoutFromBtf(btf), shape: { kind: 'tracepoint', skbArg: 0, site: 0 }, filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, haveFuncIp: false, metadata });
     expect(insns.filter((i) => i.comment?.startsWith('event: --output-skb-metadata')).length).toBeGreaterThan(4);
     expect(() => link(insns)).not.toThrow();

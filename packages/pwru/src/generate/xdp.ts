@@ -18,7 +18,6 @@ import {
   R7,
   R8,
   R9,
-  RSh,
   StoreImm,
   StoreMem,
   Sub,
@@ -27,7 +26,7 @@ import { emitRecordEntry } from './return.js';
 import { EventKind, HEADER, META, type EventLayout } from '../event.js';
 import { field } from './btf-layout.js';
 import { Emitter } from './emitter.js';
-import { emitReserve } from './reserve.js';
+import { emitCurrentTask, emitReserve } from './reserve.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitL3Tuple, MAPS } from './program.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
@@ -202,7 +201,7 @@ export function generateXdpProgram(o: XdpProgramOptions): Instruction[] {
   e.emit(StoreMem(R8, HEADER.skb, R7, 'u64'));
   if (o.haveFuncIp) e.emit(Mov.reg(R1, R6), call(Helper.get_func_ip), StoreMem(R8, HEADER.addr, R0, 'u64'));
   e.emit(call(Helper.ktime_get_ns), StoreMem(R8, HEADER.ts, R0, 'u64'));
-  e.emit(call(Helper.get_current_pid_tgid), RSh.imm(R0, 32), StoreMem(R8, HEADER.pid, R0, 'u32'));
+  emitCurrentTask(e);
   e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
   e.emit(StoreImm(R8, HEADER.site, o.site, 'u32'), StoreImm(R8, HEADER.kind, EventKind.Xdp, 'u32'));
 

@@ -27,8 +27,11 @@ export interface OutputContext {
   readonly symbols: Symbolizer;
   /** `enum skb_drop_reason` value → name, from BTF. */
   readonly dropReasons: ReadonlyMap<number, string>;
-  /** `<exe>:<pid>` (untruncated), or `<empty>:<pid>` when the process is gone. */
-  processName(pid: number): string;
+  /**
+   * `<exe>:<pid>` (untruncated); for a process gone by now, the command name its event carried
+   * (`comm`), else `<empty>:<pid>`.
+   */
+  processName(pid: number, comm: string): string;
   /** Interface name of `ifindex` in the netns with inode `netns`. */
   ifaceName(netns: number, ifindex: number): string | undefined;
   /** Name of a netns in /run/netns. */

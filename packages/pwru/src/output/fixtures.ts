@@ -55,6 +55,8 @@ export const CURL_DROP: PwruEvent = {
   p2: 12,
   p3: 0,
   pid: 3378123,
+  comm: 'curl',
+  flags: 0,
   cpu: 3,
   site: 0,
   kind: EventKind.KprobeMulti,

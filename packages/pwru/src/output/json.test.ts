@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from './fixtures.js';
 import { JsonPrinter } from './json.js';
+import { processName } from '../process.js';
 
 describe('JsonPrinter', () => {
   it('writes exactly what JSON.stringify of the record gives, for every option', () => {
@@ -81,5 +82,15 @@ describe('--output-skb and --output-skb-shared-info in JSON', () => {
     expect(keys.slice(0, 3)).toEqual(['skb', 'skb_shared_info', 'cpu']);
     expect(keys[keys.length - 1]).toBe('skb_dump');
     expect(JSON.parse(line).skb_dump).toBe(ev.skbDump);
+  });
+});
+
+describe('JsonPrinter process of an exited process', () => {
+  it('is the command name the event carried, in name:pid form, whichever way the line is built', () => {
+    const gone = 2 ** 22 + 4243;
+    const ctx = fakeContext({ processName: (pid, comm) => processName(pid, comm) });
+    const ev = { ...CURL_DROP, pid: gone, comm: 'nc' };
+    expect(new JsonPrinter(DEFAULT_OUTPUT, ctx).toJson(ev).process).toBe(`nc:${gone}`);
+    expect(JSON.parse(new JsonPrinter(DEFAULT_OUTPUT, ctx).format(ev)).process).toBe(`nc:${gone}`);
   });
 });

@@ -1,3 +1,4 @@
+import { ProcessNames } from './process-names.js';
 import { EventKind, type EventTuple, type PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
 import { absoluteTime, funcName, FuncNameCache, type OutputContext, withDropReason } from './context.js';
@@ -73,7 +74,7 @@ function tupleLine(t: EventTuple, flags: boolean): string {
 /** Upstream's `--output-json` (one object per line, no header), with its plain bugs fixed. */
 export class JsonPrinter {
   private readonly lastSeen = new Map<string, number>();
-  private readonly procCache = new Map<number, string>();
+  private readonly procNames: ProcessNames<string>;
   private readonly literals = new Map<string, string>();
   private readonly ifaceCache = new Map<number, Map<number, string>>();
   private readonly metaCache = new Map<number, Map<number, string>>();
@@ -82,7 +83,9 @@ export class JsonPrinter {
   constructor(
     private readonly opts: OutputOptions,
     private readonly ctx: OutputContext,
-  ) {}
+  ) {
+    this.procNames = new ProcessNames((pid, comm) => ctx.processName(pid, comm), (name) => name);
+  }
 
   /** JSON output has no header. */
   header(): string {
@@ -91,7 +94,7 @@ export class JsonPrinter {
 
   /** Forgets cached process names (pids are reused). */
   forgetProcesses(): void {
-    this.procCache.clear();
+    this.procNames.clear();
     this.literals.clear();
   }
 
@@ -99,11 +102,7 @@ export class JsonPrinter {
   toJson(ev: PwruEvent): JsonEvent {
     const o = this.opts;
     const ctx = this.ctx;
-    let proc = this.procCache.get(ev.pid);
-    if (proc === undefined) {
-      proc = ctx.processName(ev.pid);
-      this.procCache.set(ev.pid, proc);
-    }
+    const proc = this.procNames.get(ev.pid, ev.comm);
     const d: JsonEvent = {
       skb: hex64(ev.skb.hi, ev.skb.lo),
       ...(ev.shinfoDump !== undefined ? { skb_shared_info: ev.shinfoDump } : {}),
@@ -207,11 +206,7 @@ export class JsonPrinter {
   format(ev: PwruEvent): string {
     const o = this.opts;
     const ctx = this.ctx;
-    let proc = this.procCache.get(ev.pid);
-    if (proc === undefined) {
-      proc = ctx.processName(ev.pid);
-      this.procCache.set(ev.pid, proc);
-    }
+    const proc = this.procNames.get(ev.pid, ev.comm);
     let s = '{"skb":"' + hex64(ev.skb.hi, ev.skb.lo) + '"';
     if (ev.shinfoDump !== undefined) s += ',"skb_shared_info":' + JSON.stringify(ev.shinfoDump);
     s += ',"cpu":' + ev.cpu + ',"process":' + this.lit(proc) + ',"func":';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from './fixtures.js';
 import { TextPrinter } from './text.js';
 import { center, tailTruncate } from './columns.js';
+import { processName } from '../process.js';
 
 describe('TextPrinter header', () => {
   it('is upstream default header with meta and tuple on', () => {
@@ -157,5 +158,26 @@ describe('--output-skb and --output-skb-shared-info in text', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('PROCESS column from the command name the event carried', () => {
+  const gone = 2 ** 22 + 4242; // no such pid: the process exited before its event was printed
+  const ctx = fakeContext({ processName: (pid, comm) => processName(pid, comm) });
+
+  it('names a process that has exited by its command name, in upstream\'s name:pid form', () => {
+    const line = new TextPrinter(DEFAULT_OUTPUT, ctx).format({ ...CURL_DROP, pid: gone, comm: 'ping' });
+    expect(line.split(/ +/)[2]).toBe(`ping:${gone}`);
+  });
+
+  it('tells the idle tasks of different CPUs apart (pid 0)', () => {
+    const p = new TextPrinter(DEFAULT_OUTPUT, ctx);
+    expect(p.format({ ...CURL_DROP, pid: 0, comm: 'swapper/0' }).split(/ +/)[2]).toBe('swapper/0:0');
+    expect(p.format({ ...CURL_DROP, pid: 0, comm: 'swapper/1' }).split(/ +/)[2]).toBe('swapper/1:0');
+  });
+
+  it('truncates a long name from the left to 16 columns, as executable paths are', () => {
+    const line = new TextPrinter(DEFAULT_OUTPUT, ctx).format({ ...CURL_DROP, pid: gone, comm: 'kworker/u8:3-ev' });
+    expect(line.slice(23, 39)).toBe(`~${`kworker/u8:3-ev:${gone}`.slice(-15)}`);
   });
 });

@@ -1,3 +1,4 @@
+import { ProcessNames } from './process-names.js';
 import { EventKind, type PwruEvent } from '../event.js';
 import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } from './columns.js';
 import { absoluteTime, FuncNameCache, type OutputContext, withDropReason } from './context.js';
@@ -15,7 +16,7 @@ export class TextPrinter {
   private maxTuple = 0;
   private maxFunc = 0;
   private readonly lastSeen = new Map<string, number>();
-  private readonly procCache = new Map<number, string>();
+  private readonly procNames: ProcessNames<string>;
   // Column caches: most values repeat from event to event.
   private readonly netnsCol = new Map<number, string>();
   private readonly ifaceCol = new Map<number, Map<number, string>>();
@@ -28,7 +29,12 @@ export class TextPrinter {
   constructor(
     private readonly opts: OutputOptions,
     private readonly ctx: OutputContext,
-  ) {}
+  ) {
+    this.procNames = new ProcessNames(
+      (pid, comm) => ctx.processName(pid, comm),
+      (name) => padRight(name.startsWith('<empty>:') ? name : tailTruncate(name, 16), 16),
+    );
+  }
 
   /** The header line, with its newline. */
   header(): string {
@@ -50,15 +56,8 @@ export class TextPrinter {
   }
 
   /** The PROCESS column, padded to 16. */
-  private process(pid: number): string {
-    let col = this.procCache.get(pid);
-    if (col === undefined) {
-      let name = this.ctx.processName(pid);
-      if (!name.startsWith('<empty>:')) name = tailTruncate(name, 16);
-      col = padRight(name, 16);
-      this.procCache.set(pid, col);
-    }
-    return col;
+  private process(pid: number, comm: string | undefined): string {
+    return this.procNames.get(pid, comm);
   }
 
   private cpu(cpu: number): string {
@@ -130,7 +129,7 @@ export class TextPrinter {
 
   /** Forgets cached process names (pids are reused). */
   forgetProcesses(): void {
-    this.procCache.clear();
+    this.procNames.clear();
   }
 
   /** One event as text, with its trailing newline. */
@@ -139,7 +138,7 @@ export class TextPrinter {
     const ctx = this.ctx;
     let s = '';
     if (o.timestamp === 'absolute') s += padRight(absoluteTime(ctx.wallClockMs(ev.ts)), 23) + ' ';
-    s += padRight(hex64(ev.skb.hi, ev.skb.lo), 18) + ' ' + this.cpu(ev.cpu) + ' ' + this.process(ev.pid);
+    s += padRight(hex64(ev.skb.hi, ev.skb.lo), 18) + ' ' + this.cpu(ev.cpu) + ' ' + this.process(ev.pid, ev.comm);
     if (o.timestamp !== 'none') {
       let ts = ev.ts;
       if (o.timestamp === 'relative') {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,27 @@ describe.skipIf(skip !== undefined)('pwru output features (tracepoint backend, r
     expect(text.split('\n')[0]).toMatch(/^SKB +CPU PROCESS +NETNS/);
     expect(text).toMatch(new RegExp(`${net.b.replace(/\./g, '\\.')}:8080\\(tcp\\) +kfree_skb\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
     expect(text).toMatch(/\nSKB_DROP_REASON_NETFILTER_DROP +\d+\n/);
+  });
+
+  it.each([[[]], [['--output-json']]])('PROCESS names a sender that exited before its packet was printed, by the command name the kernel saw (%j)', async (extra) => {
+    // A short-lived sender with a command name of its own: a copy of bash called "pwsend".
+    const sender = join(dir, 'pwsend');
+    copyFileSync('/bin/bash', sender);
+    const p = new PwruProcess(['--backend=tracepoint', ...extra, `dst host ${net.b} and udp port 9999`]);
+    try {
+      await p.ready();
+      // Hold pwru still while the sender runs and exits: its events wait in the ring buffer.
+      p.child.kill('SIGSTOP');
+      const pid = Number(net.exec(net.nsA, [sender, '-c', `echo $$; echo x > /dev/udp/${net.b}/9999`]).trim());
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+      p.child.kill('SIGCONT');
+      const named = extra.length > 0 ? `"process":"pwsend:${pid}"` : ` pwsend:${pid} `;
+      expect(await p.waitFor(new RegExp(named), 8000), p.stdout).toBe(true);
+      expect(await p.stop()).toBe(0);
+      expect(p.stdout).not.toContain(`<empty>:${pid}`);
+    } finally {
+      p.child.kill('SIGCONT');
+      p.child.kill('SIGKILL');
+    }
   });
 });
