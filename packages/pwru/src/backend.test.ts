@@ -19,6 +19,11 @@ describe('chooseBackend', () => {
     expect(() => chooseBackend('fentry', HOST)).toThrow(/fentry trampoline is not available/);
     expect(() => chooseBackend('kprobe-multi', HOST)).toThrow(/kprobe-multi link is not available on this kernel: needs Linux 5.18\+ with CONFIG_FPROBE/);
   });
+  it('quotes what the kernel said when it refuses fentry, rather than guessing at its version', () => {
+    expect(() => chooseBackend('fentry', HOST, { fentry: 'BPF_PROG_LOAD tracing "pwru_probe": EPERM (operation not permitted)' })).toThrow(
+      'fentry trampoline is not available on this kernel: the kernel refuses it (BPF_PROG_LOAD tracing "pwru_probe": EPERM (operation not permitted)); use --backend=kprobe or --backend=tracepoint',
+    );
+  });
   it('rejects an unknown backend with upstream message', () => {
     expect(() => chooseBackend('uprobe', ALL)).toThrow('Invalid tracing backend: uprobe');
   });

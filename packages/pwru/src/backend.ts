@@ -50,16 +50,25 @@ function has(b: Backend, f: KernelFeatures): boolean {
   }
 }
 
+/** The fallback named when the kernel refuses a backend it seems to have. */
+const INSTEAD: Partial<Record<Backend, string>> = { fentry: 'use --backend=kprobe or --backend=tracepoint' };
+
 /**
  * Picks the backend: the one asked for (an error naming the missing feature if the kernel lacks
  * it), else upstream's auto-detection — kprobe-multi when it works and available_filter_functions
  * is readable, else kprobe — and, where kprobes are unavailable, the tracepoint backend.
+ * `refusals` are what the kernel said when a backend's feature probe failed (e.g. the fentry
+ * load's errno); the error quotes it instead of guessing at the kernel's version.
  */
-export function chooseBackend(requested: string, features: KernelFeatures): Backend {
+export function chooseBackend(requested: string, features: KernelFeatures, refusals: Partial<Record<Backend, string | undefined>> = {}): Backend {
   if (requested !== '') {
     if (!(BACKENDS as readonly string[]).includes(requested)) throw new PwruError(`Invalid tracing backend: ${requested}`);
     const b = requested as Backend;
-    if (!has(b, features)) throw new MissingKernelFeatureError(...WHY[b]);
+    if (!has(b, features)) {
+      const [feature, hint] = WHY[b];
+      const refusal = refusals[b];
+      throw new MissingKernelFeatureError(feature, refusal ? `the kernel refuses it (${refusal}); ${INSTEAD[b] ?? hint}` : hint);
+    }
     return b;
   }
   if (features.kprobeMulti && features.availableFilterFunctions) return 'kprobe-multi';

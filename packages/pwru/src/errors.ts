@@ -33,3 +33,8 @@ export class ProgramRefusedError extends PwruError {
     super(message);
   }
 }
+
+/** The process lacks the privileges pwru needs (it is not root, nor has CAP_BPF and CAP_PERFMON). */
+export class PrivilegeError extends PwruError {
+  override name = 'PrivilegeError';
+}

@@ -3,7 +3,7 @@ import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
 import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
 import { discoverSkbTracepoints, type SkbTracepoint } from './discovery/tracepoints.js';
-import { PwruError } from './errors.js';
+import { PrivilegeError, PwruError } from './errors.js';
 import { checkBpfmapBackend, jitedMapScan, withBpfMapFunctions } from './bpfmap.js';
 import { eventLayout } from './event.js';
 import { bpfMapFields } from './generate/bpfmap.js';
@@ -85,6 +85,8 @@ export function prepare(
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
 ): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
   validate(opts);
+  const unprivileged = session.missingPrivileges?.();
+  if (unprivileged) throw new PrivilegeError(unprivileged);
   // /proc/kallsyms is parsed at most once per run, however many features need it.
   let kallsyms: Ksyms | undefined;
   const loadKsyms = (): Ksyms => (kallsyms ??= Ksyms.load());
@@ -96,7 +98,7 @@ export function prepare(
   checkXdpOptions(opts, bpfProgs);
   const btf = loadBtf(opts, cache);
   const mods = moduleBtfs(opts, cache);
-  const backend = chooseBackend(opts.backend, session.features());
+  const backend = chooseBackend(opts.backend, session.features(), opts.backend === 'fentry' ? { fentry: session.fentryRefusal?.() } : {});
   if (opts.outputCaller && (backend === 'tracepoint' || backend === 'fentry')) {
     throw new PwruError(`--output-caller needs the kprobe or kprobe-multi backend (the ${backend} backend has no return address to read)`);
   }

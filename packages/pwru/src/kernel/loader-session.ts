@@ -21,6 +21,7 @@ import {
 } from 'bpf-loader-ts';
 import { haveKprobes, type KernelFeatures } from '../backend.js';
 import { Ksyms } from '../ksyms.js';
+import { ownMissingBpfPrivileges } from '../privileges.js';
 import { readAvailableFilterFunctions } from '../discovery/functions.js';
 import { ProgramRefusedError, PwruError } from '../errors.js';
 import type { Addr64 } from '../event.js';
@@ -57,6 +58,10 @@ export class LoaderSession implements KernelSession {
     private readonly btf: Btf,
     private readonly batch: number,
   ) {}
+
+  missingPrivileges(): string | undefined {
+    return ownMissingBpfPrivileges();
+  }
 
   features(): KernelFeatures {
     this.cachedFeatures ??= {
@@ -324,9 +329,12 @@ function refusalReason(e: unknown): string {
   return (e as Error).message.split('\n')[0]!;
 }
 
-/** One actionable line for a loader failure. */
+/** What pwru says about an EPERM the loader gave no hint for. */
+export const ROOT_HINT = 'run pwru as root: it needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN';
+
+/** One actionable line for a loader failure; a hint the loader already gave is not repeated. */
 export function friendly(e: unknown, what: string): Error {
-  if (e instanceof PermissionError) return new PwruError(`cannot ${what}: ${e.message} (run pwru as root: it needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)`);
+  if (e instanceof PermissionError) return new PwruError(`cannot ${what}: ${e.message.includes(' — ') ? e.message : `${e.message} — ${ROOT_HINT}`}`);
   if (e instanceof VerifierError) return new PwruError(`cannot ${what}: ${e.message}`);
   if (e instanceof PwruError) return e;
   return new PwruError(`cannot ${what}: ${(e as Error).message}`);

@@ -72,6 +72,11 @@ export interface MapOptions {
  * Everything else — discovery, generation, decoding, printing — is pure and testable.
  */
 export interface KernelSession {
+  /**
+   * Why this process may not load BPF programs at all (one line saying what to do), or undefined.
+   * Asked before {@link features}: without privileges every probe fails as if the feature were missing.
+   */
+  missingPrivileges?(): string | undefined;
   /** What this kernel supports (probed once). */
   features(): KernelFeatures;
   /** Whether `bpf_get_func_ip` exists for kprobe/fentry programs (5.15+). */

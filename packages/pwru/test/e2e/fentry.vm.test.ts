@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { e2eSkipReason, PwruProcess, stillLoaded } from './netns.js';
+import { runAsNobody, unprivilegedSkipReason } from './privileges.js';
 
 // Inside the test VM (tools/vm; 6.1 by default, BPF_TS_VM_KERNEL=6.12 for 6.12), whose kernel
 // allows fentry. The fentry backend with the whole default function set: tests with a few
@@ -17,6 +18,16 @@ async function sendUdp(port: number, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => s.send('pwru', port, '127.0.0.1', () => resolve()));
   s.close();
 }
+
+describe.skipIf(skip !== undefined || unprivilegedSkipReason() !== undefined)('pwru --backend fentry as an ordinary user, on a kernel that has fentry', () => {
+  it('says that privileges are missing, not that the kernel lacks trampolines', () => {
+    const r = runAsNobody(['--backend=fentry', 'udp']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/ERROR Failed to run pwru error="pwru needs root privileges .*: run it as root \(sudo\)"/);
+    expect(r.stderr).not.toMatch(/fentry trampoline is not available|needs Linux/);
+  });
+});
 
 describe.skipIf(skip !== undefined)('pwru --backend fentry (the kernel verifies one program per function)', () => {
   it('loads a function whose third parameter is a pointer to an enum (sock_queue_rcv_skb_reason)', async () => {
