@@ -57,6 +57,15 @@ describe('lowerCbpf', () => {
     expect(lowerCbpf(program, { memory: 'kernel', indirectWindow: 96 }).copyBytes).toBe(96);
   });
 
+  it('in the copy models, bounds X right before adding it to the frame pointer, from an unlinked copy', () => {
+    // 6.12 links `r4 = r3; r4 += 16` to r3 and wrongly narrows r3 from `if r4 > r2`; the check
+    // of the copied length starts from a constant instead, and `r3 > limit` guards `r5 += r3`.
+    const f = lowerCbpf([ldxMsh(14), ldInd('H', 16), retA()], { memory: 'kernel', labelPrefix: 'f' });
+    const asm = text(f.instructions);
+    expect(asm).not.toMatch(/r4 = r3\b/);
+    expect(asm).toMatch(/r4 = 18\n\s*r4 \+= r3\n\s*if r4 > r2 goto f_reject\n\s*if r3 > 238 goto f_reject\n\s*r5 = r10\n\s*r5 \+= r3\n/);
+  });
+
   it('needs no helper call when the filter never reads the packet', () => {
     const f = lowerCbpf([ldImm(1), retA()], { memory: 'kernel' });
     expect(f.helperCalls).toBe(0);

@@ -504,17 +504,23 @@ class Lowering {
       this.emit(Ja(this.reject()));
       return;
     }
-    // Bound X for the verifier (and for cBPF: past the limit is past the packet).
-    this.emit(JGT.imm(REG_X, limit, this.reject()));
     if (this.copied) {
-      this.emit(Mov.reg(REG_T, REG_X));
-      this.emit(Add.imm(REG_T, k + size));
+      // T = X + k + size is computed from a constant, not copied from X: since 6.10 the verifier
+      // links a copy to its source with the constant delta, and 6.12 propagates the T <= END
+      // comparison back to X wrongly, leaving X with impossible bounds on a path it cannot prune
+      // (and fp + X an unusable scalar: 'R5 invalid mem access'). X stays unlinked.
+      this.emit(Mov.imm(REG_T, k + size));
+      this.emit(Add.reg(REG_T, REG_X));
       this.emit(JGT.reg(REG_T, REG_END, this.reject()));
+      // Bound X right before the pointer arithmetic (for cBPF, past the limit is past the copy).
+      this.emit(JGT.imm(REG_X, limit, this.reject()));
       this.emit(Mov.reg(REG_P, R10));
       this.emit(Add.reg(REG_P, REG_X));
       this.loadCopy(REG_A, this.buffer + k, size, REG_P);
       return;
     } else {
+      // Bound X for the verifier (and for cBPF: past the limit is past the packet).
+      this.emit(JGT.imm(REG_X, limit, this.reject()));
       this.emit(Mov.reg(REG_P, REG_START));
       this.emit(Add.reg(REG_P, REG_X));
       if (k > 0x7fff) {

@@ -12,9 +12,9 @@
 //                any difference (a changed libpcap, or a hand edit)
 //
 // Names (services, protocols, networks, hosts) resolve from env/, never from this machine's /etc:
-// as root the script runs each tcpdump in a private mount namespace (`unshare -m`) with env/'s
-// files bound over /etc's, so the answers do not depend on the machine that makes them.
-import { spawnSync } from 'node:child_process';
+// as root the script re-runs itself in a private mount namespace (`unshare -m`) with env/'s files
+// bound over /etc's, so the answers do not depend on the machine that makes them.
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,17 +41,42 @@ function die(message) {
 if (spawnSync('tcpdump', ['--version']).error) die('tcpdump is not installed: apt-get install -y tcpdump');
 if (process.getuid?.() !== 0) die('run as root: names resolve from env/ through bind mounts in a private mount namespace');
 
-// Each tcpdump runs under its own `unshare -m`, whose shell prologue binds env/'s files over /etc's.
-const prologue = ETC_FILES.map((f) => `mount --bind ${JSON.stringify(join(here, 'env', f))} /etc/${f}`).join(' && ');
-
-/** Runs tcpdump with `argv` in the names environment; returns status, stdout (Buffer) and stderr. */
-function tcpdump(argv) {
-  const quoted = argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', `${prologue} && exec tcpdump ${quoted}`], {
-    maxBuffer: 64 << 20,
+// The whole script runs in one private mount namespace with env/'s files bound over /etc's:
+// re-exec under `unshare -m` once, then every tcpdump it starts sees those names.
+if (process.env.PCAP_CORPUS_NAMESPACE !== '1') {
+  const mounts = ETC_FILES.map((f) => `mount --bind '${join(here, 'env', f)}' /etc/${f}`).join(' && ');
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${mounts} && exec "$0" "$@"`, process.execPath, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, PCAP_CORPUS_NAMESPACE: '1' },
   });
-  if (r.error) die(`cannot run unshare/tcpdump: ${r.error.message}`);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+  process.exit(r.status ?? 2);
+}
+
+/** Runs tcpdump with `argv`; resolves to its status, stdout (Buffer) and stderr. */
+function tcpdump(argv) {
+  return new Promise((resolve) => {
+    const child = spawn('tcpdump', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = [];
+    let err = '';
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (e) => die(`cannot run tcpdump: ${e.message}`));
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out), stderr: err }));
+  });
+}
+
+/** Maps `items` through async `fn` with at most `limit` in flight, keeping the order. */
+async function pool(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return out;
 }
 
 /** libpcap's error message: tcpdump's last stderr line without its `tcpdump: ` prefix. */
@@ -61,11 +86,10 @@ function errorOf(stderr) {
 }
 
 /** `tcpdump -d` and `-ddd` for one expression; `optimize` false adds `-O`. */
-function compile(expr, linktype, optimize) {
+async function compile(expr, linktype, optimize) {
   const o = optimize ? [] : ['-O'];
-  const listing = tcpdump([...o, '-d', '-y', linktype, expr]);
+  const [listing, raw] = await Promise.all([tcpdump([...o, '-d', '-y', linktype, expr]), tcpdump([...o, '-ddd', '-y', linktype, expr])]);
   if (listing.status !== 0) return { valid: false, error: errorOf(listing.stderr) };
-  const raw = tcpdump([...o, '-ddd', '-y', linktype, expr]);
   const numbers = raw.stdout.toString('utf8').trim().split('\n');
   const tuples = numbers.slice(1).map((l) => l.trim().split(/\s+/).map(Number));
   const lines = listing.stdout.toString('utf8').split('\n').filter((l) => l !== '');
@@ -73,8 +97,8 @@ function compile(expr, linktype, optimize) {
 }
 
 /** Indices (= ts_sec) of the packets of `pcap` that tcpdump's filter accepts, or an error. */
-function matches(expr, pcap, optimize) {
-  const r = tcpdump([...(optimize ? [] : ['-O']), '-r', join(out, pcap), '-w', '-', expr]);
+async function matches(expr, pcap, optimize) {
+  const r = await tcpdump([...(optimize ? [] : ['-O']), '-r', join(out, pcap), '-w', '-', expr]);
   if (r.status !== 0) return { error: errorOf(r.stderr) };
   const buf = r.stdout;
   const little = buf.readUInt32LE(0) === 0xa1b2c3d4;
@@ -97,13 +121,12 @@ if (out !== here && !flag('--packets') && !check) {
 const specs = readFileSync(join(here, 'expressions.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 writeFileSync(join(out, 'public-expressions.txt'), specs.map((s) => s.expr + '\n').join(''));
 
+const CONCURRENCY = 8;
 for (const lt of LINKTYPES) {
-  const lines = [];
-  for (const spec of specs) {
+  const lines = await pool(specs, CONCURRENCY, async (spec) => {
     const rec = { expr: spec.expr, category: spec.category, linktype: lt.name };
     if (spec.notes !== undefined) rec.notes = spec.notes;
-    const opt = compile(spec.expr, lt.name, true);
-    const noopt = compile(spec.expr, lt.name, false);
+    const [opt, noopt] = await Promise.all([compile(spec.expr, lt.name, true), compile(spec.expr, lt.name, false)]);
     rec.valid = opt.valid;
     if (!opt.valid) rec.error = opt.error;
     rec.cbpf_opt = opt.valid ? opt.lines : null;
@@ -114,8 +137,10 @@ for (const lt of LINKTYPES) {
     rec.cbpf_noopt = noopt.valid ? noopt.lines : null;
     rec.cbpf_noopt_raw = noopt.valid ? noopt.tuples : null;
     rec.insn_count_noopt = noopt.valid ? noopt.tuples.length : null;
-    const m = opt.valid ? matches(spec.expr, lt.pcap, true) : { indices: null };
-    const mn = noopt.valid ? matches(spec.expr, lt.pcap, false) : { indices: null };
+    const [m, mn] = await Promise.all([
+      opt.valid ? matches(spec.expr, lt.pcap, true) : { indices: null },
+      noopt.valid ? matches(spec.expr, lt.pcap, false) : { indices: null },
+    ]);
     if (m.error !== undefined || mn.error !== undefined) {
       rec.match_error = m.error ?? mn.error;
       rec.matches = null;
@@ -126,8 +151,8 @@ for (const lt of LINKTYPES) {
       if (m.indices !== null && mn.indices !== null && !eq(m.indices, mn.indices)) rec.optimizer_changes_matches = true;
     }
     if (spec.pwru?.[lt.name] !== undefined) rec.pwru = spec.pwru[lt.name];
-    lines.push(JSON.stringify(rec) + '\n');
-  }
+    return JSON.stringify(rec) + '\n';
+  });
   writeFileSync(join(out, lt.records), lines.join(''));
   console.error(`regenerate: ${lt.records}: ${lines.length} records`);
 }
