@@ -505,10 +505,11 @@ class Lowering {
       return;
     }
     if (this.copied) {
-      // T = X + k + size is computed from a constant, not copied from X: since 6.10 the verifier
-      // links a copy to its source with the constant delta, and 6.12 propagates the T <= END
-      // comparison back to X wrongly, leaving X with impossible bounds on a path it cannot prune
-      // (and fp + X an unusable scalar: 'R5 invalid mem access'). X stays unlinked.
+      // T = X + k + size starts from the constant, not from a copy of X: newer verifiers link a
+      // copy to its source with the constant delta and narrow X from `T <= END` too; on 6.12
+      // that left X with impossible bounds (umin > umax, 'REG INVARIANTS VIOLATION') on a loop
+      // path, and fp + X became a plain scalar ('R5 invalid mem access'). Unlinked, X keeps
+      // the bounds of its own check below.
       this.emit(Mov.imm(REG_T, k + size));
       this.emit(Add.reg(REG_T, REG_X));
       this.emit(JGT.reg(REG_T, REG_END, this.reject()));
