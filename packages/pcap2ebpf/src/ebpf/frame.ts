@@ -7,7 +7,8 @@
  * length is R2 (copy models; the copy lives on the stack).
  *
  * Stack (offsets below the frame pointer, after `base` bytes the host keeps for itself):
- * `base+8` original length (u64), `base+16` copied length (u64), `base+24` loop counter (u64),
+ * `base+8` original length (u64), `base+16` copied length (u64; after the prologue its upper half,
+ * `base+12`, holds X across a loop's back edge), `base+24` loop counter (u64),
  * `base+28 … base+88` M[0..15] (u32 each), then the packet copy.
  */
 import { R0, R1, R2, R3, R4, R5, type Register } from 'bpf-asm-ts';
@@ -33,6 +34,11 @@ export interface StackLayout {
   copied: number;
   /** Offset of the loop counter (u64). */
   loopCounter: number;
+  /**
+   * Offset of a u32 that is not at the start of an 8-byte slot (inside the copied-length slot,
+   * which nothing reads after the prologue): the verifier does not track values stored there.
+   */
+  loopScratch: number;
   /** Offset of the copy's first byte. */
   buffer: number;
   /** Bytes of stack used below the frame pointer, including the host's `base`. */
@@ -47,7 +53,7 @@ export function scratchOffset(base: number, k: number): number {
 /** Lays out the stack below `base` bytes for a copy of `copyBytes` bytes. */
 export function stackLayout(base: number, copyBytes: number): StackLayout {
   const buffer = -(base + 88 + roundUp8(copyBytes));
-  return { length: -(base + 8), copied: -(base + 16), loopCounter: -(base + 24), buffer, depth: -buffer };
+  return { length: -(base + 8), copied: -(base + 16), loopCounter: -(base + 24), loopScratch: -(base + 12), buffer, depth: -buffer };
 }
 
 function roundUp8(n: number): number {

@@ -1,6 +1,6 @@
 import { callFunction, exit, Helper, link, Mov, print, R0 } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
-import { fromTuples, jmpK, ldAbs, ldImm, ldInd, ldxMsh, retA, retK } from '../cbpf/instruction.js';
+import { fromTuples, ja, jmpK, ldAbs, ldImm, ldInd, ldxImm, ldxMsh, retA, retK, tax } from '../cbpf/instruction.js';
 import { BPF_JEQ } from '../cbpf/opcode.js';
 import { LINKTYPES, loadRecords } from '../cbpf/test-corpus.js';
 import { LoweringError } from './errors.js';
@@ -64,6 +64,18 @@ describe('lowerCbpf', () => {
     const asm = text(f.instructions);
     expect(asm).not.toMatch(/r4 = r3\b/);
     expect(asm).toMatch(/r4 = 18\n\s*r4 \+= r3\n\s*if r4 > r2 goto f_reject\n\s*if r3 > 238 goto f_reject\n\s*r5 = r10\n\s*r5 \+= r3\n/);
+  });
+
+  it("forgets X's range on protochain's back edge, so that every path reaches the loop head alike", () => {
+    // ldx #40; ld [x+14]; tax; ja back to the load (a loop through X, as protochain's).
+    const loop = [ldxImm(40), ldInd('B', 14), tax(), ja(-3), retK(0)];
+    for (const memory of ['packet', 'kernel', 'skb'] as const) {
+      const asm = text(lowerCbpf(loop, { memory, labelPrefix: 'f' }).instructions);
+      // A 4-byte store that does not start an 8-byte stack slot is not tracked by the verifier.
+      expect(asm, memory).toMatch(/if r4 > 16 goto f_reject\n\s*\*\(u32 \*\)\(r10 - 12\) = r3\n\s*r3 = \*\(u32 \*\)\(r10 - 12\)\n\s*goto f_b1/);
+    }
+    // Straight-line filters are unchanged.
+    expect(text(lowerCbpf(ipv4, { memory: 'kernel' }).instructions)).not.toContain('r10 - 12');
   });
 
   it('needs no helper call when the filter never reads the packet', () => {

@@ -434,6 +434,12 @@ class Lowering {
     this.emit(Add.imm(REG_T, 1));
     this.emit(StoreMem(R10, off, REG_T, 'u64'));
     this.emit(JGT.imm(REG_T, this.maxLoops, this.reject()));
+    // Forget what the verifier knows about X: a 4-byte store that does not start an 8-byte stack
+    // slot is not tracked, so X comes back as any u32. Every path then reaches the loop head in
+    // the same state and the verifier explores each trip once instead of once per path (every
+    // load that indexes by X bounds it again first).
+    this.emit(StoreMem(R10, this.stack.loopScratch, REG_X, 'u32'));
+    this.emit(LoadMem(REG_X, R10, this.stack.loopScratch, 'u32'));
   }
 
   private branch(code: number, k: number, t: number, f: number, nextId: number | undefined): void {
