@@ -7,6 +7,7 @@ import { KernelBtfCache } from 'btf-parser';
 import { checkSupported, FlagParseError, formatUsage, parseArgs, UnsupportedFlagError } from './flags/index.js';
 import { pcapFilters } from './generate/pcap.js';
 import { VERSION } from './index.js';
+import { Interrupts } from './interrupts.js';
 import { LoaderSession } from './kernel/loader-session.js';
 import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
@@ -43,8 +44,9 @@ async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const ac = new AbortController();
-  const stop = (): void => ac.abort();
+  // The first signal stops the trace; later ones say what pwru is still waiting for.
+  const interrupts = new Interrupts();
+  const stop = (): void => interrupts.raise();
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', stop);
@@ -57,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     log.error('Failed to run pwru', { error: `Failed to load BTF spec: ${describeError(e)}` });
     return 1;
   }
-  return run(opts, session, { log, out: 1, signal: ac.signal, progress: (n) => new ProgressBar(n) }, pcapFilters, cache);
+  return run(opts, session, { log, out: 1, signal: interrupts.signal, progress: (n) => new ProgressBar(n), interrupts }, pcapFilters, cache);
 }
 
 main(process.argv.slice(2)).then(

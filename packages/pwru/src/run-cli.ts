@@ -14,6 +14,7 @@ import { openTraceOutput, type TraceOutput } from './output/destination.js';
 import { formatSummaryJson, formatSummaryText, TraceSummary } from './output/summary.js';
 import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
+import { DetachProgress, type Interrupts } from './interrupts.js';
 
 /** Where a run writes and how it is stopped. */
 export interface RunIO {
@@ -24,6 +25,8 @@ export interface RunIO {
   readonly signal: AbortSignal;
   /** Progress bars go here (stderr). */
   readonly progress: (total: number) => Progress;
+  /** The stop signals: a second one prints what pwru is waiting for (a slow detach, usually). */
+  readonly interrupts?: Interrupts;
 }
 
 /**
@@ -35,8 +38,12 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
   const { log } = io;
   let tracer: Tracer | undefined;
   let output: TraceOutput | undefined;
+  const detachProgress = new DetachProgress();
+  io.interrupts?.onRepeat(() => {
+    log.info(detachProgress.active ? detachProgress.describe() : 'Stopping: pwru finishes the step under way, then detaches everything it attached and exits');
+  });
   try {
-    tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
+    tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, detachProgress, ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
     log.info('Listening for events..');
     if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
 

@@ -9,6 +9,7 @@ import type { Btf, KernelBtfCache } from 'btf-parser';
 import type { Backend } from './backend.js';
 import { ProgramRefusedError, PwruError } from './errors.js';
 import { IgnoredTargets } from './ignored.js';
+import type { DetachProgress } from './interrupts.js';
 import { type Addr64, decodeEvent, EventKind, type PwruEvent } from './event.js';
 import type { PwruOptions } from './flags/spec.js';
 import { formatMetadataValue, type SkbMetadata } from './generate/skb-metadata.js';
@@ -44,6 +45,8 @@ export interface TracerEnv {
   readonly pcap?: PcapCompiler;
   /** The kernel BTF, parsed once and shared with the session. */
   readonly cache?: KernelBtfCache;
+  /** Kept up to date while probes are detached (what a repeated Ctrl-C reports). */
+  readonly detachProgress?: DetachProgress;
 }
 
 const ATTACH_WORDS: Record<Backend, [string, string]> = {
@@ -279,13 +282,23 @@ function loadPrograms(programs: readonly PlannedProgram[], session: KernelSessio
 async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Backend | undefined, onlyBpfProgs = false): Promise<void> {
   if (attachments.length === 0) return;
   env.log.info(onlyBpfProgs ? 'Detaching bpf progs...' : ATTACH_WORDS[backend ?? 'kprobe'][1]);
-  const bar = (env.progress ?? noProgress)(attachments.reduce((n, a) => n + a.count, 0));
-  for (const a of attachments.splice(0)) {
-    try {
-      await a.detach((n) => bar.add(n));
-    } catch {
-      // Closing its program's fd detaches it anyway.
+  const total = attachments.reduce((n, a) => n + a.count, 0);
+  const bar = (env.progress ?? noProgress)(total);
+  const tracked = env.detachProgress;
+  tracked?.begin(total, backend);
+  try {
+    for (const a of attachments.splice(0)) {
+      try {
+        await a.detach((n) => {
+          bar.add(n);
+          tracked?.advance(n);
+        });
+      } catch {
+        // Closing its program's fd detaches it anyway.
+      }
     }
+  } finally {
+    tracked?.end();
   }
   bar.finish();
 }
