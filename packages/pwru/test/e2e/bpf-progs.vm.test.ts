@@ -1,18 +1,22 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
+import { backendRuns, titled, vmSkipReason } from './kernel.js';
+import { NetnsPair, PwruProcess } from './netns.js';
 
-// Run inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1), whose kernel allows fentry on BPF
-// programs (this machine's 6.18 refuses fentry). Our own tc and XDP programs — each an entry
+// Inside the test VM (tools/vm/test.sh), on every kernel whose fentry attaches to BPF programs
+// (this machine's 6.18 refuses fentry); the cases with kernel functions too run with each
+// kprobe-family backend the kernel has. Our own tc and XDP programs — each an entry
 // function calling a subprogram listed first in its BTF (upstream's #404) — are attached by
 // bpf-loader-ts to the veth in namespace b; real TCP SYNs from namespace a pass through both.
-const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the fentry-capable test VM (BPF_TS_VM)';
-if (skip) console.log(`skipped: tc/XDP program tracing end-to-end tests ${skip}`);
+const runs = backendRuns();
+const skip = vmSkipReason() ?? runs.find((r) => r.backend === 'fentry')!.skip;
+if (skip) console.log(`skipped: tc/XDP program tracing end-to-end tests: ${skip}`);
+const kprobeRuns = runs.filter((r) => r.backend !== 'fentry');
 
 const TC = /bpf_prog_[0-9a-f]{16}_tc_main\[bpf\]\(tc\)/;
 const XDP = /bpf_prog_[0-9a-f]{16}_xdp_main\[bpf\]\(xdp\)/;
 
-describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp / --trace-only-bpf (fentry on our own tc and XDP programs)', () => {
+describe.skipIf(skip !== undefined)(titled('pwru --filter-trace-tc / --filter-trace-xdp / --trace-only-bpf (fentry on our own tc and XDP programs)', skip), () => {
   let net: NetnsPair;
   let targets: ChildProcess;
   let ifindexB = 0;
@@ -98,11 +102,12 @@ describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp
     expect(funcs.every((f) => TC.test(f))).toBe(true);
   }, 300_000);
 
-  it('with kernel functions too: kprobes and (tc)/(xdp) lines interleave in packet order', async () => {
+  for (const run of kprobeRuns) {
+  it.skipIf(run.skip !== undefined)(titled(`${run.label}: with kernel functions too, kprobes and (tc)/(xdp) lines interleave in packet order`, run.skip), async () => {
     // With XDP on a veth, received packets go through GRO and the list receive path
     // (ip_list_rcv), so ip_rcv_core is the function every IPv4 receive passes.
     const IP = /^ip_rcv_core$/;
-    const p = await traced(['--backend', 'kprobe', '--filter-func', 'ip_rcv_core', '--filter-trace-tc', '--filter-trace-xdp', `dst host ${net.b} and tcp dst port 8080`], [XDP, TC, / ip_rcv_core$/m]);
+    const p = await traced([...run.args, '--filter-func', 'ip_rcv_core', '--filter-trace-tc', '--filter-trace-xdp', `dst host ${net.b} and tcp dst port 8080`], [XDP, TC, / ip_rcv_core$/m]);
     const funcs = p.stdout
       .split('\n')
       .filter((l) => l.startsWith('0x'))
@@ -114,9 +119,9 @@ describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp
     expect(first(TC)).toBeLessThan(first(IP));
   }, 300_000);
 
-  it('--filter-track-bpf-helpers: the helper the tc program calls shows with its packet, found in the JIT image', async () => {
+  it.skipIf(run.skip !== undefined)(titled(`${run.label}: --filter-track-bpf-helpers, the helper the tc program calls shows with its packet, found in the JIT image`, run.skip), async () => {
     const HELPER = / bpf_ktime_get_ns$/m;
-    const p = await traced(['--backend', 'kprobe', '--trace-only-bpf', '--filter-trace-tc', '--filter-track-bpf-helpers', `dst host ${net.b} and tcp dst port 8080`], [TC, HELPER]);
+    const p = await traced([...run.args, '--trace-only-bpf', '--filter-trace-tc', '--filter-track-bpf-helpers', `dst host ${net.b} and tcp dst port 8080`], [TC, HELPER]);
     const lines = p.stdout.split('\n').filter((l) => l.startsWith('0x'));
     const tc = lines.findIndex((l) => TC.test(l));
     const helper = lines.findIndex((l, i) => i > tc && HELPER.test(l));
@@ -127,11 +132,11 @@ describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp
     expect(p.stderr).toMatch(/INFO Found functions called by BPF programs count=[1-9]/);
   }, 300_000);
 
-  it('--filter-track-skb with XDP tracing: a packet matched at XDP stays tracked in the skb built from its buffer', async () => {
+  it.skipIf(run.skip !== undefined)(titled(`${run.label}: --filter-track-skb with XDP tracing, a packet matched at XDP stays tracked in the skb built from its buffer`, run.skip), async () => {
     // --filter-skb-expr rejects every skb (nothing sets mark 77) and does not apply to XDP events:
     // only the XDP match, linked through data_hard_start = skb->head, can show ip_rcv_core.
     const IP = / ip_rcv_core$/m;
-    const args = ['--backend', 'kprobe', '--filter-func', 'ip_rcv_core', '--filter-trace-xdp', '--filter-skb-expr', 'skb->mark == 77', `dst host ${net.b} and tcp dst port 8080`];
+    const args = [...run.args, '--filter-func', 'ip_rcv_core', '--filter-trace-xdp', '--filter-skb-expr', 'skb->mark == 77', `dst host ${net.b} and tcp dst port 8080`];
     const p = await traced(['--filter-track-skb', ...args], [XDP, IP]);
     const lines = p.stdout.split('\n').filter((l) => l.startsWith('0x'));
     const xdp = lines.findIndex((l) => XDP.test(l));
@@ -142,4 +147,5 @@ describe.skipIf(skip !== undefined)('pwru --filter-trace-tc / --filter-trace-xdp
     const control = await traced(args, [XDP]);
     expect(control.stdout).not.toMatch(IP);
   }, 300_000);
+  }
 });

@@ -1,14 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
+import { backendRuns, titled, vmSkipReason } from './kernel.js';
+import { NetnsPair, PwruProcess } from './netns.js';
 
-// Inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1): kprobes, kretprobes and fentry on BPF
-// programs. test/bpfmap-target.mjs attaches a tc program to the veth in namespace b that, per
+// Inside the test VM (tools/vm/test.sh), with every backend the kernel has: kprobes and
+// kretprobes, kprobe-multi entry and return probes, and fentry/fexit on BPF map functions. test/bpfmap-target.mjs attaches a tc program to the veth in namespace b that, per
 // packet, updates then looks up key 0x11223344 in a per-CPU hash `pwru_test_map` (value
 // 0x05060708); real TCP SYNs from namespace a pass through it. The 6.1 verifier turns the helper
-// calls into direct calls of the map's functions, which --filter-non-skb-funcs names.
-const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the kprobe- and fentry-capable test VM (BPF_TS_VM)';
-if (skip) console.log(`skipped: --output-bpfmap end-to-end tests ${skip}`);
+// calls into direct calls of the map's functions, which --filter-non-skb-funcs names. The
+// /proc/kcore scan and JSON run with the kernel's default kprobe-family backend.
+const skip = vmSkipReason();
+if (skip) console.log(`skipped: --output-bpfmap end-to-end tests: ${skip}`);
+const runs = backendRuns();
+const main = runs.find((r) => r.backend !== 'fentry' && r.skip === undefined) ?? runs[0]!;
 
 const UPDATE = 'htab_percpu_map_update_elem';
 const LOOKUP = 'htab_percpu_map_lookup_elem';
@@ -54,18 +58,16 @@ describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating
     }
   }
 
-  it('text: the update and the lookup print the map id, name, key and value of the packet the tc program saw', async () => {
-    const p = await traced(['--backend', 'kprobe'], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
-    expectBlocks(p);
-  }, 300_000);
+  for (const run of runs) {
+    it.skipIf(run.skip !== undefined)(titled(`${run.label}: the update and the lookup print the map id, name, key and value of the packet the tc program saw (the lookup value read on return)`, run.skip), async () => {
+      const p = await traced([...run.args], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
+      expectBlocks(p);
+      expect(p.stderr).toMatch(new RegExp(`via=${run.backend}\\n`));
+    }, 300_000);
+  }
 
-  it('fentry backend: the same, the lookup value read by fexit', async () => {
-    const p = await traced(['--backend', 'fentry'], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`));
-    expectBlocks(p);
-  }, 300_000);
-
-  it('without map functions named: finds the ones the JITed tc program calls in /proc/kcore', async () => {
-    const p = await traced(['--backend', 'kprobe'], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`), []);
+  it.skipIf(main.skip !== undefined)(titled(`${main.label}: without map functions named, finds the ones the JITed tc program calls in /proc/kcore`, main.skip), async () => {
+    const p = await traced([...main.args], new RegExp(` ${LOOKUP}\\n(.*\\n){5}`), []);
     expectBlocks(p);
     expect(p.stderr).toMatch(new RegExp(`INFO --output-bpfmap traces bpf map functions functions=\\S*${UPDATE}`));
   }, 300_000);
@@ -85,8 +87,8 @@ describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating
     }
   }
 
-  it('JSON: the bpfmap object carries id, name, sizes, key and value as hex', async () => {
-    const p = await traced(['--backend', 'kprobe', '--output-json'], new RegExp(`"func":"${LOOKUP}"`));
+  it.skipIf(main.skip !== undefined)(titled(`${main.label}: JSON, the bpfmap object carries id, name, sizes, key and value as hex`, main.skip), async () => {
+    const p = await traced([...main.args, '--output-json'], new RegExp(`"func":"${LOOKUP}"`));
     const events = p.stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))

@@ -1,42 +1,51 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
+import { backendRuns, dropShape, iptables, titled, vmSkipReason } from './kernel.js';
+import { NetnsPair, PwruProcess } from './netns.js';
 import { scenarios } from './scenarios.js';
 
-// Run inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1), whose kernel has kprobes: upstream's
-// scenarios with the kprobe backend, where a netfilter drop shows as kfree_skb_reason(...) after
-// nf_hook_slow, and the same drop through the fentry backend (this kernel allows trampolines). Emulated CPUs attach a few kprobes a second, so the function set is limited to the
-// ones the scenarios look at.
-const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the kprobe test VM (BPF_TS_VM)';
-if (skip) console.log(`skipped: kprobe end-to-end tests ${skip}`);
+// Inside the test VM (tools/vm/test.sh), on every kernel of the matrix: upstream's scenarios with
+// each kprobe-family backend the kernel has (kprobe-multi as pwru's own pick where it attaches,
+// per-function kprobes where it does not), where a netfilter drop shows as the kernel's drop
+// function (kfree_skb_reason, sk_skb_reason_drop, or plain kfree_skb before 5.17) after
+// nf_hook_slow; and the same drop through every backend, fentry included. Emulated CPUs attach
+// a few kprobes a second, so the function set is limited to the ones the scenarios look at.
+const vm = vmSkipReason();
+if (vm) console.log(`skipped: kprobe end-to-end tests: ${vm}`);
+const drop = vm ? { func: 'kfree_skb_reason', reason: '(SKB_DROP_REASON_NETFILTER_DROP)', pattern: '' } : dropShape();
+const dropFunc = drop.func === 'kfree_skb' ? '^kfree_skb$' : drop.func;
+const FUNCS = ['--filter-func', `(nf_hook_slow|${dropFunc}|ip_rcv|ip_local_deliver|__netif_receive_skb|icmp_rcv|arp_rcv|ip6_rcv_core|ipv6_rcv)`];
+const runs = backendRuns();
 
-const FUNCS = ['--filter-func', '(nf_hook_slow|kfree_skb_reason|sk_skb_reason_drop|ip_rcv|ip_local_deliver|__netif_receive_skb|icmp_rcv|arp_rcv|ip6_rcv_core|ipv6_rcv)'];
+// Upstream's CI scenarios, pcap filters included: they must load on every kernel's verifier.
+for (const run of runs.filter((r) => r.backend !== 'fentry')) {
+  scenarios(run.backend, drop.func, 'nf_hook_slow', FUNCS, { args: run.args, label: run.label, skip: run.skip, reason: drop.reason });
+}
 
-// Upstream's CI scenarios, pcap filters included: they must load on 6.1 too (its verifier
-// checks a variable-size helper destination as a read, which pcap2ebpf's copy satisfies).
-if (!skip) scenarios('kprobe', '(?:kfree_skb_reason|sk_skb_reason_drop)', 'nf_hook_slow', FUNCS);
+for (const run of runs) {
+  describe.skipIf(run.skip !== undefined)(titled(`pwru end to end (${run.label}, no pcap filter)`, run.skip), () => {
+    let net: NetnsPair;
+    beforeAll(() => {
+      net = new NetnsPair();
+      const ipt = iptables((argv) => net.exec(net.nsB, argv));
+      net.exec(net.nsB, [ipt.v4, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+    });
+    afterAll(() => net?.destroy());
 
-describe.skipIf(skip !== undefined)('pwru end to end (kprobe and fentry backends, no pcap filter)', () => {
-  let net: NetnsPair;
-  beforeAll(() => {
-    net = new NetnsPair();
-    net.exec(net.nsB, ['iptables', '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+    it(`nf_hook_slow then ${drop.func}${drop.reason} for a drop in a namespace`, async () => {
+      const p = new PwruProcess([...run.args, ...FUNCS, '--filter-netns', `/run/netns/${net.nsB}`, '--filter-skb-expr', 'skb->len > 0']);
+      try {
+        await p.ready(300_000);
+        net.connect(net.b, 8080);
+        const seen = await p.waitFor(new RegExp(`8080\\(tcp\\)\\s+${drop.pattern}$`, 'm'), 30_000);
+        expect(await p.stop()).toBe(0);
+        expect(seen, `${p.stdout}\n${p.stderr}`).toBe(true);
+        const lines = p.stdout.split('\n');
+        const dropAt = lines.findIndex((l) => l.endsWith(` ${drop.func}${drop.reason}`));
+        expect(lines.slice(0, dropAt).some((l) => l.endsWith(' nf_hook_slow'))).toBe(true);
+        expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+( programs)? via=${run.backend}\n`));
+      } finally {
+        p.child.kill('SIGKILL');
+      }
+    }, 400_000);
   });
-  afterAll(() => net?.destroy());
-
-  it.each(['kprobe', 'fentry'])('%s: nf_hook_slow then kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) for a drop in a namespace', async (backend) => {
-    const p = new PwruProcess([`--backend=${backend}`, ...FUNCS, '--filter-netns', `/run/netns/${net.nsB}`, '--filter-skb-expr', 'skb->len > 0']);
-    try {
-      await p.ready(300_000);
-      net.connect(net.b, 8080);
-      const seen = await p.waitFor(/8080\(tcp\)\s+kfree_skb_reason\(SKB_DROP_REASON_NETFILTER_DROP\)/, 30_000);
-      expect(await p.stop()).toBe(0);
-      expect(seen).toBe(true);
-      const lines = p.stdout.split('\n');
-      const dropAt = lines.findIndex((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'));
-      expect(lines.slice(0, dropAt).some((l) => l.endsWith(' nf_hook_slow'))).toBe(true);
-      expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+( programs)? via=${backend}\n`));
-    } finally {
-      p.child.kill('SIGKILL');
-    }
-  }, 400_000);
-});
+}

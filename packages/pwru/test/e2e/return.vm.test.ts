@@ -1,22 +1,28 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
+import { backendRuns, dropShape, iptables, titled, vmSkipReason } from './kernel.js';
+import { NetnsPair, PwruProcess } from './netns.js';
 
-// --output-return for real, inside the Debian 6.1 VM (tools/vm, BPF_TS_VM=6.1): kretprobes with
-// the kprobe backend, fexit with the fentry backend. A SYN to a port that iptables drops in the
-// receiving namespace makes nf_hook_slow return -EPERM. Few functions: TCG attaches slowly.
-const skip = process.env.BPF_TS_VM ? e2eSkipReason() : 'runs only inside the kprobe test VM (BPF_TS_VM)';
-if (skip) console.log(`skipped: --output-return end-to-end tests ${skip}`);
+// --output-return for real, inside the test VM (tools/vm/test.sh), on every kernel: kretprobes
+// with the kprobe backend, kprobe-multi return probes with the default backend where it
+// attaches, fexit with the fentry backend. A SYN to a port that iptables drops in the receiving
+// namespace makes nf_hook_slow return -EPERM. Few functions: TCG attaches slowly.
+const skip = vmSkipReason();
+if (skip) console.log(`skipped: --output-return end-to-end tests: ${skip}`);
+const runs = backendRuns();
+const kprobeRuns = runs.filter((r) => r.backend !== 'fentry');
+const fentry = runs.find((r) => r.backend === 'fentry')!;
+const drop = skip ? { func: 'kfree_skb_reason', reason: '', pattern: '' } : dropShape();
 
 // ip_rcv_core before ip_rcv: --filter-func matches leftmost-first, as upstream.
-const FUNCS = ['--filter-func', '(nf_hook_slow|ip_rcv_core|ip_rcv|ip_local_deliver|kfree_skb_reason)'];
+const FUNCS = ['--filter-func', `(nf_hook_slow|ip_rcv_core|ip_rcv|ip_local_deliver|${drop.func === 'kfree_skb' ? '^kfree_skb$' : drop.func})`];
 
 describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
   let net: NetnsPair;
   let targets: ChildProcess | undefined;
   beforeAll(() => {
     net = new NetnsPair();
-    net.exec(net.nsB, ['iptables', '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+    net.exec(net.nsB, [iptables((argv) => net.exec(net.nsB, argv)).v4, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
   });
   afterAll(() => {
     targets?.stdin?.end();
@@ -24,8 +30,8 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     net?.destroy();
   });
 
-  async function trace(backend: string, extra: string[], expected: RegExp): Promise<PwruProcess> {
-    const p = new PwruProcess([`--backend=${backend}`, '--output-return', ...FUNCS, ...extra, '--filter-netns', `/run/netns/${net.nsB}`, 'tcp and dst port 8080']);
+  async function trace(backend: readonly string[], extra: string[], expected: RegExp): Promise<PwruProcess> {
+    const p = new PwruProcess([...backend, '--output-return', ...FUNCS, ...extra, '--filter-netns', `/run/netns/${net.nsB}`, 'tcp and dst port 8080']);
     try {
       await p.ready(300_000);
       net.connect(net.b, 8080);
@@ -38,8 +44,9 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     }
   }
 
-  it('kprobe: nf_hook_slow = -1 (EPERM) after its entry, for the same skb; ip_rcv_core returns the skb; void functions have no return line', async () => {
-    const p = await trace('kprobe', [], /8080\(tcp\)\s+nf_hook_slow = -1 \(EPERM\)/);
+  for (const run of kprobeRuns) {
+  it.skipIf(run.skip !== undefined)(titled(`${run.label}: nf_hook_slow = -1 (EPERM) after its entry, for the same skb; ip_rcv_core returns the skb; void functions have no return line`, run.skip), async () => {
+    const p = await trace(run.args, [], /8080\(tcp\)\s+nf_hook_slow = -1 \(EPERM\)/);
     const lines = p.stdout.split('\n');
     const ret = lines.findIndex((l) => / nf_hook_slow = -1 \(EPERM\)$/.test(l));
     const skb = lines[ret]!.split(' ')[0]!;
@@ -50,14 +57,16 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     expect(lines.some((l) => l.startsWith(skb) && l.endsWith(` ip_rcv_core = ${skb}`))).toBe(true);
     // The drop propagates up the NF_HOOK chain of the receive path.
     expect(lines.some((l) => l.endsWith(' ip_local_deliver = -1 (EPERM)'))).toBe(true);
-    expect(lines.some((l) => l.includes(' kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)'))).toBe(true);
-    expect(lines.some((l) => / kfree_skb_reason.* = /.test(l))).toBe(false);
-    // 5 entry kprobes + 4 kretprobes (kfree_skb_reason returns void).
+    expect(lines.some((l) => l.endsWith(` ${drop.func}${drop.reason}`))).toBe(true);
+    expect(lines.some((l) => new RegExp(` ${drop.func}.* = `).test(l))).toBe(false);
+    // 5 entry probes + 4 return probes (the drop function returns void).
     expect(p.stderr).toMatch(/INFO Attached ignored=0\n/);
+    expect(p.stderr).toMatch(new RegExp(`via=${run.backend}\n`));
   }, 400_000);
+  }
 
-  it('fentry: fexit gives the same return values, in JSON', async () => {
-    const p = await trace('fentry', ['--output-json'], /"func":"nf_hook_slow","return":"-1 \(EPERM\)","return_value":-1/);
+  it.skipIf(fentry.skip !== undefined)(titled('fentry backend: fexit gives the same return values, in JSON', fentry.skip), async () => {
+    const p = await trace(fentry.args, ['--output-json'], /"func":"nf_hook_slow","return":"-1 \(EPERM\)","return_value":-1/);
     const events = p.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const ret = events.find((e) => e.func === 'nf_hook_slow' && e.return !== undefined)!;
     expect(ret).toMatchObject({ return: '-1 (EPERM)', return_value: -1, tuple: { daddr: net.b, dport: 8080 } });
@@ -65,7 +74,7 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     expect(events.some((e) => e.func === 'ip_rcv_core' && e.return === ret.skb && e.return_value === ret.skb)).toBe(true);
   }, 400_000);
 
-  it('tc and XDP programs (--trace-only-bpf): fexit reports their verdicts by name', async () => {
+  it.skipIf(fentry.skip !== undefined)(titled('tc and XDP programs (--trace-only-bpf): fexit reports their verdicts by name', fentry.skip), async () => {
     // Our own tc (TC_ACT_OK) and XDP (XDP_PASS) programs on the veth in namespace b.
     const script = new URL('../bpf-targets.mjs', import.meta.url).pathname;
     targets = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, script, net.vethB], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -99,20 +108,24 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     }
   }, 400_000);
 
-  it('kprobe: nested calls of one function in one thread return innermost first, each with its own entry columns', async () => {
+  let tunnelMade = false;
+  for (const run of kprobeRuns) {
+  it.skipIf(run.skip !== undefined)(titled(`${run.label}: nested calls of one function in one thread return innermost first, each with its own entry columns`, run.skip), async () => {
     // An ipip tunnel over the veth: __dev_queue_xmit(tunnel) calls __dev_queue_xmit(veth) for the
     // same skb, in the same thread. A static neighbour keeps the inner transmit synchronous.
     const n = net.a.split('.')[2];
     const [oa, ob] = [`10.234.${n}.1`, `10.234.${n}.2`];
-    for (const [ns, local, remote, addr] of [[net.nsA, net.a, net.b, oa], [net.nsB, net.b, net.a, ob]] as const) {
+    // Made once, by the first backend's run.
+    for (const [ns, local, remote, addr] of tunnelMade ? [] : ([[net.nsA, net.a, net.b, oa], [net.nsB, net.b, net.a, ob]] as const)) {
       net.exec(ns, ['ip', 'link', 'add', 'pwt0', 'type', 'ipip', 'local', local, 'remote', remote]);
       net.exec(ns, ['ip', 'addr', 'add', `${addr}/24`, 'dev', 'pwt0']);
       net.exec(ns, ['ip', 'link', 'set', 'pwt0', 'up']);
     }
+    tunnelMade = true;
     const mac = /link\/ether ([0-9a-f:]+)/.exec(net.exec(net.nsB, ['ip', '-o', 'link', 'show', net.vethB]))![1]!;
     net.exec(net.nsA, ['ip', 'neigh', 'replace', net.b, 'lladdr', mac, 'dev', net.vethA, 'nud', 'permanent']);
     const outer = new RegExp(`pwt0:\\d+ .*->${ob.replace(/\./g, '\\.')}:8080\\(tcp\\)\\s+__dev_queue_xmit = 0$`, 'm');
-    const p = new PwruProcess(['--backend=kprobe', '--output-return', '--filter-func', '__dev_queue_xmit', '--filter-netns', `/run/netns/${net.nsA}`]);
+    const p = new PwruProcess([...run.args, '--output-return', '--filter-func', '__dev_queue_xmit', '--filter-netns', `/run/netns/${net.nsA}`]);
     try {
       await p.ready(300_000);
       net.connect(ob, 8080);
@@ -127,4 +140,5 @@ describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
     const calls = lines.filter((l) => l.startsWith(`${skb} `)).slice(0, 4).map((l) => `${/ (pwt0|pwa\d+):\d+ /.exec(l)?.[1]?.replace(/\d+$/, '')} ${l.slice(l.lastIndexOf(' __dev_queue_xmit') + 1)}`);
     expect(calls).toEqual(['pwt __dev_queue_xmit', 'pwa __dev_queue_xmit', 'pwa __dev_queue_xmit = 0', 'pwt __dev_queue_xmit = 0']);
   }, 400_000);
+  }
 });

@@ -1,28 +1,47 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { iptables } from './kernel.js';
 import { e2eSkipReason, NetnsPair, PwruProcess, stillLoaded } from './netns.js';
 
 const skip = e2eSkipReason();
-const esc = (s: string): string => s.replace(/[.[\]]/g, (c) => `\\${c}`);
+const esc = (s: string): string => s.replace(/[.[\]()]/g, (c) => `\\${c}`);
+
+/** How a suite runs {@link scenarios} on one kernel (the VM suites take these from kernel.ts). */
+export interface ScenarioRun {
+  /** How pwru is asked for the backend (default `--backend=<backend>`; `[]` for pwru's own pick). */
+  readonly args?: readonly string[];
+  /** The describe title's backend part (default `<backend> backend`). */
+  readonly label?: string;
+  /** Why the run cannot happen on this kernel. */
+  readonly skip?: string;
+  /** The drop reason pwru prints after the function (default `(SKB_DROP_REASON_NETFILTER_DROP)`; empty before 5.17). */
+  readonly reason?: string;
+}
 
 /**
- * Upstream pwru's CI scenarios against one backend. `drop` matches the drop function as that
- * backend shows it (`kfree_skb(...)` for the tracepoint backend, `kfree_skb_reason(...)` or
- * `sk_skb_reason_drop(...)` for kprobes); `before` must appear on an earlier line of the same flow
- * (`nf_hook_slow` with kprobes).
+ * Upstream pwru's CI scenarios against one backend. `dropFunc` matches the drop function as that
+ * backend shows it (`kfree_skb` for the tracepoint backend, `kfree_skb_reason` or
+ * `sk_skb_reason_drop` for kprobes, `kfree_skb` before 5.17); `before` must appear on an earlier
+ * line of the same flow (`nf_hook_slow` with kprobes).
  */
-export function scenarios(backend: string, drop: string, before?: string, extra: string[] = []): void {
-describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () => {
+export function scenarios(backend: string, dropFunc: string, before?: string, extra: string[] = [], run: ScenarioRun = {}): void {
+const why = skip ?? run.skip;
+const backendArgs = run.args ?? [`--backend=${backend}`];
+// The drop as pwru prints it (function and reason), and a line ending with it.
+const drop = `${dropFunc}${esc(run.reason ?? '(SKB_DROP_REASON_NETFILTER_DROP)')}`;
+const dropLine = new RegExp(` ${drop}$`);
+describe.skipIf(why !== undefined)(`pwru end to end (${run.label ?? `${backend} backend`})${why ? ` — skipped: ${why}` : ''}`, () => {
   let net: NetnsPair;
   beforeAll(() => {
     net = new NetnsPair();
-    net.exec(net.nsB, ['iptables', '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
-    net.exec(net.nsB, ['ip6tables', '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+    const ipt = iptables((argv) => net.exec(net.nsB, argv));
+    net.exec(net.nsB, [ipt.v4, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+    net.exec(net.nsB, [ipt.v6, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
   });
   afterAll(() => net?.destroy());
 
   async function trace(args: string[], traffic: () => void, expected: RegExp): Promise<PwruProcess> {
-    const p = new PwruProcess([`--backend=${backend}`, ...extra, ...args]);
+    const p = new PwruProcess([...backendArgs, ...extra, ...args]);
     try {
       await p.ready();
       traffic();
@@ -36,11 +55,11 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   }
 
   it('basic-ipv4: the tuple and kfree_skb(SKB_DROP_REASON_NETFILTER_DROP) for an iptables drop', async () => {
-    const p = await trace([`dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\)\\s+${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
+    const p = await trace([`dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\)\\s+${drop}$`, 'm'));
     expect(p.stdout.split('\n')[0]).toBe('SKB                CPU PROCESS          NETNS      MARK/x        IFACE       PROTO  MTU   LEN   TUPLE FUNC');
     // The interface is named although no process lives in the namespace (/run/netns via iproute2).
-    expect(p.stdout.split('\n').find((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'))).toContain(` ${net.vethB}:`);
-    expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+ via=${backend}\n`));
+    expect(p.stdout.split('\n').find((l) => dropLine.test(l))).toContain(` ${net.vethB}:`);
+    expect(p.stderr).toMatch(new RegExp(`INFO Attaching \\w+(-\\w+)? via=${backend}\n`));
     expect(p.stderr).toMatch(/INFO Listening for events\.\.\n/);
     expect(p.stderr).toMatch(/INFO Received signal, exiting program\.\.\n/);
     // Every program and link it held is gone after exit.
@@ -55,13 +74,13 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
     expect(left).toEqual([]);
     if (before) {
       const lines = p.stdout.split('\n');
-      const dropAt = lines.findIndex((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'));
+      const dropAt = lines.findIndex((l) => dropLine.test(l));
       expect(lines.slice(0, dropAt).some((l) => l.endsWith(` ${before}`))).toBe(true);
     }
   });
 
   it('basic-ipv6: the bracketed IPv6 tuple and the drop', async () => {
-    await trace([`dst host ${net.b6} and port 8080`], () => net.connect(net.b6, 8080), new RegExp(`\\[${esc(net.b6)}\\]:8080\\(tcp\\)\\s+${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
+    await trace([`dst host ${net.b6} and port 8080`], () => net.connect(net.b6, 8080), new RegExp(`\\[${esc(net.b6)}\\]:8080\\(tcp\\)\\s+${drop}$`, 'm'));
   });
 
   it("advanced-ipv4: 'tcp[tcpflags] = tcp-syn'", async () => {
@@ -73,7 +92,7 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   });
 
   it('--output-limit-lines stops after N events with exit 0', async () => {
-    const p = new PwruProcess([`--backend=${backend}`, ...extra, '--output-limit-lines', '2', `dst host ${net.b} and port 8080`]);
+    const p = new PwruProcess([...backendArgs, ...extra, '--output-limit-lines', '2', `dst host ${net.b} and port 8080`]);
     try {
       await p.ready();
       net.connect(net.b, 8080);
@@ -112,8 +131,8 @@ describe.skipIf(skip !== undefined)(`pwru end to end (${backend} backend)`, () =
   });
 
   it('--output-json prints one object per event with the tuple', async () => {
-    const p = await trace(['--output-json', `dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`"func":"${drop}\\(SKB_DROP_REASON_NETFILTER_DROP\\)"`));
-    const line = p.stdout.split('\n').find((l) => l.includes('SKB_DROP_REASON_NETFILTER_DROP'))!;
+    const p = await trace(['--output-json', `dst host ${net.b} and port 8080`], () => net.connect(net.b, 8080), new RegExp(`"func":"${drop}"`));
+    const line = p.stdout.split('\n').find((l) => new RegExp(`"func":"${drop}"`).test(l))!;
     const obj = JSON.parse(line);
     expect(obj.tuple).toMatchObject({ daddr: net.b, dport: 8080, proto: 6 });
   });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { iptables } from './kernel.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 const esc = (s: string): string => s.replace(/[.[\]]/g, (c) => `\\${c}`);
@@ -13,6 +14,12 @@ export interface TrackScenarioOptions {
   /** A non-skb function run on the packet's stack, for a `--filter-non-skb-funcs` case. */
   readonly nonSkbFunc?: string;
   readonly readyTimeoutMs?: number;
+  /** How pwru is asked for the backend (default `--backend=<backend>`; `[]` for pwru's own pick). */
+  readonly args?: readonly string[];
+  /** The describe title's backend part (default `<backend> backend`). */
+  readonly label?: string;
+  /** Why this kernel cannot run it (the title says so). */
+  readonly skip?: string;
 }
 
 /**
@@ -21,21 +28,21 @@ export interface TrackScenarioOptions {
  * absent without `--filter-track-skb` and present, on the same skb, with it.
  */
 export function trackScenarios(o: TrackScenarioOptions): void {
-  const skip = e2eSkipReason();
-  describe.skipIf(skip !== undefined)(`skb tracking through DNAT (${o.backend} backend)`, () => {
+  const skip = e2eSkipReason() ?? o.skip;
+  describe.skipIf(skip !== undefined)(`skb tracking through DNAT (${o.label ?? `${o.backend} backend`})${skip ? ` — skipped: ${skip}` : ''}`, () => {
     let net: NetnsPair;
     let virtual: string;
     beforeAll(() => {
       net = new NetnsPair();
       virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
       net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-      net.exec(net.nsB, ['iptables', '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-d', virtual, '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:8080`]);
+      net.exec(net.nsB, [iptables((argv) => net.exec(net.nsB, argv)).v4, '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-d', virtual, '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:8080`]);
     });
     afterAll(() => net?.destroy());
 
     /** Runs pwru around one SYN to the virtual address (nobody listens: nsB answers RST and frees it). */
     async function trace(flags: string[], until?: RegExp): Promise<{ p: PwruProcess; pre: RegExp; post: RegExp }> {
-      const p = new PwruProcess([`--backend=${o.backend}`, ...(o.extra ?? []), ...flags, `dst host ${virtual} and tcp`]);
+      const p = new PwruProcess([...(o.args ?? [`--backend=${o.backend}`]), ...(o.extra ?? []), ...flags, `dst host ${virtual} and tcp`]);
       const pre = new RegExp(`^(0x[0-9a-f]+) .* ${esc(net.a)}:\\d+->${esc(virtual)}:8080\\(tcp\\) (\\S+)`, 'm');
       const post = new RegExp(`^(0x[0-9a-f]+) .* ${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\) (\\S+)`, 'm');
       try {
