@@ -6,9 +6,12 @@ import { Program } from '../prog/program.js';
 import { ProgramType } from '../sys/generated/constants.js';
 import { attachKprobes } from './batch.js';
 import { RCU_EXPEDITED_PATH } from './expedited-rcu.js';
+import { probeLinkType } from '../features/probes.js';
 
 const inVm = process.env.BPF_TS_VM !== undefined;
 if (!inVm) console.warn('skipping batch kprobe detach tests: not in the test VM (bash tools/vm/test.sh packages/loader)');
+const kprobes = inVm ? probeLinkType('kprobe') : undefined;
+const skip = !inVm ? 'not in the test VM' : kprobes!.supported ? undefined : `this kernel has no ${kprobes!.feature}: ${kprobes!.detail}`;
 
 /** Function names of the kprobes registered right now (debugfs kprobes/list). */
 const registeredKprobes = () =>
@@ -17,7 +20,7 @@ const registeredKprobes = () =>
     .map((l) => /\s[kr]\s+([^\s+]+)\+0x/.exec(l)?.[1])
     .filter((s): s is string => s !== undefined);
 
-describe.skipIf(!inVm)(`batch kprobe detach on Linux ${process.env.BPF_TS_VM}`, () => {
+describe.skipIf(skip !== undefined)(`batch kprobe detach on Linux ${process.env.BPF_TS_VM}${skip ? ` — skipped: ${skip}` : ''}`, () => {
   it('detaches with expedited RCU switched on only for the duration, leaving no kprobe behind', async () => {
     const fns = [...new Set(readFileSync('/sys/kernel/tracing/available_filter_functions', 'utf8').split('\n').map((l) => l.split(' ')[0]!))]
       .filter((n) => /^udp_/.test(n))
