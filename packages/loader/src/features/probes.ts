@@ -7,6 +7,7 @@ import { attachKprobeMulti } from '../link/kprobe-multi.js';
 import { linkCreateRaw } from '../link/link.js';
 import { tracefsRoot } from '../fs/mounts.js';
 import { functionBtfId, tracepointBtfId } from '../link/targets.js';
+import { attachTracing } from '../link/tracing.js';
 import { BpfMap } from '../map/map.js';
 import { Program, programTypeName } from '../prog/program.js';
 import { VerifierError } from '../prog/verifier-error.js';
@@ -206,9 +207,8 @@ export function probeLinkType(kind: ProbedLinkType, backend: Backend = defaultBa
             { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: functionBtfId('vprintk'), instructions: NOOP },
             { backend },
           );
-          const fd = linkCreateRaw(backend, { progFd: prog.fd, attachType: AttachType.TRACE_FENTRY });
-          if (fd < 0) return { feature, supported: false, minKernel: '5.5', detail: `attach failed with errno ${-fd}` };
-          backend.close(fd);
+          // As attachTracing does: BPF_LINK_CREATE, or RAW_TRACEPOINT_OPEN before 5.13 took it.
+          attachTracing(prog, { attachType: AttachType.TRACE_FENTRY, target: 'fentry vprintk (feature probe)' }).close();
           return { feature, supported: true, minKernel: '5.5' };
         } catch (e) {
           rethrowPermission(e);
