@@ -8,6 +8,7 @@ import { linkCreateRaw } from '../link/link.js';
 import { tracefsRoot } from '../fs/mounts.js';
 import { functionBtfId, tracepointBtfId } from '../link/targets.js';
 import { attachTracing } from '../link/tracing.js';
+import { attachKprobe } from '../link/kprobe.js';
 import { BpfMap } from '../map/map.js';
 import { Program, programTypeName } from '../prog/program.js';
 import { VerifierError } from '../prog/verifier-error.js';
@@ -175,7 +176,7 @@ export function probeHelper(progType: number, helperId: number, backend: Backend
 }
 
 /** Link kinds {@link probeLinkType} knows. */
-export type ProbedLinkType = 'kprobe' | 'kprobe_multi' | 'tracing' | 'tcx';
+export type ProbedLinkType = 'kprobe' | 'kprobe_multi' | 'tracing' | 'tcx' | 'perf_event';
 
 /** Can this kernel attach links of this kind? Each probe attaches for an instant and detaches. */
 export function probeLinkType(kind: ProbedLinkType, backend: Backend = defaultBackend()): ProbeResult {
@@ -186,6 +187,20 @@ export function probeLinkType(kind: ProbedLinkType, backend: Backend = defaultBa
         return ok
           ? { feature: 'kprobe links', supported: true, minKernel: '4.17' }
           : { feature: 'kprobe links', supported: false, minKernel: '4.17', detail: 'no perf kprobe PMU (CONFIG_KPROBES off)' };
+      });
+    case 'perf_event':
+      return cached('link perf_event', () => {
+        // BPF_LINK_CREATE on a perf event (a kprobe here); older kernels only take the ioctl.
+        const feature = 'BPF links on perf events';
+        if (!probeLinkType('kprobe', backend).supported) return { feature, supported: false, minKernel: '5.15', detail: 'no kprobes to try it on' };
+        try {
+          using prog = Program.load({ type: ProgramType.KPROBE, instructions: NOOP }, { backend });
+          using a = attachKprobe(prog, 'vprintk');
+          return a.isLink ? { feature, supported: true, minKernel: '5.15' } : { feature, supported: false, minKernel: '5.15', detail: 'BPF_LINK_CREATE refused the perf event; attached through PERF_EVENT_IOC_SET_BPF' };
+        } catch (e) {
+          rethrowPermission(e);
+          return { feature, supported: false, minKernel: '5.15', detail: describe(e) };
+        }
       });
     case 'kprobe_multi':
       return cached('link kprobe_multi', () => {
