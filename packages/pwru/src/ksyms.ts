@@ -16,12 +16,6 @@ export interface Ksym {
   readonly name: string;
 }
 
-function parseHex64(s: string): Addr64 {
-  const lo = parseInt(s.slice(-8), 16);
-  const hi = s.length > 8 ? parseInt(s.slice(0, -8), 16) : 0;
-  return { hi: hi >>> 0, lo: lo >>> 0 };
-}
-
 /**
  * The kernel's symbol table: exact lookups for the FUNC column, nearest-lower lookups for stacks
  * and callers, and name → addresses for kprobe-multi. Sorted arrays of 32-bit halves keep lookups
@@ -35,30 +29,57 @@ export class Ksyms implements Symbolizer {
   private exactIndex?: Map<string, number>;
   private nameIndex?: Map<string, number[]>;
 
-  private constructor(syms: Ksym[]) {
-    syms.sort((a, b) => a.addr.hi - b.addr.hi || a.addr.lo - b.addr.lo);
-    this.his = Uint32Array.from(syms, (s) => s.addr.hi);
-    this.los = Uint32Array.from(syms, (s) => s.addr.lo);
-    this.names = syms.map((s) => s.name);
-    this.types = syms.map((s) => s.type);
+  private constructor(his: Uint32Array, los: Uint32Array, names: string[], types: string[]) {
+    this.his = his;
+    this.los = los;
+    this.names = names;
+    this.types = types;
   }
 
-  /** Parses kallsyms text (`addr type name\t[mod]` per line). */
+  /**
+   * Parses kallsyms text (`addr type name\t[mod]` per line) in one pass over the string, without
+   * a per-line object or regular expression: /proc/kallsyms has 100k+ lines and pwru parses it
+   * at start-up (under qemu TCG this took seconds). Symbols end up sorted by address, stably.
+   */
   static parse(text: string): Ksyms {
-    const syms: Ksym[] = [];
+    const his: number[] = [];
+    const los: number[] = [];
+    const names: string[] = [];
+    const types: string[] = [];
+    let sorted = true;
     let start = 0;
-    while (start < text.length) {
+    const n = text.length;
+    while (start < n) {
       let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      const line = text.slice(start, end);
+      if (end < 0) end = n;
+      const a = text.indexOf(' ', start);
+      const b = a < 0 || a >= end ? -1 : text.indexOf(' ', a + 1);
+      if (b < 0 || b >= end) {
+        start = end + 1;
+        continue;
+      }
+      const lo = parseInt(text.slice(Math.max(start, a - 8), a), 16) >>> 0;
+      const hi = a - start > 8 ? parseInt(text.slice(start, a - 8), 16) >>> 0 : 0;
+      let name = text.slice(b + 1, end);
+      // Module symbols: `name\t[mod]` becomes upstream's `name[mod]` (no tabs or spaces).
+      if (name.includes('\t') || name.includes(' ')) name = name.replace(/[\t ]/g, '');
+      const k = names.length;
+      if (k > 0 && (hi < his[k - 1]! || (hi === his[k - 1]! && lo < los[k - 1]!))) sorted = false;
+      his.push(hi);
+      los.push(lo);
+      names.push(name);
+      types.push(text.slice(a + 1, b));
       start = end + 1;
-      const a = line.indexOf(' ');
-      const b = line.indexOf(' ', a + 1);
-      if (a < 0 || b < 0) continue;
-      const name = line.slice(b + 1).replace(/\t/g, '').replace(/ /g, '');
-      syms.push({ addr: parseHex64(line.slice(0, a)), type: line.slice(a + 1, b), name });
     }
-    return new Ksyms(syms);
+    if (sorted) return new Ksyms(Uint32Array.from(his), Uint32Array.from(los), names, types);
+    // Module symbols need not be in address order: sort an index, ties in file order.
+    const order = Array.from(his, (_, i) => i).sort((x, y) => his[x]! - his[y]! || los[x]! - los[y]! || x - y);
+    return new Ksyms(
+      Uint32Array.from(order, (i) => his[i]!),
+      Uint32Array.from(order, (i) => los[i]!),
+      order.map((i) => names[i]!),
+      order.map((i) => types[i]!),
+    );
   }
 
   /** Reads and parses `/proc/kallsyms`; fails when addresses are hidden. */

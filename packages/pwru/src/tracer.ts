@@ -124,6 +124,7 @@ export class Tracer implements AsyncDisposable {
       mountTracefsIfMissing(session, log);
       const prepared = prepare(options, session, log, env.pcap, env.cache);
       backend = prepared.backend;
+      if (prepared.ksyms) session.useKsyms?.(prepared.ksyms);
       const { plan } = prepared;
       lap('Generated programs', { backend, programs: plan.programs.length, instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0) });
       const d = prepared.dumps;

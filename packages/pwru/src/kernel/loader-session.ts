@@ -222,6 +222,10 @@ export class LoaderSession implements KernelSession {
     }
   }
 
+  useKsyms(ksyms: Ksyms): void {
+    this.ksyms = ksyms;
+  }
+
   async attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult> {
     if (p.planned.attach.type === 'kprobe-multi' || p.planned.attach.type === 'kprobe-multi-return') this.ksyms ??= Ksyms.load();
     try {

@@ -1,3 +1,4 @@
+import type { Ksyms } from '../ksyms.js';
 import type { KernelFeatures } from '../backend.js';
 import type { Addr64 } from '../event.js';
 import type { BpfProgInfo } from './bpf-progs.js';
@@ -93,6 +94,11 @@ export interface KernelSession {
    * when nothing was done. Call before {@link features}. Throws when the mount itself fails.
    */
   ensureTracefs?(): string | undefined;
+  /**
+   * Hands the session the kernel symbols the run already parsed (kprobe-multi attaches by
+   * address), so /proc/kallsyms is not parsed a second time.
+   */
+  useKsyms?(ksyms: Ksyms): void;
   /** Creates the events ring buffer, the per-CPU lost counter and the stack map. */
   createMaps(o: MapOptions): void;
   /** Loads one program; a verifier rejection throws with the log's summary. */
