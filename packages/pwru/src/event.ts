@@ -123,6 +123,14 @@ export const EventFlags = {
   trackedOnly: 1,
 } as const;
 
+/** Whether the event was shown only because its skb's address is tracked ({@link EventFlags.trackedOnly}). */
+export function isTrackedOnly(ev: PwruEvent): boolean {
+  return ((ev.flags ?? 0) & EventFlags.trackedOnly) !== 0;
+}
+
+/** The text output's mark after FUNC for {@link isTrackedOnly} events. */
+export const TRACKED_ONLY_MARK = ' (tracked only)';
+
 /** What kind of probe produced an event. */
 export enum EventKind {
   Kprobe = 0,

@@ -9,7 +9,7 @@ import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import type { FentrySignature } from './generate/fentry-args.js';
 import { planTrace } from './plan.js';
 import { Logger } from './log.js';
-import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram } from './track.js';
+import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram, UNCONFIRMED_TTL_NS } from './track.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);
@@ -51,11 +51,24 @@ describe('planTracking', () => {
     expect(hooks(p.trackers).slice(0, 3)).toEqual(['before kprobe kfree_skbmem', 'before kprobe skb_clone', 'before kretprobe skb_clone']);
   });
 
-  it('with neither (the 6.18 host): forgets at the kfree_skb and consume_skb tracepoints, after the event programs, and says what it cannot do', () => {
+  it('with neither (the 6.18 host): forgets at the freeing tracepoints and at the ends of paths whose free none sees, after the event programs, and says what it cannot do', () => {
     const p = planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: NONE, btf, kernel })!;
-    expect(hooks(p.trackers).sort()).toEqual(['after tracepoint consume_skb', 'after tracepoint kfree_skb']);
+    expect(hooks(p.trackers).sort()).toEqual([
+      'after tracepoint consume_skb',
+      'after tracepoint kfree_skb',
+      'after tracepoint skb_copy_datagram_iovec', // delivered to user space, then freed unseen
+      'after tracepoint tcp_probe', // pure ACKs, freed by __kfree_skb
+    ]);
     expect(p.limits.join('\n')).toMatch(/clones and copies of a tracked skb are not followed/);
     expect(p.limits.join('\n')).toMatch(/veth XDP are not followed/);
+    expect(p.limits.join('\n')).toMatch(/forgotten 100 ms after it was last seen.*marked "\(tracked only\)"/);
+  });
+
+  it('with neither: tracked skbs still run the filters and expire (unconfirmed tracking); with kprobes or fentry they need not', () => {
+    expect(planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: NONE, btf, kernel })!.gen.unconfirmed).toEqual({ ttlNs: UNCONFIRMED_TTL_NS });
+    expect(planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: KPROBES, btf, kernel })!.gen.unconfirmed).toBeUndefined();
+    expect(planTracking({ opts: opts('--filter-track-skb'), backend: 'fentry', features: { ...NONE, fentry: true }, btf, kernel })!.gen.unconfirmed).toBeUndefined();
+    expect(planTracking({ opts: opts('--filter-track-skb-by-stackid'), backend: 'tracepoint', features: NONE, btf, kernel })!.gen.unconfirmed).toBeUndefined();
   });
 
   it('fentry backend: forgets at fexit of kfree_skbmem, after every fentry program there (even where kprobes exist)', () => {

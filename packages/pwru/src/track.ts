@@ -19,6 +19,7 @@ import {
   followEntryProgram,
   followReturnProgram,
   forgetProgram,
+  forgetPureAckProgram,
   type StackLayout,
   type TrackCtx,
   type TrackGen,
@@ -55,6 +56,13 @@ export interface TrackPlan {
   /** What tracking cannot do on this kernel, for the log. */
   readonly limits: readonly string[];
 }
+
+/**
+ * Where pwru cannot see every free (tracepoint-only kernels), how long after its last sighting a
+ * tracked address is forgotten: skbs live for microseconds between stack layers, but the slab
+ * hands a freed address to the next skb just as fast, so entries must not linger.
+ */
+export const UNCONFIRMED_TTL_NS = 100_000_000;
 
 /** Functions returning a new skb made from their first argument: their result stays tracked. */
 export const COPY_FUNCTIONS = ['skb_clone', 'skb_copy', '__pskb_copy_fclone', 'skb_copy_expand'] as const;
@@ -120,7 +128,6 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
         : 'it attaches kprobes or fentry programs to arbitrary kernel functions, and this kernel has neither (CONFIG_KPROBES off, BPF trampolines refused)',
     );
   }
-  const gen: TrackGen = { ...want, stack: want.byStackid ? stackLayout(btf) : { taskStack: 0, threadSize: 0 } };
   const regs = kernel.ptRegs;
   const ax = member(btf, 'pt_regs', 'ax');
   const kprobeCtx: TrackCtx | undefined = features.kprobes && regs ? { kind: 'kprobe', args: regs.args, sp: regs.sp, ...(ax ? { ret: ax } : {}) } : undefined;
@@ -128,11 +135,19 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
   const funcId = (name: string): number | undefined => btf.findType(name, 'func')?.id;
   const trackers: TrackerProgram[] = [];
   const limits: string[] = [];
+  const kfree = funcId('kfree_skbmem');
+  // Every free goes through kfree_skbmem; without a kprobe or fexit there, frees are seen only at
+  // tracepoints, and a tracked address may come to hold an unrelated skb.
+  const seesEveryFree = (kprobeCtx !== undefined && i.backend !== 'fentry') || (features.fentry && kfree !== undefined);
+  const gen: TrackGen = {
+    ...want,
+    stack: want.byStackid ? stackLayout(btf) : { taskStack: 0, threadSize: 0 },
+    ...(want.skb && !seesEveryFree ? { unconfirmed: { ttlNs: UNCONFIRMED_TTL_NS } } : {}),
+  };
 
   // Forget freed skbs, after the event programs on kfree_skbmem have seen them: kprobes on one
   // address run newest first, so the kprobe goes in before the event kprobes; with the fentry
   // backend an fexit runs after every fentry program whatever the attach order.
-  const kfree = funcId('kfree_skbmem');
   if (kprobeCtx && i.backend !== 'fentry') {
     trackers.push({ name: 'pwru_forget', insns: forgetProgram(gen, kprobeCtx), hook: { type: 'kprobe', fn: 'kfree_skbmem', retprobe: false }, order: 'before', optional: true });
   } else if (features.fentry && kfree !== undefined) {
@@ -143,7 +158,22 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
     for (const tp of tps) {
       trackers.push({ name: `pwru_forget_${tp.name === 'kfree_skb' ? 'kf' : 'cs'}`, insns: forgetProgram(gen, btfCtx, tp.skbArg), hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId }, order: 'after', optional: false });
     }
-    limits.push('freed skbs are forgotten at the kfree_skb and consume_skb tracepoints (no kprobes or fentry for kfree_skbmem), so an skb freed without either may be taken for a later one at the same address');
+    // Ends of a path whose free no tracepoint sees: data copied to user space (TCP and UDP then
+    // free the skb with __kfree_skb or __consume_stateless_skb) and TCP's pure ACKs.
+    for (const tp of want.skb ? discoverSkbTracepoints(btf, (n) => n === 'skb_copy_datagram_iovec') : []) {
+      trackers.push({ name: 'pwru_forget_cp', insns: forgetProgram(gen, btfCtx, tp.skbArg), hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId }, order: 'after', optional: true });
+    }
+    const seq = member(btf, 'tcp_skb_cb', 'seq');
+    const endSeq = member(btf, 'tcp_skb_cb', 'end_seq');
+    if (want.skb && seq && endSeq?.offset === seq.offset + 4) {
+      for (const tp of discoverSkbTracepoints(btf, (n) => n === 'tcp_probe')) {
+        trackers.push({ name: 'pwru_forget_ack', insns: forgetPureAckProgram(gen, tp.skbArg, kernel.skb.cb.offset + seq.offset), hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId }, order: 'after', optional: true });
+      }
+    }
+    limits.push(
+      'freed skbs are forgotten at the kfree_skb, consume_skb, skb_copy_datagram_iovec and tcp_probe (pure ACKs) tracepoints, as there are no kprobes or fentry for kfree_skbmem; ' +
+        `other frees go unseen, so a tracked address is forgotten ${UNCONFIRMED_TTL_NS / 1e6} ms after it was last seen, and an event shown only because its address is tracked (it fails the filters) is marked "(tracked only)" ("tracked_only": true in JSON)`,
+    );
   }
 
   // Follow clones, copies and veth rebuilds of address-tracked skbs.

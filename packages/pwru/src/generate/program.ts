@@ -107,7 +107,7 @@ export interface Frame {
   readonly skbBase: number;
   /** 16 bytes of scratch for pointer chasing. */
   readonly scratch: number;
-  /** The netns inode computed by the netns filter/meta (u32). */
+  /** The netns inode computed by the netns filter/meta (u32; the u32 after it is the unconfirmed-tracking flag). */
   readonly netns: number;
   /** 40 bytes of L3 header for the tuple. */
   readonly pkt: number;
@@ -178,11 +178,16 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   const fromStack = shape.source === 'stack';
   if (fromStack && !track?.byStackid) throw new RangeError('a non-skb function program needs by-stackid tracking');
   const trackCtx: TrackCtx = isKprobe ? { kind: 'kprobe', args: regs!.args, sp: regs!.sp } : { kind: 'btf' };
+  // Unconfirmed tracking (frees not all seen): tracked skbs run the filters too, and one that
+  // fails them is shown flagged; the flag lives in the upper half of the netns slot.
+  const unconfirmed = track?.skb === true && track.unconfirmed !== undefined && !fromStack;
   const trackLabels = {
     bySkb: e.fresh('track_by_skb'),
     accept: e.fresh('track_accept'),
     ...(track?.xdpHeads ? { byXdp: e.fresh('track_by_xdp'), headOff: f.skbBase + k.skb.head.offset } : {}),
+    ...(unconfirmed ? { trackFlag: f.netns + 4, refresh: e.fresh('track_refresh') } : {}),
   };
+  const reject = unconfirmed ? e.fresh('track_reject') : out;
 
   e.section('prologue: skb argument, one bulk read of struct sk_buff');
   e.emit(Mov.reg(R6, R1));
@@ -205,7 +210,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
       e.section('filter: --filter-mark');
       skbField(R1, k.skb.mark);
       if (filters.mask !== 0xffffffff) e.emit(And.imm32(R1, filters.mask | 0));
-      e.emit(JNE.imm32(R1, filters.mark | 0, out));
+      e.emit(JNE.imm32(R1, filters.mark | 0, reject));
     }
 
     const needNetns = filters.netns !== 0 || layout.meta >= 0;
@@ -214,20 +219,31 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
       if (filters.netns !== 0) {
         e.section('filter: --filter-netns');
         e.loadStack(R1, f.netns, 4);
-        e.emit(JNE.imm32(R1, filters.netns | 0, out));
+        e.emit(JNE.imm32(R1, filters.netns | 0, reject));
       }
     }
 
     if (filters.ifindex !== 0) {
       e.section('filter: --filter-ifname');
       skbField(R1, k.skb.dev);
-      e.ifZero(R1, out);
+      e.ifZero(R1, reject);
       e.readKernel(R1, R1, k.netDevice.ifindex.offset, 4, f.scratch);
-      e.emit(JNE.imm32(R1, filters.ifindex | 0, out));
+      e.emit(JNE.imm32(R1, filters.ifindex | 0, reject));
     }
 
-    for (const fragment of filters.fragments ?? []) fragment(e, out);
+    for (const fragment of filters.fragments ?? []) fragment(e, reject);
 
+    // Unconfirmed tracking, when some filter can fail: passed, the skb is shown on its own merit;
+    // failed, only if its address is tracked (and then flagged).
+    if (unconfirmed && e.insns.some((x) => x.reference === reject)) {
+      e.section('track: filters passed, or failed for a tracked skb (unconfirmed tracking)');
+      e.emit(StoreImm(R10, trackLabels.trackFlag!, 0, 'u32'), Ja(trackLabels.refresh!));
+      e.label(reject);
+      e.loadStack(R1, trackLabels.trackFlag!, 4);
+      e.ifZero(R1, out);
+    } else if (unconfirmed) {
+      e.emit(StoreImm(R10, trackLabels.trackFlag!, 0, 'u32')); // no filter: every skb matches
+    }
     if (track) emitTrackRecord(e, track, trackCtx, f.scratch, trackLabels);
   }
   e.label(trackLabels.accept);
@@ -262,6 +278,11 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
     shape.eventKind ??
     (shape.kind === 'kprobe' ? EventKind.Kprobe : shape.kind === 'kprobe-multi' ? EventKind.KprobeMulti : shape.kind === 'tracepoint' ? EventKind.Tracepoint : EventKind.Fentry);
   e.emit(StoreImm(R8, HEADER.kind, kind, 'u32'));
+  if (unconfirmed) {
+    e.section('event: flags (shown only because its address is tracked)');
+    e.loadStack(R1, trackLabels.trackFlag!, 4);
+    e.emit(StoreMem(R8, HEADER.flags, R1, 'u32'));
+  }
 
   if (layout.meta >= 0) emitMeta(e, k, f, layout.meta);
   if (layout.cb >= 0) {
@@ -339,7 +360,7 @@ function emitNetnsInode(e: Emitter, k: KernelLayout, f: Frame): void {
     e.ifZero(R3, missing);
     e.readKernel(R0, R3, k.netInum.offset, 4, f.scratch);
   };
-  e.emit(StoreImm(R10, f.netns, 0, 'u64'));
+  e.emit(StoreImm(R10, f.netns, 0, 'u32')); // the upper half is the track flag's
   e.loadStack(R1, f.skbBase + k.skb.dev.offset, k.skb.dev.size);
   e.ifZero(R1, trySk);
   readInum(k.netDevice.net.offset, trySk);

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { Helper, type Instruction, JEq, link, R1, R6 } from 'bpf-asm-ts';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import { eventLayout } from '../event.js';
+import { eventLayout, HEADER } from '../event.js';
 import { stackLayout } from '../track.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS, type ProbeKind } from './program.js';
@@ -101,6 +101,41 @@ describe('tracking in the event programs', () => {
 
   it('refuses a non-skb program without by-stackid tracking', () => {
     expect(() => build('kprobe', track(true, false), 'stack')).toThrow('needs by-stackid tracking');
+  });
+});
+
+describe('unconfirmed tracking (a kernel where pwru sees frees only at tracepoints)', () => {
+  const unconfirmed: TrackGen = { ...track(true, false), unconfirmed: { ttlNs: 100_000_000 } };
+  const p = build('tracepoint', unconfirmed);
+  const insns = p.instructions;
+  const at = (comment: string): number => insns.findIndex((x) => x.comment?.startsWith(comment));
+
+  it('expires an entry last seen longer ago than the TTL (looked up, timed, deleted)', () => {
+    const lookup = at('track: is this skb address tracked and seen lately');
+    const block = insns.slice(lookup, at('filter: --filter-mark'));
+    expect(calls(block, Helper.ktime_get_ns)).toBe(1);
+    expect(calls(block, Helper.map_delete_elem)).toBe(1);
+    expect(block.some((x) => x.isJump && x.imm === 100_000_000)).toBe(true);
+  });
+
+  it('runs every filter on tracked skbs too, failing to a check of the track flag instead of out', () => {
+    const rejects = insns.filter((x) => x.comment === 'filter: --filter-mark' || x.comment === 'filter: a pcap stand-in').filter((x) => x.isJump);
+    expect(rejects.length).toBeGreaterThan(0);
+    for (const j of rejects) expect(j.reference).toMatch(/track_reject/);
+    expect(at('track: filters passed, or failed for a tracked skb')).toBeGreaterThan(at('filter: a pcap stand-in'));
+  });
+
+  it('stamps the entry with the time of this sighting, and copies the flag into the event header', () => {
+    const record = insns.slice(at('track: remember the matched skb address'));
+    expect(calls(record.slice(0, 8), Helper.ktime_get_ns)).toBe(1);
+    const flags = insns.slice(at('event: flags'));
+    expect(flags[1]).toMatchObject({ dst: 8, offset: HEADER.flags });
+  });
+
+  it('leaves tracking with kprobes or fentry as it was: tracked skbs skip the filters', () => {
+    const plain = build('tracepoint', track(true, false)).instructions;
+    expect(plain.some((x) => x.comment?.startsWith('event: flags'))).toBe(false);
+    expect(plain.some((x) => x.reference?.includes('track_reject'))).toBe(false);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   type Instruction,
   Ja,
   JEq,
+  JGT,
   JLT,
   JNE,
   LoadMapPtr,
@@ -72,6 +73,14 @@ export interface TrackGen {
    * (the entry is consumed), and a matched skb stores its `head` there for the XDP tracers.
    */
   readonly xdpHeads?: boolean;
+  /**
+   * With `skb`, on a kernel where pwru cannot see every free (neither kprobes nor fentry on
+   * `kfree_skbmem`), so a tracked address may by now hold an unrelated skb: entries carry the
+   * time of their last sighting and expire `ttlNs` after it; a tracked skb still runs the
+   * filters, and one that fails them is shown with `trackFlag` set (the event's `trackedOnly`
+   * flag) instead of silently.
+   */
+  readonly unconfirmed?: { readonly ttlNs: number };
 }
 
 /** The context shapes tracking code reads arguments and the stack pointer from. */
@@ -151,9 +160,14 @@ function remove(e: Emitter, map: string, keyOff: number): void {
   e.emit(call(Helper.map_delete_elem));
 }
 
-/** Tracks the skb whose address is in `skb`: `skbs[skb] = 1`, through 16 bytes at `fp + off`. */
-function trackAddress(e: Emitter, skb: Register, off: number): void {
-  e.emit(StoreMem(R10, off, skb, 'u64'), StoreImm(R10, off + 8, 1, 'u64'));
+/**
+ * Tracks the skb whose address is in `skb` (r6-r9): `skbs[skb] = 1`, or the time now when
+ * `stamp` (unconfirmed tracking keeps the last sighting), through 16 bytes at `fp + off`.
+ */
+function trackAddress(e: Emitter, skb: Register, off: number, stamp = false): void {
+  e.emit(StoreMem(R10, off, skb, 'u64'));
+  if (stamp) e.emit(call(Helper.ktime_get_ns), StoreMem(R10, off + 8, R0, 'u64'));
+  else e.emit(StoreImm(R10, off + 8, 1, 'u64'));
   update(e, TRACK_MAPS.skbs, off, off + 8);
 }
 
@@ -167,6 +181,12 @@ export interface TrackLabels {
   readonly byXdp?: string;
   /** With {@link TrackGen.xdpHeads}: the stack offset holding the copied `skb->head`. */
   readonly headOff?: number;
+  /**
+   * With {@link TrackGen.unconfirmed}: a u32 stack slot, 1 while the skb's address is tracked
+   * (and recent), and `refresh`, where a tracked skb that failed the filters re-stamps its entry.
+   */
+  readonly trackFlag?: number;
+  readonly refresh?: string;
 }
 
 /** Emits `xdpHeads[*(u64 *)(fp + headOff)]` lookup-and-delete, jumping to `found` on a hit (the XDP tracers). */
@@ -205,7 +225,21 @@ export function emitTrackLookup(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch:
     e.emit(Ja(labels.byXdp));
     e.label(none);
   }
-  if (t.skb) {
+  if (t.skb && t.unconfirmed) {
+    if (labels.trackFlag === undefined) throw new RangeError('unconfirmed tracking needs the track flag slot');
+    e.section('track: is this skb address tracked and seen lately (--filter-track-skb; frees are not all seen)');
+    const none = e.fresh('track_none');
+    const expired = e.fresh('track_expired');
+    e.emit(StoreImm(R10, labels.trackFlag, 0, 'u32'), StoreMem(R10, scratch, R7, 'u64'));
+    lookup(e, TRACK_MAPS.skbs, scratch);
+    e.ifZero(R0, none);
+    e.emit(LoadMem(R9, R0, 0, 'u64'), call(Helper.ktime_get_ns), Sub.reg(R0, R9));
+    e.emit(JGT.imm(R0, t.unconfirmed.ttlNs, expired));
+    e.emit(StoreImm(R10, labels.trackFlag, 1, 'u32'), Ja(none));
+    e.label(expired);
+    remove(e, TRACK_MAPS.skbs, scratch);
+    e.label(none);
+  } else if (t.skb) {
     e.section('track: is this skb address tracked (--filter-track-skb)');
     e.emit(StoreMem(R10, scratch, R7, 'u64'));
     lookup(e, TRACK_MAPS.skbs, scratch);
@@ -234,7 +268,8 @@ export function emitTrackRecord(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch:
   if (labels.byXdp !== undefined) e.label(labels.byXdp);
   if (t.skb) {
     e.section('track: remember the matched skb address');
-    trackAddress(e, R7, scratch);
+    if (labels.refresh !== undefined) e.label(labels.refresh);
+    trackAddress(e, R7, scratch, t.unconfirmed !== undefined);
   }
   e.label(labels.bySkb);
   if (t.byStackid) {
@@ -290,6 +325,32 @@ export function forgetProgram(t: TrackGen, ctx: TrackCtx, skbArg = 0): Instructi
     e.emit(StoreMem(R10, SCRATCH, R7, 'u64'));
     remove(e, TRACK_MAPS.skbStackid, SCRATCH);
   }
+  e.ret(0);
+  return e.insns;
+}
+
+/**
+ * Forgets the skb at the `tcp_probe` tracepoint when it carries no sequence space (a pure ACK:
+ * `TCP_SKB_CB(skb)->seq == end_seq`): `tcp_rcv_established` frees those with `__kfree_skb`, which
+ * no tracepoint sees. `cbSeq` is the offset of `skb->cb` plus `tcp_skb_cb.seq` (`end_seq` follows).
+ */
+export function forgetPureAckProgram(t: TrackGen, skbArg: number, cbSeq: number): Instruction[] {
+  const e = new Emitter('forget');
+  const out = 'out';
+  e.section('forget an skb tcp_rcv_established frees unseen (a pure ACK)');
+  e.emit(Mov.reg(R6, R1));
+  loadArg(e, { kind: 'btf' }, R7, skbArg);
+  e.ifZero(R7, out);
+  e.probeRead(SCRATCH, 8, R7, cbSeq);
+  e.emit(JNE.imm(R0, 0, out));
+  e.loadStack(R1, SCRATCH, 4);
+  e.loadStack(R2, SCRATCH + 4, 4);
+  e.emit(JNE.reg(R1, R2, out));
+  if (t.skb) {
+    e.emit(StoreMem(R10, SCRATCH, R7, 'u64'));
+    remove(e, TRACK_MAPS.skbs, SCRATCH);
+  }
+  e.label(out);
   e.ret(0);
   return e.insns;
 }

@@ -94,3 +94,13 @@ describe('JsonPrinter process of an exited process', () => {
     expect(JSON.parse(new JsonPrinter(DEFAULT_OUTPUT, ctx).format(ev)).process).toBe(`nc:${gone}`);
   });
 });
+
+describe('JsonPrinter tracked_only', () => {
+  it('is true, after func, for an event shown only because its skb address is tracked; absent otherwise', () => {
+    const ev = { ...CURL_DROP, flags: 1 };
+    const line = new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).format(ev);
+    expect(line).toContain('"func":"kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)","tracked_only":true,');
+    expect(line).toBe(JSON.stringify(new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).toJson(ev)) + '\n');
+    expect(new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).toJson(CURL_DROP)).not.toHaveProperty('tracked_only');
+  });
+});

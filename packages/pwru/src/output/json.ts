@@ -1,5 +1,5 @@
 import { ProcessNames } from './process-names.js';
-import { EventKind, type EventTuple, type PwruEvent } from '../event.js';
+import { EventKind, type EventTuple, isTrackedOnly, type PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
 import { absoluteTime, funcName, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
@@ -32,6 +32,12 @@ export interface JsonEvent {
   return?: string;
   /** `--output-return`, return events only: the number (a string beyond 2^53), boolean, or `0x...` pointer. */
   return_value?: number | string | boolean;
+  /**
+   * Present (true) when the packet failed the filters and was shown only because its skb's
+   * address is tracked, on a kernel where pwru cannot see every free (`--filter-track-skb` with
+   * the tracepoint backend): the address may by now hold an unrelated skb.
+   */
+  tracked_only?: true;
   caller_func?: string;
   time?: number | string;
   netns?: number;
@@ -116,6 +122,7 @@ export class JsonPrinter {
       d.return = r.text;
       d.return_value = r.value;
     }
+    if (isTrackedOnly(ev)) d.tracked_only = true;
     if (o.outputCaller) d.caller_func = ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '';
     if (o.timestamp === 'current') d.time = ev.ts;
     else if (o.timestamp === 'absolute') d.time = absoluteTime(ctx.wallClockMs(ev.ts));
@@ -217,6 +224,7 @@ export class JsonPrinter {
     } else {
       s += this.funcLit(ev);
     }
+    if (isTrackedOnly(ev)) s += ',"tracked_only":true';
     if (o.outputCaller) s += ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
     if (o.timestamp === 'current') s += ',"time":' + ev.ts;
     else if (o.timestamp === 'absolute') s += ',"time":"' + absoluteTime(ctx.wallClockMs(ev.ts)) + '"';

@@ -181,3 +181,11 @@ describe('PROCESS column from the command name the event carried', () => {
     expect(line.slice(23, 39)).toBe(`~${`kworker/u8:3-ev:${gone}`.slice(-15)}`);
   });
 });
+
+describe('events shown only because their skb address is tracked (unconfirmed tracking)', () => {
+  it('are marked "(tracked only)" after FUNC', () => {
+    const line = new TextPrinter(DEFAULT_OUTPUT, fakeContext()).format({ ...CURL_DROP, flags: 1 });
+    expect(line.trimEnd().endsWith(' kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) (tracked only)')).toBe(true);
+    expect(new TextPrinter(DEFAULT_OUTPUT, fakeContext()).format(CURL_DROP)).not.toContain('tracked only');
+  });
+});

@@ -1,5 +1,5 @@
 import { ProcessNames } from './process-names.js';
-import { EventKind, type PwruEvent } from '../event.js';
+import { EventKind, isTrackedOnly, type PwruEvent, TRACKED_ONLY_MARK } from '../event.js';
 import { center, hex08Upper, hex64, hexProto, padLeft, padRight, tailTruncate } from './columns.js';
 import { absoluteTime, FuncNameCache, type OutputContext, withDropReason } from './context.js';
 import type { OutputOptions } from './options.js';
@@ -164,7 +164,7 @@ export class TextPrinter {
       if (t.length > this.maxTuple) this.maxTuple = t.length;
       s += ' ' + padRight(t, this.maxTuple);
     }
-    const fn = this.func(ev);
+    const fn = isTrackedOnly(ev) ? this.func(ev) + TRACKED_ONLY_MARK : this.func(ev);
     if (o.outputCaller) {
       if (fn.length > this.maxFunc) this.maxFunc = fn.length;
       s += ' ' + padRight(fn, this.maxFunc) + ' ' + (ev.caller ? (ctx.symbols.nearest(ev.caller) ?? '') : '');
