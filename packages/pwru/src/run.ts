@@ -27,6 +27,7 @@ import { ReturnFormats, type ReturnFormat } from './output/retval.js';
 import { checkReturnBackend, planBpfProgReturns, returnFormats } from './returns.js';
 import { isReturnKind } from './generate/return.js';
 import { nonSkbFunctions, planTracking, type TrackPlan } from './track.js';
+import { invisiblePath } from './visibility.js';
 import type { Instruction } from 'bpf-asm-ts';
 
 /** Compiles the pcap filter into subprograms and a filter fragment (provided by the pcap module). */
@@ -241,6 +242,8 @@ export function prepare(
     }
     if (plan.programs.length === 0) throw new PwruError('No kprobe/tc-bpf/xdp to trace!');
   }
+  const unseen = bpfProgs.only ? undefined : invisiblePath(opts, backend, session.features());
+  if (unseen) log.info(unseen);
   for (const limit of track?.limits ?? []) log.info(`Skb tracking on this kernel: ${limit}`);
   return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}), ...(track ? { track } : {}) };
 }
