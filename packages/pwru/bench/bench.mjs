@@ -46,6 +46,8 @@ rows.push(['events decoded + formatted (--output-json) to /dev/null', `${fmt(med
 rows.push(['peer: tcpdump -n -r (one line per packet) to /dev/null', peerMed ? `${fmt(peerMed)} packets/s` : 'tcpdump not installed', '1.00x']);
 rows.push(['upstream pwru Print, quoted from its own Go benchmark (2,745 ns/op; not measured here)', `${fmt(1e9 / 2745)} events/s`, 'n/a']);
 
+const filterLoad = await import('./filter-load.mjs').then((m) => m.filterLoadRows(RUNS)).catch((e) => [[`program load with a pcap filter (skipped: ${e.message})`, '', '']]);
+rows.push(...filterLoad);
 const startup = await import('./startup.mjs').then((m) => m.startupRows(RUNS)).catch((e) => [[`startup to "Listening" (skipped: ${e.message})`, '', '']]);
 rows.push(...startup);
 const floodRuns = Number(process.env.BENCH_FLOOD_RUNS ?? 3);
