@@ -78,7 +78,8 @@ export function attachKprobeMulti(prog: Program, opts: KprobeMultiOptions): Link
           EINVAL: 'the program must be loaded with expected attach type TRACE_KPROBE_MULTI, and every symbol must exist exactly once',
           EOPNOTSUPP: 'this kernel has no kprobe-multi (needs 5.18+ with CONFIG_FPROBE)',
           ENOTSUPP: 'this kernel has no kprobe-multi (needs 5.18+ with CONFIG_FPROBE)',
-          ESRCH: 'one of the addresses is not a function entry',
+          // Symbols the kernel cannot resolve come back as ESRCH (ftrace_lookup_symbols).
+          ESRCH: opts.symbols ? 'one of the functions is not traceable on this kernel (absent, inlined, or notrace)' : 'one of the addresses is not a function entry',
           E2BIG: `too many functions (${n}) for one link`,
         },
       });
