@@ -71,7 +71,7 @@ export function testsOf(report) {
 /** Why tests were skipped, from their titles (the first reason found). */
 function skipReason(tests) {
   for (const t of tests) {
-    const m = / — skipped: ([^>]*)/.exec(t.name);
+    const m = / — skipped: (.*?)(?: > |$)/.exec(t.name);
     if (m) return m[1].trim();
   }
   return undefined;
@@ -89,7 +89,12 @@ export function cell(tests) {
 }
 
 function shorten(why) {
-  const s = why.replace(/\s*\(Linux >= ([\d.]+)[^)]*\)/, ' (needs $1)').replace(/;.*$/, '');
+  // "this kernel has no X (Linux >= V ...): detail" → "no X (needs V)".
+  const s = why
+    .replace(/^this kernel has /, '')
+    .replace(/\s*\(Linux >= ([\d.]+)[^)]*\)/, ' (needs $1)')
+    .replace(/\): .*$/, ')')
+    .replace(/;.*$/, '');
   return s.length > 70 ? `${s.slice(0, 67)}...` : s;
 }
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendRuns, titled, vmSkipReason } from './kernel.js';
+import { backendRuns, funcIpMissing, titled, vmSkipReason } from './kernel.js';
 import { NetnsPair, PwruProcess } from './netns.js';
 
 // Inside the test VM (tools/vm/test.sh), with every backend the kernel has: kprobes and
@@ -9,9 +9,11 @@ import { NetnsPair, PwruProcess } from './netns.js';
 // 0x05060708); real TCP SYNs from namespace a pass through it. The 6.1 verifier turns the helper
 // calls into direct calls of the map's functions, which --filter-non-skb-funcs names. The
 // /proc/kcore scan and JSON run with the kernel's default kprobe-family backend.
-const skip = vmSkipReason();
+// Where bpf_get_func_ip is missing (Linux < 5.15) pwru refuses --output-bpfmap in one line.
+const vm = vmSkipReason();
+const skip = vm ?? funcIpMissing();
 if (skip) console.log(`skipped: --output-bpfmap end-to-end tests: ${skip}`);
-const runs = backendRuns();
+const runs = backendRuns({ fentry: false });
 const main = runs.find((r) => r.backend !== 'fentry' && r.skip === undefined) ?? runs[0]!;
 
 const UPDATE = 'htab_percpu_map_update_elem';
@@ -20,7 +22,15 @@ const TC = /bpf_prog_[0-9a-f]{16}_tc_map_main\[bpf\]\(tc\)/;
 const KEY_DUMP = '00000000  44 33 22 11                                       |D3".|';
 const VALUE_DUMP = '00000000  08 07 06 05 00 00 00 00                           |........|';
 
-describe.skipIf(skip !== undefined)('pwru --output-bpfmap (a tc program updating and looking up a map per packet)', () => {
+describe.skipIf(vm !== undefined || skip === undefined)('pwru --output-bpfmap on a kernel without bpf_get_func_ip', () => {
+  it('refuses with one line naming the helper and the kernel version it needs', async () => {
+    const p = new PwruProcess(['--output-bpfmap', '--filter-non-skb-funcs', 'htab_percpu_map_lookup_elem', 'tcp']);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.trim().split('\n')).toEqual([expect.stringMatching(/ERROR Failed to run pwru error="--output-bpfmap needs the bpf_get_func_ip helper \(Linux 5\.15\+\)/)]);
+  }, 300_000);
+});
+
+describe.skipIf(skip !== undefined)(titled('pwru --output-bpfmap (a tc program updating and looking up a map per packet)', skip), () => {
   let net: NetnsPair;
   let target: ChildProcess;
   let mapId = 0;

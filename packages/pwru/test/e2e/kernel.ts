@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadBtfFile, type Btf } from 'btf-parser';
-import { probeLinkType } from 'bpf-loader-ts';
+import { Helper } from 'bpf-asm-ts';
+import { probeHelper, probeLinkType, ProgramType } from 'bpf-loader-ts';
 import { e2eSkipReason } from './netns.js';
 
 /**
@@ -19,6 +20,8 @@ export interface BackendRun {
   readonly label: string;
   /** Why it cannot run here, or undefined. */
   readonly skip?: string;
+  /** Whether pwru holds BPF links with this backend (per-function kprobes before 5.15 attach by ioctl). */
+  readonly links: boolean;
 }
 
 let btf: Btf | undefined;
@@ -44,15 +47,16 @@ function unsupported(r: { feature: string; minKernel: string; detail?: string })
  *   must pick it by itself;
  * - `kprobe` (per-function kprobes) where kprobe-multi is missing, i.e. where it is the default;
  *   with `everyKprobe` also on kernels that have kprobe-multi;
- * - `fentry` where trampolines attach.
+ * - `fentry` where trampolines attach (unless `fentry: false`: suites whose flags do not depend on
+ *   the backend's attach mechanism leave it to the suites that do, to keep each VM run short).
  */
-export function backendRuns(o: { everyKprobe?: boolean } = {}): BackendRun[] {
+export function backendRuns(o: { everyKprobe?: boolean; fentry?: boolean } = {}): BackendRun[] {
   const vm = vmSkipReason();
   if (vm) {
     return [
-      { backend: 'kprobe-multi', args: [], label: 'kprobe-multi backend, the default', skip: vm },
-      { backend: 'kprobe', args: ['--backend=kprobe'], label: 'kprobe backend', skip: vm },
-      { backend: 'fentry', args: ['--backend=fentry'], label: 'fentry backend', skip: vm },
+      { backend: 'kprobe-multi', args: [], label: 'kprobe-multi backend, the default', skip: vm, links: true },
+      { backend: 'kprobe', args: ['--backend=kprobe'], label: 'kprobe backend', skip: vm, links: true },
+      { backend: 'fentry', args: ['--backend=fentry'], label: 'fentry backend', skip: vm, links: true },
     ];
   }
   const multi = probeLinkType('kprobe_multi');
@@ -64,10 +68,31 @@ export function backendRuns(o: { everyKprobe?: boolean } = {}): BackendRun[] {
       ? 'kprobe-multi is the default backend on this kernel and runs this suite; per-function kprobes run it on kernels without kprobe-multi'
       : undefined;
   return [
-    { backend: 'kprobe-multi', args: [], label: 'kprobe-multi backend, the default', skip: multi.supported ? undefined : unsupported(multi) },
-    { backend: 'kprobe', args: ['--backend=kprobe'], label: 'kprobe backend', skip: kprobeSkip },
-    { backend: 'fentry', args: ['--backend=fentry'], label: 'fentry backend', skip: tracing.supported ? undefined : unsupported(tracing) },
+    { backend: 'kprobe-multi', args: [], label: 'kprobe-multi backend, the default', skip: multi.supported ? undefined : unsupported(multi), links: true },
+    { backend: 'kprobe', args: ['--backend=kprobe'], label: 'kprobe backend', skip: kprobeSkip, links: kprobe.supported && probeLinkType('perf_event').supported },
+    {
+      backend: 'fentry',
+      args: ['--backend=fentry'],
+      label: 'fentry backend',
+      skip: !tracing.supported ? unsupported(tracing) : o.fentry === false ? FENTRY_ELSEWHERE : undefined,
+      links: true,
+    },
   ];
+}
+
+/** Why a suite leaves fentry out (VM time under TCG is the budget, see tools/vm/README.md). */
+const FENTRY_ELSEWHERE = 'fentry runs the seed drop, --output-return (fexit) and tc/XDP suites on this kernel; this one runs with the kprobe-family backends to keep the VM run short';
+
+/**
+ * Why pwru cannot match return probes with their calls here (`--output-return`,
+ * `--output-bpfmap` need `bpf_get_func_ip`, Linux 5.15+), or undefined. pwru itself refuses
+ * such runs with a one-line error naming the helper and the version.
+ */
+export function funcIpMissing(): string | undefined {
+  const vm = vmSkipReason();
+  if (vm) return vm;
+  const r = probeHelper(ProgramType.KPROBE, Helper.get_func_ip);
+  return r.supported ? undefined : `this kernel has no bpf_get_func_ip helper (Linux >= 5.15): ${r.detail ?? 'the verifier refuses it'}`;
 }
 
 /** `title`, with ` — skipped: why` appended when `skip` is set (the reason lands in the report). */

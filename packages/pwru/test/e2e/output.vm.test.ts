@@ -11,7 +11,7 @@ if (vm) console.log(`skipped: output VM tests: ${vm}`);
 const drop = vm ? { func: 'kfree_skb_reason', reason: '', pattern: '' } : dropShape();
 const FUNCS = ['--filter-func', `(nf_hook_slow|${drop.func === 'kfree_skb' ? '^kfree_skb$' : drop.func}|ip_rcv)`];
 
-for (const run of backendRuns()) {
+for (const run of backendRuns({ fentry: false })) {
   describe.skipIf(run.skip !== undefined)(titled(`pwru dumps and summary (${run.label})`, run.skip), () => {
     let net: NetnsPair;
     beforeAll(() => {

@@ -1,13 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendRuns, dropShape, iptables, titled, vmSkipReason } from './kernel.js';
+import { backendRuns, dropShape, funcIpMissing, iptables, titled, vmSkipReason } from './kernel.js';
 import { NetnsPair, PwruProcess } from './netns.js';
 
 // --output-return for real, inside the test VM (tools/vm/test.sh), on every kernel: kretprobes
 // with the kprobe backend, kprobe-multi return probes with the default backend where it
 // attaches, fexit with the fentry backend. A SYN to a port that iptables drops in the receiving
 // namespace makes nf_hook_slow return -EPERM. Few functions: TCG attaches slowly.
-const skip = vmSkipReason();
+// Where bpf_get_func_ip is missing (Linux < 5.15) pwru refuses --output-return in one line.
+const vm = vmSkipReason();
+const skip = vm ?? funcIpMissing();
 if (skip) console.log(`skipped: --output-return end-to-end tests: ${skip}`);
 const runs = backendRuns();
 const kprobeRuns = runs.filter((r) => r.backend !== 'fentry');
@@ -17,7 +19,15 @@ const drop = skip ? { func: 'kfree_skb_reason', reason: '', pattern: '' } : drop
 // ip_rcv_core before ip_rcv: --filter-func matches leftmost-first, as upstream.
 const FUNCS = ['--filter-func', `(nf_hook_slow|ip_rcv_core|ip_rcv|ip_local_deliver|${drop.func === 'kfree_skb' ? '^kfree_skb$' : drop.func})`];
 
-describe.skipIf(skip !== undefined)('pwru --output-return end to end', () => {
+describe.skipIf(vm !== undefined || skip === undefined)('pwru --output-return on a kernel without bpf_get_func_ip', () => {
+  it('refuses with one line naming the helper and the kernel version it needs', async () => {
+    const p = new PwruProcess(['--output-return', '--filter-func', '^nf_hook_slow$', 'tcp']);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr.trim().split('\n')).toEqual([expect.stringMatching(/ERROR Failed to run pwru error="--output-return needs the bpf_get_func_ip helper \(Linux 5\.15\+\)/)]);
+  }, 300_000);
+});
+
+describe.skipIf(skip !== undefined)(titled('pwru --output-return end to end', skip), () => {
   let net: NetnsPair;
   let targets: ChildProcess | undefined;
   beforeAll(() => {
