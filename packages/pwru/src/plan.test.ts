@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { link } from 'bpf-asm-ts';
+import { Helper, link } from 'bpf-asm-ts';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { discoverSkbTracepoints } from './discovery/tracepoints.js';
@@ -17,6 +17,13 @@ const base = {
   haveFuncIp: true,
 };
 
+const FUNCTIONS = [
+  { name: 'ip_rcv', position: 1 },
+  { name: 'tcp_v4_rcv', position: 1 },
+  { name: 'nf_hook_slow', position: 1 },
+  { name: 'ip_finish_output2', position: 3 },
+];
+
 describe('planTrace', () => {
   it('makes one tp_btf program per skb tracepoint, named by site, kfree_skb carrying its reason', () => {
     const tps = discoverSkbTracepoints(btf, () => true);
@@ -30,15 +37,18 @@ describe('planTrace', () => {
   });
 
   it('makes one kprobe program per skb position, as upstream', () => {
-    const functions = [
-      { name: 'ip_rcv', position: 1 },
-      { name: 'tcp_v4_rcv', position: 1 },
-      { name: 'nf_hook_slow', position: 1 },
-      { name: 'ip_finish_output2', position: 3 },
-    ];
-    const plan = planTrace({ ...base, backend: 'kprobe-multi', functions });
+    const plan = planTrace({ ...base, backend: 'kprobe', functions: FUNCTIONS });
     expect(plan.programs.map((p) => p.name)).toEqual(['pwru_skb_1', 'pwru_skb_3']);
     expect(plan.targets).toBe(4);
-    expect(plan.programs[1]!.attach).toEqual({ type: 'kprobe-multi', functions: [functions[3]] });
+    expect(plan.programs[1]!.attach).toEqual({ type: 'kprobe', functions: [FUNCTIONS[3]] });
+  });
+  it('makes ONE kprobe-multi program for every position: the position travels in the cookie, so one link', () => {
+    const plan = planTrace({ ...base, backend: 'kprobe-multi', functions: FUNCTIONS });
+    expect(plan.programs.map((p) => p.name)).toEqual(['pwru_skb_multi']);
+    expect(plan.targets).toBe(4);
+    expect(plan.programs[0]!.attach).toEqual({ type: 'kprobe-multi', functions: FUNCTIONS });
+    // The prologue asks for the cookie instead of reading a fixed register.
+    const calls = plan.programs[0]!.insns.filter((i) => i.opcode === 0x85).map((i) => i.imm);
+    expect(calls).toContain(Helper.get_attach_cookie);
   });
 });

@@ -7,7 +7,7 @@ import type { EventLayout } from './event.js';
 import type { Emitter } from './generate/emitter.js';
 import type { KernelLayout } from './generate/layout.js';
 import { type BpfMapFields, type BpfMapOp, bpfMapOp } from './generate/bpfmap.js';
-import { generateProgram, MAPS, type ProbeKind, type ProgramFilters } from './generate/program.js';
+import { generateProgram, MAPS, SKB_ARG_FROM_COOKIE, type ProbeKind, type ProgramFilters } from './generate/program.js';
 import type { ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
@@ -128,8 +128,22 @@ export function planTrace(input: PlanInput): TracePlan {
       targets = programs.length;
       break;
     }
-    case 'kprobe':
     case 'kprobe-multi': {
+      // One program and one link: each function's skb position travels in its BPF cookie.
+      sites.push({});
+      const functions = input.functions ?? [];
+      if (functions.length > 0) {
+        programs.push({
+          name: 'pwru_skb_multi',
+          kind: 'kprobe-multi',
+          insns: gen('kprobe-multi', SKB_ARG_FROM_COOKIE, 0),
+          attach: { type: 'kprobe-multi', functions },
+        });
+      }
+      targets = functions.length;
+      break;
+    }
+    case 'kprobe': {
       sites.push({});
       const byPos = new Map<number, SkbFunc[]>();
       for (const fn of input.functions ?? []) {
@@ -141,8 +155,8 @@ export function planTrace(input: PlanInput): TracePlan {
         programs.push({
           name: `pwru_skb_${pos}`,
           kind: input.backend,
-          insns: gen(input.backend, pos - 1, 0),
-          attach: input.backend === 'kprobe' ? { type: 'kprobe', functions } : { type: 'kprobe-multi', functions },
+          insns: gen('kprobe', pos - 1, 0),
+          attach: { type: 'kprobe', functions },
         });
       }
       targets = input.functions?.length ?? 0;

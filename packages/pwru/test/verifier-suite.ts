@@ -67,17 +67,20 @@ export function verifierSuite(kernelName: string): void {
           try {
             session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
             const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0) });
-            const kp = planTrace({
-              backend: 'kprobe',
-              layout: eventLayout(sections),
-              kernel,
-              filters,
-              fragments,
-              functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
-              haveFuncIp: session.haveFuncIp(),
-              metadata: metadata.slice(0, sections.metadata ?? 0),
-            });
-            for (const p of [...tp.programs, ...kp.programs]) {
+            // kprobe: one program per skb position; kprobe-multi: one program, position from the cookie.
+            const [kp, km] = (['kprobe', 'kprobe-multi'] as const).map((backend) =>
+              planTrace({
+                backend,
+                layout: eventLayout(sections),
+                kernel,
+                filters,
+                fragments,
+                functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
+                haveFuncIp: session.haveFuncIp(),
+                metadata: metadata.slice(0, sections.metadata ?? 0),
+              }),
+            );
+            for (const p of [...tp.programs, ...kp!.programs, ...km!.programs]) {
               if (pcap) p.insns.push(...pcap.subprograms);
               expect(() => session.load(p)).not.toThrow();
             }

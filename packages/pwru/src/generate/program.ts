@@ -37,6 +37,13 @@ import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './r
 import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
 import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
 
+/**
+ * `ProgramShape.skbArg` of a kprobe-multi program attached with the skb's 1-based position as
+ * each function's cookie: one link for the whole function set instead of one per position (each
+ * link is a separate ftrace update in the kernel, and one more fprobe to unregister at exit).
+ */
+export const SKB_ARG_FROM_COOKIE = -1;
+
 /** How a program gets at its arguments. */
 export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
 
@@ -54,7 +61,10 @@ export const MAPS = {
 /** The parameters of one generated program. */
 export interface ProgramShape {
   readonly kind: ProbeKind;
-  /** 0-based index of the `struct sk_buff *` argument. */
+  /**
+   * 0-based index of the `struct sk_buff *` argument; {@link SKB_ARG_FROM_COOKIE} (kprobe-multi
+   * only): one program for every position, each function's 1-based position in its BPF cookie.
+   */
   readonly skbArg: number;
   /** Site index written into every event (which tracepoint, or which kprobe position). */
   readonly site: number;
@@ -192,6 +202,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   e.section('prologue: skb argument, one bulk read of struct sk_buff');
   e.emit(Mov.reg(R6, R1));
   if (fromStack) emitStackSkb(e, track!, trackCtx, f.scratch, out);
+  else if (isKprobe && shape.skbArg === SKB_ARG_FROM_COOKIE) emitSkbFromCookie(e, regs!.args, out);
   else if (isKprobe) e.emit(LoadMem(R7, R6, regs!.args[shape.skbArg]!.offset, 'u64'));
   else e.emit(LoadMem(R7, R6, shape.skbArg * 8, 'u64'));
   e.ifZero(R7, out);
@@ -518,4 +529,21 @@ export function emitL3Tuple(e: Emitter, f: Pick<Frame, 'pkt' | 'scratch'>, base:
   e.emit(StoreMem(R8, base + TUPLE.flags, R1, 'u8'));
   e.label(done);
   e.emit(Mov.imm(R0, 0));
+}
+
+/**
+ * r7 = the skb argument whose 1-based position is this function's BPF cookie (r6 = ctx);
+ * jumps to `out` for a cookie outside 1..args.length (never attached that way).
+ */
+function emitSkbFromCookie(e: Emitter, args: readonly Field[], out: string): void {
+  if (args.length === 0) throw new RangeError('kprobe programs need struct pt_regs argument offsets');
+  e.emit(Mov.reg(R1, R6), call(Helper.get_attach_cookie));
+  const done = e.fresh('skb_from_cookie');
+  args.forEach((arg, i) => {
+    const next = e.fresh('skb_pos');
+    e.emit(JNE.imm(R0, i + 1, next), LoadMem(R7, R6, arg.offset, 'u64'), Ja(done));
+    e.label(next);
+  });
+  e.emit(Ja(out));
+  e.label(done);
 }

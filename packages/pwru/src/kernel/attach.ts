@@ -57,16 +57,21 @@ export async function attachPlanned(
     case 'kprobe-multi':
     case 'kprobe-multi-return': {
       const addresses: bigint[] = [];
+      // The entry program reads the skb's position from the cookie (SKB_ARG_FROM_COOKIE).
+      const cookies: bigint[] = [];
       let ignored = 0;
       for (const fn of a.functions) {
         const name = fn.module ? `${fn.name}[${fn.module}]` : fn.name;
         const found = ksyms?.addressesOf(name) ?? [];
         if (found.length === 0) ignored++;
-        for (const x of found) addresses.push((BigInt(x.hi) << 32n) | BigInt(x.lo));
+        for (const x of found) {
+          addresses.push((BigInt(x.hi) << 32n) | BigInt(x.lo));
+          cookies.push(BigInt(fn.position));
+        }
       }
       progress(a.functions.length);
       if (addresses.length === 0) return { attachments: [], ignored };
-      const link = attachKprobeMulti(program, { addresses, retprobe: a.type === 'kprobe-multi-return' });
+      const link = attachKprobeMulti(program, { addresses, cookies, retprobe: a.type === 'kprobe-multi-return' });
       return { attachments: [closing(a.functions.length - ignored, () => link.close())], ignored };
     }
     case 'kprobe':
