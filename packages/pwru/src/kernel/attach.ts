@@ -46,7 +46,9 @@ export async function attachPlanned(
         return { attachments: [closing(1, () => link.close())], ignored: 0 };
       } catch (e) {
         progress(1);
-        return { attachments: [], ignored: 1, failures: [{ target: `${a.type} ${a.function.name}`, error: (e as Error).message.split('\n')[0]! }] };
+        // The loader's hint speaks of trampolines in general; for one function it would mislead.
+        const error = (e as Error).message.split('\n')[0]!.split(' — ')[0]!;
+        return { attachments: [], ignored: 1, failures: [{ target: `${a.type} ${a.function.name}`, error }] };
       }
     }
     case 'bpf-prog': {
