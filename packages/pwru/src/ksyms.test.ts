@@ -37,6 +37,15 @@ describe('Ksyms', () => {
     expect(k.addressesOf('dup_name')).toEqual([at('ffffffff81000300'), at('ffffffff81000400')]);
   });
 
+  it('resolves many names in one scan, the same as one at a time, absent names empty', () => {
+    const fresh = Ksyms.parse(SAMPLE);
+    const many = fresh.addressesOfMany(['dup_name', 'wg_packet_receive[wireguard]', 'no_such_function']);
+    expect(many.get('dup_name')).toEqual([at('ffffffff81000300'), at('ffffffff81000400')]);
+    expect(many.get('wg_packet_receive[wireguard]')).toEqual([at('ffffffffc0a01000')]);
+    expect(many.get('no_such_function')).toEqual([]);
+    expect(k.addressesOfMany(['dup_name']).get('dup_name')).toEqual(k.addressesOf('dup_name'));
+  });
+
   it('lists text symbols only', () => {
     const text = k.textSymbols();
     expect(text.has('ip_rcv_core')).toBe(true);

@@ -153,6 +153,25 @@ export class Ksyms implements Symbolizer {
     return (this.nameIndex.get(name) ?? []).map((i) => ({ hi: this.his[i]!, lo: this.los[i]! }));
   }
 
+  /**
+   * Every address of each of `names`, in one scan and without indexing all symbols: kprobe-multi
+   * needs a few thousand names out of 100k+ symbols, and a full name index costs seconds under
+   * emulation. Names absent from kallsyms map to empty lists.
+   */
+  addressesOfMany(names: Iterable<string>): Map<string, Addr64[]> {
+    const out = new Map<string, Addr64[]>();
+    for (const n of names) out.set(n, []);
+    if (this.nameIndex) {
+      for (const n of out.keys()) out.set(n, this.addressesOf(n));
+      return out;
+    }
+    for (let i = 0; i < this.names.length; i++) {
+      const list = out.get(this.names[i]!);
+      if (list) list.push({ hi: this.his[i]!, lo: this.los[i]! });
+    }
+    return out;
+  }
+
   /** Whether `name` is a text (function) symbol. */
   isText(name: string): boolean {
     this.addressesOf(name);

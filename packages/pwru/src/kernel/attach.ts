@@ -62,9 +62,10 @@ export async function attachPlanned(
       // The entry program reads the skb's position from the cookie (SKB_ARG_FROM_COOKIE).
       const cookies: bigint[] = [];
       let ignored = 0;
+      const nameOf = (fn: (typeof a.functions)[number]): string => (fn.module ? `${fn.name}[${fn.module}]` : fn.name);
+      const resolved = ksyms?.addressesOfMany(a.functions.map(nameOf));
       for (const fn of a.functions) {
-        const name = fn.module ? `${fn.name}[${fn.module}]` : fn.name;
-        const found = ksyms?.addressesOf(name) ?? [];
+        const found = resolved?.get(nameOf(fn)) ?? [];
         if (found.length === 0) ignored++;
         for (const x of found) {
           addresses.push((BigInt(x.hi) << 32n) | BigInt(x.lo));
