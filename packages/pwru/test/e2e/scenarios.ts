@@ -39,7 +39,7 @@ describe.skipIf(why !== undefined)(`pwru end to end (${run.label ?? `${backend} 
     const ipt = iptables((argv) => net.exec(net.nsB, argv));
     net.exec(net.nsB, [ipt.v4, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
     net.exec(net.nsB, [ipt.v6, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
-  });
+  }, 60_000); // namespaces, iptables (and its flavour probe) are slow on a busy machine
   afterAll(() => net?.destroy());
 
   async function trace(args: string[], traffic: () => void, expected: RegExp): Promise<PwruProcess> {

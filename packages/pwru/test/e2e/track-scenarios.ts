@@ -37,7 +37,7 @@ export function trackScenarios(o: TrackScenarioOptions): void {
       virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
       net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
       net.exec(net.nsB, [iptables((argv) => net.exec(net.nsB, argv)).v4, '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-d', virtual, '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:8080`]);
-    });
+    }, 60_000); // namespaces, iptables (and its flavour probe) are slow on a busy machine
     afterAll(() => net?.destroy());
 
     /** Runs pwru around one SYN to the virtual address (nobody listens: nsB answers RST and frees it). */
