@@ -5,10 +5,22 @@
 # test command works on a freshly booted machine. Not root: prints what is missing and the command
 # that installs it, and lets the tests run (those that need a missing tool skip, saying why).
 #
-#   tools/deps/ensure-apt.sh [--check]     --check: only report, exit 1 when something is missing
+#   tools/deps/ensure-apt.sh [--check] [--list FILE]
+#     --check      only report, exit 1 when something is missing
+#     --list FILE  another package list (e.g. tools/deps/apt-packages-bench for npm run bench:vm)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-mapfile -t wanted < <(grep -v '^\s*\(#\|$\)' "$here/apt-packages")
+check=0
+list=$here/apt-packages
+while [ $# -gt 0 ]; do
+  case $1 in
+    --check) check=1 ;;
+    --list) list=$2; shift ;;
+    *) echo "ensure-apt: unknown argument $1 (expected --check or --list FILE)" >&2; exit 2 ;;
+  esac
+  shift
+done
+mapfile -t wanted < <(grep -v '^\s*\(#\|$\)' "$list")
 
 if ! command -v dpkg-query > /dev/null; then
   echo "ensure-apt: not a Debian/Ubuntu system (no dpkg-query); install the equivalents of: ${wanted[*]}" >&2
@@ -20,7 +32,7 @@ for p in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -gt 0 ] || exit 0
 
-if [ "${1:-}" = --check ]; then
+if [ $check = 1 ]; then
   echo "ensure-apt: missing Debian packages: ${missing[*]}" >&2
   exit 1
 fi
