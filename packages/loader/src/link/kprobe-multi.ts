@@ -38,18 +38,21 @@ export function attachKprobeMulti(prog: Program, opts: KprobeMultiOptions): Link
     let syms: NativeMemory | undefined;
     let addrs: NativeMemory | undefined;
     if (opts.symbols) {
-      const enc = new TextEncoder();
-      const strings = opts.symbols.map((s) => enc.encode(s));
-      const pool = b.alloc(strings.reduce((a, s) => a + s.length + 1, 0));
+      // One NUL-separated pool and an array of pointers into it, written without a TextEncoder
+      // call or a BigInt per symbol: thousands of symbols are common (pwru attaches ~1,500).
+      const pool = b.alloc(opts.symbols.reduce((a, s) => a + Buffer.byteLength(s) + 1, 0));
       owned.push(pool);
       syms = b.alloc(n * 8);
       owned.push(syms);
+      const joined = Buffer.from(opts.symbols.join('\0') + '\0');
+      pool.bytes.set(joined);
       let off = 0;
-      strings.forEach((s, i) => {
-        pool.bytes.set(s, off);
-        syms!.view.setBigUint64(i * 8, BigInt(pool.address + off), true);
-        off += s.length + 1;
-      });
+      for (let i = 0; i < n; i++) {
+        const address = pool.address + off;
+        syms.view.setUint32(i * 8, address % 0x1_0000_0000, true);
+        syms.view.setUint32(i * 8 + 4, Math.floor(address / 0x1_0000_0000), true);
+        off = joined.indexOf(0, off) + 1;
+      }
     } else {
       addrs = b.alloc(n * 8);
       owned.push(addrs);
