@@ -19,12 +19,13 @@
 // An independent observer, the line count of tracefs enabled_functions (every function with an
 // ftrace callback: fprobe and ftrace-based kprobes alike), checks that each tool really attached
 // every function and left none behind. Prints a markdown table of medians.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { log, median, spawnTimed, until } from './common.mjs';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -47,14 +48,8 @@ const { values: args } = parseArgs({
 const tools = args.tools.split(',');
 const PWRU = join(repo, 'packages/pwru/bin/pwru.js');
 const NO_MATCH = 'host 10.254.254.254';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmtS = (ms) => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : 'n/a');
 const fmtX = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
-const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
 
 const tracefs = mountTracefs().path;
 if (!existsSync('/sys/kernel/debug/kprobes')) execFileSync('mount', ['-t', 'debugfs', 'debugfs', '/sys/kernel/debug']);
@@ -87,42 +82,6 @@ const work = mkdtempSync(join(tmpdir(), 'kprobe-multi-bench-'));
 const symFile = join(work, 'symbols.txt');
 writeFileSync(symFile, fns.join('\n') + '\n');
 log(`${fns.length} functions (pwru's default set${Number(args.limit) > 0 ? `, first ${args.limit}` : ''})`);
-
-/** Resolves at the first time `cond()` holds, polling every `ms`; returns that time. */
-async function until(cond, ms = 20, timeoutMs = 30 * 60_000) {
-  const start = performance.now();
-  while (!cond()) {
-    if (performance.now() - start > timeoutMs) throw new Error('timed out');
-    await sleep(ms);
-  }
-  return performance.now();
-}
-
-/** A spawned child with its output lines timestamped and its exit awaited. */
-function spawnTimed(cmd, argv, env = {}) {
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const lines = [];
-  const waiters = [];
-  const onLine = (text) => {
-    const t = performance.now();
-    for (const l of text.split(/[\r\n]+/)) {
-      if (!l) continue;
-      lines.push({ t, l });
-      for (const w of waiters) if (!w.done && w.re.test(l)) (w.done = true), w.resolve(t);
-    }
-  };
-  child.stdout.setEncoding('utf8').on('data', onLine);
-  child.stderr.setEncoding('utf8').on('data', onLine);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ t: performance.now(), code, signal })));
-  const line = (re) =>
-    new Promise((resolve, reject) => {
-      const hit = lines.find((x) => re.test(x.l));
-      if (hit) return resolve(hit.t);
-      waiters.push({ re, resolve, done: false });
-      void exited.then((e) => reject(new Error(`${cmd} exited (${e.code ?? e.signal}) before printing ${re}:\n${lines.slice(-8).map((x) => x.l).join('\n')}`)));
-    });
-  return { child, line, exited, lines };
-}
 
 const baseline = enabledCount();
 const kprobeBaseline = kprobeCount();

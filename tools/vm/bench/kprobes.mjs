@@ -22,13 +22,14 @@
 // Memory: pwru's RSS while it traces loopback UDP with the full set attached (sampled every
 // 100 ms) and its peak (VmHWM), beside bpftrace holding the same probes (sampled once).
 // Prints markdown tables of medians. Numbers are not assertions: TCG is slow and noisy.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { log, median, sleep, spawnTimed, until } from './common.mjs';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const { exit: bpfExit, link, Mov, R0 } = await import(join(repo, 'packages/asm/dist/index.js'));
@@ -51,14 +52,8 @@ const tools = args.tools.split(',');
 const KPROBES_LIST = '/sys/kernel/debug/kprobes/list';
 const PWRU = join(repo, 'packages/pwru/bin/pwru.js');
 const NO_MATCH = 'host 10.254.254.254';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmtS = (ms) => (Number.isFinite(ms) ? (ms / 1000).toFixed(1) : 'n/a');
 const fmtX = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
-const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a);
 
 if (!existsSync('/sys/bus/event_source/devices/kprobe/type')) {
   console.log('kprobe benchmark skipped: this kernel has no kprobe PMU (run it in the VM: npm run bench:vm)');
@@ -77,16 +72,6 @@ function kprobeSymbols() {
   return out;
 }
 const kprobeCount = () => readFileSync(KPROBES_LIST, 'utf8').split('\n').filter(Boolean).length;
-
-/** Resolves at the first time `cond()` holds, polling every `ms`; returns that time. */
-async function until(cond, ms = 50, timeoutMs = 3_600_000) {
-  const start = performance.now();
-  while (!cond()) {
-    if (performance.now() - start > timeoutMs) throw new Error('timed out');
-    await sleep(ms);
-  }
-  return performance.now();
-}
 
 /** VmRSS and VmHWM of a process, in MB. */
 function memory(pid) {
@@ -108,32 +93,6 @@ async function trafficAndSample(pid, port, ms) {
   }
   sock.close();
   return { maxRss, ...memory(pid) };
-}
-
-/** A spawned child with its stderr/stdout lines timestamped and its exit awaited. */
-function spawnTimed(cmd, argv, env = {}) {
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const lines = [];
-  const waiters = [];
-  const onLine = (text) => {
-    const t = performance.now();
-    for (const l of text.split(/[\r\n]+/)) {
-      if (!l) continue;
-      lines.push({ t, l });
-      for (const w of waiters) if (!w.done && w.re.test(l)) (w.done = true), w.resolve(t);
-    }
-  };
-  child.stdout.setEncoding('utf8').on('data', onLine);
-  child.stderr.setEncoding('utf8').on('data', onLine);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ t: performance.now(), code, signal })));
-  const line = (re) =>
-    new Promise((resolve, reject) => {
-      const hit = lines.find((x) => re.test(x.l));
-      if (hit) return resolve(hit.t);
-      waiters.push({ re, resolve, done: false });
-      void exited.then((e) => reject(new Error(`${cmd} exited (${e.code ?? e.signal}) before printing ${re}:\n${lines.slice(-8).map((x) => x.l).join('\n')}`)));
-    });
-  return { child, line, exited, lines };
 }
 
 // One trivial kprobe program for the library and C runs.
