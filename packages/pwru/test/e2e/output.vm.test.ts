@@ -42,7 +42,7 @@ for (const run of backendRuns({ fentry: false })) {
       }
     }, 400_000);
 
-    it('--output-caller names nf_hook_slow as the drop function\'s caller; --output-stack walks back through it', async () => {
+    it('--output-caller names the drop function\'s caller; --output-stack walks back through nf_hook_slow', async () => {
       const p = new PwruProcess([...run.args, ...FUNCS, '--output-json', '--output-caller', '--output-stack', '--filter-netns', `/run/netns/${net.nsB}`, 'tcp and dst port 8080']);
       try {
         await p.ready(300_000);
@@ -58,7 +58,11 @@ for (const run of backendRuns({ fentry: false })) {
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { func: string; caller_func?: string; stack?: string[] });
       const dropped = events.find((e) => e.func === `${drop.func}${drop.reason}`)!;
-      expect(dropped, p.stdout).toMatchObject({ caller_func: 'nf_hook_slow', stack: expect.arrayContaining(['nf_hook_slow']) });
+      // The drop comes from netfilter: nf_hook_slow on the stack, and the caller one of the frames
+      // right above the drop function (nf_hook_slow itself on 5.10 and 6.1; 6.12 shows
+      // nft_do_chain, the rule evaluation nf_hook_slow called).
+      expect(dropped.stack, p.stdout).toEqual(expect.arrayContaining(['nf_hook_slow']));
+      expect(dropped.stack!.slice(0, 4), p.stdout).toContain(dropped.caller_func);
       // Every event names its caller.
       expect(events.every((e) => typeof e.caller_func === 'string')).toBe(true);
     }, 400_000);
