@@ -8,7 +8,7 @@ import type { Emitter } from './generate/emitter.js';
 import type { KernelLayout } from './generate/layout.js';
 import { type BpfMapFields, type BpfMapOp, bpfMapOp } from './generate/bpfmap.js';
 import { generateProgram, MAPS, SKB_ARG_FROM_COOKIE, type ProbeKind, type ProgramFilters } from './generate/program.js';
-import type { ProbeSite } from './output/context.js';
+import { dropReasonArg, type ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
 import { type FrameSource, generateReturnProgram, type ReturnKind, type ReturnProgramOptions } from './generate/return.js';
@@ -163,14 +163,19 @@ export function planTrace(input: PlanInput): TracePlan {
       break;
     }
     case 'fentry': {
-      sites.push({});
+      // Without bpf_get_func_ip (before 5.15) an fentry event carries no function address: each
+      // program then writes a site of its own that names its function.
+      const named = !input.haveFuncIp;
+      if (!named) sites.push({});
       for (const fn of input.functions ?? []) {
         const sig = input.signatures?.get(fn.name);
         if (!sig) continue;
+        const reason = dropReasonArg(fn.name);
+        const site = named ? sites.push({ name: fn.name, ...(reason ? { reason } : {}) }) - 1 : 0;
         programs.push({
           name: `pwru_fe_${programs.length}`,
           kind: 'fentry',
-          insns: gen('fentry', fn.position - 1, 0, { argCount: sig.argCount, ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}) }),
+          insns: gen('fentry', fn.position - 1, site, { argCount: sig.argCount, ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}) }),
           attach: { type: 'fentry', function: fn, btfId: sig.btfId },
         });
       }

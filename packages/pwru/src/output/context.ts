@@ -98,6 +98,11 @@ export function dropReasonValue(name: string, ev: PwruEvent, ctx: OutputContext)
   return which === 'p2' ? ev.p2 : ev.p3;
 }
 
+/** Which argument of the function `name` carries an `enum skb_drop_reason`, if any. */
+export function dropReasonArg(name: string): 'p2' | 'p3' | undefined {
+  return REASON_FUNCS.get(name);
+}
+
 /** Appends the drop reason to a site or function name when that site carries one. */
 export function withDropReason(name: string, ev: PwruEvent, ctx: OutputContext): string {
   const value = dropReasonValue(name, ev, ctx);
