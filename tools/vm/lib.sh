@@ -5,6 +5,15 @@ vm_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 vm_repo=$(cd "$vm_here/../.." && pwd)
 # Everything downloaded or built lives here (gitignored).
 vm_cache=${BPF_TS_VM_CACHE:-$vm_repo/.vm-cache}
+# The downloaded kernel packages (and the private apt lists that found them), shared by every
+# clone on this machine, so a fresh clone (CI's) does not fetch the kernels again.
+if [ -n "${BPF_TS_VM_DOWNLOADS:-}" ]; then
+  vm_downloads=$BPF_TS_VM_DOWNLOADS
+elif [ "$(id -u)" = 0 ]; then
+  vm_downloads=/var/cache/bpf-ts/vm-kernels
+else
+  vm_downloads=${XDG_CACHE_HOME:-$HOME/.cache}/bpf-ts/vm-kernels
+fi
 # The kernel matrix: major.minor → Debian package and the suite that carries it. tests run on
 # every kernel listed in vm_kernels, in this order; BPF_TS_VM_KERNEL picks the one run.sh,
 # prepare.sh and extract-btf.sh use (default 6.1).

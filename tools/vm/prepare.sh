@@ -15,6 +15,9 @@
 #   BPF_TS_VM_APT_MIRROR  Debian mirror (default: the first …/debian URI in /etc/apt)
 #   BPF_TS_VM_KERNEL_DEB  use this already-downloaded .deb instead of `apt-get download`
 #   BPF_TS_VM_CACHE       cache directory (default <repo>/.vm-cache)
+#   BPF_TS_VM_DOWNLOADS   where the downloaded .debs and private apt lists are kept for every clone
+#                         on the machine (default /var/cache/bpf-ts/vm-kernels as root, else
+#                         ~/.cache/bpf-ts/vm-kernels)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -77,13 +80,13 @@ debian_mirror() {
 }
 
 # apt-get download $vm_kernel_pkg into directory $1 through a private apt configuration under
-# .vm-cache/apt/<suite> (its own sources list, package lists and cache), so the host's
+# $vm_downloads/apt/<suite> (its own sources list, package lists and cache), so the host's
 # /etc/apt is neither read for packages nor changed. The lists are fetched once and reused.
 private_apt_download() {
   local dest=$1 mirror dir
   mirror=$(debian_mirror) || true
   [ -n "$mirror" ] || vm_die "cannot find a Debian mirror in /etc/apt/sources.list(.d); set BPF_TS_VM_APT_MIRROR (e.g. http://deb.debian.org/debian)"
-  dir=$vm_cache/apt/$vm_kernel_suite
+  dir=$vm_downloads/apt/$vm_kernel_suite
   mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $vm_kernel_suite main" > "$dir/sources.list"
   # As root apt would drop to its sandbox user, which cannot write here: stay the current user.
@@ -106,18 +109,17 @@ prepare_kernel() {
   fi
   local deb=${BPF_TS_VM_KERNEL_DEB:-}
   if [ -z "$deb" ]; then
-    mkdir -p "$vm_cache/download"
-    deb=$(ls "$vm_cache/download/${vm_kernel_pkg}_"*.deb 2> /dev/null | head -n1 || true)
+    mkdir -p "$vm_downloads/debs"
+    deb=$(ls "$vm_downloads/debs/${vm_kernel_pkg}_"*.deb 2> /dev/null | head -n1 || true)
     if [ -z "$deb" ]; then
       vm_log "downloading $vm_kernel_pkg from Debian's $vm_kernel_suite suite"
       # Into a scratch directory first, so an interrupted download never looks complete.
-      local partial=$vm_cache/download/partial
-      rm -rf "$partial"
-      mkdir -p "$partial"
+      local partial
+      partial=$(mktemp -d "$vm_downloads/debs/partial.XXXXXX")
       private_apt_download "$partial"
-      mv "$partial/"*.deb "$vm_cache/download/"
+      mv "$partial/"*.deb "$vm_downloads/debs/"
       rmdir "$partial"
-      deb=$(ls "$vm_cache/download/${vm_kernel_pkg}_"*.deb | head -n1)
+      deb=$(ls "$vm_downloads/debs/${vm_kernel_pkg}_"*.deb | head -n1)
     fi
   fi
   [ -f "$deb" ] || vm_die "kernel package $deb does not exist"
