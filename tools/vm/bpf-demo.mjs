@@ -233,7 +233,9 @@ export function vmlinuxFuncId(fn) {
     const info = btf.readUInt32LE(at + 4);
     const kind = (info >>> 24) & 0x1f;
     const vlen = info & 0xffff;
-    if (kind === 12 && btf.compare(wanted, 0, wanted.length, strOff + nameOff, strOff + nameOff + wanted.length) === 0) {
+    // The name may sit at the very end of the string section: never compare past the buffer.
+    const nameAt = strOff + nameOff;
+    if (kind === 12 && btf.compare(wanted, 0, wanted.length, nameAt, Math.min(btf.length, nameAt + wanted.length)) === 0) {
       return id;
     }
     at += 12 + btfTrailerSize(kind, vlen);
