@@ -55,7 +55,10 @@ describe.skipIf(skip !== undefined)('pwru --backend fentry (the kernel verifies 
     }
   }, 400_000);
 
-  it('traces with the full default function set, skipping and counting what the kernel refuses', async () => {
+  // The full set (about 1,500 verifier loads and trampolines, 7-10 minutes under TCG) runs where
+  // the bug was found, 6.1 and 6.12; 5.10 runs the reduced cases above, to keep CI's matrix short.
+  const fullSet = ['6.1', '6.12'].includes(process.env.BPF_TS_VM ?? '');
+  it.skipIf(!fullSet)('traces with the full default function set, skipping and counting what the kernel refuses (6.1, 6.12)', async () => {
     const port = 40000 + (process.pid % 20000);
     const p = new PwruProcess(['--backend=fentry', '--debug', '--output-limit-lines', '3', `udp and dst port ${port}`]);
     try {
