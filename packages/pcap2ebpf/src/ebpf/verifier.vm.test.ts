@@ -11,7 +11,7 @@
  * that may call bpf_probe_read_kernel on every kernel of the matrix), and a batch the verifier
  * refuses is retried filter by filter to name the culprits.
  */
-import { Add, call, callFunction, encode, exit, Helper, type Instruction, JNE, link, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R6, R7, StoreImm } from 'bpf-asm-ts';
+import { callFunction, encode, exit, type Instruction, link, Mov, R0, R1, R2, R6, R7 } from 'bpf-asm-ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import type { CbpfInstruction } from '../cbpf/instruction.js';
@@ -20,8 +20,11 @@ import { compile, compileFilter } from '../compile.js';
 import { FilterError } from '../lang/errors.js';
 import { LoweringError } from './errors.js';
 import { lowerCbpf, type LowerOptions } from './lower.js';
+import { MODES } from './test-hosts.js';
 
 const inVm = process.env.BPF_TS_VM !== undefined;
+/** The kernel-memory test host's prologue (test-hosts.ts), shared with the in-kernel corpus test. */
+const KERNEL_HOST = MODES.find((m) => m.memory === 'kernel')!.host;
 const bpf = inVm ? TestBpf.open() : 'not in the test VM (run it with tools/vm/test.sh)';
 const reason = typeof bpf === 'string' ? bpf : undefined;
 if (reason) console.warn(`skipping the matrix verifier test of the kernel-memory lowering: ${reason}`);
@@ -63,19 +66,8 @@ describe.skipIf(reason !== undefined)(`kernel-memory lowering through the ${kern
     const lowered = filters.map((f, i) =>
       lowerCbpf(f.program, { memory: 'kernel', labelPrefix: `filter${i}`, ...f.options }),
     );
-    const main: Instruction[] = [
-      // R6 = packet address, R7 = length (a map value: [u32 length, u32 pad, bytes...]).
-      StoreImm(R10, -4, 0, 'u32'),
-      Mov.reg(R2, R10),
-      Add.imm(R2, -4),
-      LoadMapPtr(R1, 'packet'),
-      call(Helper.map_lookup_elem),
-      JNE.imm(R0, 0, 1),
-      exit(),
-      LoadMem(R7, R0, 0, 'u32'),
-      Mov.reg(R6, R0),
-      Add.imm(R6, 8),
-    ];
+    // R6 = packet address, R7 = length, from the 'packet' map as the kernel-memory test host does.
+    const main: Instruction[] = [...KERNEL_HOST];
     for (const f of lowered) main.push(Mov.reg(R1, R6), Mov.reg(R2, R7), callFunction(f.name));
     main.push(Mov.imm(R0, 0), exit());
     const bytes = encode(link(main, { subprograms: lowered.map((f) => f.instructions) }).resolve(() => packetMap));
