@@ -38,8 +38,9 @@ describe.skipIf(skip !== undefined)('--filter-track-skb on a kernel that sees fr
     net.exec(net.nsA, [process.execPath, '-e', js]);
   }
 
-  it('marks every event that failed the filter "(tracked only)", the post-NAT path included, and leaves matching ones unmarked', async () => {
-    const p = new PwruProcess(['--backend=tracepoint', '--filter-track-skb', `dst host ${virtual} and tcp`]);
+  /** pwru (tracepoint backend, tracking, filter on the virtual address) traced over {@link exchanges}, stopped. */
+  async function traceExchanges(extra: string[]): Promise<PwruProcess> {
+    const p = new PwruProcess(['--backend=tracepoint', ...extra, '--filter-track-skb', `dst host ${virtual} and tcp`]);
     try {
       await p.ready();
       exchanges();
@@ -48,6 +49,11 @@ describe.skipIf(skip !== undefined)('--filter-track-skb on a kernel that sees fr
     } finally {
       p.child.kill('SIGKILL');
     }
+    return p;
+  }
+
+  it('marks every event that failed the filter "(tracked only)", the post-NAT path included, and leaves matching ones unmarked', async () => {
+    const p = await traceExchanges([]);
     const lines = p.stdout.split('\n').filter((l) => l.startsWith('0x'));
     const matching = new RegExp(` \\S+:\\d+->${esc(virtual)}:80\\(tcp\\) `);
     const postNat = new RegExp(` ${esc(net.a)}:\\d+->${esc(net.b)}:80\\(tcp\\) `);
@@ -61,15 +67,7 @@ describe.skipIf(skip !== undefined)('--filter-track-skb on a kernel that sees fr
   }, 60_000);
 
   it('marks them in JSON with "tracked_only": true', async () => {
-    const p = new PwruProcess(['--backend=tracepoint', '--output-json', '--filter-track-skb', `dst host ${virtual} and tcp`]);
-    try {
-      await p.ready();
-      exchanges();
-      await new Promise((r) => setTimeout(r, 1000));
-      expect(await p.stop()).toBe(0);
-    } finally {
-      p.child.kill('SIGKILL');
-    }
+    const p = await traceExchanges(['--output-json']);
     const events = p.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { tuple: { daddr: string; proto: number }; tracked_only?: true });
     expect(events.length).toBeGreaterThan(0);
     for (const ev of events) {
