@@ -115,16 +115,6 @@ function skbParams(btf: Btf, cls: SkbClassifier, protoId: number, skipFirst: boo
   return out;
 }
 
-/** Calls `f(id, recordOffset)` for each of the blob's own types of `kind` (or every blob's with base). */
-function eachOfKind(btf: Btf, kind: number, includeBase: boolean, f: (id: number, rec: number) => void): void {
-  if (includeBase && btf.base) eachOfKind(btf.base, kind, true, f);
-  const offsets = btf.offsets;
-  for (let rel = 0; rel < offsets.length; rel++) {
-    const rec = offsets[rel]!;
-    if (((btf.word(rec + 4) >>> 24) & 0x1f) === kind) f(btf.firstTypeId + rel, rec);
-  }
-}
-
 /**
  * Every FUNC with a parameter that is a pointer to `struct sk_buff` (direct, `const`, or through a
  * typedef), with 1-based positions. For split BTF (a module) only the module's own functions unless
@@ -169,6 +159,22 @@ export function pwruSkbFunctions(btf: Btf, options: SkbFunctionOptions & { maxPo
 }
 
 const TRACE_PREFIX = 'btf_trace_';
+const TRACE_PREFIX_BYTES = Uint8Array.from(TRACE_PREFIX, (c) => c.charCodeAt(0));
+
+/**
+ * Whether the string at `off` starts with `btf_trace_`, compared in place: decoding the name of
+ * every typedef of vmlinux to test it cost more than the rest of the scan.
+ */
+function hasTracePrefix(blob: Btf, off: number): boolean {
+  let o: Btf = blob;
+  while (off < o.firstStrOff && o.base) o = o.base;
+  const local = off - o.firstStrOff;
+  if (local < 0 || local + TRACE_PREFIX_BYTES.length > o.header.strLen) return false;
+  const bytes = o.bytes;
+  const at = o.header.strStart + local;
+  for (let i = 0; i < TRACE_PREFIX_BYTES.length; i++) if (bytes[at + i] !== TRACE_PREFIX_BYTES[i]) return false;
+  return true;
+}
 
 /**
  * Every tracepoint (`btf_trace_<name>` typedef: pointer to a FUNC_PROTO whose first parameter is
@@ -178,14 +184,23 @@ const TRACE_PREFIX = 'btf_trace_';
 export function skbTracepoints(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
-  eachOfKind(btf, BtfKind.TYPEDEF, options.includeBase ?? false, (id, rec) => {
-    const o = btf.owner(id);
-    const name = o.str(o.word(rec));
-    if (!name.startsWith(TRACE_PREFIX)) return;
-    const ptr = o.word(rec + 8);
-    if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) return;
-    const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
-    if (params) out.push({ id, name: name.slice(TRACE_PREFIX.length), params });
-  });
+  const scan = (blob: Btf): void => {
+    if (options.includeBase && blob.base) scan(blob.base);
+    const offsets = blob.offsets;
+    const u32 = blob.u32;
+    const first = blob.firstTypeId;
+    for (let rel = 0; rel < offsets.length; rel++) {
+      const rec = offsets[rel]!;
+      const info = u32 !== undefined ? u32[(rec + 4) >>> 2]! : blob.word(rec + 4);
+      if (((info >>> 24) & 0x1f) !== BtfKind.TYPEDEF) continue;
+      const nameOff = u32 !== undefined ? u32[rec >>> 2]! : blob.word(rec);
+      if (!hasTracePrefix(blob, nameOff)) continue;
+      const ptr = blob.word(rec + 8);
+      if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) continue;
+      const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
+      if (params) out.push({ id: first + rel, name: blob.str(nameOff).slice(TRACE_PREFIX.length), params });
+    }
+  };
+  scan(btf);
   return out;
 }
