@@ -16,6 +16,8 @@ import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
 import { DetachProgress, type Interrupts } from './interrupts.js';
 import type { StartupTimes } from './timing.js';
+import { startupDone } from './code-cache.js';
+import { releaseYoungGeneration } from './heap.js';
 
 /** Where a run writes and how it is stopped. */
 export interface RunIO {
@@ -48,6 +50,8 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
   try {
     tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, detachProgress, ...(io.times ? { times: io.times } : {}), ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
     log.info('Listening for events..');
+    startupDone();
+    releaseYoungGeneration();
     if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
 
     const printer = opts.outputJson ? new JsonPrinter(opts, tracer.context) : new TextPrinter(opts, tracer.context);
