@@ -61,6 +61,6 @@ console.log(`| start-up, memory and exit, measured from outside by attachments (
 console.log('|---|---|---|');
 for (const r of attach) console.log(`| ${r.join(' | ')} |`);
 console.log('');
-console.log(`| tracer overhead on a veth UDP flood (median of ${floodRuns}) | value | ratio vs no tracer (higher is better) |`);
+console.log(`| tracer overhead on a veth UDP flood (median of ${floodRuns}, tracers interleaved) | value | slowdown / the empty program's (lower is better) |`);
 console.log('|---|---|---|');
 for (const r of flood) console.log(`| ${r.join(' | ')} |`);
