@@ -8,6 +8,7 @@ import { checkSupported, FlagParseError, formatUsage, parseArgs, UnsupportedFlag
 import { pcapFilters } from './generate/pcap.js';
 import { VERSION } from './index.js';
 import { Interrupts } from './interrupts.js';
+import { readBtfFile } from './kernel/btf-file.js';
 import { LoaderSession } from './kernel/loader-session.js';
 import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   times.end('flags');
   let session: LoaderSession;
   // One parsed kernel BTF for the whole run (feature probes, discovery, offsets).
-  const cache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {});
+  const cache = new KernelBtfCache({ ...(opts.kernelBtf ? { path: opts.kernelBtf } : {}), read: readBtfFile });
   try {
     const btf = cache.vmlinux();
     times.end('btf');
