@@ -149,6 +149,7 @@ export async function floodRows(runs = 3) {
   const none = [];
   const rates = new Map(tracers.map((t) => [t.name, []]));
   const hwm = new Map(tracers.map((t) => [t.name, []]));
+  const kept = new Map(tracers.map((t) => [t.name, []]));
   const cleanup = () => {
     killAll();
     spawnSync('ip', ['netns', 'del', nsA]);
@@ -172,17 +173,20 @@ export async function floodRows(runs = 3) {
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
     for (let i = 0; i < runs; i++) {
-      none.push(await flood(nsA, nsB));
-      // Each tracer in turn, the order rotating from run to run.
+      // Each tracer in turn, the order rotating from run to run; each traced flood right after an
+      // untraced one, so that the rate kept compares two floods a few seconds apart.
       for (let k = 0; k < tracers.length; k++) {
         const t = tracers[(i + k) % tracers.length];
+        const base = await flood(nsA, nsB);
+        none.push(base);
         const child = track(spawn(t.cmd, t.args, { stdio: ['ignore', 'ignore', 'pipe'] }));
         try {
           await waitAttached(child, TRACEPOINTS.length);
           rates.get(t.name).push(await flood(nsA, nsB));
+          kept.get(t.name).push(rates.get(t.name).at(-1) / base);
           hwm.get(t.name).push(status(child.pid).hwm);
         } finally {
-          await stop(child, 'SIGINT');
+          await stop(child, 'SIGKILL');
         }
       }
     }
@@ -192,11 +196,15 @@ export async function floodRows(runs = 3) {
     cleanup();
   }
   const base = median(none);
-  const slow = (name) => base / median(rates.get(name));
+  const slow = (name) => 1 / median(kept.get(name));
   const n = TRACEPOINTS.length;
-  const row = (name, what) => [what, `${fmt(median(rates.get(name)))} packets/s, ${(median(rates.get(name)) / base).toFixed(2)}x kept, slowdown ${slow(name).toFixed(2)}x`, `${(slow(name) / slow('empty')).toFixed(2)}x`];
+  const row = (name, what) => [
+    what,
+    `${fmt(median(rates.get(name)))} packets/s; ${median(kept.get(name)).toFixed(2)}x of the untraced flood before it (${Math.min(...kept.get(name)).toFixed(2)}-${Math.max(...kept.get(name)).toFixed(2)}), slowdown ${slow(name).toFixed(2)}x`,
+    `${(slow(name) / slow('empty')).toFixed(2)}x`,
+  ];
   const rows = [
-    ['veth UDP flood, 64-byte datagrams, no tracer (baseline)', `${fmt(base)} packets/s`, 'n/a'],
+    ['veth UDP flood, 64-byte datagrams, no tracer (before each traced flood)', `${fmt(base)} packets/s (${fmt(Math.min(...none))}-${fmt(Math.max(...none))})`, 'n/a'],
     row('empty', `floor: an empty tp_btf program (r0 = 0; exit) on each of the ${n} tracepoints`),
   ];
   if (rates.has('bpftrace')) rows.push(row('bpftrace', `peer: bpftrace on the same ${n} tracepoints, never-true predicate`));
