@@ -159,22 +159,6 @@ export function pwruSkbFunctions(btf: Btf, options: SkbFunctionOptions & { maxPo
 }
 
 const TRACE_PREFIX = 'btf_trace_';
-const TRACE_PREFIX_BYTES = Uint8Array.from(TRACE_PREFIX, (c) => c.charCodeAt(0));
-
-/**
- * Whether the string at `off` starts with `btf_trace_`, compared in place: decoding the name of
- * every typedef of vmlinux to test it cost more than the rest of the scan.
- */
-function hasTracePrefix(blob: Btf, off: number): boolean {
-  let o: Btf = blob;
-  while (off < o.firstStrOff && o.base) o = o.base;
-  const local = off - o.firstStrOff;
-  if (local < 0 || local + TRACE_PREFIX_BYTES.length > o.header.strLen) return false;
-  const bytes = o.bytes;
-  const at = o.header.strStart + local;
-  for (let i = 0; i < TRACE_PREFIX_BYTES.length; i++) if (bytes[at + i] !== TRACE_PREFIX_BYTES[i]) return false;
-  return true;
-}
 
 /**
  * Every tracepoint (`btf_trace_<name>` typedef: pointer to a FUNC_PROTO whose first parameter is
@@ -184,23 +168,14 @@ function hasTracePrefix(blob: Btf, off: number): boolean {
 export function skbTracepoints(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
-  const scan = (blob: Btf): void => {
-    if (options.includeBase && blob.base) scan(blob.base);
-    const offsets = blob.offsets;
-    const u32 = blob.u32;
-    const first = blob.firstTypeId;
-    for (let rel = 0; rel < offsets.length; rel++) {
-      const rec = offsets[rel]!;
-      const info = u32 !== undefined ? u32[(rec + 4) >>> 2]! : blob.word(rec + 4);
-      if (((info >>> 24) & 0x1f) !== BtfKind.TYPEDEF) continue;
-      const nameOff = u32 !== undefined ? u32[rec >>> 2]! : blob.word(rec);
-      if (!hasTracePrefix(blob, nameOff)) continue;
-      const ptr = blob.word(rec + 8);
-      if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) continue;
-      const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
-      if (params) out.push({ id: first + rel, name: blob.str(nameOff).slice(TRACE_PREFIX.length), params });
-    }
-  };
-  scan(btf);
+  // The name index holds every btf_trace_ name in one chain: no walk over all the types.
+  const ids = btf.idsWithPrefix(TRACE_PREFIX, 'typedef');
+  const own = options.includeBase ? ids : ids.filter((id) => id >= btf.firstTypeId);
+  for (const id of own) {
+    const ptr = btf.sizeOrTypeOf(id);
+    if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) continue;
+    const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
+    if (params) out.push({ id, name: btf.nameOf(id).slice(TRACE_PREFIX.length), params });
+  }
   return out;
 }
