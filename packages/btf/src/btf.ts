@@ -493,6 +493,20 @@ export class Btf {
     return out;
   }
 
+  /**
+   * Ids of every type whose name begins with `prefix` (and of this kind, if given), in id order,
+   * base types first. The prefix needs at least 8 characters (`btf_trace_`, `bpf_lsm_`): such a
+   * lookup reads one chain of the name index, not every type.
+   */
+  idsWithPrefix(prefix: string, kind?: BtfKindName): number[] {
+    const want = kind === undefined ? -1 : kindNumber(kind);
+    const out = this.base ? this.base.idsWithPrefix(prefix, kind) : [];
+    for (const id of this.index.withPrefix(prefix)) {
+      if (want < 0 || this.kindOf(id) === want) out.push(id);
+    }
+    return out;
+  }
+
   /** Every type with this name (and kind, if given); several types may share a name. */
   typesByName<K extends BtfKindName>(name: string, kind?: K): BtfTypeByKind[K][] {
     return this.idsByName(name, kind).map((id) => this.type(id) as BtfTypeByKind[K]);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,21 @@ describe('KernelBtfCache', () => {
     cache.flush();
     expect(cache.vmlinux()).not.toBe(base);
     expect(() => cache.module('../etc/passwd')).toThrow(/bad kernel module name/);
+  });
+
+  it('reads vmlinux, modules and candidates through the given reader', () => {
+    const vmlinux = join(dir, 'vmlinux-read');
+    writeFileSync(vmlinux, blob('read_base'));
+    const base = loadKernelBtf({ path: vmlinux });
+    const mb = new BtfBuilder({ base });
+    mb.addStruct('read_mod', 0, []);
+    writeFileSync(join(dir, 'readmod'), mb.build());
+    const read: string[] = [];
+    const reader = (p: string): Uint8Array => (read.push(p), readFileSync(p));
+    const cache = new KernelBtfCache({ path: vmlinux, moduleDir: dir, read: reader });
+    expect(cache.module('readmod').findType('read_mod', 'struct')).toBeDefined();
+    expect(loadKernelBtf({ candidates: [join(dir, 'absent'), vmlinux], read: reader }).findType('read_base', 'struct')).toBeDefined();
+    expect(read).toEqual([vmlinux, join(dir, 'readmod'), join(dir, 'absent'), vmlinux]);
   });
 
   it.skipIf(!hasHostBtf)('finds this machine’s kernel BTF by default', () => {

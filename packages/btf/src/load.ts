@@ -8,6 +8,8 @@ import { elfSection, isElf } from './elf.js';
 export interface LoadOptions {
   /** Base BTF (vmlinux) for split BTF such as a module's. */
   base?: Btf;
+  /** Reads a file's bytes (default `readFileSync`); e.g. to map `/sys/kernel/btf/*` instead. */
+  read?: (path: string) => Uint8Array;
 }
 
 /**
@@ -25,14 +27,14 @@ export function parseBtfOrElf(bytes: Uint8Array, options: LoadOptions = {}): Btf
 
 /** Reads and parses a BTF file: raw BTF (`/sys/kernel/btf/*`, btfhub `.btf`) or an ELF with `.BTF`. */
 export function loadBtfFile(path: string, options: LoadOptions = {}): Btf {
-  let bytes: Buffer;
+  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = (options.read ?? readFileSync)(path);
   } catch (e) {
     throw new BtfError(`cannot read BTF file ${path}: ${(e as Error).message}`);
   }
   try {
-    return parseBtfOrElf(bytes, options);
+    return parseBtfOrElf(bytes, options.base ? { base: options.base } : {});
   } catch (e) {
     if (e instanceof Error) e.message = `${path}: ${e.message}`;
     throw e;
@@ -64,6 +66,8 @@ export interface KernelBtfOptions {
   candidates?: string[];
   /** Directory of module BTF files (default `/sys/kernel/btf`). */
   moduleDir?: string;
+  /** Reads a file's bytes (default `readFileSync`); e.g. to map `/sys/kernel/btf/*` instead. */
+  read?: (path: string) => Uint8Array;
 }
 
 /**
@@ -71,13 +75,14 @@ export interface KernelBtfOptions {
  * libbpf's order. Throws `KernelBtfNotFoundError` naming every path tried.
  */
 export function loadKernelBtf(options: KernelBtfOptions = {}): Btf {
-  if (options.path) return loadBtfFile(options.path);
+  const read = options.read ?? readFileSync;
+  if (options.path) return loadBtfFile(options.path, { read });
   const tried = options.candidates ?? kernelBtfPaths(options.release);
   const problems: string[] = [];
   for (const p of tried) {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = readFileSync(p);
+      bytes = read(p);
     } catch {
       continue;
     }
@@ -111,7 +116,7 @@ export class KernelBtfCache {
     let m = this.mods.get(name);
     if (!m) {
       if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === 'vmlinux') throw new BtfError(`bad kernel module name '${name}'`);
-      m = loadBtfFile(`${this.moduleDir}/${name}`, { base: this.vmlinux() });
+      m = loadBtfFile(`${this.moduleDir}/${name}`, { base: this.vmlinux(), ...(this.options.read ? { read: this.options.read } : {}) });
       this.mods.set(name, m);
     }
     return m;

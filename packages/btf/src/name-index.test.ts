@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Btf } from './btf.js';
 import { BtfBuilder } from './builder.js';
 import { hashName, hashStringAt, prefixKey, prefixKeyAt } from './name-index.js';
+import { hasHostBtf, hostBtf } from '../test/fixtures.js';
 
 /** `name` as latin1 bytes followed by a NUL, at `at` in a buffer of `size` bytes filled with 0xaa. */
 function placed(name: string, at: number, size: number): Uint8Array {
@@ -241,5 +242,38 @@ describe('by-name lookup through the name index', () => {
     expect(btf.idsByName('family__yzsnnnw')).toEqual([x]);
     expect(btf.idsByName('family__wwdbnui')).toEqual([y]);
     expect(btf.idsByName('family__39')).toEqual([y - 2]);
+  });
+});
+
+describe('Btf.idsWithPrefix', () => {
+  it('finds every name of a family sharing eight bytes or more, by kind, in id order, base first', () => {
+    const b = new BtfBuilder();
+    const int = b.addInt('int', 4);
+    const t1 = b.addTypedef('btf_trace_one', int);
+    b.addStruct('btf_trace_struct', 0, []);
+    b.addTypedef('btf_trac', int); // the eight bytes, not the whole prefix
+    b.addTypedef('btf_tracx_other', int);
+    const t2 = b.addTypedef('btf_trace_two', int);
+    const base = Btf.parse(b.build());
+    expect(base.idsWithPrefix('btf_trace_', 'typedef')).toEqual([t1, t2]);
+    expect(base.idsWithPrefix('btf_trace_').length).toBe(3);
+    const m = new BtfBuilder({ base });
+    const t3 = m.addTypedef('btf_trace_mod', int);
+    const mod = Btf.parse(m.build(), { base });
+    expect(mod.idsWithPrefix('btf_trace_', 'typedef')).toEqual([t1, t2, t3]);
+    expect(mod.idsWithPrefix('no_such_prefix')).toEqual([]);
+  });
+
+  it('refuses a prefix shorter than the eight bytes names are filed by', () => {
+    const btf = Btf.parse(new BtfBuilder().build());
+    expect(() => btf.idsWithPrefix('btf_tra')).toThrow(RangeError);
+  });
+
+  it.skipIf(!hasHostBtf)('agrees with a walk over every type of this kernel', () => {
+    const btf = hostBtf();
+    const want: number[] = [];
+    for (let id = 1; id <= btf.maxTypeId; id++) if (btf.kindNameOf(id) === 'typedef' && btf.nameOf(id).startsWith('btf_trace_')) want.push(id);
+    expect(want.length).toBeGreaterThan(100);
+    expect(btf.idsWithPrefix('btf_trace_', 'typedef')).toEqual(want);
   });
 });

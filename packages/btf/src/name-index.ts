@@ -231,6 +231,35 @@ export class NameIndex {
     return length > REFINE_AT;
   }
 
+  /**
+   * Ids of the blob's own types whose names begin with `prefix`, ascending. The prefix must be at
+   * least eight bytes: all its names then share one key, so one chain holds them all.
+   */
+  withPrefix(prefix: string): number[] {
+    if (prefix.length < 8 || hashName(prefix) === undefined) {
+      throw new RangeError(`a name prefix to look up needs at least 8 latin1 characters and no NUL, not ${JSON.stringify(prefix)}`);
+    }
+    const out: number[] = [];
+    const { heads, next, tags, shift } = this.table;
+    const key = prefixKey(prefix);
+    const tag = key & 0xff;
+    for (let link = heads[key >>> shift]!; link !== 0; link = next[link]!) {
+      if (tags[link] === tag && this.startsWith(link, prefix)) out.push(this.btf.firstTypeId + link - 1);
+    }
+    return out.reverse(); // chains run in descending type order
+  }
+
+  /** True when the name of the type at chain link `link` begins with `prefix`. */
+  private startsWith(link: number, prefix: string): boolean {
+    const btf = this.btf;
+    const off = btf.word(btf.offsets[link - 1]!);
+    const owner = off >= btf.firstStrOff ? btf : stringOwner(btf, off)!; // filed, so in range
+    const pos = owner.header.strStart + off - owner.firstStrOff;
+    const bytes = owner.bytes;
+    for (let i = 0; i < prefix.length; i++) if (bytes[pos + i] !== prefix.charCodeAt(i)) return false;
+    return true;
+  }
+
   /** True when the type at chain link `link` is named exactly `name`. */
   private isNamed(link: number, name: string): boolean {
     const btf = this.btf;

@@ -115,16 +115,6 @@ function skbParams(btf: Btf, cls: SkbClassifier, protoId: number, skipFirst: boo
   return out;
 }
 
-/** Calls `f(id, recordOffset)` for each of the blob's own types of `kind` (or every blob's with base). */
-function eachOfKind(btf: Btf, kind: number, includeBase: boolean, f: (id: number, rec: number) => void): void {
-  if (includeBase && btf.base) eachOfKind(btf.base, kind, true, f);
-  const offsets = btf.offsets;
-  for (let rel = 0; rel < offsets.length; rel++) {
-    const rec = offsets[rel]!;
-    if (((btf.word(rec + 4) >>> 24) & 0x1f) === kind) f(btf.firstTypeId + rel, rec);
-  }
-}
-
 /**
  * Every FUNC with a parameter that is a pointer to `struct sk_buff` (direct, `const`, or through a
  * typedef), with 1-based positions. For split BTF (a module) only the module's own functions unless
@@ -178,14 +168,14 @@ const TRACE_PREFIX = 'btf_trace_';
 export function skbTracepoints(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
-  eachOfKind(btf, BtfKind.TYPEDEF, options.includeBase ?? false, (id, rec) => {
-    const o = btf.owner(id);
-    const name = o.str(o.word(rec));
-    if (!name.startsWith(TRACE_PREFIX)) return;
-    const ptr = o.word(rec + 8);
-    if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) return;
+  // The name index holds every btf_trace_ name in one chain: no walk over all the types.
+  const ids = btf.idsWithPrefix(TRACE_PREFIX, 'typedef');
+  const own = options.includeBase ? ids : ids.filter((id) => id >= btf.firstTypeId);
+  for (const id of own) {
+    const ptr = btf.sizeOrTypeOf(id);
+    if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) continue;
     const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
-    if (params) out.push({ id, name: name.slice(TRACE_PREFIX.length), params });
-  });
+    if (params) out.push({ id, name: btf.nameOf(id).slice(TRACE_PREFIX.length), params });
+  }
   return out;
 }

@@ -48,8 +48,8 @@ rows.push(['upstream pwru Print, quoted from its own Go benchmark (2,745 ns/op; 
 
 const filterLoad = await import('./filter-load.mjs').then((m) => m.filterLoadRows(RUNS)).catch((e) => [[`program load with a pcap filter (skipped: ${e.message})`, '', '']]);
 rows.push(...filterLoad);
-const startup = await import('./startup.mjs').then((m) => m.startupRows(RUNS)).catch((e) => [[`startup to "Listening" (skipped: ${e.message})`, '', '']]);
-rows.push(...startup);
+const attachRuns = Number(process.env.BENCH_ATTACH_RUNS ?? 7);
+const attach = await import('./attach.mjs').then((m) => m.attachRows(attachRuns)).catch((e) => [[`start-up to fully attached (skipped: ${e.message})`, '', '']]);
 const floodRuns = Number(process.env.BENCH_FLOOD_RUNS ?? 3);
 const flood = await import('./flood.mjs').then((m) => m.floodRows(floodRuns)).catch((e) => [[`veth UDP flood (skipped: ${e.message})`, '', '']]);
 
@@ -57,6 +57,10 @@ console.log(`| benchmark (median of ${RUNS}) | value | ratio vs peer (time: lowe
 console.log('|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 console.log('');
-console.log(`| tracer overhead on a veth UDP flood (median of ${floodRuns}) | value | ratio vs no tracer (higher is better) |`);
+console.log(`| start-up, memory and exit, measured from outside by attachments (median of ${attachRuns}, pwru and bpftrace alternating; range in brackets) | value | ratio pwru / bpftrace (lower is better) |`);
+console.log('|---|---|---|');
+for (const r of attach) console.log(`| ${r.join(' | ')} |`);
+console.log('');
+console.log(`| tracer overhead on a veth UDP flood (median of ${floodRuns}, tracers interleaved) | value | slowdown / the empty program's (lower is better) |`);
 console.log('|---|---|---|');
 for (const r of flood) console.log(`| ${r.join(' | ')} |`);

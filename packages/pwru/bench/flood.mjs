@@ -1,12 +1,13 @@
 // UDP flood across a veth pair between two private network namespaces, measured with no tracer,
-// with pwru (tracepoint backend, a pcap filter that never matches the flood) and with bpftrace
-// attaching the same skb tracepoints with a never-true predicate; plus pwru's RSS while tracing.
+// with an empty program on the ten skb tracepoints of attach.mjs (the floor), with bpftrace on
+// them with a never-true predicate, and with pwru (a pcap filter that never matches the flood);
+// plus the tracers' peak RSS after the flood. Runs interleave, so all see the same machine.
 // All traffic stays on 10.213.0.0/30 inside namespaces this script creates and always deletes.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { skbTracepointProbes } from './startup.mjs';
+import { attachments, FILTER_FUNC, tracefsProbes, TRACEPOINTS } from './attach.mjs';
 
 const FLOOD_MS = Number(process.env.BENCH_FLOOD_MS ?? 1500);
 const PORT = 5001;
@@ -75,13 +76,14 @@ function waitOutput(child, re, ms = 60_000) {
   });
 }
 
-function waitFile(path, child, ms = 60_000) {
+/** Resolves once `child` holds `n` attachment fds (bpf_link, perf_event), as attach.mjs counts them. */
+function waitAttached(child, n, ms = 120_000) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const tick = setInterval(() => {
-      if (existsSync(path)) return clearInterval(tick), resolve();
-      if (child.exitCode !== null || Date.now() - t0 > ms) clearInterval(tick), reject(new Error('pwru did not get ready'));
-    }, 10);
+      if (attachments(child.pid) >= n) return clearInterval(tick), resolve();
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() - t0 > ms) clearInterval(tick), reject(new Error(`${child.spawnfile} did not attach`));
+    }, 5);
   });
 }
 
@@ -118,21 +120,36 @@ function status(pid) {
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
+/**
+ * The tracers of the flood, each on the same TRACEPOINTS: the floor (an empty program on each),
+ * bpftrace with a never-true predicate, pwru with a pcap filter that never matches the flood.
+ */
+function floodTracers() {
+  const bin = new URL('../bin/pwru.js', import.meta.url).pathname;
+  const empty = new URL('./empty-tracer.mjs', import.meta.url).pathname;
+  const probes = tracefsProbes(TRACEPOINTS);
+  const out = [
+    { name: 'empty', cmd: process.execPath, args: [empty, ...TRACEPOINTS] },
+    { name: 'pwru', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, 'udp port 9'] },
+  ];
+  if (spawnSync('bpftrace', ['--version']).status === 0 && probes.length === TRACEPOINTS.length) {
+    out.push({ name: 'bpftrace', cmd: 'bpftrace', args: ['-e', `${probes.join(',')} /pid == 4294967295/ { @n = count(); }`] });
+  }
+  return out;
+}
+
 /** Rows of the flood table, or one row saying why it was skipped. */
 export async function floodRows(runs = 3) {
   if (process.getuid?.() !== 0) return [['veth UDP flood (skipped: needs root for network namespaces and BPF)', '', '']];
   if (spawnSync('ip', ['-V']).status !== 0) return [['veth UDP flood (skipped: iproute2 not installed)', '', '']];
-  const probes = skbTracepointProbes();
-  const haveBpftrace = spawnSync('bpftrace', ['--version']).status === 0 && probes.length > 0;
+  const tracers = floodTracers();
   const nsA = `pwru-bench-a-${process.pid}`;
   const nsB = `pwru-bench-b-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'pwru-flood-'));
-  const bin = new URL('../bin/pwru.js', import.meta.url).pathname;
   const none = [];
-  const pwru = [];
-  const bpftrace = [];
-  const rss = [];
-  const hwm = [];
+  const rates = new Map(tracers.map((t) => [t.name, []]));
+  const hwm = new Map(tracers.map((t) => [t.name, []]));
+  const kept = new Map(tracers.map((t) => [t.name, []]));
   const cleanup = () => {
     killAll();
     spawnSync('ip', ['netns', 'del', nsA]);
@@ -156,28 +173,20 @@ export async function floodRows(runs = 3) {
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
     for (let i = 0; i < runs; i++) {
-      none.push(await flood(nsA, nsB));
-
-      const ready = join(dir, `ready-${i}`);
-      const tracer = track(spawn(process.execPath, [bin, '--backend', 'tracepoint', '--ready-file', ready, 'udp port 9'], { stdio: ['ignore', 'ignore', 'pipe'] }));
-      try {
-        await waitFile(ready, tracer);
-        pwru.push(await flood(nsA, nsB));
-        const s = status(tracer.pid);
-        rss.push(s.rss);
-        hwm.push(s.hwm);
-      } finally {
-        await stop(tracer, 'SIGTERM');
-      }
-
-      if (haveBpftrace) {
-        const script = `${probes.join(',')} /pid == 4294967295/ { @n = count(); } BEGIN { printf("ready\\n"); }`;
-        const bt = track(spawn('bpftrace', ['-B', 'line', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+      // Each tracer in turn, the order rotating from run to run; each traced flood right after an
+      // untraced one, so that the rate kept compares two floods a few seconds apart.
+      for (let k = 0; k < tracers.length; k++) {
+        const t = tracers[(i + k) % tracers.length];
+        const base = await flood(nsA, nsB);
+        none.push(base);
+        const child = track(spawn(t.cmd, t.args, { stdio: ['ignore', 'ignore', 'pipe'] }));
         try {
-          await waitOutput(bt, /ready/);
-          bpftrace.push(await flood(nsA, nsB));
+          await waitAttached(child, TRACEPOINTS.length);
+          rates.get(t.name).push(await flood(nsA, nsB));
+          kept.get(t.name).push(rates.get(t.name).at(-1) / base);
+          hwm.get(t.name).push(status(child.pid).hwm);
         } finally {
-          await stop(bt, 'SIGKILL');
+          await stop(child, 'SIGKILL');
         }
       }
     }
@@ -187,13 +196,23 @@ export async function floodRows(runs = 3) {
     cleanup();
   }
   const base = median(none);
-  const rel = (x) => `${(x / base).toFixed(2)}x`;
-  const rows = [
-    ['veth UDP flood, 64-byte datagrams, no tracer (baseline)', `${fmt(base)} packets/s`, '1.00x'],
-    [`veth UDP flood with pwru --backend tracepoint 'udp port 9' attached (${probes.length} skb tracepoints, filter never matches)`, `${fmt(median(pwru))} packets/s`, rel(median(pwru))],
+  const slow = (name) => 1 / median(kept.get(name));
+  const n = TRACEPOINTS.length;
+  const row = (name, what) => [
+    what,
+    `${fmt(median(rates.get(name)))} packets/s; ${median(kept.get(name)).toFixed(2)}x of the untraced flood before it (${Math.min(...kept.get(name)).toFixed(2)}-${Math.max(...kept.get(name)).toFixed(2)}), slowdown ${slow(name).toFixed(2)}x`,
+    `${(slow(name) / slow('empty')).toFixed(2)}x`,
   ];
-  if (haveBpftrace) rows.push([`peer: veth UDP flood with bpftrace on the same ${probes.length} tracepoints, never-true predicate`, `${fmt(median(bpftrace))} packets/s`, rel(median(bpftrace))]);
-  else rows.push(['peer: bpftrace (not installed, or tracefs not mounted at /sys/kernel/tracing)', 'n/a', 'n/a']);
-  rows.push(['pwru RSS during the flood (VmRSS; peak VmHWM)', `${(median(rss) / 1024).toFixed(1)} MiB (peak ${(Math.max(...hwm) / 1024).toFixed(1)} MiB)`, 'n/a']);
+  const rows = [
+    ['veth UDP flood, 64-byte datagrams, no tracer (before each traced flood)', `${fmt(base)} packets/s (${fmt(Math.min(...none))}-${fmt(Math.max(...none))})`, 'n/a'],
+    row('empty', `floor: an empty tp_btf program (r0 = 0; exit) on each of the ${n} tracepoints`),
+  ];
+  if (rates.has('bpftrace')) rows.push(row('bpftrace', `peer: bpftrace on the same ${n} tracepoints, never-true predicate`));
+  else rows.push(['peer: bpftrace (not installed, or tracefs lacks the tracepoints)', 'n/a', 'n/a']);
+  rows.push(row('pwru', `pwru --backend=tracepoint on the same ${n} tracepoints, pcap filter 'udp port 9' (never matches)`));
+  const mib = (name) => `${(median(hwm.get(name)) / 1024).toFixed(0)} MiB`;
+  if (rates.has('bpftrace')) {
+    rows.push([`peak RSS (VmHWM) after the flood: pwru ${mib('pwru')}, bpftrace ${mib('bpftrace')}`, mib('pwru'), `pwru / bpftrace ${(median(hwm.get('pwru')) / median(hwm.get('bpftrace'))).toFixed(2)}x`]);
+  } else rows.push(['pwru peak RSS (VmHWM) after the flood', mib('pwru'), 'n/a']);
   return rows;
 }

@@ -8,11 +8,16 @@ import { checkSupported, FlagParseError, formatUsage, parseArgs, UnsupportedFlag
 import { pcapFilters } from './generate/pcap.js';
 import { VERSION } from './index.js';
 import { Interrupts } from './interrupts.js';
+import { readBtfFile } from './kernel/btf-file.js';
 import { LoaderSession } from './kernel/loader-session.js';
 import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
 import { describeError } from './run.js';
 import { run } from './run-cli.js';
+import { processStartPhases, StartupTimes } from './timing.js';
+
+/** When this module's body began: every static import is loaded and evaluated by then. */
+const entered = performance.now();
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -50,16 +55,24 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   process.on('SIGHUP', stop);
+  // --debug's start-up phases, from Node's own start.
+  const times = new StartupTimes(undefined, entered);
+  const before = processStartPhases(entered);
+  times.add('node', before.node);
+  times.add('modules', before.modules);
+  times.end('flags');
   let session: LoaderSession;
   // One parsed kernel BTF for the whole run (feature probes, discovery, offsets).
-  const cache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {});
+  const cache = new KernelBtfCache({ ...(opts.kernelBtf ? { path: opts.kernelBtf } : {}), read: readBtfFile });
   try {
-    session = new LoaderSession(cache.vmlinux(), opts.filterKprobeBatch);
+    const btf = cache.vmlinux();
+    times.end('btf');
+    session = new LoaderSession(btf, opts.filterKprobeBatch);
   } catch (e) {
     log.error('Failed to run pwru', { error: `Failed to load BTF spec: ${describeError(e)}` });
     return 1;
   }
-  return run(opts, session, { log, out: 1, signal: interrupts.signal, progress: (n) => new ProgressBar(n), interrupts }, pcapFilters, cache);
+  return run(opts, session, { log, out: 1, signal: interrupts.signal, progress: (n) => new ProgressBar(n), interrupts, times }, pcapFilters, cache);
 }
 
 main(process.argv.slice(2)).then(

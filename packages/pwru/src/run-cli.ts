@@ -15,6 +15,9 @@ import { formatSummaryJson, formatSummaryText, TraceSummary } from './output/sum
 import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
 import { DetachProgress, type Interrupts } from './interrupts.js';
+import type { StartupTimes } from './timing.js';
+import { startupDone } from './code-cache.js';
+import { releaseYoungGeneration } from './heap.js';
 
 /** Where a run writes and how it is stopped. */
 export interface RunIO {
@@ -27,6 +30,8 @@ export interface RunIO {
   readonly progress: (total: number) => Progress;
   /** The stop signals: a second one prints what pwru is waiting for (a slow detach, usually). */
   readonly interrupts?: Interrupts;
+  /** Start-up phases timed so far; `--debug` logs them all once attached. */
+  readonly times?: StartupTimes;
 }
 
 /**
@@ -43,8 +48,10 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     log.info(detachProgress.active ? detachProgress.describe() : 'Stopping: pwru finishes the step under way, then detaches everything it attached and exits');
   });
   try {
-    tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, detachProgress, ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
+    tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, detachProgress, ...(io.times ? { times: io.times } : {}), ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
     log.info('Listening for events..');
+    startupDone();
+    releaseYoungGeneration();
     if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
 
     const printer = opts.outputJson ? new JsonPrinter(opts, tracer.context) : new TextPrinter(opts, tracer.context);

@@ -29,6 +29,7 @@ import { isReturnKind } from './generate/return.js';
 import { nonSkbFunctions, planTracking, type TrackPlan } from './track.js';
 import { invisiblePath } from './visibility.js';
 import type { Instruction } from 'bpf-asm-ts';
+import type { StartupTimes } from './timing.js';
 
 /** Compiles the pcap filter into subprograms and a filter fragment (provided by the pcap module). */
 export type PcapCompiler = (
@@ -84,6 +85,7 @@ export function prepare(
   log: Logger,
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
+  times?: StartupTimes,
 ): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
   validate(opts);
   const unprivileged = session.missingPrivileges?.();
@@ -113,6 +115,7 @@ export function prepare(
     opts = withBpfMapFunctions(opts, btf, log, jitedMapScan(loadKsyms, scanJit));
   }
   const match = functionMatcher(opts.filterFunc);
+  times?.end('probes');
 
   let ksyms: Ksyms | undefined;
   // Kernel functions (and non-skb functions, also with --trace-only-bpf) are named through kallsyms.
@@ -154,6 +157,7 @@ export function prepare(
     if (functions.length === 0 && !bpfProgs.tc && !bpfProgs.xdp) throw new PwruError('Cannot find a matching kernel function');
   }
 
+  times?.end('discovery');
   // Cheap filters: mark, netns, ifindex.
   let netns = 0;
   let ifindex = 0;
@@ -168,6 +172,7 @@ export function prepare(
   // With XDP tracing, --filter-track-skb also links XDP buffers and skbs (data_hard_start = skb->head).
   const trackGen = track ? { ...track.gen, ...(track.gen.skb && bpfProgs.xdp ? { xdpHeads: true } : {}) } : undefined;
   const nonSkb = track ? nonSkbFunctions(opts, btf, backend, functions ?? [], signatures, log) : undefined;
+  times?.end('layout');
   const fragments: Array<(e: Emitter, reject: string) => void> = [];
   let subprograms: Instruction[] = [];
   if (opts.filterPcap !== '' || opts.filterTunnelPcapL2 !== '' || opts.filterTunnelPcapL3 !== '') {
@@ -178,6 +183,7 @@ export function prepare(
       subprograms = compiled.subprograms;
     }
   }
+  times?.end('pcap');
   if (opts.filterSkbExpr !== '') fragments.push(skbExprFragment(compileSkbExpr(btf, opts.filterSkbExpr), frame));
 
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
@@ -242,6 +248,7 @@ export function prepare(
     }
     if (plan.programs.length === 0) throw new PwruError('No kprobe/tc-bpf/xdp to trace!');
   }
+  times?.end('generation');
   const unseen = bpfProgs.only ? undefined : invisiblePath(opts, backend, session.features());
   if (unseen) log.info(unseen);
   for (const limit of track?.limits ?? []) log.info(`Skb tracking on this kernel: ${limit}`);

@@ -25,6 +25,7 @@ import { DumpJoiner } from './output/dumps.js';
 import { dumpBufferValueSize, dumpRingBytes } from './generate/skb-dump.js';
 import { type PcapCompiler, prepare, RING_BYTES } from './run.js';
 import type { ReturnFormats } from './output/retval.js';
+import type { StartupTimes } from './timing.js';
 
 /** Something that shows attach/detach progress (the CLI's bar; a no-op for the API). */
 export interface Progress {
@@ -47,6 +48,8 @@ export interface TracerEnv {
   readonly cache?: KernelBtfCache;
   /** Kept up to date while probes are detached (what a repeated Ctrl-C reports). */
   readonly detachProgress?: DetachProgress;
+  /** Start-up phases: each step of start() is added, and `--debug` logs them all once attached. */
+  readonly times?: StartupTimes;
 }
 
 const ATTACH_WORDS: Record<Backend, [string, string]> = {
@@ -121,8 +124,10 @@ export class Tracer implements AsyncDisposable {
         t = now;
       };
       lap('Started', { since_process_start_ms: Math.round(performance.now()) });
+      const times = env.times;
       mountTracefsIfMissing(session, log);
-      const prepared = prepare(options, session, log, env.pcap, env.cache);
+      times?.end('tracefs');
+      const prepared = prepare(options, session, log, env.pcap, env.cache, times);
       backend = prepared.backend;
       if (prepared.ksyms) session.useKsyms?.(prepared.ksyms);
       const { plan } = prepared;
@@ -136,8 +141,9 @@ export class Tracer implements AsyncDisposable {
         // --output-bpfmap parks map lookups' events in the return entry map too.
         ...(plan.layout.ret >= 0 || plan.programs.some((p) => isReturnKind(p.kind)) ? { returns: { eventSize: plan.layout.size } } : {}),
       });
+      times?.end('maps');
       const ignored = new IgnoredTargets();
-      const loaded = loadPrograms(plan.programs, session, ignored);
+      const loaded = loadPrograms(plan.programs, session, ignored, log, times);
       lap('Loaded programs', ignored.count > 0 ? { refused: ignored.count } : {});
 
       const signal = env.signal ?? new AbortController().signal;
@@ -164,8 +170,10 @@ export class Tracer implements AsyncDisposable {
       }
       trackers('after');
       ignored.add(await attachBpfProgs(loaded.filter(isBpfProgTracer), session, log, signal, attachments));
+      times?.end('attach');
       ignored.report(log);
       log.info('Attached', { ignored: ignored.count });
+      if (times) log.debug('Start-up phases', { ...times.attrs(), unit: 'ms' });
       if (attachments.length === 0 && !signal.aborted) {
         const first = ignored.first[0];
         throw new PwruError(`No kprobe/tracepoint could be attached${first ? ` (${ignored.count} ignored; the first, ${first.target}: ${first.error})` : ''}`);
@@ -266,12 +274,16 @@ export class Tracer implements AsyncDisposable {
  * refuses is skipped and counted in `ignored`, as the kprobe backends skip functions they cannot
  * probe; any other failure is thrown.
  */
-function loadPrograms(programs: readonly PlannedProgram[], session: KernelSession, ignored: IgnoredTargets): LoadedProgram[] {
+function loadPrograms(programs: readonly PlannedProgram[], session: KernelSession, ignored: IgnoredTargets, log: Logger, times?: StartupTimes): LoadedProgram[] {
   const loaded: LoadedProgram[] = [];
   for (const p of programs) {
+    const t = performance.now();
     try {
       loaded.push(session.load(p));
+      if (log.debugEnabled) log.debug('Loaded program', { name: p.name, instructions: p.insns.length, ms: +(performance.now() - t).toFixed(1) });
+      times?.end('verifier');
     } catch (e) {
+      times?.end('verifier');
       const perFunction = p.attach.type === 'fentry' || p.attach.type === 'fexit';
       if (!(e instanceof ProgramRefusedError) || !perFunction) throw e;
       ignored.add(1, [{ target: e.target, error: e.reason }]);
