@@ -1,0 +1,11 @@
+import { writeFileSync, openSync, closeSync } from 'node:fs';
+import { PcapngEventWriter } from './events.js';
+import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from '../fixtures.js';
+import { ethernetFrame, ipv4Packet } from './packets.js';
+const fd = openSync('/tmp/story.pcapng', 'w');
+const w = new PcapngEventWriter(fd, fakeContext(), { snaplen: 256, output: DEFAULT_OUTPUT });
+const ip = ipv4Packet({ saddr: '10.0.0.232', daddr: '1.0.0.1', proto: 6, sport: 49460, dport: 8080 });
+w.write(CURL_DROP, { linkType: 1, data: ethernetFrame(ip), origLen: 74 });
+w.write({ ...CURL_DROP, ts: CURL_DROP.ts + 1500 }, { linkType: 101, data: ip, origLen: 60 });
+w.write({ ...CURL_DROP, ts: CURL_DROP.ts + 3000 });
+w.flush(); closeSync(fd);
