@@ -15,6 +15,7 @@ import { formatSummaryJson, formatSummaryText, TraceSummary } from './output/sum
 import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
 import { DetachProgress, type Interrupts } from './interrupts.js';
+import { linesToStdout, openPcapngOutput, type PcapngOutput } from './output/pcapng/destination.js';
 
 /** Where a run writes and how it is stopped. */
 export interface RunIO {
@@ -38,6 +39,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
   const { log } = io;
   let tracer: Tracer | undefined;
   let output: TraceOutput | undefined;
+  let pcapng: PcapngOutput | undefined;
   const detachProgress = new DetachProgress();
   io.interrupts?.onRepeat(() => {
     log.info(detachProgress.active ? detachProgress.describe() : 'Stopping: pwru finishes the step under way, then detaches everything it attached and exits');
@@ -49,9 +51,12 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
 
     const printer = opts.outputJson ? new JsonPrinter(opts, tracer.context) : new TextPrinter(opts, tracer.context);
     output = openTraceOutput(opts, io.out);
+    pcapng = openPcapngOutput(opts, tracer.context, io.out);
+    const capture = pcapng?.events;
+    const lines = linesToStdout(opts);
     const writer = output.writer;
     const summary = opts.outputSummary || opts.outputSummaryByTuple ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple }) : undefined;
-    writer.write(printer.header());
+    if (lines) writer.write(printer.header());
     writer.flush();
     const limit = opts.outputLimitLines;
     const t = tracer;
@@ -73,17 +78,22 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
           if (limit !== 0 && count >= limit) return;
           const ev = t.decode(view, off);
           summary?.add(ev);
-          writer.write(printer.format(ev));
+          if (lines) writer.write(printer.format(ev));
+          capture?.write(ev, t.packetOf(ev));
           if (++count === limit) {
             writer.flush();
             // Not from inside the reader's callback: it is still walking the mapped buffer.
             setImmediate(finish);
           }
         },
-        () => writer.flush(),
+        () => {
+          writer.flush();
+          capture?.flush();
+        },
       );
     });
-    if (summary) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
+    pcapng?.close();
+    if (summary && lines) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
     await output.close();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');
@@ -93,6 +103,11 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     log.error('Failed to run pwru', { error: describeError(e) });
     return 1;
   } finally {
+    try {
+      pcapng?.close();
+    } catch {
+      // Reported above when it mattered.
+    }
     await output?.close().catch(() => undefined);
     await tracer?.close();
   }

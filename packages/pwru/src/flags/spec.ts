@@ -32,6 +32,10 @@ export interface PwruOptions {
   outputFileMaxBackups: number;
   outputFileMaxSize: number;
   outputJson: boolean;
+  /** `--output-pcapng FILE` (ours, issue #14): every event's packet bytes as pcapng (`-`: stdout). */
+  outputPcapng: string;
+  /** `--output-pcapng-snaplen N`: bytes copied per event at most. */
+  outputPcapngSnaplen: number;
   outputLimitLines: number;
   outputMeta: boolean;
   outputNetnsNames: boolean;
@@ -124,6 +128,8 @@ export const FLAGS: readonly FlagSpec[] = [
   f('output-file-max-backups', 'int', 'outputFileMaxBackups', '0', 'max number of rotated files to keep (0, no limit)'),
   f('output-file-max-size', 'int', 'outputFileMaxSize', '100', 'max size in MB per file before rotation'),
   f('output-json', 'bool', 'outputJson', 'false', 'output traces in JSON format'),
+  f('output-pcapng', 'string', 'outputPcapng', '', 'also write every event, with the packet bytes at that function, to this pcapng file ("-": stdout)'),
+  f('output-pcapng-snaplen', 'int', 'outputPcapngSnaplen', '256', 'bytes of each packet --output-pcapng captures at most'),
   f('output-limit-lines', 'uint', 'outputLimitLines', '0', 'exit the program after the number of events has been received/printed'),
   f('output-meta', 'bool', 'outputMeta', 'true', 'print skb metadata'),
   f('output-netns-names', 'bool', 'outputNetnsNames', 'false', 'print netns names where possible'),
@@ -179,6 +185,8 @@ export function defaultOptions(): PwruOptions {
     outputFileMaxBackups: 0,
     outputFileMaxSize: 100,
     outputJson: false,
+    outputPcapng: '',
+    outputPcapngSnaplen: 256,
     outputLimitLines: 0,
     outputMeta: true,
     outputNetnsNames: false,
