@@ -13,6 +13,7 @@ import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
 import { describeError } from './run.js';
 import { run } from './run-cli.js';
+import { runOffline } from './sequence/offline.js';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -43,6 +44,14 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     throw e;
+  }
+  if (opts.inputJson !== '') {
+    try {
+      return runOffline(opts, 1);
+    } catch (e) {
+      log.error('Failed to run pwru', { error: describeError(e) });
+      return 1;
+    }
   }
   // The first signal stops the trace; later ones say what pwru is still waiting for.
   const interrupts = new Interrupts();

@@ -15,6 +15,7 @@ import { formatSummaryJson, formatSummaryText, TraceSummary } from './output/sum
 import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
 import { DetachProgress, type Interrupts } from './interrupts.js';
+import { SequenceCollector } from './sequence/live.js';
 import { linesToStdout, openPcapngOutput, type PcapngOutput } from './output/pcapng/destination.js';
 
 /** Where a run writes and how it is stopped. */
@@ -55,6 +56,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     const capture = pcapng?.events;
     const lines = linesToStdout(opts);
     const writer = output.writer;
+    const sequence = opts.outputSequence ? new SequenceCollector(opts, tracer.context) : undefined;
     const summary = opts.outputSummary || opts.outputSummaryByTuple ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple }) : undefined;
     if (lines) writer.write(printer.header());
     writer.flush();
@@ -78,6 +80,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
           if (limit !== 0 && count >= limit) return;
           const ev = t.decode(view, off);
           summary?.add(ev);
+          sequence?.add(ev);
           if (lines) writer.write(printer.format(ev));
           capture?.write(ev, t.packetOf(ev));
           if (++count === limit) {
@@ -94,6 +97,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     });
     pcapng?.close();
     if (summary && lines) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
+    if (sequence && lines) writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
     await output.close();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');
