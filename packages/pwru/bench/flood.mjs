@@ -130,6 +130,8 @@ export async function floodRows(runs = 3) {
   const bin = new URL('../bin/pwru.js', import.meta.url).pathname;
   const none = [];
   const pwru = [];
+  const matching = [];
+  const pcapng = [];
   const bpftrace = [];
   const rss = [];
   const hwm = [];
@@ -170,6 +172,19 @@ export async function floodRows(runs = 3) {
         await stop(tracer, 'SIGTERM');
       }
 
+      // Every datagram matches: the cost of the events themselves, then with the in-kernel packet
+      // copy and the pcapng writing (--output-pcapng) on top.
+      for (const [list, extra] of [[matching, []], [pcapng, ['--output-pcapng', '/dev/null']]]) {
+        const readyM = join(dir, `ready-m${list === pcapng ? 'p' : ''}-${i}`);
+        const t = track(spawn(process.execPath, [bin, '--backend', 'tracepoint', '--ready-file', readyM, ...extra, `udp port ${PORT}`], { stdio: ['ignore', 'ignore', 'pipe'] }));
+        try {
+          await waitFile(readyM, t);
+          list.push(await flood(nsA, nsB));
+        } finally {
+          await stop(t, 'SIGTERM');
+        }
+      }
+
       if (haveBpftrace) {
         const script = `${probes.join(',')} /pid == 4294967295/ { @n = count(); } BEGIN { printf("ready\\n"); }`;
         const bt = track(spawn('bpftrace', ['-B', 'line', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -192,6 +207,8 @@ export async function floodRows(runs = 3) {
     ['veth UDP flood, 64-byte datagrams, no tracer (baseline)', `${fmt(base)} packets/s`, '1.00x'],
     [`veth UDP flood with pwru --backend tracepoint 'udp port 9' attached (${probes.length} skb tracepoints, filter never matches)`, `${fmt(median(pwru))} packets/s`, rel(median(pwru))],
   ];
+  rows.push([`veth UDP flood with pwru 'udp port ${PORT}' (every datagram matches; events printed to /dev/null)`, `${fmt(median(matching))} packets/s`, rel(median(matching))]);
+  rows.push([`the same with --output-pcapng /dev/null (in-kernel copy of up to 256 bytes per event + pcapng writing)`, `${fmt(median(pcapng))} packets/s`, rel(median(pcapng))]);
   if (haveBpftrace) rows.push([`peer: veth UDP flood with bpftrace on the same ${probes.length} tracepoints, never-true predicate`, `${fmt(median(bpftrace))} packets/s`, rel(median(bpftrace))]);
   else rows.push(['peer: bpftrace (not installed, or tracefs not mounted at /sys/kernel/tracing)', 'n/a', 'n/a']);
   rows.push(['pwru RSS during the flood (VmRSS; peak VmHWM)', `${(median(rss) / 1024).toFixed(1)} MiB (peak ${(Math.max(...hwm) / 1024).toFixed(1)} MiB)`, 'n/a']);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EventKind } from '../../event.js';
+import { ReturnFormats } from '../retval.js';
 import { CURL_DROP, DEFAULT_OUTPUT, fakeContext } from '../fixtures.js';
 import { eventJsonFromCustom, PcapngEventWriter } from './events.js';
 import { LINKTYPE, PWRU_PEN } from './format.js';
@@ -74,7 +75,7 @@ describe('PcapngEventWriter, read back by tshark', () => {
     const file = capture((w) => {
       w.write(CURL_DROP, { linkType: LINKTYPE.ethernet, data: ethernetFrame(SYN), origLen: 74 });
       w.write({ ...CURL_DROP, kind: EventKind.Return, retval: { hi: 0, lo: 0 } });
-    });
+    }, fakeContext({ returns: new ReturnFormats(new Map()) }));
     const r = tsharkFields(file, ['frame.comment', 'tcp.dstport']);
     expect(r.rows[1]![0]).toMatch(/^kfree_skb_reason = \S+ skb=0xffff8bb7038b6900 /);
     expect(r.rows[1]![1]).toBe('8080');

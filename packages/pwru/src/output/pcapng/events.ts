@@ -51,7 +51,10 @@ const MAX_REMEMBERED = 4096;
 /** Writes pwru events as a pcapng stream. */
 export class PcapngEventWriter {
   readonly writer: PcapngWriter;
-  private readonly ifaces = new Map<string, number>();
+  /** Interface ids by link type, netns and ifindex. */
+  private readonly ifaces = new Map<number, Map<number, Map<number, number>>>();
+  /** The comment's ` netns=... iface=...` part, by netns and ifindex, once the name is known. */
+  private readonly where = new Map<number, Map<number, string>>();
   private readonly funcNames = new FuncNameCache();
   private readonly json: JsonPrinter;
   private readonly offHi: number;
@@ -76,25 +79,31 @@ export class PcapngEventWriter {
 
   /** The interface id for a device of a netns seen with a link type, written when first met. */
   private iface(netns: number, ifindex: number, linkType: LinkType): number {
-    const key = `${netns}:${ifindex}:${linkType}`;
-    let id = this.ifaces.get(key);
+    let byNetns = this.ifaces.get(linkType);
+    if (!byNetns) this.ifaces.set(linkType, (byNetns = new Map()));
+    let byIndex = byNetns.get(netns);
+    if (!byIndex) byNetns.set(netns, (byIndex = new Map()));
+    let id = byIndex.get(ifindex);
     if (id === undefined) {
       const name = ifindex === 0 ? 'no device' : (this.ctx.ifaceName(netns, ifindex) ?? `ifindex ${ifindex}`);
       const nsName = this.ctx.netnsName(netns);
       const description = `netns ${netns}${nsName ? ` (${nsName})` : ''}, ifindex ${ifindex}, ${linkType === LINKTYPE.ethernet ? 'from the MAC header' : 'from the network header (no MAC header)'}`;
       id = this.writer.addInterface({ linkType, snaplen: this.o.snaplen, name, description });
-      this.ifaces.set(key, id);
+      byIndex.set(ifindex, id);
     }
     return id;
   }
 
   /** Writes one event; `packet` is what the kernel copied for it (absent: no bytes, e.g. lost). */
   write(ev: PwruEvent, packet?: CapturedPacket): void {
-    const skbKey = `${ev.skb.hi}:${ev.skb.lo}`;
-    if (ev.kind === EventKind.Return) packet ??= this.lastPacket.get(skbKey);
-    else if (packet) {
-      if (this.lastPacket.size >= MAX_REMEMBERED) this.lastPacket.delete(this.lastPacket.keys().next().value as string);
-      this.lastPacket.set(skbKey, packet);
+    // Return events (--output-return) reuse their entry's bytes.
+    if (this.ctx.returns !== undefined) {
+      const skbKey = `${ev.skb.hi}:${ev.skb.lo}`;
+      if (ev.kind === EventKind.Return) packet ??= this.lastPacket.get(skbKey);
+      else if (packet) {
+        if (this.lastPacket.size >= MAX_REMEMBERED) this.lastPacket.delete(this.lastPacket.keys().next().value as string);
+        this.lastPacket.set(skbKey, packet);
+      }
     }
     const m = ev.meta;
     const linkType = packet?.linkType ?? LINKTYPE.ethernet;
@@ -124,12 +133,22 @@ export class PcapngEventWriter {
     let s = ev.kind === EventKind.Return ? base + ' = ' + returnValueOf(base, ev, ctx.returns).text : withDropReason(base, ev, ctx);
     s += ' skb=' + hex64(ev.skb.hi, ev.skb.lo) + ' cpu=' + ev.cpu + ' process=' + ctx.processName(ev.pid, ev.comm ?? '');
     const m = ev.meta;
-    if (m) {
-      const name = ctx.ifaceName(m.netns, m.ifindex);
-      s += ' netns=' + m.netns + ' mark=0x' + m.mark.toString(16) + ' iface=' + (name === undefined ? String(m.ifindex) : `${name}:${m.ifindex}`) + ' len=' + m.len;
-    }
+    if (m) s += ' netns=' + m.netns + ' mark=0x' + m.mark.toString(16) + this.ifaceWord(m.netns, m.ifindex) + ' len=' + m.len;
     if (ev.tuple && ev.tuple.l3 !== 0) s += ' ' + formatTuple(ev.tuple, this.o.output.outputTcpFlags);
     return s;
+  }
+
+  /** ` iface=name:ifindex` (cached once the name is known), or ` iface=ifindex`. */
+  private ifaceWord(netns: number, ifindex: number): string {
+    let byIndex = this.where.get(netns);
+    const hit = byIndex?.get(ifindex);
+    if (hit !== undefined) return hit;
+    const name = this.ctx.ifaceName(netns, ifindex);
+    if (name === undefined) return ' iface=' + ifindex;
+    const word = ` iface=${name}:${ifindex}`;
+    if (!byIndex) this.where.set(netns, (byIndex = new Map()));
+    byIndex.set(ifindex, word);
+    return word;
   }
 
   /** Writes what is buffered. */

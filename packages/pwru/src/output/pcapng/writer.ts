@@ -108,7 +108,7 @@ export class PcapngWriter {
   private stringOption(off: number, code: number, text: string, pen: boolean): number {
     const b = this.buf;
     const head = pen ? 8 : 4;
-    let n = b.write(text, off + head, 'utf8');
+    let n = writeText(b, text, off + head);
     if (n + (pen ? 4 : 0) > 0xffff) n = 0xffff - (pen ? 4 : 0); // an option holds 64 KiB at most
     if (pen) b.writeUInt32LE(PWRU_PEN, off + 4);
     b.writeUInt16LE(code, off);
@@ -170,4 +170,18 @@ export class PcapngWriter {
       this.buf = bigger;
     }
   }
+}
+
+/**
+ * Writes `text` as UTF-8 at `off`; returns the bytes written. ASCII (what pwru writes, almost
+ * always) is copied in a JavaScript loop, cheaper than a call into the runtime for short strings.
+ */
+function writeText(b: Buffer, text: string, off: number): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) return i + b.write(text.slice(i), off + i, 'utf8');
+    b[off + i] = c;
+  }
+  return n;
 }
