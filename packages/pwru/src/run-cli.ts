@@ -16,6 +16,7 @@ import { describeError, type PcapCompiler } from './run.js';
 import { type Progress, Tracer } from './tracer.js';
 import { DetachProgress, type Interrupts } from './interrupts.js';
 import { SequenceCollector } from './sequence/live.js';
+import { writeSequenceHtml } from './sequence/html.js';
 import { linesToStdout, openPcapngOutput, type PcapngOutput } from './output/pcapng/destination.js';
 
 /** Where a run writes and how it is stopped. */
@@ -56,7 +57,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     const capture = pcapng?.events;
     const lines = linesToStdout(opts);
     const writer = output.writer;
-    const sequence = opts.outputSequence ? new SequenceCollector(opts, tracer.context) : undefined;
+    const sequence = opts.outputSequence || opts.outputHtml !== '' ? new SequenceCollector(opts, tracer.context) : undefined;
     const summary = opts.outputSummary || opts.outputSummaryByTuple ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple }) : undefined;
     if (lines) writer.write(printer.header());
     writer.flush();
@@ -97,7 +98,8 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     });
     pcapng?.close();
     if (summary && lines) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
-    if (sequence && lines) writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
+    if (sequence && opts.outputHtml !== '') writeSequenceHtml(opts.outputHtml, sequence.stories());
+    if (sequence && opts.outputSequence && lines) writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
     await output.close();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');

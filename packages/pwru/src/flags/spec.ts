@@ -34,6 +34,8 @@ export interface PwruOptions {
   outputJson: boolean;
   /** `--output-sequence` (ours, issue #14): at exit, each packet's path with per-hop latency. */
   outputSequence: boolean;
+  /** `--output-html FILE` (ours, issue #14): at exit, the per-packet view as a self-contained HTML page. */
+  outputHtml: string;
   /** `--input-json FILE` (ours): read saved `--output-json` events instead of tracing. */
   inputJson: string;
   /** `--output-pcapng FILE` (ours, issue #14): every event's packet bytes as pcapng (`-`: stdout). */
@@ -132,6 +134,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('output-file-max-age', 'int', 'outputFileMaxAge', '0', 'max age in days to keep rotated files (0, no limit)'),
   f('output-file-max-backups', 'int', 'outputFileMaxBackups', '0', 'max number of rotated files to keep (0, no limit)'),
   f('output-file-max-size', 'int', 'outputFileMaxSize', '100', 'max size in MB per file before rotation'),
+  f('output-html', 'string', 'outputHtml', '', "at exit, write each packet's path as a self-contained HTML page to this file"),
   f('output-json', 'bool', 'outputJson', 'false', 'output traces in JSON format'),
   f('output-limit-lines', 'uint', 'outputLimitLines', '0', 'exit the program after the number of events has been received/printed'),
   f('output-meta', 'bool', 'outputMeta', 'true', 'print skb metadata'),
@@ -192,6 +195,7 @@ export function defaultOptions(): PwruOptions {
     outputFileMaxSize: 100,
     outputJson: false,
     outputSequence: false,
+    outputHtml: '',
     inputJson: '',
     outputPcapng: '',
     outputPcapngSnaplen: 256,

@@ -4,3 +4,4 @@ export { hopFromJson, splitFunc, type Hop, type JsonHop } from './hop.js';
 export { parseJsonHops, readJsonHops } from './input.js';
 export { SequenceCollector } from './live.js';
 export { changes, formatSequenceJson, formatSequenceText, sequenceJson } from './view.js';
+export { renderSequenceHtml, writeSequenceHtml } from './html.js';

@@ -7,7 +7,7 @@ import type { PwruEvent } from '../event.js';
 import type { OutputContext } from '../output/context.js';
 import { JsonPrinter } from '../output/json.js';
 import type { OutputOptions } from '../output/options.js';
-import { PacketSequencer } from './group.js';
+import { PacketSequencer, type PacketStory } from './group.js';
 import { hopFromJson } from './hop.js';
 import { formatSequenceJson, formatSequenceText } from './view.js';
 
@@ -23,6 +23,11 @@ export class SequenceCollector {
   /** Adds one event. */
   add(ev: PwruEvent): void {
     this.seq.add(hopFromJson(this.json.toJson(ev), 'event'));
+  }
+
+  /** The packets so far. */
+  stories(): PacketStory[] {
+    return this.seq.result();
   }
 
   /** The view of everything added, as text or JSON lines. */

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveChromium, renderInChromium } from '../../src/sequence/chromium.js';
 import { iptables } from './kernel.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
@@ -10,7 +11,7 @@ import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 // known: a SYN crossing a veth pair into another namespace and dropped there by iptables, and the
 // same after a DNAT rewrite followed with --filter-track-skb. The live view must equal the view
 // of the same events saved with --output-json and read back with --input-json.
-const skip = e2eSkipReason();
+const skip = e2eSkipReason() ?? (haveChromium() ? undefined : 'needs chromium (tools/deps/apt-packages)');
 if (skip) console.log(`skipped: sequence end-to-end tests ${skip}`);
 
 interface Story {
@@ -93,7 +94,24 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
     const text = offline(events, []);
     expect(text).toMatch(new RegExp(`PACKET ${syn!.packet}  ${esc(syn!.tuple).replace(/[()]/g, '\\$&')}  skb ${syn!.skbs[0]}  7 hops in \\S+  dropped at kfree_skb: SKB_DROP_REASON_NETFILTER_DROP\\n`));
     expect(text).toContain(`~ netns ${hops[0]!.netns}->${hops[2]!.netns}, iface ${net.vethA}:2->${net.vethB}:2, len 74->60\n`);
+    // The picture of the same events, as Chromium renders it: the drop's steps in two lanes.
+    const html = join(dir, 'paths.html');
+    offlineHtml(events, html);
+    const { dom } = renderInChromium(html);
+    const lanes = [...dom.matchAll(/<tr class="lane" data-lane="([^"]+)">/g)].map((m) => m[1]);
+    expect(lanes).toEqual([`netns ${hops[0]!.netns} / ${net.vethA}:2`, `netns ${hops[2]!.netns} / ${net.vethB}:2`]);
+    const steps = [...dom.matchAll(/data-step="\d+"[^>]*><span class="func">\d+\. ([^<]+)<\/span>/g)].map((m) => m[1]);
+    expect(steps).toEqual(hops.map((h) => h.func));
+    expect(dom).toContain('<span class="reason">SKB_DROP_REASON_NETFILTER_DROP</span>');
   });
+
+  function offlineHtml(events: string[], html: string): void {
+    const file = join(dir, `events-html-${Date.now()}.json`);
+    writeFileSync(file, events.join('\n') + '\n');
+    const r = spawnSync(process.execPath, [bin, '--input-json', file, '--output-html', html], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  }
 
   it('a DNAT rewrite followed with --filter-track-skb shows on the same packet as a tuple change', async () => {
     const { events, stories } = await trace(virtual, ['--filter-track-skb']);
