@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PcapngEventWriter } from '../../src/output/pcapng/events.js';
 import { haveTshark, tsharkFields } from '../../src/output/pcapng/tshark.js';
+import { trace } from '../../src/trace.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 // --output-pcapng on this machine's kernel (tracepoint backend) with real TCP, UDP and ICMP
@@ -126,5 +128,40 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
       pwru.kill('SIGKILL');
       tshark.kill('SIGKILL');
     }
+  });
+
+  it('trace() hands out the packet bytes, and PcapngEventWriter writes them as pcapng tshark reads', async () => {
+    const file = join(dir, 'api.pcapng');
+    const ac = new AbortController();
+    let writer: PcapngEventWriter | undefined;
+    const fd = openSync(file, 'w');
+    const seen: Array<{ func: string; dport?: number }> = [];
+    try {
+      const events = trace({ backend: 'tracepoint', outputPcapng: '-', filterPcap: `dst host ${net.b} and tcp port 8080` }, {
+        signal: ac.signal,
+        onAttached: (t) => {
+          writer = new PcapngEventWriter(fd, t.context, { snaplen: 256, output: t.options });
+          setTimeout(() => net.connect(net.b, 8080), 100);
+          setTimeout(() => ac.abort(), 4000);
+        },
+      });
+      for await (const ev of events) {
+        writer!.write(ev.raw, ev.packet);
+        seen.push({ func: ev.func, ...(ev.tuple ? { dport: ev.tuple.dport } : {}) });
+        if (/NETFILTER_DROP/.test(ev.func)) ac.abort();
+      }
+      writer!.flush();
+    } finally {
+      closeSync(fd);
+    }
+    expect(seen.some((e) => /NETFILTER_DROP/.test(e.func))).toBe(true);
+    const r = tsharkFields(file, ['frame.comment', 'tcp.dstport', 'frame.cap_len']);
+    expect(r.warnings).toBe('');
+    expect(r.rows).toHaveLength(seen.length);
+    r.rows.forEach((row, i) => {
+      expect(row[0]!.startsWith(seen[i]!.func + ' ')).toBe(true);
+      expect(Number(row[1])).toBe(8080);
+      expect(Number(row[2])).toBeGreaterThan(0);
+    });
   });
 });
