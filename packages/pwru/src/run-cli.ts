@@ -96,7 +96,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
         },
       );
     });
-    pcapng?.close();
+    await pcapng?.close();
     if (summary && lines) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
     if (sequence && opts.outputHtml !== '') writeSequenceHtml(opts.outputHtml, sequence.stories());
     if (sequence && opts.outputSequence && lines) writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
@@ -109,11 +109,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     log.error('Failed to run pwru', { error: describeError(e) });
     return 1;
   } finally {
-    try {
-      pcapng?.close();
-    } catch {
-      // Reported above when it mattered.
-    }
+    await pcapng?.close().catch(() => undefined);
     await output?.close().catch(() => undefined);
     await tracer?.close();
   }

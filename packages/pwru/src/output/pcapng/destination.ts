@@ -3,18 +3,18 @@
  * text or JSON lines move out of the way: to `--output-file` if given, else nowhere, so that
  * `pwru --output-pcapng - tcp | tshark -r -` reads a clean stream.
  */
-import { closeSync, openSync } from 'node:fs';
 import { release } from 'node:os';
 import { PwruError } from '../../errors.js';
 import type { PwruOptions } from '../../flags/spec.js';
 import type { OutputContext } from '../context.js';
 import { PcapngEventWriter } from './events.js';
+import { RotatingPcapngSink } from './rotate.js';
 
 /** An open pcapng output. */
 export interface PcapngOutput {
   readonly events: PcapngEventWriter;
-  /** Flushes and closes the file (not stdout). */
-  close(): void;
+  /** Flushes and closes the file (not stdout), waiting for background compression of backups. */
+  close(): Promise<void>;
 }
 
 /** Whether the text/JSON lines still go to stdout (not when the pcapng stream does). */
@@ -24,34 +24,36 @@ export function linesToStdout(opts: Pick<PwruOptions, 'outputPcapng' | 'outputFi
 
 /** Opens `--output-pcapng` (undefined when not asked for). */
 export function openPcapngOutput(
-  opts: Pick<PwruOptions, 'outputPcapng' | 'outputPcapngSnaplen' | 'outputMeta' | 'outputTuple' | 'outputTcpFlags' | 'outputTunnel' | 'outputStack' | 'outputCaller' | 'outputSkbCb' | 'outputNetnsNames' | 'netnsNamesMaxLength' | 'timestamp'>,
+  opts: Pick<PwruOptions, 'outputPcapng' | 'outputPcapngSnaplen' | 'outputFileMaxSize' | 'outputFileMaxBackups' | 'outputFileMaxAge' | 'outputFileCompress' | 'outputMeta' | 'outputTuple' | 'outputTcpFlags' | 'outputTunnel' | 'outputStack' | 'outputCaller' | 'outputSkbCb' | 'outputNetnsNames' | 'netnsNamesMaxLength' | 'timestamp'>,
   ctx: OutputContext,
   stdout: number,
   version = '',
 ): PcapngOutput | undefined {
   if (opts.outputPcapng === '') return undefined;
-  let fd = stdout;
-  const toFile = opts.outputPcapng !== '-';
-  if (toFile) {
+  let file: RotatingPcapngSink | undefined;
+  if (opts.outputPcapng !== '-') {
+    for (const [flag, v] of [['max-size', opts.outputFileMaxSize], ['max-backups', opts.outputFileMaxBackups], ['max-age', opts.outputFileMaxAge]] as const) {
+      if (v < 0) throw new PwruError(`--output-file-${flag} must not be negative, not ${v}`);
+    }
     try {
-      fd = openSync(opts.outputPcapng, 'w');
+      file = new RotatingPcapngSink(opts.outputPcapng, { maxSizeMB: opts.outputFileMaxSize, maxBackups: opts.outputFileMaxBackups, maxAgeDays: opts.outputFileMaxAge, compress: opts.outputFileCompress });
     } catch (e) {
-      throw new PwruError(`cannot create the --output-pcapng file ${opts.outputPcapng}: ${(e as Error).message}`);
+      throw new PwruError(`cannot open the --output-pcapng file: ${(e as Error).message}`);
     }
   }
-  const events = new PcapngEventWriter(fd, ctx, {
+  const events = new PcapngEventWriter(file ?? stdout, ctx, {
     snaplen: opts.outputPcapngSnaplen,
     output: opts,
     section: { application: `pwru${version ? ' ' + version : ''}`, os: `Linux ${release()}`, hardware: process.arch },
   });
-  let closed = false;
+  file?.attach(events.writer);
+  let closing: Promise<void> | undefined;
   return {
     events,
-    close: () => {
-      if (closed) return;
-      closed = true;
-      events.flush();
-      if (toFile) closeSync(fd);
-    },
+    close: () =>
+      (closing ??= (async () => {
+        events.flush();
+        await file?.close();
+      })()),
   };
 }

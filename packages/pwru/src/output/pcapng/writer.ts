@@ -36,6 +36,8 @@ export class PcapngWriter {
   private buf: Buffer;
   private len = 0;
   private readonly interfaces: Uint8Array[] = [];
+  /** Interfaces whose description a previous flush wrote (the rest are in the buffer). */
+  private flushedInterfaces = 0;
   private readonly threshold: number;
   /** Packets written so far. */
   packets = 0;
@@ -125,8 +127,7 @@ export class PcapngWriter {
   restart(sink: number | ByteSink): void {
     this.flush();
     this.sink = sink;
-    this.append(encodeSectionHeader(this.section));
-    for (const idb of this.interfaces) this.append(idb);
+    this.append(this.preamble());
   }
 
   /** Bytes buffered, not written yet. */
@@ -134,13 +135,23 @@ export class PcapngWriter {
     return this.len;
   }
 
-  /** Writes everything buffered. */
+  /**
+   * What a new file must start with before the bytes of the next flush: the Section Header and
+   * the Interface Descriptions written by earlier flushes (later ones are in that flush).
+   */
+  preamble(): Uint8Array {
+    const parts = [encodeSectionHeader(this.section), ...this.interfaces.slice(0, this.flushedInterfaces)];
+    return Buffer.concat(parts);
+  }
+
+  /** Writes everything buffered (whole blocks only: a sink may start a new file between flushes). */
   flush(): void {
     if (this.len === 0) return;
     const bytes = this.buf.subarray(0, this.len);
     if (typeof this.sink !== 'number') {
       this.sink.write(Uint8Array.prototype.slice.call(bytes));
       this.len = 0;
+      this.flushedInterfaces = this.interfaces.length;
       return;
     }
     let off = 0;
@@ -153,6 +164,7 @@ export class PcapngWriter {
       }
     }
     this.len = 0;
+    this.flushedInterfaces = this.interfaces.length;
   }
 
   private append(bytes: Uint8Array): void {
