@@ -184,16 +184,9 @@ export class PcapngWriter {
   }
 }
 
-/**
- * Writes `text` as UTF-8 at `off`; returns the bytes written. ASCII (what pwru writes, almost
- * always) is copied in a JavaScript loop, cheaper than a call into the runtime for short strings.
- */
+const encoder = new TextEncoder();
+
+/** Writes `text` as UTF-8 at `off` (room is reserved); returns the bytes written. */
 function writeText(b: Buffer, text: string, off: number): number {
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x80) return i + b.write(text.slice(i), off + i, 'utf8');
-    b[off + i] = c;
-  }
-  return n;
+  return encoder.encodeInto(text, b.subarray(off)).written;
 }
