@@ -3,3 +3,4 @@ export { PcapngWriter, type PcapngPacket, type PcapngWriterOptions } from './wri
 export { PcapngEventWriter, eventJsonFromCustom, type CapturedPacket, type PcapngEventOptions } from './events.js';
 export { LINKTYPE, PWRU_PEN, type LinkType, type InterfaceInfo, type SectionInfo } from './format.js';
 export { PacketJoiner } from './joiner.js';
+export { readPcapng, type ReadInterface, type ReadPacket, type ReadSection } from './reader.js';

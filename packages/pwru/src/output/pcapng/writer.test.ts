@@ -53,3 +53,29 @@ describe('PcapngWriter', () => {
     expect(() => w.packet({ iface: 2, tsHi: 0, tsLo: 0, data: new Uint8Array(0), origLen: 0 })).toThrow('no pcapng interface 2');
   });
 });
+
+describe('readPcapng', () => {
+  it('reads back what PcapngEventWriter wrote: interfaces, bytes, comments and the event JSON', async () => {
+    const { PcapngEventWriter } = await import('./events.js');
+    const { CURL_DROP, DEFAULT_OUTPUT, fakeContext } = await import('../fixtures.js');
+    const { readPcapng } = await import('./reader.js');
+    const s = sink();
+    const w = new PcapngEventWriter(s, fakeContext(), { snaplen: 128, output: DEFAULT_OUTPUT });
+    w.write(CURL_DROP, { linkType: 101, data: Uint8Array.of(0x45, 0, 0, 20), origLen: 60 });
+    w.write({ ...CURL_DROP, meta: { ...CURL_DROP.meta!, ifindex: 9 } });
+    w.flush();
+    const [section, ...more] = readPcapng(s.bytes());
+    expect(more).toEqual([]);
+    expect(section!.interfaces).toEqual([
+      { linkType: 101, snaplen: 128, name: 'eth0', description: 'netns 4026531840, ifindex 2, from the network header (no MAC header)' },
+      { linkType: 1, snaplen: 128, name: 'ifindex 9', description: 'netns 4026531840, ifindex 9, from the MAC header' },
+    ]);
+    expect(section!.packets.map((p) => [p.iface, [...p.data], p.origLen])).toEqual([
+      [0, [0x45, 0, 0, 20], 60],
+      [1, [], 60],
+    ]);
+    expect(section!.packets[0]!.comment).toMatch(/^kfree_skb_reason\(SKB_DROP_REASON_NETFILTER_DROP\) skb=0xffff8bb7038b6900 /);
+    expect(section!.packets[1]!.event).toMatchObject({ skb: '0xffff8bb7038b6900', iface: '9', time: CURL_DROP.ts });
+    expect(() => readPcapng(s.bytes().subarray(0, 50))).toThrow('pcapng: a truncated block at byte 40');
+  });
+});
