@@ -242,6 +242,8 @@ export class Tracer implements AsyncDisposable {
     }
     const dumpsLost = this.dumps?.lost ?? 0;
     if (final && dumpsLost > 0) this.env.log.warn('Some skb dumps were lost: the skb_dumps ring buffer was full', { total: dumpsLost });
+    const packetsMissing = this.packets?.missing ?? 0;
+    if (final && packetsMissing > 0) this.env.log.info('Some events carry no packet bytes in the pcapng output (no header set, or the skb_packets ring buffer was full)', { total: packetsMissing });
   }
 
   /**
