@@ -25,10 +25,10 @@ export interface Rendered {
 }
 
 /** Loads `file` in headless Chromium: its rendered DOM and a `width`x`height` screenshot. */
-export function renderInChromium(file: string, width = 1280, height = 720): Rendered {
+export function renderInChromium(file: string, width = 1280, height = 720, hash = ''): Rendered {
   const profile = mkdtempSync(join(tmpdir(), 'pwru-chromium-'));
   try {
-    const url = `file://${file}`;
+    const url = `file://${file}${hash}`;
     const dump = spawnSync(BIN, [...COMMON, `--user-data-dir=${profile}`, '--dump-dom', url], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
     if (dump.status !== 0) throw new Error(`chromium --dump-dom failed (${dump.status}): ${dump.stderr}`);
     const shot = join(profile, 'shot.png');

@@ -69,4 +69,13 @@ describe('--output-html', () => {
     const empty = renderInChromium(page(renderSequenceHtml([]))).png;
     expect(png.length).toBeGreaterThan(empty.length * 2);
   }, 240_000);
+
+  it('shows the packet the address names (#packet-N, what a click in the list sets)', () => {
+    const { dom } = renderInChromium(page(renderSequenceHtml(stories())), 800, 600, '#packet-2');
+    expect(dom).toContain('<li data-index="1" class="selected">');
+    expect(dom).toContain('<li class="drop" data-index="0">');
+    expect(dom).toContain('<h1 id="title">Packet 2: 127.0.0.1:1-&gt;127.0.0.1:2(udp)</h1>');
+    expect([...dom.matchAll(/<tr class="lane" data-lane="([^"]+)">/g)].map((m) => m[1])).toEqual(['netns 100 / lo:1']);
+    expect(dom).toMatch(/data-step="1"[^>]*><span class="func">1\. consume_skb<\/span>/);
+  }, 240_000);
 });

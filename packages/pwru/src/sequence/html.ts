@@ -2,7 +2,8 @@
  * `--output-html FILE`: the per-packet view as one self-contained HTML page (inline style and
  * script, the packets as embedded JSON; no network access). One lane per netns/device; each hop
  * is a step in its lane with the function and the time since the previous hop; NAT rewrites
- * (tuple changes) and drops (with their reason) are marked; a list selects the packet shown.
+ * (tuple changes) and drops (with their reason) are marked; a list selects the packet shown
+ * (clicking sets `#packet-N` in the address, so a link can point at one packet).
  */
 import { writeFileSync } from 'node:fs';
 import { PwruError } from '../errors.js';
@@ -75,11 +76,18 @@ packets.forEach((p, i) => {
   li.dataset.index = String(i);
   li.appendChild(el('div', '', '#' + p.packet + ' ' + p.tuple));
   li.appendChild(el('div', 'end', p.hops.length + ' hops, ' + p.endText));
-  li.addEventListener('click', () => show(i));
+  li.addEventListener('click', () => { location.hash = 'packet-' + p.packet; });
   list.appendChild(li);
 });
-const first = packets.findIndex((p) => p.end.kind === 'drop');
-if (packets.length > 0) show(first >= 0 ? first : 0);
+// The packet shown: #packet-N in the address (a link to one packet), else the first drop.
+function fromHash() {
+  const m = /^#packet-([0-9]+)$/.exec(location.hash);
+  const i = m ? packets.findIndex((p) => p.packet === Number(m[1])) : -1;
+  const drop = packets.findIndex((p) => p.end.kind === 'drop');
+  return i >= 0 ? i : drop >= 0 ? drop : 0;
+}
+window.addEventListener('hashchange', () => show(fromHash()));
+if (packets.length > 0) show(fromHash());
 else document.getElementById('title').textContent = 'No packets';
 `;
 
