@@ -32,10 +32,11 @@ function tcpdumpRate(packets = 300_000) {
 }
 
 const rows = [];
-const ours = [], json = [], peer = [];
+const ours = [], json = [], pcapng = [], peer = [];
 for (let i = 0; i < RUNS; i++) {
   ours.push(formatRate('text'));
   json.push(formatRate('json'));
+  pcapng.push(formatRate('pcapng'));
   const p = tcpdumpRate();
   if (p !== undefined) peer.push(p);
 }
@@ -43,6 +44,7 @@ const peerMed = peer.length ? median(peer) : undefined;
 const ratio = (x) => (peerMed ? `${(x / peerMed).toFixed(2)}x` : 'n/a');
 rows.push(['events decoded + formatted (text) to /dev/null', `${fmt(median(ours))} events/s`, ratio(median(ours))]);
 rows.push(['events decoded + formatted (--output-json) to /dev/null', `${fmt(median(json))} events/s`, ratio(median(json))]);
+rows.push(['events decoded + written as pcapng (74-byte packet, comment and JSON option; --output-pcapng) to /dev/null', `${fmt(median(pcapng))} events/s`, ratio(median(pcapng))]);
 rows.push(['peer: tcpdump -n -r (one line per packet) to /dev/null', peerMed ? `${fmt(peerMed)} packets/s` : 'tcpdump not installed', '1.00x']);
 rows.push(['upstream pwru Print, quoted from its own Go benchmark (2,745 ns/op; not measured here)', `${fmt(1e9 / 2745)} events/s`, 'n/a']);
 

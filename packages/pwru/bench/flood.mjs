@@ -1,7 +1,7 @@
 // UDP flood across a veth pair between two private network namespaces, measured with no tracer,
 // with an empty program on the ten skb tracepoints of attach.mjs (the floor), with bpftrace on
-// them with a never-true predicate, and with pwru (a pcap filter that never matches the flood);
-// plus the tracers' peak RSS after the flood. Runs interleave, so all see the same machine.
+// them with a never-true predicate, and with pwru (a pcap filter that never matches the flood,
+// one that matches every datagram, and that with --output-pcapng); plus the tracers' peak RSS after the flood. Runs interleave, so all see the same machine.
 // All traffic stays on 10.213.0.0/30 inside namespaces this script creates and always deletes.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -131,6 +131,10 @@ function floodTracers() {
   const out = [
     { name: 'empty', cmd: process.execPath, args: [empty, ...TRACEPOINTS] },
     { name: 'pwru', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, 'udp port 9'] },
+    // Every datagram matches: the cost of the events themselves, then with the in-kernel packet
+    // copy and the pcapng writing (--output-pcapng) on top.
+    { name: 'pwru-matching', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, `udp port ${PORT}`] },
+    { name: 'pwru-pcapng', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, '--output-pcapng', '/dev/null', `udp port ${PORT}`] },
   ];
   if (spawnSync('bpftrace', ['--version']).status === 0 && probes.length === TRACEPOINTS.length) {
     out.push({ name: 'bpftrace', cmd: 'bpftrace', args: ['-e', `${probes.join(',')} /pid == 4294967295/ { @n = count(); }`] });
@@ -210,6 +214,8 @@ export async function floodRows(runs = 3) {
   if (rates.has('bpftrace')) rows.push(row('bpftrace', `peer: bpftrace on the same ${n} tracepoints, never-true predicate`));
   else rows.push(['peer: bpftrace (not installed, or tracefs lacks the tracepoints)', 'n/a', 'n/a']);
   rows.push(row('pwru', `pwru --backend=tracepoint on the same ${n} tracepoints, pcap filter 'udp port 9' (never matches)`));
+  rows.push(row('pwru-matching', `pwru on the same ${n} tracepoints, 'udp port ${PORT}' (every datagram matches; events printed to /dev/null)`));
+  rows.push(row('pwru-pcapng', `the same with --output-pcapng /dev/null (in-kernel copy of up to 256 bytes per event + pcapng writing)`));
   const mib = (name) => `${(median(hwm.get(name)) / 1024).toFixed(0)} MiB`;
   if (rates.has('bpftrace')) {
     rows.push([`peak RSS (VmHWM) after the flood: pwru ${mib('pwru')}, bpftrace ${mib('bpftrace')}`, mib('pwru'), `pwru / bpftrace ${(median(hwm.get('pwru')) / median(hwm.get('bpftrace'))).toFixed(2)}x`]);

@@ -18,6 +18,7 @@ import { processStartPhases, StartupTimes } from './timing.js';
 
 /** When this module's body began: every static import is loaded and evaluated by then. */
 const entered = performance.now();
+import { runOffline } from './sequence/offline.js';
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -48,6 +49,14 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     throw e;
+  }
+  if (opts.inputJson !== '') {
+    try {
+      return runOffline(opts, 1);
+    } catch (e) {
+      log.error('Failed to run pwru', { error: describeError(e) });
+      return 1;
+    }
   }
   // The first signal stops the trace; later ones say what pwru is still waiting for.
   const interrupts = new Interrupts();

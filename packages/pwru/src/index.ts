@@ -34,3 +34,5 @@ export { trace, traceOptions, TraceOptionError, type TraceEvent, type TraceOptio
 export { LoaderSession } from './kernel/loader-session.js';
 export type { KernelSession, RingReader, Attachment, AttachResult } from './kernel/session.js';
 export { ProgressBar } from './progress.js';
+export * from './output/pcapng/index.js';
+export * from './sequence/index.js';

@@ -11,6 +11,7 @@ import { generateProgram, MAPS, SKB_ARG_FROM_COOKIE, type ProbeKind, type Progra
 import { dropReasonArg, type ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
+import type { SkbPacketPlan } from './generate/skb-packet.js';
 import { type FrameSource, generateReturnProgram, type ReturnKind, type ReturnProgramOptions } from './generate/return.js';
 import type { ReturnFormat } from './output/retval.js';
 import { planReturns } from './returns.js';
@@ -71,6 +72,8 @@ export interface PlanInput {
   readonly metadata?: readonly SkbMetadata[];
   /** `--output-skb` / `--output-skb-shared-info` dumps. */
   readonly dumps?: SkbDumpPlan;
+  /** `--output-pcapng`: the in-kernel packet copy. */
+  readonly packets?: SkbPacketPlan;
   /**
    * `--output-return`: return formats by FUNC-column name; functions returning a value also get
    * a return program (see `returns.ts`).
@@ -106,6 +109,7 @@ export function planTrace(input: PlanInput): TracePlan {
       ...(input.haveFuncArg ? { haveFuncArg: true } : {}),
       ...(input.metadata ? { metadata: input.metadata } : {}),
       ...(input.dumps ? { dumps: input.dumps } : {}),
+      ...(input.packets && extra.source !== 'stack' ? { packets: input.packets } : {}),
       ...(input.returns && extra.source !== 'stack' ? { recordReturn: true } : {}),
       ...(input.track ? { track: input.track } : {}),
       ...(input.bpfmap && extra.bpfmap ? { bpfmap: input.bpfmap } : {}),

@@ -18,6 +18,9 @@ import { DetachProgress, type Interrupts } from './interrupts.js';
 import type { StartupTimes } from './timing.js';
 import { startupDone } from './code-cache.js';
 import { releaseYoungGeneration } from './heap.js';
+import { SequenceCollector } from './sequence/live.js';
+import { writeSequenceHtml } from './sequence/html.js';
+import { linesToStdout, openPcapngOutput, type PcapngOutput } from './output/pcapng/destination.js';
 
 /** Where a run writes and how it is stopped. */
 export interface RunIO {
@@ -43,6 +46,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
   const { log } = io;
   let tracer: Tracer | undefined;
   let output: TraceOutput | undefined;
+  let pcapng: PcapngOutput | undefined;
   const detachProgress = new DetachProgress();
   io.interrupts?.onRepeat(() => {
     log.info(detachProgress.active ? detachProgress.describe() : 'Stopping: pwru finishes the step under way, then detaches everything it attached and exits');
@@ -56,9 +60,13 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
 
     const printer = opts.outputJson ? new JsonPrinter(opts, tracer.context) : new TextPrinter(opts, tracer.context);
     output = openTraceOutput(opts, io.out);
+    pcapng = openPcapngOutput(opts, tracer.context, io.out);
+    const capture = pcapng?.events;
+    const lines = linesToStdout(opts);
     const writer = output.writer;
+    const sequence = opts.outputSequence || opts.outputHtml !== '' ? new SequenceCollector(opts, tracer.context) : undefined;
     const summary = opts.outputSummary || opts.outputSummaryByTuple ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple }) : undefined;
-    writer.write(printer.header());
+    if (lines) writer.write(printer.header());
     writer.flush();
     const limit = opts.outputLimitLines;
     const t = tracer;
@@ -80,17 +88,25 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
           if (limit !== 0 && count >= limit) return;
           const ev = t.decode(view, off);
           summary?.add(ev);
-          writer.write(printer.format(ev));
+          sequence?.add(ev);
+          if (lines) writer.write(printer.format(ev));
+          capture?.write(ev, t.packetOf(ev));
           if (++count === limit) {
             writer.flush();
             // Not from inside the reader's callback: it is still walking the mapped buffer.
             setImmediate(finish);
           }
         },
-        () => writer.flush(),
+        () => {
+          writer.flush();
+          capture?.flush();
+        },
       );
     });
-    if (summary) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
+    await pcapng?.close();
+    if (summary && lines) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
+    if (sequence && opts.outputHtml !== '') writeSequenceHtml(opts.outputHtml, sequence.stories());
+    if (sequence && opts.outputSequence && lines) writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
     await output.close();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');
@@ -100,6 +116,7 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     log.error('Failed to run pwru', { error: describeError(e) });
     return 1;
   } finally {
+    await pcapng?.close().catch(() => undefined);
     await output?.close().catch(() => undefined);
     await tracer?.close();
   }

@@ -22,6 +22,7 @@ import type { Logger } from './log.js';
 import { currentNetnsInode, InterfaceCache, parseNetnsSpec, resolveIfname } from './netns.js';
 import { TIMESTAMP_MODES } from './output/options.js';
 import { planSkbDumps, type SkbDumpPlan } from './generate/skb-dump.js';
+import { planSkbPackets, type SkbPacketPlan } from './generate/skb-packet.js';
 import { planTrace, type TracePlan } from './plan.js';
 import { ReturnFormats, type ReturnFormat } from './output/retval.js';
 import { checkReturnBackend, planBpfProgReturns, returnFormats } from './returns.js';
@@ -86,7 +87,7 @@ export function prepare(
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
   times?: StartupTimes,
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
+): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; packets?: SkbPacketPlan; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
   validate(opts);
   const unprivileged = session.missingPrivileges?.();
   if (unprivileged) throw new PrivilegeError(unprivileged);
@@ -188,6 +189,7 @@ export function prepare(
 
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
+  const packets = opts.outputPcapng !== '' ? planSkbPackets(btf, opts.outputPcapngSnaplen) : undefined;
   const xdpMetadata = bpfProgs.xdp ? compileXdpMetadata(btf, opts.outputXdpMetadata) : [];
   const layout = eventLayout({
     metadata: Math.max(metadata.length, xdpMetadata.length),
@@ -216,6 +218,7 @@ export function prepare(
     ...(backend === 'fentry' && session.haveFuncArg?.() ? { haveFuncArg: true } : {}),
     metadata,
     ...(dumps ? { dumps } : {}),
+    ...(packets ? { packets } : {}),
     ...(returns ? { returns } : {}),
     ...(trackGen ? { track: trackGen } : {}),
     ...(nonSkb ? { nonSkb } : {}),
@@ -252,7 +255,7 @@ export function prepare(
   const unseen = bpfProgs.only ? undefined : invisiblePath(opts, backend, session.features());
   if (unseen) log.info(unseen);
   for (const limit of track?.limits ?? []) log.info(`Skb tracking on this kernel: ${limit}`);
-  return { plan, btf, ksyms, backend, metadata, dumps, xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}), ...(track ? { track } : {}) };
+  return { plan, btf, ksyms, backend, metadata, dumps, ...(packets ? { packets } : {}), xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}), ...(track ? { track } : {}) };
 }
 
 /** One line for any error: the message, never a stack. */

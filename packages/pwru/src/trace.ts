@@ -20,6 +20,7 @@ import type { KernelSession } from './kernel/session.js';
 import { Logger } from './log.js';
 import { type JsonEvent, JsonPrinter } from './output/json.js';
 import { describeError } from './run.js';
+import type { CapturedPacket } from './output/pcapng/events.js';
 import { type Progress, Tracer } from './tracer.js';
 
 /**
@@ -30,6 +31,11 @@ import { type Progress, Tracer } from './tracer.js';
 export interface TraceEvent extends JsonEvent {
   /** The decoded ring-buffer record (addresses as 32-bit halves, monotonic `ts`, raw fields). */
   readonly raw: PwruEvent;
+  /**
+   * With `outputPcapng` set (to anything: `trace()` itself writes no file), the packet bytes the
+   * kernel copied at this function; write them with `PcapngEventWriter`.
+   */
+  readonly packet?: CapturedPacket;
 }
 
 /**
@@ -141,8 +147,10 @@ export async function* trace(options: TraceOptions = {}, init: TraceInit = {}): 
     const batchSize = Math.max(1, init.batch ?? 4096);
     let count = 0;
     let batch: TraceEvent[] = [];
+    const pcapng = opts.outputPcapng !== '';
     const take = (raw: PwruEvent): void => {
-      batch.push({ ...printer.toJson(raw), raw });
+      const packet = pcapng ? tracer.packetOf(raw) : undefined;
+      batch.push(packet ? { ...printer.toJson(raw), raw, packet } : { ...printer.toJson(raw), raw });
     };
     while (!signal?.aborted) {
       const max = limit === 0 ? batchSize : Math.min(batchSize, limit - count);

@@ -23,6 +23,9 @@ import type { PlannedProgram, TracePlan } from './plan.js';
 import { liveContext } from './run-context.js';
 import { DumpJoiner } from './output/dumps.js';
 import { dumpBufferValueSize, dumpRingBytes } from './generate/skb-dump.js';
+import { packetBufferValueSize, packetRingBytes } from './generate/skb-packet.js';
+import { PacketJoiner } from './output/pcapng/joiner.js';
+import type { CapturedPacket } from './output/pcapng/events.js';
 import { type PcapCompiler, prepare, RING_BYTES } from './run.js';
 import type { ReturnFormats } from './output/retval.js';
 import type { StartupTimes } from './timing.js';
@@ -74,6 +77,8 @@ export class Tracer implements AsyncDisposable {
   private lostReported = 0;
   /** Joins `--output-skb` / `--output-skb-shared-info` dumps to their events. */
   private readonly dumps?: DumpJoiner;
+  /** Joins `--output-pcapng` packet copies to their events. */
+  private readonly packets?: PacketJoiner;
 
   private constructor(
     readonly options: PwruOptions,
@@ -99,6 +104,8 @@ export class Tracer implements AsyncDisposable {
     };
     const drain = options.outputSkb || options.outputSkbSharedInfo ? session.dumpDrain?.() : undefined;
     if (drain) this.dumps = new DumpJoiner(drain, { skb: options.outputSkb, sharedInfo: options.outputSkbSharedInfo });
+    const packets = options.outputPcapng !== '' ? session.packetDrain?.() : undefined;
+    if (packets) this.packets = new PacketJoiner(packets);
   }
 
   /** Which backend the run uses. */
@@ -138,6 +145,7 @@ export class Tracer implements AsyncDisposable {
         stacks: options.outputStack,
         track: prepared.track !== undefined,
         ...(d ? { dumps: { ringBytes: dumpRingBytes(d), bufferValueSize: dumpBufferValueSize(d) } } : {}),
+        ...(prepared.packets ? { packets: { ringBytes: packetRingBytes(prepared.packets), bufferValueSize: packetBufferValueSize(prepared.packets) } } : {}),
         // --output-bpfmap parks map lookups' events in the return entry map too.
         ...(plan.layout.ret >= 0 || plan.programs.some((p) => isReturnKind(p.kind)) ? { returns: { eventSize: plan.layout.size } } : {}),
       });
@@ -220,6 +228,14 @@ export class Tracer implements AsyncDisposable {
     return this.dumps && ev.kind !== EventKind.Return ? this.dumps.attach(ev) : ev;
   }
 
+  /**
+   * With `--output-pcapng`: the packet bytes the kernel copied for `ev` (call once per event, in
+   * order; undefined for return events, which carry no copy, and when the copy was lost).
+   */
+  packetOf(ev: PwruEvent): CapturedPacket | undefined {
+    return this.packets && ev.kind !== EventKind.Return ? this.packets.take(ev) : undefined;
+  }
+
   /** Events the programs could not deliver because the ring buffer was full (all CPUs). */
   lost(): number {
     return this.env.session.lost();
@@ -234,6 +250,8 @@ export class Tracer implements AsyncDisposable {
     }
     const dumpsLost = this.dumps?.lost ?? 0;
     if (final && dumpsLost > 0) this.env.log.warn('Some skb dumps were lost: the skb_dumps ring buffer was full', { total: dumpsLost });
+    const packetsMissing = this.packets?.missing ?? 0;
+    if (final && packetsMissing > 0) this.env.log.info('Some events carry no packet bytes in the pcapng output (no header set, or the skb_packets ring buffer was full)', { total: packetsMissing });
   }
 
   /**

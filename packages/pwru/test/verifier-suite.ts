@@ -19,6 +19,7 @@ import { stackLayout } from '../src/track.js';
 import { loadedPrograms } from 'bpf-loader-ts';
 import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';
 import { returnVerifierTests } from './verifier-returns.js';
+import { pcapngVerifierTests } from './verifier-pcapng.js';
 import { parseArgs } from '../src/flags/parse.js';
 import { createTrackMaps, loadTracker } from '../src/kernel/track.js';
 import { planTracking } from '../src/track.js';
@@ -173,6 +174,7 @@ export function verifierSuite(kernelName: string): void {
       }
     }
     returnVerifierTests(btf, kernel, COMBOS);
+    pcapngVerifierTests(btf, kernel, COMBOS, kprobeMulti);
   });
 }
 

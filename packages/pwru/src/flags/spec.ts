@@ -32,6 +32,16 @@ export interface PwruOptions {
   outputFileMaxBackups: number;
   outputFileMaxSize: number;
   outputJson: boolean;
+  /** `--output-sequence` (ours, issue #14): at exit, each packet's path with per-hop latency. */
+  outputSequence: boolean;
+  /** `--output-html FILE` (ours, issue #14): at exit, the per-packet view as a self-contained HTML page. */
+  outputHtml: string;
+  /** `--input-json FILE` (ours): read saved `--output-json` events instead of tracing. */
+  inputJson: string;
+  /** `--output-pcapng FILE` (ours, issue #14): every event's packet bytes as pcapng (`-`: stdout). */
+  outputPcapng: string;
+  /** `--output-pcapng-snaplen N`: bytes copied per event at most. */
+  outputPcapngSnaplen: number;
   outputLimitLines: number;
   outputMeta: boolean;
   outputNetnsNames: boolean;
@@ -113,6 +123,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('filter-tunnel-pcap-l3', 'string', 'filterTunnelPcapL3', '', 'pcap expression for vxlan/geneve tunnel (l3)'),
   f('filter-xdp-expr', 'string', 'filterXdpExpr', '', "filter xdp with simple C expression, like 'xdp->rxq->dev->ifindex == 9'"),
   f('help', 'bool', 'help', 'false', 'display this message and exit', { shorthand: 'h' }),
+  f('input-json', 'string', 'inputJson', '', 'read events saved with --output-json from this file instead of tracing (with --output-sequence)'),
   f('kernel-btf', 'string', 'kernelBtf', '', 'specify kernel BTF file'),
   f('kmods', 'strings', 'kmods', '[]', 'list of kernel modules names to attach to'),
   f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
@@ -123,11 +134,15 @@ export const FLAGS: readonly FlagSpec[] = [
   f('output-file-max-age', 'int', 'outputFileMaxAge', '0', 'max age in days to keep rotated files (0, no limit)'),
   f('output-file-max-backups', 'int', 'outputFileMaxBackups', '0', 'max number of rotated files to keep (0, no limit)'),
   f('output-file-max-size', 'int', 'outputFileMaxSize', '100', 'max size in MB per file before rotation'),
+  f('output-html', 'string', 'outputHtml', '', "at exit, write each packet's path as a self-contained HTML page to this file"),
   f('output-json', 'bool', 'outputJson', 'false', 'output traces in JSON format'),
   f('output-limit-lines', 'uint', 'outputLimitLines', '0', 'exit the program after the number of events has been received/printed'),
   f('output-meta', 'bool', 'outputMeta', 'true', 'print skb metadata'),
   f('output-netns-names', 'bool', 'outputNetnsNames', 'false', 'print netns names where possible'),
+  f('output-pcapng', 'string', 'outputPcapng', '', 'also write every event, with the packet bytes at that function, to this pcapng file ("-": stdout)'),
+  f('output-pcapng-snaplen', 'int', 'outputPcapngSnaplen', '256', 'bytes of each packet --output-pcapng captures at most'),
   f('output-return', 'bool', 'outputReturn', 'false', "print each traced function's return value (kprobe, kprobe-multi and fentry backends)"),
+  f('output-sequence', 'bool', 'outputSequence', 'false', "at exit, print each packet's path (its events grouped by skb) with the time between hops"),
   f('output-skb', 'bool', 'outputSkb', 'false', 'print skb'),
   f('output-skb-cb', 'bool', 'outputSkbCb', 'false', 'print skb->cb'),
   f('output-skb-metadata', 'strings', 'outputSkbMetadata', '[]', 'print skb metadata (e.g., "skb->mark", "skb->hash"), 4 at most'),
@@ -179,6 +194,11 @@ export function defaultOptions(): PwruOptions {
     outputFileMaxBackups: 0,
     outputFileMaxSize: 100,
     outputJson: false,
+    outputSequence: false,
+    outputHtml: '',
+    inputJson: '',
+    outputPcapng: '',
+    outputPcapngSnaplen: 256,
     outputLimitLines: 0,
     outputMeta: true,
     outputNetnsNames: false,

@@ -33,6 +33,7 @@ import { emitCurrentTask, emitReserve } from './reserve.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
+import { emitSkbPacket, type SkbPacketPlan } from './skb-packet.js';
 import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
 import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
 import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
@@ -161,6 +162,8 @@ export interface GenerateOptions {
   readonly metadata?: readonly SkbMetadata[];
   /** `--output-skb` / `--output-skb-shared-info` dumps, into the `skb_dumps` ring. */
   readonly dumps?: SkbDumpPlan;
+  /** `--output-pcapng`: copy the packet bytes into the `skb_packets` ring. */
+  readonly packets?: SkbPacketPlan;
   /** `--output-return`: store each emitted event for the return program (not for tracepoints). */
   readonly recordReturn?: boolean;
   /** skb tracking: look-up before the filters, record after them (see `track.ts`). */
@@ -320,6 +323,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
 
   if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
+  if (o.packets) emitSkbPacket(e, o.packets, k, f);
   if (o.recordReturn) emitRecordEntry(e, entryFrame(shape.kind, k, shape.skbArg), f.pkt, layout.size);
 
   if (shape.bpfmap && o.bpfmap && layout.bpfmap >= 0) {

@@ -27,6 +27,7 @@ import { ProgramRefusedError, PwruError } from '../errors.js';
 import type { Addr64 } from '../event.js';
 import type { PlannedProgram } from '../plan.js';
 import { DUMP_MAPS } from '../generate/skb-dump.js';
+import { PACKET_MAPS } from '../generate/skb-packet.js';
 import { RETURN_KEY_SIZE, RETURN_MAP, RETURN_MAP_ENTRIES, RETURN_SCRATCH_MAP } from '../generate/return.js';
 import { attachPlanned } from './attach.js';
 import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-progs.js';
@@ -45,8 +46,9 @@ export interface SessionProgram extends LoadedProgram {
 
 /** The real kernel session, through bpf-loader-ts. */
 export class LoaderSession implements KernelSession {
-  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap; returns?: { entries: BpfMap; scratch: BpfMap } };
+  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap; packetRing?: BpfMap; packetBuf?: BpfMap; returns?: { entries: BpfMap; scratch: BpfMap } };
   private dumpReader?: RingBufReader;
+  private packetReader?: RingBufReader;
   private trackMaps?: Record<string, BpfMap>;
   private readonly programs: Program[] = [];
   private readonly closers: Array<() => void> = [];
@@ -163,6 +165,10 @@ export class LoaderSession implements KernelSession {
         this.maps.dumpRing = BpfMap.create({ name: DUMP_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.dumps.ringBytes });
         this.maps.dumpBuf = BpfMap.create({ name: DUMP_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.dumps.bufferValueSize, maxEntries: 1 });
       }
+      if (o.packets) {
+        this.maps.packetRing = BpfMap.create({ name: PACKET_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.packets.ringBytes });
+        this.maps.packetBuf = BpfMap.create({ name: PACKET_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.packets.bufferValueSize, maxEntries: 1 });
+      }
       if (o.track) this.trackMaps = createTrackMaps();
     } catch (e) {
       throw friendly(e, 'create BPF maps');
@@ -177,6 +183,10 @@ export class LoaderSession implements KernelSession {
     if (this.maps.dumpRing && this.maps.dumpBuf) {
       maps[DUMP_MAPS.ring] = this.maps.dumpRing;
       maps[DUMP_MAPS.buffer] = this.maps.dumpBuf;
+    }
+    if (this.maps.packetRing && this.maps.packetBuf) {
+      maps[PACKET_MAPS.ring] = this.maps.packetRing;
+      maps[PACKET_MAPS.buffer] = this.maps.packetBuf;
     }
     if (this.maps.returns) {
       maps[RETURN_MAP] = this.maps.returns.entries;
@@ -260,6 +270,17 @@ export class LoaderSession implements KernelSession {
     return (each) => void r.consume(each);
   }
 
+  packetDrain(): ((each: (view: DataView, offset: number, length: number) => void) => void) | undefined {
+    if (!this.maps?.packetRing) return undefined;
+    if (!this.packetReader) {
+      const r = new RingBufReader(this.maps.packetRing);
+      this.packetReader = r;
+      this.closers.push(() => r.close());
+    }
+    const r = this.packetReader;
+    return (each) => void r.consume(each);
+  }
+
   lost(): number {
     if (!this.maps) return 0;
     return Number(sumPerCpuCounter(this.maps.lost, 0));
@@ -292,6 +313,9 @@ export class LoaderSession implements KernelSession {
       this.maps.dumpRing?.close();
       this.maps.dumpBuf?.close();
       this.dumpReader = undefined;
+      this.maps.packetRing?.close();
+      this.maps.packetBuf?.close();
+      this.packetReader = undefined;
       this.maps.returns?.entries.close();
       this.maps.returns?.scratch.close();
       this.maps = undefined;

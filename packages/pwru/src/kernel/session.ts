@@ -62,6 +62,8 @@ export interface MapOptions {
   readonly stacks: boolean;
   /** `--output-skb` / `--output-skb-shared-info`: the dump ring and per-CPU buffer sizes. */
   readonly dumps?: { readonly ringBytes: number; readonly bufferValueSize: number };
+  /** `--output-pcapng`: the packet ring and per-CPU buffer sizes. */
+  readonly packets?: { readonly ringBytes: number; readonly bufferValueSize: number };
   /** `--output-return`: the map of entry events awaiting return, holding records of this size. */
   readonly returns?: { readonly eventSize: number };
   /** Whether skb tracking needs its maps (see `kernel/track.ts`). */
@@ -113,6 +115,8 @@ export interface KernelSession {
   reader(): RingReader;
   /** Reads the dump ring synchronously (undefined when the run makes no dumps). */
   dumpDrain?(): ((each: (view: DataView, offset: number, length: number) => void) => void) | undefined;
+  /** Reads the packet ring synchronously (undefined when the run copies no packets). */
+  packetDrain?(): ((each: (view: DataView, offset: number, length: number) => void) => void) | undefined;
   /** Reserve failures so far, summed over CPUs. */
   lost(): number;
   /** Instruction pointers of a stack id (removing it from the map). */

@@ -211,6 +211,14 @@ export class RotatingFile {
     }
   }
 
+  /**
+   * Writes `bytes` into the current file as one piece, never split: for binary formats whose
+   * writer calls {@link rotate} itself at its own record boundaries (pcapng blocks).
+   */
+  writeWhole(bytes: Uint8Array): void {
+    this.writeAll(bytes, 0, bytes.length);
+  }
+
   private writeAll(bytes: Uint8Array, off: number, len: number): void {
     if (this.fd === undefined) throw new PwruError(`--output-file ${this.path} is closed`);
     const end = off + len;
