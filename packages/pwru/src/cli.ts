@@ -13,8 +13,11 @@ import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
 import { describeError } from './run.js';
 import { run } from './run-cli.js';
+import { timelineMain } from './timeline/cli.js';
 
 async function main(argv: string[]): Promise<number> {
+  // `pwru timeline ...` joins nodes' JSON streams (src/timeline); it loads nothing into the kernel.
+  if (argv[0] === 'timeline') return timelineMain(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs(argv);

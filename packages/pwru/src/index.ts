@@ -34,3 +34,6 @@ export { trace, traceOptions, TraceOptionError, type TraceEvent, type TraceOptio
 export { LoaderSession } from './kernel/loader-session.js';
 export type { KernelSession, RingReader, Attachment, AttachResult } from './kernel/session.js';
 export { ProgressBar } from './progress.js';
+
+/** Cross-node timeline (`pwru timeline`): one sequence per packet from several nodes' JSON streams. */
+export * as timeline from './timeline/index.js';
