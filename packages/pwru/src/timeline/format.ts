@@ -2,6 +2,7 @@
 import type { ClockEstimate } from './clock.js';
 import type { PacketTimeline, Timeline } from './join.js';
 import type { WireTuple } from './stream.js';
+import { isComplete } from './segment.js';
 
 const PROTO: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmp6', 132: 'sctp' };
 
@@ -42,8 +43,8 @@ export function clockLines(clocks: readonly ClockEstimate[]): string {
 
 /** A packet as text: a header, then one line per event on the reference clock. */
 export function packetText(p: PacketTimeline): string {
-  const first = p.events.find((e) => e.event.tuple)?.event.tuple;
-  const fate = p.fate.kind === 'dropped' ? `dropped on ${p.fate.node} at ${p.fate.event.json.func}` : p.fate.kind === 'consumed' ? `consumed on ${p.fate.node}` : `last seen on ${p.fate.node} at ${p.fate.event.json.func}`;
+  const first = p.events.find((e) => e.event.tuple && isComplete(e.event.tuple))?.event.tuple;
+  const fate = p.fate.kind === 'dropped' ? `dropped on ${p.fate.node} at ${p.fate.event.json.func}` : p.fate.kind === 'consumed' ? `consumed on ${p.fate.node} at ${p.fate.event.json.func}` : `last seen on ${p.fate.node} at ${p.fate.event.json.func}`;
   let s = `packet ${p.id} ${first ? tupleText(first) + ' ' : ''}nodes ${p.nodes.join(' -> ')}: ${fate}\n`;
   const t0 = p.events[0]!.t;
   const width = Math.max(...p.nodes.map((n) => n.length));

@@ -165,6 +165,17 @@ describe('joinStreams', () => {
     ]);
   });
 
+  it('ends a segment at the struct\'s free or its return to the per-CPU cache, and ignores a socket\'s port-less tuple', () => {
+    const a = new Node('a', 0, 0);
+    const u: [string, number, string, number, number] = [A, 1, B, 2, 17];
+    a.ev(1, '0x1', 'udp_send_skb', [A, 0, B, 0, 17]).ev(2, '0x1', 'ip_send_skb', u).ev(3, '0x1', 'skb_consume_udp', u).ev(4, '0x1', 'skb_release_data', u).ev(5, '0x1', 'napi_skb_cache_put', u);
+    a.ev(10, '0x1', 'inet_gro_receive', [B, 2, A, 1, 17]).ev(11, '0x1', 'ip_rcv_core', [B, 2, A, 1, 17]);
+    const tl = join(a);
+    expect(tl.packets.map((p) => p.events.length)).toEqual([5, 2]);
+    expect(tl.packets[0]!.rewrites).toEqual([]);
+    expect(tl.packets[0]!.fate).toMatchObject({ kind: 'consumed', event: { base: 'skb_consume_udp' } });
+  });
+
   it('with a flow in one direction only, reports a one-sided bound and assumes synchronised wall clocks inside it', () => {
     const a = new Node('a', 0, 0);
     const b = new Node('b', 0, 1_000);

@@ -8,8 +8,13 @@ import { WIRE_ID_FIELDS } from './stream.js';
 
 /** Functions that end an skb's life (the drop, the consume, and their variants). */
 const FREE = /^(kfree_skb|kfree_skb_reason|__kfree_skb|consume_skb|sk_skb_reason_drop|napi_consume_skb|__dev_kfree_skb_any|__dev_kfree_skb_irq|dev_kfree_skb_any_reason|dev_kfree_skb_irq_reason|kfree_skb_list_reason|skb_attempt_defer_free)$/;
+/**
+ * Functions that end an skb's life without a drop or consume (a socket's consume path, the struct
+ * freed or put back in the per-CPU cache, whose next user gets the same address).
+ */
+const END = /^(kfree_skbmem|napi_skb_cache_put|__consume_stateless_skb|skb_consume_udp|kfree_skb_partial|__napi_kfree_skb|napi_skb_free_stolen_head)$/;
 /** Functions of the free path that still belong to the freed skb's segment. */
-const RELEASE = /^(skb_release_|kfree_skbmem|skb_free_head|__kfree_skb|skb_attempt_defer|napi_skb_free|__napi_kfree|sock_[rw]free|skb_orphan|dst_release|nf_conntrack_put|skb_dst_drop|__skb_ext_put|skb_ext_put|skb_free_frag|kfree_skb_partial|__consume_stateless_skb|skb_destruct|sock_def_write_space)/;
+const RELEASE = /^(skb_release_|kfree_skbmem|napi_skb_cache_put|skb_free_head|__kfree_skb|skb_attempt_defer|napi_skb_free|__napi_kfree|sock_[rw]free|skb_orphan|dst_release|nf_conntrack_put|skb_dst_drop|__skb_ext_put|skb_ext_put|skb_free_frag|kfree_skb_partial|__consume_stateless_skb|skb_destruct|sock_def_write_space)/;
 /** Transmit functions: a segment's last one is when the packet left the node. */
 const XMIT = /xmit/;
 /** Drop functions (a drop reason, or one of these names, means the packet was dropped). */
@@ -49,7 +54,7 @@ export function segmentEvents(events: readonly NodeEvent[], nextId: { n: number 
       out.push(seg);
     }
     seg.events.push(ev);
-    if (isFree(ev.base)) seg.freed = true;
+    if (isFree(ev.base) || END.test(ev.base)) seg.freed = true;
   }
   return out;
 }
@@ -58,7 +63,7 @@ export function segmentEvents(events: readonly NodeEvent[], nextId: { n: number 
 export function sendEvent(seg: Segment): NodeEvent | undefined {
   for (let i = seg.events.length - 1; i >= 0; i--) {
     const ev = seg.events[i]!;
-    if (XMIT.test(ev.base) && ev.tuple && !isLoopback(ev)) return ev;
+    if (XMIT.test(ev.base) && ev.tuple && isComplete(ev.tuple) && !isLoopback(ev)) return ev;
   }
   return undefined;
 }
@@ -67,7 +72,7 @@ export function sendEvent(seg: Segment): NodeEvent | undefined {
 export function arrivalEvent(seg: Segment): NodeEvent | undefined {
   const first = seg.events[0];
   if (!first || XMIT.test(first.base)) return undefined;
-  return seg.events.find((e) => e.tuple !== undefined);
+  return seg.events.find((e) => e.tuple !== undefined && isComplete(e.tuple));
 }
 
 function isLoopback(ev: NodeEvent): boolean {
@@ -75,12 +80,20 @@ function isLoopback(ev: NodeEvent): boolean {
   return iface !== undefined && /^lo:/.test(iface);
 }
 
+/**
+ * Whether a tuple is whole: an address, and ports for TCP/UDP (a socket's send path shows ports 0
+ * until the transport header is written, which is no rewrite).
+ */
+export function isComplete(t: WireTuple): boolean {
+  return t.saddr !== '' && !((t.proto === 6 || t.proto === 17 || t.proto === 132) && t.sport === 0 && t.dport === 0);
+}
+
 /** Distinct tuples in the order the segment saw them: more than one means a rewrite (NAT). */
 export function tupleHistory(seg: Segment): { tuple: WireTuple; at: NodeEvent }[] {
   const out: { tuple: WireTuple; at: NodeEvent }[] = [];
   let last = '';
   for (const ev of seg.events) {
-    if (!ev.tuple || ev.tuple.saddr === '') continue;
+    if (!ev.tuple || !isComplete(ev.tuple)) continue;
     const k = tupleKey(ev.tuple);
     if (k !== last) out.push({ tuple: ev.tuple, at: ev });
     last = k;
@@ -101,14 +114,11 @@ export function sameOnWire(a: WireTuple, b: WireTuple): boolean {
   return true;
 }
 
-/** How the packet ended in a segment: its last event's function, and whether that was a drop. */
+/** How the packet ended in a segment: the first event of its free path, and whether that was a drop. */
 export function fateOf(seg: Segment): { kind: 'dropped' | 'consumed' | 'in flight'; at: NodeEvent } {
   const events = seg.events;
-  for (let i = events.length - 1; i >= 0; i--) {
-    const ev = events[i]!;
-    if (!isFree(ev.base)) continue;
-    const dropped = ev.reason !== undefined ? !/CONSUMED/.test(ev.reason) : DROP.test(ev.base);
-    return { kind: dropped ? 'dropped' : 'consumed', at: ev };
-  }
-  return { kind: 'in flight', at: events[events.length - 1]! };
+  const at = events.find((ev) => isFree(ev.base) || END.test(ev.base));
+  if (!at) return { kind: 'in flight', at: events[events.length - 1]! };
+  const dropped = at.reason !== undefined ? !/CONSUMED/.test(at.reason) : DROP.test(at.base);
+  return { kind: dropped ? 'dropped' : 'consumed', at };
 }
