@@ -5,6 +5,7 @@
 import { clockReferenceLine } from './clock-reference.js';
 import { clocksJson, clockLines, packetJson, packetText } from './format.js';
 import { parseInput, TimelineFollower } from './follow.js';
+import { podsLine, resolvePods } from './pods.js';
 import { TimelineError } from './stream.js';
 
 /** A bad command line (exit status 2). */
@@ -14,6 +15,7 @@ class TimelineUsageError extends TimelineError {
 
 const USAGE = `Usage: pwru timeline [options] NODE=FILE [NODE=FILE...]
        pwru timeline clock [--node NAME]
+       pwru timeline pods [--node NAME] [--root DIR]
 
 Joins the --output-json streams of several nodes (one file per node, from pwru run with
 --output-json --timestamp current after \`pwru timeline clock\`) into one timeline per packet, on
@@ -31,6 +33,9 @@ Options:
 
 pwru timeline clock prints {"pwru_clock":{...}}: this machine's wall clock and monotonic clock
 (the clock of --timestamp current) at one instant.
+pwru timeline pods prints {"pwru_pods":{...}}: the Kubernetes pod of each network namespace on
+this node, from the container runtime's files (containerd, CRI-O) below --root (default /);
+the timeline then shows each event's pod.
 `;
 
 /** Where the timeline writes; a seam for tests. */
@@ -88,6 +93,17 @@ function parse(argv: readonly string[]): TimelineArgs | 'help' {
 /** Runs `pwru timeline ARGS`; resolves to the exit status. */
 export async function timelineMain(argv: readonly string[], io: TimelineIo = processIo): Promise<number> {
   try {
+    if (argv[0] === 'pods') {
+      const rest = argv.slice(1);
+      const opts: { node?: string; root: string } = { root: '/' };
+      for (let i = 0; i < rest.length; i += 2) {
+        if ((rest[i] !== '--node' && rest[i] !== '--root') || rest[i + 1] === undefined) throw new TimelineUsageError('usage: pwru timeline pods [--node NAME] [--root DIR]');
+        if (rest[i] === '--node') opts.node = rest[i + 1]!;
+        else opts.root = rest[i + 1]!;
+      }
+      io.out(podsLine(resolvePods(opts.root), opts.node));
+      return 0;
+    }
     if (argv[0] === 'clock') {
       const rest = argv.slice(1);
       if (rest[0] === '-h' || rest[0] === '--help') {

@@ -52,7 +52,7 @@ export function packetText(p: PacketTimeline): string {
   const rewriteAt = new Map(p.rewrites.map((r) => [r.at, r] as const));
   for (const { t, event } of p.events) {
     const j = event.json;
-    const meta = j.iface !== undefined ? ` ${j.iface}` : '';
+    const meta = (j.iface !== undefined ? ` ${j.iface}` : '') + (event.pod !== undefined ? ` pod=${event.pod}` : '');
     const len = j.len !== undefined ? ` len=${j.len}` : '';
     const tuple = event.tuple ? ` ${tupleText(event.tuple)}` : '';
     s += `  +${us(t - t0).padStart(10)}us  ${event.node.padEnd(width)}  ${j.func}${meta}${len}${tuple}\n`;
@@ -77,7 +77,7 @@ export function packetJson(p: PacketTimeline): Record<string, unknown> {
     fate: { kind: p.fate.kind, node: p.fate.node, func: p.fate.event.json.func },
     hops: p.hops.map((h) => ({ from: h.from, to: h.to, send_func: h.send.json.func, recv_func: h.recv.json.func, latency_ns: Math.round(h.latencyNs) })),
     rewrites: p.rewrites.map((r) => ({ node: r.node, from: r.from, to: r.to, func: r.at.json.func })),
-    events: p.events.map(({ t, event }) => ({ node: event.node, time_ns: Math.round(t), local_time_ns: event.t, ...event.json })),
+    events: p.events.map(({ t, event }) => ({ node: event.node, time_ns: Math.round(t), local_time_ns: event.t, ...(event.pod !== undefined ? { pod: event.pod } : {}), ...event.json })),
   };
 }
 

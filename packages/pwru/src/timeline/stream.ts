@@ -43,6 +43,8 @@ export interface NodeEvent {
   /** The drop reason pwru appended to FUNC (`SKB_DROP_REASON_NETFILTER_DROP`), if any. */
   readonly reason?: string;
   readonly tuple?: WireTuple;
+  /** The pod (`namespace/name`) whose network namespace the event was in, from the stream's `pwru_pods` line. */
+  readonly pod?: string;
   readonly json: JsonEvent;
 }
 
@@ -104,6 +106,8 @@ export class StreamReader {
   readonly events: NodeEvent[] = [];
   clock: ClockReference | undefined;
   timeSource: TimeSource | undefined;
+  /** Pods by network namespace inode, from `pwru_pods` lines. */
+  readonly pods = new Map<number, string>();
   private line = 0;
 
   constructor(
@@ -129,6 +133,12 @@ export class StreamReader {
     }
     if (v.pwru_clock !== undefined) {
       this.setClock(parseClockReference(v.pwru_clock, `${this.where}:${this.line}`));
+      return;
+    }
+    if (v.pwru_pods !== undefined) {
+      const pods = (v.pwru_pods as { pods?: unknown }).pods;
+      if (typeof pods !== 'object' || pods === null) throw new TimelineError(`${this.where}:${this.line}: a pwru_pods line needs "pods": print it with \`pwru timeline pods\``);
+      for (const [ino, pod] of Object.entries(pods)) if (/^\d+$/.test(ino) && typeof pod === 'string') this.pods.set(Number(ino), pod);
       return;
     }
     if (typeof v.func !== 'string' || typeof v.skb !== 'string') return;
@@ -160,6 +170,7 @@ export class StreamReader {
       throw new TimelineError(`${where}: the event has no time: run pwru with --timestamp current (and a clock reference) or --timestamp absolute`);
     }
     const { base, reason } = splitFunc(j.func);
+    const pod = j.netns !== undefined ? this.pods.get(j.netns) : undefined;
     this.events.push({
       node: this.node,
       index: this.events.length,
@@ -167,6 +178,7 @@ export class StreamReader {
       base,
       ...(reason !== undefined ? { reason } : {}),
       ...(j.tuple ? { tuple: j.tuple as WireTuple } : {}),
+      ...(pod !== undefined ? { pod } : {}),
       json: j,
     });
   }
