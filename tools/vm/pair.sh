@@ -50,8 +50,14 @@ bash "$vm_here/prepare.sh" --no-btf
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 export BPF_TS_VM_SMP=${BPF_TS_VM_SMP:-1}
 pids=()
+# Stops a process and its descendants, children first (run.sh's own trap then stops its qemu).
+kill_tree() {
+  local c
+  for c in $(pgrep -P "$1"); do kill_tree "$c"; done
+  kill -TERM "$1" 2> /dev/null || true
+}
 cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
+  for p in "${pids[@]}"; do kill_tree "$p"; done
   wait 2> /dev/null || true
 }
 trap cleanup EXIT

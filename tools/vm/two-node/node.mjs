@@ -77,16 +77,28 @@ const bind = (port) =>
     const s = createSocket('udp4');
     s.bind(port, me, () => resolve(s));
   });
-const ask = (sock, msg, port = 5555, timeoutMs = 300) =>
+// Sends msg to b and resolves with the first reply `match` accepts (late replies to earlier
+// requests are skipped), stamped on arrival; undefined after timeoutMs.
+const ask = (sock, msg, match, port = 5555, timeoutMs = 300) =>
   new Promise((resolve) => {
+    const on = (buf) => {
+      const at = hr();
+      let m;
+      try {
+        m = JSON.parse(buf.toString());
+      } catch {
+        return;
+      }
+      if (!match(m)) return;
+      clearTimeout(t);
+      sock.off('message', on);
+      resolve({ at, reply: m });
+    };
     const t = setTimeout(() => {
-      sock.removeAllListeners('message');
+      sock.off('message', on);
       resolve(undefined);
     }, timeoutMs);
-    sock.once('message', (buf) => {
-      clearTimeout(t);
-      resolve({ at: hr(), reply: JSON.parse(buf.toString()) });
-    });
+    sock.on('message', on);
     sock.send(JSON.stringify(msg), port, ADDR.b);
   });
 
@@ -103,7 +115,9 @@ if (node === 'b') {
     });
   });
   log('serving');
-  await Promise.race([done, sleep(180_000).then(() => Promise.reject(new Error('a never said done')))]);
+  let timer;
+  await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('a never said done')), 180_000)))]);
+  clearTimeout(timer);
   log('a is done');
   ctl.close();
   echo.close();
@@ -111,15 +125,16 @@ if (node === 'b') {
 } else {
   const ctl = await bind(5555);
   let hello;
-  for (let i = 0; i < 600 && !hello; i++) hello = await ask(ctl, { type: 'hello' });
+  for (let i = 0; i < 600 && !hello; i++) hello = await ask(ctl, { type: 'hello' }, (m) => m.type === 'hello');
   if (!hello) throw new Error('b never answered');
   log('b answers');
   const samples = [];
   for (let n = 0; n < 10; n++) {
     const t1 = hr();
-    const r = await ask(ctl, { type: 'time', n }, 5555, 2000);
-    if (r && r.reply.n === n) samples.push({ t1, t2: r.at, tb: r.reply.mono });
+    const r = await ask(ctl, { type: 'time', n }, (m) => m.type === 'time' && m.n === n, 5555, 2000);
+    if (r) samples.push({ t1, t2: r.at, tb: r.reply.mono });
   }
+  if (samples.length === 0) throw new Error('b answered no clock sample');
   writeFileSync(join(out, 'cristian.json'), JSON.stringify({ samples }));
   log(`clock samples: ${samples.length}`);
   const drop = await bind(40001);
@@ -127,11 +142,11 @@ if (node === 'b') {
   await sleep(300);
   const nat = await bind(40002);
   let echoed;
-  for (let i = 0; i < 3 && !echoed; i++) echoed = await ask(nat, 'through the DNAT', 8080, 2000);
+  for (let i = 0; i < 3 && !echoed; i++) echoed = await ask(nat, 'through the DNAT', (m) => m === 'through the DNAT', 8080, 2000);
   if (!echoed) throw new Error('no answer through the DNAT');
   log('DNAT answered');
   let bye;
-  for (let i = 0; i < 10 && !bye; i++) bye = await ask(ctl, { type: 'done' }, 5555, 1000);
+  for (let i = 0; i < 10 && !bye; i++) bye = await ask(ctl, { type: 'done' }, (m) => m.type === 'bye', 5555, 1000);
   if (!bye) throw new Error('b never said bye');
   for (const s of [ctl, drop, nat]) s.close();
   await stopPwru();

@@ -44,6 +44,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'timeline.txt'), text);
   // Cristian: b's reply was stamped between a's send and a's receive of it; the fastest round trip bounds best.
   const { samples } = JSON.parse(readFileSync(join(dir, 'a', 'cristian.json'), 'utf8')) as { samples: { t1: string; t2: string; tb: string }[] };
+  if (samples.length === 0) throw new Error('no clock sample from b: see node.mjs');
   const ra = clockOf(files.a);
   const rb = clockOf(files.b);
   const best = samples.map((s) => ({ t1: wall(ra, s.t1), t2: wall(ra, s.t2), tb: wall(rb, s.tb) })).sort((x, y) => Number(x.t2 - x.t1 - (y.t2 - y.t1)))[0]!;
