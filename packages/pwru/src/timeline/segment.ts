@@ -4,7 +4,6 @@
  * rewrite as a change of tuple between its events.
  */
 import type { NodeEvent, WireTuple } from './stream.js';
-import { WIRE_ID_FIELDS } from './stream.js';
 
 /** Functions that end an skb's life (the drop, the consume, and their variants). */
 const FREE = /^(kfree_skb|kfree_skb_reason|__kfree_skb|consume_skb|sk_skb_reason_drop|napi_consume_skb|__dev_kfree_skb_any|__dev_kfree_skb_irq|dev_kfree_skb_any_reason|dev_kfree_skb_irq_reason|kfree_skb_list_reason|skb_attempt_defer_free)$/;
@@ -99,19 +98,6 @@ export function tupleHistory(seg: Segment): { tuple: WireTuple; at: NodeEvent }[
     last = k;
   }
   return out;
-}
-
-/**
- * Whether two events can be the same packet on the wire: same tuple, same TCP flags when both
- * have them, and every wire identifier both carry equal.
- */
-export function sameOnWire(a: WireTuple, b: WireTuple): boolean {
-  if (tupleKey(a) !== tupleKey(b)) return false;
-  if (a.flags !== undefined && b.flags !== undefined && a.flags !== b.flags) return false;
-  for (const f of WIRE_ID_FIELDS) {
-    if (a[f] !== undefined && b[f] !== undefined && a[f] !== b[f]) return false;
-  }
-  return true;
 }
 
 /** How the packet ended in a segment: the first event of its free path, and whether that was a drop. */

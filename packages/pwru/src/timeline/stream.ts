@@ -196,7 +196,13 @@ export function readStreams(inputs: readonly { node: string; text: string; where
   for (const inp of inputs) {
     for (const line of inp.text.split('\n')) {
       if (!line.includes('"pwru_clock"')) continue;
-      const v = JSON.parse(line) as { pwru_clock: unknown };
+      let v: { pwru_clock?: unknown };
+      try {
+        v = JSON.parse(line) as { pwru_clock?: unknown };
+      } catch {
+        continue; // the reader below reports the line
+      }
+      if (v.pwru_clock === undefined) continue;
       const ref = parseClockReference(v.pwru_clock, inp.where ?? inp.node);
       if (base.realtimeNs === undefined || ref.realtimeNs < base.realtimeNs) base.realtimeNs = ref.realtimeNs;
       break;
