@@ -124,6 +124,21 @@ describe('joinStreams', () => {
     expect(bySkb('0xc3').events[1]!.event.json.skb).toBe('0xd3');
   });
 
+  it('matches by IP ID (and the other wire ids) when both streams carry them, whatever the order', () => {
+    const a = new Node('a', 0, 0);
+    const b = new Node('b', 0, 0);
+    ping(a, b, 0);
+    const u: [string, number, string, number, number] = [A, 9, B, 9, 17];
+    const id = (n: number) => ({ tuple: { saddr: A, daddr: B, sport: 9, dport: 9, proto: 17, ip_id: n } });
+    a.ev(5_000, '0x51', 'dev_hard_start_xmit', u, id(1)).ev(5_010, '0x52', 'dev_hard_start_xmit', u, id(2));
+    // b sees them reordered (two queues): order alone would pair them wrongly.
+    b.ev(5_200, '0x62', 'netif_receive_skb', u, id(2)).ev(5_210, '0x61', 'netif_receive_skb', u, id(1));
+    const tl = join(a, b);
+    const hop = (skb: string) => tl.packets.find((p) => p.events[0]!.event.json.skb === skb)!.hops[0]!.recv.json.skb;
+    expect(hop('0x51')).toBe('0x61');
+    expect(hop('0x52')).toBe('0x62');
+  });
+
   it('chains three nodes through a router, estimating the last clock through the middle one', () => {
     const a = new Node('a', 0, 0);
     const r = new Node('r', 0, 7_000);
