@@ -94,4 +94,14 @@ describe('pwru timeline across two VMs (6.12, socket network)', () => {
     expect(reply.rewrites[0]).toMatchObject({ node: 'b', to: { sport: 8080 } });
     expect(reply.fate).toMatchObject({ kind: 'consumed', node: 'a' });
   });
+
+  it('gives the same join through the command line, in JSON', () => {
+    const r = spawnSync('node', [join(repo, 'packages/pwru/bin/pwru.js'), 'timeline', '--output-json', join(dir, 'a', 'a.json'), join(dir, 'b', 'b.json')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const drop = lines.find((l) => l.events?.some((e: any) => e.tuple?.dport === 9999))!;
+    expect(drop).toMatchObject({ nodes: ['a', 'b'], fate: { kind: 'dropped', node: 'b' }, hops: [{ from: 'a', to: 'b' }] });
+    const clocks = lines.at(-1)!.clocks as { node: string; offset_ns: number; precision_ns: number }[];
+    expect(clocks[1]!.offset_ns).toBe(Math.round(tl.clocks[1]!.offsetNs));
+  });
 });

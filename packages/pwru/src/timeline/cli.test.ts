@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,18 @@ describe('pwru timeline', () => {
     stop();
     expect(await done).toBe(0);
     expect(o.stdout.match(/^packet /gm)).toHaveLength(1);
+  });
+
+  it('writes all of a large output to a pipe before exiting', () => {
+    const f = join(dir, 'big.json');
+    let text = '';
+    for (let i = 0; i < 4000; i++) text += ev(`0x${i.toString(16)}`, 'dev_hard_start_xmit', i * 1000, 1000 + (i % 50000), 80);
+    writeFileSync(f, text);
+    const bin = new URL('../../bin/pwru.js', import.meta.url).pathname;
+    const r = spawnSync('node', [bin, 'timeline', '--output-json', f], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    expect(r.stdout.trim().split('\n')).toHaveLength(4001);
   });
 
   it('rejects bad command lines and unreadable streams in one line', async () => {

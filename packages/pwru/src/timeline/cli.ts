@@ -44,6 +44,8 @@ export interface TimelineIo {
   err(s: string): void;
   /** Resolves when the user asks to stop (SIGINT, SIGTERM). */
   stopped(): Promise<void>;
+  /** Resolves once everything written has reached the output (a pipe is written asynchronously). */
+  flush?(): Promise<void>;
 }
 
 const processIo: TimelineIo = {
@@ -54,6 +56,7 @@ const processIo: TimelineIo = {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());
     }),
+  flush: () => new Promise((resolve) => void process.stdout.write('', () => resolve())),
 };
 
 interface TimelineArgs {
@@ -102,6 +105,7 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
         else opts.root = rest[i + 1]!;
       }
       io.out(podsLine(resolvePods(opts.root), opts.node));
+      await io.flush?.();
       return 0;
     }
     if (argv[0] === 'clock') {
@@ -112,6 +116,7 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
       }
       if (rest.length !== 0 && !(rest.length === 2 && rest[0] === '--node')) throw new TimelineUsageError('usage: pwru timeline clock [--node NAME]');
       io.out(clockReferenceLine(rest[1]));
+      await io.flush?.();
       return 0;
     }
     const args = parse(argv);
@@ -119,7 +124,9 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
       io.err(USAGE);
       return 0;
     }
-    return await runTimeline(args, io);
+    const code = await runTimeline(args, io);
+    await io.flush?.();
+    return code;
   } catch (e) {
     if (e instanceof TimelineError) {
       io.err(`pwru timeline: ${e.message}\n`);
