@@ -7,7 +7,7 @@
 # The VM sees the host's root file system read-only with a writable tmpfs overlay (writes are
 # lost when it stops), so CMD, node and the repository are the host's own. CMD's stdout and
 # stderr stream back as they are written; stdin is /dev/null. The VM has no network device:
-# only loopback and whatever namespaces/veths the command creates. Inside, BPF_TS_VM is set
+# only loopback and whatever namespaces/veths the command creates (BPF_TS_VM_NETDEV adds one). Inside, BPF_TS_VM is set
 # to the kernel's major.minor (e.g. 6.1), and BPF_TS_VM_OUT to a directory whose files are copied
 # to the host's --out DIR when the VM stops (the only way back besides stdout and stderr).
 #
@@ -19,6 +19,10 @@
 #   BPF_TS_VM_APPEND     extra kernel command-line parameters
 #   BPF_TS_VM_CONSOLE=1  also copy the VM's kernel console to stderr when done
 #   BPF_TS_VM_KEEP=1     keep the run directory (console.log, stdout, stderr) for debugging
+#   BPF_TS_VM_NETDEV     give the VM one virtio-net NIC on this qemu -netdev backend instead of
+#                        none, e.g. socket,listen=127.0.0.1:PORT (pair.sh joins two VMs so);
+#                        the driver is a module: `modprobe virtio_net` inside
+#   BPF_TS_VM_MAC        that NIC's MAC address (default qemu's 52:54:00:12:34:56)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -127,13 +131,18 @@ stdout_is_tty=0
 : > "$rundir/stdout"
 : > "$rundir/stderr"
 
+nic=(-nic none)
+if [ -n "${BPF_TS_VM_NETDEV:-}" ]; then
+  nic=(-netdev "$BPF_TS_VM_NETDEV,id=n0" -device "virtio-net-pci,netdev=n0${BPF_TS_VM_MAC:+,mac=$BPF_TS_VM_MAC}")
+fi
+
 append="console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init ${BPF_TS_VM_APPEND:-}"
 # `timeout` bounds the VM even if this script is killed with SIGKILL.
 timeout --signal=TERM --kill-after=5 "$timeout_s" \
   qemu-system-x86_64 \
   -accel tcg -cpu max -m "${BPF_TS_VM_MEM:-2G}" -smp "${BPF_TS_VM_SMP:-2}" \
   -nographic -monitor none -serial "file:$rundir/console.log" -no-reboot \
-  -nic none \
+  "${nic[@]}" \
   -kernel "$vm_vmlinuz" -initrd "$vm_initramfs" -append "$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
   -virtfs "local,path=$rundir,mount_tag=results,security_model=passthrough,multidevs=remap" \

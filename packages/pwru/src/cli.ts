@@ -14,13 +14,16 @@ import { Logger } from './log.js';
 import { ProgressBar } from './progress.js';
 import { describeError } from './run.js';
 import { run } from './run-cli.js';
+import { runOffline } from './sequence/offline.js';
+import { timelineMain } from './timeline/cli.js';
 import { processStartPhases, StartupTimes } from './timing.js';
 
 /** When this module's body began: every static import is loaded and evaluated by then. */
 const entered = performance.now();
-import { runOffline } from './sequence/offline.js';
 
 async function main(argv: string[]): Promise<number> {
+  // `pwru timeline ...` joins nodes' JSON streams (src/timeline); it loads nothing into the kernel.
+  if (argv[0] === 'timeline') return timelineMain(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs(argv);

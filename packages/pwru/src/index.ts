@@ -36,3 +36,5 @@ export type { KernelSession, RingReader, Attachment, AttachResult } from './kern
 export { ProgressBar } from './progress.js';
 export * from './output/pcapng/index.js';
 export * from './sequence/index.js';
+/** Cross-node timeline (`pwru timeline`): one sequence per packet from several nodes' JSON streams. */
+export * as timeline from './timeline/index.js';
