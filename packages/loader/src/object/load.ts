@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Btf } from 'btf-parser';
+import { BtfHandle } from '../btf/handle.js';
+import { applyCoreRelocations, type CoreTargets } from '../core/relocate.js';
+import { BpfMap } from '../map/map.js';
+import { Program } from '../prog/program.js';
+import { defaultBackend, type Backend } from '../sys/backend.js';
+import { MapType } from '../sys/generated/constants.js';
+import { functionBtfId, kernelBtf, tracepointBtfId } from '../link/targets.js';
+import type { ObjectMapSpec } from './maps.js';
+import { linkProgram } from './link-program.js';
+import { ObjectError, parseObject, type ObjectProgramSpec, type ObjectSpec } from './parse.js';
+
+/** A value for a global variable, set before load (like a libbpf skeleton's rodata fields). */
+export type GlobalValue = Uint8Array | number | bigint | boolean;
+
+/** Options for {@link loadObject}. */
+export interface LoadObjectOptions {
+  /** Syscall backend (default: the process-wide koffi backend). */
+  readonly backend?: Backend;
+  /** Initial values of global variables (`const volatile` in .rodata, .data, .bss) by name. */
+  readonly globals?: Readonly<Record<string, GlobalValue>>;
+  /** Load only these programs (by function name); default all. */
+  readonly programs?: readonly string[];
+  /** Target BTF for CO-RE (default: the running kernel's vmlinux BTF). */
+  readonly coreTargets?: CoreTargets;
+  /** Verifier log level for the retry after a failed load. */
+  readonly logLevel?: 1 | 2;
+}
+
+/** A global variable of the object: where it lives and how big it is. */
+export interface GlobalVariable {
+  readonly name: string;
+  /** The data map (section) holding it. */
+  readonly section: string;
+  readonly offset: number;
+  readonly size: number;
+  /** Object BTF type id of the variable's type. */
+  readonly typeId: number;
+}
+
+/** The global variables of an object, from its BTF DATASECs. */
+export function globalVariables(spec: ObjectSpec): GlobalVariable[] {
+  const out: GlobalVariable[] = [];
+  const btf = spec.btf;
+  if (!btf) return out;
+  for (const m of spec.maps) {
+    if (!m.data || !m.data.datasecId) continue;
+    const ds = btf.typeOfKind(m.data.datasecId, 'datasec');
+    for (const v of ds.vars) {
+      const t = btf.type(v.type);
+      if (t.kind !== 'var') continue;
+      out.push({ name: t.name, section: m.name, offset: v.offset, size: v.size, typeId: t.type });
+    }
+  }
+  return out;
+}
+
+function encodeGlobal(g: GlobalVariable, value: GlobalValue): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.length !== g.size) throw new ObjectError(`global "${g.name}" is ${g.size} bytes; the value given has ${value.length}`);
+    return value;
+  }
+  const out = new Uint8Array(g.size);
+  const v = new DataView(out.buffer);
+  const n = typeof value === 'boolean' ? BigInt(value ? 1 : 0) : BigInt(value);
+  if (![1, 2, 4, 8].includes(g.size)) throw new ObjectError(`global "${g.name}" is ${g.size} bytes: give its value as a Uint8Array`);
+  const bits = BigInt(g.size * 8);
+  if (n >= 1n << bits || n < -(1n << (bits - 1n))) throw new ObjectError(`global "${g.name}" (${g.size} bytes) cannot hold ${n}`);
+  v.setBigUint64(0, BigInt.asUintN(64, n), true);
+  return out.slice(0, g.size);
+}
+
+/**
+ * A loaded BPF object: its maps and programs, by name. Close it to release them all (links
+ * made with {@link BpfObject.attach} are closed too).
+ */
+export class BpfObject {
+  /** Maps by their name in the object (`counts`, `.rodata`, `.bss`, ...). */
+  readonly maps: Readonly<Record<string, BpfMap>>;
+  /** Programs by function name. */
+  readonly programs: Readonly<Record<string, Program>>;
+  private readonly owned: { close(): void }[] = [];
+
+  /** @internal */
+  constructor(
+    /** The parsed object. */
+    readonly spec: ObjectSpec,
+    maps: Record<string, BpfMap>,
+    programs: Record<string, Program>,
+    private readonly btfHandle: BtfHandle | undefined,
+  ) {
+    this.maps = maps;
+    this.programs = programs;
+  }
+
+  /** The object's program specs, by function name. */
+  programSpec(name: string): ObjectProgramSpec {
+    const p = this.spec.programs.find((x) => x.name === name);
+    if (!p) throw new ObjectError(`the object has no program "${name}" (it has ${this.spec.programs.map((x) => x.name).join(', ')})`);
+    return p;
+  }
+
+  /** Keeps something (a link) to close with the object. */
+  own<T extends { close(): void }>(x: T): T {
+    this.owned.push(x);
+    return x;
+  }
+
+  /** Closes links, programs, maps and the object's BTF. */
+  close(): void {
+    for (const x of this.owned.splice(0).reverse()) x.close();
+    for (const p of Object.values(this.programs)) p.close();
+    for (const m of Object.values(this.maps)) m.close();
+    this.btfHandle?.close();
+  }
+}
+
+// Map types the kernel creates without key/value BTF (libbpf drops it for them too).
+const NO_BTF_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.STACK_TRACE,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.DEVMAP,
+  MapType.DEVMAP_HASH,
+  MapType.CPUMAP,
+  MapType.XSKMAP,
+  MapType.SOCKMAP,
+  MapType.SOCKHASH,
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.RINGBUF,
+]);
+
+function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backend, data?: Uint8Array): BpfMap {
+  let inner: BpfMap | undefined;
+  if (m.inner) inner = createMap(m.inner, btf, backend);
+  try {
+    const withBtf = btf && (m.keyTypeId || m.valueTypeId) && !NO_BTF_MAP_TYPES.has(m.type) ? { fd: btf.fd, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId } : undefined;
+    return BpfMap.create(
+      {
+        name: m.kernelName,
+        type: m.type as never,
+        keySize: m.keySize,
+        valueSize: m.valueSize,
+        maxEntries: m.maxEntries,
+        flags: m.flags,
+        numaNode: m.numaNode,
+        mapExtra: m.mapExtra,
+        innerMap: inner,
+        btf: withBtf,
+        contents: data && (!m.name.startsWith('.bss') || data.some((b) => b !== 0)) ? [[0, data]] : undefined,
+        freeze: m.data?.readonly,
+      },
+      { backend },
+    );
+  } finally {
+    inner?.close();
+  }
+}
+
+function attachBtfIdOf(p: ObjectProgramSpec, btf: () => Btf): number | undefined {
+  const d = p.def;
+  if (!d.btfTarget) return undefined;
+  if (!d.target) throw new ObjectError(`program ${p.name}: section "${p.sectionName}" needs a target after "${d.prefix}/"`);
+  switch (d.btfTarget) {
+    case 'tracepoint':
+      return tracepointBtfId(d.target, btf());
+    case 'function':
+      return functionBtfId(d.target, btf());
+    case 'lsm':
+      return functionBtfId(`bpf_lsm_${d.target}`, btf());
+    case 'iter':
+      return functionBtfId(`bpf_iter_${d.target}`, btf());
+  }
+}
+
+/**
+ * Loads a parsed object: creates its maps (global data written and .rodata frozen), applies
+ * CO-RE relocations against the kernel's BTF, lays out each program with its subprograms,
+ * fills in map references and loads the programs with their func_info and line_info.
+ */
+export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfObject {
+  const backend = opts.backend ?? defaultBackend();
+  const wanted = opts.programs ? new Set(opts.programs) : undefined;
+  for (const n of wanted ?? []) {
+    if (!spec.programs.some((p) => p.name === n)) throw new ObjectError(`the object has no program "${n}"`);
+  }
+  if (spec.externs.length) {
+    throw new ObjectError(`the object declares externs (${spec.externs.map((e) => e.name).join(', ')}): __kconfig and __ksym externs are not supported`);
+  }
+  // Global variable values.
+  const data = new Map<string, Uint8Array>();
+  for (const m of spec.maps) if (m.data) data.set(m.name, m.data.bytes.slice());
+  if (opts.globals) {
+    const vars = new Map(globalVariables(spec).map((g) => [g.name, g]));
+    for (const [name, value] of Object.entries(opts.globals)) {
+      const g = vars.get(name);
+      if (!g) throw new ObjectError(`the object has no global variable "${name}" (it has ${[...vars.keys()].join(', ') || 'none'})`);
+      data.get(g.section)!.set(encodeGlobal(g, value), g.offset);
+    }
+  }
+  let vmlinux: Btf | undefined;
+  const kbtf = () => (vmlinux ??= kernelBtf());
+  const targets = opts.coreTargets ?? { get vmlinux() { return kbtf(); } };
+  // CO-RE, section by section.
+  const code = new Map<number, Uint8Array>();
+  for (const [idx, sec] of spec.code) {
+    const insns = sec.insns.slice();
+    if (sec.coreRelos.length) applyCoreRelocations(spec.btf!, insns, sec.coreRelos, targets, sec.name);
+    code.set(idx, insns);
+  }
+  const programs = spec.programs.filter((p) => !wanted || wanted.has(p.name));
+  const linked = programs.map((p) => ({ p, l: linkProgram(spec, p, code) }));
+
+  let btfHandle: BtfHandle | undefined;
+  const maps: Record<string, BpfMap> = {};
+  const loaded: Record<string, Program> = {};
+  try {
+    if (spec.btf) btfHandle = BtfHandle.load(spec.btf.bytes, { backend });
+    for (const m of spec.maps) maps[m.name] = createMap(m, btfHandle, backend, data.get(m.name));
+    for (const { p, l } of linked) {
+      const insns = l.insns;
+      const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+      for (const r of l.references) {
+        if (r.kind === 'extern') throw new ObjectError(`program ${p.name} uses extern "${r.name}", which is not supported`);
+        const map = maps[r.map];
+        if (!map) throw new ObjectError(`program ${p.name} references map "${r.map}", which was not created`);
+        const o = r.insn * 8;
+        const regs = insns[o + 1]! & 0x0f;
+        if (r.kind === 'map') {
+          insns[o + 1] = regs | (1 << 4);
+          v.setInt32(o + 4, map.fd, true);
+        } else {
+          insns[o + 1] = regs | (2 << 4);
+          const off = v.getInt32(o + 4, true) + r.offset;
+          v.setInt32(o + 4, map.fd, true);
+          v.setInt32(o + 12, off, true);
+        }
+      }
+      loaded[p.name] = Program.load(
+        {
+          name: p.name.slice(0, 15),
+          type: p.def.type,
+          expectedAttachType: p.def.attachType,
+          attachBtfId: attachBtfIdOf(p, kbtf),
+          flags: p.def.flags,
+          license: spec.license || 'GPL',
+          instructions: insns,
+          btf: btfHandle && l.funcInfo ? { fd: btfHandle.fd, funcInfo: l.funcInfo, lineInfo: l.lineInfo } : undefined,
+        },
+        { backend, logLevel: opts.logLevel },
+      );
+    }
+  } catch (e) {
+    for (const x of Object.values(loaded)) x.close();
+    for (const x of Object.values(maps)) x.close();
+    btfHandle?.close();
+    throw e;
+  }
+  return new BpfObject(spec, maps, loaded, btfHandle);
+}
+
+/** Reads, parses and loads a clang-built BPF object file (`.bpf.o`). */
+export function loadObjectFile(path: string, opts: LoadObjectOptions = {}): BpfObject {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ObjectError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  return loadObject(parseObject(bytes, basename(path)), opts);
+}

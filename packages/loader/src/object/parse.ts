@@ -1,0 +1,287 @@
+import { Btf } from 'btf-parser';
+import { ElfError, parseElf, SectionType, SHF_EXECINSTR, SymbolType, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/elf.js';
+import { parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './btf-ext.js';
+import { dataMap, isDataSection, parseBtfMap, parseLegacyMap, type ObjectMapSpec } from './maps.js';
+import { resolveSection, type ResolvedSection } from './sections.js';
+
+/** What an instruction's ELF relocation refers to. */
+export type InsnReference =
+  | { readonly kind: 'map'; readonly map: string }
+  | { readonly kind: 'data'; readonly map: string; readonly offset: number }
+  | { readonly kind: 'call'; readonly section: number; readonly insn: number }
+  | { readonly kind: 'func'; readonly section: number; readonly insn: number }
+  | { readonly kind: 'extern'; readonly name: string; readonly symbol: ElfSymbol };
+
+/** A function in a code section: a program entry point or a subprogram. */
+export interface ObjectFunction {
+  readonly name: string;
+  /** ELF section index and name. */
+  readonly section: number;
+  readonly sectionName: string;
+  /** First instruction (index within the section) and count. */
+  readonly start: number;
+  readonly length: number;
+}
+
+/** A program of the object: an entry point in a non-.text code section. */
+export interface ObjectProgramSpec extends ObjectFunction {
+  /** How its section name maps to a program type and attach kind. */
+  readonly def: ResolvedSection;
+}
+
+/** A code section: its instructions and what they reference. */
+export interface CodeSection {
+  readonly index: number;
+  readonly name: string;
+  /** The instructions, 8 bytes each. */
+  readonly insns: Uint8Array;
+  /** ELF relocations by instruction index. */
+  readonly refs: ReadonlyMap<number, InsnReference>;
+  readonly funcInfo: readonly FuncInfoRecord[];
+  readonly lineInfo: readonly LineInfoRecord[];
+  readonly coreRelos: readonly CoreReloRecord[];
+}
+
+/** An `extern` the object declares (`__kconfig` or `__ksym`). */
+export interface ObjectExtern {
+  readonly name: string;
+  /** `.kconfig` or `.ksyms`. */
+  readonly section: string;
+  /** Object BTF id of the VAR or FUNC. */
+  readonly typeId: number;
+  readonly weak: boolean;
+}
+
+/** A parsed BPF object: everything needed to load it, and nothing tied to the kernel. */
+export interface ObjectSpec {
+  /** Object name (the file name up to its first dot, as libbpf names it). */
+  readonly name: string;
+  readonly license: string;
+  /** The object's BTF, with DATASEC sizes and variable offsets fixed from the ELF symbols. */
+  readonly btf: Btf | undefined;
+  readonly ext: BtfExt | undefined;
+  readonly programs: readonly ObjectProgramSpec[];
+  /** Every function of every code section (programs and subprograms). */
+  readonly functions: readonly ObjectFunction[];
+  readonly code: ReadonlyMap<number, CodeSection>;
+  readonly maps: readonly ObjectMapSpec[];
+  readonly externs: readonly ObjectExtern[];
+}
+
+/** An object file the loader cannot make sense of. */
+export class ObjectError extends ElfError {}
+
+const R_BPF_64_64 = 1;
+const R_BPF_64_ABS64 = 2;
+const R_BPF_64_ABS32 = 3;
+const R_BPF_64_NODYLD32 = 4;
+const R_BPF_64_32 = 10;
+
+/** Parses a clang-built BPF object file. */
+export function parseObject(bytes: Uint8Array, name = 'obj'): ObjectSpec {
+  const elf = parseElf(bytes);
+  const objName = name.replace(/^.*\//, '').split('.')[0]!.slice(0, 15) || 'obj';
+  const btf = parseBtf(elf);
+  let ext: BtfExt | undefined;
+  const extSec = elf.section('.BTF.ext');
+  if (btf && extSec) {
+    ext = parseBtfExt(extSec.data, (off) => {
+      try {
+        return btf.str(off);
+      } catch {
+        throw new ObjectError(`.BTF.ext names string offset ${off}, outside the object's BTF strings`);
+      }
+    });
+  }
+  const licenseSec = elf.section('license');
+  const license = licenseSec ? new TextDecoder().decode(licenseSec.data).replace(/\0.*$/s, '') : '';
+
+  const maps: ObjectMapSpec[] = [];
+  const mapBySection = new Map<number, ObjectMapSpec[]>();
+  const addMap = (m: ObjectMapSpec, section: number) => {
+    if (maps.some((x) => x.name === m.name)) throw new ObjectError(`map "${m.name}" is defined twice`);
+    maps.push(m);
+    const list = mapBySection.get(section) ?? [];
+    list.push(m);
+    mapBySection.set(section, list);
+  };
+  const symbolsIn = (sec: number) => elf.symbols.filter((s) => s.section === sec && s.name !== '' && s.type !== SymbolType.SECTION);
+
+  // BTF-defined maps in .maps.
+  const mapsSec = elf.section('.maps');
+  if (mapsSec) {
+    if (!btf) throw new ObjectError('the object has a .maps section but no .BTF: compile with -g');
+    const ds = btf.findType('.maps', 'datasec');
+    if (!ds) throw new ObjectError('the object BTF has no .maps DATASEC');
+    for (const v of ds.vars) {
+      const vt = btf.type(v.type);
+      if (vt.kind !== 'var') throw new ObjectError('.maps DATASEC holds a non-variable');
+      addMap(parseBtfMap(btf, vt.name, vt.type, vt.name.slice(0, 15)), mapsSec.index);
+    }
+  }
+  // Legacy maps.
+  const legacy = elf.section('maps');
+  if (legacy) {
+    for (const s of symbolsIn(legacy.index)) {
+      const size = s.size > 0 ? s.size : 20;
+      if (s.value < 0 || s.value + size > legacy.data.length) throw new ObjectError(`legacy map "${s.name}" lies outside the maps section`);
+      addMap(parseLegacyMap(s.name, legacy.data.subarray(s.value, s.value + size)), legacy.index);
+    }
+  }
+  // Global data.
+  for (const s of elf.sections) {
+    if (!isDataSection(s.name) || (s.type !== SectionType.PROGBITS && s.type !== SectionType.NOBITS)) continue;
+    if (s.flags & SHF_EXECINSTR) continue;
+    if (s.size === 0) continue;
+    const bytesOf = s.type === SectionType.NOBITS ? new Uint8Array(s.size) : s.data.slice();
+    const datasec = btf?.findType(s.name, 'datasec');
+    addMap(dataMap(objName, s.name, bytesOf, datasec?.id ?? 0), s.index);
+  }
+
+  // Externs (.kconfig / .ksyms), from the BTF DATASECs that list them.
+  const externs: ObjectExtern[] = [];
+  for (const secName of ['.kconfig', '.ksyms']) {
+    const ds = btf?.findType(secName, 'datasec');
+    for (const v of ds?.vars ?? []) {
+      const t = btf!.type(v.type);
+      const sym = elf.symbols.find((s) => s.name === t.name && s.section === 0);
+      externs.push({ name: t.name, section: secName, typeId: t.id, weak: sym?.bind === 2 });
+    }
+  }
+
+  // Code sections, their functions and relocations.
+  const functions: ObjectFunction[] = [];
+  const programs: ObjectProgramSpec[] = [];
+  const code = new Map<number, CodeSection>();
+  for (const s of elf.sections) {
+    if (s.type !== SectionType.PROGBITS || !(s.flags & SHF_EXECINSTR) || s.size === 0) continue;
+    if (s.size % 8 !== 0) throw new ObjectError(`code section ${s.name} is ${s.size} bytes, not a whole number of instructions`);
+    const def = s.name === '.text' ? undefined : resolveSection(s.name);
+    if (s.name !== '.text' && !def) {
+      throw new ObjectError(`section "${s.name}" is not a program type libbpf knows: use SEC("kprobe/..."), SEC("xdp"), SEC("tp_btf/..."), ...`);
+    }
+    const funcs = symbolsIn(s.index)
+      .filter((x) => x.type === SymbolType.FUNC)
+      .sort((a, b) => a.value - b.value);
+    const insnCount = s.size / 8;
+    for (const f of funcs) {
+      if (f.value % 8 !== 0 || f.size % 8 !== 0 || f.value + f.size > s.size) {
+        throw new ObjectError(`function ${f.name} in ${s.name} is not aligned to instructions`);
+      }
+      const fn: ObjectFunction = { name: f.name, section: s.index, sectionName: s.name, start: f.value / 8, length: (f.size || s.size - f.value) / 8 };
+      functions.push(fn);
+      if (def) programs.push({ ...fn, def });
+    }
+    code.set(s.index, {
+      index: s.index,
+      name: s.name,
+      insns: s.data.slice(),
+      refs: insnRefs(elf, s, insnCount, mapBySection),
+      funcInfo: ext?.funcInfo.get(s.name) ?? [],
+      lineInfo: ext?.lineInfo.get(s.name) ?? [],
+      coreRelos: ext?.coreRelos.get(s.name) ?? [],
+    });
+  }
+  if (programs.length === 0) throw new ObjectError('the object has no programs: put each in a SEC("...") function');
+  return { name: objName, license, btf, ext, programs, functions, code, maps, externs };
+}
+
+function insnRefs(elf: ElfFile, sec: ElfSection, insnCount: number, mapBySection: Map<number, ObjectMapSpec[]>): Map<number, InsnReference> {
+  const refs = new Map<number, InsnReference>();
+  const v = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  for (const r of elf.relocations.get(sec.index) ?? []) {
+    if (r.offset < 0 || r.offset % 8 !== 0 || r.offset / 8 >= insnCount) {
+      throw new ObjectError(`relocation at byte ${r.offset} of ${sec.name} does not point at an instruction`);
+    }
+    const at = r.offset / 8;
+    const sym = elf.symbols[r.symbol]!;
+    const opcode = sec.data[r.offset]!;
+    const isLdImm64 = opcode === 0x18;
+    const isCall = opcode === 0x85;
+    const where = `${sec.name} instruction ${at}`;
+    if (r.type !== R_BPF_64_64 && r.type !== R_BPF_64_32 && r.type !== R_BPF_64_ABS64 && r.type !== R_BPF_64_ABS32 && r.type !== R_BPF_64_NODYLD32) {
+      throw new ObjectError(`${where}: unsupported relocation type ${r.type}`);
+    }
+    if (sym.section === 0) {
+      if (!sym.name) throw new ObjectError(`${where}: relocation against an unnamed undefined symbol`);
+      refs.set(at, { kind: 'extern', name: sym.name, symbol: sym });
+      continue;
+    }
+    const target = elf.sections[sym.section];
+    if (!target) throw new ObjectError(`${where}: symbol ${sym.name} is in missing section ${sym.section}`);
+    if (target.flags & SHF_EXECINSTR) {
+      const imm = v.getInt32(r.offset + 4, true);
+      if (isCall) {
+        refs.set(at, { kind: 'call', section: target.index, insn: sym.value / 8 + imm + 1 });
+      } else if (isLdImm64) {
+        if ((sym.value + imm) % 8 !== 0) throw new ObjectError(`${where}: function pointer into the middle of an instruction`);
+        refs.set(at, { kind: 'func', section: target.index, insn: (sym.value + imm) / 8 });
+      } else {
+        throw new ObjectError(`${where}: code reference from an instruction that is neither a call nor a 64-bit load`);
+      }
+      continue;
+    }
+    if (!isLdImm64) throw new ObjectError(`${where}: reference to ${sym.name || target.name} from an instruction that is not a 64-bit load`);
+    const inSection = mapBySection.get(target.index) ?? [];
+    if (target.name === '.maps' || target.name === 'maps') {
+      const m = findMapAt(elf, target.index, sym, inSection);
+      if (!m) throw new ObjectError(`${where}: no map at ${sym.name || `offset ${sym.value}`} of ${target.name}`);
+      refs.set(at, { kind: 'map', map: m.name });
+    } else if (inSection.length === 1 && inSection[0]!.data) {
+      const offset = sym.type === SymbolType.SECTION ? 0 : sym.value;
+      refs.set(at, { kind: 'data', map: inSection[0]!.name, offset });
+    } else {
+      throw new ObjectError(`${where}: reference to ${sym.name || target.name} in section ${target.name}, which is neither a map nor global data`);
+    }
+  }
+  return refs;
+}
+
+function findMapAt(elf: ElfFile, section: number, sym: ElfSymbol, maps: readonly ObjectMapSpec[]): ObjectMapSpec | undefined {
+  if (sym.type !== SymbolType.SECTION) return maps.find((m) => m.name === sym.name);
+  // A section-relative reference: find the symbol defined at that offset.
+  const named = elf.symbols.find((s) => s.section === section && s.value === sym.value && s.type !== SymbolType.SECTION && s.name);
+  return named ? maps.find((m) => m.name === named.name) : undefined;
+}
+
+/** Parses `.BTF` and fixes DATASEC sizes and variable offsets the way libbpf does before loading it. */
+function parseBtf(elf: ElfFile): Btf | undefined {
+  const sec = elf.section('.BTF');
+  if (!sec) return undefined;
+  const bytes = sec.data.slice();
+  let btf: Btf;
+  try {
+    btf = Btf.parse(bytes);
+  } catch (e) {
+    throw new ObjectError(`the object's .BTF is malformed: ${(e as Error).message}`);
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let changed = false;
+  for (let id = 1; id <= btf.maxTypeId; id++) {
+    if (btf.kindNameOf(id) !== 'datasec') continue;
+    const ds = btf.typeOfKind(id, 'datasec');
+    const section = elf.section(ds.name);
+    if (!section) continue; // .kconfig / .ksyms: sized by the loader
+    const p = btf.recordOffset(id);
+    if (v.getUint32(p + 8, true) !== section.size) {
+      v.setUint32(p + 8, section.size, true);
+      changed = true;
+    }
+    const vars: [number, number, number][] = [];
+    ds.vars.forEach((dv, i) => {
+      const vt = btf.type(dv.type);
+      const sym = elf.symbols.find((s) => s.section === section.index && s.name === vt.name && s.type === SymbolType.OBJECT);
+      vars.push([dv.type, sym ? sym.value : dv.offset, dv.size]);
+      void i;
+    });
+    vars.sort((a, b) => a[1] - b[1]);
+    vars.forEach(([type, offset, size], i) => {
+      const q = p + 12 + i * 12;
+      if (v.getUint32(q, true) !== type || v.getUint32(q + 4, true) !== offset) changed = true;
+      v.setUint32(q, type, true);
+      v.setUint32(q + 4, offset, true);
+      v.setUint32(q + 8, size, true);
+    });
+  }
+  return changed ? Btf.parse(bytes) : btf;
+}
