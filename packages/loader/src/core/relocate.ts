@@ -37,6 +37,7 @@ const TYPE_KINDS = new Set<number>([6, 7, 8, 9, 12]);
 
 interface Resolved {
   value: number;
+  noValidate?: boolean;
   size?: number;
   adjustable?: boolean;
 }
@@ -185,13 +186,13 @@ function patch(v: DataView, insn: number, local: Resolved, target: Resolved | un
   if (cls === BPF_ALU || cls === BPF_ALU64) {
     if (op & 0x08) throw new CoreRelocationError(`${where}: an ALU instruction with a register operand cannot be relocated`);
     const imm = v.getInt32(o + 4, true);
-    if (imm !== (local.value | 0)) throw new CoreRelocationError(`${where}: the instruction holds ${imm}, not the expected ${local.value}`);
+    if (!local.noValidate && imm !== (local.value | 0)) throw new CoreRelocationError(`${where}: the instruction holds ${imm}, not the expected ${local.value}`);
     v.setInt32(o + 4, value | 0, true);
     return;
   }
   if (cls === BPF_LDX || cls === BPF_ST || cls === BPF_STX) {
     const off = v.getInt16(o + 2, true);
-    if (off !== local.value) throw new CoreRelocationError(`${where}: the instruction's offset is ${off}, not the expected ${local.value}`);
+    if (!local.noValidate && off !== local.value) throw new CoreRelocationError(`${where}: the instruction's offset is ${off}, not the expected ${local.value}`);
     if (value > 0x7fff) throw new CoreRelocationError(`${where}: offset ${value} does not fit an instruction`);
     v.setInt16(o + 2, value, true);
     if (local.size !== undefined && target.size !== undefined && local.size !== target.size) {
@@ -208,7 +209,7 @@ function patch(v: DataView, insn: number, local: Resolved, target: Resolved | un
   if (cls === BPF_LD && op === 0x18) {
     if (o + 16 > v.byteLength) throw new CoreRelocationError(`${where}: truncated 64-bit load`);
     const imm = (BigInt(v.getUint32(o + 12, true)) << 32n) | BigInt(v.getUint32(o + 4, true));
-    if (imm !== BigInt(local.value)) throw new CoreRelocationError(`${where}: the instruction loads ${imm}, not the expected ${local.value}`);
+    if (!local.noValidate && imm !== BigInt(local.value)) throw new CoreRelocationError(`${where}: the instruction loads ${imm}, not the expected ${local.value}`);
     const nv = BigInt.asUintN(64, BigInt(value));
     v.setUint32(o + 4, Number(nv & 0xffffffffn), true);
     v.setUint32(o + 12, Number(nv >> 32n), true);

@@ -210,7 +210,7 @@ export function matchFieldSpec(localSpec: FieldSpec, target: Btf, targetRootId: 
 }
 
 /** The value of a field relocation kind for a resolved spec (libbpf's bpf_core_calc_field_relo). */
-export function fieldValue(spec: FieldSpec, kind: number): { value: number; size?: number; adjustable: boolean } {
+export function fieldValue(spec: FieldSpec, kind: number): { value: number; size?: number; adjustable: boolean; noValidate?: boolean } {
   const btf = spec.btf;
   const mt = skipMods(btf, spec.typeId);
   const bitfield = spec.bitfieldSize > 0;
@@ -227,19 +227,22 @@ export function fieldValue(spec: FieldSpec, kind: number): { value: number; size
     }
   }
   const adjustable = mt.kind === 'int' || mt.kind === 'enum' || mt.kind === 'enum64' || mt.kind === 'ptr';
+  // Clang may pick another load unit for a bitfield than this computation: libbpf does not
+  // check what the instruction holds for them either.
+  const noValidate = bitfield;
   switch (kind) {
     case 0:
-      return { value: byteOff, size: bitfield ? undefined : byteSize, adjustable };
+      return { value: byteOff, size: bitfield ? undefined : byteSize, adjustable, noValidate };
     case 1:
-      return { value: byteSize, adjustable };
+      return { value: byteSize, adjustable, noValidate };
     case 2:
       return { value: 1, adjustable };
     case 3:
       return { value: isSigned(btf, spec.typeId) ? 1 : 0, adjustable };
     case 4:
-      return { value: 64 - (spec.bitOffset + bitSize - byteOff * 8), adjustable };
+      return { value: 64 - (spec.bitOffset + bitSize - byteOff * 8), adjustable, noValidate };
     case 5:
-      return { value: 64 - bitSize, adjustable };
+      return { value: 64 - bitSize, adjustable, noValidate };
     default:
       throw new CoreRelocationError(`CO-RE relocation kind ${kind} is not a field kind`);
   }

@@ -62,7 +62,7 @@ function encodeGlobal(g: GlobalVariable, value: GlobalValue): Uint8Array {
     if (value.length !== g.size) throw new ObjectError(`global "${g.name}" is ${g.size} bytes; the value given has ${value.length}`);
     return value;
   }
-  const out = new Uint8Array(g.size);
+  const out = new Uint8Array(8);
   const v = new DataView(out.buffer);
   const n = typeof value === 'boolean' ? BigInt(value ? 1 : 0) : BigInt(value);
   if (![1, 2, 4, 8].includes(g.size)) throw new ObjectError(`global "${g.name}" is ${g.size} bytes: give its value as a Uint8Array`);
@@ -100,6 +100,11 @@ export class BpfObject {
     const p = this.spec.programs.find((x) => x.name === name);
     if (!p) throw new ObjectError(`the object has no program "${name}" (it has ${this.spec.programs.map((x) => x.name).join(', ')})`);
     return p;
+  }
+
+  /** The object's global variables (section, offset, size), for reading and writing data maps. */
+  globals(): GlobalVariable[] {
+    return globalVariables(this.spec);
   }
 
   /** Keeps something (a link) to close with the object. */

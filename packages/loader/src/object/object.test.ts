@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkCoreObject, OBJECT_DIR } from '../../test/object/core-checks.js';
+import { ElfError } from '../elf/elf.js';
+import { BpfError } from '../errors.js';
+import { MapType, ProgramType } from '../sys/generated/constants.js';
+import { loadObject, loadObjectFile } from './load.js';
+import { ObjectError, parseObject } from './parse.js';
+
+const globalsBytes = readFileSync(join(OBJECT_DIR, 'globals.bpf.o'));
+
+describe('parseObject', () => {
+  const spec = parseObject(globalsBytes, 'globals.bpf.o');
+
+  it('finds programs by their section, with libbpf\'s program types', () => {
+    expect(spec.programs.map((p) => [p.name, p.sectionName, p.def.type])).toEqual([
+      ['xdp_count', 'xdp', ProgramType.XDP],
+      ['sock_len', 'socket', ProgramType.SOCKET_FILTER],
+    ]);
+    expect(spec.license).toBe('GPL');
+  });
+
+  it('reads BTF-defined maps, map-in-map inner definitions and global-data sections', () => {
+    const maps = Object.fromEntries(spec.maps.map((m) => [m.name, m]));
+    expect(maps.counts).toMatchObject({ type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 64 });
+    expect(maps.stats).toMatchObject({ type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 4 });
+    expect(maps.events).toMatchObject({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 });
+    expect(maps.outer).toMatchObject({ type: MapType.ARRAY_OF_MAPS, valueSize: 4, maxEntries: 2 });
+    expect(maps.outer!.inner).toMatchObject({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+    expect(maps['.rodata']).toMatchObject({ kernelName: 'globals.rodata', valueSize: 16, data: { readonly: true } });
+    expect(maps['.bss']).toMatchObject({ kernelName: 'globals.bss', valueSize: 12 });
+    expect(maps['.data.tuning']).toMatchObject({ kernelName: '.data.tuning', valueSize: 4 });
+    expect([...maps['.data.tuning']!.data!.bytes]).toEqual([3, 0, 0, 0]);
+  });
+
+  it('rejects what is not a BPF object with a typed error rooted at BpfError', () => {
+    expect(() => parseObject(new TextEncoder().encode('not an object at all, clearly not'))).toThrow(ElfError);
+    const truncated = globalsBytes.subarray(0, 200);
+    expect(() => parseObject(truncated)).toThrow(BpfError);
+  });
+});
+
+describe('loadObject on the host kernel', () => {
+  it('sets .rodata before load and freezes it; .data and .bss are writable from user space', () => {
+    const obj = loadObjectFile(join(OBJECT_DIR, 'globals.bpf.o'), { globals: { verdict: 1, min_len: 14n } });
+    try {
+      const ro = obj.maps['.rodata']!.lookup(0)!;
+      const v = new DataView(ro.buffer, ro.byteOffset);
+      expect(v.getUint32(0, true)).toBe(1); // XDP_DROP
+      expect(v.getBigUint64(8, true)).toBe(14n);
+      expect(() => obj.maps['.rodata']!.update(0, ro)).toThrow(BpfError);
+      // XDP_DROP for a packet of at least min_len bytes, and the subprograms ran.
+      const r = obj.programs.xdp_count!.testRun({ data: new Uint8Array(64) });
+      expect(r.retval).toBe(1);
+      const bss = obj.maps['.bss']!.lookup(0)!;
+      expect(new DataView(bss.buffer, bss.byteOffset).getBigUint64(0, true)).toBe(1n); // seen
+      expect(obj.maps.counts!.lookup(0)).toBeDefined();
+      expect(new DataView(obj.maps.stats!.lookup(0)!.buffer).getBigUint64(8, true)).toBe(64n);
+      // Short packets pass untouched: min_len is a frozen constant.
+      expect(obj.programs.xdp_count!.testRun({ data: new Uint8Array(14) }).retval).toBe(1);
+    } finally {
+      obj.close();
+    }
+  });
+
+  it('names unknown globals and wrong-sized values in its error', () => {
+    const spec = parseObject(globalsBytes, 'globals.bpf.o');
+    expect(() => loadObject(spec, { globals: { nope: 1 } })).toThrow(/no global variable "nope".*verdict/);
+    expect(() => loadObject(spec, { globals: { verdict: new Uint8Array(3) } })).toThrow(ObjectError);
+  });
+
+  it('relocates every CO-RE kind against the running kernel', () => {
+    checkCoreObject();
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * What core.bpf.o must compute on the running kernel, derived independently from the kernel's
+ * BTF with btf-parser: shared by the host test and the VM test (5.10, 6.1, 6.12).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { enumValue, findMember, loadKernelBtf, sizeOf, type Btf } from 'btf-parser';
+import { expect } from 'vitest';
+import { loadObjectFile } from '../../src/object/load.js';
+
+/** Directory of the committed objects. */
+export const OBJECT_DIR = new URL('.', import.meta.url).pathname;
+
+/** Loads core.bpf.o, runs its raw_tp program once in this thread, and checks every result. */
+export function checkCoreObject(vmlinux: Btf = loadKernelBtf()): void {
+  const obj = loadObjectFile(join(OBJECT_DIR, 'core.bpf.o'));
+  try {
+    obj.programs.probe!.testRun({ context: new Uint8Array(8), contextOutSize: 0 });
+    const bss = obj.maps['.bss']!.lookup(0)!;
+    const vars = new Map(obj.globals().map((g) => [g.name, g]));
+    const read = (name: string): bigint => {
+      const g = vars.get(name)!;
+      const v = new DataView(bss.buffer, bss.byteOffset + g.offset, g.size);
+      return g.size === 8 ? v.getBigInt64(0, true) : BigInt(v.getInt32(0, true));
+    };
+    const task = vmlinux.typeByName('task_struct', 'struct');
+    const hasNew = findMember(vmlinux, task, '__state') !== undefined;
+    expect(read('tgid')).toBe(BigInt(process.pid));
+    const commAt = vars.get('comm')!.offset;
+    const comm = new TextDecoder().decode(bss.subarray(commAt, commAt + 16)).replace(/\0.*$/s, '');
+    expect(comm).toBe(readFileSync('/proc/thread-self/comm', 'utf8').trim());
+    expect(read('has_new_state')).toBe(hasNew ? 1n : 0n);
+    expect(read('has_old_state')).toBe(hasNew ? 0n : 1n);
+    expect(read('state')).toBe(0n); // TASK_RUNNING: this very task
+    expect(read('task_size')).toBe(BigInt(sizeOf(vmlinux, task.id)));
+    expect(read('pid_size')).toBe(4n);
+    expect(read('pid_signed')).toBe(1n);
+    expect(read('has_missing_type')).toBe(0n);
+    expect(read('has_task_type')).toBe(1n);
+    expect(read('target_type_id')).toBe(BigInt(task.id));
+    expect(read('local_type_id')).toBe(BigInt(obj.spec.btf!.typeByName('task_struct', 'struct').id));
+    expect(read('ringbuf_exists')).toBe(1n);
+    expect(read('missing_enum_exists')).toBe(0n);
+    expect(read('ringbuf_value')).toBe(BigInt(enumValue(vmlinux, 'bpf_map_type', 'BPF_MAP_TYPE_RINGBUF')));
+    expect(read('reset_on_fork')).toBe(0n);
+  } finally {
+    obj.close();
+  }
+}
