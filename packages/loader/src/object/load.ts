@@ -9,6 +9,8 @@ import { defaultBackend, type Backend } from '../sys/backend.js';
 import { MapType } from '../sys/generated/constants.js';
 import { functionBtfId, kernelBtf, tracepointBtfId } from '../link/targets.js';
 import type { ObjectMapSpec } from './maps.js';
+import type { Attachment } from '../link/link.js';
+import { attachBySection, autoAttachable, type AttachBySectionOptions } from './attach.js';
 import { linkProgram } from './link-program.js';
 import { ObjectError, parseObject, type ObjectProgramSpec, type ObjectSpec } from './parse.js';
 
@@ -105,6 +107,38 @@ export class BpfObject {
   /** The object's global variables (section, offset, size), for reading and writing data maps. */
   globals(): GlobalVariable[] {
     return globalVariables(this.spec);
+  }
+
+  /**
+   * Attaches a program the way its section says (see {@link attachBySection}). The link is
+   * closed with the object, or earlier by closing it yourself.
+   */
+  attach(name: string, opts: AttachBySectionOptions = {}): Attachment {
+    const prog = this.programs[name];
+    const spec = this.programSpec(name);
+    if (!prog) throw new ObjectError(`program "${name}" was not loaded (see the programs option of loadObject)`);
+    return this.own(attachBySection(prog, spec, opts));
+  }
+
+  /**
+   * Attaches every loaded program whose section names its target (kprobe/, tracepoint/, raw_tp/,
+   * tp_btf/, fentry/, ...), like a libbpf skeleton's attach(); with `interface`, xdp and tc/tcx
+   * programs too. If one fails, those already attached are detached and the error is thrown.
+   */
+  attachAll(opts: AttachBySectionOptions = {}): Attachment[] {
+    const links: Attachment[] = [];
+    try {
+      for (const name of Object.keys(this.programs)) {
+        const spec = this.programSpec(name);
+        const netdev = spec.def.attach === 'xdp' || spec.def.attach === 'tcx';
+        if (autoAttachable(spec) || (netdev && opts.interface !== undefined)) links.push(attachBySection(this.programs[name]!, spec, opts));
+      }
+    } catch (e) {
+      for (const l of links.reverse()) l.close();
+      throw e;
+    }
+    for (const l of links) this.own(l);
+    return links;
   }
 
   /** Keeps something (a link) to close with the object. */
