@@ -95,3 +95,7 @@ export { ObjectError, parseObject, type ObjectSpec, type ObjectProgramSpec, type
 export { BpfObject, loadObject, loadObjectFile, globalVariables, type LoadObjectOptions, type GlobalValue, type GlobalVariable } from './object/load.js';
 export { CoreRelocationError, essentialName } from './core/spec.js';
 export { applyCoreRelocations, POISON_IMM, type CoreTargets, type CoreRelocationResult } from './core/relocate.js';
+export { attachBySection, autoAttachable, type AttachBySectionOptions } from './object/attach.js';
+export { btfCodec, tsTypeOf, type BtfCodec, type BtfValue } from './object/codec.js';
+export { TypedMap, GlobalSection } from './object/typed.js';
+export { generateSkeleton, sectionProperty, type SkeletonOptions } from './object/skeleton.js';

@@ -9,13 +9,14 @@ import { defaultBackend, type Backend } from '../sys/backend.js';
 import { MapType } from '../sys/generated/constants.js';
 import { functionBtfId, kernelBtf, tracepointBtfId } from '../link/targets.js';
 import type { ObjectMapSpec } from './maps.js';
+import { btfCodec, type BtfValue } from './codec.js';
 import type { Attachment } from '../link/link.js';
 import { attachBySection, autoAttachable, type AttachBySectionOptions } from './attach.js';
 import { linkProgram } from './link-program.js';
 import { ObjectError, parseObject, type ObjectProgramSpec, type ObjectSpec } from './parse.js';
 
 /** A value for a global variable, set before load (like a libbpf skeleton's rodata fields). */
-export type GlobalValue = Uint8Array | number | bigint | boolean;
+export type GlobalValue = BtfValue;
 
 /** Options for {@link loadObject}. */
 export interface LoadObjectOptions {
@@ -59,7 +60,20 @@ export function globalVariables(spec: ObjectSpec): GlobalVariable[] {
   return out;
 }
 
-function encodeGlobal(g: GlobalVariable, value: GlobalValue): Uint8Array {
+function encodeGlobal(g: GlobalVariable, value: GlobalValue, btf: Btf | undefined): Uint8Array {
+  if (btf && !(value instanceof Uint8Array) && typeof value === 'object') {
+    const out = new Uint8Array(g.size);
+    btfCodec(btf, g.typeId).encode(value, out);
+    return out;
+  }
+  if (typeof value === 'string' && btf) {
+    const out = new Uint8Array(g.size);
+    btfCodec(btf, g.typeId).encode(value, out);
+    return out;
+  }
+  if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean' && !(value instanceof Uint8Array)) {
+    throw new ObjectError(`global "${g.name}": cannot encode ${typeof value}`);
+  }
   if (value instanceof Uint8Array) {
     if (value.length !== g.size) throw new ObjectError(`global "${g.name}" is ${g.size} bytes; the value given has ${value.length}`);
     return value;
@@ -239,7 +253,7 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
     for (const [name, value] of Object.entries(opts.globals)) {
       const g = vars.get(name);
       if (!g) throw new ObjectError(`the object has no global variable "${name}" (it has ${[...vars.keys()].join(', ') || 'none'})`);
-      data.get(g.section)!.set(encodeGlobal(g, value), g.offset);
+      data.get(g.section)!.set(encodeGlobal(g, value, spec.btf), g.offset);
     }
   }
   let vmlinux: Btf | undefined;

@@ -1,4 +1,5 @@
 import { Btf } from 'btf-parser';
+import { BpfError } from '../errors.js';
 import { ElfError, parseElf, SectionType, SHF_EXECINSTR, SymbolType, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/elf.js';
 import { parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './btf-ext.js';
 import { dataMap, isDataSection, parseBtfMap, parseLegacyMap, type ObjectMapSpec } from './maps.js';
@@ -77,8 +78,20 @@ const R_BPF_64_ABS32 = 3;
 const R_BPF_64_NODYLD32 = 4;
 const R_BPF_64_32 = 10;
 
-/** Parses a clang-built BPF object file. */
+/**
+ * Parses a clang-built BPF object file. Anything malformed, in the ELF or in its BTF, is
+ * reported as an {@link ElfError} (or a subclass), never as a bare TypeError or RangeError.
+ */
 export function parseObject(bytes: Uint8Array, name = 'obj'): ObjectSpec {
+  try {
+    return parse(bytes, name);
+  } catch (e) {
+    if (e instanceof BpfError) throw e;
+    throw new ObjectError(`malformed BPF object ${name}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function parse(bytes: Uint8Array, name: string): ObjectSpec {
   const elf = parseElf(bytes);
   const objName = name.replace(/^.*\//, '').split('.')[0]!.slice(0, 15) || 'obj';
   const btf = parseBtf(elf);

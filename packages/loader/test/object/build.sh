@@ -12,5 +12,6 @@ node "$root/packages/btf/dist/cli.js" /sys/kernel/btf/vmlinux --format c > "$tmp
 for src in "$here"/*.bpf.c; do
 	obj="${src%.c}.o"
 	clang -O2 -g -target bpf -D__TARGET_ARCH_x86 -I"$tmp" -c "$src" -o "$obj"
+	llvm-strip -g "$obj" # DWARF only: .BTF and .BTF.ext stay
 	echo "built $(basename "$obj")"
 done
