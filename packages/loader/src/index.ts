@@ -99,3 +99,4 @@ export { attachBySection, autoAttachable, type AttachBySectionOptions } from './
 export { btfCodec, tsTypeOf, type BtfCodec, type BtfValue } from './object/codec.js';
 export { TypedMap, GlobalSection } from './object/typed.js';
 export { generateSkeleton, sectionProperty, type SkeletonOptions } from './object/skeleton.js';
+export { KconfigError, layoutKconfig, readKernelConfig, kconfigBytes, type KconfigSlot } from './object/kconfig.js';

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { mountBpffs } from '../fs/mounts.js';
+import { kconfigBytes, readKernelConfig } from './kconfig.js';
 import type { Btf } from 'btf-parser';
 import { BtfHandle } from '../btf/handle.js';
 import { applyCoreRelocations, type CoreTargets } from '../core/relocate.js';
@@ -30,6 +32,10 @@ export interface LoadObjectOptions {
   readonly coreTargets?: CoreTargets;
   /** Verifier log level for the retry after a failed load. */
   readonly logLevel?: 1 | 2;
+  /** Kernel config for `__kconfig` CONFIG_* externs (default: /proc/config.gz or /boot/config-$(uname -r)). */
+  readonly kernelConfig?: ReadonlyMap<string, string>;
+  /** Directory for maps with `__uint(pinning, LIBBPF_PIN_BY_NAME)` (default: /sys/fs/bpf, mounted if needed). */
+  readonly pinPath?: string;
 }
 
 /** A global variable of the object: where it lives and how big it is. */
@@ -215,6 +221,31 @@ function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backen
   }
 }
 
+/**
+ * A map pinned by name (LIBBPF_PIN_BY_NAME): reused from `<pinPath>/<name>` when a compatible
+ * one is pinned there, else created and pinned, as libbpf does.
+ */
+function pinnedMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backend, pinPath?: string): BpfMap {
+  const dir = pinPath ?? mountBpffs().path;
+  const path = join(dir, m.name);
+  if (existsSync(path)) {
+    const old = BpfMap.fromPinned(path, { backend });
+    if (old.type !== m.type || old.keySize !== m.keySize || old.valueSize !== m.valueSize || old.maxEntries !== m.maxEntries || old.flags !== m.flags) {
+      old.close();
+      throw new ObjectError(`map "${m.name}" pinned at ${path} does not match the object's definition (type, key/value size, max_entries or flags differ): remove the pin or rename the map`);
+    }
+    return old;
+  }
+  const map = createMap(m, btf, backend);
+  try {
+    map.pin(path);
+  } catch (e) {
+    map.close();
+    throw e;
+  }
+  return map;
+}
+
 function attachBtfIdOf(p: ObjectProgramSpec, btf: () => Btf): number | undefined {
   const d = p.def;
   if (!d.btfTarget) return undefined;
@@ -248,6 +279,16 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
   // Global variable values.
   const data = new Map<string, Uint8Array>();
   for (const m of spec.maps) if (m.data) data.set(m.name, m.data.bytes.slice());
+  const kconfigMap = spec.maps.find((m) => m.name === '.kconfig');
+  if (kconfigMap && spec.btf) {
+    const ds = spec.btf.typeOfKind(kconfigMap.data!.datasecId, 'datasec');
+    const slots = ds.vars.map((dv) => {
+      const name = spec.btf!.nameOf(dv.type);
+      return { name, varId: dv.type, offset: dv.offset, size: dv.size, weak: spec.kconfigWeak?.includes(name) ?? false };
+    });
+    let config: ReadonlyMap<string, string> | undefined;
+    data.set('.kconfig', kconfigBytes(spec.btf, slots, kconfigMap.valueSize, () => (config ??= opts.kernelConfig ?? readKernelConfig())));
+  }
   if (opts.globals) {
     const vars = new Map(globalVariables(spec).map((g) => [g.name, g]));
     for (const [name, value] of Object.entries(opts.globals)) {
@@ -274,7 +315,9 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
   const loaded: Record<string, Program> = {};
   try {
     if (spec.btf) btfHandle = BtfHandle.load(spec.btf.bytes, { backend });
-    for (const m of spec.maps) maps[m.name] = createMap(m, btfHandle, backend, data.get(m.name));
+    for (const m of spec.maps) {
+      maps[m.name] = m.pinning ? pinnedMap(m, btfHandle, backend, opts.pinPath) : createMap(m, btfHandle, backend, data.get(m.name));
+    }
     for (const { p, l } of linked) {
       const insns = l.insns;
       const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);

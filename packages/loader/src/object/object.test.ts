@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { kernelVersionCode } from '../prog/program.js';
+import { readKernelConfig } from './kconfig.js';
+import { mountBpffs } from '../fs/mounts.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkCoreObject, OBJECT_DIR } from '../../test/object/core-checks.js';
@@ -42,6 +45,8 @@ describe('parseObject', () => {
 });
 
 describe('loadObject on the host kernel', () => {
+  mountBpffs();
+
   it('sets .rodata before load and freezes it; .data and .bss are writable from user space', () => {
     const obj = loadObjectFile(join(OBJECT_DIR, 'globals.bpf.o'), { globals: { verdict: 1, min_len: 14n } });
     try {
@@ -68,6 +73,35 @@ describe('loadObject on the host kernel', () => {
     const spec = parseObject(globalsBytes, 'globals.bpf.o');
     expect(() => loadObject(spec, { globals: { nope: 1 } })).toThrow(/no global variable "nope".*verdict/);
     expect(() => loadObject(spec, { globals: { verdict: new Uint8Array(3) } })).toThrow(ObjectError);
+  });
+
+  it('fills __kconfig externs from the running kernel and reuses a map pinned by name', () => {
+    const pinPath = mkdtempSync('/sys/fs/bpf/kconfig-test-');
+    const config = readKernelConfig();
+    const load = () => loadObjectFile(join(OBJECT_DIR, 'kconfig.bpf.o'), { pinPath });
+    try {
+      for (const run of [1n, 2n]) {
+        const obj = load();
+        try {
+          obj.programs.read_config!.testRun({ data: new Uint8Array(64) });
+          const bss = obj.maps['.bss']!.lookup(0)!;
+          const at = new Map(obj.globals().map((g) => [g.name, g.offset]));
+          const u32 = (n: string) => new DataView(bss.buffer, bss.byteOffset).getUint32(at.get(n)!, true);
+          expect(u32('version')).toBe(kernelVersionCode());
+          expect(u32('hz')).toBe(Number(config.get('CONFIG_HZ')));
+          expect(u32('bpf_syscall')).toBe(1);
+          expect(u32('conntrack')).toBe({ y: 1, m: 2 }[config.get('CONFIG_NF_CONNTRACK') as 'y' | 'm'] ?? 0);
+          expect(u32('no_such')).toBe(0);
+          expect(obj.maps['.kconfig']!.info().name).toBe('kconfig.kconfig');
+          // The pinned counter outlives the object: the second load finds it.
+          expect(new DataView(obj.maps.kconfig_runs!.lookup(0)!.buffer).getBigUint64(0, true)).toBe(run);
+        } finally {
+          obj.close();
+        }
+      }
+    } finally {
+      rmSync(pinPath, { recursive: true, force: true });
+    }
   });
 
   it('relocates every CO-RE kind against the running kernel', () => {

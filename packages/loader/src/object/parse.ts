@@ -3,6 +3,7 @@ import { BpfError } from '../errors.js';
 import { ElfError, parseElf, SectionType, SHF_EXECINSTR, SymbolType, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/elf.js';
 import { parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './btf-ext.js';
 import { dataMap, isDataSection, parseBtfMap, parseLegacyMap, type ObjectMapSpec } from './maps.js';
+import { layoutKconfig, type KconfigSlot } from './kconfig.js';
 import { resolveSection, type ResolvedSection } from './sections.js';
 
 /** What an instruction's ELF relocation refers to. */
@@ -67,6 +68,8 @@ export interface ObjectSpec {
   readonly code: ReadonlyMap<number, CodeSection>;
   readonly maps: readonly ObjectMapSpec[];
   readonly externs: readonly ObjectExtern[];
+  /** `__kconfig` externs declared `__weak` (missing values read as 0 instead of failing). */
+  readonly kconfigWeak?: readonly string[];
 }
 
 /** An object file the loader cannot make sense of. */
@@ -94,7 +97,7 @@ export function parseObject(bytes: Uint8Array, name = 'obj'): ObjectSpec {
 function parse(bytes: Uint8Array, name: string): ObjectSpec {
   const elf = parseElf(bytes);
   const objName = name.replace(/^.*\//, '').split('.')[0]!.slice(0, 15) || 'obj';
-  const btf = parseBtf(elf);
+  const { btf, kconfig } = parseBtf(elf);
   let ext: BtfExt | undefined;
   const extSec = elf.section('.BTF.ext');
   if (btf && extSec) {
@@ -151,9 +154,14 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
     addMap(dataMap(objName, s.name, bytesOf, datasec?.id ?? 0), s.index);
   }
 
-  // Externs (.kconfig / .ksyms), from the BTF DATASECs that list them.
+  // __kconfig externs: a read-only map libbpf names <object>.kconfig, filled at load.
+  if (kconfig && kconfig.size > 0) {
+    const m = dataMap(objName, '.kconfig', new Uint8Array(kconfig.size), kconfig.datasecId);
+    maps.push({ ...m, data: { ...m.data!, readonly: true } });
+  }
+  // __ksym externs (and any other undefined symbol), from the BTF DATASECs that list them.
   const externs: ObjectExtern[] = [];
-  for (const secName of ['.kconfig', '.ksyms']) {
+  for (const secName of ['.ksyms']) {
     const ds = btf?.findType(secName, 'datasec');
     for (const v of ds?.vars ?? []) {
       const t = btf!.type(v.type);
@@ -189,17 +197,24 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
       index: s.index,
       name: s.name,
       insns: s.data.slice(),
-      refs: insnRefs(elf, s, insnCount, mapBySection),
+      refs: insnRefs(elf, s, insnCount, mapBySection, kconfig?.slots),
       funcInfo: ext?.funcInfo.get(s.name) ?? [],
       lineInfo: ext?.lineInfo.get(s.name) ?? [],
       coreRelos: ext?.coreRelos.get(s.name) ?? [],
     });
   }
   if (programs.length === 0) throw new ObjectError('the object has no programs: put each in a SEC("...") function');
-  return { name: objName, license, btf, ext, programs, functions, code, maps, externs };
+  const kconfigWeak = kconfig?.slots.filter((k) => k.weak).map((k) => k.name);
+  return { name: objName, license, btf, ext, programs, functions, code, maps, externs, kconfigWeak };
 }
 
-function insnRefs(elf: ElfFile, sec: ElfSection, insnCount: number, mapBySection: Map<number, ObjectMapSpec[]>): Map<number, InsnReference> {
+function insnRefs(
+  elf: ElfFile,
+  sec: ElfSection,
+  insnCount: number,
+  mapBySection: Map<number, ObjectMapSpec[]>,
+  kconfig: readonly KconfigSlot[] | undefined,
+): Map<number, InsnReference> {
   const refs = new Map<number, InsnReference>();
   const v = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   for (const r of elf.relocations.get(sec.index) ?? []) {
@@ -217,7 +232,9 @@ function insnRefs(elf: ElfFile, sec: ElfSection, insnCount: number, mapBySection
     }
     if (sym.section === 0) {
       if (!sym.name) throw new ObjectError(`${where}: relocation against an unnamed undefined symbol`);
-      refs.set(at, { kind: 'extern', name: sym.name, symbol: sym });
+      const slot = kconfig?.find((k) => k.name === sym.name);
+      if (slot && isLdImm64) refs.set(at, { kind: 'data', map: '.kconfig', offset: slot.offset });
+      else refs.set(at, { kind: 'extern', name: sym.name, symbol: sym });
       continue;
     }
     const target = elf.sections[sym.section];
@@ -258,9 +275,9 @@ function findMapAt(elf: ElfFile, section: number, sym: ElfSymbol, maps: readonly
 }
 
 /** Parses `.BTF` and fixes DATASEC sizes and variable offsets the way libbpf does before loading it. */
-function parseBtf(elf: ElfFile): Btf | undefined {
+function parseBtf(elf: ElfFile): { btf: Btf | undefined; kconfig: { slots: KconfigSlot[]; size: number; datasecId: number } | undefined } {
   const sec = elf.section('.BTF');
-  if (!sec) return undefined;
+  if (!sec) return { btf: undefined, kconfig: undefined };
   const bytes = sec.data.slice();
   let btf: Btf;
   try {
@@ -270,9 +287,31 @@ function parseBtf(elf: ElfFile): Btf | undefined {
   }
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let changed = false;
+  let kconfig: { slots: KconfigSlot[]; size: number; datasecId: number } | undefined;
   for (let id = 1; id <= btf.maxTypeId; id++) {
     if (btf.kindNameOf(id) !== 'datasec') continue;
     const ds = btf.typeOfKind(id, 'datasec');
+    if (ds.name === '.kconfig') {
+      // Extern config values: laid out as libbpf does, and made ordinary allocated globals.
+      const vars = ds.vars.map((dv) => {
+        const name = btf.nameOf(dv.type);
+        const sym = elf.symbols.find((x) => x.name === name && x.section === 0);
+        return { name, varId: dv.type, weak: sym?.bind === 2 };
+      });
+      const layout = layoutKconfig(btf, vars);
+      const p = btf.recordOffset(id);
+      v.setUint32(p + 8, layout.size, true);
+      layout.slots.forEach((slot, i) => {
+        const q = p + 12 + i * 12;
+        v.setUint32(q, slot.varId, true);
+        v.setUint32(q + 4, slot.offset, true);
+        v.setUint32(q + 8, slot.size, true);
+        v.setUint32(btf.recordOffset(slot.varId) + 12, 1, true); // BTF_VAR_GLOBAL_ALLOCATED
+      });
+      kconfig = { ...layout, datasecId: id };
+      changed = true;
+      continue;
+    }
     const section = elf.section(ds.name);
     if (!section) continue; // .kconfig / .ksyms: sized by the loader
     const p = btf.recordOffset(id);
@@ -296,5 +335,5 @@ function parseBtf(elf: ElfFile): Btf | undefined {
       v.setUint32(q + 8, size, true);
     });
   }
-  return changed ? Btf.parse(bytes) : btf;
+  return { btf: changed ? Btf.parse(bytes) : btf, kconfig };
 }

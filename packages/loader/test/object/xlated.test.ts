@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadObjectFile } from '../../src/object/load.js';
@@ -20,6 +20,7 @@ describe('relocated instructions equal libbpf\'s (bpftool prog loadall, then dum
         }
       } finally {
         obj.close();
+        rmSync('/sys/fs/bpf/kconfig_runs', { force: true }); // kconfig.bpf.o pins a map by name
       }
     });
   }
