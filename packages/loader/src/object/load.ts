@@ -221,6 +221,66 @@ function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backen
   }
 }
 
+let kallsyms: Map<string, bigint> | undefined;
+
+function kernelSymbolAddress(name: string): bigint | undefined {
+  if (!kallsyms) {
+    kallsyms = new Map();
+    for (const line of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
+      const [addr, , sym] = line.split(/\s+/);
+      if (sym && !kallsyms.has(sym)) kallsyms.set(sym, BigInt(`0x${addr}`));
+    }
+  }
+  return kallsyms.get(name);
+}
+
+/**
+ * Fills in a `__ksym` reference: a kfunc call (BPF_PSEUDO_KFUNC_CALL + the kernel FUNC's BTF
+ * id), a typed kernel variable (BPF_PSEUDO_BTF_ID + its VAR's id), or an untyped symbol (its
+ * address from /proc/kallsyms). vmlinux only; weak ones the kernel lacks read as 0.
+ */
+function resolveKsym(spec: ObjectSpec, prog: string, name: string, insns: Uint8Array, at: number, btf: () => Btf): void {
+  const ext = spec.externs.find((e) => e.name === name);
+  if (!ext) throw new ObjectError(`program ${prog} references "${name}", which the object neither defines nor declares __ksym`);
+  const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
+  const o = at * 8;
+  const regs = insns[o + 1]! & 0x0f;
+  const setImm64 = (x: bigint) => {
+    v.setUint32(o + 4, Number(x & 0xffffffffn), true);
+    v.setUint32(o + 12, Number(x >> 32n), true);
+  };
+  if (ext.kind === 'kfunc') {
+    if (insns[o] !== 0x85) throw new ObjectError(`program ${prog}: kfunc ${name} is used other than by a call`);
+    const id = btf().idsByName(name, 'func')[0];
+    if (id === undefined) {
+      throw new ObjectError(`program ${prog} calls kfunc ${name}, which this kernel's BTF does not have${ext.weak ? ' (weak kfuncs are not supported)' : ''}`);
+    }
+    insns[o + 1] = regs | (2 << 4); // BPF_PSEUDO_KFUNC_CALL
+    v.setInt16(o + 2, 0, true);
+    v.setInt32(o + 4, id, true);
+    return;
+  }
+  if (insns[o] !== 0x18) throw new ObjectError(`program ${prog}: __ksym ${name} is used other than by a 64-bit load`);
+  if (ext.kind === 'var') {
+    const id = btf().idsByName(name, 'var')[0];
+    if (id === undefined) {
+      if (!ext.weak) throw new ObjectError(`program ${prog} uses kernel variable ${name}, which this kernel's BTF does not have`);
+      insns[o + 1] = regs;
+      setImm64(0n);
+      return;
+    }
+    insns[o + 1] = regs | (3 << 4); // BPF_PSEUDO_BTF_ID
+    v.setInt32(o + 4, id, true);
+    v.setInt32(o + 12, 0, true);
+    return;
+  }
+  const addr = kernelSymbolAddress(name);
+  if (addr === undefined && !ext.weak) throw new ObjectError(`program ${prog} uses kernel symbol ${name}, which /proc/kallsyms does not list`);
+  if (addr === 0n) throw new ObjectError(`/proc/kallsyms hides addresses: run as root to resolve ${name}`);
+  insns[o + 1] = regs;
+  setImm64(addr ?? 0n);
+}
+
 /**
  * A map pinned by name (LIBBPF_PIN_BY_NAME): reused from `<pinPath>/<name>` when a compatible
  * one is pinned there, else created and pinned, as libbpf does.
@@ -273,9 +333,6 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
   for (const n of wanted ?? []) {
     if (!spec.programs.some((p) => p.name === n)) throw new ObjectError(`the object has no program "${n}"`);
   }
-  if (spec.externs.length) {
-    throw new ObjectError(`the object declares externs (${spec.externs.map((e) => e.name).join(', ')}): __kconfig and __ksym externs are not supported`);
-  }
   // Global variable values.
   const data = new Map<string, Uint8Array>();
   for (const m of spec.maps) if (m.data) data.set(m.name, m.data.bytes.slice());
@@ -322,7 +379,10 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
       const insns = l.insns;
       const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
       for (const r of l.references) {
-        if (r.kind === 'extern') throw new ObjectError(`program ${p.name} uses extern "${r.name}", which is not supported`);
+        if (r.kind === 'extern') {
+          resolveKsym(spec, p.name, r.name, insns, r.insn, kbtf);
+          continue;
+        }
         const map = maps[r.map];
         if (!map) throw new ObjectError(`program ${p.name} references map "${r.map}", which was not created`);
         const o = r.insn * 8;

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { kernelVersionCode } from '../prog/program.js';
 import { readKernelConfig } from './kconfig.js';
@@ -101,6 +102,24 @@ describe('loadObject on the host kernel', () => {
       }
     } finally {
       rmSync(pinPath, { recursive: true, force: true });
+    }
+  });
+
+  it('calls kfuncs and resolves an untyped __ksym to its /proc/kallsyms address', async () => {
+    const obj = loadObjectFile(join(OBJECT_DIR, 'ksyms.bpf.o'));
+    try {
+      obj.attachAll();
+      const tx = createSocket('udp4');
+      await new Promise<void>((r) => tx.send(new Uint8Array(4), 9, '127.0.0.1', () => r())); // port 9: dropped
+      tx.close();
+      const bss = obj.maps['.bss']!.lookup(0)!;
+      const at = new Map(obj.globals().map((g) => [g.name, g.offset]));
+      const v = new DataView(bss.buffer, bss.byteOffset);
+      expect(v.getUint32(at.get('ran')!, true)).toBe(1);
+      const line = readFileSync('/proc/kallsyms', 'utf8').split('\n').find((l) => l.endsWith(' consume_skb'))!;
+      expect(v.getBigUint64(at.get('consume_skb_addr')!, true)).toBe(BigInt(`0x${line.split(' ')[0]}`));
+    } finally {
+      obj.close();
     }
   });
 

@@ -1,4 +1,4 @@
-import { Btf } from 'btf-parser';
+import { Btf, resolveType, sizeOf } from 'btf-parser';
 import { BpfError } from '../errors.js';
 import { ElfError, parseElf, SectionType, SHF_EXECINSTR, SymbolType, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/elf.js';
 import { parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './btf-ext.js';
@@ -44,11 +44,11 @@ export interface CodeSection {
   readonly coreRelos: readonly CoreReloRecord[];
 }
 
-/** An `extern` the object declares (`__kconfig` or `__ksym`). */
+/** A `__ksym` extern the object declares: a kfunc, a typed kernel variable, or an untyped symbol. */
 export interface ObjectExtern {
   readonly name: string;
-  /** `.kconfig` or `.ksyms`. */
-  readonly section: string;
+  /** `kfunc` (a FUNC), `var` (a VAR of a BTF type: resolved to its kernel BTF id), `symbol` (`const void`: its address). */
+  readonly kind: 'kfunc' | 'var' | 'symbol';
   /** Object BTF id of the VAR or FUNC. */
   readonly typeId: number;
   readonly weak: boolean;
@@ -97,7 +97,7 @@ export function parseObject(bytes: Uint8Array, name = 'obj'): ObjectSpec {
 function parse(bytes: Uint8Array, name: string): ObjectSpec {
   const elf = parseElf(bytes);
   const objName = name.replace(/^.*\//, '').split('.')[0]!.slice(0, 15) || 'obj';
-  const { btf, kconfig } = parseBtf(elf);
+  const { btf, kconfig, externs } = parseBtf(elf);
   let ext: BtfExt | undefined;
   const extSec = elf.section('.BTF.ext');
   if (btf && extSec) {
@@ -158,16 +158,6 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
   if (kconfig && kconfig.size > 0) {
     const m = dataMap(objName, '.kconfig', new Uint8Array(kconfig.size), kconfig.datasecId);
     maps.push({ ...m, data: { ...m.data!, readonly: true } });
-  }
-  // __ksym externs (and any other undefined symbol), from the BTF DATASECs that list them.
-  const externs: ObjectExtern[] = [];
-  for (const secName of ['.ksyms']) {
-    const ds = btf?.findType(secName, 'datasec');
-    for (const v of ds?.vars ?? []) {
-      const t = btf!.type(v.type);
-      const sym = elf.symbols.find((s) => s.name === t.name && s.section === 0);
-      externs.push({ name: t.name, section: secName, typeId: t.id, weak: sym?.bind === 2 });
-    }
   }
 
   // Code sections, their functions and relocations.
@@ -275,9 +265,14 @@ function findMapAt(elf: ElfFile, section: number, sym: ElfSymbol, maps: readonly
 }
 
 /** Parses `.BTF` and fixes DATASEC sizes and variable offsets the way libbpf does before loading it. */
-function parseBtf(elf: ElfFile): { btf: Btf | undefined; kconfig: { slots: KconfigSlot[]; size: number; datasecId: number } | undefined } {
+function parseBtf(elf: ElfFile): {
+  btf: Btf | undefined;
+  kconfig: { slots: KconfigSlot[]; size: number; datasecId: number } | undefined;
+  externs: ObjectExtern[];
+} {
+  const externs: ObjectExtern[] = [];
   const sec = elf.section('.BTF');
-  if (!sec) return { btf: undefined, kconfig: undefined };
+  if (!sec) return { btf: undefined, kconfig: undefined, externs };
   const bytes = sec.data.slice();
   let btf: Btf;
   try {
@@ -312,8 +307,13 @@ function parseBtf(elf: ElfFile): { btf: Btf | undefined; kconfig: { slots: Kconf
       changed = true;
       continue;
     }
+    if (ds.name === '.ksyms') {
+      sanitizeKsyms(btf, v, id, elf, externs);
+      changed = true;
+      continue;
+    }
     const section = elf.section(ds.name);
-    if (!section) continue; // .kconfig / .ksyms: sized by the loader
+    if (!section) continue;
     const p = btf.recordOffset(id);
     if (v.getUint32(p + 8, true) !== section.size) {
       v.setUint32(p + 8, section.size, true);
@@ -335,5 +335,55 @@ function parseBtf(elf: ElfFile): { btf: Btf | undefined; kconfig: { slots: Kconf
       v.setUint32(q + 8, size, true);
     });
   }
-  return { btf: changed ? Btf.parse(bytes) : btf, kconfig };
+  return { btf: changed ? Btf.parse(bytes) : btf, kconfig, externs };
+}
+
+/**
+ * Records the `.ksyms` externs, then rewrites them in place so the kernel accepts the BTF, as
+ * libbpf does: extern VARs become allocated `int`s, extern FUNCs static with named parameters,
+ * and the DATASEC lists only VARs, 4 bytes each.
+ */
+function sanitizeKsyms(btf: Btf, v: DataView, id: number, elf: ElfFile, externs: ObjectExtern[]): void {
+  const ds = btf.typeOfKind(id, 'datasec');
+  let intId = 0;
+  for (let i = 1; i <= btf.maxTypeId && !intId; i++) {
+    if (btf.kindNameOf(i) === 'int' && btf.typeOfKind(i, 'int').size === 4) intId = i;
+  }
+  // FUNC entries must become VARs of at most 4 bytes: an extern VAR (an int once rewritten), or any small VAR.
+  let anyVar = ds.vars.find((dv) => btf.kindNameOf(dv.type) === 'var')?.type ?? 0;
+  for (let i = 1; i <= btf.maxTypeId && !anyVar; i++) {
+    if (btf.kindNameOf(i) === 'var' && sizeOf(btf, btf.typeOfKind(i, 'var').type) <= 4) anyVar = i;
+  }
+  if (!intId || !anyVar) throw new ObjectError('the object BTF has no 4-byte int or no variable to stand in for its __ksym externs');
+  const p = btf.recordOffset(id);
+  v.setUint32(p + 8, 4 * ds.vars.length, true);
+  ds.vars.forEach((dv, i) => {
+    const t = btf.type(dv.type);
+    const sym = elf.symbols.find((s) => s.name === t.name && s.section === 0);
+    const weak = sym?.bind === 2;
+    const q = p + 12 + i * 12;
+    const r = btf.recordOffset(dv.type);
+    if (t.kind === 'func') {
+      externs.push({ name: t.name, kind: 'kfunc', typeId: t.id, weak });
+      v.setUint32(r + 4, v.getUint32(r + 4, true) & ~0xffff, true); // linkage static
+      const proto = btf.type(t.type);
+      if (proto.kind === 'func_proto') {
+        const pp = btf.recordOffset(proto.id);
+        proto.params.forEach((param, k) => {
+          if (!param.nameOff) v.setUint32(pp + 12 + k * 8, t.nameOff, true);
+        });
+      }
+      v.setUint32(q, anyVar, true);
+    } else if (t.kind === 'var') {
+      const typed = btf.kindNameOf(resolveType(btf, t.type)) !== 'void';
+      externs.push({ name: t.name, kind: typed ? 'var' : 'symbol', typeId: t.id, weak });
+      v.setUint32(r + 8, intId, true);
+      v.setUint32(r + 12, 1, true); // BTF_VAR_GLOBAL_ALLOCATED
+      v.setUint32(q, dv.type, true);
+    } else {
+      throw new ObjectError(`.ksyms lists a ${t.kind}, not a function or a variable`);
+    }
+    v.setUint32(q + 4, 4 * i, true);
+    v.setUint32(q + 8, 4, true);
+  });
 }
