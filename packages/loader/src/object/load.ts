@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { mountBpffs } from '../fs/mounts.js';
 import { kconfigBytes, readKernelConfig } from './kconfig.js';
-import type { Btf } from 'btf-parser';
+import { Btf } from 'btf-parser';
 import { BtfHandle } from '../btf/handle.js';
 import { applyCoreRelocations, type CoreTargets } from '../core/relocate.js';
 import { BpfMap } from '../map/map.js';
@@ -221,6 +221,25 @@ function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backen
   }
 }
 
+/** The BTF of every loaded module (/sys/kernel/btf/<module>), split on vmlinux: CO-RE's second choice. */
+function moduleBtfs(vmlinux: Btf): Btf[] {
+  let names: string[];
+  try {
+    names = readdirSync('/sys/kernel/btf').filter((n) => n !== 'vmlinux');
+  } catch {
+    return [];
+  }
+  const out: Btf[] = [];
+  for (const n of names) {
+    try {
+      out.push(Btf.parse(readFileSync(`/sys/kernel/btf/${n}`), { base: vmlinux }));
+    } catch {
+      // a module unloaded meanwhile, or BTF this parser rejects: not a candidate
+    }
+  }
+  return out;
+}
+
 let kallsyms: Map<string, bigint> | undefined;
 
 function kernelSymbolAddress(name: string): bigint | undefined {
@@ -356,7 +375,12 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
   }
   let vmlinux: Btf | undefined;
   const kbtf = () => (vmlinux ??= kernelBtf());
-  const targets = opts.coreTargets ?? { get vmlinux() { return kbtf(); } };
+  const targets: CoreTargets = opts.coreTargets ?? {
+    get vmlinux() {
+      return kbtf();
+    },
+    modules: () => moduleBtfs(kbtf()),
+  };
   // CO-RE, section by section.
   const code = new Map<number, Uint8Array>();
   for (const [idx, sec] of spec.code) {
