@@ -5,7 +5,9 @@ import { readKernelConfig } from './kconfig.js';
 import { mountBpffs } from '../fs/mounts.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkCoreObject, OBJECT_DIR } from '../../test/object/core-checks.js';
+import { checkCoreObject, countOpens, OBJECT_DIR } from '../../test/object/core-checks.js';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { ElfError } from '../elf/elf.js';
 import { BpfError } from '../errors.js';
 import { MapType, ProgramType } from '../sys/generated/constants.js';
@@ -44,6 +46,8 @@ describe('parseObject', () => {
     expect(() => parseObject(truncated)).toThrow(BpfError);
   });
 });
+
+const probeKprobes = () => existsSync('/sys/bus/event_source/devices/kprobe');
 
 describe('loadObject on the host kernel', () => {
   mountBpffs();
@@ -121,6 +125,14 @@ describe('loadObject on the host kernel', () => {
     } finally {
       obj.close();
     }
+  });
+
+  it('attaches a tracepoint program by its section; attachAll leaves nothing attached when a kprobe cannot attach', () => {
+    expect(countOpens(['openat_tp']).tracepoint_hits).toBeGreaterThanOrEqual(5n);
+    if (probeKprobes()) return; // this kernel has kprobes: the VM test covers attachAll
+    expect(() => countOpens()).toThrow(BpfError);
+    const links = execFileSync('bpftool', ['link', 'show'], { encoding: 'utf8' });
+    expect(links).not.toMatch(/openat_tp|open_entry|open_exit/);
   });
 
   it('relocates every CO-RE kind against the running kernel', () => {

@@ -2,7 +2,7 @@
 // host's vmlinux.h, loads and computes the right values on 5.10, 6.1 and 6.12.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkCoreObject, OBJECT_DIR } from '../../test/object/core-checks.js';
+import { checkCoreObject, countOpens, OBJECT_DIR } from '../../test/object/core-checks.js';
 import { loadObjectFile } from './load.js';
 
 const skip = process.env.BPF_TS_VM ? undefined : 'runs only inside the test VM (tools/vm/test.sh)';
@@ -10,6 +10,14 @@ const skip = process.env.BPF_TS_VM ? undefined : 'runs only inside the test VM (
 describe.skipIf(skip)('BPF objects on this kernel', () => {
   it('relocates every CO-RE kind against this kernel and runs', () => {
     checkCoreObject();
+  });
+
+  it('attaches kprobe, kretprobe and tracepoint programs by their sections', () => {
+    const hits = countOpens();
+    expect(hits.kprobe_hits).toBeGreaterThanOrEqual(5n);
+    expect(hits.kretprobe_hits).toBe(hits.kprobe_hits);
+    expect(hits.tracepoint_hits).toBeGreaterThanOrEqual(5n);
+    expect(hits.last_dfd).toBe(-100n); // AT_FDCWD, read from pt_regs through CO-RE
   });
 
   it('loads maps, global data and subprograms', () => {

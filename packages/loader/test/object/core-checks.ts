@@ -2,7 +2,8 @@
  * What core.bpf.o must compute on the running kernel, derived independently from the kernel's
  * BTF with btf-parser: shared by the host test and the VM test (5.10, 6.1, 6.12).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mountTracefs } from '../../src/fs/mounts.js';
 import { join } from 'node:path';
 import { enumValue, findMember, loadKernelBtf, sizeOf, type Btf } from 'btf-parser';
 import { expect } from 'vitest';
@@ -43,6 +44,26 @@ export function checkCoreObject(vmlinux: Btf = loadKernelBtf()): void {
     expect(read('missing_enum_exists')).toBe(0n);
     expect(read('ringbuf_value')).toBe(BigInt(enumValue(vmlinux, 'bpf_map_type', 'BPF_MAP_TYPE_RINGBUF')));
     expect(read('reset_on_fork')).toBe(0n);
+  } finally {
+    obj.close();
+  }
+}
+
+/**
+ * Loads probes.bpf.o filtered on this process, attaches `names` by section (all with
+ * attachAll), opens a file five times and returns the hit counters.
+ */
+export function countOpens(names?: readonly string[]): Record<'kprobe_hits' | 'kretprobe_hits' | 'tracepoint_hits' | 'last_dfd', bigint> {
+  mountTracefs();
+  const obj = loadObjectFile(join(OBJECT_DIR, 'probes.bpf.o'), { globals: { target_tgid: process.pid } });
+  try {
+    if (names) for (const n of names) obj.attach(n);
+    else obj.attachAll();
+    for (let i = 0; i < 5; i++) closeSync(openSync('/proc/self/stat', 'r'));
+    const bss = obj.maps['.bss']!.lookup(0)!;
+    const out: Record<string, bigint> = {};
+    for (const g of obj.globals()) if (g.section === '.bss') out[g.name] = new DataView(bss.buffer, bss.byteOffset).getBigInt64(g.offset, true);
+    return out as Record<'kprobe_hits' | 'kretprobe_hits' | 'tracepoint_hits' | 'last_dfd', bigint>;
   } finally {
     obj.close();
   }
