@@ -16,6 +16,8 @@ export interface LinkedObjectProgram {
   readonly funcInfo: Uint8Array | undefined;
   /** `struct bpf_line_info` records, back to back. */
   readonly lineInfo: Uint8Array | undefined;
+  /** line_info records, rebased, in instruction order (for messages naming the C source line). */
+  readonly lines: readonly { readonly insn: number; readonly fileNameOff: number; readonly lineOff: number; readonly lineCol: number }[];
   /** The functions in the order they were laid out. */
   readonly layout: readonly { readonly fn: ObjectFunction; readonly at: number }[];
 }
@@ -92,12 +94,17 @@ export function linkProgram(obj: ObjectSpec, entry: ObjectFunction, code: Readon
   // func_info and line_info, rebased onto the layout.
   const funcRecs: number[] = [];
   const lineRecs: number[] = [];
+  const lines: { insn: number; fileNameOff: number; lineOff: number; lineCol: number }[] = [];
   for (const { fn, at } of layout) {
     const sec = obj.code.get(fn.section)!;
     const inFn = (insn: number) => insn >= fn.start && insn < fn.start + fn.length;
     for (const r of sec.funcInfo) if (inFn(r.insn)) funcRecs.push(at + r.insn - fn.start, r.typeId);
-    for (const r of sec.lineInfo) if (inFn(r.insn)) lineRecs.push(at + r.insn - fn.start, r.fileNameOff, r.lineOff, r.lineCol);
+    for (const r of sec.lineInfo) {
+      if (!inFn(r.insn)) continue;
+      lineRecs.push(at + r.insn - fn.start, r.fileNameOff, r.lineOff, r.lineCol);
+      lines.push({ insn: at + r.insn - fn.start, fileNameOff: r.fileNameOff, lineOff: r.lineOff, lineCol: r.lineCol });
+    }
   }
   const pack = (words: number[]) => (words.length ? new Uint8Array(Uint32Array.from(words).buffer) : undefined);
-  return { insns, references, funcInfo: pack(funcRecs), lineInfo: pack(lineRecs), layout };
+  return { insns, references, funcInfo: pack(funcRecs), lineInfo: pack(lineRecs), lines, layout };
 }

@@ -14,7 +14,7 @@ import type { ObjectMapSpec } from './maps.js';
 import { btfCodec, type BtfValue } from './codec.js';
 import type { Attachment } from '../link/link.js';
 import { attachBySection, autoAttachable, type AttachBySectionOptions } from './attach.js';
-import { linkProgram } from './link-program.js';
+import { linkProgram, type LinkedObjectProgram } from './link-program.js';
 import { ObjectError, parseObject, type ObjectProgramSpec, type ObjectSpec } from './parse.js';
 
 /** A value for a global variable, set before load (like a libbpf skeleton's rodata fields). */
@@ -219,6 +219,34 @@ function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backen
   } finally {
     inner?.close();
   }
+}
+
+/** slot → `<C source line> (file.c:N)`, from line_info, for verifier error messages. */
+function sourceLines(spec: ObjectSpec, lines: LinkedObjectProgram['lines']): ((slot: number) => string | undefined) | undefined {
+  const btf = spec.btf;
+  if (!btf || lines.length === 0) return undefined;
+  const sorted = [...lines].sort((a, b) => a.insn - b.insn);
+  return (slot) => {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]!.insn <= slot) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found < 0) return undefined;
+    const r = sorted[found]!;
+    try {
+      const text = btf.str(r.lineOff).trim();
+      const file = btf.str(r.fileNameOff).replace(/^.*\//, '');
+      return text ? `${text} (${file}:${r.lineCol >>> 10})` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** The BTF of every loaded module (/sys/kernel/btf/<module>), split on vmlinux: CO-RE's second choice. */
@@ -431,6 +459,7 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
           license: spec.license || 'GPL',
           instructions: insns,
           btf: btfHandle && l.funcInfo ? { fd: btfHandle.fd, funcInfo: l.funcInfo, lineInfo: l.lineInfo } : undefined,
+          comments: sourceLines(spec, l.lines),
         },
         { backend, logLevel: opts.logLevel },
       );

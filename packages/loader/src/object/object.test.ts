@@ -1,5 +1,5 @@
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { kernelVersionCode } from '../prog/program.js';
 import { readKernelConfig } from './kconfig.js';
 import { mountBpffs } from '../fs/mounts.js';
@@ -13,6 +13,7 @@ import { BpfError } from '../errors.js';
 import { MapType, ProgramType } from '../sys/generated/constants.js';
 import { loadObject, loadObjectFile } from './load.js';
 import { ObjectError, parseObject } from './parse.js';
+import { VerifierError } from '../prog/verifier-error.js';
 
 const globalsBytes = readFileSync(join(OBJECT_DIR, 'globals.bpf.o'));
 
@@ -133,6 +134,20 @@ describe('loadObject on the host kernel', () => {
     expect(() => countOpens()).toThrow(BpfError);
     const links = execFileSync('bpftool', ['link', 'show'], { encoding: 'utf8' });
     expect(links).not.toMatch(/openat_tp|open_entry|open_exit/);
+  });
+
+  it('names the C source line in a verifier rejection (line_info), and leaks no fd', () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
+    let err: unknown;
+    try {
+      loadObjectFile(join(OBJECT_DIR, 'fail-deref.bpf.o'));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VerifierError);
+    expect((err as Error).message).toMatch(/invalid mem access 'map_value_or_null' at insn 7 .*\[\*n \+= 1; \/\* no NULL check \*\/ \(fail-deref\.bpf\.c:19\)\]$/);
+    expect(fds()).toBe(before); // the map and the BTF object it created are closed again
   });
 
   it('relocates every CO-RE kind against the running kernel', () => {
