@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { mountTracefs, tracefsRoot } from '../fs/mounts.js';
 import type { Attachment } from '../link/link.js';
 import { attachKprobe } from '../link/kprobe.js';
 import { attachKprobeMulti } from '../link/kprobe-multi.js';
@@ -14,6 +16,26 @@ export interface AttachBySectionOptions {
   readonly interface?: Interface;
   /** BPF cookie (kprobe, tracepoint, tracing links). */
   readonly cookie?: bigint;
+}
+
+/** The functions ftrace can probe: `available_filter_functions` of tracefs (mounted if needed). */
+export function readFilterFunctions(): string[] {
+  mountTracefs();
+  return readFileSync(`${tracefsRoot()}/available_filter_functions`, 'utf8')
+    .split('\n')
+    .map((l) => l.split(/\s/)[0]!)
+    .filter((n) => n && !n.startsWith('__ftrace_invalid_address__'));
+}
+
+/**
+ * Expands a `kprobe.multi/` glob (`*` and `?`, as libbpf matches them) over the probeable
+ * functions; names listed twice (static functions of several files) are kept once.
+ */
+export function expandGlob(pattern: string, functions: readonly string[], what = `kprobe.multi/${pattern}`): string[] {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const out = [...new Set(functions.filter((f) => re.test(f)))];
+  if (out.length === 0) throw new ObjectError(`${what}: no probeable kernel function matches ${pattern}`);
+  return out;
 }
 
 /** Whether a program can be attached from its section name alone (libbpf's auto-attach). */
@@ -51,8 +73,8 @@ export function attachBySection(prog: Program, spec: ObjectProgramSpec, opts: At
     case 'kprobe.multi':
     case 'kretprobe.multi': {
       const t = needTarget();
-      if (/[*?[]/.test(t)) throw new ObjectError(`${what}: glob patterns are not expanded; list the functions with attachKprobeMulti`);
-      return attachKprobeMulti(prog, { symbols: t.split(','), retprobe: d.attach === 'kretprobe.multi', cookies: opts.cookie === undefined ? undefined : t.split(',').map(() => opts.cookie!) });
+      const symbols = /[*?]/.test(t) ? expandGlob(t, readFilterFunctions(), what) : t.split(',');
+      return attachKprobeMulti(prog, { symbols, retprobe: d.attach === 'kretprobe.multi', cookies: opts.cookie === undefined ? undefined : symbols.map(() => opts.cookie!) });
     }
     case 'tracepoint': {
       const t = needTarget();

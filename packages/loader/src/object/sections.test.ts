@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AttachType, MapType, ProgramType } from '../sys/generated/constants.js';
+import { expandGlob } from './attach.js';
 import { dataMapName, parseLegacyMap } from './maps.js';
 import { PROG_F_SLEEPABLE, resolveSection } from './sections.js';
 
@@ -46,5 +47,15 @@ describe('maps', () => {
     expect(dataMapName('globals', '.rodata')).toBe('globals.rodata');
     expect(dataMapName('a_long_object_name', '.bss')).toBe('a_long_o.bss');
     expect(dataMapName('globals', '.data.tuning')).toBe('.data.tuning');
+  });
+});
+
+describe('kprobe.multi globs', () => {
+  it('match * and ? over the probeable functions, each name once, like libbpf', () => {
+    const fns = ['do_sys_openat2', 'do_sys_open', 'do_sys_openat2', 'tcp_v4_rcv', 'do_sys_openat2x'];
+    expect(expandGlob('do_sys_openat?', fns)).toEqual(['do_sys_openat2']);
+    expect(expandGlob('do_sys_open*', fns)).toEqual(['do_sys_openat2', 'do_sys_open', 'do_sys_openat2x']);
+    expect(() => expandGlob('nothing_*', fns)).toThrow(/no probeable kernel function matches nothing_\*/);
+    expect(expandGlob('a.b', ['a.b', 'axb'])).toEqual(['a.b']);
   });
 });

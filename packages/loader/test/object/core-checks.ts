@@ -68,3 +68,18 @@ export function countOpens(names?: readonly string[]): Record<'kprobe_hits' | 'k
     obj.close();
   }
 }
+
+/** Loads multi.bpf.o filtered on this process, attaches it by section, opens a file five times. */
+export function countMultiOpens(): { multi_hits: bigint; multi_ret_hits: bigint } {
+  const obj = loadObjectFile(join(OBJECT_DIR, 'multi.bpf.o'), { globals: { target_tgid: process.pid } });
+  try {
+    obj.attachAll();
+    for (let i = 0; i < 5; i++) closeSync(openSync('/proc/self/stat', 'r'));
+    const bss = obj.maps['.bss']!.lookup(0)!;
+    const at = new Map(obj.globals().map((g) => [g.name, g.offset]));
+    const v = new DataView(bss.buffer, bss.byteOffset);
+    return { multi_hits: v.getBigUint64(at.get('multi_hits')!, true), multi_ret_hits: v.getBigUint64(at.get('multi_ret_hits')!, true) };
+  } finally {
+    obj.close();
+  }
+}
