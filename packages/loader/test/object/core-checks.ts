@@ -60,9 +60,12 @@ export function countOpens(names?: readonly string[]): Record<'kprobe_hits' | 'k
     if (names) for (const n of names) obj.attach(n);
     else obj.attachAll();
     for (let i = 0; i < 5; i++) closeSync(openSync('/proc/self/stat', 'r'));
-    const bss = obj.maps['.bss']!.lookup(0)!;
     const out: Record<string, bigint> = {};
-    for (const g of obj.globals()) if (g.section === '.bss') out[g.name] = new DataView(bss.buffer, bss.byteOffset).getBigInt64(g.offset, true);
+    for (const g of obj.globals()) {
+      if (g.size !== 8 || g.section === '.rodata') continue;
+      const value = obj.maps[g.section]!.lookup(0)!; // .bss, or .data for last_dfd
+      out[g.name] = new DataView(value.buffer, value.byteOffset).getBigInt64(g.offset, true);
+    }
     return out as Record<'kprobe_hits' | 'kretprobe_hits' | 'tracepoint_hits' | 'last_dfd', bigint>;
   } finally {
     obj.close();
