@@ -427,6 +427,11 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
     for (const m of spec.maps) {
       maps[m.name] = m.pinning ? pinnedMap(m, btfHandle, backend, opts.pinPath) : createMap(m, btfHandle, backend, data.get(m.name));
     }
+    for (const slot of spec.mapSlots ?? []) {
+      const fd = new Uint8Array(4);
+      new DataView(fd.buffer).setUint32(0, maps[slot.inner]!.fd, true);
+      maps[slot.outer]!.update(slot.index, fd);
+    }
     for (const { p, l } of linked) {
       const insns = l.insns;
       const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);

@@ -150,6 +150,23 @@ describe('loadObject on the host kernel', () => {
     expect(fds()).toBe(before); // the map and the BTF object it created are closed again
   });
 
+  it('fills map-in-map slots from .values at load', () => {
+    const obj = loadObjectFile(join(OBJECT_DIR, 'values.bpf.o'));
+    try {
+      const id = (k: number) => {
+        const v = obj.maps.slots!.lookup(k);
+        return v && new DataView(v.buffer, v.byteOffset).getUint32(0, true);
+      };
+      expect(id(0)).toBe(obj.maps.inner_a!.info().id);
+      expect(id(1)).toBeUndefined();
+      expect(id(2)).toBe(obj.maps.inner_b!.info().id);
+      obj.maps.inner_b!.update(0, new Uint8Array([42, 0, 0, 0]));
+      expect(obj.programs.read_slot!.testRun({ data: new Uint8Array(64) }).retval).toBe(42);
+    } finally {
+      obj.close();
+    }
+  });
+
   it('relocates every CO-RE kind against the running kernel', () => {
     checkCoreObject();
   });

@@ -68,6 +68,8 @@ export interface ObjectSpec {
   readonly code: ReadonlyMap<number, CodeSection>;
   readonly maps: readonly ObjectMapSpec[];
   readonly externs: readonly ObjectExtern[];
+  /** Map-in-map slots filled at load (`.values = { [i] = &inner }`): outer map, index, inner map. */
+  readonly mapSlots?: readonly { readonly outer: string; readonly index: number; readonly inner: string }[];
   /** `__kconfig` externs declared `__weak` (missing values read as 0 instead of failing). */
   readonly kconfigWeak?: readonly string[];
 }
@@ -135,6 +137,24 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
       addMap(parseBtfMap(btf, vt.name, vt.type, vt.name.slice(0, 15)), mapsSec.index);
     }
   }
+  // Map-in-map initial slots: relocations in .maps pointing into an outer map's `values` array.
+  const mapSlots: { outer: string; index: number; inner: string }[] = [];
+  if (mapsSec && btf) {
+    const ds = btf.findType('.maps', 'datasec')!;
+    for (const r of elf.relocations.get(mapsSec.index) ?? []) {
+      const sym = elf.symbols[r.symbol]!;
+      const dv = ds.vars.find((x) => r.offset >= x.offset && r.offset < x.offset + x.size);
+      if (!dv) throw new ObjectError(`a relocation at byte ${r.offset} of .maps lies outside every map definition`);
+      const outer = btf.nameOf(dv.type);
+      const st = btf.type(resolveType(btf, btf.typeOfKind(dv.type, 'var').type));
+      const values = st.kind === 'struct' ? st.members.find((m) => m.name === 'values') : undefined;
+      if (!values) throw new ObjectError(`map "${outer}" has an initializer the loader does not know (only .values of map-in-map)`);
+      const rel = r.offset - dv.offset - values.bitOffset / 8;
+      if (rel < 0 || rel % 8 !== 0) throw new ObjectError(`map "${outer}": a .values entry is not pointer-aligned`);
+      if (!maps.some((m) => m.name === sym.name)) throw new ObjectError(`map "${outer}": .values names "${sym.name}", which is not a map of .maps`);
+      mapSlots.push({ outer, index: rel / 8, inner: sym.name });
+    }
+  }
   // Legacy maps.
   const legacy = elf.section('maps');
   if (legacy) {
@@ -195,7 +215,7 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
   }
   if (programs.length === 0) throw new ObjectError('the object has no programs: put each in a SEC("...") function');
   const kconfigWeak = kconfig?.slots.filter((k) => k.weak).map((k) => k.name);
-  return { name: objName, license, btf, ext, programs, functions, code, maps, externs, kconfigWeak };
+  return { name: objName, license, btf, ext, programs, functions, code, maps, externs, kconfigWeak, mapSlots };
 }
 
 function insnRefs(
