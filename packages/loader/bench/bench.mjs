@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Add, Atomic, call, exit, Helper, JEq, JSGE, link, LoadMapPtr, Mov, R0, R1, R2, R3, R4, R6, R10, StoreImm } from 'bpf-asm-ts';
-import { BpfMap, MapType, Program, ProgramType, RingBufReader, sumPerCpuCounter } from '../dist/index.js';
+import { BpfMap, MapType, Program, ProgramType, RingBufReader, flushKernelBtf, loadObjectFile, sumPerCpuCounter } from '../dist/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -103,6 +103,28 @@ function ringbufBench(peer, size) {
   return { js: rate, c: median(c), mbs: (rate * size) / 1e6, accounted, got: js[0].got };
 }
 
+/**
+ * Open + relocate (CO-RE against the kernel's BTF, read afresh each round as a new process
+ * would) + load + close of a clang-built object, vs libbpf's bpf_object__open_file +
+ * bpf_object__load + close in C on the same file.
+ */
+function objectLoadBench(peer, file) {
+  const path = fileURLToPath(new URL(`../test/object/${file}`, import.meta.url));
+  const N = 20;
+  const js = [];
+  const c = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      flushKernelBtf();
+      loadObjectFile(path).close();
+    }
+    js.push(Number(process.hrtime.bigint() - t) / N);
+    c.push(Number(execFileSync(peer, ['objload', path, String(N)], { encoding: 'utf8' })));
+  }
+  return { js: median(js), c: median(c) };
+}
+
 if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) {
   console.error('build first: npx tsup');
   process.exit(1);
@@ -111,6 +133,7 @@ const peer = buildPeer();
 const l = lookupBench(peer);
 const r64 = ringbufBench(peer, 64);
 const r246 = ringbufBench(peer, 246);
+const objects = ['globals.bpf.o', 'drops.bpf.o', 'core.bpf.o'].map((f) => [f, objectLoadBench(peer, f)]);
 
 console.log(`\n## bpf-loader-ts benchmarks (${RUNS} runs, medians; kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()})\n`);
 console.log('| benchmark | bpf-loader-ts (JS, koffi) | peer (C, libbpf) | ratio JS/C |');
@@ -120,6 +143,9 @@ for (const [size, r] of [[64, r64], [246, r246]]) {
   console.log(
     `| ring buffer ${size} B records, records/s into user space with decoding | ${fmt(r.js)} (${fmt(r.mbs, 1)} MB/s) | ${fmt(r.c)} | ${fmt(r.c / r.js, 2)}× slower |`,
   );
+}
+for (const [file, o] of objects) {
+  console.log(`| open + CO-RE + load + close of ${file}, ms | ${fmt(o.js / 1e6, 2)} | ${fmt(o.c / 1e6, 2)} | ${fmt(o.js / o.c, 2)}× |`);
 }
 console.log(`\nLoss accounting: delivered + counted reserve failures = produced in every run: ${r64.accounted && r246.accounted ? 'yes' : 'NO'}.`);
 console.log('Kprobe attach/detach (500 functions and pwru\'s full set, vs bpftrace and a C loop) runs in the test VM: npm run bench:vm at the repository root.');

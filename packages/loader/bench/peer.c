@@ -1,6 +1,7 @@
 // Bench-only peer, built into /tmp by bench.mjs: the same work in C.
 //   peer lookup <map_id> <iterations>          -> ns per BPF_MAP_LOOKUP_ELEM
 //   peer ringbuf <map_id> <prog_id> <records> <repeat-per-run> -> records consumed with libbpf + decode
+#include <stdarg.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <stdint.h>
@@ -27,7 +28,25 @@ static int on_record(void *ctx, void *data, size_t len) {
   return 0;
 }
 
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list args) {
+  (void)level; (void)fmt; (void)args;
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 4 && !strcmp(argv[1], "objload")) {
+    /* open + relocate + load + close of an object file, N times: ns per round */
+    long n = atol(argv[3]);
+    libbpf_set_print(quiet);
+    double t = now_ns();
+    for (long i = 0; i < n; i++) {
+      struct bpf_object *obj = bpf_object__open_file(argv[2], NULL);
+      if (!obj || bpf_object__load(obj)) { fprintf(stderr, "libbpf could not load %s\n", argv[2]); return 1; }
+      bpf_object__close(obj);
+    }
+    printf("%.0f\n", (now_ns() - t) / n);
+    return 0;
+  }
   if (argc >= 4 && !strcmp(argv[1], "lookup")) {
     int fd = bpf_map_get_fd_by_id(atoi(argv[2]));
     long n = atol(argv[3]);

@@ -87,3 +87,16 @@ export {
   type MountOptions,
   type MountResult,
 } from './fs/mounts.js';
+export { ElfError, parseElf, type ElfFile, type ElfSection, type ElfSymbol, type ElfRelocation } from './elf/elf.js';
+export { BtfExtError, CoreReloKind, parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './object/btf-ext.js';
+export { resolveSection, type SectionDef, type ResolvedSection } from './object/sections.js';
+export { MapDefinitionError, type ObjectMapSpec } from './object/maps.js';
+export { ObjectError, parseObject, type ObjectSpec, type ObjectProgramSpec, type ObjectFunction, type ObjectExtern } from './object/parse.js';
+export { BpfObject, loadObject, loadObjectFile, globalVariables, type LoadObjectOptions, type GlobalValue, type GlobalVariable } from './object/load.js';
+export { CoreRelocationError, essentialName } from './core/spec.js';
+export { applyCoreRelocations, POISON_IMM, type CoreTargets, type CoreRelocationResult } from './core/relocate.js';
+export { attachBySection, autoAttachable, type AttachBySectionOptions } from './object/attach.js';
+export { btfCodec, tsTypeOf, type BtfCodec, type BtfValue } from './object/codec.js';
+export { TypedMap, GlobalSection } from './object/typed.js';
+export { generateSkeleton, sectionProperty, type SkeletonOptions } from './object/skeleton.js';
+export { KconfigError, layoutKconfig, readKernelConfig, kconfigBytes, type KconfigSlot } from './object/kconfig.js';
