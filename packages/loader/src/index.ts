@@ -48,7 +48,18 @@ export {
   type KprobeFailureReason,
   type BatchProgress,
 } from './link/batch.js';
-export { attachXdp, attachTcx, ifindexOf, XdpMode, type Interface, type TcxDirection, type TcxOptions } from './link/netdev.js';
+export {
+  attachXdp,
+  attachTcx,
+  ifindexOf,
+  XdpMode,
+  type Interface,
+  type NetnsOption,
+  type TcxDirection,
+  type TcxOptions,
+  type XdpOptions,
+} from './link/netdev.js';
+export { withNetns, netnsPath, NetnsRestoreError, CLONE_NEWNET, type Netns } from './link/netns.js';
 export { RingBufReader, type RecordHandler } from './reader/ringbuf.js';
 export { Mmap, PAGE_SIZE } from './reader/mmap.js';
 export { PerfBufReader, type PerfBufOptions, type SampleHandler } from './reader/perf.js';

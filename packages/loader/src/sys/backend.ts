@@ -89,6 +89,11 @@ export interface Backend {
   setrlimit(resource: number, soft: number, hard: number): number;
   /** mount(2): mounts `fstype` from `source` at `target` (no data); 0 or a negative errno. */
   mount(source: string, target: string, fstype: string, flags: number): number;
+  /**
+   * setns(fd, nstype): moves the calling thread (Node's main thread, where every synchronous
+   * call runs) into the namespace `fd` refers to; 0 or a negative errno.
+   */
+  setns(fd: number, nstype: number): number;
   /** Calls `onReadable` whenever fd is readable, from Node's event loop. */
   watch(fd: number, onReadable: () => void): FdWatcher;
 }

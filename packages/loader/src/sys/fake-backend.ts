@@ -141,6 +141,16 @@ export class FakeBackend implements Backend {
     this.mounts.push({ source, target, fstype, flags });
     return this.mountResult;
   }
+  /** What each setns call answers, in order (the last repeats; default 0); calls are recorded as `setns`. */
+  setnsResults: number[] = [];
+  /** The setns calls made: the fd and namespace type of each. */
+  readonly setnsCalls: Array<{ fd: number; nstype: number }> = [];
+  setns(fd: number, nstype: number): number {
+    this.calls.push({ op: 'setns', code: nstype });
+    this.setnsCalls.push({ fd, nstype });
+    const r = this.setnsResults.length > 1 ? this.setnsResults.shift()! : this.setnsResults[0];
+    return r ?? 0;
+  }
   watch(): FdWatcher {
     return { close() {}, unref() {}, ref() {} };
   }
