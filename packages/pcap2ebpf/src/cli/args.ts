@@ -1,4 +1,5 @@
 /** Command-line arguments of `pcap2ebpf`, parsed the way tcpdump reads its own. */
+import { Pcap2EbpfError } from '../errors.js';
 import type { LinkType } from '../compile.js';
 
 /** What to print. */
@@ -17,7 +18,7 @@ export interface CliArgs {
 }
 
 /** A command line that cannot be run; the message says what to do. */
-export class UsageError extends Error {
+export class UsageError extends Pcap2EbpfError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
