@@ -12,7 +12,7 @@ export * from './cbpf/optimize.js';
 export * from './cbpf/cfg.js';
 export * from './compile.js';
 export { FilterError, GrammarActionError, SYNTAX_ERROR, type Span, type FilterErrorKind } from './lang/errors.js';
-export { parse, type NodeHook } from './lang/parser.js';
+export { parseFilter, type NodeHook } from './lang/parser.js';
 export { tokenize, type LexItem } from './lang/lexer.js';
 export type { Token, TokenType } from './lang/tokens.js';
 export type * from './lang/ast.js';

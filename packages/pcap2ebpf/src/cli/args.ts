@@ -1,13 +1,13 @@
 /** Command-line arguments of `pcap2ebpf`, parsed the way tcpdump reads its own. */
 import { Pcap2EbpfError } from '../errors.js';
-import type { LinkType } from '../compile.js';
+import type { DataLinkType } from '../compile.js';
 
 /** What to print. */
 export type OutputFormat = 'listing' | 'c' | 'decimal' | 'ebpf' | 'ebpf-kernel-mem';
 
 /** A parsed command line. */
 export interface CliArgs {
-  linktype: LinkType;
+  linktype: DataLinkType;
   optimize: boolean;
   format: OutputFormat;
   /** Directory with services/protocols/networks/hosts/ethers; default /etc. */
@@ -44,7 +44,7 @@ Compiles a tcpdump (pcap-filter) expression to classic BPF exactly as libpcap 1.
   --version        the version
 The words after the options are joined with spaces into the expression, as tcpdump does.`;
 
-const LINKTYPES: Record<string, LinkType> = { EN10MB: 'EN10MB', RAW: 'RAW' };
+const LINKTYPES: Record<string, DataLinkType> = { EN10MB: 'EN10MB', RAW: 'RAW' };
 
 /** Parses `argv` (without node and script). @throws UsageError */
 export function parseArgs(argv: readonly string[]): CliArgs {

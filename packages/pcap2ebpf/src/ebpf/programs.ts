@@ -32,7 +32,7 @@ export interface FilterProgram {
 }
 
 /** Options shared by the builders. */
-export interface ProgramOptions extends Pick<LowerOptions, 'labelPrefix' | 'indirectWindow' | 'maxLoopIterations'> {
+export interface FilterProgramOptions extends Pick<LowerOptions, 'labelPrefix' | 'indirectWindow' | 'maxLoopIterations'> {
   /** Bytes to skip at the packet start before the filter sees it (tc/xdp). Default 0. */
   offset?: number;
   /** Return these instead of the filter's raw result (e.g. TC_ACT_OK / TC_ACT_SHOT, XDP_PASS / XDP_DROP). */
@@ -55,7 +55,7 @@ const SKB_DATA_END = SkBuffCtxOffset.data_end;
 const XDP_DATA = XdpMdOffset.data;
 const XDP_DATA_END = XdpMdOffset.data_end;
 
-function inline(cbpf: readonly CbpfInstruction[], memory: LowerOptions['memory'], options: ProgramOptions): LoweredFilter {
+function inline(cbpf: readonly CbpfInstruction[], memory: LowerOptions['memory'], options: FilterProgramOptions): LoweredFilter {
   const prefix = options.labelPrefix ?? 'pcap_filter';
   return lowerCbpf(cbpf, {
     memory,
@@ -68,12 +68,12 @@ function inline(cbpf: readonly CbpfInstruction[], memory: LowerOptions['memory']
 }
 
 /** Whether the program saves its context in R6 for hooks. */
-function hooked(options: ProgramOptions): boolean {
+function hooked(options: FilterProgramOptions): boolean {
   return options.onMatch !== undefined || options.onMiss !== undefined;
 }
 
 /** The program's ending at the filter's result label: return R0, or map it to the verdict values. */
-function ending(filter: LoweredFilter, options: ProgramOptions): Instruction[] {
+function ending(filter: LoweredFilter, options: FilterProgramOptions): Instruction[] {
   const v = options.verdict;
   if (!hooked(options)) {
     if (!v) return [exit().withSymbol(filter.resultLabel)];
@@ -92,14 +92,14 @@ function ending(filter: LoweredFilter, options: ProgramOptions): Instruction[] {
 }
 
 /** A socket filter: R1 = skb, length = skb->len, one `bpf_skb_load_bytes` copy. */
-export function socketFilterProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
+export function socketFilterProgram(cbpf: readonly CbpfInstruction[], options: FilterProgramOptions = {}): FilterProgram {
   const filter = inline(cbpf, 'skb', options);
   const save = hooked(options) ? [Mov.reg(R6, R1)] : [];
   const instructions = [...save, LoadMem(R2, R1, SKB_LEN, 'u32'), ...filter.instructions, ...ending(filter, options)];
   return { kind: 'socket_filter', type: PROGRAM_TYPE.socket_filter, instructions, filter };
 }
 
-function direct(kind: ProgramKind, cbpf: readonly CbpfInstruction[], dataOff: number, endOff: number, options: ProgramOptions): FilterProgram {
+function direct(kind: ProgramKind, cbpf: readonly CbpfInstruction[], dataOff: number, endOff: number, options: FilterProgramOptions): FilterProgram {
   const filter = inline(cbpf, 'packet', options);
   const offset = options.offset ?? 0;
   const head = [...(hooked(options) ? [Mov.reg(R6, R1)] : []), LoadMem(R2, R1, endOff, 'u32'), LoadMem(R1, R1, dataOff, 'u32')];
@@ -112,11 +112,11 @@ function direct(kind: ProgramKind, cbpf: readonly CbpfInstruction[], dataOff: nu
 }
 
 /** A tc classifier (`sched_cls`) with direct packet access. */
-export function tcProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
+export function tcProgram(cbpf: readonly CbpfInstruction[], options: FilterProgramOptions = {}): FilterProgram {
   return direct('sched_cls', cbpf, SKB_DATA, SKB_DATA_END, options);
 }
 
 /** An XDP program with direct packet access. */
-export function xdpProgram(cbpf: readonly CbpfInstruction[], options: ProgramOptions = {}): FilterProgram {
+export function xdpProgram(cbpf: readonly CbpfInstruction[], options: FilterProgramOptions = {}): FilterProgram {
   return direct('xdp', cbpf, XDP_DATA, XDP_DATA_END, options);
 }
