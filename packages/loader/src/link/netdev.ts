@@ -1,6 +1,6 @@
 import { errorFromErrno, NotFoundError } from '../errors.js';
 import type { Program } from '../prog/program.js';
-import { type Backend, defaultBackend } from '../sys/backend.js';
+import { type SyscallBackend, defaultBackend } from '../sys/backend.js';
 import { Errno } from '../sys/errno.js';
 import { AttachType } from '../sys/generated/constants.js';
 import { Link, linkCreateRaw } from './link.js';
@@ -20,7 +20,7 @@ const IFNAMSIZ = 16;
  * network namespace, so it is right inside {@link withNetns} (sysfs shows the namespace it was
  * mounted in, not the caller's).
  */
-export function ifindexOf(iface: Interface, backend: Backend = defaultBackend()): number {
+export function ifindexOf(iface: Interface, backend: SyscallBackend = defaultBackend()): number {
   if (typeof iface === 'number') return iface;
   const name = new TextEncoder().encode(iface);
   if (name.length === 0 || name.length >= IFNAMSIZ) {

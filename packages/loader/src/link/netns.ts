@@ -1,6 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import { BpfError, errorFromErrno, NotFoundError } from '../errors.js';
-import { type Backend, defaultBackend } from '../sys/backend.js';
+import { type SyscallBackend, defaultBackend } from '../sys/backend.js';
 import { Errno } from '../sys/errno.js';
 
 /** CLONE_NEWNET: the namespace type setns(2) is asked to enter. */
@@ -36,7 +36,7 @@ export class NetnsRestoreError extends BpfError {}
  * @example
  *   const link = withNetns('blue', () => attachXdp(prog, 'veth0'));
  */
-export function withNetns<T>(netns: Netns, fn: () => T, backend: Backend = defaultBackend()): T {
+export function withNetns<T>(netns: Netns, fn: () => T, backend: SyscallBackend = defaultBackend()): T {
   const path = netnsPath(netns);
   let target: number;
   try {
@@ -82,6 +82,6 @@ export function withNetns<T>(netns: Netns, fn: () => T, backend: Backend = defau
 }
 
 /** {@link withNetns} when `netns` is given, else `fn()` in the current namespace. */
-export function inNetns<T>(netns: Netns | undefined, fn: () => T, backend?: Backend): T {
+export function inNetns<T>(netns: Netns | undefined, fn: () => T, backend?: SyscallBackend): T {
   return netns === undefined ? fn() : withNetns(netns, fn, backend);
 }

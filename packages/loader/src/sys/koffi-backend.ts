@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type koffiModule from 'koffi';
-import type { Backend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
+import type { SyscallBackend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
 
 type Koffi = typeof koffiModule;
 let loaded: Koffi | undefined;
@@ -43,7 +43,7 @@ class CallocMemory implements NativeMemory {
  * The real backend: libc's `syscall`, `mmap`, `ioctl`, ... called through koffi (x86-64 Linux).
  * Addresses travel as JS numbers (`intptr_t`), so no BigInt is created on hot paths.
  */
-export class KoffiBackend implements Backend {
+export class KoffiBackend implements SyscallBackend {
   /** Lift RLIMIT_MEMLOCK where the kernel charges BPF memory to it (sys/memlock.ts). */
   readonly raiseMemlock = true;
   private readonly fns;
