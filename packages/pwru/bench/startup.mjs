@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKernelBtf } from 'btf-parser';
-import { discoverSkbTracepoints } from '../dist/index.js';
+import { discoverSkbTracepoints } from '../dist/internal.js';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
