@@ -104,7 +104,7 @@ function rethrowPermission(e: unknown): void {
 const NOOP: Instruction[] = [Mov.imm(R0, 0), exit()];
 
 /** A minimal loadable spec for a program type (tracing types need a target). */
-function minimalProgram(type: number): Parameters<typeof Program.load>[0] {
+function minimalProgram(type: ProgramType): Parameters<typeof Program.load>[0] {
   switch (type) {
     case ProgramType.TRACING:
       return { type, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: tracepointBtfId('kfree_skb'), instructions: NOOP };
@@ -116,7 +116,7 @@ function minimalProgram(type: number): Parameters<typeof Program.load>[0] {
 }
 
 /** Can this kernel load programs of `type`? */
-export function probeProgramType(type: number, backend: SyscallBackend = defaultBackend()): ProbeResult {
+export function probeProgramType(type: ProgramType, backend: SyscallBackend = defaultBackend()): ProbeResult {
   const feature = `program type ${programTypeName(type)}`;
   const minKernel = PROG_MIN[type] ?? '?';
   return cached(feature, () => {
@@ -157,7 +157,7 @@ export function probeMapType(type: number, backend: SyscallBackend = defaultBack
 }
 
 /** Can programs of `progType` call helper `helperId`? (The verifier answers.) */
-export function probeHelper(progType: number, helperId: number, backend: SyscallBackend = defaultBackend()): ProbeResult {
+export function probeHelper(progType: ProgramType, helperId: number, backend: SyscallBackend = defaultBackend()): ProbeResult {
   const feature = `helper ${helperId} in ${programTypeName(progType)} programs`;
   return cached(feature, () => {
     const spec = minimalProgram(progType);

@@ -17,14 +17,14 @@ import { lowerCbpf, type LoweredFilter, type LowerOptions } from './lower.js';
 export type ProgramKind = 'socket_filter' | 'sched_cls' | 'xdp';
 
 /** `BPF_PROG_TYPE_*` of each {@link ProgramKind}, the number a loader's `Program.load({ type })` takes. */
-export const PROGRAM_TYPE: Readonly<Record<ProgramKind, number>> = { socket_filter: 1, sched_cls: 3, xdp: 6 };
+export const PROGRAM_TYPE = { socket_filter: 1, sched_cls: 3, xdp: 6 } as const satisfies Record<ProgramKind, number>;
 
 /** A complete program: instructions to pass to `link()`, and what it is. */
 export interface FilterProgram {
   /** The kernel program type, by name. */
   kind: ProgramKind;
   /** The kernel program type as `BPF_PROG_TYPE_*` (for `Program.load({ type })`). */
-  type: number;
+  type: (typeof PROGRAM_TYPE)[ProgramKind];
   /** The instructions (the filter inlined), ending in `exit`. */
   instructions: Instruction[];
   /** The lowered filter inside. */
