@@ -3,9 +3,9 @@ import { defineConfig } from 'tsup';
 // `npm run build` empties dist first: the two builds below write into it side by side.
 export default defineConfig([
   {
-    entry: ['src/index.ts', 'src/cli.ts', 'src/launch.ts'],
+    entry: ['src/index.ts', 'src/cli.ts', 'src/internal.ts', 'src/launch.ts'],
     format: ['esm'],
-    dts: true,
+    dts: { compilerOptions: { stripInternal: true } },
     sourcemap: true,
     clean: false,
     target: 'node20',

@@ -15,6 +15,7 @@ export const VERSION = '0.1.0';
 export * from './opcode.js';
 export * from './register.js';
 export * from './errors.js';
+export { XdpAction, TcAction, XdpMdOffset, SkBuffCtxOffset } from './context.js';
 export { Instruction, slotCount, type InstructionMetadata } from './instruction.js';
 export { Helper, helperId, helperName, helpers, type HelperName } from './helper.js';
 export { encode, decode, INSTRUCTION_SIZE, type ByteOrder, type EncodingOptions } from './encoding.js';
@@ -33,3 +34,4 @@ export { formatInstruction, print, printTo, type PrintOptions } from './text/pri
 export { parse, type AssembleOptions, type ParsedProgram, type SourcePosition } from './text/parser.js';
 export { assemble } from './text/assemble.js';
 export { labelTargets, type LabelOptions } from './text/labels.js';
+export { incrementCounter, type CounterOptions } from './snippets/counter.js';

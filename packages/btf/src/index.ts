@@ -7,6 +7,7 @@ export type * from './types.js';
 export { resolveType, skipQualifiers, sizeOf, alignOf, isSigned, pointerSize, MAX_RESOLVE_DEPTH } from './resolve.js';
 export { enumType, enumValue, enumName, enumMap, type EnumRef } from './enums.js';
 export { funcSignature, type FunctionSignature, type SignatureParam } from './functions.js';
+export { tracepointSignature, type TracepointSignature, type TracepointParam } from './tracepoint.js';
 export { typeName } from './type-name.js';
 export { memberPath, findMember, type MemberPath, type MemberStep, type MemberLoad } from './member-path.js';
 export {

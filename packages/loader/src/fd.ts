@@ -1,5 +1,5 @@
 import { ClosedError } from './errors.js';
-import type { Backend } from './sys/backend.js';
+import type { SyscallBackend } from './sys/backend.js';
 
 /** Something that owns a kernel file descriptor: `close()` releases it, as does `using`. */
 export abstract class FdHandle implements Disposable {
@@ -8,7 +8,7 @@ export abstract class FdHandle implements Disposable {
   protected constructor(
     fd: number,
     /** The backend the fd belongs to. */
-    readonly backend: Backend,
+    readonly backend: SyscallBackend,
   ) {
     this.#fd = fd;
   }

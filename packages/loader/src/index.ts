@@ -3,7 +3,7 @@ export const VERSION = '0.1.0';
 
 export * from './errors.js';
 export { Errno, errnoName, errnoDescription } from './sys/errno.js';
-export type { Backend, NativeMemory, MappedRegion, FdWatcher } from './sys/backend.js';
+export type { SyscallBackend, NativeMemory, MappedRegion, FdWatcher } from './sys/backend.js';
 export { defaultBackend, setDefaultBackend } from './sys/backend.js';
 export { KoffiBackend } from './sys/koffi-backend.js';
 export { FakeBackend, type FakeCall } from './sys/fake-backend.js';
@@ -11,15 +11,18 @@ export { Bpf, bpfFor } from './sys/bpf.js';
 export { possibleCpus, onlineCpus, parseCpuList } from './sys/cpus.js';
 export * from './sys/generated/constants.js';
 export * as attr from './sys/attr.js';
-export { defineLayout, type Field, type Layout } from './sys/layout.js';
+export { defineLayout, type LayoutField, type Layout } from './sys/layout.js';
 export { FdHandle } from './fd.js';
 export * from './map/spec.js';
-export { BpfMap, sumPerCpuCounter, splitPerCpu, mapTypeName, type MapKey, type MapInfoResult, type MapOptions } from './map/map.js';
+export { BpfMap, sumPerCpuCounter, splitPerCpu, mapTypeName, type MapKey, type MapInfoResult, type MapOpenOptions } from './map/map.js';
+export * as codec from './map/codec.js';
+export { CodecError, codecFromBtf, type Codec, type CodecValue } from './map/codec.js';
+export { MapView } from './map/view.js';
 export * from './prog/spec.js';
 export { Program, enableStats, kernelVersionCode, programTypeName, readProgramInfo, MAX_LOG_SIZE, type ProgramOptions, type ProgramInfo, type ProgramStats, type TestRunOptions, type TestRunResult } from './prog/program.js';
 export { VerifierError, analyzeVerifierLog, type VerifierFailure } from './prog/verifier-error.js';
 export { RelocationError, prepareInstructions, type PreparedInstructions } from './prog/instructions.js';
-export { loadedPrograms, objectIds, programFunctions, programFunctionNames, type LoadedProgram, type ProgramFunction } from './prog/enumerate.js';
+export { loadedPrograms, objectIds, programFunctions, programFunctionNames, type LoadedProgramInfo, type ProgramFunction } from './prog/enumerate.js';
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
 export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
 export { attachRawTracepoint, attachTracing } from './link/tracing.js';
@@ -48,7 +51,18 @@ export {
   type KprobeFailureReason,
   type BatchProgress,
 } from './link/batch.js';
-export { attachXdp, attachTcx, ifindexOf, XdpMode, type Interface, type TcxDirection, type TcxOptions } from './link/netdev.js';
+export {
+  attachXdp,
+  attachTcx,
+  ifindexOf,
+  XdpMode,
+  type Interface,
+  type NetnsOption,
+  type TcxDirection,
+  type TcxOptions,
+  type XdpOptions,
+} from './link/netdev.js';
+export { withNetns, netnsPath, NetnsRestoreError, CLONE_NEWNET, type Netns } from './link/netns.js';
 export { RingBufReader, type RecordHandler } from './reader/ringbuf.js';
 export { Mmap, PAGE_SIZE } from './reader/mmap.js';
 export { PerfBufReader, type PerfBufOptions, type SampleHandler } from './reader/perf.js';

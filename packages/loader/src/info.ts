@@ -1,5 +1,5 @@
 import { InfoAttr } from './sys/attr.js';
-import type { Backend } from './sys/backend.js';
+import type { SyscallBackend } from './sys/backend.js';
 import { bpfFor } from './sys/bpf.js';
 import { BpfCommand } from './sys/generated/constants.js';
 import { readNumber, type Layout } from './sys/layout.js';
@@ -15,7 +15,7 @@ export interface ObjectInfo {
  * pre-set, e.g. pointers to arrays the kernel should fill). Returns a view of a copy.
  */
 export function getInfoByFd<K extends string>(
-  backend: Backend,
+  backend: SyscallBackend,
   fd: number,
   layout: Layout<K>,
   what: string,

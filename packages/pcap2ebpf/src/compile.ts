@@ -10,12 +10,12 @@ import { FilterError } from './lang/errors.js';
 import { NameResolver } from './names/resolver.js';
 
 /** Link types: EN10MB = buffer starts at the Ethernet header, RAW = at the IP header. */
-export type LinkType = 'EN10MB' | 'RAW';
+export type DataLinkType = 'EN10MB' | 'RAW';
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
   /** Default `EN10MB`. */
-  linktype?: LinkType;
+  linktype?: DataLinkType;
   /** Run the optimizer (pwru's mode). Default `true`, like `tcpdump` without `-O`. */
   optimize?: boolean;
   /**

@@ -1,6 +1,6 @@
 // Events decoded + formatted per second, written to /dev/null in ring-buffer-sized batches.
 import { openSync, closeSync } from 'node:fs';
-import { decodeEvent, encodeEvent, eventLayout, TextPrinter, JsonPrinter, EventKind, BatchWriter, PcapngEventWriter, LINKTYPE } from '../dist/index.js';
+import { decodeEvent, encodeEvent, eventLayout, TextPrinter, JsonPrinter, EventKind, BatchWriter, PcapngEventWriter, LINKTYPE } from '../dist/internal.js';
 
 const SECTIONS = { meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false };
 const OUTPUT = {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { MissingKernelFeatureError, PwruError } from './errors.js';
 
 /** The tracing backends pwru can use. */
@@ -19,15 +18,6 @@ export interface KernelFeatures {
   readonly tpBtf: boolean;
   /** fentry programs load and attach (trampolines; some kernels refuse with EPERM). */
   readonly fentry: boolean;
-}
-
-/** Whether the kernel exposes kprobes (the kprobe PMU, or tracefs kprobe_events). */
-export function haveKprobes(): boolean {
-  return (
-    existsSync('/sys/bus/event_source/devices/kprobe/type') ||
-    existsSync('/sys/kernel/tracing/kprobe_events') ||
-    existsSync('/sys/kernel/debug/tracing/kprobe_events')
-  );
 }
 
 const WHY: Record<Backend, [feature: string, hint: string]> = {

@@ -1,39 +1,41 @@
-/** pwru: packet, where are you? A Linux kernel packet tracer with eBPF, in TypeScript: Node alone, no compiler. */
+/**
+ * pwru: packet, where are you? A Linux kernel packet tracer with eBPF, in TypeScript: Node alone, no compiler.
+ *
+ * The public API: `trace()` and the `Tracer` behind it, the typed events and their decoder, the
+ * text and JSON printers, the command-line flags, the errors, and `generateProgram` for
+ * building the tracing programs without loading them. (pwru's own benchmarks and tools reach the
+ * rest through `dist/internal.js`, which is not an API.)
+ */
 export const VERSION = '0.1.0';
 
-export * from './flags/index.js';
-export * from './event.js';
-export * from './output/index.js';
-export { Logger, type LogLevel, type LogSink } from './log.js';
-export { Ksyms, KallsymsError, type Ksym } from './ksyms.js';
-export { InterfaceCache, interfacesOf, netnsNames, parseNetnsSpec, currentNetnsInode, resolveIfname, NetnsError } from './netns.js';
-export { processName } from './process.js';
-export { functionMatcher, FilterFuncError } from './discovery/filter-func.js';
-export { discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc, type Attachable } from './discovery/functions.js';
-export { discoverSkbTracepoints, type SkbTracepoint } from './discovery/tracepoints.js';
-export { chooseBackend, BACKENDS, type Backend, type KernelFeatures } from './backend.js';
-export { PwruError, MissingKernelFeatureError } from './errors.js';
-export { kernelLayoutFromBtf } from './generate/btf-layout.js';
-export { generateProgram, frameFor, MAPS, type ProbeKind, type ProgramShape, type ProgramFilters } from './generate/program.js';
-export { compileSkbExpr, compileXdpExpr, skbExprFragment, SkbExprError } from './generate/skb-expr.js';
-export { compileSkbMetadata, compileXdpMetadata, SkbMetadataError } from './generate/skb-metadata.js';
-export { selectBpfProgTargets, bpfProgSiteName, type BpfProgTarget, type BpfProgHook } from './discovery/bpf-progs.js';
-export { generateTcProgram } from './generate/tc.js';
-export { generateXdpProgram, xdpLayoutFromBtf, type XdpLayout, type XdpProgramOptions } from './generate/xdp.js';
-export { directCallTargets, instructionLength, sweep, type X86Instruction, type X86Sweep } from './discovery/x86-calls.js';
-export { bpfHelperCalls, jitedBpfSymbols, type CodeSymbol } from './discovery/bpf-helpers.js';
-export { Kcore, KcoreError, type KcoreSegment } from './kernel/kcore.js';
-export { pcapFilters, PcapFilterError } from './generate/pcap.js';
-export { planTrace, type TracePlan, type PlannedProgram, type AttachTarget } from './plan.js';
-export { bpfMapFields, bpfMapOp, type BpfMapFields, type BpfMapOp } from './generate/bpfmap.js';
-export { checkBpfmapBackend, GENERIC_MAP_HELPERS, isBpfMapFunction, withBpfMapFunctions } from './bpfmap.js';
-export { prepare, describeError, type PcapCompiler } from './run.js';
-export { run, type RunIO } from './run-cli.js';
-export { Tracer, type TracerEnv, type Progress } from './tracer.js';
+// Tracing from code.
 export { trace, traceOptions, TraceOptionError, type TraceEvent, type TraceOptions, type TraceInit } from './trace.js';
+export { Tracer, type TracerEnv, type Progress } from './tracer.js';
 export { LoaderSession } from './kernel/loader-session.js';
-export type { KernelSession, RingReader, Attachment, AttachResult } from './kernel/session.js';
-export { ProgressBar } from './progress.js';
+export type { KernelSession } from './kernel/session.js';
+export { run, type RunIO } from './run-cli.js';
+
+// Events: the record layout, its decoder, and the typed event.
+export * from './event.js';
+
+// Printing events as the command does.
+export { TextPrinter, JsonPrinter, BatchWriter, TraceSummary, formatTuple } from './output/index.js';
+export type { JsonEvent, JsonTuple, OutputContext, OutputOptions, ProbeSite, Symbolizer, ByteSink, SummaryOptions, SummaryResult } from './output/index.js';
+
+// Options and the command line.
+export { parseArgs, formatUsage, FLAGS, defaultOptions, FlagParseError, UnsupportedFlagError, FlagValueError } from './flags/index.js';
+export type { ParsedArgs, PwruOptions, FlagSpec } from './flags/index.js';
+export { BACKENDS, type Backend, type KernelFeatures } from './backend.js';
+
+// Errors: every one extends PwruError.
+export { PwruError, MissingKernelFeatureError } from './errors.js';
+export { Logger, type LogLevel, type LogSink } from './log.js';
+
+// Building the programs without loading them.
+export { generateProgram, type ProbeKind, type ProgramShape, type ProgramFilters } from './generate/program.js';
+export { kernelLayoutFromBtf } from './generate/btf-layout.js';
+
+// Packets' stories: pcapng export, the per-packet sequence view, and the cross-node timeline.
 export * from './output/pcapng/index.js';
 export * from './sequence/index.js';
 /** Cross-node timeline (`pwru timeline`): one sequence per packet from several nodes' JSON streams. */

@@ -32,7 +32,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const { exit: bpfExit, link, Mov, R0 } = await import(join(repo, 'packages/asm/dist/index.js'));
 const { attachKprobeMulti, AttachType, mountTracefs, Program, ProgramType } = await import(join(repo, 'packages/loader/dist/index.js'));
 const { Btf } = await import(join(repo, 'packages/btf/dist/index.js'));
-const { discoverSkbFunctions, readAvailableFilterFunctions } = await import(join(repo, 'packages/pwru/dist/index.js'));
+const { discoverSkbFunctions, readAvailableFilterFunctions } = await import(join(repo, 'packages/pwru/dist/internal.js'));
 
 const { values: args } = parseArgs({
   options: {

@@ -3,7 +3,7 @@ import { BpfError, NotFoundError } from '../errors.js';
 import { FdHandle } from '../fd.js';
 import { getInfoByFd } from '../info.js';
 import { BtfGetFdAttr, BtfInfo, BtfLoadAttr, GetIdAttr } from '../sys/attr.js';
-import { defaultBackend, type Backend } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend } from '../sys/backend.js';
 import { bpfFor, nativeBytes } from '../sys/bpf.js';
 import { Errno } from '../sys/errno.js';
 import { BpfCommand } from '../sys/generated/constants.js';
@@ -22,7 +22,7 @@ export class BtfLoadError extends BpfError {
 
 /** A BTF object loaded into the kernel (for map/program BTF, func_info). */
 export class BtfHandle extends FdHandle {
-  private constructor(fd: number, backend: Backend) {
+  private constructor(fd: number, backend: SyscallBackend) {
     super(fd, backend);
   }
 
@@ -31,7 +31,7 @@ export class BtfHandle extends FdHandle {
   }
 
   /** Loads a raw BTF blob (e.g. from btf-parser's BtfBuilder). */
-  static load(blob: Uint8Array, opts: { backend?: Backend } = {}): BtfHandle {
+  static load(blob: Uint8Array, opts: { backend?: SyscallBackend } = {}): BtfHandle {
     const backend = opts.backend ?? defaultBackend();
     const data = nativeBytes(backend, blob);
     const sys = bpfFor(backend);
@@ -60,7 +60,7 @@ export class BtfHandle extends FdHandle {
   }
 
   /** Opens a kernel BTF object by id (vmlinux, a module, or a program's BTF). */
-  static fromId(id: number, opts: { backend?: Backend } = {}): BtfHandle {
+  static fromId(id: number, opts: { backend?: SyscallBackend } = {}): BtfHandle {
     const backend = opts.backend ?? defaultBackend();
     const fd = bpfFor(backend).call(BpfCommand.BTF_GET_FD_BY_ID, BtfGetFdAttr, { btfId: id }, {
       operation: `open BTF id ${id}`,
@@ -109,7 +109,7 @@ export class BtfHandle extends FdHandle {
    * Opens the kernel BTF object of a module (e.g. `nf_conntrack`), for `attachBtfObjFd` when
    * tracing a module function. Throws NotFoundError if no loaded module has that name.
    */
-  static forModule(module: string, opts: { backend?: Backend } = {}): BtfHandle {
+  static forModule(module: string, opts: { backend?: SyscallBackend } = {}): BtfHandle {
     const backend = opts.backend ?? defaultBackend();
     const sys = bpfFor(backend);
     let id = 0;

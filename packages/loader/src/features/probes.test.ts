@@ -16,7 +16,7 @@ describe('feature probes on the running kernel', () => {
   });
 
   it('an unknown program type is unsupported, and requireFeature names it', () => {
-    const r = probeProgramType(999);
+    const r = probeProgramType(999 as ProgramType); // what an untyped caller could pass
     expect(r.supported).toBe(false);
     expect(() => requireFeature(r)).toThrow(FeatureUnsupportedError);
     expect(() => requireFeature(r)).toThrow(/program type 999 is not supported by this kernel/);

@@ -12,7 +12,7 @@ import { attachKprobe } from '../link/kprobe.js';
 import { BpfMap } from '../map/map.js';
 import { Program, programTypeName } from '../prog/program.js';
 import { VerifierError } from '../prog/verifier-error.js';
-import { defaultBackend, type Backend } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend } from '../sys/backend.js';
 import { Errno } from '../sys/errno.js';
 import { AttachType, MapType, ProgramType } from '../sys/generated/constants.js';
 import { mapTypeName } from '../map/map.js';
@@ -104,7 +104,7 @@ function rethrowPermission(e: unknown): void {
 const NOOP: Instruction[] = [Mov.imm(R0, 0), exit()];
 
 /** A minimal loadable spec for a program type (tracing types need a target). */
-function minimalProgram(type: number): Parameters<typeof Program.load>[0] {
+function minimalProgram(type: ProgramType): Parameters<typeof Program.load>[0] {
   switch (type) {
     case ProgramType.TRACING:
       return { type, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: tracepointBtfId('kfree_skb'), instructions: NOOP };
@@ -116,7 +116,7 @@ function minimalProgram(type: number): Parameters<typeof Program.load>[0] {
 }
 
 /** Can this kernel load programs of `type`? */
-export function probeProgramType(type: number, backend: Backend = defaultBackend()): ProbeResult {
+export function probeProgramType(type: ProgramType, backend: SyscallBackend = defaultBackend()): ProbeResult {
   const feature = `program type ${programTypeName(type)}`;
   const minKernel = PROG_MIN[type] ?? '?';
   return cached(feature, () => {
@@ -131,7 +131,7 @@ export function probeProgramType(type: number, backend: Backend = defaultBackend
 }
 
 /** Can this kernel create maps of `type`? */
-export function probeMapType(type: number, backend: Backend = defaultBackend()): ProbeResult {
+export function probeMapType(type: number, backend: SyscallBackend = defaultBackend()): ProbeResult {
   const feature = `map type ${mapTypeName(type)}`;
   const minKernel = MAP_MIN[type] ?? '?';
   return cached(feature, () => {
@@ -157,7 +157,7 @@ export function probeMapType(type: number, backend: Backend = defaultBackend()):
 }
 
 /** Can programs of `progType` call helper `helperId`? (The verifier answers.) */
-export function probeHelper(progType: number, helperId: number, backend: Backend = defaultBackend()): ProbeResult {
+export function probeHelper(progType: ProgramType, helperId: number, backend: SyscallBackend = defaultBackend()): ProbeResult {
   const feature = `helper ${helperId} in ${programTypeName(progType)} programs`;
   return cached(feature, () => {
     const spec = minimalProgram(progType);
@@ -179,7 +179,7 @@ export function probeHelper(progType: number, helperId: number, backend: Backend
 export type ProbedLinkType = 'kprobe' | 'kprobe_multi' | 'tracing' | 'tcx' | 'perf_event';
 
 /** Can this kernel attach links of this kind? Each probe attaches for an instant and detaches. */
-export function probeLinkType(kind: ProbedLinkType, backend: Backend = defaultBackend()): ProbeResult {
+export function probeLinkType(kind: ProbedLinkType, backend: SyscallBackend = defaultBackend()): ProbeResult {
   switch (kind) {
     case 'kprobe':
       return cached('link kprobe', () => {
@@ -250,7 +250,7 @@ export function probeLinkType(kind: ProbedLinkType, backend: Backend = defaultBa
 }
 
 /** Can this kernel load BTF (needed for func_info, tp_btf targets, CO-RE-free tracing)? */
-export function probeBtf(backend: Backend = defaultBackend()): ProbeResult {
+export function probeBtf(backend: SyscallBackend = defaultBackend()): ProbeResult {
   return cached('btf', () => {
     const feature = 'BTF loading';
     try {

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { BpfError, errorFromErrno } from '../errors.js';
-import { defaultBackend, type Backend } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend } from '../sys/backend.js';
 
 /** One line of `/proc/self/mounts`. */
 export interface MountEntry {
@@ -106,7 +106,7 @@ export interface MountOptions {
   /** Where to mount it (default: `/sys/kernel/tracing`, or `/sys/fs/bpf` for bpffs). */
   readonly path?: string;
   /** The syscall backend (tests). */
-  readonly backend?: Backend;
+  readonly backend?: SyscallBackend;
 }
 
 /** What a mount call did. */
@@ -117,7 +117,7 @@ export interface MountResult {
   readonly mounted: boolean;
 }
 
-function mountFs(fs: 'tracefs' | 'bpffs', fstype: string, path: string, backend: Backend): void {
+function mountFs(fs: 'tracefs' | 'bpffs', fstype: string, path: string, backend: SyscallBackend): void {
   const r = backend.mount(fstype, path, fstype, PSEUDO_FS_FLAGS);
   if (r >= 0) return;
   const cmd = `mount -t ${fstype} ${fstype} ${path}`;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { errorFromErrno, FeatureUnsupportedError, type ErrnoContext } from '../errors.js';
 import type { Program } from '../prog/program.js';
 import { PerfEventAttr } from '../sys/attr.js';
-import type { Backend, NativeMemory } from '../sys/backend.js';
+import type { SyscallBackend, NativeMemory } from '../sys/backend.js';
 import { nativeString } from '../sys/bpf.js';
 import { writeFields } from '../sys/layout.js';
 import { attachPerfEvent, PERF_FLAG_FD_CLOEXEC, type PerfEventAttachment } from './perf-event.js';
@@ -78,7 +78,7 @@ export function writeKprobeAttr(mem: NativeMemory, p: KprobePmu, nameAddress: nu
 }
 
 /** Opens the perf event of a kprobe (no program attached yet); returns the fd. */
-export function openKprobe(backend: Backend, symbol: string, opts: KprobeOptions = {}): number {
+export function openKprobe(backend: SyscallBackend, symbol: string, opts: KprobeOptions = {}): number {
   const p = opts.pmu ?? kprobePmu();
   const name = nativeString(backend, symbol);
   const attr = backend.alloc(PerfEventAttr.size);

@@ -3,7 +3,7 @@ import { FdHandle } from '../fd.js';
 import { getInfoByFd, type ObjectInfo } from '../info.js';
 import { pinFd } from '../map/map.js';
 import { LinkCreateAttr, LinkDetachAttr, LinkInfo } from '../sys/attr.js';
-import type { Backend } from '../sys/backend.js';
+import type { SyscallBackend } from '../sys/backend.js';
 import { bpfFor } from '../sys/bpf.js';
 import type { FieldValue } from '../sys/layout.js';
 import { BpfCommand, LinkType } from '../sys/generated/constants.js';
@@ -40,7 +40,7 @@ export abstract class Attachment extends FdHandle {
 export class Link extends Attachment {
   constructor(
     fd: number,
-    backend: Backend,
+    backend: SyscallBackend,
     /** What is attached where. */
     readonly target: string,
   ) {
@@ -65,13 +65,13 @@ export class Link extends Attachment {
 }
 
 /** BPF_LINK_CREATE returning the raw result (fd or negative errno). */
-export function linkCreateRaw(backend: Backend, values: Partial<Record<keyof typeof LinkCreateAttr.fields, FieldValue>>): number {
+export function linkCreateRaw(backend: SyscallBackend, values: Partial<Record<keyof typeof LinkCreateAttr.fields, FieldValue>>): number {
   return bpfFor(backend).raw(BpfCommand.LINK_CREATE, LinkCreateAttr, values);
 }
 
 /** BPF_LINK_CREATE, throwing a typed error. */
 export function linkCreate(
-  backend: Backend,
+  backend: SyscallBackend,
   values: Partial<Record<keyof typeof LinkCreateAttr.fields, FieldValue>>,
   ctx: ErrnoContext,
 ): number {

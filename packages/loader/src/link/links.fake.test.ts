@@ -13,7 +13,7 @@ import { attachKprobeMulti, KPROBE_MULTI_RETURN } from './kprobe-multi.js';
 import { PerfIoctl } from './perf-event.js';
 import { NotSupportedError } from '../errors.js';
 
-const load = (fake: FakeBackend, expectedAttachType?: number) =>
+const load = (fake: FakeBackend, expectedAttachType?: AttachType) =>
   Program.load({ type: ProgramType.KPROBE, expectedAttachType, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
 
 const lastLinkCreate = (fake: FakeBackend) => new DataView(fake.calls.filter((c) => c.code === BpfCommand.LINK_CREATE).at(-1)!.attr!.buffer);

@@ -14,7 +14,7 @@ const ok = canCreateNetns();
 if (!ok) console.warn('skipping xdp/tcx tests: needs root and iproute2');
 
 /** Counts packets in counts[0] and returns `verdict`. */
-function counting(counts: BpfMap, type: number, verdict: number, expectedAttachType?: number): Program {
+function counting(counts: BpfMap, type: ProgramType, verdict: number, expectedAttachType?: AttachType): Program {
   return Program.load({
     type,
     expectedAttachType,

@@ -1,5 +1,5 @@
 import { errorFromErrno, type ErrnoContext } from '../errors.js';
-import type { Backend } from '../sys/backend.js';
+import type { SyscallBackend } from '../sys/backend.js';
 
 const AF_NETLINK = 16;
 const SOCK_RAW = 3;
@@ -91,7 +91,7 @@ let seq = 1;
  * Sends one rtnetlink request and waits for its acknowledgement; throws the typed error the
  * kernel answered with. Opens and closes its own socket.
  */
-export function rtnetlinkRequest(backend: Backend, msg: NetlinkMessage, ctx: ErrnoContext): void {
+export function rtnetlinkRequest(backend: SyscallBackend, msg: NetlinkMessage, ctx: ErrnoContext): void {
   const fd = backend.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) throw errorFromErrno(fd, { operation: 'open rtnetlink socket' });
   const s = seq++;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { errorFromErrno, FeatureUnsupportedError, type ErrnoContext } from '../errors.js';
 import type { Program } from '../prog/program.js';
 import { PERF_EVENT_ATTR_FLAGS_OFFSET, PerfEventAttr } from '../sys/attr.js';
-import type { Backend } from '../sys/backend.js';
+import type { SyscallBackend } from '../sys/backend.js';
 import { Errno } from '../sys/errno.js';
 import { AttachType } from '../sys/generated/constants.js';
 import { writeFields, type FieldValue } from '../sys/layout.js';
@@ -35,7 +35,7 @@ export interface PerfEventOpenOptions {
 }
 
 /** perf_event_open(2) with a perf_event_attr built from named fields; returns the fd. */
-export function perfEventOpen(backend: Backend, opts: PerfEventOpenOptions): number {
+export function perfEventOpen(backend: SyscallBackend, opts: PerfEventOpenOptions): number {
   const mem = backend.alloc(PerfEventAttr.size);
   try {
     writeFields(mem.view, PerfEventAttr, { size: PerfEventAttr.size, ...opts.attr });
@@ -57,7 +57,7 @@ export class PerfEventAttachment extends Attachment {
   constructor(
     perfFd: number,
     linkFd: number,
-    backend: Backend,
+    backend: SyscallBackend,
     /** What is attached where. */
     readonly target: string,
   ) {

@@ -1,7 +1,8 @@
 import { BusyError } from '../errors.js';
 import type { Program } from '../prog/program.js';
 import { NetlinkMessage, NlFlag, rtnetlinkRequest } from './netlink.js';
-import { ifindexOf, type Interface, type TcxDirection } from './netdev.js';
+import { ifindexOf, type Interface, type NetnsOption, type TcxDirection } from './netdev.js';
+import { inNetns, type Netns } from './netns.js';
 
 const RTM_NEWQDISC = 36;
 const RTM_NEWTFILTER = 44;
@@ -28,7 +29,7 @@ function tcmsg(ifindex: number, handle: number, parent: number, info: number): U
 }
 
 /** Options of {@link attachTcLegacy}. */
-export interface TcLegacyOptions {
+export interface TcLegacyOptions extends NetnsOption {
   /** Filter priority (default 1). */
   readonly priority?: number;
   /** Filter handle (default 1). */
@@ -54,11 +55,14 @@ export class TcFilter implements Disposable {
     readonly priority: number,
     /** Handle. */
     readonly handle: number,
+    /** The network namespace it was attached in (close() deletes it there), or undefined for the caller's. */
+    readonly netns?: Netns,
   ) {}
 
   /** What is attached where. */
   get target(): string {
-    return `tc ${this.direction} ifindex ${this.ifindex} prio ${this.priority} handle ${this.handle}`;
+    const where = this.netns === undefined ? '' : ` netns ${this.netns}`;
+    return `tc ${this.direction} ifindex ${this.ifindex}${where} prio ${this.priority} handle ${this.handle}`;
   }
 
   /** Deletes the filter. Idempotent. */
@@ -70,7 +74,7 @@ export class TcFilter implements Disposable {
       TCA_KIND,
       'bpf',
     );
-    rtnetlinkRequest(this.prog.backend, msg, { operation: `delete ${this.target}`, needsNetAdmin: true });
+    inNetns(this.netns, () => rtnetlinkRequest(this.prog.backend, msg, { operation: `delete ${this.target}`, needsNetAdmin: true }), this.prog.backend);
   }
 
   [Symbol.dispose](): void {
@@ -80,8 +84,12 @@ export class TcFilter implements Disposable {
 
 /** Attaches a sched_cls program as a direct-action cls_bpf filter, creating clsact if needed. */
 export function attachTcLegacy(prog: Program, iface: Interface, direction: TcxDirection, opts: TcLegacyOptions = {}): TcFilter {
+  return inNetns(opts.netns, () => attachTcLegacyHere(prog, iface, direction, opts), prog.backend);
+}
+
+function attachTcLegacyHere(prog: Program, iface: Interface, direction: TcxDirection, opts: TcLegacyOptions): TcFilter {
   const b = prog.backend;
-  const ifindex = ifindexOf(iface);
+  const ifindex = ifindexOf(iface, b);
   const qdisc = new NetlinkMessage(RTM_NEWQDISC, NlFlag.REQUEST | NlFlag.ACK | NlFlag.CREATE | NlFlag.EXCL, tcmsg(ifindex, 0xffff_0000, TC_H_CLSACT, 0)).str(
     TCA_KIND,
     'clsact',
@@ -111,5 +119,5 @@ export function attachTcLegacy(prog: Program, iface: Interface, direction: TcxDi
       EINVAL: 'the program must be of type sched_cls (or sched_act)',
     },
   });
-  return new TcFilter(prog, ifindex, direction, priority, handle);
+  return new TcFilter(prog, ifindex, direction, priority, handle, opts.netns);
 }

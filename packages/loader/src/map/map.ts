@@ -1,7 +1,7 @@
 import { errorFromErrno, InvalidArgumentError } from '../errors.js';
 import { FdHandle } from '../fd.js';
 import { MapBatchAttr, MapCreateAttr, MapElemAttr, ObjAttr, GetIdAttr } from '../sys/attr.js';
-import { defaultBackend, type Backend, type NativeMemory } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend, type NativeMemory } from '../sys/backend.js';
 import { bpfFor, nativeString, type Bpf } from '../sys/bpf.js';
 import { possibleCpus } from '../sys/cpus.js';
 import { Errno } from '../sys/errno.js';
@@ -40,9 +40,9 @@ export interface MapInfoResult extends ObjectInfo {
 }
 
 /** Options for opening or creating maps. */
-export interface MapOptions {
+export interface MapOpenOptions {
   /** Syscall backend (default: the process-wide koffi backend). */
-  readonly backend?: Backend;
+  readonly backend?: SyscallBackend;
 }
 
 const typeNames = new Map<number, string>(Object.entries(MapType).map(([k, v]) => [v, k.toLowerCase()]));
@@ -78,7 +78,7 @@ export class BpfMap extends FdHandle {
   private readonly nextKeyBuf: NativeMemory;
   private readonly valueBuf: NativeMemory;
 
-  private constructor(fd: number, backend: Backend, info: Omit<MapInfoResult, 'id' | 'btfId' | 'mapExtra'>) {
+  private constructor(fd: number, backend: SyscallBackend, info: Omit<MapInfoResult, 'id' | 'btfId' | 'mapExtra'>) {
     super(fd, backend);
     this.sys = bpfFor(backend);
     this.type = info.type;
@@ -95,7 +95,7 @@ export class BpfMap extends FdHandle {
   }
 
   /** Creates a map from a spec (writes `contents`, then freezes if asked). */
-  static create(spec: MapSpec, opts: MapOptions = {}): BpfMap {
+  static create(spec: MapSpec, opts: MapOpenOptions = {}): BpfMap {
     const backend = opts.backend ?? defaultBackend();
     const name = spec.name ?? '';
     const bad = checkMapName(name);
@@ -148,7 +148,7 @@ export class BpfMap extends FdHandle {
   }
 
   /** Wraps an existing map fd (takes ownership), reading its shape from the kernel. */
-  static fromFd(fd: number, opts: MapOptions = {}): BpfMap {
+  static fromFd(fd: number, opts: MapOpenOptions = {}): BpfMap {
     const backend = opts.backend ?? defaultBackend();
     try {
       const info = readMapInfo(backend, fd);
@@ -160,7 +160,7 @@ export class BpfMap extends FdHandle {
   }
 
   /** Opens a map by its system-wide id. */
-  static fromId(id: number, opts: MapOptions = {}): BpfMap {
+  static fromId(id: number, opts: MapOpenOptions = {}): BpfMap {
     const backend = opts.backend ?? defaultBackend();
     const fd = bpfFor(backend).call(BpfCommand.MAP_GET_FD_BY_ID, GetIdAttr, { id }, {
       operation: `open map id ${id}`,
@@ -170,7 +170,7 @@ export class BpfMap extends FdHandle {
   }
 
   /** Opens a map pinned in bpffs. */
-  static fromPinned(path: string, opts: MapOptions = {}): BpfMap {
+  static fromPinned(path: string, opts: MapOpenOptions = {}): BpfMap {
     const backend = opts.backend ?? defaultBackend();
     return BpfMap.fromFd(openPinned(backend, path, 'map'), { backend });
   }
@@ -491,7 +491,7 @@ export function sumPerCpuCounter(map: BpfMap, key: MapKey = 0): bigint {
   return sum;
 }
 
-function readMapInfo(backend: Backend, fd: number): MapInfoResult {
+function readMapInfo(backend: SyscallBackend, fd: number): MapInfoResult {
   const { view, id } = getInfoByFd(backend, fd, MapInfo, 'map');
   return {
     id,
@@ -507,7 +507,7 @@ function readMapInfo(backend: Backend, fd: number): MapInfoResult {
 }
 
 /** Pins any BPF object fd at a bpffs path. */
-export function pinFd(backend: Backend, fd: number, path: string, what: string): void {
+export function pinFd(backend: SyscallBackend, fd: number, path: string, what: string): void {
   const p = nativeString(backend, path);
   try {
     bpfFor(backend).call(BpfCommand.OBJ_PIN, ObjAttr, { pathname: p.address, bpfFd: fd }, {
@@ -524,7 +524,7 @@ export function pinFd(backend: Backend, fd: number, path: string, what: string):
 }
 
 /** Opens a pinned BPF object; returns its fd. */
-export function openPinned(backend: Backend, path: string, what: string): number {
+export function openPinned(backend: SyscallBackend, path: string, what: string): number {
   const p = nativeString(backend, path);
   try {
     return bpfFor(backend).call(BpfCommand.OBJ_GET, ObjAttr, { pathname: p.address }, () => ({

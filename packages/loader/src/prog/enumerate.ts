@@ -2,14 +2,14 @@ import { BtfHandle } from '../btf/handle.js';
 import { NotFoundError } from '../errors.js';
 import { getInfoByFd } from '../info.js';
 import { GetIdAttr, ProgInfo } from '../sys/attr.js';
-import { defaultBackend, type Backend } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend } from '../sys/backend.js';
 import { bpfFor } from '../sys/bpf.js';
 import { Errno } from '../sys/errno.js';
 import { BpfCommand } from '../sys/generated/constants.js';
 import { readProgramInfo, type ProgramInfo } from './program.js';
 
 /** A program found on the system, with the names of its BTF functions. */
-export interface LoadedProgram extends ProgramInfo {
+export interface LoadedProgramInfo extends ProgramInfo {
   /**
    * Function names from the program's BTF func_info, in instruction order; the first is the
    * entry function (what fentry/fexit on this program attach to). Empty without BTF.
@@ -18,7 +18,7 @@ export interface LoadedProgram extends ProgramInfo {
 }
 
 /** Ids of every BPF object of a kind on the system, via BPF_*_GET_NEXT_ID. */
-export function* objectIds(kind: 'prog' | 'map' | 'link' | 'btf', opts: { backend?: Backend } = {}): Generator<number> {
+export function* objectIds(kind: 'prog' | 'map' | 'link' | 'btf', opts: { backend?: SyscallBackend } = {}): Generator<number> {
   const backend = opts.backend ?? defaultBackend();
   const cmd = {
     prog: BpfCommand.PROG_GET_NEXT_ID,
@@ -48,7 +48,7 @@ export interface ProgramFunction {
 }
 
 /** The BTF functions of the program open at `fd`, in instruction order. Empty without BTF. */
-export function programFunctions(backend: Backend, fd: number, info: ProgramInfo): ProgramFunction[] {
+export function programFunctions(backend: SyscallBackend, fd: number, info: ProgramInfo): ProgramFunction[] {
   if (!info.btfId || !info.funcInfoCount) return [];
   const F = ProgInfo.fields;
   const n = info.funcInfoCount;
@@ -74,7 +74,7 @@ export function programFunctions(backend: Backend, fd: number, info: ProgramInfo
 }
 
 /** Names of the BTF functions of the program open at `fd` (entry function first). */
-export function programFunctionNames(backend: Backend, fd: number, info: ProgramInfo): string[] {
+export function programFunctionNames(backend: SyscallBackend, fd: number, info: ProgramInfo): string[] {
   return programFunctions(backend, fd, info).map((f) => f.name);
 }
 
@@ -82,10 +82,10 @@ export function programFunctionNames(backend: Backend, fd: number, info: Program
  * Every program loaded on the system (needs root/CAP_SYS_ADMIN), with info and BTF function
  * names. Programs unloaded while enumerating are skipped.
  */
-export function loadedPrograms(opts: { backend?: Backend; filter?: (info: ProgramInfo) => boolean } = {}): LoadedProgram[] {
+export function loadedPrograms(opts: { backend?: SyscallBackend; filter?: (info: ProgramInfo) => boolean } = {}): LoadedProgramInfo[] {
   const backend = opts.backend ?? defaultBackend();
   const sys = bpfFor(backend);
-  const out: LoadedProgram[] = [];
+  const out: LoadedProgramInfo[] = [];
   for (const id of objectIds('prog', { backend })) {
     const fd = sys.raw(BpfCommand.PROG_GET_FD_BY_ID, GetIdAttr, { id });
     if (fd === -Errno.ENOENT) continue;

@@ -5,7 +5,7 @@ import { FdHandle } from '../fd.js';
 import { getInfoByFd, type ObjectInfo } from '../info.js';
 import { openPinned, pinFd } from '../map/map.js';
 import { EnableStatsAttr, GetIdAttr, ProgInfo, ProgLoadAttr, TestRunAttr } from '../sys/attr.js';
-import { defaultBackend, type Backend, type NativeMemory } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend, type NativeMemory } from '../sys/backend.js';
 import { bpfFor, nativeBytes, nativeString } from '../sys/bpf.js';
 import { Errno } from '../sys/errno.js';
 import { BpfCommand, ProgramType } from '../sys/generated/constants.js';
@@ -17,7 +17,7 @@ import { VerifierError } from './verifier-error.js';
 /** Options for loading or opening programs. */
 export interface ProgramOptions {
   /** Syscall backend (default: the process-wide koffi backend). */
-  readonly backend?: Backend;
+  readonly backend?: SyscallBackend;
   /** Verifier log level for the retry after a failed load (1 = instructions, 2 = verbose). */
   readonly logLevel?: 1 | 2;
   /** First log buffer size in bytes (grown on ENOSPC up to {@link MAX_LOG_SIZE}). */
@@ -104,7 +104,7 @@ export function programTypeName(type: number): string {
 export class Program extends FdHandle {
   private constructor(
     fd: number,
-    backend: Backend,
+    backend: SyscallBackend,
     /** {@link ProgramType} value. */
     readonly type: number,
     /** Name. */
@@ -355,7 +355,7 @@ function hex(bytes: DataView, offset: number, n: number): string {
 }
 
 /** Reads a program's info, including its map ids. */
-export function readProgramInfo(backend: Backend, fd: number): ProgramInfo {
+export function readProgramInfo(backend: SyscallBackend, fd: number): ProgramInfo {
   const F = ProgInfo.fields;
   const first = getInfoByFd(backend, fd, ProgInfo, 'program').view;
   const nrMaps = readNumber(first, F.nrMapIds);
@@ -395,7 +395,7 @@ export function readProgramInfo(backend: Backend, fd: number): ProgramInfo {
  * Turns on run-time statistics (BPF_ENABLE_STATS) for as long as the returned handle is open;
  * program stats then count runs and time.
  */
-export function enableStats(opts: { backend?: Backend } = {}): Disposable & { close(): void } {
+export function enableStats(opts: { backend?: SyscallBackend } = {}): Disposable & { close(): void } {
   const backend = opts.backend ?? defaultBackend();
   const fd = bpfFor(backend).call(BpfCommand.ENABLE_STATS, EnableStatsAttr, { type: 0 }, { operation: 'BPF_ENABLE_STATS run_time' });
   let open = true;

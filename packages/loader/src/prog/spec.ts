@@ -1,4 +1,5 @@
 import type { Instruction, LinkedProgram } from 'bpf-asm-ts';
+import type { AttachType, ProgramType } from '../sys/generated/constants.js';
 
 /** A reference the loader fills in: `index` is the slot (8-byte instruction) to patch. */
 export interface ProgramRelocation {
@@ -45,9 +46,9 @@ export interface ProgramSpec {
   /** Name shown by bpftool (15 chars max). */
   readonly name?: string;
   /** {@link ProgramType} value. */
-  readonly type: number;
+  readonly type: ProgramType;
   /** {@link AttachType} the program will be attached with (required for tracing, cgroup, ...). */
-  readonly expectedAttachType?: number;
+  readonly expectedAttachType?: AttachType;
   /**
    * The code: encoded bytes (8 per slot), a linked program from bpf-asm-ts, or bpf-asm-ts
    * instructions (linked here).

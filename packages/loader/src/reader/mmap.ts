@@ -1,5 +1,5 @@
 import { errorFromErrno } from '../errors.js';
-import type { Backend, MappedRegion } from '../sys/backend.js';
+import type { SyscallBackend, MappedRegion } from '../sys/backend.js';
 
 /** The page size (x86-64 and the usual arm64 configuration). */
 export const PAGE_SIZE = 4096;
@@ -10,7 +10,7 @@ export const Mmap = {
   PROT_WRITE: 2,
   MAP_SHARED: 1,
   /** mmap(NULL, length, prot, MAP_SHARED, fd, offset), throwing a typed error. */
-  map(backend: Backend, length: number, prot: number, fd: number, offset: number, what: string): MappedRegion {
+  map(backend: SyscallBackend, length: number, prot: number, fd: number, offset: number, what: string): MappedRegion {
     const r = backend.mmap(length, prot, 1, fd, offset);
     if (typeof r === 'number') {
       throw errorFromErrno(r, {

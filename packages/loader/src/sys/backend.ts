@@ -2,7 +2,7 @@ import { KoffiBackend } from './koffi-backend.js';
 
 /**
  * The one syscall choke point. Every bpf(2), perf_event_open(2), mmap(2), ioctl(2), close(2),
- * eventfd(2) and socket call the loader makes goes through a {@link Backend}, so unit tests can
+ * eventfd(2) and socket call the loader makes goes through a {@link SyscallBackend}, so unit tests can
  * substitute {@link FakeBackend} and exercise errno paths without a kernel.
  *
  * Calls return the kernel's convention: a non-negative result, or a negative errno.
@@ -43,7 +43,7 @@ export interface FdWatcher {
 }
 
 /** Everything the loader needs from the operating system. */
-export interface Backend {
+export interface SyscallBackend {
   /**
    * Lift RLIMIT_MEMLOCK before the first map, program or BTF creation when the kernel charges
    * BPF memory to it (Linux < 5.11; sys/memlock.ts). True for the real backend.
@@ -89,20 +89,25 @@ export interface Backend {
   setrlimit(resource: number, soft: number, hard: number): number;
   /** mount(2): mounts `fstype` from `source` at `target` (no data); 0 or a negative errno. */
   mount(source: string, target: string, fstype: string, flags: number): number;
+  /**
+   * setns(fd, nstype): moves the calling thread (Node's main thread, where every synchronous
+   * call runs) into the namespace `fd` refers to; 0 or a negative errno.
+   */
+  setns(fd: number, nstype: number): number;
   /** Calls `onReadable` whenever fd is readable, from Node's event loop. */
   watch(fd: number, onReadable: () => void): FdWatcher;
 }
 
-let current: Backend | undefined;
+let current: SyscallBackend | undefined;
 
 /** Returns the process-wide backend, creating the koffi one on first use. */
-export function defaultBackend(): Backend {
+export function defaultBackend(): SyscallBackend {
   if (!current) current = new KoffiBackend();
   return current;
 }
 
 /** Replaces the process-wide backend (tests); returns the previous one. */
-export function setDefaultBackend(backend: Backend | undefined): Backend | undefined {
+export function setDefaultBackend(backend: SyscallBackend | undefined): SyscallBackend | undefined {
   const prev = current;
   current = backend;
   return prev;

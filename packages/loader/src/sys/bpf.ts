@@ -1,12 +1,12 @@
 import { errorFromErrno, type ErrnoContext } from '../errors.js';
-import { defaultBackend, type Backend, type NativeMemory } from './backend.js';
+import { defaultBackend, type SyscallBackend, type NativeMemory } from './backend.js';
 import { writeFields, type FieldValue, type Layout } from './layout.js';
 import { memlockError, prepareMemlockFor, type MemlockLimitError } from './memlock.js';
 
 const ATTR_CAPACITY = 256;
 
 /**
- * Typed access to bpf(2) over a {@link Backend}: zeroes a reusable attribute block, writes the
+ * Typed access to bpf(2) over a {@link SyscallBackend}: zeroes a reusable attribute block, writes the
  * named fields of a command's layout, calls, and turns a negative result into a typed error.
  * Calls are synchronous, so one attribute block per backend is enough.
  */
@@ -14,7 +14,7 @@ export class Bpf {
   /** The reusable attribute block; its contents are valid until the next call. */
   readonly attr: NativeMemory;
 
-  constructor(readonly backend: Backend) {
+  constructor(readonly backend: SyscallBackend) {
     this.attr = backend.alloc(ATTR_CAPACITY);
   }
 
@@ -45,10 +45,10 @@ export class Bpf {
   }
 }
 
-const cache = new WeakMap<Backend, Bpf>();
+const cache = new WeakMap<SyscallBackend, Bpf>();
 
 /** The {@link Bpf} wrapper of a backend (default: the process-wide koffi backend). */
-export function bpfFor(backend: Backend = defaultBackend()): Bpf {
+export function bpfFor(backend: SyscallBackend = defaultBackend()): Bpf {
   let b = cache.get(backend);
   if (!b) {
     b = new Bpf(backend);
@@ -58,7 +58,7 @@ export function bpfFor(backend: Backend = defaultBackend()): Bpf {
 }
 
 /** Copies a JS string into NUL-terminated native memory (caller frees). */
-export function nativeString(backend: Backend, s: string): NativeMemory {
+export function nativeString(backend: SyscallBackend, s: string): NativeMemory {
   const enc = new TextEncoder().encode(s);
   const m = backend.alloc(enc.length + 1);
   m.bytes.set(enc);
@@ -66,7 +66,7 @@ export function nativeString(backend: Backend, s: string): NativeMemory {
 }
 
 /** Copies bytes into native memory (caller frees). */
-export function nativeBytes(backend: Backend, data: Uint8Array): NativeMemory {
+export function nativeBytes(backend: SyscallBackend, data: Uint8Array): NativeMemory {
   const m = backend.alloc(data.length);
   m.bytes.set(data);
   return m;

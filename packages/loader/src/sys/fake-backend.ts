@@ -1,4 +1,4 @@
-import type { Backend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
+import type { SyscallBackend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
 
 /** Plain JS memory with a fake, unique address (for {@link FakeBackend}). */
 class FakeMemory implements NativeMemory {
@@ -16,7 +16,7 @@ class FakeMemory implements NativeMemory {
 
 /** One recorded call to the fake backend. */
 export interface FakeCall {
-  /** Backend method name. */
+  /** SyscallBackend method name. */
   readonly op: string;
   /** bpf command (for `bpf`), ioctl request, ... */
   readonly code?: number;
@@ -28,7 +28,7 @@ export interface FakeCall {
  * A scriptable backend for unit tests: each bpf command answers with a programmed result
  * (an fd, 0, or a negative errno), and every call is recorded with a copy of its attributes.
  */
-export class FakeBackend implements Backend {
+export class FakeBackend implements SyscallBackend {
   /** Every call made, in order. */
   readonly calls: FakeCall[] = [];
   /** Closed fds, in order. */
@@ -140,6 +140,16 @@ export class FakeBackend implements Backend {
     this.calls.push({ op: 'mount' });
     this.mounts.push({ source, target, fstype, flags });
     return this.mountResult;
+  }
+  /** What each setns call answers, in order (the last repeats; default 0); calls are recorded as `setns`. */
+  setnsResults: number[] = [];
+  /** The setns calls made: the fd and namespace type of each. */
+  readonly setnsCalls: Array<{ fd: number; nstype: number }> = [];
+  setns(fd: number, nstype: number): number {
+    this.calls.push({ op: 'setns', code: nstype });
+    this.setnsCalls.push({ fd, nstype });
+    const r = this.setnsResults.length > 1 ? this.setnsResults.shift()! : this.setnsResults[0];
+    return r ?? 0;
   }
   watch(): FdWatcher {
     return { close() {}, unref() {}, ref() {} };

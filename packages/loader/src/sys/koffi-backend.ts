@@ -1,5 +1,19 @@
-import koffi from 'koffi';
-import type { Backend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
+import { createRequire } from 'node:module';
+import type koffiModule from 'koffi';
+import type { SyscallBackend, FdWatcher, MappedRegion, NativeMemory } from './backend.js';
+
+type Koffi = typeof koffiModule;
+let loaded: Koffi | undefined;
+
+/**
+ * koffi's native addon, loaded on first use rather than at import time: importing this package
+ * (or pwru, for its program generator) must work where the addon cannot load or is not wanted,
+ * such as a build step generating programs for another machine.
+ */
+function koffiAddon(): Koffi {
+  if (!loaded) loaded = createRequire(import.meta.url)('koffi') as Koffi;
+  return loaded;
+}
 
 const SYS_bpf = 321;
 const SYS_perf_event_open = 298;
@@ -14,7 +28,7 @@ class CallocMemory implements NativeMemory {
     readonly size: number,
     private readonly release: (address: number) => void,
   ) {
-    const buf = koffi.view(address, size);
+    const buf = koffiAddon().view(address, size);
     this.bytes = new Uint8Array(buf);
     this.view = new DataView(buf);
   }
@@ -29,12 +43,15 @@ class CallocMemory implements NativeMemory {
  * The real backend: libc's `syscall`, `mmap`, `ioctl`, ... called through koffi (x86-64 Linux).
  * Addresses travel as JS numbers (`intptr_t`), so no BigInt is created on hot paths.
  */
-export class KoffiBackend implements Backend {
+export class KoffiBackend implements SyscallBackend {
   /** Lift RLIMIT_MEMLOCK where the kernel charges BPF memory to it (sys/memlock.ts). */
   readonly raiseMemlock = true;
   private readonly fns;
+  private readonly koffi: Koffi;
 
   constructor() {
+    const koffi = koffiAddon();
+    this.koffi = koffi;
     const libc = koffi.load('libc.so.6');
     this.fns = {
       calloc: libc.func('intptr_t calloc(size_t n, size_t size)'),
@@ -53,12 +70,13 @@ export class KoffiBackend implements Backend {
       recv: libc.func('intptr_t recv(int fd, intptr_t buf, size_t len, int flags)'),
       getrlimit: libc.func('int getrlimit(int resource, intptr_t rlim)'),
       setrlimit: libc.func('int setrlimit(int resource, intptr_t rlim)'),
+      setns: libc.func('int setns(int fd, int nstype)'),
       mount: libc.func('int mount(const char *source, const char *target, const char *fstype, ulong flags, intptr_t data)'),
     };
   }
 
   private ret(r: number): number {
-    return r < 0 ? -koffi.errno() : r;
+    return r < 0 ? -this.koffi.errno() : r;
   }
 
   alloc(size: number): NativeMemory {
@@ -93,8 +111,8 @@ export class KoffiBackend implements Backend {
   }
   mmap(length: number, prot: number, flags: number, fd: number, offset: number): MappedRegion | number {
     const p = this.fns.mmap(0, length, prot, flags, fd, offset) as number;
-    if (p === -1) return -koffi.errno();
-    return { address: p, length, buffer: koffi.view(p, length) };
+    if (p === -1) return -this.koffi.errno();
+    return { address: p, length, buffer: this.koffi.view(p, length) };
   }
   munmap(address: number, length: number): number {
     return this.ret(this.fns.munmap(address, length) as number);
@@ -121,7 +139,7 @@ export class KoffiBackend implements Backend {
     const m = this.alloc(16);
     try {
       const r = this.fns.getrlimit(resource, m.address) as number;
-      if (r < 0) return -koffi.errno();
+      if (r < 0) return -this.koffi.errno();
       const get = (o: number) => {
         const v = m.view.getBigUint64(o, true);
         return v === 0xffff_ffff_ffff_ffffn ? Infinity : Number(v);
@@ -145,10 +163,13 @@ export class KoffiBackend implements Backend {
   mount(source: string, target: string, fstype: string, flags: number): number {
     return this.ret(this.fns.mount(source, target, fstype, flags, 0) as number);
   }
+  setns(fd: number, nstype: number): number {
+    return this.ret(this.fns.setns(fd, nstype) as number);
+  }
   watch(fd: number, onReadable: () => void): FdWatcher {
     // koffi 3.3 passes the event as a status number rather than the typed object; we only
     // ask for readability, so any callback means "readable (or error): go read".
-    const h = koffi.node.poll(fd, { readable: true }, () => onReadable());
+    const h = this.koffi.node.poll(fd, { readable: true }, () => onReadable());
     return {
       close: () => h.close(),
       unref: () => h.unref(),

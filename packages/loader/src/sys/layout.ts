@@ -1,5 +1,5 @@
 /** A fixed-size integer or byte-array field of a kernel ABI struct. */
-export interface Field {
+export interface LayoutField {
   /** Byte offset within the struct. */
   readonly offset: number;
   /** Size in bytes (1, 2, 4, 8, or a char array length). */
@@ -17,14 +17,14 @@ export interface Layout<K extends string = string> {
   /** Bytes handed to the kernel (the end of the last field we know). */
   readonly size: number;
   /** Fields by our name. */
-  readonly fields: Readonly<Record<K, Field>>;
+  readonly fields: Readonly<Record<K, LayoutField>>;
 }
 
 type FieldSpec = readonly [path: string, offset: number, size: number] | readonly [path: string, offset: number, size: number, kind: 'bytes'];
 
 /** Declares a layout; `size` defaults to the end of the last field rounded up to 8. */
 export function defineLayout<K extends string>(btfType: string, fields: Record<K, FieldSpec>, size?: number): Layout<K> {
-  const out = {} as Record<K, Field>;
+  const out = {} as Record<K, LayoutField>;
   let end = 0;
   for (const key of Object.keys(fields) as K[]) {
     const [path, offset, sz, kind] = fields[key] as [string, number, number, string | undefined];
@@ -40,7 +40,7 @@ export type FieldValue = number | bigint | string | Uint8Array | undefined;
 const latin1 = new TextEncoder();
 
 /** Writes one field at `base` in `view`. */
-export function writeField(view: DataView, base: number, f: Field, value: FieldValue): void {
+export function writeField(view: DataView, base: number, f: LayoutField, value: FieldValue): void {
   if (value === undefined) return;
   const o = base + f.offset;
   if (f.bytes) {
@@ -88,7 +88,7 @@ export function writeFields<K extends string>(
 }
 
 /** Reads an integer field as a number (u64 fields are exact up to 2^53). */
-export function readNumber(view: DataView, f: Field, base = 0): number {
+export function readNumber(view: DataView, f: LayoutField, base = 0): number {
   const o = base + f.offset;
   switch (f.size) {
     case 1:
@@ -105,12 +105,12 @@ export function readNumber(view: DataView, f: Field, base = 0): number {
 }
 
 /** Reads a u64 field exactly. */
-export function readBigInt(view: DataView, f: Field, base = 0): bigint {
+export function readBigInt(view: DataView, f: LayoutField, base = 0): bigint {
   return view.getBigUint64(base + f.offset, true);
 }
 
 /** Reads a NUL-terminated char array field. */
-export function readString(view: DataView, f: Field, base = 0): string {
+export function readString(view: DataView, f: LayoutField, base = 0): string {
   let s = '';
   for (let i = 0; i < f.size; i++) {
     const c = view.getUint8(base + f.offset + i);

@@ -1,5 +1,5 @@
 import { PermissionError } from '../errors.js';
-import type { Backend } from './backend.js';
+import type { SyscallBackend } from './backend.js';
 import { Errno } from './errno.js';
 import { BpfCommand, MapType } from './generated/constants.js';
 import { MapCreateAttr } from './generated/layouts.js';
@@ -30,14 +30,14 @@ interface MemlockState {
   charged?: boolean;
 }
 
-const states = new WeakMap<Backend, MemlockState>();
+const states = new WeakMap<SyscallBackend, MemlockState>();
 
 /**
  * The limit this kernel would apply: creates a one-entry array map with the soft limit set to 0
  * for an instant. Kernels that charge BPF memory to RLIMIT_MEMLOCK (before 5.11, or later ones
  * without memcg accounting) refuse with EPERM; others create it. The limit is restored either way.
  */
-export function kernelChargesMemlock(backend: Backend): boolean {
+export function kernelChargesMemlock(backend: SyscallBackend): boolean {
   const cur = backend.getrlimit(RLIMIT_MEMLOCK);
   if (typeof cur === 'number') return false;
   if (backend.setrlimit(RLIMIT_MEMLOCK, 0, cur[1]) < 0) return false;
@@ -58,7 +58,7 @@ export function kernelChargesMemlock(backend: Backend): boolean {
  * it (Linux < 5.11, as cilium/ebpf's `rlimit.RemoveMemlock`): to unlimited when privileged,
  * else the soft limit to the hard one. Idempotent per backend; returns what it found and did.
  */
-export function removeMemlockLimit(backend: Backend): MemlockOutcome {
+export function removeMemlockLimit(backend: SyscallBackend): MemlockOutcome {
   const known = states.get(backend);
   if (known) return known.outcome;
   const state = decide(backend);
@@ -66,7 +66,7 @@ export function removeMemlockLimit(backend: Backend): MemlockOutcome {
   return state.outcome;
 }
 
-function decide(backend: Backend): MemlockState {
+function decide(backend: SyscallBackend): MemlockState {
   const cur = backend.getrlimit(RLIMIT_MEMLOCK);
   if (typeof cur === 'number' || cur[0] === Infinity) return { outcome: 'unlimited' };
   if (!kernelChargesMemlock(backend)) return { outcome: 'not-charged', charged: false };
@@ -76,10 +76,10 @@ function decide(backend: Backend): MemlockState {
 }
 
 /**
- * Called before every bpf(2) command: on backends that ask for it ({@link Backend.raiseMemlock},
+ * Called before every bpf(2) command: on backends that ask for it ({@link SyscallBackend.raiseMemlock},
  * the real one), the first map, program or BTF creation runs {@link removeMemlockLimit}.
  */
-export function prepareMemlockFor(backend: Backend, cmd: number): void {
+export function prepareMemlockFor(backend: SyscallBackend, cmd: number): void {
   if (backend.raiseMemlock && CHARGED_COMMANDS.has(cmd) && !states.has(backend)) removeMemlockLimit(backend);
 }
 
@@ -101,7 +101,7 @@ export class MemlockLimitError extends PermissionError {
  * The error for a failed `cmd`, when EPERM there is the memlock limit's doing: the kernel is
  * known to charge memlock and the soft limit is finite. Otherwise undefined.
  */
-export function memlockError(backend: Backend, cmd: number, errno: number, operation: string): MemlockLimitError | undefined {
+export function memlockError(backend: SyscallBackend, cmd: number, errno: number, operation: string): MemlockLimitError | undefined {
   if (Math.abs(errno) !== Errno.EPERM || !CHARGED_COMMANDS.has(cmd)) return undefined;
   if (states.get(backend)?.charged !== true) return undefined;
   const cur = backend.getrlimit(RLIMIT_MEMLOCK);

@@ -1,5 +1,5 @@
 import { errorFromErrno } from '../errors.js';
-import { defaultBackend, type Backend } from './backend.js';
+import { defaultBackend, type SyscallBackend } from './backend.js';
 
 const RLIMIT_NOFILE = 7;
 
@@ -7,7 +7,7 @@ const RLIMIT_NOFILE = 7;
  * Raises the open-file limit to at least `min` (e.g. 2 fds per kprobe when attaching thousands),
  * raising the hard limit too when privileged. Returns the new soft limit. Never lowers it.
  */
-export function raiseOpenFileLimit(min: number, backend: Backend = defaultBackend()): number {
+export function raiseOpenFileLimit(min: number, backend: SyscallBackend = defaultBackend()): number {
   const cur = backend.getrlimit(RLIMIT_NOFILE);
   if (typeof cur === 'number') throw errorFromErrno(cur, { operation: 'getrlimit(RLIMIT_NOFILE)' });
   const [soft, hard] = cur;

@@ -1,7 +1,9 @@
 /** Errors raised by the classic BPF modules; each message is one line that says what is wrong. */
 
+import { Pcap2EbpfError } from '../errors.js';
+
 /** Base class of every cBPF error. */
-export class CbpfError extends Error {
+export class CbpfError extends Pcap2EbpfError {
   override name = 'CbpfError';
 }
 

@@ -82,7 +82,7 @@ export const aluK = (op: number, k: number): CbpfInstruction => stmt(BPF_ALU | o
 /** ALU with X: `op x`. */
 export const aluX = (op: number): CbpfInstruction => stmt(BPF_ALU | op | BPF_X);
 /** `neg`. */
-export const neg = (): CbpfInstruction => stmt(BPF_ALU | BPF_NEG);
+export const negA = (): CbpfInstruction => stmt(BPF_ALU | BPF_NEG);
 /** `ja +k`. */
 export const ja = (k: number): CbpfInstruction => stmt(BPF_JMP | BPF_JA, k);
 /** Conditional jump against a constant: `jeq #k, jt, jf` (op is BPF_JEQ, BPF_JGT, ...). */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromTuples } from './instruction.js';
-import { formatC, formatDecimal, formatInstruction, formatListing } from './print.js';
+import { formatCbpfC, formatDecimal, formatCbpfInstruction, formatListing } from './print.js';
 import { LINKTYPES, loadRecords } from './test-corpus.js';
 
-describe('formatInstruction (tcpdump -d)', () => {
+describe('formatCbpfInstruction (tcpdump -d)', () => {
   it('prints every opcode exactly like libpcap 1.10 bpf_image()', () => {
     // bpf-image.txt was produced by fixtures/bpf-image-oracle.c linked against Debian's libpcap 1.10.3.
     const lines = readFileSync(new URL('./fixtures/bpf-image.txt', import.meta.url), 'utf8').split('\n').filter(Boolean);
@@ -13,13 +13,13 @@ describe('formatInstruction (tcpdump -d)', () => {
       const [head, image] = line.split('\t', 2) as [string, string];
       const rest = line.slice(head.length + 1);
       const [n, code, jt, jf, k] = head.split(' ').map(Number) as [number, number, number, number, number];
-      expect(formatInstruction({ code, jt, jf, k }, n), `code ${code} k ${k}`).toBe(rest);
+      expect(formatCbpfInstruction({ code, jt, jf, k }, n), `code ${code} k ${k}`).toBe(rest);
       expect(image.length).toBeGreaterThan(0);
     }
   });
 
   it('keeps the trailing spaces of operand-less instructions', () => {
-    expect(formatInstruction({ code: 0x07, jt: 0, jf: 0, k: 0 }, 3)).toBe('(003) tax      ');
+    expect(formatCbpfInstruction({ code: 0x07, jt: 0, jf: 0, k: 0 }, 3)).toBe('(003) tax      ');
   });
 });
 
@@ -42,10 +42,10 @@ describe.each(LINKTYPES)('corpus listings (%s)', (linktype) => {
   });
 });
 
-describe('formatC and formatDecimal (tcpdump -dd / -ddd)', () => {
+describe('formatCbpfC and formatDecimal (tcpdump -dd / -ddd)', () => {
   const ip = fromTuples([[40, 0, 0, 12], [21, 0, 1, 2048], [6, 0, 0, 262144], [6, 0, 0, 0]]);
   it('-dd prints C initialisers with an 8-digit hex k', () => {
-    expect(formatC(ip)).toEqual([
+    expect(formatCbpfC(ip)).toEqual([
       '{ 0x28, 0, 0, 0x0000000c },',
       '{ 0x15, 0, 1, 0x00000800 },',
       '{ 0x6, 0, 0, 0x00040000 },',

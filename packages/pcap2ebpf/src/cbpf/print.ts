@@ -95,7 +95,7 @@ function mnemonic(insn: CbpfInstruction, n: number): [string, string] | undefine
  * prints it: `(000) ldh      [12]`; conditional jumps show absolute targets
  * (`jt 2\tjf 3`), operand-less instructions keep their trailing spaces.
  */
-export function formatInstruction(insn: CbpfInstruction, n: number): string {
+export function formatCbpfInstruction(insn: CbpfInstruction, n: number): string {
   const [op, operand] = mnemonic(insn, n) ?? ['unimp', hex(insn.code)];
   const index = String(n).padStart(3, '0');
   if (bpfClass(insn.code) === BPF_JMP && bpfOp(insn.code) !== BPF_JA) {
@@ -106,11 +106,11 @@ export function formatInstruction(insn: CbpfInstruction, n: number): string {
 
 /** The `tcpdump -d` listing, one string per instruction. */
 export function formatListing(program: readonly CbpfInstruction[]): string[] {
-  return program.map((insn, n) => formatInstruction(insn, n));
+  return program.map((insn, n) => formatCbpfInstruction(insn, n));
 }
 
 /** The `tcpdump -dd` form: C initialisers `{ 0x28, 0, 0, 0x0000000c },`, one per line. */
-export function formatC(program: readonly CbpfInstruction[]): string[] {
+export function formatCbpfC(program: readonly CbpfInstruction[]): string[] {
   return program.map(
     (i) => `{ 0x${i.code.toString(16)}, ${i.jt}, ${i.jf}, 0x${(i.k >>> 0).toString(16).padStart(8, '0')} },`,
   );

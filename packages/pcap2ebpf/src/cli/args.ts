@@ -1,12 +1,13 @@
 /** Command-line arguments of `pcap2ebpf`, parsed the way tcpdump reads its own. */
-import type { LinkType } from '../compile.js';
+import { Pcap2EbpfError } from '../errors.js';
+import type { DataLinkType } from '../compile.js';
 
 /** What to print. */
 export type OutputFormat = 'listing' | 'c' | 'decimal' | 'ebpf' | 'ebpf-kernel-mem';
 
 /** A parsed command line. */
 export interface CliArgs {
-  linktype: LinkType;
+  linktype: DataLinkType;
   optimize: boolean;
   format: OutputFormat;
   /** Directory with services/protocols/networks/hosts/ethers; default /etc. */
@@ -17,7 +18,7 @@ export interface CliArgs {
 }
 
 /** A command line that cannot be run; the message says what to do. */
-export class UsageError extends Error {
+export class UsageError extends Pcap2EbpfError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
@@ -43,7 +44,7 @@ Compiles a tcpdump (pcap-filter) expression to classic BPF exactly as libpcap 1.
   --version        the version
 The words after the options are joined with spaces into the expression, as tcpdump does.`;
 
-const LINKTYPES: Record<string, LinkType> = { EN10MB: 'EN10MB', RAW: 'RAW' };
+const LINKTYPES: Record<string, DataLinkType> = { EN10MB: 'EN10MB', RAW: 'RAW' };
 
 /** Parses `argv` (without node and script). @throws UsageError */
 export function parseArgs(argv: readonly string[]): CliArgs {

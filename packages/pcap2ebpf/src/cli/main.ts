@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { print } from 'bpf-asm-ts';
 import type { CbpfInstruction } from '../cbpf/instruction.js';
-import { formatC, formatDecimal, formatListing } from '../cbpf/print.js';
+import { formatCbpfC, formatDecimal, formatListing } from '../cbpf/print.js';
 import { LoweringError } from '../ebpf/errors.js';
 import { lowerCbpf } from '../ebpf/lower.js';
 import { compile } from '../compile.js';
@@ -59,7 +59,7 @@ function render(program: CbpfInstruction[], format: OutputFormat): string[] {
     case 'listing':
       return formatListing(program);
     case 'c':
-      return formatC(program);
+      return formatCbpfC(program);
     case 'decimal':
       return formatDecimal(program);
     case 'ebpf':

@@ -4,7 +4,7 @@
  * error are exactly libpcap's.
  */
 import type { Arith, Expr } from '../lang/ast.js';
-import { parse } from '../lang/parser.js';
+import { parseFilter } from '../lang/parser.js';
 import type { CbpfInstruction } from '../cbpf/instruction.js';
 import { type Block, finish, genAnd, genNot, genOr, retBlock } from './blocks.js';
 import { genArth, genLoad, genLoadi, genLoadlen, genNeg, genRelation, type Arth } from './arith.js';
@@ -96,7 +96,7 @@ export function generate(expr: string, opts: GenerateOptions): Generated {
     }
   };
 
-  const program = parse(expr, (node) => {
+  const program = parseFilter(expr, (node) => {
     cs.span = node.span;
     if (isArith(node)) ariths.set(node, onArith(node));
     else blocks.set(node, onExpr(node));

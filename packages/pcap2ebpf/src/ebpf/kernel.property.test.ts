@@ -9,7 +9,7 @@ import { callFunction, encode, exit, link, Mov, R1, R2, R6, R7 } from 'bpf-asm-t
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
-import { aluK, aluX, fromTuples, jmpK, ldAbs, ldImm, ldInd, ldLen, ldxImm, neg, retA, retK, type CbpfInstruction } from '../cbpf/instruction.js';
+import { aluK, aluX, fromTuples, jmpK, ldAbs, ldImm, ldInd, ldLen, ldxImm, negA, retA, retK, type CbpfInstruction } from '../cbpf/instruction.js';
 import { runFilter } from '../cbpf/interpreter.js';
 import { BPF_DIV, BPF_JEQ, BPF_JGT, BPF_LSH, BPF_MOD, BPF_RSH, BPF_SUB } from '../cbpf/opcode.js';
 import { cbpfProgram, packet } from '../cbpf/test-programs.js';
@@ -47,7 +47,7 @@ describe.skipIf(reason !== undefined)('random programs in the kernel', () => {
     ['jgt with k >= 2^31 is unsigned', [ldImm(0x90000000), jmpK(BPF_JGT, 0x80000000, 0, 1), retK(1), retK(2)]],
     ['jeq with k = 0xffffffff', [ldImm(0), aluK(BPF_SUB, 1), jmpK(BPF_JEQ, 0xffffffff, 0, 1), retK(1), retK(2)]],
     ['ret of a big constant', [retK(0xfffffffe)]],
-    ['neg wraps at 32 bits', [ldImm(5), neg(), retA()]],
+    ['neg wraps at 32 bits', [ldImm(5), negA(), retA()]],
     ['packet length', [ldLen(), retA()]],
     ['word load past the end rejects', [ldAbs('W', 60), retK(9)]],
     ['indexed load by a huge X rejects', [ldxImm(0xfffffff0), ldInd('B', 0x20), retK(9)]],

@@ -3,7 +3,7 @@
  * test-run on every corpus packet, accept exactly libpcap's `matches` for a sample of the
  * corpus (every 8th valid record of each link type). Needs root and BPF; skips otherwise.
  */
-import { link } from 'bpf-asm-ts';
+import { Add, Atomic, call, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, StoreImm, XdpAction, type Instruction } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { PROG_TYPE, TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import { fromTuples } from '../cbpf/instruction.js';
@@ -41,6 +41,40 @@ describe.skipIf(reason !== undefined).each(LINKTYPES)('standalone programs in th
       }
     }
     expect(sample.length).toBeGreaterThan(50);
+  });
+
+  it('runs onMatch and onMiss before returning (counting matches and misses in a map)', () => {
+    const r = sample.find((x) => x.expr === 'ip')!;
+    const counts = k.createArrayMap(8, 2);
+    /** counts[slot] += 1, with relative jumps only. */
+    const bump = (slot: number): Instruction[] => [
+      StoreImm(R10, -4, slot, 'u32'),
+      LoadMapPtr(R1, counts),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -4),
+      call(Helper.map_lookup_elem),
+      JEq.imm(R0, 0, 2),
+      Mov.imm(R1, 1),
+      Atomic.add(R0, 0, R1, 'u64'),
+    ];
+    const program = xdpProgram(fromTuples(r.cbpf_opt_raw!), {
+      offset: PREFIX.length,
+      verdict: { accept: XdpAction.PASS, reject: XdpAction.DROP },
+      onMatch: bump(0),
+      onMiss: bump(1),
+    });
+    expect(program.type).toBe(PROG_TYPE.xdp);
+    const fd = k.load(program.type, link(program.instructions).encode());
+    try {
+      for (const p of packets) expect(k.testRun(fd, withPrefix(p.bytes)).retval).toBe(r.matches!.includes(p.index) ? XdpAction.PASS : XdpAction.DROP);
+      const slot = (i: number) => Number(k.lookup(counts, new Uint8Array([i, 0, 0, 0]), 8).readBigUInt64LE(0));
+      const matched = packets.filter((p) => r.matches!.includes(p.index)).length;
+      expect([slot(0), slot(1)]).toEqual([matched, packets.length - matched]);
+      expect(matched).toBeGreaterThan(0);
+    } finally {
+      k.close(fd);
+      k.close(counts);
+    }
   });
 
   it('maps the result to XDP verdicts when asked (XDP_PASS on a match, XDP_DROP otherwise)', () => {

@@ -67,6 +67,6 @@ export type Expr =
   | { type: 'linkSpecific'; keyword: string; args: Array<string | number>; span: Span };
 
 /** A parsed filter: `undefined` expression = the empty filter, which accepts every packet. */
-export interface Program {
+export interface FilterAst {
   expr: Expr | undefined;
 }

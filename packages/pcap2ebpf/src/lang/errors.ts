@@ -1,3 +1,5 @@
+import { Pcap2EbpfError } from '../errors.js';
+
 /** A span of the filter text: `start` inclusive, `end` exclusive, both UTF-16 offsets. */
 export interface Span {
   start: number;
@@ -16,7 +18,7 @@ export type FilterErrorKind = 'syntax' | 'lexical' | 'semantic';
  * A filter expression that cannot be compiled. `message` is libpcap's message (same meaning, same words
  * where libpcap has them); `span` locates the offending part of the expression when it is known.
  */
-export class FilterError extends Error {
+export class FilterError extends Pcap2EbpfError {
   /** Which stage rejected the expression. */
   readonly kind: FilterErrorKind;
   /** libpcap's message, without position. */

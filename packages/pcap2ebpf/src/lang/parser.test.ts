@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Arith, Expr } from './ast.js';
 import { FilterError } from './errors.js';
-import { parse } from './parser.js';
+import { parseFilter } from './parser.js';
 
 /** A compact rendering of the tree. */
 function show(e: Expr | Arith): string {
@@ -34,10 +34,10 @@ function show(e: Expr | Arith): string {
       return e.type;
   }
 }
-const tree = (s: string): string => show(parse(s).expr!);
+const tree = (s: string): string => show(parseFilter(s).expr!);
 const error = (s: string): FilterError => {
   try {
-    parse(s);
+    parseFilter(s);
   } catch (e) {
     return e as FilterError;
   }
@@ -63,7 +63,7 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
   });
 
   it('binds arithmetic like libpcap, where % and ^ take everything to their right', () => {
-    expect(show((parse('ip[0] & 0xf << 2 = 0').expr as Extract<Expr, { type: 'relation' }>).left)).toBe('(ip[0:1] & (15 << 2))');
+    expect(show((parseFilter('ip[0] & 0xf << 2 = 0').expr as Extract<Expr, { type: 'relation' }>).left)).toBe('(ip[0:1] & (15 << 2))');
     expect(tree('2 % 3 + 1 = 2')).toBe('((2 % (3 + 1)) = 2)');
     expect(tree('2 * 3 % 4 = 6')).toBe('((2 * (3 % 4)) = 6)');
     expect(tree('6 ^ 3 & 1 = 7')).toBe('((6 ^ (3 & 1)) = 7)');
@@ -72,8 +72,8 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
   });
 
   it('accepts the empty expression', () => {
-    expect(parse('').expr).toBeUndefined();
-    expect(parse('   ').expr).toBeUndefined();
+    expect(parseFilter('').expr).toBeUndefined();
+    expect(parseFilter('   ').expr).toBeUndefined();
   });
 
   it('rejects what libpcap cannot parse, pointing at the offending token', () => {
@@ -88,14 +88,14 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
 
   it('runs its hook in reduction order, children first', () => {
     const seen: string[] = [];
-    parse('ip[0] + 1 = len and tcp', (n) => seen.push(n.type));
+    parseFilter('ip[0] + 1 = len and tcp', (n) => seen.push(n.type));
     expect(seen).toEqual(['num', 'load', 'num', 'binary', 'len', 'relation', 'abbrev', 'and']);
   });
 
   it('stops at the hook\'s first error, before parsing the rest', () => {
     const seen: string[] = [];
     expect(() =>
-      parse('tcp and udp and )', (n) => {
+      parseFilter('tcp and udp and )', (n) => {
         seen.push(n.type);
         if (n.type === 'abbrev' && seen.length === 2) throw new FilterError('semantic', 'stop');
       }),

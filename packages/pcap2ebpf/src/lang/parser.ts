@@ -1,4 +1,4 @@
-import type { AddrType, Arith, ArithOp, Dir, Expr, Id, Program, Proto, Qual, RelOp } from './ast.js';
+import type { AddrType, Arith, ArithOp, Dir, Expr, Id, FilterAst, Proto, Qual, RelOp } from './ast.js';
 import { QERR } from './ast.js';
 import { FilterError, GrammarActionError, SYNTAX_ERROR, type Span } from './errors.js';
 import { tokenize, type LexItem } from './lexer.js';
@@ -142,7 +142,7 @@ class Parser {
     return alts[best]!();
   }
 
-  parseProgram(): Program {
+  parseProgram(): FilterAst {
     if (this.peek().type === 'EOF') return { expr: undefined };
     const { node } = this.parseExpr(QERR);
     if (this.peek().type !== 'EOF') this.fail();
@@ -602,7 +602,7 @@ class Parser {
  * @param hook called for each node in libpcap's reduction order (used by the code generator).
  * @throws FilterError on a syntax or lexical error, or whatever the hook throws.
  */
-export function parse(text: string, hook?: NodeHook): Program {
+export function parseFilter(text: string, hook?: NodeHook): FilterAst {
   try {
     return new Parser(tokenize(text), hook).parseProgram();
   } catch (e) {

@@ -1,4 +1,4 @@
-import { type LoadedProgram, ProgramType } from 'bpf-loader-ts';
+import { type LoadedProgramInfo, ProgramType } from 'bpf-loader-ts';
 
 /** Which hook a traced BPF program runs at: tc (sched_cls/sched_act) or XDP. */
 export type BpfProgHook = 'tc' | 'xdp';
@@ -43,7 +43,7 @@ export function hookOf(type: number): BpfProgHook | undefined {
  * except pwru's own. Returns the targets (by id) and the programs skipped with the reason.
  */
 export function selectBpfProgTargets(
-  programs: readonly Pick<LoadedProgram, 'id' | 'type' | 'name' | 'tag' | 'functions'>[],
+  programs: readonly Pick<LoadedProgramInfo, 'id' | 'type' | 'name' | 'tag' | 'functions'>[],
   want: { readonly tc: boolean; readonly xdp: boolean },
 ): { targets: BpfProgTarget[]; skipped: SkippedBpfProg[] } {
   const targets: BpfProgTarget[] = [];

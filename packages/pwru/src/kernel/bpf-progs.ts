@@ -2,7 +2,7 @@ import {
   AttachType,
   attachTracing,
   type HasFd,
-  type LoadedProgram,
+  type LoadedProgramInfo,
   loadedPrograms,
   NotFoundError,
   Program,
@@ -15,7 +15,7 @@ import { PwruError } from '../errors.js';
 import type { Attachment } from './session.js';
 
 /** What discovery needs to know about a loaded program. */
-export type BpfProgInfo = Pick<LoadedProgram, 'id' | 'type' | 'name' | 'tag' | 'functions'>;
+export type BpfProgInfo = Pick<LoadedProgramInfo, 'id' | 'type' | 'name' | 'tag' | 'functions'>;
 
 /** Every tc (sched_cls/sched_act) and XDP program loaded on the system, with its BTF functions. */
 export function tcAndXdpPrograms(): BpfProgInfo[] {

@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { exit, link, Mov, R0 } from 'bpf-asm-ts';
+import { link } from 'bpf-asm-ts';
 import { type Btf } from 'btf-parser';
 import {
   AttachType,
-  attachKprobeMulti,
   BpfMap,
   BusyError,
   findTracefs,
@@ -14,12 +13,13 @@ import {
   MapType,
   PermissionError,
   Program,
+  probeLinkType,
   RingBufReader,
   ProgramType,
   sumPerCpuCounter,
   VerifierError,
 } from 'bpf-loader-ts';
-import { haveKprobes, type KernelFeatures } from '../backend.js';
+import type { KernelFeatures } from '../backend.js';
 import { Ksyms } from '../ksyms.js';
 import { ownMissingBpfPrivileges } from '../privileges.js';
 import { readAvailableFilterFunctions } from '../discovery/functions.js';
@@ -67,11 +67,11 @@ export class LoaderSession implements KernelSession {
 
   features(): KernelFeatures {
     this.cachedFeatures ??= {
-      kprobes: haveKprobes(),
-      kprobeMulti: this.probeKprobeMulti(),
+      kprobes: this.probeLink('kprobe'),
+      kprobeMulti: this.probeLink('kprobe_multi'),
       availableFilterFunctions: readAvailableFilterFunctions() !== undefined,
       tpBtf: existsSync('/sys/kernel/btf/vmlinux') || this.btf.findType('btf_trace_kfree_skb', 'typedef') !== undefined,
-      fentry: this.probeFentry(),
+      fentry: this.probeLink('tracing'),
     };
     return this.cachedFeatures;
   }
@@ -90,51 +90,26 @@ export class LoaderSession implements KernelSession {
     return e !== undefined && e.kind === 'enum' && e.values.some((v) => v.name === name);
   }
 
-  /** kprobe-multi needs CONFIG_FPROBE: attach a do-nothing program to one function and see. */
-  private probeKprobeMulti(): boolean {
+  /**
+   * kprobe-multi needs CONFIG_FPROBE; fentry needs a trampoline (some kernels, and this project's
+   * development machine, refuse the load with EPERM even as root). The loader's feature probes
+   * attach a do-nothing program for an instant and say why not.
+   */
+  private probeLink(kind: 'kprobe' | 'kprobe_multi' | 'tracing'): boolean {
     try {
-      const p = Program.load({
-        name: 'pwru_probe',
-        type: ProgramType.KPROBE,
-        expectedAttachType: AttachType.TRACE_KPROBE_MULTI,
-        instructions: link(probeProgram()),
-      });
-      try {
-        attachKprobeMulti(p, { symbols: ['kfree_skbmem'] }).close();
-        return true;
-      } finally {
-        p.close();
-      }
-    } catch {
-      return false;
-    }
-  }
-
-  /** fentry needs a trampoline: some kernels (and this test machine) refuse the load with EPERM. */
-  private probeFentry(): boolean {
-    const fn = this.btf.findType('kfree_skbmem', 'func');
-    if (!fn) return false;
-    try {
-      const p = Program.load({
-        name: 'pwru_probe',
-        type: ProgramType.TRACING,
-        expectedAttachType: AttachType.TRACE_FENTRY,
-        attachBtfId: fn.id,
-        instructions: link(probeProgram()),
-      });
-      p.close();
-      return true;
+      const r = probeLinkType(kind);
+      if (!r.supported && kind === 'tracing') this.fentryError = r.detail ?? `${r.feature} are not supported`;
+      return r.supported;
     } catch (e) {
-      // As root the loader's "run as root" hint would mislead: the kernel itself refuses.
-      const line = (e as Error).message.split('\n')[0]!;
-      this.fentryError = process.getuid?.() === 0 ? line.split(' — ')[0] : line;
+      // Without privileges the probe cannot tell; missingPrivileges() reports that on its own.
+      if (kind === 'tracing') this.fentryError = (e as Error).message.split('\n')[0];
       return false;
     }
   }
 
   ensureTracefs(): string | undefined {
     // Only the kprobe backends read tracefs (available_filter_functions); only root can mount.
-    if (this.cachedFeatures !== undefined || !haveKprobes() || findTracefs() !== undefined) return undefined;
+    if (this.cachedFeatures !== undefined || !this.probeLink('kprobe') || findTracefs() !== undefined) return undefined;
     if (process.getuid?.() !== 0) return undefined;
     return mountTracefs().path;
   }
@@ -341,10 +316,6 @@ function createReturnMaps(eventSize: number): { entries: BpfMap; scratch: BpfMap
 }
 
 /** `r0 = 0; exit`: the smallest program, for feature probes. */
-function probeProgram() {
-  return [Mov.imm(R0, 0), exit()];
-}
-
 /**
  * Whether a load failure is the kernel refusing this one program (the verifier, or a target it
  * cannot trace) rather than something that fails every program (privileges, memory, files).

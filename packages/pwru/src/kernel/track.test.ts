@@ -2,7 +2,7 @@ import { exit, Mov, R0 } from 'bpf-asm-ts';
 import { loadKernelBtf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { bpfIdsOf } from '../../test/e2e/netns.js';
-import { haveKprobes } from '../backend.js';
+import { probeLinkType } from 'bpf-loader-ts';
 import { discoverSkbTracepoints } from '../discovery/tracepoints.js';
 import { forgetProgram } from '../generate/track.js';
 import { stackLayout, type TrackerProgram } from '../track.js';
@@ -57,7 +57,7 @@ describe.skipIf(skip !== undefined)('attachTrackers (tp_btf programs on this ker
     try {
       const skipped: string[] = [];
       const kp: TrackerProgram = { name: 'pwru_t_kp', insns: [Mov.imm(R0, 0), exit()], hook: { type: 'kprobe', fn: 'no_such_function_pwru', retprobe: false }, order: 'before', optional: true };
-      if (!haveKprobes()) {
+      if (!probeLinkType('kprobe').supported) {
         // CONFIG_KPROBES off: the PMU is missing, which is not a missing target.
         expect(() => attachTrackers([kp], maps)).toThrow(/^cannot attach the skb-tracking program at kprobe no_such_function_pwru: [^\n]+$/);
         return;
