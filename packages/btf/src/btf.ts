@@ -227,7 +227,11 @@ export class Btf {
     throw new BtfNotFoundError(`no BTF type with id ${id} (ids go up to ${this.maxTypeId})`);
   }
 
-  /** @internal Byte offset of an own type's record. */
+  /**
+   * Byte offset, within the bytes this BTF was parsed from, of the record of type `id` (one of this
+   * BTF's own types, not its base's): for tools that patch raw BTF in place, as an object loader
+   * does to a `DATASEC`'s size and variable offsets before handing the BTF to the kernel.
+   */
   recordOffset(id: number): number {
     return this.offsets[id - this.firstTypeId]!;
   }

@@ -7,7 +7,7 @@ import { BtfHandle } from '../btf/handle.js';
 import { applyCoreRelocations, type CoreTargets } from '../core/relocate.js';
 import { BpfMap } from '../map/map.js';
 import { Program } from '../prog/program.js';
-import { defaultBackend, type Backend } from '../sys/backend.js';
+import { defaultBackend, type SyscallBackend } from '../sys/backend.js';
 import { MapType } from '../sys/generated/constants.js';
 import { functionBtfId, kernelBtf, tracepointBtfId } from '../link/targets.js';
 import type { ObjectMapSpec } from './maps.js';
@@ -23,7 +23,7 @@ export type GlobalValue = BtfValue;
 /** Options for {@link loadObject}. */
 export interface LoadObjectOptions {
   /** Syscall backend (default: the process-wide koffi backend). */
-  readonly backend?: Backend;
+  readonly backend?: SyscallBackend;
   /** Initial values of global variables (`const volatile` in .rodata, .data, .bss) by name. */
   readonly globals?: Readonly<Record<string, GlobalValue>>;
   /** Load only these programs (by function name); default all. */
@@ -194,7 +194,7 @@ const NO_BTF_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.RINGBUF,
 ]);
 
-function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backend, data?: Uint8Array): BpfMap {
+function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: SyscallBackend, data?: Uint8Array): BpfMap {
   let inner: BpfMap | undefined;
   if (m.inner) inner = createMap(m.inner, btf, backend);
   try {
@@ -332,7 +332,7 @@ function resolveKsym(spec: ObjectSpec, prog: string, name: string, insns: Uint8A
  * A map pinned by name (LIBBPF_PIN_BY_NAME): reused from `<pinPath>/<name>` when a compatible
  * one is pinned there, else created and pinned, as libbpf does.
  */
-function pinnedMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Backend, pinPath?: string): BpfMap {
+function pinnedMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: SyscallBackend, pinPath?: string): BpfMap {
   const dir = pinPath ?? mountBpffs().path;
   const path = join(dir, m.name);
   if (existsSync(path)) {

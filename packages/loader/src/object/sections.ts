@@ -7,10 +7,10 @@ export const PROG_F_XDP_HAS_FRAGS = 1 << 5;
 
 /** How a program section name (libbpf's `SEC("...")` conventions) maps to a program. */
 export interface SectionDef {
-  /** {@link ProgramType}. */
-  readonly type: number;
-  /** {@link AttachType} for expected_attach_type, when the program type needs one. */
-  readonly attachType?: number;
+  /** The program type. */
+  readonly type: ProgramType;
+  /** expected_attach_type, when the program type needs one. */
+  readonly attachType?: AttachType;
   /** Program flags (sleepable, xdp frags). */
   readonly flags?: number;
   /** The part after `prefix/` names a BTF attach target (tp_btf, fentry, fexit, lsm, iter, ...). */

@@ -3,7 +3,7 @@
  * read(2), some 1,400 calls for its 5 MiB, while Linux 6.16+ lets it be mapped read-only at once.
  */
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { type Backend, defaultBackend } from 'bpf-loader-ts';
+import { defaultBackend, type SyscallBackend } from 'bpf-loader-ts';
 
 const PROT_READ = 1;
 const MAP_PRIVATE = 2;
@@ -13,7 +13,7 @@ const MAP_PRIVATE = 2;
  * one, else the file read as usual. A mapping stays for the life of the process (the BTF is kept
  * for the whole run); nothing may write to it.
  */
-export function readBtfFile(path: string, backend: () => Backend = defaultBackend): Uint8Array {
+export function readBtfFile(path: string, backend: () => SyscallBackend = defaultBackend): Uint8Array {
   if (path.startsWith('/sys/kernel/btf/')) {
     let fd: number | undefined;
     try {
