@@ -11,7 +11,9 @@ let loaded: Koffi | undefined;
  * such as a build step generating programs for another machine.
  */
 function koffiAddon(): Koffi {
-  if (!loaded) loaded = createRequire(import.meta.url)('koffi') as Koffi;
+  // Bundled into CommonJS (pwru's code-cached CLI), `import.meta.url` is gone and the bundle's own
+  // `require` knows where koffi is; as an ES module, a `require` is made for this file.
+  if (!loaded) loaded = (typeof require === 'function' ? require : createRequire(import.meta.url))('koffi') as Koffi;
   return loaded;
 }
 
