@@ -11,7 +11,7 @@ import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
-import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
+import { compileFilterExpr, filterExprFragment } from './filter-expr/index.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
 import { jitedBpfHelperCalls, withBpfHelpers } from './kernel/bpf-helpers.js';
@@ -178,7 +178,7 @@ export function prepare(
       subprograms = compiled.subprograms;
     }
   }
-  if (opts.filterSkbExpr !== '') fragments.push(skbExprFragment(compileSkbExpr(btf, opts.filterSkbExpr), frame));
+  if (opts.filterSkbExpr !== '') fragments.push(filterExprFragment(compileFilterExpr(btf, opts.filterSkbExpr), frame));
 
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });

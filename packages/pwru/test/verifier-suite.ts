@@ -5,13 +5,12 @@ import { eventLayout, type EventSections } from '../src/event.js';
 import { kernelLayoutFromBtf } from '../src/generate/btf-layout.js';
 import { pcapFilters } from '../src/generate/pcap.js';
 import { frameFor } from '../src/generate/program.js';
-import { compileSkbExpr, skbExprFragment } from '../src/generate/skb-expr.js';
+import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../src/filter-expr/index.js';
 import { compileSkbMetadata } from '../src/generate/skb-metadata.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
 import { planTrace } from '../src/plan.js';
 import { selectBpfProgTargets } from '../src/discovery/bpf-progs.js';
 import { pcapL2Function } from '../src/generate/pcap.js';
-import { compileXdpExpr } from '../src/generate/skb-expr.js';
 import { compileXdpMetadata } from '../src/generate/skb-metadata.js';
 import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
 import { planBpfProgs } from '../src/plan-bpf-progs.js';
@@ -24,6 +23,11 @@ import { createTrackMaps, loadTracker } from '../src/kernel/track.js';
 import { planTracking } from '../src/track.js';
 import type { Backend } from '../src/backend.js';
 
+
+/** A boolean filter expression with every construct: masks, strings, a cast through _nfct, enumerators. */
+const SKB_EXPR =
+  'skb->len > 10 && (skb->dev->name == "lo" || !(skb->mark & 0xff == 1)) && ' +
+  '(!skb->_nfct || ((struct nf_conn *)(skb->_nfct & ~7))->status & IPS_CONFIRMED) && skb->pkt_type != 3 && (skb->_nfct & 7) <= IP_CT_RELATED_REPLY';
 
 const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
 const COMBOS: Array<[string, EventSections]> = [
@@ -66,7 +70,7 @@ export function verifierSuite(kernelName: string): void {
       for (const [fname, expr] of FILTERS) {
         it(`${what}, pcap filter: ${fname}`, () => {
           const pcap = pcapFilters({ expr, tunnelL2: fname === 'host and port' ? 'udp' : '', tunnelL3: '' }, kernel, frame);
-          const fragments = [...(pcap ? [pcap.fragment] : []), skbExprFragment(compileSkbExpr(btf, 'skb->len > 10'), frame)];
+          const fragments = [...(pcap ? [pcap.fragment] : []), filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame)];
           const filters = { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1 };
           const session = new LoaderSession(btf, 10);
           try {
@@ -148,7 +152,7 @@ export function verifierSuite(kernelName: string): void {
               kernel,
               haveFuncIp: session.haveFuncIp(),
               tc: {
-                filters: { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1, fragments: [...(pcap ? [pcap.fragment] : []), skbExprFragment(compileSkbExpr(btf, 'skb->len > 10'), frame)] },
+                filters: { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1, fragments: [...(pcap ? [pcap.fragment] : []), filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame)] },
                 subprograms: pcap?.subprograms ?? [],
                 metadata: metadata.slice(0, n),
               },
@@ -157,7 +161,7 @@ export function verifierSuite(kernelName: string): void {
                 netns: 4026531840,
                 ifindex: 1,
                 ...(expr ? { pcap: { name: 'pwru_xdp_pcap_l2', insns: pcapL2Function(expr, 'pwru_xdp_pcap_l2', xdpFrame.size) } } : {}),
-                fragments: [skbExprFragment(compileXdpExpr(btf, 'xdp->rxq->queue_index == 0'), xdpFrame)],
+                fragments: [filterExprFragment(compileFilterExpr(btf, 'xdp->rxq->queue_index == 0 || !(xdp->rxq->dev->name == "lo")', XDP_EXPR_ROOT), xdpFrame)],
                 metadata: xdpMetadata.slice(0, n),
               },
             });
