@@ -15,6 +15,7 @@ import { type FrameSource, generateReturnProgram, type ReturnKind, type ReturnPr
 import type { ReturnFormat } from './output/retval.js';
 import { planReturns } from './returns.js';
 import type { TrackGen } from './generate/track.js';
+import type { CtFields } from './ct/fields.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
@@ -88,6 +89,8 @@ export interface PlanInput {
    * ({@link bpfMapOp}) get their own programs recording the map, key and value (see `bpfmap.ts`).
    */
   readonly bpfmap?: BpfMapFields;
+  /** `--output-ct`: the conntrack offsets. */
+  readonly ct?: CtFields;
 }
 
 /**
@@ -109,6 +112,7 @@ export function planTrace(input: PlanInput): TracePlan {
       ...(input.returns && extra.source !== 'stack' ? { recordReturn: true } : {}),
       ...(input.track ? { track: input.track } : {}),
       ...(input.bpfmap && extra.bpfmap ? { bpfmap: input.bpfmap } : {}),
+      ...(input.ct ? { ct: input.ct } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];

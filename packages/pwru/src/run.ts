@@ -12,6 +12,7 @@ import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
 import { compileFilterExpr, filterExprFragment } from './filter-expr/index.js';
+import { ctFieldsFromBtf } from './ct/fields.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
 import { jitedBpfHelperCalls, withBpfHelpers } from './kernel/bpf-helpers.js';
@@ -180,6 +181,8 @@ export function prepare(
   }
   if (opts.filterSkbExpr !== '') fragments.push(filterExprFragment(compileFilterExpr(btf, opts.filterSkbExpr), frame));
 
+  const ct = opts.outputCt ? ctFieldsFromBtf(btf) : undefined;
+  for (const m of ct?.missing ?? []) log.warn(`--output-ct: ${m}`);
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
   const xdpMetadata = bpfProgs.xdp ? compileXdpMetadata(btf, opts.outputXdpMetadata) : [];
@@ -193,6 +196,7 @@ export function prepare(
     caller: opts.outputCaller,
     ret: opts.outputReturn,
     bpfmap: opts.outputBpfmap,
+    ct: opts.outputCt,
   });
   let returns: Map<string, ReturnFormat> | undefined;
   if (opts.outputReturn) returns = functions ? returnFormats(btf, mods, functions, signatures) : new Map();
@@ -214,6 +218,7 @@ export function prepare(
     ...(trackGen ? { track: trackGen } : {}),
     ...(nonSkb ? { nonSkb } : {}),
     ...(opts.outputBpfmap ? { bpfmap: bpfMapFields(btf) } : {}),
+    ...(ct ? { ct } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {

@@ -7,6 +7,7 @@ import { pcapFilters } from '../src/generate/pcap.js';
 import { frameFor } from '../src/generate/program.js';
 import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../src/filter-expr/index.js';
 import { compileSkbMetadata } from '../src/generate/skb-metadata.js';
+import { ctFieldsFromBtf } from '../src/ct/fields.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
 import { planTrace } from '../src/plan.js';
 import { selectBpfProgTargets } from '../src/discovery/bpf-progs.js';
@@ -33,7 +34,7 @@ const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: fals
 const COMBOS: Array<[string, EventSections]> = [
   ['no output', NONE],
   ['default (meta, tuple)', { ...NONE, meta: true, tuple: true }],
-  ['everything', { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4 }],
+  ['everything', { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4, ct: true }],
 ];
 const FILTERS: Array<[string, string]> = [
   ['none', ''],
@@ -63,6 +64,7 @@ export function verifierSuite(kernelName: string): void {
     const kprobeMulti = attachTypes?.kind === 'enum' && attachTypes.values.some((v) => v.name === 'BPF_TRACE_KPROBE_MULTI');
     if (!kprobeMulti) console.log(`skipped: kprobe-multi programs in the ${kernelName} verifier suite: the kernel has no BPF_TRACE_KPROBE_MULTI (5.18+)`);
     const frame = frameFor(kernel);
+    const ct = ctFieldsFromBtf(btf);
     const metadata = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex', 'skb->pkt_type', 'skb->dev']);
     const kfree = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb' || n === 'net_dev_queue');
 
@@ -75,7 +77,7 @@ export function verifierSuite(kernelName: string): void {
           const session = new LoaderSession(btf, 10);
           try {
             session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
-            const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0) });
+            const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0), ...(sections.ct ? { ct } : {}) });
             // kprobe: one program per skb position; kprobe-multi: one program, position from the cookie.
             const [kp, km] = (kprobeMulti ? (['kprobe', 'kprobe-multi'] as const) : (['kprobe'] as const)).map((backend) =>
               planTrace({
@@ -87,6 +89,7 @@ export function verifierSuite(kernelName: string): void {
                 functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
                 haveFuncIp: session.haveFuncIp(),
                 metadata: metadata.slice(0, sections.metadata ?? 0),
+                ...(sections.ct ? { ct } : {}),
               }),
             );
             for (const p of [...tp.programs, ...kp!.programs, ...(km?.programs ?? [])]) {

@@ -25,6 +25,7 @@ export interface PwruOptions {
   kmods: string[];
   netnsNamesMaxLength: number;
   outputBpfmap: boolean;
+  outputCt: boolean;
   outputCaller: boolean;
   outputFile: string;
   outputFileCompress: boolean;
@@ -117,6 +118,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('kmods', 'strings', 'kmods', '[]', 'list of kernel modules names to attach to'),
   f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
   f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps'),
+  f('output-ct', 'bool', 'outputCt', 'false', 'print the conntrack entry of the skb: state, status bits, both tuples, mark, zone'),
   f('output-caller', 'bool', 'outputCaller', 'false', 'print caller function name'),
   f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)'),
   f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip'),
@@ -172,6 +174,7 @@ export function defaultOptions(): PwruOptions {
     kmods: [],
     netnsNamesMaxLength: 16,
     outputBpfmap: false,
+    outputCt: false,
     outputCaller: false,
     outputFile: '',
     outputFileCompress: false,

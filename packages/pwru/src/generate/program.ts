@@ -36,6 +36,8 @@ import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
 import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
 import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
 import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
+import { emitCt } from '../ct/emit.js';
+import type { CtFields } from '../ct/fields.js';
 
 /**
  * `ProgramShape.skbArg` of a kprobe-multi program attached with the skb's 1-based position as
@@ -167,6 +169,8 @@ export interface GenerateOptions {
   readonly track?: TrackGen;
   /** `--output-bpfmap`: the `struct bpf_map` offsets (used when the shape is a bpf map function). */
   readonly bpfmap?: BpfMapFields;
+  /** `--output-ct`: where the skb's conntrack entry is read (`layout.ct` must be set). */
+  readonly ct?: CtFields;
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -318,6 +322,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   }
 
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
+  if (o.ct && layout.ct >= 0) emitCt(e, o.ct, f.scratch, layout.ct);
 
   if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
   if (o.recordReturn) emitRecordEntry(e, entryFrame(shape.kind, k, shape.skbArg), f.pkt, layout.size);
