@@ -42,7 +42,7 @@ export function compileFilterExpr(btf: Btf, text: string, root: FilterExprRoot =
     const cond = resolveFilterExpr(btf, parseFilterExpr(text), root);
     return { text, flag: root.flag, cond };
   } catch (e) {
-    if (e instanceof FilterExprError) throw new FilterExprError(`${root.flag} ${JSON.stringify(text)}: ${e.message}`, e.column);
+    if (e instanceof FilterExprError) throw new FilterExprError(`${root.flag} '${text}': ${e.message}`, e.column);
     throw e;
   }
 }

@@ -98,7 +98,7 @@ describe('the boolean language', () => {
 
 describe('precise errors', () => {
   it.each([
-    ['skb->mak == 1', /^--filter-skb-expr "skb->mak == 1": column 6: no member 'mak' in struct sk_buff; closest: mark/],
+    ['skb->mak == 1', /^--filter-skb-expr 'skb->mak == 1': column 6: no member 'mak' in struct sk_buff; closest: mark/],
     ['skb->dev->ifindx == 1', /column 11: no member 'ifindx' in struct net_device; closest: ifindex/],
     ['skb->dev.ifindex == 1', /column 10: skb->dev is a pointer: write '->ifindex'/],
     ['skb->len->x == 1', /column 11: skb->len is unsigned int, not a pointer to a struct/],
@@ -129,6 +129,6 @@ describe('precise errors', () => {
   });
 
   it('names its own flag for xdp', () => {
-    expect(() => compileFilterExpr(btf, 'skb->len == 1', XDP_EXPR_ROOT)).toThrow(/^--filter-xdp-expr "skb->len == 1": column 1: unknown name 'skb'/);
+    expect(() => compileFilterExpr(btf, 'skb->len == 1', XDP_EXPR_ROOT)).toThrow(/^--filter-xdp-expr 'skb->len == 1': column 1: unknown name 'skb'/);
   });
 });
