@@ -25,6 +25,7 @@ export {
   type Cond,
   type FilterExpr,
 } from './filter-expr/index.js';
+export { netfilterJson, netfilterText, nfVerdictName, netfilterFieldsFromBtf, type EventNetfilter, type JsonNetfilter, type NetfilterFields } from './netfilter/index.js';
 export { ctNames, ctJson, ctText, ctFieldsFromBtf, CtFieldsError, type CtNames, type EventCt, type CtTuple, type JsonCt } from './ct/index.js';
 export { compileSkbMetadata, compileXdpMetadata, SkbMetadataError } from './generate/skb-metadata.js';
 export { selectBpfProgTargets, bpfProgSiteName, type BpfProgTarget, type BpfProgHook } from './discovery/bpf-progs.js';

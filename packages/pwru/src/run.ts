@@ -13,6 +13,8 @@ import { frameFor } from './generate/program.js';
 import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
 import { compileFilterExpr, filterExprFragment } from './filter-expr/index.js';
 import { ctFieldsFromBtf } from './ct/fields.js';
+import { netfilterFieldsFromBtf } from './netfilter/fields.js';
+import { checkNetfilterBackend } from './netfilter/plan.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
 import { jitedBpfHelperCalls, withBpfHelpers } from './kernel/bpf-helpers.js';
@@ -108,6 +110,7 @@ export function prepare(
     if (!bpfProgs.only) checkReturnBackend(backend);
     if (!session.haveFuncIp()) throw new PwruError('--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls');
   }
+  if (opts.outputNetfilter) checkNetfilterBackend(backend);
   if (opts.outputBpfmap) {
     checkBpfmapBackend(backend, session.features());
     if (!session.haveFuncIp()) throw new PwruError('--output-bpfmap needs the bpf_get_func_ip helper (Linux 5.15+) to match map lookups with their returns');
@@ -183,6 +186,15 @@ export function prepare(
 
   const ct = opts.outputCt ? ctFieldsFromBtf(btf) : undefined;
   for (const m of ct?.missing ?? []) log.warn(`--output-ct: ${m}`);
+  const moduleBtf = (name: string): Btf | undefined => {
+    try {
+      return mods.find((m) => m.name === name)?.btf ?? cache.module(name);
+    } catch {
+      return undefined; // not loaded
+    }
+  };
+  const netfilter = opts.outputNetfilter ? netfilterFieldsFromBtf(btf, moduleBtf) : undefined;
+  for (const m of netfilter?.missing ?? []) log.warn(`--output-netfilter: ${m}`);
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
   const xdpMetadata = bpfProgs.xdp ? compileXdpMetadata(btf, opts.outputXdpMetadata) : [];
@@ -197,6 +209,7 @@ export function prepare(
     ret: opts.outputReturn,
     bpfmap: opts.outputBpfmap,
     ct: opts.outputCt,
+    netfilter: opts.outputNetfilter,
   });
   let returns: Map<string, ReturnFormat> | undefined;
   if (opts.outputReturn) returns = functions ? returnFormats(btf, mods, functions, signatures) : new Map();
@@ -219,6 +232,7 @@ export function prepare(
     ...(nonSkb ? { nonSkb } : {}),
     ...(opts.outputBpfmap ? { bpfmap: bpfMapFields(btf) } : {}),
     ...(ct ? { ct } : {}),
+    ...(netfilter ? { netfilter } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {

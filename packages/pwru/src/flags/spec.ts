@@ -26,6 +26,7 @@ export interface PwruOptions {
   netnsNamesMaxLength: number;
   outputBpfmap: boolean;
   outputCt: boolean;
+  outputNetfilter: boolean;
   outputCaller: boolean;
   outputFile: string;
   outputFileCompress: boolean;
@@ -119,6 +120,7 @@ export const FLAGS: readonly FlagSpec[] = [
   f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
   f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps'),
   f('output-ct', 'bool', 'outputCt', 'false', 'print the conntrack entry of the skb: state, status bits, both tuples, mark, zone'),
+  f('output-netfilter', 'bool', 'outputNetfilter', 'false', 'print each iptables/nftables table (and nft base chain) the packet traversed, with its verdict (needs kprobes)'),
   f('output-caller', 'bool', 'outputCaller', 'false', 'print caller function name'),
   f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)'),
   f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip'),
@@ -175,6 +177,7 @@ export function defaultOptions(): PwruOptions {
     netnsNamesMaxLength: 16,
     outputBpfmap: false,
     outputCt: false,
+    outputNetfilter: false,
     outputCaller: false,
     outputFile: '',
     outputFileCompress: false,

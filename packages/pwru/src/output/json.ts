@@ -7,6 +7,7 @@ import { tcpFlagsString } from './tuple.js';
 import { returnValueOf } from './retval.js';
 import { bpfmapJson, type JsonBpfMap } from './bpfmap.js';
 import { ctJson, type JsonCt } from '../ct/names.js';
+import { netfilterJson, type JsonNetfilter } from '../netfilter/names.js';
 
 /** The `tuple` / `tunnel_tuple` object of `--output-json`. */
 export interface JsonTuple {
@@ -58,6 +59,8 @@ export interface JsonEvent {
   bpfmap?: JsonBpfMap;
   /** `--output-ct`: the skb's conntrack entry (absent when it has none). */
   ct?: JsonCt;
+  /** `--output-netfilter`: the table walker's hook, table, chain and verdict. */
+  netfilter?: JsonNetfilter;
 }
 
 function jsonTuple(t: EventTuple, flags: boolean): JsonTuple {
@@ -157,6 +160,7 @@ export class JsonPrinter {
     if (ev.skbDump !== undefined) d.skb_dump = ev.skbDump;
     if (ev.bpfmap) d.bpfmap = bpfmapJson(ev.bpfmap);
     if (ev.ct) d.ct = ctJson(ev.ct, ctx.ct);
+    if (ev.netfilter) d.netfilter = netfilterJson(ev.netfilter);
     return d;
   }
 
@@ -254,6 +258,7 @@ export class JsonPrinter {
     if (ev.skbDump !== undefined) s += ',"skb_dump":' + JSON.stringify(ev.skbDump);
     if (ev.bpfmap) s += ',"bpfmap":' + JSON.stringify(bpfmapJson(ev.bpfmap));
     if (ev.ct) s += ',"ct":' + JSON.stringify(ctJson(ev.ct, ctx.ct));
+    if (ev.netfilter) s += ',"netfilter":' + JSON.stringify(netfilterJson(ev.netfilter));
     return s + '}\n';
   }
 }
