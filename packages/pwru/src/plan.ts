@@ -199,7 +199,9 @@ export function planTrace(input: PlanInput): TracePlan {
     for (const r of returns) targets += 'functions' in r.attach ? r.attach.functions.length : 1;
   }
   if (input.netfilter) {
-    const nf = planNetfilter({ backend: input.backend, layout: input.layout, kernel: input.kernel, fields: input.netfilter, events: MAPS.events, lost: MAPS.lost, entry: (fn) => gen('kprobe', fn.skb.arg, 0, { netfilter: fn }) });
+    // A site of their own, named by address: fentry without bpf_get_func_ip names its sites.
+    const site = sites.push({}) - 1;
+    const nf = planNetfilter({ backend: input.backend, layout: input.layout, kernel: input.kernel, fields: input.netfilter, events: MAPS.events, lost: MAPS.lost, entry: (fn) => gen('kprobe', fn.skb.arg, site, { netfilter: fn }) });
     programs.push(...nf);
     targets += 2 * input.netfilter.funcs.length;
   }

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { type Btf, KernelBtfCache, skbFunctions } from 'btf-parser';
 import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
@@ -13,7 +15,7 @@ import { frameFor } from './generate/program.js';
 import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
 import { compileFilterExpr, filterExprFragment } from './filter-expr/index.js';
 import { ctFieldsFromBtf } from './ct/fields.js';
-import { netfilterFieldsFromBtf } from './netfilter/fields.js';
+import { LOADED_WITHOUT_BTF, netfilterFieldsFromBtf } from './netfilter/fields.js';
 import { checkNetfilterBackend } from './netfilter/plan.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
@@ -186,11 +188,15 @@ export function prepare(
 
   const ct = opts.outputCt ? ctFieldsFromBtf(btf) : undefined;
   for (const m of ct?.missing ?? []) log.warn(`--output-ct: ${m}`);
-  const moduleBtf = (name: string): Btf | undefined => {
+  const moduleBtf = (name: string): Btf | typeof LOADED_WITHOUT_BTF | undefined => {
     try {
       return mods.find((m) => m.name === name)?.btf ?? cache.module(name);
     } catch {
-      return undefined; // not loaded
+      // Not loaded, or loaded on a kernel without module BTF: before 5.11, whose x_tables walkers
+      // have the pre-5.16 prototype (later kernels without module BTF are not guessed at).
+      const [major = 0, minor = 0] = release().split('.').map((x) => parseInt(x, 10));
+      const old = major < 5 || (major === 5 && minor < 16);
+      return old && existsSync(`/sys/module/${name}`) && !existsSync(`/sys/kernel/btf/${name}`) ? LOADED_WITHOUT_BTF : undefined;
     }
   };
   const netfilter = opts.outputNetfilter ? netfilterFieldsFromBtf(btf, moduleBtf) : undefined;

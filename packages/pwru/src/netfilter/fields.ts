@@ -106,11 +106,26 @@ function walker(w: (typeof WALKERS)[number], src: NfBtfSource): NfFunc | string 
 }
 
 /**
- * Finds the table walkers (`ipt_do_table`, `ip6t_do_table`, `nft_do_chain`) in vmlinux or their
- * modules' BTF, and every offset the programs need. Walkers this kernel lacks (module not loaded)
- * are listed in `missing`; with none at all there is nothing to trace, which is an error.
+ * A module loaded on a kernel without module BTF (before 5.11): `ipt_do_table` and
+ * `ip6t_do_table` then have their pre-5.16 prototype `(skb, state, table)`, and `struct
+ * xt_table` is in vmlinux's BTF; `nft_do_chain`'s structs are not, so nftables is left out.
  */
-export function netfilterFieldsFromBtf(vmlinux: Btf, modules: (name: string) => Btf | undefined): NetfilterFields {
+export const LOADED_WITHOUT_BTF = 'loaded-without-btf';
+
+function withoutBtf(w: (typeof WALKERS)[number], vmlinux: Btf): NfFunc | string {
+  const name = w.engine !== NfEngine.nftables ? offset(vmlinux, 'xt_table', ['name']) : undefined;
+  if (!name) return `${w.module} is loaded but this kernel has no module BTF (5.11+) to read ${w.name}'s structs: no ${w.engine === NfEngine.nftables ? 'nftables' : 'x_tables'} events`;
+  return { name: w.name, module: w.module, engine: w.engine, skb: { arg: 0 }, state: { arg: 1 }, xtTable: { arg: 2, name: name.offset } };
+}
+
+/**
+ * Finds the table walkers (`ipt_do_table`, `ip6t_do_table`, `nft_do_chain`) in vmlinux or their
+ * modules' BTF, and every offset the programs need. `modules` gives a module's BTF, or
+ * {@link LOADED_WITHOUT_BTF} for a module loaded on a kernel without module BTF. Walkers this
+ * kernel lacks (module not loaded) are listed in `missing`; with none at all there is nothing to
+ * trace, which is an error.
+ */
+export function netfilterFieldsFromBtf(vmlinux: Btf, modules: (name: string) => Btf | typeof LOADED_WITHOUT_BTF | undefined): NetfilterFields {
   const hook = offset(vmlinux, 'nf_hook_state', ['hook']);
   const pf = offset(vmlinux, 'nf_hook_state', ['pf']);
   if (!hook || !pf) throw new PwruError('--output-netfilter: kernel BTF has no struct nf_hook_state with hook and pf (a kernel without netfilter)');
@@ -119,7 +134,7 @@ export function netfilterFieldsFromBtf(vmlinux: Btf, modules: (name: string) => 
   for (const w of WALKERS) {
     const builtin = vmlinux.findType(w.name, 'func');
     const mod = builtin ? undefined : modules(w.module);
-    const r = walker(w, builtin ? { btf: vmlinux } : mod ? { module: w.module, btf: mod } : { btf: vmlinux });
+    const r = mod === LOADED_WITHOUT_BTF ? withoutBtf(w, vmlinux) : walker(w, builtin ? { btf: vmlinux } : mod ? { module: w.module, btf: mod } : { btf: vmlinux });
     if (typeof r === 'string') missing.push(r);
     else funcs.push(r);
   }

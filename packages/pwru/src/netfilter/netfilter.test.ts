@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Emitter } from '../generate/emitter.js';
 import { eventLayout } from '../event.js';
 import { emitNetfilterEntry, generateNetfilterReturn } from './emit.js';
-import { netfilterFieldsFromBtf } from './fields.js';
+import { LOADED_WITHOUT_BTF, netfilterFieldsFromBtf } from './fields.js';
 import { netfilterJson, netfilterText, nfVerdictName } from './names.js';
 import { NF, NfEngine, NfFlags, netfilterAt } from './section.js';
 
@@ -108,6 +108,21 @@ describe('--output-netfilter', () => {
     expect(asked).toEqual(['ip_tables', 'ip6_tables', 'nf_tables']);
     expect(f.funcs.map((x) => [x.name, x.module])).toEqual([['nft_do_chain', 'nf_tables']]);
     expect(() => netfilterFieldsFromBtf(Btf.parse(new BtfBuilder().build()), () => mod)).toThrow(/no struct nf_hook_state/);
+  });
+
+  it('reads 5.10\'s ipt_do_table(skb, state, table) without module BTF, from vmlinux\'s struct xt_table; nftables is left out', () => {
+    const b = new BtfBuilder();
+    const u8 = b.addInt('u8', 1);
+    const u32 = b.addInt('unsigned int', 4);
+    const char = b.addInt('char', 1, { char: true });
+    b.addStruct('nf_hook_state', 48, [
+      { name: 'hook', type: u32, bitOffset: 0 },
+      { name: 'pf', type: u8, bitOffset: 32 },
+    ]);
+    b.addStruct('xt_table', 88, [{ name: 'name', type: b.addArray(char, u32, 32), bitOffset: 56 * 8 }]);
+    const f = netfilterFieldsFromBtf(Btf.parse(b.build()), (m) => (m === 'ip6_tables' ? undefined : LOADED_WITHOUT_BTF));
+    expect(f.funcs).toEqual([{ name: 'ipt_do_table', module: 'ip_tables', engine: NfEngine.iptables, skb: { arg: 0 }, state: { arg: 1 }, xtTable: { arg: 2, name: 56 } }]);
+    expect(f.missing[1]).toBe('nf_tables is loaded but this kernel has no module BTF (5.11+) to read nft_do_chain\'s structs: no nftables events');
   });
 
   it('prints a legacy iptables DROP in OUTPUT and an nftables verdict with its table and chain', () => {
