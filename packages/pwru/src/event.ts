@@ -5,6 +5,8 @@
  * (which reads them) cannot drift apart. Unlike upstream's fixed 246-byte record, the record is
  * sized per enabled output option: a fixed 80-byte header, then only the sections asked for.
  */
+import { ctAt, CT, type EventCt } from './ct/section.js';
+import { netfilterAt, NF, type EventNetfilter } from './netfilter/section.js';
 import { ipBytes, ipv4String, ipv6String } from './output/ip.js';
 
 /** Which optional sections an event carries. */
@@ -27,6 +29,10 @@ export interface EventSections {
   readonly ret?: boolean;
   /** A bpf map's id, name, key and value (`--output-bpfmap`), filled by bpf map functions' events. */
   readonly bpfmap?: boolean;
+  /** The skb's conntrack entry (`--output-ct`, see `ct/section.ts`). */
+  readonly ct?: boolean;
+  /** A table walker's hook, table, chain and verdict (`--output-netfilter`, see `netfilter/`). */
+  readonly netfilter?: boolean;
 }
 
 /** Most bytes of a bpf map key or value an event carries (as upstream). */
@@ -163,6 +169,10 @@ export interface EventLayout {
   readonly ret: number;
   /** The bpfmap section ({@link BPFMAP}, `--output-bpfmap`), or -1. */
   readonly bpfmap: number;
+  /** The ct section ({@link CT}, `--output-ct`), or -1. */
+  readonly ct: number;
+  /** The netfilter section ({@link NF}, `--output-netfilter`), or -1. */
+  readonly netfilter: number;
   /** Record size in bytes (a multiple of 8). */
   readonly size: number;
 }
@@ -185,7 +195,9 @@ export function eventLayout(sections: EventSections): EventLayout {
   const metadata = take((sections.metadata ?? 0) > 0, 8 * (sections.metadata ?? 0));
   const ret = take(sections.ret === true, 8);
   const bpfmap = take(sections.bpfmap === true, BPFMAP.size);
-  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, bpfmap, size: off };
+  const ct = take(sections.ct === true, CT.size);
+  const netfilter = take(sections.netfilter === true, NF.size);
+  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, bpfmap, ct, netfilter, size: off };
 }
 
 /** A 64-bit kernel address kept as two 32-bit halves, so hot paths need no BigInt. */
@@ -256,6 +268,10 @@ export interface PwruEvent {
   readonly retval?: Addr64;
   /** `--output-bpfmap`: the map a bpf map function worked on, with its key and value. */
   readonly bpfmap?: EventBpfMap;
+  /** `--output-ct`: the skb's conntrack entry; absent when the skb has none. */
+  readonly ct?: EventCt;
+  /** `--output-netfilter`: the table (and nftables chain) a walker evaluated, and its verdict. */
+  readonly netfilter?: EventNetfilter;
 }
 
 const noAddr = (): string => '';
@@ -294,6 +310,8 @@ class DecodedEvent implements PwruEvent {
   shinfoDump: string | undefined = undefined;
   retval: Addr64 | undefined = undefined;
   bpfmap: EventBpfMap | undefined = undefined;
+  ct: EventCt | undefined = undefined;
+  netfilter: EventNetfilter | undefined = undefined;
 
   constructor(
     readonly skb: Addr64,
@@ -372,6 +390,8 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
   }
   if (layout.ret >= 0 && ev.kind === EventKind.Return) ev.retval = u64(view, off + layout.ret);
   if (layout.bpfmap >= 0) ev.bpfmap = bpfmapAt(view, off + layout.bpfmap);
+  if (layout.ct >= 0) ev.ct = ctAt(view, off + layout.ct);
+  if (layout.netfilter >= 0) ev.netfilter = netfilterAt(view, off + layout.netfilter);
   return ev;
 }
 

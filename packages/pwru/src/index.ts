@@ -27,6 +27,11 @@ export { parseArgs, formatUsage, FLAGS, defaultOptions, FlagParseError, Unsuppor
 export type { ParsedArgs, PwruOptions, FlagSpec } from './flags/index.js';
 export { BACKENDS, type Backend, type KernelFeatures } from './backend.js';
 
+// Why the kernel did it: the conntrack and netfilter sections of events, the filter language.
+export type { EventCt, CtTuple, JsonCt } from './ct/index.js';
+export type { EventNetfilter, JsonNetfilter } from './netfilter/index.js';
+export { compileFilterExpr, FilterExprError, type FilterExpr } from './filter-expr/index.js';
+
 // Errors: every one extends PwruError.
 export { PwruError, MissingKernelFeatureError } from './errors.js';
 export { Logger, type LogLevel, type LogSink } from './log.js';

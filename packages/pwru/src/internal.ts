@@ -18,7 +18,18 @@ export { chooseBackend, BACKENDS, type Backend, type KernelFeatures } from './ba
 export { PwruError, MissingKernelFeatureError } from './errors.js';
 export { kernelLayoutFromBtf } from './generate/btf-layout.js';
 export { generateProgram, frameFor, MAPS, type ProbeKind, type ProgramShape, type ProgramFilters } from './generate/program.js';
-export { compileSkbExpr, compileXdpExpr, skbExprFragment, SkbExprError } from './generate/skb-expr.js';
+export {
+  compileFilterExpr,
+  filterExprFragment,
+  evaluateCond,
+  FilterExprError,
+  SKB_EXPR_ROOT,
+  XDP_EXPR_ROOT,
+  type Cond,
+  type FilterExpr,
+} from './filter-expr/index.js';
+export { netfilterJson, netfilterText, nfVerdictName, netfilterFieldsFromBtf, type EventNetfilter, type JsonNetfilter, type NetfilterFields } from './netfilter/index.js';
+export { ctNames, ctJson, ctText, ctFieldsFromBtf, CtFieldsError, type CtNames, type EventCt, type CtTuple, type JsonCt } from './ct/index.js';
 export { compileSkbMetadata, compileXdpMetadata, SkbMetadataError } from './generate/skb-metadata.js';
 export { selectBpfProgTargets, bpfProgSiteName, type BpfProgTarget, type BpfProgHook } from './discovery/bpf-progs.js';
 export { generateTcProgram } from './generate/tc.js';

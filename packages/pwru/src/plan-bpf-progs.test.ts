@@ -8,7 +8,7 @@ import { EventKind, eventLayout, HEADER } from './event.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { pcapFilters, pcapL2Function } from './generate/pcap.js';
 import { frameFor } from './generate/program.js';
-import { compileXdpExpr, skbExprFragment } from './generate/skb-expr.js';
+import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from './filter-expr/index.js';
 import { compileXdpMetadata } from './generate/skb-metadata.js';
 import { xdpFrameFor, xdpLayoutFromBtf } from './generate/xdp.js';
 import { bpfProgTracingOf, checkXdpOptions, planBpfProgs } from './plan-bpf-progs.js';
@@ -54,7 +54,7 @@ describe('planBpfProgs', () => {
       netns: 4026531840,
       ifindex: 2,
       pcap: { name: 'pwru_xdp_pcap_l2', insns: pcapL2Function('tcp and dst port 8080', 'pwru_xdp_pcap_l2', xdpFrame.size) },
-      fragments: [skbExprFragment(compileXdpExpr(btf, 'xdp->rxq->queue_index == 0'), xdpFrame)],
+      fragments: [filterExprFragment(compileFilterExpr(btf, 'xdp->rxq->queue_index == 0', XDP_EXPR_ROOT), xdpFrame)],
       metadata: compileXdpMetadata(btf, ['xdp->rxq->queue_index']),
     },
   });

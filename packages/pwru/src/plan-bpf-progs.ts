@@ -7,7 +7,7 @@ import type { Emitter } from './generate/emitter.js';
 import type { KernelLayout } from './generate/layout.js';
 import { pcapL2Function } from './generate/pcap.js';
 import type { ProgramFilters } from './generate/program.js';
-import { compileXdpExpr, skbExprFragment } from './generate/skb-expr.js';
+import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from './filter-expr/index.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
 import type { TrackGen } from './generate/track.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
@@ -189,7 +189,7 @@ export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]
       netns: c.skbFilters.netns,
       ifindex: c.skbFilters.ifindex,
       ...(opts.filterPcap !== '' ? { pcap: { name, insns: pcapL2Function(opts.filterPcap, name, frame.size) } } : {}),
-      fragments: opts.filterXdpExpr !== '' ? [skbExprFragment(compileXdpExpr(c.btf, opts.filterXdpExpr), frame)] : [],
+      fragments: opts.filterXdpExpr !== '' ? [filterExprFragment(compileFilterExpr(c.btf, opts.filterXdpExpr, XDP_EXPR_ROOT), frame)] : [],
       metadata: c.xdpMetadata,
       ...(c.skbTrack?.skb && c.skbTrack.xdpHeads ? { linkSkbHeads: true } : {}),
     };

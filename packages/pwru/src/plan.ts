@@ -16,6 +16,9 @@ import { type FrameSource, generateReturnProgram, type ReturnKind, type ReturnPr
 import type { ReturnFormat } from './output/retval.js';
 import { planReturns } from './returns.js';
 import type { TrackGen } from './generate/track.js';
+import type { CtFields } from './ct/fields.js';
+import type { NetfilterFields, NfFunc } from './netfilter/fields.js';
+import { planNetfilter } from './netfilter/plan.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
@@ -91,6 +94,10 @@ export interface PlanInput {
    * ({@link bpfMapOp}) get their own programs recording the map, key and value (see `bpfmap.ts`).
    */
   readonly bpfmap?: BpfMapFields;
+  /** `--output-ct`: the conntrack offsets. */
+  readonly ct?: CtFields;
+  /** `--output-netfilter`: the table walkers and offsets; each gets a kprobe, all one kretprobe. */
+  readonly netfilter?: NetfilterFields;
 }
 
 /**
@@ -113,6 +120,8 @@ export function planTrace(input: PlanInput): TracePlan {
       ...(input.returns && extra.source !== 'stack' ? { recordReturn: true } : {}),
       ...(input.track ? { track: input.track } : {}),
       ...(input.bpfmap && extra.bpfmap ? { bpfmap: input.bpfmap } : {}),
+      ...(input.ct ? { ct: input.ct } : {}),
+      ...(input.netfilter && extra.netfilter ? { netfilter: input.netfilter } : {}),
     });
   const programs: PlannedProgram[] = [];
   const sites: ProbeSite[] = [];
@@ -193,6 +202,13 @@ export function planTrace(input: PlanInput): TracePlan {
     programs.push(...returns);
     for (const r of returns) targets += 'functions' in r.attach ? r.attach.functions.length : 1;
   }
+  if (input.netfilter) {
+    // A site of their own, named by address: fentry without bpf_get_func_ip names its sites.
+    const site = sites.push({}) - 1;
+    const nf = planNetfilter({ backend: input.backend, layout: input.layout, kernel: input.kernel, fields: input.netfilter, events: MAPS.events, lost: MAPS.lost, entry: (fn) => gen('kprobe', fn.skb.arg, site, { netfilter: fn }) });
+    programs.push(...nf);
+    targets += 2 * input.netfilter.funcs.length;
+  }
   if (input.nonSkb && input.nonSkb.length > 0) {
     const added = planNonSkb(input, gen, programs.length);
     programs.push(...added.programs);
@@ -202,7 +218,7 @@ export function planTrace(input: PlanInput): TracePlan {
 }
 
 /** Per-program extras of the shape {@link planTrace} generates. */
-type GenExtra = { reasonArg?: number; argCount?: number; ctxReadable?: readonly boolean[]; source?: 'stack'; bpfmap?: BpfMapOp };
+type GenExtra = { reasonArg?: number; argCount?: number; ctxReadable?: readonly boolean[]; source?: 'stack'; bpfmap?: BpfMapOp; netfilter?: NfFunc };
 type Gen = (kind: ProbeKind, skbArg: number, site: number, extra: GenExtra) => Instruction[];
 
 /**

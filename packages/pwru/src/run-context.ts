@@ -4,6 +4,7 @@ import type { Ksyms } from './ksyms.js';
 import { InterfaceCache, netnsNames } from './netns.js';
 import type { OutputContext, ProbeSite } from './output/context.js';
 import { processName } from './process.js';
+import { ctNames } from './ct/names.js';
 
 /** `enum skb_drop_reason` value → name (empty when the kernel has no drop reasons). */
 export function dropReasons(btf: Btf): Map<number, string> {
@@ -34,6 +35,7 @@ export function liveContext(o: {
     sites: o.sites,
     symbols: o.ksyms ?? { exact: none, nearest: none },
     dropReasons: dropReasons(o.btf),
+    ct: ctNames(o.btf),
     processName: (pid, comm) => processName(pid, comm),
     ifaceName: (netns, ifindex) => ifaces.name(netns, ifindex),
     netnsName: (netns) => names.get(netns),

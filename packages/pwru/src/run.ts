@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { release } from 'node:os';
 import { type Btf, KernelBtfCache, skbFunctions } from 'btf-parser';
 import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
@@ -11,7 +13,10 @@ import type { PwruOptions } from './flags/spec.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { frameFor } from './generate/program.js';
 import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
-import { compileSkbExpr, skbExprFragment } from './generate/skb-expr.js';
+import { compileFilterExpr, filterExprFragment } from './filter-expr/index.js';
+import { ctFieldsFromBtf } from './ct/fields.js';
+import { LOADED_WITHOUT_BTF, netfilterFieldsFromBtf } from './netfilter/fields.js';
+import { checkNetfilterBackend } from './netfilter/plan.js';
 import { compileSkbMetadata, compileXdpMetadata, type SkbMetadata } from './generate/skb-metadata.js';
 import { bpfProgTracingOf, checkXdpOptions, prepareBpfProgs, withBpfPrograms } from './plan-bpf-progs.js';
 import { jitedBpfHelperCalls, withBpfHelpers } from './kernel/bpf-helpers.js';
@@ -110,6 +115,7 @@ export function prepare(
     if (!bpfProgs.only) checkReturnBackend(backend);
     if (!session.haveFuncIp()) throw new PwruError('--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls');
   }
+  if (opts.outputNetfilter) checkNetfilterBackend(backend);
   if (opts.outputBpfmap) {
     checkBpfmapBackend(backend, session.features());
     if (!session.haveFuncIp()) throw new PwruError('--output-bpfmap needs the bpf_get_func_ip helper (Linux 5.15+) to match map lookups with their returns');
@@ -185,8 +191,23 @@ export function prepare(
     }
   }
   times?.end('pcap');
-  if (opts.filterSkbExpr !== '') fragments.push(skbExprFragment(compileSkbExpr(btf, opts.filterSkbExpr), frame));
+  if (opts.filterSkbExpr !== '') fragments.push(filterExprFragment(compileFilterExpr(btf, opts.filterSkbExpr), frame));
 
+  const ct = opts.outputCt ? ctFieldsFromBtf(btf) : undefined;
+  for (const m of ct?.missing ?? []) log.warn(`--output-ct: ${m}`);
+  const moduleBtf = (name: string): Btf | typeof LOADED_WITHOUT_BTF | undefined => {
+    try {
+      return mods.find((m) => m.name === name)?.btf ?? cache.module(name);
+    } catch {
+      // Not loaded, or loaded on a kernel without module BTF: before 5.11, whose x_tables walkers
+      // have the pre-5.16 prototype (later kernels without module BTF are not guessed at).
+      const [major = 0, minor = 0] = release().split('.').map((x) => parseInt(x, 10));
+      const old = major < 5 || (major === 5 && minor < 16);
+      return old && existsSync(`/sys/module/${name}`) && !existsSync(`/sys/kernel/btf/${name}`) ? LOADED_WITHOUT_BTF : undefined;
+    }
+  };
+  const netfilter = opts.outputNetfilter ? netfilterFieldsFromBtf(btf, moduleBtf) : undefined;
+  for (const m of netfilter?.missing ?? []) log.warn(`--output-netfilter: ${m}`);
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
   const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
   const packets = opts.outputPcapng !== '' ? planSkbPackets(btf, opts.outputPcapngSnaplen) : undefined;
@@ -201,6 +222,8 @@ export function prepare(
     caller: opts.outputCaller,
     ret: opts.outputReturn,
     bpfmap: opts.outputBpfmap,
+    ct: opts.outputCt,
+    netfilter: opts.outputNetfilter,
   });
   let returns: Map<string, ReturnFormat> | undefined;
   if (opts.outputReturn) returns = functions ? returnFormats(btf, mods, functions, signatures) : new Map();
@@ -223,6 +246,8 @@ export function prepare(
     ...(trackGen ? { track: trackGen } : {}),
     ...(nonSkb ? { nonSkb } : {}),
     ...(opts.outputBpfmap ? { bpfmap: bpfMapFields(btf) } : {}),
+    ...(ct ? { ct } : {}),
+    ...(netfilter ? { netfilter } : {}),
   });
   if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {

@@ -5,13 +5,13 @@ import { eventLayout, type EventSections } from '../src/event.js';
 import { kernelLayoutFromBtf } from '../src/generate/btf-layout.js';
 import { pcapFilters } from '../src/generate/pcap.js';
 import { frameFor } from '../src/generate/program.js';
-import { compileSkbExpr, skbExprFragment } from '../src/generate/skb-expr.js';
+import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../src/filter-expr/index.js';
 import { compileSkbMetadata } from '../src/generate/skb-metadata.js';
+import { ctFieldsFromBtf } from '../src/ct/fields.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
 import { planTrace } from '../src/plan.js';
 import { selectBpfProgTargets } from '../src/discovery/bpf-progs.js';
 import { pcapL2Function } from '../src/generate/pcap.js';
-import { compileXdpExpr } from '../src/generate/skb-expr.js';
 import { compileXdpMetadata } from '../src/generate/skb-metadata.js';
 import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
 import { planBpfProgs } from '../src/plan-bpf-progs.js';
@@ -26,11 +26,16 @@ import { planTracking } from '../src/track.js';
 import type { Backend } from '../src/backend.js';
 
 
+/** A boolean filter expression with every construct: masks, strings, a cast through _nfct, enumerators. */
+const SKB_EXPR =
+  'skb->len > 10 && (skb->dev->name == "lo" || !(skb->mark & 0xff == 1)) && ' +
+  '(!skb->_nfct || ((struct nf_conn *)(skb->_nfct & ~7))->status & IPS_CONFIRMED) && skb->pkt_type != 3 && (skb->_nfct & 7) <= IP_CT_RELATED_REPLY';
+
 const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
 const COMBOS: Array<[string, EventSections]> = [
   ['no output', NONE],
   ['default (meta, tuple)', { ...NONE, meta: true, tuple: true }],
-  ['everything', { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4 }],
+  ['everything', { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4, ct: true }],
 ];
 const FILTERS: Array<[string, string]> = [
   ['none', ''],
@@ -60,6 +65,7 @@ export function verifierSuite(kernelName: string): void {
     const kprobeMulti = attachTypes?.kind === 'enum' && attachTypes.values.some((v) => v.name === 'BPF_TRACE_KPROBE_MULTI');
     if (!kprobeMulti) console.log(`skipped: kprobe-multi programs in the ${kernelName} verifier suite: the kernel has no BPF_TRACE_KPROBE_MULTI (5.18+)`);
     const frame = frameFor(kernel);
+    const ct = ctFieldsFromBtf(btf);
     const metadata = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex', 'skb->pkt_type', 'skb->dev']);
     const kfree = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb' || n === 'net_dev_queue');
 
@@ -67,12 +73,12 @@ export function verifierSuite(kernelName: string): void {
       for (const [fname, expr] of FILTERS) {
         it(`${what}, pcap filter: ${fname}`, () => {
           const pcap = pcapFilters({ expr, tunnelL2: fname === 'host and port' ? 'udp' : '', tunnelL3: '' }, kernel, frame);
-          const fragments = [...(pcap ? [pcap.fragment] : []), skbExprFragment(compileSkbExpr(btf, 'skb->len > 10'), frame)];
+          const fragments = [...(pcap ? [pcap.fragment] : []), filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame)];
           const filters = { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1 };
           const session = new LoaderSession(btf, 10);
           try {
             session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
-            const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0) });
+            const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0), ...(sections.ct ? { ct } : {}) });
             // kprobe: one program per skb position; kprobe-multi: one program, position from the cookie.
             const [kp, km] = (kprobeMulti ? (['kprobe', 'kprobe-multi'] as const) : (['kprobe'] as const)).map((backend) =>
               planTrace({
@@ -84,6 +90,7 @@ export function verifierSuite(kernelName: string): void {
                 functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
                 haveFuncIp: session.haveFuncIp(),
                 metadata: metadata.slice(0, sections.metadata ?? 0),
+                ...(sections.ct ? { ct } : {}),
               }),
             );
             for (const p of [...tp.programs, ...kp!.programs, ...(km?.programs ?? [])]) {
@@ -149,7 +156,7 @@ export function verifierSuite(kernelName: string): void {
               kernel,
               haveFuncIp: session.haveFuncIp(),
               tc: {
-                filters: { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1, fragments: [...(pcap ? [pcap.fragment] : []), skbExprFragment(compileSkbExpr(btf, 'skb->len > 10'), frame)] },
+                filters: { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1, fragments: [...(pcap ? [pcap.fragment] : []), filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame)] },
                 subprograms: pcap?.subprograms ?? [],
                 metadata: metadata.slice(0, n),
               },
@@ -158,7 +165,7 @@ export function verifierSuite(kernelName: string): void {
                 netns: 4026531840,
                 ifindex: 1,
                 ...(expr ? { pcap: { name: 'pwru_xdp_pcap_l2', insns: pcapL2Function(expr, 'pwru_xdp_pcap_l2', xdpFrame.size) } } : {}),
-                fragments: [skbExprFragment(compileXdpExpr(btf, 'xdp->rxq->queue_index == 0'), xdpFrame)],
+                fragments: [filterExprFragment(compileFilterExpr(btf, 'xdp->rxq->queue_index == 0 || !(xdp->rxq->dev->name == "lo")', XDP_EXPR_ROOT), xdpFrame)],
                 metadata: xdpMetadata.slice(0, n),
               },
             });

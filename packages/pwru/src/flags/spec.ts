@@ -25,6 +25,8 @@ export interface PwruOptions {
   kmods: string[];
   netnsNamesMaxLength: number;
   outputBpfmap: boolean;
+  outputCt: boolean;
+  outputNetfilter: boolean;
   outputCaller: boolean;
   outputFile: string;
   outputFileCompress: boolean;
@@ -128,6 +130,8 @@ export const FLAGS: readonly FlagSpec[] = [
   f('kmods', 'strings', 'kmods', '[]', 'list of kernel modules names to attach to'),
   f('netns-names-max-length', 'uint8', 'netnsNamesMaxLength', '16', 'maximum number of chars to print per netns name (when not outputting JSON) (min 10)'),
   f('output-bpfmap', 'bool', 'outputBpfmap', 'false', 'print function arguments related to bpf maps'),
+  f('output-ct', 'bool', 'outputCt', 'false', 'print the conntrack entry of the skb: state, status bits, both tuples, mark, zone'),
+  f('output-netfilter', 'bool', 'outputNetfilter', 'false', 'print each iptables/nftables table (and nft base chain) the packet traversed, with its verdict (needs kprobes)'),
   f('output-caller', 'bool', 'outputCaller', 'false', 'print caller function name'),
   f('output-file', 'string', 'outputFile', '', 'write traces to file (rotates at 100MB by default)'),
   f('output-file-compress', 'bool', 'outputFileCompress', 'false', 'compress rotated files with gzip'),
@@ -187,6 +191,8 @@ export function defaultOptions(): PwruOptions {
     kmods: [],
     netnsNamesMaxLength: 16,
     outputBpfmap: false,
+    outputCt: false,
+    outputNetfilter: false,
     outputCaller: false,
     outputFile: '',
     outputFileCompress: false,

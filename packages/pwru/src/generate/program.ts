@@ -37,6 +37,10 @@ import { emitSkbPacket, type SkbPacketPlan } from './skb-packet.js';
 import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
 import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
 import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
+import { emitCt } from '../ct/emit.js';
+import type { CtFields } from '../ct/fields.js';
+import type { NetfilterFields, NfFunc } from '../netfilter/fields.js';
+import { emitNetfilterEntry } from '../netfilter/emit.js';
 
 /**
  * `ProgramShape.skbArg` of a kprobe-multi program attached with the skb's 1-based position as
@@ -88,6 +92,8 @@ export interface ProgramShape {
   readonly source?: 'arg' | 'stack';
   /** `--output-bpfmap`: a bpf map function (first argument `struct bpf_map *`), and what it does. */
   readonly bpfmap?: BpfMapOp;
+  /** `--output-netfilter`: a table walker's entry (its skb may be `pkt->skb`); the event is parked for its kretprobe. */
+  readonly netfilter?: NfFunc;
 }
 
 /** Filter values baked into the program. */
@@ -170,6 +176,10 @@ export interface GenerateOptions {
   readonly track?: TrackGen;
   /** `--output-bpfmap`: the `struct bpf_map` offsets (used when the shape is a bpf map function). */
   readonly bpfmap?: BpfMapFields;
+  /** `--output-ct`: where the skb's conntrack entry is read (`layout.ct` must be set). */
+  readonly ct?: CtFields;
+  /** `--output-netfilter`: hook state and table offsets (used when the shape is a walker's). */
+  readonly netfilter?: NetfilterFields;
 }
 
 /** Builds the program text for one probe shape: filters, then one ring-buffer event. */
@@ -209,6 +219,11 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   else if (isKprobe) e.emit(LoadMem(R7, R6, regs!.args[shape.skbArg]!.offset, 'u64'));
   else e.emit(LoadMem(R7, R6, shape.skbArg * 8, 'u64'));
   e.ifZero(R7, out);
+  const nfSkb = shape.netfilter?.skb.member;
+  if (nfSkb !== undefined) {
+    e.readKernel(R7, R7, nfSkb, 8, f.scratch); // nft_do_chain: pkt->skb
+    e.ifZero(R7, out);
+  }
   e.probeRead(f.skbCopy, f.copyLen, R7, f.copyStart);
   e.emit(JNE.imm(R0, 0, out));
 
@@ -321,9 +336,13 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   }
 
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
+  if (o.ct && layout.ct >= 0) emitCt(e, o.ct, f.scratch, layout.ct);
 
   if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
   if (o.packets) emitSkbPacket(e, o.packets, k, f);
+  if (shape.netfilter && o.netfilter && layout.netfilter >= 0 && isKprobe) {
+    return emitNetfilterEntry(e, shape.netfilter, o.netfilter, regs!, { base: layout.netfilter, scratch: f.scratch, keyAt: f.pkt, size: layout.size, out });
+  }
   if (o.recordReturn) emitRecordEntry(e, entryFrame(shape.kind, k, shape.skbArg), f.pkt, layout.size);
 
   if (shape.bpfmap && o.bpfmap && layout.bpfmap >= 0) {

@@ -1,6 +1,7 @@
 import type { Addr64, PwruEvent } from '../event.js';
 import { hex64 } from './columns.js';
 import type { ReturnFormats } from './retval.js';
+import type { CtNames } from '../ct/names.js';
 
 /** A probe site: what the event's `site` index names. */
 export interface ProbeSite {
@@ -46,6 +47,8 @@ export interface OutputContext {
   readonly xdpMetadata?: ReadonlyArray<{ readonly field: string; format(v: Addr64): string }>;
   /** `--output-return`: how each traced function's return value prints. */
   readonly returns?: ReturnFormats;
+  /** `--output-ct`: conntrack state and status names, from BTF. */
+  readonly ct?: CtNames;
 }
 
 /** Upstream's drop-reason functions and which argument holds the reason. */

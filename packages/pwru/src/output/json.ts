@@ -6,6 +6,8 @@ import type { OutputOptions } from './options.js';
 import { tcpFlagsString } from './tuple.js';
 import { returnValueOf } from './retval.js';
 import { bpfmapJson, type JsonBpfMap } from './bpfmap.js';
+import { ctJson, type JsonCt } from '../ct/names.js';
+import { netfilterJson, type JsonNetfilter } from '../netfilter/names.js';
 
 /** The `tuple` / `tunnel_tuple` object of `--output-json`. */
 export interface JsonTuple {
@@ -55,6 +57,10 @@ export interface JsonEvent {
   skb_dump?: string;
   /** `--output-bpfmap`, bpf map functions' events: the map, key and value (upstream leaves it out of JSON). */
   bpfmap?: JsonBpfMap;
+  /** `--output-ct`: the skb's conntrack entry (absent when it has none). */
+  ct?: JsonCt;
+  /** `--output-netfilter`: the table walker's hook, table, chain and verdict. */
+  netfilter?: JsonNetfilter;
 }
 
 function jsonTuple(t: EventTuple, flags: boolean): JsonTuple {
@@ -153,6 +159,8 @@ export class JsonPrinter {
     }
     if (ev.skbDump !== undefined) d.skb_dump = ev.skbDump;
     if (ev.bpfmap) d.bpfmap = bpfmapJson(ev.bpfmap);
+    if (ev.ct) d.ct = ctJson(ev.ct, ctx.ct);
+    if (ev.netfilter) d.netfilter = netfilterJson(ev.netfilter);
     return d;
   }
 
@@ -249,6 +257,8 @@ export class JsonPrinter {
     }
     if (ev.skbDump !== undefined) s += ',"skb_dump":' + JSON.stringify(ev.skbDump);
     if (ev.bpfmap) s += ',"bpfmap":' + JSON.stringify(bpfmapJson(ev.bpfmap));
+    if (ev.ct) s += ',"ct":' + JSON.stringify(ctJson(ev.ct, ctx.ct));
+    if (ev.netfilter) s += ',"netfilter":' + JSON.stringify(netfilterJson(ev.netfilter));
     return s + '}\n';
   }
 }

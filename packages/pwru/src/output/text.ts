@@ -6,6 +6,8 @@ import type { OutputOptions } from './options.js';
 import { formatTuple } from './tuple.js';
 import { returnColumn } from './retval.js';
 import { bpfmapText } from './bpfmap.js';
+import { ctText } from '../ct/names.js';
+import { netfilterText } from '../netfilter/names.js';
 
 /**
  * Upstream pwru's text output, byte for byte: a header line, then one line per event (plus one
@@ -171,6 +173,8 @@ export class TextPrinter {
     } else {
       s += ' ' + fn;
     }
+    if (ev.ct) s += ' ' + ctText(ev.ct, ctx.ct);
+    if (ev.netfilter) s += ' ' + netfilterText(ev.netfilter);
     const md = ev.kind === EventKind.Xdp ? ctx.xdpMetadata : ctx.metadata;
     if (md && ev.metadata) for (let i = 0; i < md.length; i++) s += ' ' + md[i]!.field + '=' + md[i]!.format(ev.metadata[i]!);
     // Upstream skips stack id 0, a valid id: we print every non-negative id.
