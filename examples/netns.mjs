@@ -28,7 +28,10 @@ export function netnsPair() {
     run('ip', '-n', a, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1', 'netns', b);
     run('ip', '-n', a, 'addr', 'add', `10.201.${x}.1/30`, 'dev', 'veth0');
     run('ip', '-n', b, 'addr', 'add', `10.201.${x}.2/30`, 'dev', 'veth1');
-    for (const [ns, dev] of [[a, 'veth0'], [b, 'veth1']]) {
+    for (const [ns, dev] of [
+      [a, 'veth0'],
+      [b, 'veth1'],
+    ]) {
       run('ip', '-n', ns, 'link', 'set', 'lo', 'up');
       run('ip', '-n', ns, 'link', 'set', dev, 'up');
     }
@@ -42,7 +45,15 @@ export function netnsPair() {
     b,
     addrB,
     send(port, count = 1) {
-      run('ip', 'netns', 'exec', a, 'bash', '-c', `for i in $(seq ${count}); do echo hi > /dev/udp/${addrB}/${port}; done`);
+      run(
+        'ip',
+        'netns',
+        'exec',
+        a,
+        'bash',
+        '-c',
+        `for i in $(seq ${count}); do echo hi > /dev/udp/${addrB}/${port}; done`,
+      );
     },
     destroy,
   };
@@ -61,7 +72,15 @@ export function loopbackNetns() {
   return {
     ns,
     send(port, count = 1) {
-      run('ip', 'netns', 'exec', ns, 'bash', '-c', `for i in $(seq ${count}); do echo hi > /dev/udp/127.0.0.1/${port} || true; done`);
+      run(
+        'ip',
+        'netns',
+        'exec',
+        ns,
+        'bash',
+        '-c',
+        `for i in $(seq ${count}); do echo hi > /dev/udp/127.0.0.1/${port} || true; done`,
+      );
     },
     destroy() {
       run('ip', 'netns', 'del', ns);

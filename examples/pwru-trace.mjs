@@ -18,7 +18,9 @@ try {
     },
   );
   for await (const ev of events) {
-    console.log(`${ev.func.padEnd(40)} ${ev.tuple?.saddr}:${ev.tuple?.sport} -> ${ev.tuple?.daddr}:${ev.tuple?.dport} len ${ev.len}`);
+    console.log(
+      `${ev.func.padEnd(40)} ${ev.tuple?.saddr}:${ev.tuple?.sport} -> ${ev.tuple?.daddr}:${ev.tuple?.dport} len ${ev.len}`,
+    );
     if (ev.func.startsWith('kfree_skb') && ++drops === 3) break; // leaving the loop detaches everything
   }
   console.log(`${drops} datagrams dropped`);

@@ -2,7 +2,27 @@
 // Loads an XDP program that reports every packet (ingress ifindex and length) through a BPF ring
 // buffer, and reads the records from Node's event loop with RingBufReader.
 // Run as root: node examples/ringbuf.mjs
-import { Add, call, exit, Helper, link, LoadMapPtr, LoadMem, Mov, R0, R1, R2, R3, R4, R6, R10, StoreMem, Sub, XdpAction, XdpMdOffset } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  exit,
+  Helper,
+  link,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R6,
+  R10,
+  StoreMem,
+  Sub,
+  XdpAction,
+  XdpMdOffset,
+} from 'bpf-asm-ts';
 import { attachXdp, BpfMap, MapType, Program, ProgramType, RingBufReader, XdpMode } from 'bpf-loader-ts';
 import { netnsPair } from './netns.mjs';
 

@@ -8,11 +8,18 @@ import { fileURLToPath } from 'node:url';
 /** Each example, and lines its output must contain. */
 const EXAMPLES = [
   { file: 'drop-reasons.mjs', expect: [/^\s+([5-9]|\d\d+)\s+SKB_DROP_REASON_NO_SOCKET$/m] },
-  { file: 'tcpdump-counter.mjs', expect: [/^5 packets matched 'udp dst port 4242' on ifindex \d+ in netns ex-\d+-b$/m] },
+  {
+    file: 'tcpdump-counter.mjs',
+    expect: [/^5 packets matched 'udp dst port 4242' on ifindex \d+ in netns ex-\d+-b$/m],
+  },
   { file: 'ringbuf.mjs', expect: [/^(packet on ifindex \d+: \d+ bytes\n){4}$/] },
   {
     file: 'pwru-trace.mjs',
-    expect: [/^netif_receive_skb\s+127\.0\.0\.1:\d+ -> 127\.0\.0\.1:4343 len \d+$/m, /^kfree_skb\(SKB_DROP_REASON_NO_SOCKET\)/m, /^3 datagrams dropped$/m],
+    expect: [
+      /^netif_receive_skb\s+127\.0\.0\.1:\d+ -> 127\.0\.0\.1:4343 len \d+$/m,
+      /^kfree_skb\(SKB_DROP_REASON_NO_SOCKET\)/m,
+      /^3 datagrams dropped$/m,
+    ],
   },
 ];
 

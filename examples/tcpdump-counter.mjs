@@ -22,7 +22,12 @@ const perIf = BpfMap.create({ name: 'per_if', type: MapType.HASH, keySize: 4, va
 let prog;
 let attached;
 try {
-  prog = Program.load({ name: 'pcap_count', type: filter.type, instructions: link(filter.instructions), maps: { per_if: perIf } });
+  prog = Program.load({
+    name: 'pcap_count',
+    type: filter.type,
+    instructions: link(filter.instructions),
+    maps: { per_if: perIf },
+  });
   // The interface name is resolved in namespace b, and the link made there: no second process.
   attached = attachXdp(prog, 'veth1', { netns: pair.b, mode: XdpMode.SKB });
 

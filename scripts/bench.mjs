@@ -38,6 +38,8 @@ if (vm) {
     process.stdout.write(`(the VM benchmark exited with ${r.status ?? r.signal})\n`);
   }
 } else {
-  process.stdout.write('\n(kprobe attach/detach vs bpftrace and pwru memory run in the test VM: npm run bench:vm, or npm run bench -- --vm)\n');
+  process.stdout.write(
+    '\n(kprobe attach/detach vs bpftrace and pwru memory run in the test VM: npm run bench:vm, or npm run bench -- --vm)\n',
+  );
 }
 process.exitCode = failed ? 1 : 0;

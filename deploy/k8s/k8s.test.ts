@@ -17,7 +17,9 @@ import { parseAllDocuments } from 'yaml';
 
 const here = new URL('.', import.meta.url).pathname;
 const repo = join(here, '../..');
-const docs = parseAllDocuments(readFileSync(join(here, 'pwru-daemonset.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+const docs = parseAllDocuments(readFileSync(join(here, 'pwru-daemonset.yaml'), 'utf8')).map(
+  (d) => d.toJS() as Record<string, any>,
+);
 
 function model(doc: Record<string, any>): { validate(): void } {
   if (doc.kind === 'Namespace') return new Namespace(doc as never);
@@ -51,9 +53,19 @@ describe('pwru-daemonset.yaml', () => {
     expect(c.securityContext.capabilities.add).toEqual(expect.arrayContaining(['BPF', 'PERFMON', 'SYS_ADMIN']));
     expect(c.resources.limits).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
     expect(c.env).toContainEqual({ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } });
-    const mounts = Object.fromEntries(c.volumeMounts.map((m: { name: string; mountPath: string }) => [m.mountPath, m.name]));
-    const hostPaths = Object.fromEntries(pod.volumes.filter((v: any) => v.hostPath).map((v: any) => [v.name, v.hostPath.path]));
-    for (const p of ['/sys/kernel/btf', '/sys/fs/bpf', '/sys/kernel/tracing', '/run/netns', '/run/containerd/io.containerd.runtime.v2.task']) {
+    const mounts = Object.fromEntries(
+      c.volumeMounts.map((m: { name: string; mountPath: string }) => [m.mountPath, m.name]),
+    );
+    const hostPaths = Object.fromEntries(
+      pod.volumes.filter((v: any) => v.hostPath).map((v: any) => [v.name, v.hostPath.path]),
+    );
+    for (const p of [
+      '/sys/kernel/btf',
+      '/sys/fs/bpf',
+      '/sys/kernel/tracing',
+      '/run/netns',
+      '/run/containerd/io.containerd.runtime.v2.task',
+    ]) {
       expect(hostPaths[mounts[p]]).toBe(p);
     }
   });
@@ -62,7 +74,7 @@ describe('pwru-daemonset.yaml', () => {
 describe('Dockerfile', () => {
   const text = readFileSync(join(here, 'Dockerfile'), 'utf8');
 
-  it('lints clean with the Docker language server\'s validator', () => {
+  it("lints clean with the Docker language server's validator", () => {
     expect(lintDockerfile(text).map((d) => `${d.range.start.line + 1}: ${d.message}`)).toEqual([]);
   });
 
@@ -72,12 +84,17 @@ describe('Dockerfile', () => {
     expect(df.getFROMs().map((f) => f.getImageName())).toEqual(['node']);
     expect(df.getFROMs()[0]!.getImageTag()).toMatch(/^20-/);
     expect(ins).toContainEqual(['COPY', 'dist/*.tgz /tmp/pwru/']);
-    const run = ins.filter(([k]) => k === 'RUN').map(([, a]) => a).join('\n');
+    const run = ins
+      .filter(([k]) => k === 'RUN')
+      .map(([, a]) => a)
+      .join('\n');
     expect(run).toMatch(/npm install --prefix \/opt\/pwru .*\/tmp\/pwru\/\*\.tgz/);
     expect(run).not.toMatch(/apt-get|gcc|clang|make|node-gyp|golang/);
     expect(df.getENTRYPOINTs()[0]!.getArgumentsContent()).toBe('["/usr/local/bin/pwru-node"]');
     // Everything it copies is in the build context (dist/ is made by npm pack).
-    for (const [k, a] of ins) if (k === 'COPY' && !a.startsWith('dist/')) expect(() => readFileSync(join(here, a.split(' ')[0]!))).not.toThrow();
+    for (const [k, a] of ins)
+      if (k === 'COPY' && !a.startsWith('dist/'))
+        expect(() => readFileSync(join(here, a.split(' ')[0]!))).not.toThrow();
   });
 });
 
@@ -85,7 +102,10 @@ describe('Dockerfile', () => {
 function stubs(): string {
   const bin = mkdtempSync(join(tmpdir(), 'pwru-k8s-bin-'));
   const pwru = join(repo, 'packages/pwru/bin/pwru.js');
-  writeFileSync(join(bin, 'pwru'), `#!/bin/sh\nif [ "$1" = timeline ]; then exec node ${pwru} "$@"; fi\necho "pwru $*"\n`);
+  writeFileSync(
+    join(bin, 'pwru'),
+    `#!/bin/sh\nif [ "$1" = timeline ]; then exec node ${pwru} "$@"; fi\necho "pwru $*"\n`,
+  );
   writeFileSync(
     join(bin, 'kubectl'),
     `#!/bin/sh
@@ -103,7 +123,10 @@ esac
 describe('scripts', () => {
   it('pwru-node prints the clock reference and the pods, then runs pwru with JSON events and the given arguments', () => {
     const bin = stubs();
-    const out = execFileSync('sh', [join(here, 'pwru-node.sh'), '--output-tuple', 'tcp port 80'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NODE_NAME: 'node-7', PWRU_HOST_ROOT: bin }, encoding: 'utf8' });
+    const out = execFileSync('sh', [join(here, 'pwru-node.sh'), '--output-tuple', 'tcp port 80'], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NODE_NAME: 'node-7', PWRU_HOST_ROOT: bin },
+      encoding: 'utf8',
+    });
     const lines = out.trim().split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ pwru_clock: { node: 'node-7' } });
     expect(JSON.parse(lines[1]!)).toEqual({ pwru_pods: { node: 'node-7', pods: {} } });
@@ -113,7 +136,10 @@ describe('scripts', () => {
   it('collect.sh writes one file per node, named after it', () => {
     const bin = stubs();
     const dir = mkdtempSync(join(tmpdir(), 'pwru-k8s-out-'));
-    const r = spawnSync('bash', [join(here, 'collect.sh'), '--once', dir], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8' });
+    const r = spawnSync('bash', [join(here, 'collect.sh'), '--once', dir], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(readFileSync(join(dir, 'node-1.json'), 'utf8')).toContain('"node":"pwru-abc"');
     expect(readFileSync(join(dir, 'node-2.json'), 'utf8')).toContain('"node":"pwru-def"');

@@ -30,12 +30,17 @@ try {
   const btf = join(dir, 'vmlinux.btf');
   writeFileSync(btf, gunzipSync(readFileSync(join(root, BTF_FILE))));
   for (const [script] of GENERATORS) {
-    execFileSync(process.execPath, [join(root, script), btf, BTF_FILE], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(root, script), btf, BTF_FILE], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const changed = GENERATORS.map(([, out]) => out).filter((out) => readFileSync(join(root, out), 'utf8') !== before.get(out));
+const changed = GENERATORS.map(([, out]) => out).filter(
+  (out) => readFileSync(join(root, out), 'utf8') !== before.get(out),
+);
 if (changed.length === 0) {
   console.log(`generated sources are up to date with ${BTF_FILE}`);
 } else if (check) {

@@ -34,10 +34,14 @@ for (const [i, [dir, spec, allowed]] of CASES.entries()) {
   writeFileSync(file, `import * as m from '${spec}';\nexport { m };\n`);
   let r;
   try {
-    r = spawnSync(process.execPath, [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'lint', '--max-diagnostics=1', file], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    r = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules/@biomejs/biome/bin/biome'), 'lint', '--max-diagnostics=1', file],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
   } finally {
     rmSync(file, { force: true });
   }

@@ -9,17 +9,55 @@ import { join } from 'node:path';
  * user typically has. No compiler, no Go, no libpcap tools.
  */
 export const ALLOWED_COMMANDS = [
-  'node', 'npm', 'npx', 'sh', 'env', 'cat', 'ls', 'mkdir', 'rm', 'cp', 'mv', 'ln', 'chmod', 'uname',
-  'id', 'head', 'tail', 'sleep', 'true', 'false', 'dirname', 'basename', 'readlink', 'ip', 'iptables',
+  'node',
+  'npm',
+  'npx',
+  'sh',
+  'env',
+  'cat',
+  'ls',
+  'mkdir',
+  'rm',
+  'cp',
+  'mv',
+  'ln',
+  'chmod',
+  'uname',
+  'id',
+  'head',
+  'tail',
+  'sleep',
+  'true',
+  'false',
+  'dirname',
+  'basename',
+  'readlink',
+  'ip',
+  'iptables',
 ] as const;
 
 /** Commands that must not be reachable: the toolchains upstream pwru's build needs, and libpcap's tools. */
-export const MASKED_COMMANDS = ['gcc', 'cc', 'c++', 'clang', 'llc', 'ld', 'make', 'go', 'tcpdump', 'pcap-config', 'python3'] as const;
+export const MASKED_COMMANDS = [
+  'gcc',
+  'cc',
+  'c++',
+  'clang',
+  'llc',
+  'ld',
+  'make',
+  'go',
+  'tcpdump',
+  'pcap-config',
+  'python3',
+] as const;
 
 /** Where `command` lives on the current PATH, or undefined. */
 export function which(command: string, path = process.env.PATH ?? ''): string | undefined {
   try {
-    return execFileSync('/bin/sh', ['-c', `command -v ${command}`], { encoding: 'utf8', env: { PATH: path } }).trim() || undefined;
+    return (
+      execFileSync('/bin/sh', ['-c', `command -v ${command}`], { encoding: 'utf8', env: { PATH: path } }).trim() ||
+      undefined
+    );
   } catch {
     return undefined;
   }

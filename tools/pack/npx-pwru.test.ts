@@ -69,7 +69,9 @@ describe('the workspaces pack into publishable tarballs', () => {
     expect(manifest.exports['.'].import).toBe('./dist/index.js');
     expect(manifest.exports['.'].types).toBe('./dist/index.d.ts');
     const paths = p.files.map((f) => f.path);
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts']),
+    );
     for (const bin of Object.values<string>(manifest.bin ?? {})) expect(paths).toContain(bin.replace(/^\.\//, ''));
     // No tests, sources or benchmarks in what users download.
     expect(paths.filter((f) => !/^(dist\/|bin\/|package\.json$|README\.md$|LICENSE$)/.test(f))).toEqual([]);
@@ -86,7 +88,15 @@ describe('npx pwru from an empty prefix, with Node alone', () => {
   beforeAll(() => {
     const r = spawnSync(
       'npm',
-      ['install', '--prefix', prefix, '--no-audit', '--no-fund', '--include=optional', ...packed.map((p) => join(work, p.filename))],
+      [
+        'install',
+        '--prefix',
+        prefix,
+        '--no-audit',
+        '--no-fund',
+        '--include=optional',
+        ...packed.map((p) => join(work, p.filename)),
+      ],
       { cwd: work, env, encoding: 'utf8', timeout: 110_000 },
     );
     if (r.status !== 0) throw new Error(`npm install of the tarballs failed (${r.status ?? r.signal}):\n${r.stderr}`);
@@ -98,7 +108,9 @@ describe('npx pwru from an empty prefix, with Node alone', () => {
   });
 
   it("installs koffi's prebuilt binary package for this platform (optional dependencies kept)", () => {
-    expect(existsSync(join(prefix, 'node_modules', '@koromix', `koffi-${process.platform}-${process.arch}`))).toBe(true);
+    expect(existsSync(join(prefix, 'node_modules', '@koromix', `koffi-${process.platform}-${process.arch}`))).toBe(
+      true,
+    );
   });
 
   it('prints its version', () => {
@@ -158,7 +170,8 @@ describe('npx pwru from an empty prefix, with Node alone', () => {
     expect(lines[0]).toMatch(/^SKB\s+CPU\s+PROCESS\s+NETNS\s+MARK\/x\s+IFACE\s+PROTO\s+MTU\s+LEN\s+TUPLE\s+FUNC$/);
     const events = lines.slice(1);
     expect(events).toHaveLength(3);
-    for (const e of events) expect(e).toMatch(new RegExp(`^0x[0-9a-f]+ .* 127\\.0\\.0\\.1:\\d+->127\\.0\\.0\\.1:${port}\\(udp\\) \\S+$`));
+    for (const e of events)
+      expect(e).toMatch(new RegExp(`^0x[0-9a-f]+ .* 127\\.0\\.0\\.1:\\d+->127\\.0\\.0\\.1:${port}\\(udp\\) \\S+$`));
     expect(stderr).toContain('Printed events, exiting program.. count=3');
   });
 });

@@ -86,7 +86,8 @@ function logText(bytes) {
 
 export class TestBpf {
   static open() {
-    if (process.platform !== 'linux' || process.arch !== 'x64') return `bpf(2) tests need Linux x86-64, not ${process.platform}/${process.arch}`;
+    if (process.platform !== 'linux' || process.arch !== 'x64')
+      return `bpf(2) tests need Linux x86-64, not ${process.platform}/${process.arch}`;
     let bpf;
     try {
       bpf = new TestBpf();
@@ -95,7 +96,9 @@ export class TestBpf {
     }
     try {
       // r0 = 0; exit: the smallest program every kernel with BPF accepts.
-      bpf.close(bpf.load(PROG_TYPE.socket_filter, Uint8Array.from([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])));
+      bpf.close(
+        bpf.load(PROG_TYPE.socket_filter, Uint8Array.from([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0])),
+      );
     } catch (e) {
       return `cannot load BPF programs here (${e.message}); run as root on a kernel with BPF`;
     }
@@ -204,7 +207,8 @@ export class TestBpf {
   }
 
   load(type, insns, name) {
-    if (insns.length % 8 !== 0) throw new RangeError(`program bytecode is ${insns.length} bytes, not a whole number of 8-byte instructions`);
+    if (insns.length % 8 !== 0)
+      throw new RangeError(`program bytecode is ${insns.length} bytes, not a whole number of 8-byte instructions`);
     const licenseAt = (insns.length + 7) & ~7;
     const s = this.#scratchOf(licenseAt + 8);
     s.bytes.set(insns, 0);
@@ -274,7 +278,10 @@ export function vmlinuxFuncId(name) {
   if (vmlinuxFuncs === undefined) {
     vmlinuxFuncs = new Map();
     try {
-      const dump = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      const dump = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      });
       for (const m of dump.matchAll(/^\[(\d+)\] FUNC '([^']+)'/gm)) vmlinuxFuncs.set(m[2], Number(m[1]));
     } catch {
       // leave the map empty: callers skip

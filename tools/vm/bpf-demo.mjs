@@ -171,7 +171,9 @@ function openKprobeEvent(fn, retprobe) {
   attr.writeBigUInt64LE(retprobe ? 1n << BigInt(retprobeBit) : 0n, 8); // config
   attr.writeBigUInt64LE(koffi.address(name), 56); // config1 = kprobe_func
   attr.writeBigUInt64LE(0n, 64); // config2 = probe_offset
-  const fd = Number(syscall(SYS_perf_event_open, 'void *', attr, 'int', -1, 'int', 0, 'int', -1, 'ulong', PERF_FLAG_FD_CLOEXEC));
+  const fd = Number(
+    syscall(SYS_perf_event_open, 'void *', attr, 'int', -1, 'int', 0, 'int', -1, 'ulong', PERF_FLAG_FD_CLOEXEC),
+  );
   if (fd < 0) throw new SyscallError(`perf_event_open(kprobe ${fn})`, koffi.errno());
   return fd;
 }
@@ -206,16 +208,27 @@ function attachTracing(progFd) {
 /** Bytes of type-specific data after each 12-byte btf_type header, by kind. */
 function btfTrailerSize(kind, vlen) {
   switch (kind) {
-    case 1: return 4; // INT
-    case 3: return 12; // ARRAY
-    case 4: case 5: return 12 * vlen; // STRUCT, UNION
-    case 6: return 8 * vlen; // ENUM
-    case 13: return 8 * vlen; // FUNC_PROTO
-    case 14: return 4; // VAR
-    case 15: return 12 * vlen; // DATASEC
-    case 17: return 4; // DECL_TAG
-    case 19: return 12 * vlen; // ENUM64
-    default: return 0; // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
+    case 1:
+      return 4; // INT
+    case 3:
+      return 12; // ARRAY
+    case 4:
+    case 5:
+      return 12 * vlen; // STRUCT, UNION
+    case 6:
+      return 8 * vlen; // ENUM
+    case 13:
+      return 8 * vlen; // FUNC_PROTO
+    case 14:
+      return 4; // VAR
+    case 15:
+      return 12 * vlen; // DATASEC
+    case 17:
+      return 4; // DECL_TAG
+    case 19:
+      return 12 * vlen; // ENUM64
+    default:
+      return 0; // PTR, FWD, TYPEDEF, VOLATILE, CONST, RESTRICT, FUNC, FLOAT, TYPE_TAG
   }
 }
 
@@ -235,7 +248,10 @@ export function vmlinuxFuncId(fn) {
     const vlen = info & 0xffff;
     // The name may sit at the very end of the string section: never compare past the buffer.
     const nameAt = strOff + nameOff;
-    if (kind === 12 && btf.compare(wanted, 0, wanted.length, nameAt, Math.min(btf.length, nameAt + wanted.length)) === 0) {
+    if (
+      kind === 12 &&
+      btf.compare(wanted, 0, wanted.length, nameAt, Math.min(btf.length, nameAt + wanted.length)) === 0
+    ) {
       return id;
     }
     at += 12 + btfTrailerSize(kind, vlen);
@@ -261,7 +277,9 @@ async function sendLoopbackDatagrams(count) {
       });
     });
     for (let i = 0; i < count; i++) {
-      await new Promise((resolve, reject) => tx.send(`bpf-demo ${i}`, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+      await new Promise((resolve, reject) =>
+        tx.send(`bpf-demo ${i}`, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+      );
     }
     await allReceived;
   } finally {
@@ -324,7 +342,8 @@ async function main() {
     },
   });
   const packets = Number(values.packets);
-  if (!Number.isInteger(packets) || packets < 1) throw new Error(`--packets takes a positive integer, not '${values.packets}'`);
+  if (!Number.isInteger(packets) || packets < 1)
+    throw new Error(`--packets takes a positive integer, not '${values.packets}'`);
   const results = [];
   for (const mode of modes) {
     try {

@@ -13,7 +13,8 @@ if (!inVm) console.warn('skipping the BPF attach demo: BPF_TS_VM is unset (run i
 
 const demo = fileURLToPath(new URL('./bpf-demo.mjs', import.meta.url));
 /** The demo makes raw bpf(2) calls: where the kernel charges BPF memory to RLIMIT_MEMLOCK (< 5.11) it needs it lifted. */
-const run = (args: string[]) => execFileSync('prlimit', ['--memlock=unlimited', process.execPath, demo, ...args], { encoding: 'utf8' });
+const run = (args: string[]) =>
+  execFileSync('prlimit', ['--memlock=unlimited', process.execPath, demo, ...args], { encoding: 'utf8' });
 /** Whether BPF_LINK_CREATE takes a perf event (5.15+); the demo's link modes fail without it. */
 const perfLinks = inVm ? probeLinkType('perf_event') : undefined;
 

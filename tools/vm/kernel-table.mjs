@@ -29,11 +29,23 @@ const COLUMNS = [
   { key: 'host', title: 'host' },
 ];
 
-const has = (...words) => (t) => words.every((w) => t.name.includes(w));
-const titleHas = (...words) => (t) => words.every((w) => t.title.includes(w));
+const has =
+  (...words) =>
+  (t) =>
+    words.every((w) => t.name.includes(w));
+const titleHas =
+  (...words) =>
+  (t) =>
+    words.every((w) => t.title.includes(w));
 const inFile = (part) => (t) => t.file.includes(part);
-const either = (...preds) => (t) => preds.some((p) => p(t));
-const both = (...preds) => (t) => preds.every((p) => p(t));
+const either =
+  (...preds) =>
+  (t) =>
+    preds.some((p) => p(t));
+const both =
+  (...preds) =>
+  (t) =>
+    preds.every((p) => p(t));
 const pwruE2e = inFile('packages/pwru/test/e2e/');
 
 /** Rows: a label and which tests stand for it. */
@@ -42,16 +54,31 @@ export const ROWS = [
   ['pwru kprobe-multi (the default where it attaches)', both(pwruE2e, has('kprobe-multi backend'))],
   ['pwru `--backend fentry`', both(pwruE2e, either(has('fentry backend'), has('fentry on our own tc and XDP')))],
   ['pwru `--backend tracepoint` (tp_btf)', both(pwruE2e, has('tracepoint backend'))],
-  ['seed: iptables drop, `nf_hook_slow` then the drop', both(pwruE2e, either(has('basic-ipv4'), has('for a drop in a namespace')))],
-  ['`--filter-track-skb` (DNAT, clones, XDP)', both(pwruE2e, either(has('skb tracking through DNAT'), has('--filter-track-skb')))],
+  [
+    'seed: iptables drop, `nf_hook_slow` then the drop',
+    both(pwruE2e, either(has('basic-ipv4'), has('for a drop in a namespace'))),
+  ],
+  [
+    '`--filter-track-skb` (DNAT, clones, XDP)',
+    both(pwruE2e, either(has('skb tracking through DNAT'), has('--filter-track-skb'))),
+  ],
   ['`--output-return`', both(pwruE2e, has('--output-return'))],
   ['`--output-caller`, `--output-stack`', both(pwruE2e, has('--output-caller'))],
   ['`--output-skb`, `--output-summary`', both(pwruE2e, has('--output-skb'))],
   ['`--output-bpfmap`', inFile('e2e/bpfmap.vm.test')],
-  ['`--filter-track-bpf-helpers` (/proc/kcore)', either(has('--filter-track-bpf-helpers'), inFile('test/bpf-helpers.vm.test'))],
+  [
+    '`--filter-track-bpf-helpers` (/proc/kcore)',
+    either(has('--filter-track-bpf-helpers'), inFile('test/bpf-helpers.vm.test')),
+  ],
   ['`--filter-trace-tc`, `--filter-trace-xdp`', inFile('e2e/bpf-progs.vm.test')],
   ['generated programs pass the verifier', inFile('test/verifier')],
-  ['loader: kprobe / kretprobe links', both(inFile('packages/loader/'), either(titleHas('kprobe on'), titleHas('kretprobe'), titleHas('batch'), titleHas('detaches')))],
+  [
+    'loader: kprobe / kretprobe links',
+    both(
+      inFile('packages/loader/'),
+      either(titleHas('kprobe on'), titleHas('kretprobe'), titleHas('batch'), titleHas('detaches')),
+    ),
+  ],
   ['loader: kprobe-multi links (entry, return, cookies)', inFile('link/kprobe-multi.vm.test')],
   ['loader: fentry / fexit links', both(inFile('packages/loader/'), titleHas('fentry'))],
   ['loader: nothing outlives a SIGKILLed tracer', both(inFile('packages/loader/'), has('SIGKILL'))],
@@ -62,7 +89,12 @@ export function testsOf(report) {
   const out = [];
   for (const f of report.testResults ?? []) {
     for (const a of f.assertionResults ?? []) {
-      out.push({ file: f.name, title: a.title, name: [...(a.ancestorTitles ?? []), a.title].join(' > '), status: a.status });
+      out.push({
+        file: f.name,
+        title: a.title,
+        name: [...(a.ancestorTitles ?? []), a.title].join(' > '),
+        status: a.status,
+      });
     }
   }
   return out;
@@ -102,7 +134,10 @@ function shorten(why) {
 export function renderTable(reports) {
   const header = `| feature | ${COLUMNS.map((c) => c.title).join(' | ')} |`;
   const sep = `|---|${COLUMNS.map(() => '---').join('|')}|`;
-  const rows = ROWS.map(([label, match]) => `| ${label} | ${COLUMNS.map((c) => (reports[c.key] ? cell(testsOf(reports[c.key]).filter(match)) : 'not run')).join(' | ')} |`);
+  const rows = ROWS.map(
+    ([label, match]) =>
+      `| ${label} | ${COLUMNS.map((c) => (reports[c.key] ? cell(testsOf(reports[c.key]).filter(match)) : 'not run')).join(' | ')} |`,
+  );
   const notes = COLUMNS.filter((c) => reports[c.key]).map((c) => {
     const r = reports[c.key];
     const meta = r.bpfTsVm;
@@ -110,7 +145,13 @@ export function renderTable(reports) {
     const when = meta?.finishedAt ?? (r.startTime ? new Date(r.startTime).toISOString() : '?');
     return `${c.title}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped${meta ? ` in ${meta.seconds} s (kernel ${meta.kernel})` : ''}, run ${when.slice(0, 16).replace('T', ' ')} UTC`;
   });
-  return [header, sep, ...rows, '', `Cells count the tests that passed (✓ n); a skipped row gives the reason the test itself printed. Runs: ${notes.join('; ')}.`].join('\n');
+  return [
+    header,
+    sep,
+    ...rows,
+    '',
+    `Cells count the tests that passed (✓ n); a skipped row gives the reason the test itself printed. Runs: ${notes.join('; ')}.`,
+  ].join('\n');
 }
 
 function loadReports() {
@@ -126,7 +167,15 @@ function runHost() {
   const out = `${cache}/results/host.json`;
   execFileSync(
     `${repo}node_modules/.bin/vitest`,
-    ['run', '--root', `${repo}packages/pwru`, 'test/e2e', '--reporter=dot', '--reporter=json', `--outputFile.json=${out}`],
+    [
+      'run',
+      '--root',
+      `${repo}packages/pwru`,
+      'test/e2e',
+      '--reporter=dot',
+      '--reporter=json',
+      `--outputFile.json=${out}`,
+    ],
     { stdio: 'inherit', cwd: `${repo}packages/pwru` },
   );
 }

@@ -78,31 +78,34 @@ describe.skipIf(!inVm)('the test VM', () => {
     expect(readFileSync('/sys/bus/event_source/devices/kprobe/format/retprobe', 'utf8').trim()).toBe('config:0');
   });
 
-  it.skipIf(nftRefused !== undefined)(`drops packets with iptables inside a network namespace it creates${nftRefused ? ` — skipped: ${nftRefused}` : ''}`, () => {
-    const ns = `bpfts-selftest-${process.pid}`;
-    const peer = `${ns}-peer`;
-    cleanups.push(() => run('ip', ['netns', 'del', ns]));
-    cleanups.push(() => run('ip', ['netns', 'del', peer]));
-    run('ip', ['netns', 'add', ns]);
-    run('ip', ['netns', 'add', peer]);
-    run('ip', ['-n', ns, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1', 'netns', peer]);
-    run('ip', ['-n', ns, 'addr', 'add', '10.231.0.1/24', 'dev', 'veth0']);
-    run('ip', ['-n', peer, 'addr', 'add', '10.231.0.2/24', 'dev', 'veth1']);
-    run('ip', ['-n', ns, 'link', 'set', 'veth0', 'up']);
-    run('ip', ['-n', peer, 'link', 'set', 'veth1', 'up']);
-    run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'OUTPUT', '-d', '10.231.0.2', '-p', 'udp', '-j', 'DROP']);
+  it.skipIf(nftRefused !== undefined)(
+    `drops packets with iptables inside a network namespace it creates${nftRefused ? ` — skipped: ${nftRefused}` : ''}`,
+    () => {
+      const ns = `bpfts-selftest-${process.pid}`;
+      const peer = `${ns}-peer`;
+      cleanups.push(() => run('ip', ['netns', 'del', ns]));
+      cleanups.push(() => run('ip', ['netns', 'del', peer]));
+      run('ip', ['netns', 'add', ns]);
+      run('ip', ['netns', 'add', peer]);
+      run('ip', ['-n', ns, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1', 'netns', peer]);
+      run('ip', ['-n', ns, 'addr', 'add', '10.231.0.1/24', 'dev', 'veth0']);
+      run('ip', ['-n', peer, 'addr', 'add', '10.231.0.2/24', 'dev', 'veth1']);
+      run('ip', ['-n', ns, 'link', 'set', 'veth0', 'up']);
+      run('ip', ['-n', peer, 'link', 'set', 'veth1', 'up']);
+      run('ip', ['netns', 'exec', ns, 'iptables', '-A', 'OUTPUT', '-d', '10.231.0.2', '-p', 'udp', '-j', 'DROP']);
 
-    // bash's /dev/udp sends one datagram; the DROP rule makes the send fail with EPERM.
-    const send = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', 'echo ping > /dev/udp/10.231.0.2/9'], {
-      encoding: 'utf8',
-    });
-    expect(send.status).not.toBe(0);
-    expect(send.stderr).toContain('Operation not permitted');
+      // bash's /dev/udp sends one datagram; the DROP rule makes the send fail with EPERM.
+      const send = spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', 'echo ping > /dev/udp/10.231.0.2/9'], {
+        encoding: 'utf8',
+      });
+      expect(send.status).not.toBe(0);
+      expect(send.stderr).toContain('Operation not permitted');
 
-    const counters = run('ip', ['netns', 'exec', ns, 'iptables', '-L', 'OUTPUT', '-v', '-x', '-n']);
-    const rule = counters.split('\n').find((line) => line.includes('10.231.0.2'));
-    expect(rule?.trim().split(/\s+/)[0]).toBe('1');
-  });
+      const counters = run('ip', ['netns', 'exec', ns, 'iptables', '-L', 'OUTPUT', '-v', '-x', '-n']);
+      const rule = counters.split('\n').find((line) => line.includes('10.231.0.2'));
+      expect(rule?.trim().split(/\s+/)[0]).toBe('1');
+    },
+  );
 
   it('loads netfilter modules on demand for iptables-legacy as well', () => {
     const ns = `bpfts-selftest-legacy-${process.pid}`;
@@ -110,7 +113,9 @@ describe.skipIf(!inVm)('the test VM', () => {
     run('ip', ['netns', 'add', ns]);
     // iptables-legacy runs the modprobe named in /proc/sys/kernel/modprobe itself.
     run('ip', ['netns', 'exec', ns, 'iptables-legacy', '-A', 'OUTPUT', '-d', '10.231.1.2', '-j', 'DROP']);
-    expect(run('ip', ['netns', 'exec', ns, 'iptables-legacy', '-S', 'OUTPUT'])).toContain('-A OUTPUT -d 10.231.1.2/32 -j DROP');
+    expect(run('ip', ['netns', 'exec', ns, 'iptables-legacy', '-S', 'OUTPUT'])).toContain(
+      '-A OUTPUT -d 10.231.1.2/32 -j DROP',
+    );
     expect(readFileSync('/proc/modules', 'utf8')).toMatch(/^iptable_filter /m);
   });
 

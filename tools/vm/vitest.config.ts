@@ -11,11 +11,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export default defineConfig({
   root: repoRoot,
   test: {
-    include: [
-      'packages/*/src/**/*.vm.test.ts',
-      'packages/*/test/**/*.vm.test.ts',
-      'tools/vm/**/*.vm.test.ts',
-    ],
+    include: ['packages/*/src/**/*.vm.test.ts', 'packages/*/test/**/*.vm.test.ts', 'tools/vm/**/*.vm.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     // Under TCG emulation node runs 5-20x slower than on the host.
     testTimeout: 300_000,

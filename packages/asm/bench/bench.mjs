@@ -10,8 +10,33 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
-  Add, And, Atomic, call, decode, encode, exit, Ja, JEq, JGT, JSLT, LoadImm64, LoadMem, LSh, Mov, print, RSh,
-  StoreImm, StoreMem, Xor, R0, R1, R2, R3, R4, R6, R10,
+  Add,
+  And,
+  Atomic,
+  call,
+  decode,
+  encode,
+  exit,
+  Ja,
+  JEq,
+  JGT,
+  JSLT,
+  LoadImm64,
+  LoadMem,
+  LSh,
+  Mov,
+  print,
+  RSh,
+  StoreImm,
+  StoreMem,
+  Xor,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R6,
+  R10,
 } from '../dist/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -48,7 +73,7 @@ function program(n) {
       JEq.imm(R1, 7, `L${i + 1}`),
       JGT.reg(R1, R2, `L${i + 1}`),
       JSLT.imm(R3, -1, `L${Math.max(0, i - 1)}`),
-      call(i % 200 + 1),
+      call((i % 200) + 1),
       i % 5 === 0 ? Ja(`L${i + 1}`) : Mov.reg(R6, R1),
     ];
     insns.push(...block);
@@ -113,8 +138,18 @@ const big = link(program(PROGRAM_SIZE)).instructions;
 let bytes;
 const enc = timeInProcess(() => (bytes = encode(big)));
 const dec = timeInProcess(() => decode(bytes));
-for (const [what, t] of [['encode', enc], ['decode', dec]]) {
-  rows.push([`${what} 1,000,000 instructions (in process)`, `${fmtMs(t.wall)} (${fmtMs(t.cpu)} CPU)`, fmtRate(PROGRAM_SIZE / (t.wall / 1000)), '—', '—', '—']);
+for (const [what, t] of [
+  ['encode', enc],
+  ['decode', dec],
+]) {
+  rows.push([
+    `${what} 1,000,000 instructions (in process)`,
+    `${fmtMs(t.wall)} (${fmtMs(t.cpu)} CPU)`,
+    fmtRate(PROGRAM_SIZE / (t.wall / 1000)),
+    '—',
+    '—',
+    '—',
+  ]);
 }
 
 // 2. Whole-process text assembly and disassembly against llvm-mc on the same input.
@@ -130,7 +165,8 @@ try {
   const hexFile = join(dir, 'big.txt');
   const enc = linkedText.encode();
   const hexLines = [];
-  for (let o = 0; o < enc.length; o += 8) hexLines.push(Array.from(enc.subarray(o, o + 8), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(' '));
+  for (let o = 0; o < enc.length; o += 8)
+    hexLines.push(Array.from(enc.subarray(o, o + 8), (b) => `0x${b.toString(16).padStart(2, '0')}`).join(' '));
   writeFileSync(hexFile, `${hexLines.join('\n')}\n`);
   const n = TEXT_SIZE;
   const haveLlvm = existsSync(LLVM_MC);
@@ -144,7 +180,8 @@ try {
       execFileSync(objcopy, ['-O', 'binary', '-j', '.text', obj, objText]);
       const ours = join(dir, 'big.ours.bin');
       execFileSync(process.execPath, [cli, 'asm', sFile, '-o', ours]);
-      if (!readFileSync(ours).equals(readFileSync(objText))) throw new Error('our encoding of the benchmark file differs from llvm-mc');
+      if (!readFileSync(ours).equals(readFileSync(objText)))
+        throw new Error('our encoding of the benchmark file differs from llvm-mc');
     }
   }
   const ourAsm = [process.execPath, [cli, 'asm', sFile, '-o', join(dir, 'out.bin')]];
@@ -157,10 +194,19 @@ try {
     peer ? fmtRate(n / (peer.wall / 1000)) : '—',
     peer ? `${(peer.wall / ours.wall).toFixed(2)}× wall, ${(peer.cpu / ours.cpu).toFixed(2)}× CPU` : '—',
   ];
-  const what = [`assemble ${n.toLocaleString('en')}-line file (whole process)`, `disassemble ${n.toLocaleString('en')} instructions (whole process)`];
+  const what = [
+    `assemble ${n.toLocaleString('en')}-line file (whole process)`,
+    `disassemble ${n.toLocaleString('en')} instructions (whole process)`,
+  ];
   if (haveLlvm) {
-    const [asmOurs, asmLlvm] = timeProcesses(ourAsm, [LLVM_MC, ['-triple', 'bpfel', '-mcpu=v4', '-filetype=obj', sFile, '-o', join(dir, 'out.o')]]);
-    const [disOurs, disLlvm] = timeProcesses(ourDis, [LLVM_MC, ['-triple', 'bpfel', '-mcpu=v4', '-disassemble', hexFile]]);
+    const [asmOurs, asmLlvm] = timeProcesses(ourAsm, [
+      LLVM_MC,
+      ['-triple', 'bpfel', '-mcpu=v4', '-filetype=obj', sFile, '-o', join(dir, 'out.o')],
+    ]);
+    const [disOurs, disLlvm] = timeProcesses(ourDis, [
+      LLVM_MC,
+      ['-triple', 'bpfel', '-mcpu=v4', '-disassemble', hexFile],
+    ]);
     rows.push(row(what[0], asmOurs, asmLlvm), row(what[1], disOurs, disLlvm));
   } else {
     const [asmOurs, disOurs] = timeProcesses(ourAsm, ourDis);
@@ -170,8 +216,14 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-console.log(`## bpf-asm-ts (median of ${RUNS} runs, Node ${process.versions.node}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end)\n`);
-console.log('| benchmark | bpf-asm-ts | instructions/s | llvm-mc-19 | instructions/s | llvm-mc time / ours (>1: we are faster) |');
+console.log(
+  `## bpf-asm-ts (median of ${RUNS} runs, Node ${process.versions.node}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end)\n`,
+);
+console.log(
+  '| benchmark | bpf-asm-ts | instructions/s | llvm-mc-19 | instructions/s | llvm-mc time / ours (>1: we are faster) |',
+);
 console.log('|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-console.log('\nllvm-mc assembles to an ELF object (-filetype=obj); its disassembler reads hex bytes. Both are checked to produce the same bytes as ours.');
+console.log(
+  '\nllvm-mc assembles to an ELF object (-filetype=obj); its disassembler reads hex bytes. Both are checked to produce the same bytes as ours.',
+);

@@ -37,7 +37,8 @@ for (const r of ['r', 'w']) {
 }
 for (const bits of [8, 16, 32]) for (const i of [0, 5, 10]) add(`r${i} = (s${bits})r${10 - i}`);
 for (const bits of [8, 16]) for (const i of [0, 5, 10]) add(`w${i} = (s${bits})w${10 - i}`);
-for (const kind of ['be', 'le', 'bswap']) for (const bits of [16, 32, 64]) for (const i of [0, 1, 10]) add(`r${i} = ${kind}${bits} r${i}`);
+for (const kind of ['be', 'le', 'bswap'])
+  for (const bits of [16, 32, 64]) for (const i of [0, 1, 10]) add(`r${i} = ${kind}${bits} r${i}`);
 add('r1 = addr_space_cast(r2, 0, 1)');
 add('r3 = addr_space_cast(r4, 1, 0)');
 add('r0 = addr_space_cast(r10, 65535, 65535)');
@@ -82,7 +83,10 @@ for (const size of ['u8', 'u16', 'u32']) {
 }
 
 // Atomics: 32 and 64 bit, every operation with and without fetch, xchg, cmpxchg.
-for (const [r, bits] of [['w', 32], ['r', 64]]) {
+for (const [r, bits] of [
+  ['w', 32],
+  ['r', 64],
+]) {
   for (const op of ['+=', '|=', '&=', '^=']) {
     for (const o of [0, -8, 32767, -32768]) add(`lock *(u${bits} *)(r10 ${sgn(o)}) ${op} ${r}1`);
   }
@@ -102,7 +106,17 @@ for (const size of ['u8', 'u16', 'u32']) {
 }
 
 // LD_IMM64: boundary constants, every register, every pseudo source LLVM accepts.
-for (const v of ['0', '1', '-1', '2147483648', '4294967296', '-4294967296', '9223372036854775807', '-9223372036854775808', '4886718345']) {
+for (const v of [
+  '0',
+  '1',
+  '-1',
+  '2147483648',
+  '4294967296',
+  '-4294967296',
+  '9223372036854775807',
+  '-9223372036854775808',
+  '4886718345',
+]) {
   add(`r1 = ${v} ll`);
 }
 add('r2 = 0xffffffffffffffff ll', true);
@@ -112,24 +126,42 @@ for (const src of [1, 2, 3, 4, 5, 6]) for (const k of [0, 5, 2147483647, -1]) ad
 
 const source = rows.map(([s]) => s).join('\n') + '\n';
 function run(triple, text) {
-  const out = execFileSync(llvmMc, ['-triple', triple, '-mcpu=v4', '-show-encoding'], { input: text, encoding: 'utf8' });
+  const out = execFileSync(llvmMc, ['-triple', triple, '-mcpu=v4', '-show-encoding'], {
+    input: text,
+    encoding: 'utf8',
+  });
   const lines = out.split('\n').filter((l) => l.includes('# encoding:'));
   return lines.map((l) => {
     const m = /^\t(.*?)\s*# encoding: \[(.*)\]$/.exec(l);
     if (!m) throw new Error(`cannot parse llvm-mc line: ${l}`);
-    const hex = m[2].split(',').map((b) => b.replace(/^0x/, '').padStart(2, '0')).join('');
+    const hex = m[2]
+      .split(',')
+      .map((b) => b.replace(/^0x/, '').padStart(2, '0'))
+      .join('');
     return { printed: m[1].replace(/\s+/g, ' ').trim(), hex };
   });
 }
 const le = run('bpfel', source);
 if (le.length !== rows.length) throw new Error(`llvm-mc encoded ${le.length} of ${rows.length} lines`);
 // LLVM's disassembler on the same bytes: the text llvm-objdump users would paste into our assembler.
-const disInput = le.map((r) => r.hex.match(/../g).map((b) => `0x${b}`).join(' ')).join('\n') + '\n';
-const dis = execFileSync(llvmMc, ['-triple', 'bpfel', '-mcpu=v4', '-disassemble'], { input: disInput, encoding: 'utf8' })
+const disInput =
+  le
+    .map((r) =>
+      r.hex
+        .match(/../g)
+        .map((b) => `0x${b}`)
+        .join(' '),
+    )
+    .join('\n') + '\n';
+const dis = execFileSync(llvmMc, ['-triple', 'bpfel', '-mcpu=v4', '-disassemble'], {
+  input: disInput,
+  encoding: 'utf8',
+})
   .split('\n')
   .filter((l) => l.startsWith('\t') && !l.startsWith('\t.'))
   .map((l) => l.replace(/\s+/g, ' ').trim());
-if (dis.length !== rows.length) throw new Error(`llvm-mc -disassemble printed ${dis.length} of ${rows.length} instructions`);
+if (dis.length !== rows.length)
+  throw new Error(`llvm-mc -disassemble printed ${dis.length} of ${rows.length} instructions`);
 const beIndexes = rows.map((_, i) => i).filter((i) => i % 3 === 0 || /ll$|ld_pseudo/.test(rows[i][0]));
 const be = run('bpfeb', beIndexes.map((i) => rows[i][0]).join('\n') + '\n');
 if (be.length !== beIndexes.length) throw new Error('bpfeb output length mismatch');
@@ -150,5 +182,8 @@ const fixture = {
 const target = fileURLToPath(new URL('../test/fixtures/llvm-golden.json', import.meta.url));
 // One row per line: diffs of a regenerated fixture stay readable.
 const rowLines = fixture.rows.map((r) => JSON.stringify(r)).join(',\n');
-writeFileSync(target, `{"generator":${JSON.stringify(fixture.generator)},"note":${JSON.stringify(fixture.note)},"rows":[\n${rowLines}\n]}\n`);
+writeFileSync(
+  target,
+  `{"generator":${JSON.stringify(fixture.generator)},"note":${JSON.stringify(fixture.note)},"rows":[\n${rowLines}\n]}\n`,
+);
 console.log(`wrote ${rows.length} rows (${beIndexes.length} big-endian) to ${target}`);

@@ -43,7 +43,8 @@ function readInput(file: string): Buffer {
 
 function hexLines(bytes: Uint8Array): string {
   const lines: string[] = [];
-  for (let o = 0; o < bytes.length; o += INSTRUCTION_SIZE) lines.push(Buffer.from(bytes.subarray(o, o + INSTRUCTION_SIZE)).toString('hex'));
+  for (let o = 0; o < bytes.length; o += INSTRUCTION_SIZE)
+    lines.push(Buffer.from(bytes.subarray(o, o + INSTRUCTION_SIZE)).toString('hex'));
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
@@ -84,17 +85,22 @@ function run(argv: string[]): void {
   const endian = values['big-endian'] ? 'big' : 'little';
 
   if (command === 'asm') {
-    if (values.numbered || values['helper-names'] || values.labels) throw new UsageError('asm: --numbered, --helper-names and --labels apply to disasm');
+    if (values.numbered || values['helper-names'] || values.labels)
+      throw new UsageError('asm: --numbered, --helper-names and --labels apply to disasm');
     const linked = assemble(readInput(file).toString('utf8'), { file: file === '-' ? '<stdin>' : file });
     const bytes = linked.encode({ endian });
     for (const r of linked.relocations) {
-      process.stderr.write(`bpf-asm: note: instruction ${r.index} needs a loader relocation: ${r.kind} '${r.symbol}' (encoded as 0)\n`);
+      process.stderr.write(
+        `bpf-asm: note: instruction ${r.index} needs a loader relocation: ${r.kind} '${r.symbol}' (encoded as 0)\n`,
+      );
     }
     if (values.output !== undefined) {
       try {
         writeFileSync(values.output === '-' ? 1 : values.output, values.hex ? hexLines(bytes) : bytes);
       } catch (e) {
-        throw new AsmError(`${values.output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        throw new AsmError(
+          `${values.output}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        );
       }
     }
     if (values.output === undefined) process.stdout.write(hexLines(bytes));
@@ -111,7 +117,8 @@ function run(argv: string[]): void {
       helperNames: values['helper-names'] ?? false,
     });
   } catch (e) {
-    if (e instanceof DecodeError) throw new AsmError(`${file}: byte offset ${e.index * INSTRUCTION_SIZE}: ${e.message}`);
+    if (e instanceof DecodeError)
+      throw new AsmError(`${file}: byte offset ${e.index * INSTRUCTION_SIZE}: ${e.message}`);
     throw e;
   }
 }

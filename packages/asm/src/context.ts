@@ -9,10 +9,27 @@
 export const XdpAction = { ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 } as const;
 
 /** What a tc (`sched_cls`, direct-action) program returns (`TC_ACT_*`). */
-export const TcAction = { UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7 } as const;
+export const TcAction = {
+  UNSPEC: -1,
+  OK: 0,
+  RECLASSIFY: 1,
+  SHOT: 2,
+  PIPE: 3,
+  STOLEN: 4,
+  QUEUED: 5,
+  REPEAT: 6,
+  REDIRECT: 7,
+} as const;
 
 /** Byte offsets of `struct xdp_md`'s fields (all u32; `data`/`data_end` load as packet pointers). */
-export const XdpMdOffset = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20 } as const;
+export const XdpMdOffset = {
+  data: 0,
+  data_end: 4,
+  data_meta: 8,
+  ingress_ifindex: 12,
+  rx_queue_index: 16,
+  egress_ifindex: 20,
+} as const;
 
 /**
  * Byte offsets of `struct __sk_buff`'s fields, the context of socket filters and tc programs

@@ -35,10 +35,13 @@ export function encode(insns: readonly Instruction[], options: EncodingOptions =
     const insn = insns[i]!;
     const { opcode, dst, src, offset, imm } = insn;
     if (!isInt(opcode, 0, 255)) throw new EncodeError(slot, 'range', `opcode ${opcode} is not a byte`);
-    if (!isInt(dst, 0, 10)) throw new EncodeError(slot, 'register', `destination register ${dst} does not exist (r0-r10)`);
+    if (!isInt(dst, 0, 10))
+      throw new EncodeError(slot, 'register', `destination register ${dst} does not exist (r0-r10)`);
     if (!isInt(src, 0, 15)) throw new EncodeError(slot, 'register', `source register ${src} does not fit 4 bits`);
-    if (!isInt(offset, -0x8000, 0x7fff)) throw new EncodeError(slot, 'range', `offset ${offset} does not fit 16 signed bits`);
-    if (!isInt(imm, -0x80000000, 0x7fffffff)) throw new EncodeError(slot, 'range', `imm ${imm} does not fit 32 signed bits`);
+    if (!isInt(offset, -0x8000, 0x7fff))
+      throw new EncodeError(slot, 'range', `offset ${offset} does not fit 16 signed bits`);
+    if (!isInt(imm, -0x80000000, 0x7fffffff))
+      throw new EncodeError(slot, 'range', `imm ${imm} does not fit 32 signed bits`);
     const p = checkInstruction(opcode, dst, src, offset, imm);
     if (p !== undefined) throw new EncodeError(slot, p.kind, p.detail);
     const o = slot * INSTRUCTION_SIZE;
@@ -49,7 +52,15 @@ export function encode(insns: readonly Instruction[], options: EncodingOptions =
   return out;
 }
 
-function writeSlot(out: Uint8Array, o: number, opcode: number, regs: number, offset: number, imm: number, big: boolean): void {
+function writeSlot(
+  out: Uint8Array,
+  o: number,
+  opcode: number,
+  regs: number,
+  offset: number,
+  imm: number,
+  big: boolean,
+): void {
   out[o] = opcode;
   out[o + 1] = regs;
   if (big) {

@@ -15,7 +15,9 @@ interface GoldenRow {
   alt?: true;
 }
 
-const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/llvm-golden.json', import.meta.url), 'utf8')) as { rows: GoldenRow[] };
+const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/llvm-golden.json', import.meta.url), 'utf8')) as {
+  rows: GoldenRow[];
+};
 const rows = fixture.rows;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
@@ -71,11 +73,18 @@ describe('golden instructions from llvm-mc (bpfel/bpfeb, -mcpu=v4)', () => {
   it("disassembles like LLVM's disassembler but for r/w naming of narrow memory operands and unsigned ld_pseudo immediates", () => {
     // LLVM's disassembler (alu32) writes w registers for 1/2/4-byte loads and stores and prints
     // ld_pseudo immediates unsigned; we print r registers as the kernel's verifier log does.
-    const relaxed = (text: string): string => norm(text).replace(/\bw(\d+)/g, 'r$1').replace(/ld_pseudo (r\d+), (\d), (\d+)/, (_, r, s, k) => `ld_pseudo ${r}, ${s}, ${Number(k) | 0}`);
+    const relaxed = (text: string): string =>
+      norm(text)
+        .replace(/\bw(\d+)/g, 'r$1')
+        .replace(/ld_pseudo (r\d+), (\d), (\d+)/, (_, r, s, k) => `ld_pseudo ${r}, ${s}, ${Number(k) | 0}`);
     expect(
       failures((row) => {
-        const ours = decode(bytes(row.le)).map((i) => formatInstruction(i)).join('; ');
-        return relaxed(ours) === relaxed(row.disasm) ? undefined : `printed '${ours}', llvm-mc -disassemble '${row.disasm}'`;
+        const ours = decode(bytes(row.le))
+          .map((i) => formatInstruction(i))
+          .join('; ');
+        return relaxed(ours) === relaxed(row.disasm)
+          ? undefined
+          : `printed '${ours}', llvm-mc -disassemble '${row.disasm}'`;
       }),
     ).toEqual([]);
   });
@@ -107,7 +116,9 @@ describe('golden instructions from llvm-mc (bpfel/bpfeb, -mcpu=v4)', () => {
     expect(
       failures((row) => {
         if (row.alt) return undefined; // alternative spellings (w-register loads, hex) print canonically
-        const got = decode(bytes(row.le)).map((i) => formatInstruction(i)).join('; ');
+        const got = decode(bytes(row.le))
+          .map((i) => formatInstruction(i))
+          .join('; ');
         return norm(got) === norm(row.llvm) ? undefined : `printed '${got}', llvm '${row.llvm}'`;
       }),
     ).toEqual([]);
@@ -122,7 +133,9 @@ describe('golden instructions from llvm-mc (bpfel/bpfeb, -mcpu=v4)', () => {
     const missing: string[] = [];
     for (let opcode = 0; opcode < 256; opcode++) {
       const valid = [0, 1].some((src) =>
-        [0, 1, 8].some((offset) => immCandidates.some((imm) => checkInstruction(opcode, 0, src, offset, imm) === undefined)),
+        [0, 1, 8].some((offset) =>
+          immCandidates.some((imm) => checkInstruction(opcode, 0, src, offset, imm) === undefined),
+        ),
       );
       if (valid && !covered.has(opcode)) missing.push(`0x${opcode.toString(16)}`);
     }

@@ -33,7 +33,8 @@ function normalizeMetadata(meta: InstructionMetadata | undefined): InstructionMe
   if (meta === undefined || meta instanceof Metadata) return meta;
   const { symbol, reference, comment } = meta;
   const aliases = meta.aliases !== undefined && meta.aliases.length > 0 ? meta.aliases : undefined;
-  if (symbol === undefined && aliases === undefined && reference === undefined && comment === undefined) return undefined;
+  if (symbol === undefined && aliases === undefined && reference === undefined && comment === undefined)
+    return undefined;
   if (aliases !== undefined && symbol === undefined) throw new BuilderError('instruction aliases need a symbol');
   return new Metadata(symbol, aliases === undefined ? undefined : [...aliases], reference, comment);
 }

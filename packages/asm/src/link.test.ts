@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { Add, call, callFunction, callKfunc, exit, Ja, Ja32, JEq, LoadBtfId, LoadFuncPtr, LoadMapPtr, LoadMapValue, LoadImm64, Mov } from './builder/index.js';
+import {
+  Add,
+  call,
+  callFunction,
+  callKfunc,
+  exit,
+  Ja,
+  Ja32,
+  JEq,
+  LoadBtfId,
+  LoadFuncPtr,
+  LoadMapPtr,
+  LoadMapValue,
+  LoadImm64,
+  Mov,
+} from './builder/index.js';
 import { DuplicateSymbolError, JumpOutOfRangeError, LinkError, UnresolvedSymbolError } from './errors.js';
 import { Helper } from './helper.js';
 import { link } from './link.js';
@@ -22,13 +37,20 @@ describe('link', () => {
   });
 
   it('resolves every label of an instruction carrying several', () => {
-    const linked = link([JEq.imm(R1, 0, 'x'), JEq.imm(R1, 1, 'y'), Mov.imm(R0, 1), exit().withLabel('x').withLabel('y')]);
+    const linked = link([
+      JEq.imm(R1, 0, 'x'),
+      JEq.imm(R1, 1, 'y'),
+      Mov.imm(R0, 1),
+      exit().withLabel('x').withLabel('y'),
+    ]);
     expect(linked.instructions.map((i) => i.offset)).toEqual([2, 1, 0, 0]);
     expect([...linked.symbols]).toEqual([
       ['x', 3],
       ['y', 3],
     ]);
-    expect(() => link([Mov.imm(R0, 0).withLabel('x'), exit().withLabel('y').withLabel('x')])).toThrow(DuplicateSymbolError);
+    expect(() => link([Mov.imm(R0, 0).withLabel('x'), exit().withLabel('y').withLabel('x')])).toThrow(
+      DuplicateSymbolError,
+    );
   });
 
   it('puts the distance of a gotol in imm and allows it beyond 16 bits', () => {
@@ -73,7 +95,9 @@ describe('link', () => {
   });
 
   it('rejects a reference nothing can resolve instead of dropping it', () => {
-    expect(() => link([Mov.imm(R0, 0).withReference('x'), exit()])).toThrow("instruction 0: nothing resolves reference 'x' on 'r0 = 0'");
+    expect(() => link([Mov.imm(R0, 0).withReference('x'), exit()])).toThrow(
+      "instruction 0: nothing resolves reference 'x' on 'r0 = 0'",
+    );
     expect(() => link([LoadImm64(R1, 5n).withReference('events'), exit()])).toThrow(LinkError);
   });
 

@@ -117,7 +117,9 @@ export class LinkedProgram {
       const v = resolve(r);
       const value = typeof v === 'number' ? { imm: v } : v;
       if (!Number.isInteger(value.imm) || value.imm < -0x80000000 || value.imm > 0xffffffff) {
-        throw new LinkError(`instruction ${r.index}: value ${value.imm} for ${r.kind} '${r.symbol}' is not a 32-bit integer`);
+        throw new LinkError(
+          `instruction ${r.index}: value ${value.imm} for ${r.kind} '${r.symbol}' is not a 32-bit integer`,
+        );
       }
       out[r.instruction] = out[r.instruction]!.withFields(
         value.offset === undefined ? { imm: value.imm | 0 } : { imm: value.imm | 0, offset: value.offset },
@@ -237,7 +239,9 @@ export function link(program: readonly Instruction[], options: LinkOptions = {})
       relocations.push({ index: at, instruction: i, kind: 'btf_id', symbol: ref });
     } else if (!(insn.isCall && insn.src === PseudoCall.HELPER)) {
       // (A helper call's reference is informational: its id is already in imm.)
-      throw new LinkError(`instruction ${at}: nothing resolves reference '${ref}' on '${insn}' (only jumps, calls, maps, ksyms and function pointers take one)`);
+      throw new LinkError(
+        `instruction ${at}: nothing resolves reference '${ref}' on '${insn}' (only jumps, calls, maps, ksyms and function pointers take one)`,
+      );
     }
   }
   return new LinkedProgram(instructions, relocations, symbols, functions, slotToInstruction);

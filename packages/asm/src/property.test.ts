@@ -31,7 +31,9 @@ describe('properties over random valid instructions', () => {
     fc.assert(
       fc.property(program, (insns) => {
         const text = print(insns);
-        expect(Buffer.from(encode(parse(text).instructions)).toString('hex')).toBe(Buffer.from(encode(insns)).toString('hex'));
+        expect(Buffer.from(encode(parse(text).instructions)).toString('hex')).toBe(
+          Buffer.from(encode(insns)).toString('hex'),
+        );
       }),
       { numRuns: 500 },
     );
@@ -59,7 +61,9 @@ describe('properties over random valid instructions', () => {
         const text = print(insns);
         const parsed = parse(text).instructions;
         expect(print(parsed)).toBe(text);
-        expect(parsed.map((i) => [i.symbol, i.comment, i.reference])).toEqual(insns.map((i) => [i.symbol, i.comment, i.reference]));
+        expect(parsed.map((i) => [i.symbol, i.comment, i.reference])).toEqual(
+          insns.map((i) => [i.symbol, i.comment, i.reference]),
+        );
         expect(assemble(text).encode()).toEqual(link(insns).encode());
       }),
       { numRuns: 300 },

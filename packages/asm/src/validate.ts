@@ -66,7 +66,13 @@ function checkOperand(opcode: number, src: number, imm: number): InstructionProb
   return checkSourceRegister(src);
 }
 
-function checkAlu(opcode: number, cls: number, src: number, offset: number, imm: number): InstructionProblem | undefined {
+function checkAlu(
+  opcode: number,
+  cls: number,
+  src: number,
+  offset: number,
+  imm: number,
+): InstructionProblem | undefined {
   const op = opcode & 0xf0;
   const isX = (opcode & Source.X) !== 0;
   switch (op) {
@@ -83,7 +89,8 @@ function checkAlu(opcode: number, cls: number, src: number, offset: number, imm:
       return checkOperand(opcode, src, imm);
     case AluOp.DIV:
     case AluOp.MOD:
-      if (offset !== 0 && offset !== 1) return problem('reserved', `opcode ${hex(opcode)} requires offset 0 or 1 (signed), got ${offset}`);
+      if (offset !== 0 && offset !== 1)
+        return problem('reserved', `opcode ${hex(opcode)} requires offset 0 or 1 (signed), got ${offset}`);
       return checkOperand(opcode, src, imm);
     case AluOp.MOV:
       if (!isX) {
@@ -92,7 +99,10 @@ function checkAlu(opcode: number, cls: number, src: number, offset: number, imm:
       }
       if (cls === Class.ALU64 && offset === 1) return checkSourceRegister(src); // addr_space_cast: imm = address spaces
       if (offset !== 0 && offset !== 8 && offset !== 16 && !(offset === 32 && cls === Class.ALU64)) {
-        return problem('reserved', `opcode ${hex(opcode)} requires offset 0, 8, 16${cls === Class.ALU64 ? ', 32 or 1' : ''}, got ${offset}`);
+        return problem(
+          'reserved',
+          `opcode ${hex(opcode)} requires offset 0, 8, 16${cls === Class.ALU64 ? ', 32 or 1' : ''}, got ${offset}`,
+        );
       }
       return checkOperand(opcode, src, imm);
     case AluOp.NEG:
@@ -105,7 +115,8 @@ function checkAlu(opcode: number, cls: number, src: number, offset: number, imm:
       if (isX && cls === Class.ALU64) return unknown(opcode);
       if (src !== 0) return reserved(opcode, 'src', src);
       if (offset !== 0) return reserved(opcode, 'offset', offset);
-      if (imm !== 16 && imm !== 32 && imm !== 64) return problem('reserved', `byte swap ${hex(opcode)} requires imm 16, 32 or 64, got ${imm}`);
+      if (imm !== 16 && imm !== 32 && imm !== 64)
+        return problem('reserved', `byte swap ${hex(opcode)} requires imm 16, 32 or 64, got ${imm}`);
       return undefined;
     default:
       return unknown(opcode);
@@ -132,7 +143,8 @@ function checkJump(
     case JumpOp.CALL:
       if (isX || cls === Class.JMP32) return unknown(opcode);
       if (dst !== 0) return reserved(opcode, 'dst', dst);
-      if (src > PseudoCall.KFUNC) return problem('reserved', `call has unknown pseudo source ${src} (0 helper, 1 bpf-to-bpf, 2 kfunc)`);
+      if (src > PseudoCall.KFUNC)
+        return problem('reserved', `call has unknown pseudo source ${src} (0 helper, 1 bpf-to-bpf, 2 kfunc)`);
       if (src !== PseudoCall.KFUNC && offset !== 0) return reserved(opcode, 'offset', offset);
       return undefined;
     case JumpOp.EXIT:
@@ -168,7 +180,8 @@ function checkLoadStore(
   switch (cls) {
     case Class.LD:
       if (mode === Mode.IMM && size === Size.DW) {
-        if (src > PseudoLoad.MAP_IDX_VALUE) return problem('reserved', `LD_IMM64 has unknown pseudo source ${src} (0-6)`);
+        if (src > PseudoLoad.MAP_IDX_VALUE)
+          return problem('reserved', `LD_IMM64 has unknown pseudo source ${src} (0-6)`);
         if (offset !== 0) return reserved(opcode, 'offset', offset);
         return undefined;
       }
@@ -194,9 +207,13 @@ function checkLoadStore(
       if (mode === Mode.ATOMIC) {
         if (imm === AtomicOp.LOAD_ACQ || imm === AtomicOp.STORE_REL) return checkSourceRegister(src);
         if (size !== Size.W && size !== Size.DW) {
-          return problem('reserved', `atomic ${hex(opcode)} on ${size === Size.B ? 1 : 2} bytes must be load_acquire (imm 0x100) or store_release (0x110), got imm ${hex(imm >>> 0)}`);
+          return problem(
+            'reserved',
+            `atomic ${hex(opcode)} on ${size === Size.B ? 1 : 2} bytes must be load_acquire (imm 0x100) or store_release (0x110), got imm ${hex(imm >>> 0)}`,
+          );
         }
-        if (!ATOMIC_IMMS.has(imm)) return problem('reserved', `atomic ${hex(opcode)} has unknown operation imm ${hex(imm >>> 0)}`);
+        if (!ATOMIC_IMMS.has(imm))
+          return problem('reserved', `atomic ${hex(opcode)} has unknown operation imm ${hex(imm >>> 0)}`);
         return checkSourceRegister(src);
       }
       return unknown(opcode);

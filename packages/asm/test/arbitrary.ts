@@ -10,7 +10,9 @@ const OFFSET_CANDIDATES = [0, 1, 8, 16, 32];
 
 /** Every opcode byte the validator accepts with some choice of the other fields. */
 export const VALID_OPCODES: number[] = Array.from({ length: 256 }, (_, op) => op).filter((op) =>
-  [0, 1, 2].some((src) => OFFSET_CANDIDATES.some((off) => IMM_CANDIDATES.some((imm) => checkInstruction(op, 0, src, off, imm) === undefined))),
+  [0, 1, 2].some((src) =>
+    OFFSET_CANDIDATES.some((off) => IMM_CANDIDATES.some((imm) => checkInstruction(op, 0, src, off, imm) === undefined)),
+  ),
 );
 
 interface Raw {
@@ -30,7 +32,14 @@ interface Raw {
 function repair(r: Raw): Instruction {
   const srcs = [r.src, 0, r.pick % 3, r.pick % 7];
   const offsets = [r.offset, 0, r.pick % 2, OFFSET_CANDIDATES[r.pick % 5]!];
-  const imms = [r.imm, 0, IMM_CANDIDATES[r.pick % IMM_CANDIDATES.length]!, [16, 32, 64][r.pick % 3]!, IMM_CANDIDATES[4 + (r.pick % 12)]!, r.pick % 2 === 0 ? 0x100 : 0x110];
+  const imms = [
+    r.imm,
+    0,
+    IMM_CANDIDATES[r.pick % IMM_CANDIDATES.length]!,
+    [16, 32, 64][r.pick % 3]!,
+    IMM_CANDIDATES[4 + (r.pick % 12)]!,
+    r.pick % 2 === 0 ? 0x100 : 0x110,
+  ];
   for (const dst of [r.dst, 0]) {
     for (const src of srcs) {
       for (const offset of offsets) {
@@ -48,7 +57,10 @@ function repair(r: Raw): Instruction {
   throw new Error(`no valid fields for opcode 0x${r.opcode.toString(16)}`);
 }
 
-const int32 = fc.oneof(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000));
+const int32 = fc.oneof(
+  fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+  fc.constantFrom(0, 1, -1, 0x7fffffff, -0x80000000),
+);
 const int16 = fc.oneof(fc.integer({ min: -0x8000, max: 0x7fff }), fc.constantFrom(0, 1, -1, 0x7fff, -0x8000));
 
 /** A random valid instruction (any of the 128 opcodes, random fields where the opcode allows). */
@@ -75,18 +87,24 @@ export function arbitraryLabelledProgram(): fc.Arbitrary<Instruction[]> {
     .record({
       insns: fc.array(arbitraryInstruction(), { minLength: 1, maxLength: 24 }),
       labelled: fc.array(fc.boolean(), { minLength: 24, maxLength: 24 }),
-      comments: fc.array(fc.option(fc.stringMatching(/^[a-z][a-z0-9 ,.:=-]{0,20}[a-z0-9]$/), { nil: undefined }), { minLength: 24, maxLength: 24 }),
+      comments: fc.array(fc.option(fc.stringMatching(/^[a-z][a-z0-9 ,.:=-]{0,20}[a-z0-9]$/), { nil: undefined }), {
+        minLength: 24,
+        maxLength: 24,
+      }),
       picks: fc.array(fc.nat(), { minLength: 24, maxLength: 24 }),
     })
     .map(({ insns, labelled, comments, picks }) => {
       labelled[0] = true; // at least one label to jump to
-      const labels = insns.map((_, i) => (labelled[i] ? `L${i}` : undefined)).filter((l): l is string => l !== undefined);
+      const labels = insns
+        .map((_, i) => (labelled[i] ? `L${i}` : undefined))
+        .filter((l): l is string => l !== undefined);
       return insns.map((insn, i) => {
         let out = insn;
         if (labelled[i]) out = out.withSymbol(`L${i}`);
         if (comments[i] !== undefined) out = out.withComment(comments[i]);
         // Conditional and 16-bit unconditional jumps go to a random label instead of a raw offset.
-        if (insn.isJump && !insn.isLongJump) out = out.withFields({ offset: 0 }).withReference(labels[picks[i]! % labels.length]);
+        if (insn.isJump && !insn.isLongJump)
+          out = out.withFields({ offset: 0 }).withReference(labels[picks[i]! % labels.length]);
         return out;
       });
     });

@@ -142,7 +142,9 @@ describe.skipIf(skip !== undefined)('assembled programs in the kernel verifier a
     const lock = vmlinuxFuncId('bpf_rcu_read_lock');
     const unlock = vmlinuxFuncId('bpf_rcu_read_unlock');
     if (lock === undefined || unlock === undefined) {
-      console.warn('skipping the kfunc test: bpftool cannot read bpf_rcu_read_lock/unlock from /sys/kernel/btf/vmlinux');
+      console.warn(
+        'skipping the kfunc test: bpftool cannot read bpf_rcu_read_lock/unlock from /sys/kernel/btf/vmlinux',
+      );
       ctx.skip();
       return;
     }
@@ -172,7 +174,17 @@ describe.skipIf(skip !== undefined)('assembled programs in the kernel verifier a
     // sum(a, b) = a * 3 + b, called twice through a nested subprogram.
     const times3 = [Mov.reg(R0, R1).withSymbol('times3'), Mul.imm(R0, 3), exit()];
     const sum = [Mov.reg(R6, R2).withSymbol('sum'), callFunction('times3'), Add.reg(R0, R6), exit()];
-    const main = [Mov.imm(R1, 10), Mov.imm(R2, 4), callFunction('sum'), Mov.reg(R7, R0), Mov.imm(R1, 1), Mov.imm(R2, 1), callFunction('sum'), Add.reg(R0, R7), exit()];
+    const main = [
+      Mov.imm(R1, 10),
+      Mov.imm(R2, 4),
+      callFunction('sum'),
+      Mov.reg(R7, R0),
+      Mov.imm(R1, 1),
+      Mov.imm(R2, 1),
+      callFunction('sum'),
+      Add.reg(R0, R7),
+      exit(),
+    ];
     const linked = link(main, { subprograms: [times3, sum] });
     expect(linked.functions.map((f) => f.name)).toEqual([undefined, 'sum', 'times3']);
     expect(run(linked.encode())).toBe(34 + 4);
@@ -215,7 +227,12 @@ describe.skipIf(skip !== undefined)('assembled programs in the kernel verifier a
       ['u64', -16, 0x7eadbeef],
     ] as const;
     for (const [size, off, value] of sizes) {
-      prog.push(Mov.imm(R1, value), Atomic.storeRelease(R10, off, R1, size), Atomic.loadAcquire(R2, R10, off, size), Add.reg(R0, R2));
+      prog.push(
+        Mov.imm(R1, value),
+        Atomic.storeRelease(R10, off, R1, size),
+        Atomic.loadAcquire(R2, R10, off, size),
+        Add.reg(R0, R2),
+      );
     }
     prog.push(exit());
     expect(run(link(prog).encode())).toBe((0x12 + 0x1234 + 0x12345678 + 0x7eadbeef) >>> 0);

@@ -110,7 +110,9 @@ try {
       execFileSync('gcc', ['-O2', join(here, 'libbpf-peer.c'), '-lbpf', '-o', exe], { stdio: 'pipe' });
       peer = JSON.parse(execFileSync(exe, [FILE, String(RUNS)], { encoding: 'utf8' }));
     } catch (e) {
-      console.error(`bench: libbpf peer unavailable (${String(e.stderr ?? e).split('\n')[0]}); install gcc and libbpf-dev`);
+      console.error(
+        `bench: libbpf peer unavailable (${String(e.stderr ?? e).split('\n')[0]}); install gcc and libbpf-dev`,
+      );
     }
   }
 } finally {
@@ -119,17 +121,57 @@ try {
 
 const fmt = (x) => (x === undefined ? 'n/a' : x < 0.1 ? x.toFixed(4) : x.toFixed(2));
 const ratio = (a, b) => (b === undefined ? 'n/a' : `${(a / b).toFixed(2)}x`);
-rows.push(['parse + name index, from the file (wall ms)', median(load), peer?.parse_ms, 'libbpf btf__parse(path) + btf__find_by_name_kind']);
+rows.push([
+  'parse + name index, from the file (wall ms)',
+  median(load),
+  peer?.parse_ms,
+  'libbpf btf__parse(path) + btf__find_by_name_kind',
+]);
 rows.push(['parse + name index, from the file (CPU ms)', median(loadCpu), peer?.parse_cpu_ms, 'the same']);
-rows.push(['parse + name index, from memory (wall ms)', median(parse), peer?.mem_ms, 'libbpf btf__new(bytes) + btf__find_by_name_kind']);
+rows.push([
+  'parse + name index, from memory (wall ms)',
+  median(parse),
+  peer?.mem_ms,
+  'libbpf btf__new(bytes) + btf__find_by_name_kind',
+]);
 rows.push(['parse + name index, from memory (CPU ms)', median(parseCpu), peer?.mem_cpu_ms, 'the same']);
-rows.push(['first by-name query, fresh process (wall ms)', median(firstCold), peer?.first_cold_ms, 'libbpf btf__find_by_name_kind, first call']);
-rows.push(['first by-name query, warm code (wall ms)', median(firstQuery), peer?.first_ms, 'the same (libbpf: linear scan to sk_buff)']);
-rows.push(['later by-name query (wall ms)', median(laterQuery), peer?.later_ms, 'btf__find_by_name_kind net_device (scan)']);
-rows.push(['first query into a name family (wall ms)', median(familyQuery), peer?.family_ms, `btf__find_by_name_kind ${FAMILY_NAME} (scan)`]);
-rows.push([`skb-function discovery (wall ms, ${skbCount} funcs)`, median(skb), peer?.skb_ms, `libbpf type walk (${peer?.skb_funcs ?? '?'} funcs)`]);
+rows.push([
+  'first by-name query, fresh process (wall ms)',
+  median(firstCold),
+  peer?.first_cold_ms,
+  'libbpf btf__find_by_name_kind, first call',
+]);
+rows.push([
+  'first by-name query, warm code (wall ms)',
+  median(firstQuery),
+  peer?.first_ms,
+  'the same (libbpf: linear scan to sk_buff)',
+]);
+rows.push([
+  'later by-name query (wall ms)',
+  median(laterQuery),
+  peer?.later_ms,
+  'btf__find_by_name_kind net_device (scan)',
+]);
+rows.push([
+  'first query into a name family (wall ms)',
+  median(familyQuery),
+  peer?.family_ms,
+  `btf__find_by_name_kind ${FAMILY_NAME} (scan)`,
+]);
+rows.push([
+  `skb-function discovery (wall ms, ${skbCount} funcs)`,
+  median(skb),
+  peer?.skb_ms,
+  `libbpf type walk (${peer?.skb_funcs ?? '?'} funcs)`,
+]);
 rows.push(['skb-function discovery (CPU ms)', median(skbCpu), peer?.skb_cpu_ms, 'the same']);
-rows.push(['retained: blob + index after discovery (MB)', retained / 2 ** 20, peer ? peer.retained_bytes / 2 ** 20 : undefined, 'libbpf malloc delta']);
+rows.push([
+  'retained: blob + index after discovery (MB)',
+  retained / 2 ** 20,
+  peer ? peer.retained_bytes / 2 ** 20 : undefined,
+  'libbpf malloc delta',
+]);
 
 // --- dumps vs bpftool ------------------------------------------------------------------------
 // Both sides write to /dev/null (a pipe read by node would slow either side down). On a loaded
@@ -139,10 +181,14 @@ if (which('bpftool')) {
   const procCpu = (cmd, argv) => () => {
     const r = spawnSync('sh', ['-c', '"$0" "$@" > /dev/null || exit 1; times', cmd, ...argv], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed`);
-    const [user, sys] = r.stdout.trim().split('\n')[1].split(' ').map((t) => {
-      const m = /(\d+)m([\d.]+)s/.exec(t);
-      return Number(m[1]) * 60e3 + Number(m[2]) * 1e3;
-    });
+    const [user, sys] = r.stdout
+      .trim()
+      .split('\n')[1]
+      .split(' ')
+      .map((t) => {
+        const m = /(\d+)m([\d.]+)s/.exec(t);
+        return Number(m[1]) * 60e3 + Number(m[2]) * 1e3;
+      });
     return user + sys;
   };
   const inCpu = (f) => () => cpuTime(f);
@@ -151,10 +197,30 @@ if (which('bpftool')) {
   const cArgs = [...rawArgs, 'format', 'c'];
   const dumpRuns = Math.max(3, Math.min(RUNS, 7));
   for (const [label, ours, theirs, what] of [
-    ['raw dump, in-process (CPU ms)', inCpu(() => formatRaw(Btf.parse(bytes))), procCpu('bpftool', rawArgs), 'bpftool btf dump file F (process)'],
-    ['C header, in-process (CPU ms)', inCpu(() => formatC(Btf.parse(bytes))), procCpu('bpftool', cArgs), 'bpftool ... format c (process)'],
-    ['raw dump, btf-dump process (CPU ms)', procCpu(process.execPath, [cli, FILE]), procCpu('bpftool', rawArgs), 'bpftool btf dump file F (process)'],
-    ['C header, btf-dump process (CPU ms)', procCpu(process.execPath, [cli, FILE, '--format', 'c']), procCpu('bpftool', cArgs), 'bpftool ... format c (process)'],
+    [
+      'raw dump, in-process (CPU ms)',
+      inCpu(() => formatRaw(Btf.parse(bytes))),
+      procCpu('bpftool', rawArgs),
+      'bpftool btf dump file F (process)',
+    ],
+    [
+      'C header, in-process (CPU ms)',
+      inCpu(() => formatC(Btf.parse(bytes))),
+      procCpu('bpftool', cArgs),
+      'bpftool ... format c (process)',
+    ],
+    [
+      'raw dump, btf-dump process (CPU ms)',
+      procCpu(process.execPath, [cli, FILE]),
+      procCpu('bpftool', rawArgs),
+      'bpftool btf dump file F (process)',
+    ],
+    [
+      'C header, btf-dump process (CPU ms)',
+      procCpu(process.execPath, [cli, FILE, '--format', 'c']),
+      procCpu('bpftool', cArgs),
+      'bpftool ... format c (process)',
+    ],
   ]) {
     const o = [];
     const p = [];
@@ -168,7 +234,9 @@ if (which('bpftool')) {
   console.error('bench: bpftool not installed; skipping the dump comparison');
 }
 
-console.log(`\nbtf-parser benchmark: ${FILE} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MB), median of ${RUNS} runs, node ${process.version}\n`);
+console.log(
+  `\nbtf-parser benchmark: ${FILE} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MB), median of ${RUNS} runs, node ${process.version}\n`,
+);
 console.log('| measure | btf-parser | peer | ratio | peer is |');
 console.log('|---|---:|---:|---:|---|');
 for (const [label, ours, theirs, what] of rows) {

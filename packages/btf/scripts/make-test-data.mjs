@@ -41,7 +41,10 @@ try {
   };
   save('vmlinux-6.1', vmlinuxBtf);
   save('nf_conntrack-6.1', moduleBtf);
-  const digest = (args) => createHash('sha256').update(execFileSync('bpftool', args, { maxBuffer: 1 << 30 })).digest('hex');
+  const digest = (args) =>
+    createHash('sha256')
+      .update(execFileSync('bpftool', args, { maxBuffer: 1 << 30 }))
+      .digest('hex');
   const vm = join(work, 'vmlinux-6.1.btf');
   const mod = ['file', join(work, 'nf_conntrack-6.1.btf'), '-B', vm];
   const sums = {

@@ -16,10 +16,15 @@ function everyKind(littleEndian = true): { bytes: Uint8Array; ids: Record<string
     { name: 'flags', type: uint, bitOffset: 32, bitfieldSize: 3 },
   ]);
   const un = b.addUnion('either', 4, [{ name: 'i', type: int, bitOffset: 0 }]);
-  const en = b.addEnum('color', 4, [
-    { name: 'RED', value: -1 },
-    { name: 'GREEN', value: 2 },
-  ], { signed: true });
+  const en = b.addEnum(
+    'color',
+    4,
+    [
+      { name: 'RED', value: -1 },
+      { name: 'GREEN', value: 2 },
+    ],
+    { signed: true },
+  );
   const fwd = b.addFwd('later', 'union');
   const td = b.addTypedef('s32', int);
   const vol = b.addVolatile(int);
@@ -33,7 +38,10 @@ function everyKind(littleEndian = true): { bytes: Uint8Array; ids: Record<string
   const tag = b.addDeclTag('bpf_kfunc', fn);
   const ttag = b.addTypeTag('user', int);
   const e64 = b.addEnum64('big', 8, [{ name: 'HUGE', value: 0xffff_ffff_ffffn }]);
-  return { bytes: b.build(), ids: { int, uint, ptr, arr, st, un, en, fwd, td, vol, cst, res, proto, fn, v, sec, flt, tag, ttag, e64 } };
+  return {
+    bytes: b.build(),
+    ids: { int, uint, ptr, arr, st, un, en, fwd, td, vol, cst, res, proto, fn, v, sec, flt, tag, ttag, e64 },
+  };
 }
 
 describe('Btf', () => {
@@ -58,20 +66,39 @@ describe('Btf', () => {
         ],
       });
       expect(btf.type(ids.un!)).toMatchObject({ kind: 'union', members: [{ name: 'i' }] });
-      expect(btf.type(ids.en!)).toMatchObject({ kind: 'enum', signed: true, values: [{ name: 'RED', value: -1 }, { name: 'GREEN', value: 2 }] });
+      expect(btf.type(ids.en!)).toMatchObject({
+        kind: 'enum',
+        signed: true,
+        values: [
+          { name: 'RED', value: -1 },
+          { name: 'GREEN', value: 2 },
+        ],
+      });
       expect(btf.type(ids.fwd!)).toMatchObject({ kind: 'fwd', fwdKind: 'union' });
       expect(btf.type(ids.td!)).toMatchObject({ kind: 'typedef', name: 's32', type: ids.int });
       expect(btf.type(ids.vol!).kind).toBe('volatile');
       expect(btf.type(ids.cst!).kind).toBe('const');
       expect(btf.type(ids.res!).kind).toBe('restrict');
-      expect(btf.type(ids.proto!)).toMatchObject({ kind: 'func_proto', returnType: ids.int, params: [{ name: 'x' }], variadic: true });
+      expect(btf.type(ids.proto!)).toMatchObject({
+        kind: 'func_proto',
+        returnType: ids.int,
+        params: [{ name: 'x' }],
+        variadic: true,
+      });
       expect(btf.type(ids.fn!)).toMatchObject({ kind: 'func', name: 'f', linkage: 'static', type: ids.proto });
       expect(btf.type(ids.v!)).toMatchObject({ kind: 'var', linkage: 'global' });
-      expect(btf.type(ids.sec!)).toMatchObject({ kind: 'datasec', name: '.data', vars: [{ type: ids.v, offset: 0, size: 4 }] });
+      expect(btf.type(ids.sec!)).toMatchObject({
+        kind: 'datasec',
+        name: '.data',
+        vars: [{ type: ids.v, offset: 0, size: 4 }],
+      });
       expect(btf.type(ids.flt!)).toMatchObject({ kind: 'float', size: 8 });
       expect(btf.type(ids.tag!)).toMatchObject({ kind: 'decl_tag', name: 'bpf_kfunc', componentIdx: -1 });
       expect(btf.type(ids.ttag!)).toMatchObject({ kind: 'type_tag', name: 'user' });
-      expect(btf.type(ids.e64!)).toMatchObject({ kind: 'enum64', values: [{ name: 'HUGE', value: 0xffff_ffff_ffffn }] });
+      expect(btf.type(ids.e64!)).toMatchObject({
+        kind: 'enum64',
+        values: [{ name: 'HUGE', value: 0xffff_ffff_ffffn }],
+      });
     });
   }
 

@@ -2,15 +2,7 @@ import { BtfError, BtfNotFoundError } from './errors.js';
 import { parseHeader, type BtfHeader } from './header.js';
 import { BtfKind, KIND_NAMES, MAX_KIND, kindNumber, type BtfKindName } from './kinds.js';
 import { NameIndex, NameTable, baseNameKey, prefixKeyAt } from './name-index.js';
-import type {
-  BtfMember,
-  BtfType,
-  BtfTypeByKind,
-  DatasecVar,
-  Enum64Value,
-  EnumValue,
-  FuncParam,
-} from './types.js';
+import type { BtfMember, BtfType, BtfTypeByKind, DatasecVar, Enum64Value, EnumValue, FuncParam } from './types.js';
 
 /** Options for {@link Btf.parse}. */
 export interface ParseOptions {
@@ -139,7 +131,6 @@ export class Btf {
   static parse(bytes: Uint8Array, options: ParseOptions = {}): Btf {
     return new Btf(bytes, options.base);
   }
-
 
   /** True when the blob is little-endian. */
   get littleEndian(): boolean {
@@ -466,7 +457,15 @@ export class Btf {
       case BtfKind.FLOAT:
         return { id, name, nameOff, kindFlag, kind: 'float', size: st };
       case BtfKind.DECL_TAG:
-        return { id, name, nameOff, kindFlag, kind: 'decl_tag', type: this.ref(st, p + 8), componentIdx: v.getInt32(q, le) };
+        return {
+          id,
+          name,
+          nameOff,
+          kindFlag,
+          kind: 'decl_tag',
+          type: this.ref(st, p + 8),
+          componentIdx: v.getInt32(q, le),
+        };
       default:
         throw new BtfError(`unknown BTF kind ${kind} (type id ${id})`, p + 4);
     }

@@ -44,6 +44,8 @@ describe('BtfBuilder', () => {
   it('refuses values the format cannot hold', () => {
     const b = new BtfBuilder();
     expect(() => b.addString('a\0b')).toThrow(/NUL/);
-    expect(() => b.addStruct('s', 4, [{ name: 'x', type: 1, bitOffset: 1 << 24, bitfieldSize: 1 }])).toThrow(RangeError);
+    expect(() => b.addStruct('s', 4, [{ name: 'x', type: 1, bitOffset: 1 << 24, bitfieldSize: 1 }])).toThrow(
+      RangeError,
+    );
   });
 });

@@ -74,14 +74,25 @@ export class BtfBuilder {
     return off;
   }
 
-  private add(name: string, kind: number, vlen: number, kindFlag: boolean, sizeOrType: number, extra: number[]): number {
+  private add(
+    name: string,
+    kind: number,
+    vlen: number,
+    kindFlag: boolean,
+    sizeOrType: number,
+    extra: number[],
+  ): number {
     if (vlen > 0xffff) throw new RangeError(`too many members/params (${vlen}, at most 65535)`);
     this.words.push(this.addString(name), ((kindFlag ? 1 : 0) << 31) | (kind << 24) | vlen, sizeOrType, ...extra);
     return this.nextId++;
   }
 
   /** `BTF_KIND_INT`. Encoding: `signed`, `char` or `bool` (default none). */
-  addInt(name: string, size: number, options: { signed?: boolean; char?: boolean; bool?: boolean; bits?: number } = {}): number {
+  addInt(
+    name: string,
+    size: number,
+    options: { signed?: boolean; char?: boolean; bool?: boolean; bits?: number } = {},
+  ): number {
     const enc = (options.signed ? 1 : 0) | (options.char ? 2 : 0) | (options.bool ? 4 : 0);
     return this.add(name, BtfKind.INT, 0, false, size, [(enc << 24) | (options.bits ?? size * 8)]);
   }
@@ -126,7 +137,8 @@ export class BtfBuilder {
     const extra: number[] = [];
     for (const m of members) {
       const bits = m.bitfieldSize ?? 0;
-      if (bitfields && (m.bitOffset > 0xffffff || bits > 0xff)) throw new RangeError(`member '${m.name}' offset or width too large`);
+      if (bitfields && (m.bitOffset > 0xffffff || bits > 0xff))
+        throw new RangeError(`member '${m.name}' offset or width too large`);
       extra.push(this.addString(m.name), m.type, bitfields ? ((bits << 24) | m.bitOffset) >>> 0 : m.bitOffset);
     }
     return this.add(name, kind, members.length, bitfields, size, extra);
@@ -143,14 +155,24 @@ export class BtfBuilder {
   }
 
   /** `BTF_KIND_ENUM` with 32-bit values. */
-  addEnum(name: string, size: number, values: readonly { name: string; value: number }[], options: { signed?: boolean } = {}): number {
+  addEnum(
+    name: string,
+    size: number,
+    values: readonly { name: string; value: number }[],
+    options: { signed?: boolean } = {},
+  ): number {
     const extra: number[] = [];
     for (const v of values) extra.push(this.addString(v.name), v.value | 0);
     return this.add(name, BtfKind.ENUM, values.length, options.signed ?? false, size, extra);
   }
 
   /** `BTF_KIND_ENUM64` with 64-bit values. */
-  addEnum64(name: string, size: number, values: readonly { name: string; value: bigint }[], options: { signed?: boolean } = {}): number {
+  addEnum64(
+    name: string,
+    size: number,
+    values: readonly { name: string; value: bigint }[],
+    options: { signed?: boolean } = {},
+  ): number {
     const extra: number[] = [];
     for (const v of values) {
       const u = BigInt.asUintN(64, v.value);

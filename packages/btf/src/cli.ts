@@ -8,6 +8,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 process.exitCode = await runBtfDump(process.argv.slice(2), {
   out: (chunk) =>
-    process.stdout.write(chunk, 'latin1') ? undefined : new Promise<void>((resolve) => process.stdout.once('drain', resolve)),
+    process.stdout.write(chunk, 'latin1')
+      ? undefined
+      : new Promise<void>((resolve) => process.stdout.once('drain', resolve)),
   err: (text) => process.stderr.write(text),
 });

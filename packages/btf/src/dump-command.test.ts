@@ -51,7 +51,13 @@ describe('btf-dump', () => {
   it('reads the .BTF section of an ELF file', async () => {
     const { bytes } = everyKindBlob();
     const file = join(dir, 'with-btf.o');
-    writeFileSync(file, makeElf([{ name: '.text', data: new Uint8Array(8) }, { name: '.BTF', data: bytes }]));
+    writeFileSync(
+      file,
+      makeElf([
+        { name: '.text', data: new Uint8Array(8) },
+        { name: '.BTF', data: bytes },
+      ]),
+    );
     expect((await run(file)).out).toBe(formatRaw(Btf.parse(bytes)));
   });
 

@@ -58,7 +58,8 @@ export async function runBtfDump(argv: string[], io: DumpIo): Promise<number> {
       await io.out(usage());
       return 0;
     }
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'expected exactly one FILE' : 'missing FILE');
+    if (positionals.length !== 1)
+      throw new UsageError(positionals.length ? 'expected exactly one FILE' : 'missing FILE');
     const format = DUMP_FORMATS[values.format!];
     if (!format) {
       throw new UsageError(`unknown format '${values.format}' (expected ${Object.keys(DUMP_FORMATS).join(', ')})`);
@@ -72,7 +73,12 @@ export async function runBtfDump(argv: string[], io: DumpIo): Promise<number> {
       io.err(`btf-dump: ${e.message}\n${usage()}`);
       return 2;
     }
-    if (e instanceof BtfError || e instanceof BtfNotFoundError || e instanceof KernelBtfNotFoundError || e instanceof ElfError) {
+    if (
+      e instanceof BtfError ||
+      e instanceof BtfNotFoundError ||
+      e instanceof KernelBtfNotFoundError ||
+      e instanceof ElfError
+    ) {
       io.err(`btf-dump: ${e.message}\n`);
       return 1;
     }

@@ -11,7 +11,13 @@ describe('ELF section reader', () => {
     [false, true],
   ] as const) {
     it(`finds a named section in ELF${is64 ? 64 : 32} ${le ? 'LSB' : 'MSB'}`, () => {
-      const elf = makeElf([{ name: '.text', data: new Uint8Array(3) }, { name: '.BTF', data: payload }], { is64, le });
+      const elf = makeElf(
+        [
+          { name: '.text', data: new Uint8Array(3) },
+          { name: '.BTF', data: payload },
+        ],
+        { is64, le },
+      );
       expect(isElf(elf)).toBe(true);
       expect(elfSections(elf).map((s) => s.name)).toEqual(['', '.text', '.BTF', '.shstrtab']);
       expect([...elfSection(elf, '.BTF')!]).toEqual([...payload]);

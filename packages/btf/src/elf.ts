@@ -46,14 +46,21 @@ export function elfSections(bytes: Uint8Array): ElfSection[] {
     if (o + minEnt > len) throw new ElfError(`ELF section header ${i} lies outside the file`);
     return is64
       ? { name: v.getUint32(o, le), type: v.getUint32(o + 4, le), offset: word(o + 0x18), size: word(o + 0x20) }
-      : { name: v.getUint32(o, le), type: v.getUint32(o + 4, le), offset: v.getUint32(o + 0x10, le), size: v.getUint32(o + 0x14, le) };
+      : {
+          name: v.getUint32(o, le),
+          type: v.getUint32(o + 4, le),
+          offset: v.getUint32(o + 0x10, le),
+          size: v.getUint32(o + 0x14, le),
+        };
   };
   if (shnum === 0) shnum = header(0).size; // SHN_UNDEF: real count in section 0's sh_size
   if (shstrndx === 0xffff) shstrndx = v.getUint32(shoff + (is64 ? 0x28 : 0x18), le); // SHN_XINDEX: section 0's sh_link
-  if (shoff + shnum * shentsize > len) throw new ElfError(`ELF section headers (${shnum}) run past the end of the file`);
+  if (shoff + shnum * shentsize > len)
+    throw new ElfError(`ELF section headers (${shnum}) run past the end of the file`);
   const raw = Array.from({ length: shnum }, (_, i) => header(i));
   const strtab = raw[shstrndx];
-  if (!strtab || strtab.offset + strtab.size > len) throw new ElfError('ELF section name table is missing or truncated');
+  if (!strtab || strtab.offset + strtab.size > len)
+    throw new ElfError('ELF section name table is missing or truncated');
   const dec = new TextDecoder('latin1');
   return raw.map((s, i) => {
     if (s.name >= strtab.size) throw new ElfError(`ELF section ${i} has a name offset outside the name table`);

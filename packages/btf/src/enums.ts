@@ -15,7 +15,8 @@ export function enumType(btf: Btf, ref: EnumRef): EnumType | Enum64Type {
     return t;
   }
   const t = btf.type(resolveType(btf, ref));
-  if (t.kind !== 'enum' && t.kind !== 'enum64') throw new BtfNotFoundError(`BTF type ${ref} is a ${t.kind}, not an enum`);
+  if (t.kind !== 'enum' && t.kind !== 'enum64')
+    throw new BtfNotFoundError(`BTF type ${ref} is a ${t.kind}, not an enum`);
   return t;
 }
 

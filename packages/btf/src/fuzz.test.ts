@@ -25,7 +25,11 @@ const word = fc.oneof(
 const mutation = (len: number): fc.Arbitrary<Mutation> =>
   fc.oneof(
     fc.record({ op: fc.constant('byte' as const), at: fc.nat({ max: len - 1 }), value: fc.nat({ max: 255 }) }),
-    fc.record({ op: fc.constant('word' as const), at: fc.nat({ max: Math.floor(len / 4) - 1 }).map((i) => i * 4), value: word }),
+    fc.record({
+      op: fc.constant('word' as const),
+      at: fc.nat({ max: Math.floor(len / 4) - 1 }).map((i) => i * 4),
+      value: word,
+    }),
     fc.record({ op: fc.constant('truncate' as const), at: fc.nat({ max: len }) }),
   );
 

@@ -36,7 +36,10 @@ export function parseHeader(bytes: Uint8Array): BtfHeader {
   if (magicLe === BTF_MAGIC) littleEndian = true;
   else if (view.getUint16(0, false) === BTF_MAGIC) littleEndian = false;
   else {
-    throw new BtfError(`bad BTF magic 0x${magicLe.toString(16).padStart(4, '0')} (expected 0xeb9f in either byte order)`, 0);
+    throw new BtfError(
+      `bad BTF magic 0x${magicLe.toString(16).padStart(4, '0')} (expected 0xeb9f in either byte order)`,
+      0,
+    );
   }
   const version = view.getUint8(2);
   if (version !== 1) throw new BtfError(`unsupported BTF version ${version} (expected 1)`, 2);

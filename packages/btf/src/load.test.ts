@@ -91,7 +91,9 @@ describe('KernelBtfCache', () => {
     const reader = (p: string): Uint8Array => (read.push(p), readFileSync(p));
     const cache = new KernelBtfCache({ path: vmlinux, moduleDir: dir, read: reader });
     expect(cache.module('readmod').findType('read_mod', 'struct')).toBeDefined();
-    expect(loadKernelBtf({ candidates: [join(dir, 'absent'), vmlinux], read: reader }).findType('read_base', 'struct')).toBeDefined();
+    expect(
+      loadKernelBtf({ candidates: [join(dir, 'absent'), vmlinux], read: reader }).findType('read_base', 'struct'),
+    ).toBeDefined();
     expect(read).toEqual([vmlinux, join(dir, 'readmod'), join(dir, 'absent'), vmlinux]);
   });
 

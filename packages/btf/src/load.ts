@@ -116,7 +116,10 @@ export class KernelBtfCache {
     let m = this.mods.get(name);
     if (!m) {
       if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === 'vmlinux') throw new BtfError(`bad kernel module name '${name}'`);
-      m = loadBtfFile(`${this.moduleDir}/${name}`, { base: this.vmlinux(), ...(this.options.read ? { read: this.options.read } : {}) });
+      m = loadBtfFile(`${this.moduleDir}/${name}`, {
+        base: this.vmlinux(),
+        ...(this.options.read ? { read: this.options.read } : {}),
+      });
       this.mods.set(name, m);
     }
     return m;

@@ -65,7 +65,9 @@ describe('memberPath', () => {
 
   it('names the missing member and the type it was looked up in', () => {
     const { btf, outer, inner } = sample();
-    expect(() => memberPath(btf, outer, 'next->nope')).toThrow(new BtfNotFoundError(`no member 'nope' in struct inner (type id ${inner})`));
+    expect(() => memberPath(btf, outer, 'next->nope')).toThrow(
+      new BtfNotFoundError(`no member 'nope' in struct inner (type id ${inner})`),
+    );
     expect(() => memberPath(btf, outer, 'next.id')).toThrow(/'next' in next.id is a pointer: write 'next->id'/);
     expect(() => memberPath(btf, outer, 'x->y')).toThrow(/'x' in x->y is int int, not a pointer/);
     expect(() => memberPath(btf, outer, 'x..y')).toThrow(/bad member path/);

@@ -272,7 +272,8 @@ describe('Btf.idsWithPrefix', () => {
   it.skipIf(!hasHostBtf)('agrees with a walk over every type of this kernel', () => {
     const btf = hostBtf();
     const want: number[] = [];
-    for (let id = 1; id <= btf.maxTypeId; id++) if (btf.kindNameOf(id) === 'typedef' && btf.nameOf(id).startsWith('btf_trace_')) want.push(id);
+    for (let id = 1; id <= btf.maxTypeId; id++)
+      if (btf.kindNameOf(id) === 'typedef' && btf.nameOf(id).startsWith('btf_trace_')) want.push(id);
     expect(want.length).toBeGreaterThan(100);
     expect(btf.idsWithPrefix('btf_trace_', 'typedef')).toEqual(want);
   });

@@ -237,7 +237,9 @@ export class NameIndex {
    */
   withPrefix(prefix: string): number[] {
     if (prefix.length < 8 || hashName(prefix) === undefined) {
-      throw new RangeError(`a name prefix to look up needs at least 8 latin1 characters and no NUL, not ${JSON.stringify(prefix)}`);
+      throw new RangeError(
+        `a name prefix to look up needs at least 8 latin1 characters and no NUL, not ${JSON.stringify(prefix)}`,
+      );
     }
     const out: number[] = [];
     const { heads, next, tags, shift } = this.table;

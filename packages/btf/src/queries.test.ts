@@ -51,7 +51,10 @@ describe('resolveType, sizeOf, alignOf', () => {
 describe('enums', () => {
   it('maps names to values and back, for ENUM and ENUM64', () => {
     const b = new BtfBuilder();
-    b.addEnum('e', 4, [{ name: 'A', value: 1 }, { name: 'B', value: 0xffffffff }]);
+    b.addEnum('e', 4, [
+      { name: 'A', value: 1 },
+      { name: 'B', value: 0xffffffff },
+    ]);
     b.addEnum64('f', 8, [{ name: 'BIG', value: 1n << 40n }]);
     const btf = Btf.parse(b.build());
     expect(enumValue(btf, 'e', 'B')).toBe(0xffffffff);
@@ -80,7 +83,12 @@ describe('typeName', () => {
     const cptr = b.addPtr(b.addConst(skb));
     const ptrConst = b.addConst(b.addPtr(skb));
     const arr = b.addArray(char, int, 16);
-    const fnptr = b.addPtr(b.addFuncProto(int, [{ name: 'skb', type: b.addPtr(skb) }, { name: 'n', type: int }]));
+    const fnptr = b.addPtr(
+      b.addFuncProto(int, [
+        { name: 'skb', type: b.addPtr(skb) },
+        { name: 'n', type: int },
+      ]),
+    );
     const pp = b.addPtr(b.addPtr(char));
     const btf = Btf.parse(b.build());
     expect(typeName(btf, cptr)).toBe('const struct sk_buff *');

@@ -110,7 +110,10 @@ export function alignOf(btf: Btf, id: number, depth = 0): number {
       return alignOf(btf, btf.typeOfKind(r, 'array').type, depth + 1);
     case BtfKind.STRUCT:
     case BtfKind.UNION: {
-      const t = btf.type(r) as { size: number; members: readonly { type: number; bitOffset: number; bitfieldSize: number }[] };
+      const t = btf.type(r) as {
+        size: number;
+        members: readonly { type: number; bitOffset: number; bitfieldSize: number }[];
+      };
       let max = 1;
       for (const m of t.members) {
         const a = alignOf(btf, m.type, depth + 1);

@@ -19,7 +19,13 @@ function miniKernel(): Btf {
   const tp = b.addTypedef('skb_ptr_t', p);
   const pp = b.addPtr(p);
   const fn = (name: string, params: number[]): void => {
-    b.addFunc(name, b.addFuncProto(int, params.map((type, i) => ({ name: `a${i}`, type }))));
+    b.addFunc(
+      name,
+      b.addFuncProto(
+        int,
+        params.map((type, i) => ({ name: `a${i}`, type })),
+      ),
+    );
   };
   fn('direct_first', [p]);
   fn('const_only', [int, cp]);
@@ -29,15 +35,33 @@ function miniKernel(): Btf {
   fn('sixth', [int, int, int, int, int, p]);
   fn('two', [cp, int, p]);
   const voidp = b.addPtr(0);
-  b.addTypedef('btf_trace_kfree_skb', b.addPtr(b.addFuncProto(0, [{ name: '', type: voidp }, { name: '', type: p }])));
-  b.addTypedef('btf_trace_sched', b.addPtr(b.addFuncProto(0, [{ name: '', type: voidp }, { name: '', type: int }])));
+  b.addTypedef(
+    'btf_trace_kfree_skb',
+    b.addPtr(
+      b.addFuncProto(0, [
+        { name: '', type: voidp },
+        { name: '', type: p },
+      ]),
+    ),
+  );
+  b.addTypedef(
+    'btf_trace_sched',
+    b.addPtr(
+      b.addFuncProto(0, [
+        { name: '', type: voidp },
+        { name: '', type: int },
+      ]),
+    ),
+  );
   return Btf.parse(b.build());
 }
 
 describe('skbFunctions', () => {
   it('finds direct, const and typedef sk_buff pointers with 1-based positions', () => {
     const btf = miniKernel();
-    const found = Object.fromEntries(skbFunctions(btf).map((f) => [f.name, f.params.map((p) => `${p.position}:${p.form}`)]));
+    const found = Object.fromEntries(
+      skbFunctions(btf).map((f) => [f.name, f.params.map((p) => `${p.position}:${p.form}`)]),
+    );
     expect(found).toEqual({
       direct_first: ['1:direct'],
       const_only: ['2:const'],
@@ -86,7 +110,8 @@ function oracle(
     const ptr = types.get(t.ref);
     const proto = ptr?.kind === 'PTR' ? types.get(ptr.ref) : undefined;
     if (proto?.kind !== 'FUNC_PROTO') continue;
-    if (proto.items.slice(1).some(([, ty]) => form(ty) !== undefined)) tracepoints.add(t.name.slice('btf_trace_'.length));
+    if (proto.items.slice(1).some(([, ty]) => form(ty) !== undefined))
+      tracepoints.add(t.name.slice('btf_trace_'.length));
   }
   return { direct, constOnly, pwru, tracepoints };
 }
@@ -107,8 +132,12 @@ describe.skipIf(!hasHostBtf)('skb functions of this machine', () => {
   it.skipIf(!hasBpftool)('agrees with skb functions read from bpftool', () => {
     const want = oracle(readDump(bpftoolDump(HOST_VMLINUX)), 1);
     const all = skbFunctions(btf);
-    expect(new Set(all.filter((f) => f.params.some((p) => p.form === 'direct')).map((f) => f.name))).toEqual(want.direct);
-    expect(new Set(all.filter((f) => f.params.every((p) => p.form === 'const')).map((f) => f.name))).toEqual(want.constOnly);
+    expect(new Set(all.filter((f) => f.params.some((p) => p.form === 'direct')).map((f) => f.name))).toEqual(
+      want.direct,
+    );
+    expect(new Set(all.filter((f) => f.params.every((p) => p.form === 'const')).map((f) => f.name))).toEqual(
+      want.constOnly,
+    );
     expect(new Set(pwruSkbFunctions(btf).keys())).toEqual(want.pwru);
     expect(new Set(skbTracepoints(btf).map((t) => t.name))).toEqual(want.tracepoints);
   });
@@ -117,11 +146,15 @@ describe.skipIf(!hasHostBtf)('skb functions of this machine', () => {
 describe('skb functions of Debian 6.1 and its nf_conntrack module', () => {
   it('finds kfree_skb_reason in vmlinux and only the module’s own functions in split BTF', () => {
     const vm = skbFunctions(vmlinux61());
-    expect(vm.find((f) => f.name === 'kfree_skb_reason')?.params).toEqual([{ position: 1, name: 'skb', form: 'direct' }]);
+    expect(vm.find((f) => f.name === 'kfree_skb_reason')?.params).toEqual([
+      { position: 1, name: 'skb', form: 'direct' },
+    ]);
     const mod = nfConntrack61();
     const fns = skbFunctions(mod);
     for (const f of fns) expect(f.id).toBeGreaterThanOrEqual(mod.firstTypeId);
-    expect(fns.find((f) => f.name === 'nf_conntrack_update')?.params).toEqual([{ position: 2, name: 'skb', form: 'direct' }]);
+    expect(fns.find((f) => f.name === 'nf_conntrack_update')?.params).toEqual([
+      { position: 2, name: 'skb', form: 'direct' },
+    ]);
     expect(skbFunctions(mod, { includeBase: true }).length).toBe(vm.length + fns.length);
   });
 
@@ -131,16 +164,22 @@ describe('skb functions of Debian 6.1 and its nf_conntrack module', () => {
     const vmTypes = readDump(bpftoolDump(`${dir}/vmlinux.btf`));
     const vmWant = oracle(vmTypes, 1);
     const vm = skbFunctions(vmlinux61());
-    expect(new Set(vm.filter((f) => f.params.some((p) => p.form === 'direct')).map((f) => f.name))).toEqual(vmWant.direct);
+    expect(new Set(vm.filter((f) => f.params.some((p) => p.form === 'direct')).map((f) => f.name))).toEqual(
+      vmWant.direct,
+    );
     expect(new Set(pwruSkbFunctions(vmlinux61()).keys())).toEqual(vmWant.pwru);
     expect(new Set(skbTracepoints(vmlinux61()).map((t) => t.name))).toEqual(vmWant.tracepoints);
     const mod = nfConntrack61();
     const all = new Map([...vmTypes, ...readDump(bpftoolDump(`${dir}/mod.btf`, { base: `${dir}/vmlinux.btf` }))]);
     const modWant = oracle(all, mod.firstTypeId);
     expect(new Set(pwruSkbFunctions(mod).keys())).toEqual(modWant.pwru);
-    expect(new Set(skbFunctions(mod).filter((f) => f.params.every((p) => p.form === 'const')).map((f) => f.name))).toEqual(
-      modWant.constOnly,
-    );
+    expect(
+      new Set(
+        skbFunctions(mod)
+          .filter((f) => f.params.every((p) => p.form === 'const'))
+          .map((f) => f.name),
+      ),
+    ).toEqual(modWant.constOnly);
   });
 });
 

@@ -147,7 +147,10 @@ export function skbFunctions(btf: Btf, options: SkbFunctionOptions = {}): SkbFun
  * parameter among positions 1..`maxPosition` (default 5). Unlike pwru this reports the exact
  * position when a function takes several skbs. Duplicate names keep the first FUNC.
  */
-export function pwruSkbFunctions(btf: Btf, options: SkbFunctionOptions & { maxPosition?: number } = {}): Map<string, number> {
+export function pwruSkbFunctions(
+  btf: Btf,
+  options: SkbFunctionOptions & { maxPosition?: number } = {},
+): Map<string, number> {
   const max = options.maxPosition ?? 5;
   const out = new Map<string, number>();
   for (const fn of skbFunctions(btf, options)) {

@@ -12,7 +12,11 @@ const described = (btf: Btf, name: string) =>
 describe('tracepointSignature', () => {
   it('names the arguments of kfree_skb on Debian 6.1 (from __bpf_trace_kfree_skb) and skips the context', () => {
     const btf = vmlinux61();
-    expect(described(btf, 'kfree_skb')).toEqual(['0:skb:struct sk_buff *', '1:location:void *', '2:reason:enum skb_drop_reason']);
+    expect(described(btf, 'kfree_skb')).toEqual([
+      '0:skb:struct sk_buff *',
+      '1:location:void *',
+      '2:reason:enum skb_drop_reason',
+    ]);
     const sig = tracepointSignature(btf, 'btf_trace_kfree_skb');
     expect(sig.name).toBe('kfree_skb');
     expect(sig.namesFrom).toBe('__bpf_trace_kfree_skb');
@@ -40,7 +44,10 @@ describe('tracepointSignature', () => {
     const b = new BtfBuilder();
     const int = b.addInt('int', 4, { signed: true });
     const voidp = b.addPtr(0);
-    const proto = b.addFuncProto(0, [{ name: '', type: voidp }, { name: '', type: int }]);
+    const proto = b.addFuncProto(0, [
+      { name: '', type: voidp },
+      { name: '', type: int },
+    ]);
     b.addTypedef('btf_trace_mine', b.addPtr(proto));
     const btf = Btf.parse(b.build());
     const sig = tracepointSignature(btf, 'mine');

@@ -48,7 +48,10 @@ const PREFIX = 'btf_trace_';
 export function tracepointSignature(btf: Btf, name: string): TracepointSignature {
   const short = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
   const typedef = btf.findType(PREFIX + short, 'typedef');
-  if (!typedef) throw new BtfNotFoundError(`no tracepoint '${short}' (no typedef ${PREFIX}${short}); list them with btf-dump | grep ${PREFIX}`);
+  if (!typedef)
+    throw new BtfNotFoundError(
+      `no tracepoint '${short}' (no typedef ${PREFIX}${short}); list them with btf-dump | grep ${PREFIX}`,
+    );
   const ptr = btf.type(typedef.type);
   const proto = ptr.kind === 'ptr' ? btf.type(ptr.type) : ptr;
   if (proto.kind !== 'func_proto') {

@@ -17,11 +17,16 @@ const version = probe();
  */
 export const hasBpftool = version === '7.1';
 if (!hasBpftool) {
-  console.log(`skipping live bpftool comparisons: ${version ? `bpftool ${version} is not 7.1` : 'bpftool not installed'}`);
+  console.log(
+    `skipping live bpftool comparisons: ${version ? `bpftool ${version} is not 7.1` : 'bpftool not installed'}`,
+  );
 }
 
 /** `bpftool [-j] btf dump file FILE [-B BASE] [format c]` as text. */
-export function bpftoolDump(file: string, options: { base?: string; format?: 'raw' | 'c'; json?: boolean } = {}): string {
+export function bpftoolDump(
+  file: string,
+  options: { base?: string; format?: 'raw' | 'c'; json?: boolean } = {},
+): string {
   const args = [...(options.json ? ['-j'] : []), 'btf', 'dump', 'file', file];
   if (options.base) args.push('-B', options.base);
   if (options.format === 'c') args.push('format', 'c');

@@ -19,10 +19,15 @@ export function everyKindBlob(littleEndian = true): { bytes: Uint8Array; ids: Re
     { name: 'i', type: int, bitOffset: 0 },
     { name: 'c', type: char, bitOffset: 0 },
   ]);
-  const en = b.addEnum('color', 4, [
-    { name: 'RED', value: -1 },
-    { name: 'GREEN', value: 2 },
-  ], { signed: true });
+  const en = b.addEnum(
+    'color',
+    4,
+    [
+      { name: 'RED', value: -1 },
+      { name: 'GREEN', value: 2 },
+    ],
+    { signed: true },
+  );
   const uen = b.addEnum('', 4, [{ name: 'BIG_FLAG', value: 0x80000000 }]);
   const fwd = b.addFwd('later', 'union');
   const fwds = b.addFwd('later_s', 'struct');
@@ -30,7 +35,14 @@ export function everyKindBlob(littleEndian = true): { bytes: Uint8Array; ids: Re
   const vol = b.addVolatile(int);
   const cst = b.addConst(int);
   const res = b.addRestrict(ptr);
-  const proto = b.addFuncProto(int, [{ name: 'x', type: int }, { name: 'fmt', type: b.addPtr(b.addConst(char)) }], { variadic: true });
+  const proto = b.addFuncProto(
+    int,
+    [
+      { name: 'x', type: int },
+      { name: 'fmt', type: b.addPtr(b.addConst(char)) },
+    ],
+    { variadic: true },
+  );
   const fn = b.addFunc('f', proto, 'static');
   const gfn = b.addFunc('g', b.addFuncProto(0, []), 'global');
   const v = b.addVar('counter', int, 'global');
@@ -51,6 +63,36 @@ export function everyKindBlob(littleEndian = true): { bytes: Uint8Array; ids: Re
   const se64 = b.addEnum64('sbig', 8, [{ name: 'NEG', value: -5n }], { signed: true });
   return {
     bytes: b.build(),
-    ids: { int, uint, char, bool, ptr, arr, st, un, en, uen, fwd, fwds, td, vol, cst, res, proto, fn, gfn, v, sv, sec, flt, tag, ptag, ttag, tptr, e64, se64 },
+    ids: {
+      int,
+      uint,
+      char,
+      bool,
+      ptr,
+      arr,
+      st,
+      un,
+      en,
+      uen,
+      fwd,
+      fwds,
+      td,
+      vol,
+      cst,
+      res,
+      proto,
+      fn,
+      gfn,
+      v,
+      sv,
+      sec,
+      flt,
+      tag,
+      ptag,
+      ttag,
+      tptr,
+      e64,
+      se64,
+    },
   };
 }

@@ -36,4 +36,7 @@ export function hostBtf(): Btf {
 }
 
 /** sha256 digests of bpftool's dumps of the committed blobs. */
-export const bpftoolDigests = JSON.parse(readFileSync(new URL('bpftool-sha256.json', dataDir), 'utf8')) as Record<string, string>;
+export const bpftoolDigests = JSON.parse(readFileSync(new URL('bpftool-sha256.json', dataDir), 'utf8')) as Record<
+  string,
+  string
+>;

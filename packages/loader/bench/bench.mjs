@@ -8,8 +8,36 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Add, Atomic, call, exit, Helper, JEq, JSGE, link, LoadMapPtr, Mov, R0, R1, R2, R3, R4, R6, R10, StoreImm } from 'bpf-asm-ts';
-import { BpfMap, MapType, Program, ProgramType, RingBufReader, flushKernelBtf, loadObjectFile, sumPerCpuCounter } from '../dist/index.js';
+import {
+  Add,
+  Atomic,
+  call,
+  exit,
+  Helper,
+  JEq,
+  JSGE,
+  link,
+  LoadMapPtr,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R6,
+  R10,
+  StoreImm,
+} from 'bpf-asm-ts';
+import {
+  BpfMap,
+  MapType,
+  Program,
+  ProgramType,
+  RingBufReader,
+  flushKernelBtf,
+  loadObjectFile,
+  sumPerCpuCounter,
+} from '../dist/index.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -42,15 +70,25 @@ function lookupBench(peer) {
 
 function emitter(size) {
   const stores = [];
-  for (let o = 0; o < size; o += 4) stores.push(StoreImm(R10, -256 + o, o * 2654435761 | 0, 'u32'));
+  for (let o = 0; o < size; o += 4) stores.push(StoreImm(R10, -256 + o, (o * 2654435761) | 0, 'u32'));
   return link([
     Mov.reg(R6, R1),
     ...stores,
-    LoadMapPtr(R1, 'events'), Mov.reg(R2, R10), Add.imm(R2, -256), Mov.imm(R3, size), Mov.imm(R4, 0),
+    LoadMapPtr(R1, 'events'),
+    Mov.reg(R2, R10),
+    Add.imm(R2, -256),
+    Mov.imm(R3, size),
+    Mov.imm(R4, 0),
     call(Helper.ringbuf_output),
     JSGE.imm(R0, 0, 'out'),
-    StoreImm(R10, -260, 0, 'u32'), LoadMapPtr(R1, 'lost'), Mov.reg(R2, R10), Add.imm(R2, -260),
-    call(Helper.map_lookup_elem), JEq.imm(R0, 0, 'out'), Mov.imm(R1, 1), Atomic.add(R0, 0, R1, 'u64'),
+    StoreImm(R10, -260, 0, 'u32'),
+    LoadMapPtr(R1, 'lost'),
+    Mov.reg(R2, R10),
+    Add.imm(R2, -260),
+    call(Helper.map_lookup_elem),
+    JEq.imm(R0, 0, 'out'),
+    Mov.imm(R1, 1),
+    Atomic.add(R0, 0, R1, 'u64'),
     Mov.imm(R0, 2).withSymbol('out'),
     exit(),
   ]);
@@ -64,16 +102,34 @@ function ringbufBench(peer, size) {
   const c = [];
   let accounted = true;
   for (let r = 0; r < RUNS; r++) {
-    const events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 24 });
+    const events = BpfMap.create({
+      name: 'events',
+      type: MapType.RINGBUF,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 1 << 24,
+    });
     const lost = BpfMap.create({ name: 'lost', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    const prog = Program.load({ name: 'emit', type: ProgramType.XDP, instructions: emitter(size), maps: { events, lost } });
+    const prog = Program.load({
+      name: 'emit',
+      type: ProgramType.XDP,
+      instructions: emitter(size),
+      maps: { events, lost },
+    });
     const reader = new RingBufReader(events);
     let sum = 0;
     const decode =
       size >= 246
         ? (d, o) => {
             // pwru-like: pid, addr, ts, ifindex, protocol, l4 proto, stack id
-            sum += d.getUint32(o, true) + d.getUint32(o + 8, true) + d.getUint32(o + 32, true) + d.getUint32(o + 72, true) + d.getUint16(o + 84, true) + d.getUint8(o + 144) + d.getInt32(o + 186, true);
+            sum +=
+              d.getUint32(o, true) +
+              d.getUint32(o + 8, true) +
+              d.getUint32(o + 32, true) +
+              d.getUint32(o + 72, true) +
+              d.getUint16(o + 84, true) +
+              d.getUint8(o + 144) +
+              d.getInt32(o + 186, true);
           }
         : (d, o) => {
             sum += d.getUint32(o, true) + d.getUint32(o + 8, true) + d.getUint32(o + 12, true);
@@ -88,7 +144,11 @@ function ringbufBench(peer, size) {
     }
     if (BigInt(got) + sumPerCpuCounter(lost) !== BigInt(TOTAL)) accounted = false;
     js.push({ rate: (got / consumeNs) * 1e9, got });
-    const [seen, ns] = execFileSync(peer, ['ringbuf', String(events.info().id), String(prog.info().id), String(TOTAL), String(REPEAT)], { encoding: 'utf8' })
+    const [seen, ns] = execFileSync(
+      peer,
+      ['ringbuf', String(events.info().id), String(prog.info().id), String(TOTAL), String(REPEAT)],
+      { encoding: 'utf8' },
+    )
       .trim()
       .split(' ')
       .map(Number);
@@ -135,17 +195,28 @@ const r64 = ringbufBench(peer, 64);
 const r246 = ringbufBench(peer, 246);
 const objects = ['globals.bpf.o', 'drops.bpf.o', 'core.bpf.o'].map((f) => [f, objectLoadBench(peer, f)]);
 
-console.log(`\n## bpf-loader-ts benchmarks (${RUNS} runs, medians; kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()})\n`);
+console.log(
+  `\n## bpf-loader-ts benchmarks (${RUNS} runs, medians; kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()})\n`,
+);
 console.log('| benchmark | bpf-loader-ts (JS, koffi) | peer (C, libbpf) | ratio JS/C |');
 console.log('|---|---|---|---|');
 console.log(`| map lookup, ns per syscall | ${fmt(l.js)} | ${fmt(l.c)} | ${fmt(l.js / l.c, 2)}× slower |`);
-for (const [size, r] of [[64, r64], [246, r246]]) {
+for (const [size, r] of [
+  [64, r64],
+  [246, r246],
+]) {
   console.log(
     `| ring buffer ${size} B records, records/s into user space with decoding | ${fmt(r.js)} (${fmt(r.mbs, 1)} MB/s) | ${fmt(r.c)} | ${fmt(r.c / r.js, 2)}× slower |`,
   );
 }
 for (const [file, o] of objects) {
-  console.log(`| open + CO-RE + load + close of ${file}, ms | ${fmt(o.js / 1e6, 2)} | ${fmt(o.c / 1e6, 2)} | ${fmt(o.js / o.c, 2)}× |`);
+  console.log(
+    `| open + CO-RE + load + close of ${file}, ms | ${fmt(o.js / 1e6, 2)} | ${fmt(o.c / 1e6, 2)} | ${fmt(o.js / o.c, 2)}× |`,
+  );
 }
-console.log(`\nLoss accounting: delivered + counted reserve failures = produced in every run: ${r64.accounted && r246.accounted ? 'yes' : 'NO'}.`);
-console.log('Kprobe attach/detach (500 functions and pwru\'s full set, vs bpftrace and a C loop) runs in the test VM: npm run bench:vm at the repository root.');
+console.log(
+  `\nLoss accounting: delivered + counted reserve failures = produced in every run: ${r64.accounted && r246.accounted ? 'yes' : 'NO'}.`,
+);
+console.log(
+  "Kprobe attach/detach (500 functions and pwru's full set, vs bpftrace and a C loop) runs in the test VM: npm run bench:vm at the repository root.",
+);

@@ -22,7 +22,7 @@ const btf = loadBtfFile(btfPath);
 const LAYOUTS = [
   {
     name: 'MapCreateAttr',
-    doc: "BPF_MAP_CREATE.",
+    doc: 'BPF_MAP_CREATE.',
     btf: 'union bpf_attr',
     fields: [
       ['mapType', 'map_type'],
@@ -43,7 +43,7 @@ const LAYOUTS = [
   },
   {
     name: 'MapElemAttr',
-    doc: "BPF_MAP_LOOKUP_ELEM, UPDATE_ELEM, DELETE_ELEM, GET_NEXT_KEY, LOOKUP_AND_DELETE_ELEM, FREEZE.",
+    doc: 'BPF_MAP_LOOKUP_ELEM, UPDATE_ELEM, DELETE_ELEM, GET_NEXT_KEY, LOOKUP_AND_DELETE_ELEM, FREEZE.',
     btf: 'union bpf_attr',
     fields: [
       ['mapFd', 'map_fd'],
@@ -55,7 +55,7 @@ const LAYOUTS = [
   },
   {
     name: 'MapBatchAttr',
-    doc: "BPF_MAP_LOOKUP_BATCH, LOOKUP_AND_DELETE_BATCH, UPDATE_BATCH and DELETE_BATCH.",
+    doc: 'BPF_MAP_LOOKUP_BATCH, LOOKUP_AND_DELETE_BATCH, UPDATE_BATCH and DELETE_BATCH.',
     btf: 'union bpf_attr',
     fields: [
       ['inBatch', 'batch.in_batch'],
@@ -70,7 +70,7 @@ const LAYOUTS = [
   },
   {
     name: 'ProgLoadAttr',
-    doc: "BPF_PROG_LOAD.",
+    doc: 'BPF_PROG_LOAD.',
     btf: 'union bpf_attr',
     fields: [
       ['progType', 'prog_type'],
@@ -104,7 +104,7 @@ const LAYOUTS = [
   },
   {
     name: 'ObjAttr',
-    doc: "BPF_OBJ_PIN and BPF_OBJ_GET.",
+    doc: 'BPF_OBJ_PIN and BPF_OBJ_GET.',
     btf: 'union bpf_attr',
     fields: [
       ['pathname', 'pathname'],
@@ -114,7 +114,7 @@ const LAYOUTS = [
   },
   {
     name: 'ProgAttachAttr',
-    doc: "BPF_PROG_ATTACH / BPF_PROG_DETACH (legacy attachment points).",
+    doc: 'BPF_PROG_ATTACH / BPF_PROG_DETACH (legacy attachment points).',
     btf: 'union bpf_attr',
     fields: [
       ['targetFd', 'target_fd'],
@@ -126,7 +126,7 @@ const LAYOUTS = [
   },
   {
     name: 'TestRunAttr',
-    doc: "BPF_PROG_TEST_RUN.",
+    doc: 'BPF_PROG_TEST_RUN.',
     btf: 'union bpf_attr',
     fields: [
       ['progFd', 'test.prog_fd'],
@@ -148,7 +148,7 @@ const LAYOUTS = [
   },
   {
     name: 'GetIdAttr',
-    doc: "BPF_{PROG,MAP,LINK,BTF}_GET_NEXT_ID and BPF_{PROG,MAP,LINK}_GET_FD_BY_ID.",
+    doc: 'BPF_{PROG,MAP,LINK,BTF}_GET_NEXT_ID and BPF_{PROG,MAP,LINK}_GET_FD_BY_ID.',
     btf: 'union bpf_attr',
     fields: [
       ['startId', 'start_id'],
@@ -159,7 +159,7 @@ const LAYOUTS = [
   },
   {
     name: 'InfoAttr',
-    doc: "BPF_OBJ_GET_INFO_BY_FD.",
+    doc: 'BPF_OBJ_GET_INFO_BY_FD.',
     btf: 'union bpf_attr',
     fields: [
       ['bpfFd', 'info.bpf_fd'],
@@ -169,7 +169,7 @@ const LAYOUTS = [
   },
   {
     name: 'ProgQueryAttr',
-    doc: "BPF_PROG_QUERY.",
+    doc: 'BPF_PROG_QUERY.',
     btf: 'union bpf_attr',
     fields: [
       ['targetFd', 'query.target_fd'],
@@ -182,7 +182,7 @@ const LAYOUTS = [
   },
   {
     name: 'RawTracepointAttr',
-    doc: "BPF_RAW_TRACEPOINT_OPEN.",
+    doc: 'BPF_RAW_TRACEPOINT_OPEN.',
     btf: 'union bpf_attr',
     fields: [
       ['name', 'raw_tracepoint.name'],
@@ -192,7 +192,7 @@ const LAYOUTS = [
   },
   {
     name: 'BtfLoadAttr',
-    doc: "BPF_BTF_LOAD.",
+    doc: 'BPF_BTF_LOAD.',
     btf: 'union bpf_attr',
     fields: [
       ['btf', 'btf'],
@@ -205,7 +205,7 @@ const LAYOUTS = [
   },
   {
     name: 'LinkCreateAttr',
-    doc: "BPF_LINK_CREATE (all link kinds share the head; the tail is a per-kind union).",
+    doc: 'BPF_LINK_CREATE (all link kinds share the head; the tail is a per-kind union).',
     btf: 'union bpf_attr',
     fields: [
       ['progFd', 'link_create.prog_fd'],
@@ -228,23 +228,19 @@ const LAYOUTS = [
   },
   {
     name: 'LinkDetachAttr',
-    doc: "BPF_LINK_DETACH.",
+    doc: 'BPF_LINK_DETACH.',
     btf: 'union bpf_attr',
-    fields: [
-      ['linkFd', 'link_detach.link_fd'],
-    ],
+    fields: [['linkFd', 'link_detach.link_fd']],
   },
   {
     name: 'EnableStatsAttr',
-    doc: "BPF_ENABLE_STATS.",
+    doc: 'BPF_ENABLE_STATS.',
     btf: 'union bpf_attr',
-    fields: [
-      ['type', 'enable_stats.type'],
-    ],
+    fields: [['type', 'enable_stats.type']],
   },
   {
     name: 'ProgBindMapAttr',
-    doc: "BPF_PROG_BIND_MAP.",
+    doc: 'BPF_PROG_BIND_MAP.',
     btf: 'union bpf_attr',
     fields: [
       ['progFd', 'prog_bind_map.prog_fd'],
@@ -254,7 +250,7 @@ const LAYOUTS = [
   },
   {
     name: 'ProgInfo',
-    doc: "`struct bpf_prog_info`, filled by BPF_OBJ_GET_INFO_BY_FD on a program.",
+    doc: '`struct bpf_prog_info`, filled by BPF_OBJ_GET_INFO_BY_FD on a program.',
     btf: 'struct bpf_prog_info',
     size: 232,
     fields: [
@@ -299,7 +295,7 @@ const LAYOUTS = [
   },
   {
     name: 'MapInfo',
-    doc: "`struct bpf_map_info`.",
+    doc: '`struct bpf_map_info`.',
     btf: 'struct bpf_map_info',
     fields: [
       ['type', 'type'],
@@ -322,7 +318,7 @@ const LAYOUTS = [
   },
   {
     name: 'LinkInfo',
-    doc: "`struct bpf_link_info` (head plus the tracing / raw tracepoint tails).",
+    doc: '`struct bpf_link_info` (head plus the tracing / raw tracepoint tails).',
     btf: 'struct bpf_link_info',
     size: 64,
     fields: [
@@ -338,7 +334,7 @@ const LAYOUTS = [
   },
   {
     name: 'PerfEventAttr',
-    doc: "`struct perf_event_attr` (the fields the loader sets); size PERF_ATTR_SIZE_VER5, which every kernel since 4.1 accepts.",
+    doc: '`struct perf_event_attr` (the fields the loader sets); size PERF_ATTR_SIZE_VER5, which every kernel since 4.1 accepts.',
     btf: 'struct perf_event_attr',
     size: 112,
     fields: [
@@ -355,7 +351,7 @@ const LAYOUTS = [
   },
   {
     name: 'BtfInfo',
-    doc: "`struct bpf_btf_info`.",
+    doc: '`struct bpf_btf_info`.',
     btf: 'struct bpf_btf_info',
     fields: [
       ['btf', 'btf'],
@@ -368,11 +364,9 @@ const LAYOUTS = [
   },
   {
     name: 'BtfGetFdAttr',
-    doc: "BPF_BTF_GET_FD_BY_ID (same shape as the other GET_FD_BY_ID commands).",
+    doc: 'BPF_BTF_GET_FD_BY_ID (same shape as the other GET_FD_BY_ID commands).',
     btf: 'union bpf_attr',
-    fields: [
-      ['btfId', 'btf_id'],
-    ],
+    fields: [['btfId', 'btf_id']],
   },
   {
     name: 'PerfEventMmapPage',

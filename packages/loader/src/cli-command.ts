@@ -20,7 +20,9 @@ export function runCli(args: readonly string[], io: { out: (s: string) => void; 
   }
   const rest = [...args];
   if (rest[0] !== 'gen' || rest[1] !== 'skeleton') {
-    io.err(`bpf-loader-ts: unknown command "${rest.slice(0, 2).join(' ')}": the command is \`gen skeleton FILE.bpf.o\` (see --help)\n`);
+    io.err(
+      `bpf-loader-ts: unknown command "${rest.slice(0, 2).join(' ')}": the command is \`gen skeleton FILE.bpf.o\` (see --help)\n`,
+    );
     return 2;
   }
   rest.splice(0, 2);

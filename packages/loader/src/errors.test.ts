@@ -26,7 +26,7 @@ describe('errno becomes a typed error with an actionable one-line message', () =
     expect(e.message).toContain('CAP_BPF+CAP_PERFMON+CAP_NET_ADMIN');
   });
 
-  it('ENOENT carries the caller\'s explanation', () => {
+  it("ENOENT carries the caller's explanation", () => {
     const e = errorFromErrno(-Errno.ENOENT, {
       operation: 'attach kprobe foo',
       hints: { ENOENT: 'foo is not traceable on this kernel' },
@@ -58,14 +58,22 @@ describe('map errno paths through the fake backend', () => {
   it('map creation EINVAL names the rejected attributes', () => {
     const fake = new FakeBackend().onBpf(BpfCommand.MAP_CREATE, -Errno.EINVAL);
     expect(() =>
-      BpfMap.create({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1000, name: 'rb' }, { backend: fake }),
+      BpfMap.create(
+        { type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1000, name: 'rb' },
+        { backend: fake },
+      ),
     ).toThrow(/EINVAL.*max_entries=1000.*power-of-two/);
   });
 
   it('a full hash map reports max_entries on E2BIG', () => {
     const fake = new FakeBackend().onBpf(BpfCommand.MAP_UPDATE_ELEM, -Errno.E2BIG);
-    const m = BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 2, name: 'h' }, { backend: fake });
-    expect(() => m.update(7, new Uint8Array(4))).toThrow(/update on map "h": E2BIG .* the map is full \(max_entries 2\)/);
+    const m = BpfMap.create(
+      { type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 2, name: 'h' },
+      { backend: fake },
+    );
+    expect(() => m.update(7, new Uint8Array(4))).toThrow(
+      /update on map "h": E2BIG .* the map is full \(max_entries 2\)/,
+    );
   });
 
   it('lookup of a missing key is undefined, not an error', () => {
@@ -76,19 +84,29 @@ describe('map errno paths through the fake backend', () => {
 
   it('writes the map_create attribute as the kernel expects it', () => {
     const fake = new FakeBackend();
-    BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 24, maxEntries: 9, name: 'cfg', flags: 0x80 }, { backend: fake });
+    BpfMap.create(
+      { type: MapType.ARRAY, keySize: 4, valueSize: 24, maxEntries: 9, name: 'cfg', flags: 0x80 },
+      { backend: fake },
+    );
     const a = new DataView(fake.calls[0]!.attr!.buffer);
-    expect([a.getUint32(0, true), a.getUint32(4, true), a.getUint32(8, true), a.getUint32(12, true), a.getUint32(16, true)]).toEqual([
-      MapType.ARRAY, 4, 24, 9, 0x80,
-    ]);
+    expect([
+      a.getUint32(0, true),
+      a.getUint32(4, true),
+      a.getUint32(8, true),
+      a.getUint32(12, true),
+      a.getUint32(16, true),
+    ]).toEqual([MapType.ARRAY, 4, 24, 9, 0x80]);
     expect(new TextDecoder().decode(fake.calls[0]!.attr!.subarray(28, 31))).toBe('cfg');
   });
 
   it('rejects bad names before any syscall', () => {
     const fake = new FakeBackend();
-    expect(() => BpfMap.create({ type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 1, name: 'bad-name' }, { backend: fake })).toThrow(
-      /may only contain/,
-    );
+    expect(() =>
+      BpfMap.create(
+        { type: MapType.HASH, keySize: 4, valueSize: 4, maxEntries: 1, name: 'bad-name' },
+        { backend: fake },
+      ),
+    ).toThrow(/may only contain/);
     expect(fake.calls).toHaveLength(0);
   });
 

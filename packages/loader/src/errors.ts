@@ -27,9 +27,7 @@ export class SyscallError extends BpfError {
   /** The operation that failed. */
   readonly operation: string;
   constructor(errno: number, operation: string, hint?: string) {
-    super(
-      `${operation}: ${errnoName(errno)} (${errnoDescription(errno)})${hint ? ` — ${hint}` : ''}`,
-    );
+    super(`${operation}: ${errnoName(errno)} (${errnoDescription(errno)})${hint ? ` — ${hint}` : ''}`);
     this.errno = errno;
     this.code = errnoName(errno);
     this.operation = operation;

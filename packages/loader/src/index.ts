@@ -14,15 +14,42 @@ export * as attr from './sys/attr.js';
 export { defineLayout, type LayoutField, type Layout } from './sys/layout.js';
 export { FdHandle } from './fd.js';
 export * from './map/spec.js';
-export { BpfMap, sumPerCpuCounter, splitPerCpu, mapTypeName, type MapKey, type MapInfoResult, type MapOpenOptions } from './map/map.js';
+export {
+  BpfMap,
+  sumPerCpuCounter,
+  splitPerCpu,
+  mapTypeName,
+  type MapKey,
+  type MapInfoResult,
+  type MapOpenOptions,
+} from './map/map.js';
 export * as codec from './map/codec.js';
 export { CodecError, codecFromBtf, type Codec, type CodecValue } from './map/codec.js';
 export { MapView } from './map/view.js';
 export * from './prog/spec.js';
-export { Program, enableStats, kernelVersionCode, programTypeName, readProgramInfo, MAX_LOG_SIZE, type ProgramOptions, type ProgramInfo, type ProgramStats, type TestRunOptions, type TestRunResult } from './prog/program.js';
+export {
+  Program,
+  enableStats,
+  kernelVersionCode,
+  programTypeName,
+  readProgramInfo,
+  MAX_LOG_SIZE,
+  type ProgramOptions,
+  type ProgramInfo,
+  type ProgramStats,
+  type TestRunOptions,
+  type TestRunResult,
+} from './prog/program.js';
 export { VerifierError, analyzeVerifierLog, type VerifierFailure } from './prog/verifier-error.js';
 export { RelocationError, prepareInstructions, type PreparedInstructions } from './prog/instructions.js';
-export { loadedPrograms, objectIds, programFunctions, programFunctionNames, type LoadedProgramInfo, type ProgramFunction } from './prog/enumerate.js';
+export {
+  loadedPrograms,
+  objectIds,
+  programFunctions,
+  programFunctionNames,
+  type LoadedProgramInfo,
+  type ProgramFunction,
+} from './prog/enumerate.js';
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
 export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
 export { attachRawTracepoint, attachTracing } from './link/tracing.js';
@@ -84,7 +111,13 @@ export { NetlinkMessage, NlFlag, rtnetlinkRequest } from './link/netlink.js';
 export { programFunctionTarget } from './link/program-target.js';
 export type { TracingTarget } from './link/targets.js';
 export { raiseOpenFileLimit } from './sys/rlimit.js';
-export { removeMemlockLimit, kernelChargesMemlock, MemlockLimitError, RLIMIT_MEMLOCK, type MemlockOutcome } from './sys/memlock.js';
+export {
+  removeMemlockLimit,
+  kernelChargesMemlock,
+  MemlockLimitError,
+  RLIMIT_MEMLOCK,
+  type MemlockOutcome,
+} from './sys/memlock.js';
 export {
   BPFFS_PATH,
   TRACEFS_PATHS,
@@ -102,11 +135,34 @@ export {
   type MountResult,
 } from './fs/mounts.js';
 export { ElfError, parseElf, type ElfFile, type ElfSection, type ElfSymbol, type ElfRelocation } from './elf/elf.js';
-export { BtfExtError, CoreReloKind, parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './object/btf-ext.js';
+export {
+  BtfExtError,
+  CoreReloKind,
+  parseBtfExt,
+  type BtfExt,
+  type CoreReloRecord,
+  type FuncInfoRecord,
+  type LineInfoRecord,
+} from './object/btf-ext.js';
 export { resolveSection, type SectionDef, type ResolvedSection } from './object/sections.js';
 export { MapDefinitionError, type ObjectMapSpec } from './object/maps.js';
-export { ObjectError, parseObject, type ObjectSpec, type ObjectProgramSpec, type ObjectFunction, type ObjectExtern } from './object/parse.js';
-export { BpfObject, loadObject, loadObjectFile, globalVariables, type LoadObjectOptions, type GlobalValue, type GlobalVariable } from './object/load.js';
+export {
+  ObjectError,
+  parseObject,
+  type ObjectSpec,
+  type ObjectProgramSpec,
+  type ObjectFunction,
+  type ObjectExtern,
+} from './object/parse.js';
+export {
+  BpfObject,
+  loadObject,
+  loadObjectFile,
+  globalVariables,
+  type LoadObjectOptions,
+  type GlobalValue,
+  type GlobalVariable,
+} from './object/load.js';
 export { CoreRelocationError, essentialName } from './core/spec.js';
 export { applyCoreRelocations, POISON_IMM, type CoreTargets, type CoreRelocationResult } from './core/relocate.js';
 export { attachBySection, autoAttachable, type AttachBySectionOptions } from './object/attach.js';

@@ -24,9 +24,14 @@ export function getInfoByFd<K extends string>(
   const mem = backend.alloc(layout.size);
   try {
     prepare?.(mem.view);
-    bpfFor(backend).call(BpfCommand.OBJ_GET_INFO_BY_FD, InfoAttr, { bpfFd: fd, infoLen: layout.size, info: mem.address }, {
-      operation: `get ${what} info (fd ${fd})`,
-    });
+    bpfFor(backend).call(
+      BpfCommand.OBJ_GET_INFO_BY_FD,
+      InfoAttr,
+      { bpfFd: fd, infoLen: layout.size, info: mem.address },
+      {
+        operation: `get ${what} info (fd ${fd})`,
+      },
+    );
     const copy = new DataView(mem.bytes.slice(0, layout.size).buffer);
     const idField = (layout.fields as Record<string, { offset: number; size: number; path: string }>)['id'];
     return { view: copy, id: idField ? readNumber(copy, idField) : 0 };

@@ -32,7 +32,13 @@ export class BpftoolBtf {
         if (!this.byName.has(key)) this.byName.set(key, id);
       } else if (cur && line.startsWith('\t')) {
         const m = line.match(/^\t'([^']*)' type_id=(\d+) bits_offset=(\d+)(?: bitfield_size=(\d+))?/);
-        if (m) cur.members.push({ name: m[1]!, typeId: Number(m[2]), bitsOffset: Number(m[3]), bitfieldSize: Number(m[4] ?? 0) });
+        if (m)
+          cur.members.push({
+            name: m[1]!,
+            typeId: Number(m[2]),
+            bitsOffset: Number(m[3]),
+            bitfieldSize: Number(m[4] ?? 0),
+          });
         const e = line.match(/^\t'([^']*)' val=(-?\d+)/);
         if (e) cur.members.push({ name: e[1]!, typeId: 0, bitsOffset: Number(e[2]), bitfieldSize: 0 });
       }
@@ -49,7 +55,8 @@ export class BpftoolBtf {
 
   private resolve(id: number): RawType {
     let t = this.types.get(id)!;
-    while (['TYPEDEF', 'CONST', 'VOLATILE', 'RESTRICT', 'TYPE_TAG'].includes(t.kind)) t = this.types.get(t.attrs['type_id']!)!;
+    while (['TYPEDEF', 'CONST', 'VOLATILE', 'RESTRICT', 'TYPE_TAG'].includes(t.kind))
+      t = this.types.get(t.attrs['type_id']!)!;
     return t;
   }
 

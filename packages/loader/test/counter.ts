@@ -1,5 +1,20 @@
 /** A test program body shared by the link and program tests: count runs, return a constant. */
-import { Add, Atomic, call, exit, Helper, JEq, LoadMapPtr, Mov, R0, R1, R2, R10, StoreImm, type Instruction } from 'bpf-asm-ts';
+import {
+  Add,
+  Atomic,
+  call,
+  exit,
+  Helper,
+  JEq,
+  LoadMapPtr,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R10,
+  StoreImm,
+  type Instruction,
+} from 'bpf-asm-ts';
 
 /**
  * Instructions that add 1 to the u64 at key 0 of the array map `map` (by symbol, for the

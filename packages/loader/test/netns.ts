@@ -20,7 +20,8 @@ export interface NetnsPair {
   destroy(): void;
 }
 
-const run = (cmd: string[]) => execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string[]) =>
+  execFileSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** Creates the pair; call destroy() in afterAll. */
 export function createNetnsPair(): NetnsPair {

@@ -2,7 +2,29 @@
  * XDP test programs that emit one fixed record per run to a ring buffer or perf event array,
  * so BPF_PROG_TEST_RUN with `repeat: N` produces exactly N records (or counted failures).
  */
-import { Add, Atomic, call, exit, Helper, JEq, JSGE, LoadImm64, LoadMapPtr, Mov, R0, R1, R2, R3, R4, R5, R6, R10, StoreImm, link, type LinkedProgram } from 'bpf-asm-ts';
+import {
+  Add,
+  Atomic,
+  call,
+  exit,
+  Helper,
+  JEq,
+  JSGE,
+  LoadImm64,
+  LoadMapPtr,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R5,
+  R6,
+  R10,
+  StoreImm,
+  link,
+  type LinkedProgram,
+} from 'bpf-asm-ts';
 
 /** The record: `size` bytes, byte i = (i * 7 + 3) & 0xff (size a multiple of 8). */
 export function expectedRecord(size: number): Uint8Array {
@@ -24,7 +46,14 @@ export function emitterProgram(output: 'ringbuf' | 'perf', size: number): Linked
     Mov.reg(R6, R1),
     ...stores,
     ...(output === 'ringbuf'
-      ? [LoadMapPtr(R1, 'events'), Mov.reg(R2, R10), Add.imm(R2, -size), Mov.imm(R3, size), Mov.imm(R4, 0), call(Helper.ringbuf_output)]
+      ? [
+          LoadMapPtr(R1, 'events'),
+          Mov.reg(R2, R10),
+          Add.imm(R2, -size),
+          Mov.imm(R3, size),
+          Mov.imm(R4, 0),
+          call(Helper.ringbuf_output),
+        ]
       : [
           Mov.reg(R1, R6),
           LoadMapPtr(R2, 'events'),

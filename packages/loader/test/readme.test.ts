@@ -3,12 +3,27 @@
 import { execFileSync } from 'node:child_process';
 import { it, expect } from 'vitest';
 import { Add, call, exit, Helper, link, LoadMapPtr, LoadMem, Mov, R0, R1, R2, R3, R4, R10, StoreMem } from 'bpf-asm-ts';
-import { AttachType, BpfMap, MapType, Program, ProgramType, RingBufReader, attachTracing, tracepointBtfId } from '../src/index.js';
+import {
+  AttachType,
+  BpfMap,
+  MapType,
+  Program,
+  ProgramType,
+  RingBufReader,
+  attachTracing,
+  tracepointBtfId,
+} from '../src/index.js';
 
 it('README: load, attach and read events from a hand-assembled program', async () => {
   const seen: string[] = [];
   // --- README example starts ---
-  const events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 16 });
+  const events = BpfMap.create({
+    name: 'events',
+    type: MapType.RINGBUF,
+    keySize: 0,
+    valueSize: 0,
+    maxEntries: 1 << 16,
+  });
   let prog, link_, reader;
   try {
     prog = Program.load({
@@ -20,7 +35,11 @@ it('README: load, attach and read events from a hand-assembled program', async (
       instructions: link([
         LoadMem(R1, R1, 0, 'u64'), // args[0]: struct sk_buff *
         StoreMem(R10, -8, R1, 'u64'),
-        LoadMapPtr(R1, 'events'), Mov.reg(R2, R10), Add.imm(R2, -8), Mov.imm(R3, 8), Mov.imm(R4, 0),
+        LoadMapPtr(R1, 'events'),
+        Mov.reg(R2, R10),
+        Add.imm(R2, -8),
+        Mov.imm(R3, 8),
+        Mov.imm(R4, 0),
         call(Helper.ringbuf_output),
         Mov.imm(R0, 0),
         exit(),
@@ -34,7 +53,10 @@ it('README: load, attach and read events from a hand-assembled program', async (
       break;
     }
   } finally {
-    reader?.close(); link_?.close(); prog?.close(); events.close();
+    reader?.close();
+    link_?.close();
+    prog?.close();
+    events.close();
   }
   expect(events.closed).toBe(true);
   // --- README example ends ---

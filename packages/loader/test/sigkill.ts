@@ -22,7 +22,9 @@ export function exists(kind: 'prog' | 'link', id: number): boolean {
 }
 
 /** Spawns the child in `mode`, SIGKILLs it once attached, and waits until its objects are gone. */
-export async function killAttachedChild(mode: 'tp_btf' | 'kprobe'): Promise<{ ids: { prog: number; link: number }; before: boolean[]; after: boolean[] }> {
+export async function killAttachedChild(
+  mode: 'tp_btf' | 'kprobe',
+): Promise<{ ids: { prog: number; link: number }; before: boolean[]; after: boolean[] }> {
   const p = spawn(process.execPath, [child, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ids = await new Promise<{ prog: number; link: number }>((resolve, reject) => {
     let buf = '';
@@ -41,4 +43,3 @@ export async function killAttachedChild(mode: 'tp_btf' | 'kprobe'): Promise<{ id
   for (let i = 0; i < 100 && alive().some(Boolean); i++) await new Promise((r) => setTimeout(r, 100));
   return { ids, before, after: alive() };
 }
-

@@ -4,7 +4,28 @@
  * perf event array. Offsets come from the running kernel's BTF via btf-parser.
  */
 import { memberPath } from 'btf-parser';
-import { Add, call, exit, Helper, JNE, LoadImm64, LoadMapPtr, LoadMem, Mov, R0, R1, R2, R3, R4, R5, R6, R7, R8, R10, type Instruction } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  exit,
+  Helper,
+  JNE,
+  LoadImm64,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R3,
+  R4,
+  R5,
+  R6,
+  R7,
+  R8,
+  R10,
+  type Instruction,
+} from 'bpf-asm-ts';
 import { kernelBtf } from '../src/link/targets.js';
 
 /** Size of the record the programs emit: the 20-byte IPv4 header. */
@@ -48,7 +69,14 @@ export function ipHeaderProgram(daddrRaw: number, output: 'ringbuf' | 'perf', sk
     LoadImm64(R2, BigInt(daddrRaw)),
     JNE.reg(R1, R2, 'out'),
     ...(output === 'ringbuf'
-      ? [LoadMapPtr(R1, 'events'), Mov.reg(R2, R10), Add.imm(R2, -40), Mov.imm(R3, RECORD_SIZE), Mov.imm(R4, 0), call(Helper.ringbuf_output)]
+      ? [
+          LoadMapPtr(R1, 'events'),
+          Mov.reg(R2, R10),
+          Add.imm(R2, -40),
+          Mov.imm(R3, RECORD_SIZE),
+          Mov.imm(R4, 0),
+          call(Helper.ringbuf_output),
+        ]
       : [
           Mov.reg(R1, R8),
           LoadMapPtr(R2, 'events'),

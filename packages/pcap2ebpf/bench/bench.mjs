@@ -14,7 +14,24 @@ import { link, encode } from 'bpf-asm-ts';
 import { formatListing, fromTuples, optimize, tcProgram, lowerCbpf, traceFilter } from '../dist/index.js';
 import { PROG_TYPE, TestBpf } from '../../../tools/testing/bpf-syscall.mjs';
 import { perLoadProbeReads } from './pwru-scheme.mjs';
-import { Add, call, callFunction, exit, Helper, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R6, R7, StoreImm } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  callFunction,
+  exit,
+  Helper,
+  JNE,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R10,
+  R2,
+  R6,
+  R7,
+  StoreImm,
+} from 'bpf-asm-ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const corpus = resolve(here, '../test/corpus');
@@ -25,7 +42,11 @@ const LINKTYPES = [
   ['RAW', 'public-l3.jsonl', 'packets-l3.jsonl'],
 ];
 
-const lines = (file) => readFileSync(join(corpus, file), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const lines = (file) =>
+  readFileSync(join(corpus, file), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)] : NaN;
@@ -41,7 +62,9 @@ const data = LINKTYPES.map(([linktype, recs, pkts]) => ({
 
 // ---- 1. instruction counts ------------------------------------------------------------------
 console.log('## cBPF instruction counts: our optimizer vs libpcap 1.10 (same unoptimized input)\n');
-console.log('| link type | programs | libpcap total | ours total | ratio | median libpcap/ours | max libpcap/ours | ours <= libpcap | identical listings | optimize µs/program (median) |');
+console.log(
+  '| link type | programs | libpcap total | ours total | ratio | median libpcap/ours | max libpcap/ours | ours <= libpcap | identical listings | optimize µs/program (median) |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const d of data) {
   const theirs = [];
@@ -92,7 +115,12 @@ for (const d of data) {
     for (const p of d.packets) {
       let loads = 0;
       try {
-        traceFilter(program, p.bytes, { maxSteps: 100000, onStep: (s) => { if (isLoad(program[s.pc].code)) loads++; } });
+        traceFilter(program, p.bytes, {
+          maxSteps: 100000,
+          onStep: (s) => {
+            if (isLoad(program[s.pc].code)) loads++;
+          },
+        });
       } catch {
         /* a loop that never ends: counted so far */
       }
@@ -113,9 +141,15 @@ const bpf = TestBpf.open();
 if (typeof bpf === 'string') {
   console.log(`\n(in-kernel timing skipped: ${bpf})`);
 } else {
-  console.log(`\n## In-kernel cost, ns/packet (BPF_PROG_TEST_RUN, repeat ${REPEAT}, per-packet median of ${RUNS} runs, mean over a sample of programs × packets ≤ 1514 bytes)\n`);
-  console.log('Both filters are lowered by our converter; "ours" is our optimizer\'s cBPF, "libpcap" is libpcap\'s optimized cBPF. Filter cost = run time minus an empty program\'s (baseline).\n');
-  console.log('| link type | memory model | programs | baseline ns | ours filter ns/pkt | libpcap filter ns/pkt | ours/libpcap |');
+  console.log(
+    `\n## In-kernel cost, ns/packet (BPF_PROG_TEST_RUN, repeat ${REPEAT}, per-packet median of ${RUNS} runs, mean over a sample of programs × packets ≤ 1514 bytes)\n`,
+  );
+  console.log(
+    'Both filters are lowered by our converter; "ours" is our optimizer\'s cBPF, "libpcap" is libpcap\'s optimized cBPF. Filter cost = run time minus an empty program\'s (baseline).\n',
+  );
+  console.log(
+    '| link type | memory model | programs | baseline ns | ours filter ns/pkt | libpcap filter ns/pkt | ours/libpcap |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   const PREFIX = Uint8Array.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5]);
   const mapFd = bpf.createArrayMap(8 + 9216);
@@ -125,12 +159,22 @@ if (typeof bpf === 'string') {
     const packets = d.packets.filter((p, i) => i % 8 === 0 && p.bytes.length <= 1514);
     for (const memory of ['packet', 'kernel']) {
       const loadOne = (cbpf) => {
-        if (memory === 'packet') return bpf.load(PROG_TYPE.sched_cls, link(tcProgram(cbpf, { offset: 14 }).instructions).encode());
+        if (memory === 'packet')
+          return bpf.load(PROG_TYPE.sched_cls, link(tcProgram(cbpf, { offset: 14 }).instructions).encode());
         const f = lowerCbpf(cbpf, { memory: 'kernel', labelPrefix: 'f' });
         const host = [
-          StoreImm(R10, -4, 0, 'u32'), Mov.reg(R2, R10), Add.imm(R2, -4), LoadMapPtr(R1, 'packet'),
-          call(Helper.map_lookup_elem), JNE.imm(R0, 0, 1), exit(),
-          LoadMem(R2, R0, 0, 'u32'), Mov.reg(R1, R0), Add.imm(R1, 8), callFunction(f.name), exit(),
+          StoreImm(R10, -4, 0, 'u32'),
+          Mov.reg(R2, R10),
+          Add.imm(R2, -4),
+          LoadMapPtr(R1, 'packet'),
+          call(Helper.map_lookup_elem),
+          JNE.imm(R0, 0, 1),
+          exit(),
+          LoadMem(R2, R0, 0, 'u32'),
+          Mov.reg(R1, R0),
+          Add.imm(R1, 8),
+          callFunction(f.name),
+          exit(),
         ];
         const linked = link(host, { subprograms: [f.instructions] });
         return bpf.load(PROG_TYPE.socket_filter, encode(linked.resolve(() => mapFd)));
@@ -191,17 +235,30 @@ if (typeof bpf === 'string') {
   }
   // Kernel memory: our one copy vs pwru's scheme (one bpf_probe_read_kernel per executed load),
   // both on libpcap's optimized cBPF, the packet in an array map value.
-  console.log(`\n## Kernel-memory model: one copy (ours) vs one bpf_probe_read_kernel per load (pwru's scheme), ns/packet\n`);
-  console.log('Same filters (libpcap\'s optimized cBPF), same packets, same host; filter cost net of an empty program.\n');
+  console.log(
+    `\n## Kernel-memory model: one copy (ours) vs one bpf_probe_read_kernel per load (pwru's scheme), ns/packet\n`,
+  );
+  console.log(
+    "Same filters (libpcap's optimized cBPF), same packets, same host; filter cost net of an empty program.\n",
+  );
   console.log('| link type | programs | ours ns/pkt | pwru scheme ns/pkt | pwru scheme / ours |');
   console.log('|---|---|---|---|---|');
   const lookupHost = [
-    StoreImm(R10, -4, 0, 'u32'), Mov.reg(R2, R10), Add.imm(R2, -4), LoadMapPtr(R1, 'packet'),
-    call(Helper.map_lookup_elem), JNE.imm(R0, 0, 1), exit(),
-    LoadMem(R7, R0, 0, 'u32'), Mov.reg(R6, R0), Add.imm(R6, 8),
+    StoreImm(R10, -4, 0, 'u32'),
+    Mov.reg(R2, R10),
+    Add.imm(R2, -4),
+    LoadMapPtr(R1, 'packet'),
+    call(Helper.map_lookup_elem),
+    JNE.imm(R0, 0, 1),
+    exit(),
+    LoadMem(R7, R0, 0, 'u32'),
+    Mov.reg(R6, R0),
+    Add.imm(R6, 8),
   ];
   const loadHosted = (filter, endIsPointer) => {
-    const args = endIsPointer ? [Mov.reg(R1, R6), Mov.reg(R2, R6), Add.reg(R2, R7)] : [Mov.reg(R1, R6), Mov.reg(R2, R7)];
+    const args = endIsPointer
+      ? [Mov.reg(R1, R6), Mov.reg(R2, R6), Add.reg(R2, R7)]
+      : [Mov.reg(R1, R6), Mov.reg(R2, R7)];
     const linked = link([...lookupHost, ...args, callFunction('f'), exit()], { subprograms: [filter] });
     return bpf.load(PROG_TYPE.socket_filter, encode(linked.resolve(() => mapFd)));
   };
@@ -218,7 +275,10 @@ if (typeof bpf === 'string') {
   for (const d of data) {
     const sample = d.records.filter((r, i) => i % 6 === 0 && !r.expr.includes('protochain'));
     const packets = d.packets.filter((p, i) => i % 8 === 0 && p.bytes.length <= 1514);
-    const baseFd = loadHosted(lowerCbpf(fromTuples([[6, 0, 0, 0]]), { memory: 'kernel', labelPrefix: 'f' }).instructions, false);
+    const baseFd = loadHosted(
+      lowerCbpf(fromTuples([[6, 0, 0, 0]]), { memory: 'kernel', labelPrefix: 'f' }).instructions,
+      false,
+    );
     const base = sum(packets.map((p) => timeOn(baseFd, p))) / packets.length;
     bpf.close(baseFd);
     const ours = [];

@@ -30,7 +30,9 @@ function buildPeer() {
     execFileSync('gcc', ['-O2', '-o', exe, join(here, 'compile-libpcap.c'), '-lpcap'], { stdio: 'pipe' });
     return exe;
   } catch (e) {
-    console.log(`(libpcap peer unavailable: ${String(e.stderr ?? e.message).split('\n')[0]} — install gcc and libpcap-dev)`);
+    console.log(
+      `(libpcap peer unavailable: ${String(e.stderr ?? e.message).split('\n')[0]} — install gcc and libpcap-dev)`,
+    );
     return undefined;
   }
 }
@@ -55,8 +57,14 @@ function oursPerExpr(exprs, linktype, optimize, names) {
 }
 
 function peerPerExpr(exe, exprs, linktype, optimize) {
-  const r = spawnSync(exe, [linktype, optimize ? '1' : '0', String(REPEATS)], { input: exprs.join('\n') + '\n', encoding: 'utf8' });
-  const rows = r.stdout.trim().split('\n').map((l) => l.split(' ').map(Number));
+  const r = spawnSync(exe, [linktype, optimize ? '1' : '0', String(REPEATS)], {
+    input: exprs.join('\n') + '\n',
+    encoding: 'utf8',
+  });
+  const rows = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').map(Number));
   return { ns: rows.map((x) => x[0]), lens: rows.map((x) => x[1]) };
 }
 
@@ -65,11 +73,16 @@ if (!existsSync(file)) {
   console.log(`corpus not found at ${corpus}; restore it with git checkout`);
   process.exit(1);
 }
-const exprs = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).expr);
+const exprs = readFileSync(file, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l).expr);
 const names = NameResolver.fromDirectory('/etc');
 const peer = buildPeer();
 
-console.log(`\n### Compile time per expression (${exprs.length} corpus expressions, ${REPEATS} repeats each, median of ${RUNS} runs)\n`);
+console.log(
+  `\n### Compile time per expression (${exprs.length} corpus expressions, ${REPEATS} repeats each, median of ${RUNS} runs)\n`,
+);
 console.log('| link type | optimizer | ours median | libpcap median | ratio | ours p99 | libpcap p99 |');
 console.log('|---|---|---|---|---|---|---|');
 const counts = [];
@@ -94,7 +107,9 @@ for (const linktype of ['EN10MB', 'RAW']) {
     const p = peer ? perExpr(peerRuns) : [];
     const us = (x) => (Number.isNaN(x) ? 'n/a' : `${(x / 1000).toFixed(1)} µs`);
     const ratio = peer ? `${(median(o) / median(p)).toFixed(2)}×` : 'n/a';
-    console.log(`| ${linktype} | ${optimize ? 'on' : 'off'} | ${us(median(o))} | ${us(median(p))} | ${ratio} | ${us(p99(o))} | ${us(p99(p))} |`);
+    console.log(
+      `| ${linktype} | ${optimize ? 'on' : 'off'} | ${us(median(o))} | ${us(median(p))} | ${ratio} | ${us(p99(o))} | ${us(p99(p))} |`,
+    );
     if (peer) counts.push({ linktype, optimize, ourLens, peerLens });
   }
 }
@@ -103,7 +118,11 @@ if (counts.length) {
   console.log('| link type | optimizer | same count | ours shorter | ours longer | ours total | libpcap total |');
   console.log('|---|---|---|---|---|---|---|');
   for (const { linktype, optimize, ourLens, peerLens } of counts) {
-    let same = 0, shorter = 0, longer = 0, ot = 0, pt = 0;
+    let same = 0,
+      shorter = 0,
+      longer = 0,
+      ot = 0,
+      pt = 0;
     ourLens.forEach((o, i) => {
       const q = peerLens[i];
       if (o < 0 || q < 0) return;

@@ -16,7 +16,8 @@ export function perLoadProbeReads(instructions) {
   const out = [Mov.imm(R4, 0).withSymbol(instructions[0].symbol), Mov.imm(R5, 0)];
   instructions = [instructions[0].withSymbol(undefined), ...instructions.slice(1)];
   for (const insn of instructions) {
-    const isPacketLoad = (insn.opcode & 0xe7) === LDX_MEM && (insn.src === R1 || insn.src === R5) && SIZE[insn.opcode & 0x18];
+    const isPacketLoad =
+      (insn.opcode & 0xe7) === LDX_MEM && (insn.src === R1 || insn.src === R5) && SIZE[insn.opcode & 0x18];
     if (!isPacketLoad) {
       out.push(insn);
       continue;

@@ -12,33 +12,130 @@ import { compile } from './compile.js';
 import { FilterError } from './lang/errors.js';
 import { NameResolver } from './names/resolver.js';
 
-const names = new NameResolver({ services: 'http 80/tcp www\ndomain 53/tcp\ndomain 53/udp\n', protocols: 'tcp 6 TCP\nudp 17 UDP\n', hosts: '192.0.2.1 gw\n' });
+const names = new NameResolver({
+  services: 'http 80/tcp www\ndomain 53/tcp\ndomain 53/udp\n',
+  protocols: 'tcp 6 TCP\nudp 17 UDP\n',
+  hosts: '192.0.2.1 gw\n',
+});
 
 const WORDS = [
-  'host', 'net', 'port', 'portrange', 'src', 'dst', 'and', 'or', 'not', '!', '(', ')', 'tcp', 'udp', 'ip', 'ip6', 'arp',
-  'ether', 'proto', 'protochain', 'vlan', 'mpls', 'pppoes', 'geneve', 'llc', 'less', 'greater', 'byte', 'len', 'broadcast',
-  'multicast', 'gateway', 'mask', '1', '80', '0x10', '017', '089', '192.0.2.1', '192.0.2', '10.0.0.0/8', '2001:db8::1',
-  '02:00:00:00:00:01', 'ab:cd', '[', ']', ':', '=', '>', '<', '!=', '+', '-', '*', '/', '%', '^', '&', '|', '<<', '>>',
-  'gw', 'http', 'foo', '\\tcp', 'tcp-syn', 'icmp-echo', 'tcpflags', 'icmp', 'icmp6', 'isis', 'stp', 'decnet', '1.2',
+  'host',
+  'net',
+  'port',
+  'portrange',
+  'src',
+  'dst',
+  'and',
+  'or',
+  'not',
+  '!',
+  '(',
+  ')',
+  'tcp',
+  'udp',
+  'ip',
+  'ip6',
+  'arp',
+  'ether',
+  'proto',
+  'protochain',
+  'vlan',
+  'mpls',
+  'pppoes',
+  'geneve',
+  'llc',
+  'less',
+  'greater',
+  'byte',
+  'len',
+  'broadcast',
+  'multicast',
+  'gateway',
+  'mask',
+  '1',
+  '80',
+  '0x10',
+  '017',
+  '089',
+  '192.0.2.1',
+  '192.0.2',
+  '10.0.0.0/8',
+  '2001:db8::1',
+  '02:00:00:00:00:01',
+  'ab:cd',
+  '[',
+  ']',
+  ':',
+  '=',
+  '>',
+  '<',
+  '!=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '^',
+  '&',
+  '|',
+  '<<',
+  '>>',
+  'gw',
+  'http',
+  'foo',
+  '\\tcp',
+  'tcp-syn',
+  'icmp-echo',
+  'tcpflags',
+  'icmp',
+  'icmp6',
+  'isis',
+  'stp',
+  'decnet',
+  '1.2',
 ];
 
 const PRIMITIVES = [
-  'tcp', 'udp', 'icmp', 'ip6', 'arp', 'host 192.0.2.1', 'src net 10.0.0.0/8', 'dst port 80', 'portrange 1-1024',
-  'ip[0] & 0xf > 5', 'tcp[tcpflags] & tcp-syn != 0', 'len > 100', 'ether broadcast', 'ip multicast', 'vlan', 'mpls 16',
-  'pppoes', 'geneve', 'llc', 'ip6 host 2001:db8::1', 'ether src 02:00:00:00:00:0a', 'icmp6[0] = 128', 'udp[8:2] = 0',
+  'tcp',
+  'udp',
+  'icmp',
+  'ip6',
+  'arp',
+  'host 192.0.2.1',
+  'src net 10.0.0.0/8',
+  'dst port 80',
+  'portrange 1-1024',
+  'ip[0] & 0xf > 5',
+  'tcp[tcpflags] & tcp-syn != 0',
+  'len > 100',
+  'ether broadcast',
+  'ip multicast',
+  'vlan',
+  'mpls 16',
+  'pppoes',
+  'geneve',
+  'llc',
+  'ip6 host 2001:db8::1',
+  'ether src 02:00:00:00:00:0a',
+  'icmp6[0] = 128',
+  'udp[8:2] = 0',
 ];
 
 describe('compile() on arbitrary input', () => {
   it('returns a valid program or throws FilterError, for any sequence of words', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...WORDS), { minLength: 0, maxLength: 10 }), fc.constantFrom('EN10MB', 'RAW'), (words, linktype) => {
-        try {
-          const p = compile(words.join(' '), { linktype: linktype as 'EN10MB' | 'RAW', optimize: false, names });
-          validateProgram(p, { allowBackwardJumps: true, requireInitializedScratch: false });
-        } catch (e) {
-          if (!(e instanceof FilterError)) throw e;
-        }
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...WORDS), { minLength: 0, maxLength: 10 }),
+        fc.constantFrom('EN10MB', 'RAW'),
+        (words, linktype) => {
+          try {
+            const p = compile(words.join(' '), { linktype: linktype as 'EN10MB' | 'RAW', optimize: false, names });
+            validateProgram(p, { allowBackwardJumps: true, requireInitializedScratch: false });
+          } catch (e) {
+            if (!(e instanceof FilterError)) throw e;
+          }
+        },
+      ),
       { numRuns: 2000, seed: 5 },
     );
   });
@@ -93,7 +190,8 @@ describe('the boolean structure on the corpus packets', () => {
         const vor = verdicts(`${a} or ${b}`);
         const vand = verdicts(`${a} and ${b}`);
         packets.forEach((_, i) => {
-          if (vor[i] !== (va[i] || vb[i]) && !(va[i] === false && vb[i] === true)) throw new Error(`${a} or ${b} on packet ${i}`);
+          if (vor[i] !== (va[i] || vb[i]) && !(va[i] === false && vb[i] === true))
+            throw new Error(`${a} or ${b} on packet ${i}`);
           if (vand[i] && !(va[i] && vb[i])) throw new Error(`${a} and ${b} on packet ${i}`);
         });
       }),

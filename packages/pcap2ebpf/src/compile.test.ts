@@ -5,7 +5,10 @@ import { compile, compileFilter } from './compile.js';
 import { FilterError } from './lang/errors.js';
 import { NameResolver } from './names/resolver.js';
 
-const names = new NameResolver({ services: 'http 80/tcp www\ndomain 53/tcp\ndomain 53/udp\n', hosts: '192.0.2.1 gw\n' });
+const names = new NameResolver({
+  services: 'http 80/tcp www\ndomain 53/tcp\ndomain 53/udp\n',
+  hosts: '192.0.2.1 gw\n',
+});
 const listing = (expr: string, opts: Parameters<typeof compile>[1] = {}): string[] =>
   formatListing(compile(expr, { names, optimize: false, ...opts }));
 const failure = (expr: string, opts: Parameters<typeof compile>[1] = {}): FilterError => {
@@ -20,9 +23,18 @@ const failure = (expr: string, opts: Parameters<typeof compile>[1] = {}): Filter
 
 describe('compile()', () => {
   it('compiles for Ethernet by default and for raw IP on request', () => {
-    expect(listing('ip')).toEqual(['(000) ldh      [12]', '(001) jeq      #0x800           jt 2\tjf 3', '(002) ret      #262144', '(003) ret      #0']);
+    expect(listing('ip')).toEqual([
+      '(000) ldh      [12]',
+      '(001) jeq      #0x800           jt 2\tjf 3',
+      '(002) ret      #262144',
+      '(003) ret      #0',
+    ]);
     expect(listing('ip', { linktype: 'RAW' })).toEqual([
-      '(000) ldb      [0]', '(001) and      #0xf0', '(002) jeq      #0x40            jt 3\tjf 4', '(003) ret      #262144', '(004) ret      #0',
+      '(000) ldb      [0]',
+      '(001) and      #0xf0',
+      '(002) jeq      #0x40            jt 3\tjf 4',
+      '(003) ret      #262144',
+      '(004) ret      #0',
     ]);
   });
 
@@ -56,7 +68,7 @@ describe('compile()', () => {
     expect(listing('ip broadcast', { netmask: 0xffffff00 })).toContain('(003) and      #0xff');
   });
 
-  it('reports libpcap\'s message with the position of the offending primitive', () => {
+  it("reports libpcap's message with the position of the offending primitive", () => {
     const e = failure('tcp port 80 and udp port http');
     expect(e.reason).toBe("port 'http' is tcp");
     expect(e.kind).toBe('semantic');
@@ -83,20 +95,32 @@ describe('compile()', () => {
     expect(p.length).toBe(95942);
     expect(p.filter((i) => i.code === 0x05).length).toBe(17940);
     const deep = `${'('.repeat(5000)}tcp${')'.repeat(5000)}`;
-    expect(failure(deep, { optimize: false }).reason).toBe("can't parse filter expression: expression nested too deeply");
+    expect(failure(deep, { optimize: false }).reason).toBe(
+      "can't parse filter expression: expression nested too deeply",
+    );
   });
 
-  it('keeps libpcap 1.10\'s bugs: a load-less `byte N & V` and the first-statement divisor check', () => {
+  it("keeps libpcap 1.10's bugs: a load-less `byte N & V` and the first-statement divisor check", () => {
     // (tcpdump -O -d prints exactly this: A is tested without being loaded)
-    expect(listing('byte 3 & 1')).toEqual(['(000) and      #0x1', '(001) jeq      #0x0             jt 2\tjf 3', '(002) ret      #0', '(003) ret      #262144']);
+    expect(listing('byte 3 & 1')).toEqual([
+      '(000) and      #0x1',
+      '(001) jeq      #0x0             jt 2\tjf 3',
+      '(002) ret      #0',
+      '(003) ret      #262144',
+    ]);
     expect(failure('len / ip[0] > 0').reason).toBe('division by zero');
   });
 
   it('shifts every later offset after vlan, including other or-branches', () => {
     // the `ip` branch tests the ethertype at 16, behind a tag that may not be there (tcpdump -O -d)
     expect(listing('vlan 100 or ip').slice(6)).toEqual([
-      '(006) ldh      [14]', '(007) and      #0xfff', '(008) jeq      #0x64            jt 11\tjf 9',
-      '(009) ldh      [16]', '(010) jeq      #0x800           jt 11\tjf 12', '(011) ret      #262144', '(012) ret      #0',
+      '(006) ldh      [14]',
+      '(007) and      #0xfff',
+      '(008) jeq      #0x64            jt 11\tjf 9',
+      '(009) ldh      [16]',
+      '(010) jeq      #0x800           jt 11\tjf 12',
+      '(011) ret      #262144',
+      '(012) ret      #0',
     ]);
   });
 });

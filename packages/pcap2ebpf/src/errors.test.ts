@@ -5,7 +5,8 @@ import { compileFilter } from './compile.js';
 
 describe('one error root', () => {
   it('every error class this package throws is a Pcap2EbpfError', () => {
-    for (const E of [CbpfError, FilterError, LoweringError, UsageError]) expect(E.prototype).toBeInstanceOf(Pcap2EbpfError);
+    for (const E of [CbpfError, FilterError, LoweringError, UsageError])
+      expect(E.prototype).toBeInstanceOf(Pcap2EbpfError);
   });
 
   it('a bad filter is caught by the root', () => {

@@ -81,7 +81,8 @@ export function cpuMs(pid) {
 
 /** bpftrace's probe names (`tracepoint:<category>:<name>`) for tracepoint `names`, from tracefs. */
 export function tracefsProbes(names) {
-  if (spawnSync('mountpoint', ['-q', '/sys/kernel/tracing']).status !== 0) spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
+  if (spawnSync('mountpoint', ['-q', '/sys/kernel/tracing']).status !== 0)
+    spawnSync('mount', ['-t', 'tracefs', 'nodev', '/sys/kernel/tracing']);
   const root = '/sys/kernel/tracing/events';
   const out = [];
   for (const name of names) {
@@ -107,7 +108,10 @@ export function tracefsProbes(names) {
 export function timeAttach(cmd, args, expected, { settleMs = 300, timeoutMs = 60_000, env } = {}) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) });
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     let exited = false;
@@ -153,7 +157,9 @@ export function timeAttach(cmd, args, expected, { settleMs = 300, timeoutMs = 60
 export function tracers() {
   const bin = new URL('../bin/pwru.js', import.meta.url).pathname;
   const probes = tracefsProbes(TRACEPOINTS);
-  const out = [{ name: 'pwru', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, NEVER] }];
+  const out = [
+    { name: 'pwru', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, NEVER] },
+  ];
   if (spawnSync('bpftrace', ['--version']).status === 0 && probes.length === TRACEPOINTS.length) {
     out.push({ name: 'bpftrace', cmd: 'bpftrace', args: ['-e', `${probes.join(',')} { @n = count(); }`] });
   }
@@ -170,7 +176,8 @@ export async function attachRows(runs) {
   const res = new Map(ts.map((t) => [t.name, []]));
   for (let i = 0; i < runs; i++) {
     // Alternate who goes first, so neither always runs right after the other's exit.
-    for (const t of i % 2 ? [...ts].reverse() : ts) res.get(t.name).push(await timeAttach(t.cmd, t.args, TRACEPOINTS.length));
+    for (const t of i % 2 ? [...ts].reverse() : ts)
+      res.get(t.name).push(await timeAttach(t.cmd, t.args, TRACEPOINTS.length));
   }
   const ms = (x) => `${x.toFixed(0)} ms`;
   const med = (name, k) => median(res.get(name).map((r) => r[k]));
@@ -184,8 +191,22 @@ export async function attachRows(runs) {
   };
   const n = TRACEPOINTS.length;
   const rows = [
-    row('pwru', `pwru: exec to ${n} tracepoints attached (bpf_link fds; --backend=tracepoint --filter-func, pcap filter)`, 'attachMs', ms),
-    ...(peer ? [row('bpftrace', `peer: bpftrace, exec to the same ${n} tracepoints attached (perf_event fds; @n = count())`, 'attachMs', ms)] : []),
+    row(
+      'pwru',
+      `pwru: exec to ${n} tracepoints attached (bpf_link fds; --backend=tracepoint --filter-func, pcap filter)`,
+      'attachMs',
+      ms,
+    ),
+    ...(peer
+      ? [
+          row(
+            'bpftrace',
+            `peer: bpftrace, exec to the same ${n} tracepoints attached (perf_event fds; @n = count())`,
+            'attachMs',
+            ms,
+          ),
+        ]
+      : []),
     row('pwru', 'pwru: CPU time until attached (all threads)', 'cpuMs', ms),
     ...(peer ? [row('bpftrace', 'peer: bpftrace CPU time until attached (all threads)', 'cpuMs', ms)] : []),
     row('pwru', 'pwru: RSS when attached (VmRSS)', 'rssKiB', mib),

@@ -1,7 +1,15 @@
 // The floor of per-packet cost: an empty tp_btf program (r0 = 0; exit) on each tracepoint named
 // on the command line, held until SIGINT. What every tracer pays just to have a program run.
 // Usage: node bench/empty-tracer.mjs kfree_skb consume_skb ...
-import { AttachType, attachTracing, defaultBackend, Program, ProgramType, removeMemlockLimit, tracepointBtfId } from 'bpf-loader-ts';
+import {
+  AttachType,
+  attachTracing,
+  defaultBackend,
+  Program,
+  ProgramType,
+  removeMemlockLimit,
+  tracepointBtfId,
+} from 'bpf-loader-ts';
 import { exit, Mov, R0 } from 'bpf-asm-ts';
 
 removeMemlockLimit(defaultBackend());

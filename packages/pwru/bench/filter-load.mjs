@@ -12,9 +12,13 @@ export const FILTERS = { plain: 'ip6 and udp', protochain: 'ip6 protochain 17' }
 export function loadMs(filter, { timeoutMs = 120_000 } = {}) {
   const bin = new URL('../bin/pwru.js', import.meta.url).pathname;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, '--debug', '--backend', 'tracepoint', '--output-limit-lines', '1', filter], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [bin, '--debug', '--backend', 'tracepoint', '--output-limit-lines', '1', filter],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let text = '';
     let ms;
     const onData = (d) => {
@@ -48,7 +52,11 @@ export async function filterLoadRows(runs) {
   const p = median(plain);
   const c = median(chain);
   return [
-    [`program load (tracepoint backend, --debug "Loaded programs"), pcap '${FILTERS.plain}' (peer)`, `${p} ms`, '1.00x'],
+    [
+      `program load (tracepoint backend, --debug "Loaded programs"), pcap '${FILTERS.plain}' (peer)`,
+      `${p} ms`,
+      '1.00x',
+    ],
     [`program load, pcap '${FILTERS.protochain}' (a bounded loop)`, `${c} ms`, `${(c / p).toFixed(2)}x`],
   ];
 }

@@ -81,8 +81,9 @@ function waitAttached(child, n, ms = 120_000) {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const tick = setInterval(() => {
-      if (attachments(child.pid) >= n) return clearInterval(tick), resolve();
-      if (child.exitCode !== null || child.signalCode !== null || Date.now() - t0 > ms) clearInterval(tick), reject(new Error(`${child.spawnfile} did not attach`));
+      if (attachments(child.pid) >= n) return (clearInterval(tick), resolve());
+      if (child.exitCode !== null || child.signalCode !== null || Date.now() - t0 > ms)
+        clearInterval(tick), reject(new Error(`${child.spawnfile} did not attach`));
     }, 5);
   });
 }
@@ -102,9 +103,13 @@ function ip(...args) {
 
 /** One flood: packets received per second at the far end of the veth. */
 async function flood(nsA, nsB) {
-  const rx = track(spawn('ip', ['netns', 'exec', nsB, process.execPath, '-e', RECEIVER], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const rx = track(
+    spawn('ip', ['netns', 'exec', nsB, process.execPath, '-e', RECEIVER], { stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
   await waitOutput(rx, /bound/);
-  const tx = track(spawn('ip', ['netns', 'exec', nsA, process.execPath, '-e', SENDER], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const tx = track(
+    spawn('ip', ['netns', 'exec', nsA, process.execPath, '-e', SENDER], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const [line] = await waitOutput(tx, /\{.*\}/, FLOOD_MS + 30_000);
   const { secs } = JSON.parse(line);
   await new Promise((r) => setTimeout(r, 100));
@@ -130,21 +135,45 @@ function floodTracers() {
   const probes = tracefsProbes(TRACEPOINTS);
   const out = [
     { name: 'empty', cmd: process.execPath, args: [empty, ...TRACEPOINTS] },
-    { name: 'pwru', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, 'udp port 9'] },
+    {
+      name: 'pwru',
+      cmd: process.execPath,
+      args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, 'udp port 9'],
+    },
     // Every datagram matches: the cost of the events themselves, then with the in-kernel packet
     // copy and the pcapng writing (--output-pcapng) on top.
-    { name: 'pwru-matching', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, `udp port ${PORT}`] },
-    { name: 'pwru-pcapng', cmd: process.execPath, args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, '--output-pcapng', '/dev/null', `udp port ${PORT}`] },
+    {
+      name: 'pwru-matching',
+      cmd: process.execPath,
+      args: [bin, '--backend=tracepoint', `--filter-func=${FILTER_FUNC}`, `udp port ${PORT}`],
+    },
+    {
+      name: 'pwru-pcapng',
+      cmd: process.execPath,
+      args: [
+        bin,
+        '--backend=tracepoint',
+        `--filter-func=${FILTER_FUNC}`,
+        '--output-pcapng',
+        '/dev/null',
+        `udp port ${PORT}`,
+      ],
+    },
   ];
   if (spawnSync('bpftrace', ['--version']).status === 0 && probes.length === TRACEPOINTS.length) {
-    out.push({ name: 'bpftrace', cmd: 'bpftrace', args: ['-e', `${probes.join(',')} /pid == 4294967295/ { @n = count(); }`] });
+    out.push({
+      name: 'bpftrace',
+      cmd: 'bpftrace',
+      args: ['-e', `${probes.join(',')} /pid == 4294967295/ { @n = count(); }`],
+    });
   }
   return out;
 }
 
 /** Rows of the flood table, or one row saying why it was skipped. */
 export async function floodRows(runs = 3) {
-  if (process.getuid?.() !== 0) return [['veth UDP flood (skipped: needs root for network namespaces and BPF)', '', '']];
+  if (process.getuid?.() !== 0)
+    return [['veth UDP flood (skipped: needs root for network namespaces and BPF)', '', '']];
   if (spawnSync('ip', ['-V']).status !== 0) return [['veth UDP flood (skipped: iproute2 not installed)', '', '']];
   const tracers = floodTracers();
   const nsA = `pwru-bench-a-${process.pid}`;
@@ -172,7 +201,10 @@ export async function floodRows(runs = 3) {
     ip('-n', nsA, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1', 'netns', nsB);
     ip('-n', nsA, 'addr', 'add', '10.213.0.1/30', 'dev', 'veth0');
     ip('-n', nsB, 'addr', 'add', '10.213.0.2/30', 'dev', 'veth1');
-    for (const [ns, dev] of [[nsA, 'veth0'], [nsB, 'veth1']]) {
+    for (const [ns, dev] of [
+      [nsA, 'veth0'],
+      [nsB, 'veth1'],
+    ]) {
       ip('-n', ns, 'link', 'set', 'lo', 'up');
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
@@ -208,17 +240,38 @@ export async function floodRows(runs = 3) {
     `${(slow(name) / slow('empty')).toFixed(2)}x`,
   ];
   const rows = [
-    ['veth UDP flood, 64-byte datagrams, no tracer (before each traced flood)', `${fmt(base)} packets/s (${fmt(Math.min(...none))}-${fmt(Math.max(...none))})`, 'n/a'],
+    [
+      'veth UDP flood, 64-byte datagrams, no tracer (before each traced flood)',
+      `${fmt(base)} packets/s (${fmt(Math.min(...none))}-${fmt(Math.max(...none))})`,
+      'n/a',
+    ],
     row('empty', `floor: an empty tp_btf program (r0 = 0; exit) on each of the ${n} tracepoints`),
   ];
-  if (rates.has('bpftrace')) rows.push(row('bpftrace', `peer: bpftrace on the same ${n} tracepoints, never-true predicate`));
+  if (rates.has('bpftrace'))
+    rows.push(row('bpftrace', `peer: bpftrace on the same ${n} tracepoints, never-true predicate`));
   else rows.push(['peer: bpftrace (not installed, or tracefs lacks the tracepoints)', 'n/a', 'n/a']);
-  rows.push(row('pwru', `pwru --backend=tracepoint on the same ${n} tracepoints, pcap filter 'udp port 9' (never matches)`));
-  rows.push(row('pwru-matching', `pwru on the same ${n} tracepoints, 'udp port ${PORT}' (every datagram matches; events printed to /dev/null)`));
-  rows.push(row('pwru-pcapng', `the same with --output-pcapng /dev/null (in-kernel copy of up to 256 bytes per event + pcapng writing)`));
+  rows.push(
+    row('pwru', `pwru --backend=tracepoint on the same ${n} tracepoints, pcap filter 'udp port 9' (never matches)`),
+  );
+  rows.push(
+    row(
+      'pwru-matching',
+      `pwru on the same ${n} tracepoints, 'udp port ${PORT}' (every datagram matches; events printed to /dev/null)`,
+    ),
+  );
+  rows.push(
+    row(
+      'pwru-pcapng',
+      `the same with --output-pcapng /dev/null (in-kernel copy of up to 256 bytes per event + pcapng writing)`,
+    ),
+  );
   const mib = (name) => `${(median(hwm.get(name)) / 1024).toFixed(0)} MiB`;
   if (rates.has('bpftrace')) {
-    rows.push([`peak RSS (VmHWM) after the flood: pwru ${mib('pwru')}, bpftrace ${mib('bpftrace')}`, mib('pwru'), `pwru / bpftrace ${(median(hwm.get('pwru')) / median(hwm.get('bpftrace'))).toFixed(2)}x`]);
+    rows.push([
+      `peak RSS (VmHWM) after the flood: pwru ${mib('pwru')}, bpftrace ${mib('bpftrace')}`,
+      mib('pwru'),
+      `pwru / bpftrace ${(median(hwm.get('pwru')) / median(hwm.get('bpftrace'))).toFixed(2)}x`,
+    ]);
   } else rows.push(['pwru peak RSS (VmHWM) after the flood', mib('pwru'), 'n/a']);
   return rows;
 }

@@ -1,15 +1,42 @@
 // Events decoded + formatted per second, written to /dev/null in ring-buffer-sized batches.
 import { openSync, closeSync } from 'node:fs';
-import { decodeEvent, encodeEvent, eventLayout, TextPrinter, JsonPrinter, EventKind, BatchWriter, PcapngEventWriter, LINKTYPE } from '../dist/internal.js';
+import {
+  decodeEvent,
+  encodeEvent,
+  eventLayout,
+  TextPrinter,
+  JsonPrinter,
+  EventKind,
+  BatchWriter,
+  PcapngEventWriter,
+  LINKTYPE,
+} from '../dist/internal.js';
 
 const SECTIONS = { meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false };
 const OUTPUT = {
-  outputMeta: true, outputTuple: true, outputTcpFlags: false, outputTunnel: false, outputStack: false,
-  outputCaller: false, outputSkbCb: false, outputNetnsNames: false, netnsNamesMaxLength: 16, timestamp: 'none',
+  outputMeta: true,
+  outputTuple: true,
+  outputTcpFlags: false,
+  outputTunnel: false,
+  outputStack: false,
+  outputCaller: false,
+  outputSkbCb: false,
+  outputNetnsNames: false,
+  netnsNamesMaxLength: 16,
+  timestamp: 'none',
 };
 
 function context() {
-  const names = ['ip_rcv', 'ip_rcv_core', 'ip_local_deliver', 'tcp_v4_rcv', 'kfree_skb_reason', 'nf_hook_slow', '__netif_receive_skb_core', 'dev_queue_xmit'];
+  const names = [
+    'ip_rcv',
+    'ip_rcv_core',
+    'ip_local_deliver',
+    'tcp_v4_rcv',
+    'kfree_skb_reason',
+    'nf_hook_slow',
+    '__netif_receive_skb_core',
+    'dev_queue_xmit',
+  ];
   const byLo = new Map(names.map((n, i) => [0x81000000 + i * 0x100, n]));
   return {
     sites: [{}],
@@ -33,9 +60,23 @@ export function makeEvents(n) {
         {
           skb: { hi: 0xffff8bb7, lo: (0x038b6900 + (i % 64) * 0x100) >>> 0 },
           addr: { hi: 0xffffffff, lo: 0x81000000 + (i % 8) * 0x100 },
-          ts: 1e9 + i, p2: 12, p3: 0, pid: 3378123 + (i % 4), cpu: i % 2, site: 0, kind: EventKind.KprobeMulti,
+          ts: 1e9 + i,
+          p2: 12,
+          p3: 0,
+          pid: 3378123 + (i % 4),
+          cpu: i % 2,
+          site: 0,
+          kind: EventKind.KprobeMulti,
           meta: { netns: 4026531840, mark: 0, ifindex: 2, len: 60, mtu: 1500, proto: 0x0800 },
-          tuple: { saddr: '10.0.0.232', daddr: '10.0.1.1', sport: 40000 + (i % 1000), dport: 8080, l3: 0x0800, l4: 6, flags: 2 },
+          tuple: {
+            saddr: '10.0.0.232',
+            daddr: '10.0.1.1',
+            sport: 40000 + (i % 1000),
+            dport: 8080,
+            l3: 0x0800,
+            l4: 6,
+            flags: 2,
+          },
         },
         layout,
       ),
@@ -63,7 +104,23 @@ export function formatRate(kind, n = 300_000) {
 }
 
 /** A 74-byte Ethernet + IPv4 + TCP SYN, as the kernel copies it at most functions. */
-const SYN = Uint8Array.from(Buffer.from('ffffffffffff02fc000000010800' + '4500003c000100004006' + '0000' + '0a0000e8' + '0a000101' + '9c401f90' + '00000000' + '00000000' + 'a0022000' + '00000000' + '020405b40402080a0000000000000000' + '01030307', 'hex'));
+const SYN = Uint8Array.from(
+  Buffer.from(
+    'ffffffffffff02fc000000010800' +
+      '4500003c000100004006' +
+      '0000' +
+      '0a0000e8' +
+      '0a000101' +
+      '9c401f90' +
+      '00000000' +
+      '00000000' +
+      'a0022000' +
+      '00000000' +
+      '020405b40402080a0000000000000000' +
+      '01030307',
+    'hex',
+  ),
+);
 
 /** Decodes every event and writes it with its packet bytes as pcapng (comment + JSON option) to /dev/null; events/s. */
 function pcapngRate(n) {

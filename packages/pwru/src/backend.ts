@@ -22,9 +22,15 @@ export interface KernelFeatures {
 
 const WHY: Record<Backend, [feature: string, hint: string]> = {
   kprobe: ['kprobe', 'the kernel was built without CONFIG_KPROBES; use --backend=tracepoint'],
-  'kprobe-multi': ['kprobe-multi link', 'needs Linux 5.18+ with CONFIG_FPROBE; use --backend=kprobe or --backend=tracepoint'],
+  'kprobe-multi': [
+    'kprobe-multi link',
+    'needs Linux 5.18+ with CONFIG_FPROBE; use --backend=kprobe or --backend=tracepoint',
+  ],
   tracepoint: ['tp_btf (BTF-enabled raw tracepoint) program', 'needs Linux 5.5+ with CONFIG_DEBUG_INFO_BTF'],
-  fentry: ['fentry trampoline', 'needs Linux 5.5+ with BPF trampolines on this architecture; use --backend=kprobe or --backend=tracepoint'],
+  fentry: [
+    'fentry trampoline',
+    'needs Linux 5.5+ with BPF trampolines on this architecture; use --backend=kprobe or --backend=tracepoint',
+  ],
 };
 
 function has(b: Backend, f: KernelFeatures): boolean {
@@ -50,19 +56,30 @@ const INSTEAD: Partial<Record<Backend, string>> = { fentry: 'use --backend=kprob
  * `refusals` are what the kernel said when a backend's feature probe failed (e.g. the fentry
  * load's errno); the error quotes it instead of guessing at the kernel's version.
  */
-export function chooseBackend(requested: string, features: KernelFeatures, refusals: Partial<Record<Backend, string | undefined>> = {}): Backend {
+export function chooseBackend(
+  requested: string,
+  features: KernelFeatures,
+  refusals: Partial<Record<Backend, string | undefined>> = {},
+): Backend {
   if (requested !== '') {
-    if (!(BACKENDS as readonly string[]).includes(requested)) throw new PwruError(`Invalid tracing backend: ${requested}`);
+    if (!(BACKENDS as readonly string[]).includes(requested))
+      throw new PwruError(`Invalid tracing backend: ${requested}`);
     const b = requested as Backend;
     if (!has(b, features)) {
       const [feature, hint] = WHY[b];
       const refusal = refusals[b];
-      throw new MissingKernelFeatureError(feature, refusal ? `the kernel refuses it (${refusal}); ${INSTEAD[b] ?? hint}` : hint);
+      throw new MissingKernelFeatureError(
+        feature,
+        refusal ? `the kernel refuses it (${refusal}); ${INSTEAD[b] ?? hint}` : hint,
+      );
     }
     return b;
   }
   if (features.kprobeMulti && features.availableFilterFunctions) return 'kprobe-multi';
   if (features.kprobes) return 'kprobe';
   if (features.tpBtf) return 'tracepoint';
-  throw new MissingKernelFeatureError('kprobe, kprobe-multi and tp_btf', 'pwru needs one of them; this kernel has none');
+  throw new MissingKernelFeatureError(
+    'kprobe, kprobe-multi and tp_btf',
+    'pwru needs one of them; this kernel has none',
+  );
 }

@@ -88,8 +88,12 @@ describe.skipIf(!haveBtf)('tc and XDP program tracing (fake kernel session)', ()
       ['pwru_xdp_1', 13],
     ]);
     expect(r.out[0]).toContain(' __sk_buff->cb[] '); // tc tracing shows cb, as upstream
-    expect(r.out[1]).toMatch(/ \[0x00000000,0x00000000,0x00000000,0x00000000,0x00000000\] 10\.1\.1\.1:40000->10\.1\.1\.2:8080\(tcp\) bpf_prog_98075f36efc813b3_tc_main\[bpf\]\(tc\)$/);
-    expect(r.out[2]).toMatch(/ 10\.1\.1\.1:40000->10\.1\.1\.2:8080\(tcp\) bpf_prog_31205a4510f2c168_xdp_main\[bpf\]\(xdp\)$/);
+    expect(r.out[1]).toMatch(
+      / \[0x00000000,0x00000000,0x00000000,0x00000000,0x00000000\] 10\.1\.1\.1:40000->10\.1\.1\.2:8080\(tcp\) bpf_prog_98075f36efc813b3_tc_main\[bpf\]\(tc\)$/,
+    );
+    expect(r.out[2]).toMatch(
+      / 10\.1\.1\.1:40000->10\.1\.1\.2:8080\(tcp\) bpf_prog_31205a4510f2c168_xdp_main\[bpf\]\(xdp\)$/,
+    );
     expect(r.logs).toEqual([
       'INFO Skip tracing bpf prog because cannot find its entry function name id=14 name=nobtf reason="it has no BTF, so its entry function is unknown"\n',
       'INFO Attaching tc-bpf progs...\n',
@@ -104,7 +108,11 @@ describe.skipIf(!haveBtf)('tc and XDP program tracing (fake kernel session)', ()
 
   it('puts the same names in JSON (trace() API)', async () => {
     const events: TraceEvent[] = [];
-    for await (const ev of trace({ filterTraceXdp: true, traceOnlyBpf: true, outputLimitLines: 1 }, { session: session().session })) events.push(ev);
+    for await (const ev of trace(
+      { filterTraceXdp: true, traceOnlyBpf: true, outputLimitLines: 1 },
+      { session: session().session },
+    ))
+      events.push(ev);
     expect(events.map((e) => e.func)).toEqual(['bpf_prog_31205a4510f2c168_xdp_main[bpf](xdp)']);
   });
 
@@ -113,7 +121,11 @@ describe.skipIf(!haveBtf)('tc and XDP program tracing (fake kernel session)', ()
     const r = await runCli(['--filter-trace-tc', '--filter-func', 'kfree_skb', '--output-limit-lines', '1'], s.session);
     expect(r.code).toBe(0);
     expect(s.planned.map((p) => p.attach.type)).toEqual(['tracepoint', 'bpf-prog']);
-    expect(r.logs.slice(1, 4)).toEqual(['INFO Attaching tracepoints via=tracepoint\n', 'INFO Attaching tc-bpf progs...\n', 'INFO Attached ignored=0\n']);
+    expect(r.logs.slice(1, 4)).toEqual([
+      'INFO Attaching tracepoints via=tracepoint\n',
+      'INFO Attaching tc-bpf progs...\n',
+      'INFO Attached ignored=0\n',
+    ]);
   });
 
   it('fails in one line naming fentry when the kernel refuses it, attaching nothing', async () => {
@@ -125,7 +137,9 @@ describe.skipIf(!haveBtf)('tc and XDP program tracing (fake kernel session)', ()
     ]);
     expect(s.calls).toEqual(['close']);
     const only = await runCli(['--trace-only-bpf'], session('EPERM').session);
-    expect(only.logs[0]).toContain('error="--trace-only-bpf needs fentry (BPF trampolines), which this kernel refuses: EPERM"');
+    expect(only.logs[0]).toContain(
+      'error="--trace-only-bpf needs fentry (BPF trampolines), which this kernel refuses: EPERM"',
+    );
   });
 
   it('fails with upstream words when there is nothing to trace', async () => {

@@ -43,39 +43,81 @@ describe('bpf map functions', () => {
 describe('--output-bpfmap planning', () => {
   it('without bpf map functions among the non-skb functions, traces the generic helpers and the map functions JITed programs call', () => {
     const opts = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', 'nf_nat_setup_info']).options;
-    const out = withBpfMapFunctions(opts, btf, quiet, () => ['bpf_ktime_get_ns', 'htab_map_update_elem', 'htab_map_lookup_elem', 'foo_lookup_elem[mod]']);
-    expect(out.filterNonSkbFuncs).toEqual(['nf_nat_setup_info', ...GENERIC_MAP_HELPERS, 'htab_map_update_elem', 'htab_map_lookup_elem']);
+    const out = withBpfMapFunctions(opts, btf, quiet, () => [
+      'bpf_ktime_get_ns',
+      'htab_map_update_elem',
+      'htab_map_lookup_elem',
+      'foo_lookup_elem[mod]',
+    ]);
+    expect(out.filterNonSkbFuncs).toEqual([
+      'nf_nat_setup_info',
+      ...GENERIC_MAP_HELPERS,
+      'htab_map_update_elem',
+      'htab_map_lookup_elem',
+    ]);
   });
 
   it('keeps the named bpf map functions as they are, and falls back to the generic helpers when the scan fails', () => {
     const named = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', 'htab_map_update_elem']).options;
     expect(withBpfMapFunctions(named, btf, quiet, () => ['array_map_update_elem'])).toBe(named);
     const logs: string[] = [];
-    const out = withBpfMapFunctions(parseArgs(['--output-bpfmap']).options, btf, new Logger((l) => logs.push(l)), () => {
-      throw new Error('no /proc/kcore');
-    });
+    const out = withBpfMapFunctions(
+      parseArgs(['--output-bpfmap']).options,
+      btf,
+      new Logger((l) => logs.push(l)),
+      () => {
+        throw new Error('no /proc/kcore');
+      },
+    );
     expect(out.filterNonSkbFuncs).toEqual([...GENERIC_MAP_HELPERS]);
-    expect(logs.join('')).toMatch(/WARN --output-bpfmap: cannot read the JITed BPF programs; tracing the generic map helpers only error="no \/proc\/kcore"/);
+    expect(logs.join('')).toMatch(
+      /WARN --output-bpfmap: cannot read the JITed BPF programs; tracing the generic map helpers only error="no \/proc\/kcore"/,
+    );
     expect(withBpfMapFunctions(parseArgs([]).options, btf, quiet)).toEqual(parseArgs([]).options);
   });
 
   it('fails on the tracepoint backend with one line naming what is missing', () => {
-    expect(() => checkBpfmapBackend('tracepoint', { kprobes: false, kprobeMulti: false, fentry: false } as never)).toThrow(
+    expect(() =>
+      checkBpfmapBackend('tracepoint', { kprobes: false, kprobeMulti: false, fentry: false } as never),
+    ).toThrow(
       '--output-bpfmap is not available on this kernel: it probes bpf map functions with kprobes or fentry, and this kernel has neither (CONFIG_KPROBES off, BPF trampolines refused)',
     );
-    expect(() => checkBpfmapBackend('tracepoint', { kprobes: true, kprobeMulti: false, fentry: false } as never)).toThrow(/use --backend=kprobe or --backend=fentry/);
-    expect(() => checkBpfmapBackend('kprobe', { kprobes: true, kprobeMulti: false, fentry: false } as never)).not.toThrow();
+    expect(() =>
+      checkBpfmapBackend('tracepoint', { kprobes: true, kprobeMulti: false, fentry: false } as never),
+    ).toThrow(/use --backend=kprobe or --backend=fentry/);
+    expect(() =>
+      checkBpfmapBackend('kprobe', { kprobes: true, kprobeMulti: false, fentry: false } as never),
+    ).not.toThrow();
   });
 
   it('gives each operation its own program, and lookups a return program (kretprobe, or fexit per function)', () => {
     const names = ['htab_map_update_elem', 'htab_map_lookup_elem', 'htab_map_delete_elem', 'ip_route_output_flow'];
     const opts = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', names.join(',')]).options;
-    const track = planTracking({ opts, backend: 'kprobe', features: { kprobes: true, kprobeMulti: true, fentry: true } as never, btf, kernel })!;
+    const track = planTracking({
+      opts,
+      backend: 'kprobe',
+      features: { kprobes: true, kprobeMulti: true, fentry: true } as never,
+      btf,
+      kernel,
+    })!;
     const layout = eventLayout({ ...SECTIONS, bpfmap: true });
-    const common = { layout, kernel, filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, fragments: [], functions: [], haveFuncIp: true, track: track.gen, bpfmap: bpfMapFields(btf) };
+    const common = {
+      layout,
+      kernel,
+      filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+      fragments: [],
+      functions: [],
+      haveFuncIp: true,
+      track: track.gen,
+      bpfmap: bpfMapFields(btf),
+    };
     const nonSkb = names.map((name) => ({ name, position: 1 }));
     const kp = planTrace({ ...common, backend: 'kprobe', nonSkb });
-    expect(kp.programs.map((p) => `${p.name} ${p.kind} ${'functions' in p.attach ? p.attach.functions.map((f) => f.name).join(',') : ''}`)).toEqual([
+    expect(
+      kp.programs.map(
+        (p) => `${p.name} ${p.kind} ${'functions' in p.attach ? p.attach.functions.map((f) => f.name).join(',') : ''}`,
+      ),
+    ).toEqual([
       'pwru_map_update kprobe htab_map_update_elem',
       'pwru_map_lookup kprobe htab_map_lookup_elem',
       'pwru_map_ret kretprobe htab_map_lookup_elem',
@@ -102,14 +144,38 @@ describe('the bpfmap event section', () => {
 
   it('round-trips id, name, real sizes, at most 256 key and value bytes, and a missing value', () => {
     const layout = eventLayout({ ...SECTIONS, bpfmap: true });
-    const base: PwruEvent = { skb: { hi: 0xffff8881, lo: 0x1000 }, addr: { hi: 0, lo: 0 }, ts: 5, p2: 0, p3: 0, pid: 1, cpu: 0, site: 0, kind: EventKind.Kprobe };
+    const base: PwruEvent = {
+      skb: { hi: 0xffff8881, lo: 0x1000 },
+      addr: { hi: 0, lo: 0 },
+      ts: 5,
+      p2: 0,
+      p3: 0,
+      pid: 1,
+      cpu: 0,
+      site: 0,
+      kind: EventKind.Kprobe,
+    };
     const key = new Uint8Array(300).map((_, i) => i & 0xff);
-    const ev = { ...base, bpfmap: { id: 42, name: 'pwru_test_map', keySize: 300, valueSize: 8, key, value: new Uint8Array([8, 7, 6, 5, 0, 0, 0, 0]) } };
+    const ev = {
+      ...base,
+      bpfmap: {
+        id: 42,
+        name: 'pwru_test_map',
+        keySize: 300,
+        valueSize: 8,
+        key,
+        value: new Uint8Array([8, 7, 6, 5, 0, 0, 0, 0]),
+      },
+    };
     const back = decodeEvent(new DataView(encodeEvent(ev, layout).buffer), 0, layout).bpfmap!;
     expect(back).toMatchObject({ id: 42, name: 'pwru_test_map', keySize: 300, valueSize: 8 });
     expect([...back.key]).toEqual([...key.subarray(0, 256)]);
     expect([...back.value!]).toEqual([8, 7, 6, 5, 0, 0, 0, 0]);
-    const del = decodeEvent(new DataView(encodeEvent({ ...ev, bpfmap: { ...ev.bpfmap, value: undefined as never } }, layout).buffer), 0, layout).bpfmap!;
+    const del = decodeEvent(
+      new DataView(encodeEvent({ ...ev, bpfmap: { ...ev.bpfmap, value: undefined as never } }, layout).buffer),
+      0,
+      layout,
+    ).bpfmap!;
     expect(del.value).toBeUndefined();
     // An event of another function leaves the section zero: no map.
     expect(decodeEvent(new DataView(encodeEvent(base, layout).buffer), 0, layout).bpfmap).toBeUndefined();

@@ -27,7 +27,9 @@ export function isBpfMapFunction(btf: Btf, fn: string): boolean {
   const first = funcSignature(btf, t.id).params[0];
   if (!first) return false;
   const type = typeName(btf, first.type);
-  return type === 'struct bpf_map *' || (first.name.endsWith('map') && (type === 'u64' || type === 'long long unsigned int'));
+  return (
+    type === 'struct bpf_map *' || (first.name.endsWith('map') && (type === 'u64' || type === 'long long unsigned int'))
+  );
 }
 
 /**
@@ -58,7 +60,9 @@ export function withBpfMapFunctions(opts: PwruOptions, btf: Btf, log: Logger, sc
     try {
       found.push(...scan().filter((fn) => !fn.includes('[') && isBpfMapFunction(btf, fn)));
     } catch (e) {
-      log.warn('--output-bpfmap: cannot read the JITed BPF programs; tracing the generic map helpers only', { error: (e as Error).message });
+      log.warn('--output-bpfmap: cannot read the JITed BPF programs; tracing the generic map helpers only', {
+        error: (e as Error).message,
+      });
     }
   }
   log.info('--output-bpfmap traces bpf map functions', { functions: found.join(',') });

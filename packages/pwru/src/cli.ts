@@ -84,7 +84,13 @@ async function main(argv: string[]): Promise<number> {
     log.error('Failed to run pwru', { error: `Failed to load BTF spec: ${describeError(e)}` });
     return 1;
   }
-  return run(opts, session, { log, out: 1, signal: interrupts.signal, progress: (n) => new ProgressBar(n), interrupts, times }, pcapFilters, cache);
+  return run(
+    opts,
+    session,
+    { log, out: 1, signal: interrupts.signal, progress: (n) => new ProgressBar(n), interrupts, times },
+    pcapFilters,
+    cache,
+  );
 }
 
 main(process.argv.slice(2)).then(

@@ -22,7 +22,8 @@ function bundle(name = 'b.cjs', body = ''): string {
   return file;
 }
 
-const ran = () => (globalThis as Record<string, unknown>).__bundleRan as { dir: string; file: string; sep: string; exportsOk: boolean };
+const ran = () =>
+  (globalThis as Record<string, unknown>).__bundleRan as { dir: string; file: string; sep: string; exportsOk: boolean };
 
 describe('runBundle', () => {
   it('runs the bundle as CommonJS, with require, module, __filename and __dirname', () => {
@@ -45,7 +46,7 @@ describe('runBundle', () => {
     startupDone(); // nothing to write after a hit: a no-op
   });
 
-  it('keeps one cache per bundle content, replacing an earlier build\'s', () => {
+  it("keeps one cache per bundle content, replacing an earlier build's", () => {
     const dir = cacheDir({ PWRU_CODE_CACHE_DIR: join(work, 'cache') })!;
     const a = runBundle(bundle('a.cjs'), work, dir);
     startupDone();

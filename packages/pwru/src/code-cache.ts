@@ -36,7 +36,8 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefin
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
-    if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
+    if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0)
+      return undefined;
     return dir;
   } catch {
     return undefined;
@@ -59,7 +60,11 @@ export function runBundle(bundle: string, requireFrom: string, dir: string | und
   const source = readFileSync(bundle, 'utf8');
   // One file per bundle content and Node version. By the content, not its size or date: V8
   // checks little more than the source's length before trusting cached code.
-  const key = createHash('sha256').update(`${process.version}\0${process.arch}\0`).update(source).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${process.version}\0${process.arch}\0`)
+    .update(source)
+    .digest('hex')
+    .slice(0, 16);
   const file = dir === undefined ? undefined : join(dir, `pwru-${key}.v8cache`);
   let cachedData: Buffer | undefined;
   if (file !== undefined) {
@@ -84,7 +89,8 @@ export function runBundle(bundle: string, requireFrom: string, dir: string | und
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, file);
         // Earlier builds' caches are of no further use.
-        for (const f of readdirSync(dir!)) if (/^pwru-[0-9a-f]{16}\.v8cache$/.test(f) && join(dir!, f) !== file) rmSync(join(dir!, f), { force: true });
+        for (const f of readdirSync(dir!))
+          if (/^pwru-[0-9a-f]{16}\.v8cache$/.test(f) && join(dir!, f) !== file) rmSync(join(dir!, f), { force: true });
       } catch {
         // No cache this time; the next run tries again.
       }

@@ -21,7 +21,10 @@ describe('eventLayout', () => {
 describe('decodeEvent', () => {
   it('reads back what encodeEvent wrote, for every section', () => {
     const layout = eventLayout(ALL);
-    const ev = { ...CURL_DROP, tunnel: { ...CURL_DROP.tuple!, saddr: '2001:db8::1', daddr: '::ffff:102:304', l3: 0x86dd } };
+    const ev = {
+      ...CURL_DROP,
+      tunnel: { ...CURL_DROP.tuple!, saddr: '2001:db8::1', daddr: '::ffff:102:304', l3: 0x86dd },
+    };
     const bytes = encodeEvent(ev, layout);
     const back = decodeEvent(new DataView(bytes.buffer), 0, layout);
     expect(back).toEqual({ ...ev, tunnel: { ...ev.tunnel, daddr: '1.2.3.4' } });

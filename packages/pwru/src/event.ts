@@ -376,7 +376,13 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
   }
   if (layout.cb >= 0) {
     const c = off + layout.cb;
-    ev.cb = [view.getUint32(c, true), view.getUint32(c + 4, true), view.getUint32(c + 8, true), view.getUint32(c + 12, true), view.getUint32(c + 16, true)];
+    ev.cb = [
+      view.getUint32(c, true),
+      view.getUint32(c + 4, true),
+      view.getUint32(c + 8, true),
+      view.getUint32(c + 12, true),
+      view.getUint32(c + 16, true),
+    ];
   }
   if (layout.tuple >= 0) ev.tuple = tupleAt(view, off + layout.tuple);
   if (layout.tunnel >= 0) ev.tunnel = tupleAt(view, off + layout.tunnel);
@@ -398,7 +404,8 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
 function bpfmapAt(view: DataView, off: number): EventBpfMap | undefined {
   const id = view.getUint32(off + BPFMAP.id, true);
   if (id === 0) return undefined;
-  const bytes = (at: number, n: number): Uint8Array => new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + Math.min(n, BPFMAP_MAX_DATA)));
+  const bytes = (at: number, n: number): Uint8Array =>
+    new Uint8Array(view.buffer.slice(view.byteOffset + at, view.byteOffset + at + Math.min(n, BPFMAP_MAX_DATA)));
   let name = '';
   for (let i = 0; i < 16; i++) {
     const c = view.getUint8(off + BPFMAP.name + i);

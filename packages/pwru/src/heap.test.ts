@@ -10,7 +10,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'pwru-heap-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const source = readFileSync(new URL('./heap.ts', import.meta.url), 'utf8');
-writeFileSync(join(dir, 'heap.mjs'), ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+writeFileSync(
+  join(dir, 'heap.mjs'),
+  ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } })
+    .outputText,
+);
 
 /** The young generation's size (MiB) in a fresh Node that ran `before`, built and dropped two million objects (survivors make V8 grow it), ran `after` and allocated again. */
 function youngGeneration(before: string, after: string): { first: number; second: number } {

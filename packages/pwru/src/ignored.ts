@@ -32,6 +32,7 @@ export class IgnoredTargets {
   /** Logs the kept reasons at debug level, and how many more were skipped without one shown. */
   report(log: Logger): void {
     for (const f of this.#first) log.debug('Ignored', { target: f.target, error: f.error });
-    if (this.#count > this.#first.length) log.debug('Ignored without a reason shown', { more: this.#count - this.#first.length });
+    if (this.#count > this.#first.length)
+      log.debug('Ignored without a reason shown', { more: this.#count - this.#first.length });
   }
 }

@@ -20,10 +20,28 @@ export * from './event.js';
 
 // Printing events as the command does.
 export { TextPrinter, JsonPrinter, BatchWriter, TraceSummary, formatTuple } from './output/index.js';
-export type { JsonEvent, JsonTuple, OutputContext, OutputOptions, ProbeSite, Symbolizer, ByteSink, SummaryOptions, SummaryResult } from './output/index.js';
+export type {
+  JsonEvent,
+  JsonTuple,
+  OutputContext,
+  OutputOptions,
+  ProbeSite,
+  Symbolizer,
+  ByteSink,
+  SummaryOptions,
+  SummaryResult,
+} from './output/index.js';
 
 // Options and the command line.
-export { parseArgs, formatUsage, FLAGS, defaultOptions, FlagParseError, UnsupportedFlagError, FlagValueError } from './flags/index.js';
+export {
+  parseArgs,
+  formatUsage,
+  FLAGS,
+  defaultOptions,
+  FlagParseError,
+  UnsupportedFlagError,
+  FlagValueError,
+} from './flags/index.js';
 export type { ParsedArgs, PwruOptions, FlagSpec } from './flags/index.js';
 export { BACKENDS, type Backend, type KernelFeatures } from './backend.js';
 

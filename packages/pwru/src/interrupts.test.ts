@@ -51,7 +51,9 @@ describe('DetachProgress.describe: what a slow detach is waiting for', () => {
     const d = new DetachProgress(() => now);
     d.begin(30, 'tracepoint');
     now = 2000;
-    expect(d.describe()).toMatch(/^Still detaching tracepoints: 30 of 30 left after 2 s; the kernel is releasing the tracepoint links\. /);
+    expect(d.describe()).toMatch(
+      /^Still detaching tracepoints: 30 of 30 left after 2 s; the kernel is releasing the tracepoint links\. /,
+    );
   });
 });
 
@@ -83,7 +85,9 @@ describe.skipIf(!haveBtf)('run: a second Ctrl-C during a slow detach (fake kerne
     await until('Detaching tracepoints...');
     interrupts.raise(); // the second: what is going on?
     await until('Still detaching');
-    expect(logs.find((l) => l.includes('Still detaching'))).toMatch(/INFO Still detaching tracepoints: 3 of 3 left after \d+ s; the kernel is releasing the tracepoint links\. pwru exits once none is left/);
+    expect(logs.find((l) => l.includes('Still detaching'))).toMatch(
+      /INFO Still detaching tracepoints: 3 of 3 left after \d+ s; the kernel is releasing the tracepoint links\. pwru exits once none is left/,
+    );
     release();
     expect(await ran).toBe(0);
     expect(detached).toBe(3);

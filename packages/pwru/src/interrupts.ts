@@ -74,7 +74,8 @@ export class DetachProgress {
   describe(): string {
     const left = Math.max(0, this.#total - this.#done);
     const secs = (this.now() - this.#started) / 1000;
-    const what = this.#backend === 'tracepoint' ? 'tracepoints' : this.#backend === 'fentry' ? 'fentry programs' : 'probes';
+    const what =
+      this.#backend === 'tracepoint' ? 'tracepoints' : this.#backend === 'fentry' ? 'fentry programs' : 'probes';
     let s = `Still detaching ${what}: ${left} of ${this.#total} left after ${secs.toFixed(0)} s`;
     if (this.#done > 0 && left > 0) s += ` (about ${Math.ceil((left * secs) / this.#done)} s more at this pace)`;
     s += `; ${WHY_SLOW[this.#backend ?? 'kprobe']}. pwru exits once none is left, so nothing stays attached (killing it would not be faster: the kernel does the same work when it exits)`;

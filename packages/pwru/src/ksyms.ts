@@ -189,7 +189,11 @@ export class Ksyms implements Symbolizer {
       let j = i + 1;
       while (j < this.names.length && this.his[j] === this.his[i] && this.los[j] === this.los[i]) j++;
       const addr = { hi: this.his[i]!, lo: this.los[i]! };
-      out.push(j < this.names.length ? { name: this.names[i]!, addr, end: { hi: this.his[j]!, lo: this.los[j]! } } : { name: this.names[i]!, addr });
+      out.push(
+        j < this.names.length
+          ? { name: this.names[i]!, addr, end: { hi: this.his[j]!, lo: this.los[j]! } }
+          : { name: this.names[i]!, addr },
+      );
     }
     return out;
   }

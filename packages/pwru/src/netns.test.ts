@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { currentNetnsInode, InterfaceCache, interfacesOf, linksViaIproute2, parseNetnsSpec, resolveIfname } from './netns.js';
+import {
+  currentNetnsInode,
+  InterfaceCache,
+  interfacesOf,
+  linksViaIproute2,
+  parseNetnsSpec,
+  resolveIfname,
+} from './netns.js';
 import { processName } from './process.js';
 
 describe('interfacesOf', () => {

@@ -28,7 +28,8 @@ export function parseNetnsSpec(spec: string): number {
   if (spec.startsWith('/')) return netnsInode(spec);
   if (spec.startsWith('inode:')) {
     const n = spec.slice(6);
-    if (!/^[0-9]+$/.test(n)) throw new NetnsError(`Failed to retrieve netns ${spec}: invalid inode ${JSON.stringify(n)}`);
+    if (!/^[0-9]+$/.test(n))
+      throw new NetnsError(`Failed to retrieve netns ${spec}: invalid inode ${JSON.stringify(n)}`);
     return Number(n);
   }
   throw new NetnsError(`Failed to retrieve netns ${spec}: invalid netns specifier: ${spec}`);
@@ -143,7 +144,11 @@ export class InterfaceCache {
 export function linksViaIproute2(netnsName: string): Map<number, string> | undefined {
   let out: string;
   try {
-    out = execFileSync('ip', ['-n', netnsName, '-o', 'link', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 });
+    out = execFileSync('ip', ['-n', netnsName, '-o', 'link', 'show'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 2000,
+    });
   } catch {
     return undefined;
   }
@@ -162,7 +167,9 @@ export function linksViaIproute2(netnsName: string): Map<number, string> | undef
 export function resolveIfname(ifname: string, netns: number, cache: InterfaceCache): number {
   const idx = cache.index(netns, ifname);
   if (idx === undefined) {
-    throw new NetnsError(`Failed to retrieve ifindex of ${ifname} in netns ${netns}: no such interface (or no process in that netns to look through)`);
+    throw new NetnsError(
+      `Failed to retrieve ifindex of ${ifname} in netns ${netns}: no such interface (or no process in that netns to look through)`,
+    );
   }
   return idx;
 }

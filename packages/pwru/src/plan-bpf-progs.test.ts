@@ -18,7 +18,8 @@ const kernel = kernelLayoutFromBtf(btf);
 
 describe('bpfProgTracingOf', () => {
   it('traces what --filter-trace-tc/-xdp ask for; --trace-only-bpf alone means both', () => {
-    const o = (tc: boolean, xdp: boolean, only: boolean) => bpfProgTracingOf({ filterTraceTc: tc, filterTraceXdp: xdp, traceOnlyBpf: only });
+    const o = (tc: boolean, xdp: boolean, only: boolean) =>
+      bpfProgTracingOf({ filterTraceTc: tc, filterTraceXdp: xdp, traceOnlyBpf: only });
     expect(o(false, false, false)).toEqual({ tc: false, xdp: false, only: false });
     expect(o(true, false, false)).toEqual({ tc: true, xdp: false, only: false });
     expect(o(false, false, true)).toEqual({ tc: true, xdp: true, only: true });
@@ -27,9 +28,18 @@ describe('bpfProgTracingOf', () => {
 
   it('refuses XDP-only options without XDP tracing instead of ignoring them', () => {
     const none = bpfProgTracingOf({ filterTraceTc: true, filterTraceXdp: false });
-    expect(() => checkXdpOptions({ filterXdpExpr: 'xdp->data != 0', outputXdpMetadata: [] }, none)).toThrow('--filter-xdp-expr needs --filter-trace-xdp (or --trace-only-bpf)');
-    expect(() => checkXdpOptions({ filterXdpExpr: '', outputXdpMetadata: ['xdp->data'] }, none)).toThrow(/--output-xdp-metadata needs/);
-    expect(() => checkXdpOptions({ filterXdpExpr: 'xdp->data != 0', outputXdpMetadata: [] }, bpfProgTracingOf({ filterTraceTc: false, filterTraceXdp: true }))).not.toThrow();
+    expect(() => checkXdpOptions({ filterXdpExpr: 'xdp->data != 0', outputXdpMetadata: [] }, none)).toThrow(
+      '--filter-xdp-expr needs --filter-trace-xdp (or --trace-only-bpf)',
+    );
+    expect(() => checkXdpOptions({ filterXdpExpr: '', outputXdpMetadata: ['xdp->data'] }, none)).toThrow(
+      /--output-xdp-metadata needs/,
+    );
+    expect(() =>
+      checkXdpOptions(
+        { filterXdpExpr: 'xdp->data != 0', outputXdpMetadata: [] },
+        bpfProgTracingOf({ filterTraceTc: false, filterTraceXdp: true }),
+      ),
+    ).not.toThrow();
   });
 });
 
@@ -38,7 +48,15 @@ describe('planBpfProgs', () => {
     { id: 40, name: 'cls', tag: '98075f36efc813b3', hook: 'tc', entry: 'tc_main' },
     { id: 41, name: 'x', tag: '31205a4510f2c168', hook: 'xdp', entry: 'xdp_main' },
   ];
-  const layout = eventLayout({ meta: true, cb: true, tuple: true, tunnel: false, stack: false, caller: false, metadata: 1 });
+  const layout = eventLayout({
+    meta: true,
+    cb: true,
+    tuple: true,
+    tunnel: false,
+    stack: false,
+    caller: false,
+    metadata: 1,
+  });
   const xdpLayout = xdpLayoutFromBtf(btf);
   const xdpFrame = xdpFrameFor(xdpLayout);
   const skbPcap = pcapFilters({ expr: 'tcp and dst port 8080', tunnelL2: '', tunnelL3: '' }, kernel, frameFor(kernel))!;
@@ -48,19 +66,29 @@ describe('planBpfProgs', () => {
     layout,
     kernel,
     haveFuncIp: true,
-    tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0, fragments: [skbPcap.fragment] }, subprograms: skbPcap.subprograms, metadata: [] },
+    tc: {
+      filters: { mark: 0, mask: 0, netns: 0, ifindex: 0, fragments: [skbPcap.fragment] },
+      subprograms: skbPcap.subprograms,
+      metadata: [],
+    },
     xdp: {
       layout: xdpLayout,
       netns: 4026531840,
       ifindex: 2,
-      pcap: { name: 'pwru_xdp_pcap_l2', insns: pcapL2Function('tcp and dst port 8080', 'pwru_xdp_pcap_l2', xdpFrame.size) },
+      pcap: {
+        name: 'pwru_xdp_pcap_l2',
+        insns: pcapL2Function('tcp and dst port 8080', 'pwru_xdp_pcap_l2', xdpFrame.size),
+      },
       fragments: [filterExprFragment(compileFilterExpr(btf, 'xdp->rxq->queue_index == 0', XDP_EXPR_ROOT), xdpFrame)],
       metadata: compileXdpMetadata(btf, ['xdp->rxq->queue_index']),
     },
   });
 
   it('plans one fentry program per target, each with its own site named as upstream prints it', () => {
-    expect(plan.sites).toEqual([{ name: 'bpf_prog_98075f36efc813b3_tc_main[bpf](tc)' }, { name: 'bpf_prog_31205a4510f2c168_xdp_main[bpf](xdp)' }]);
+    expect(plan.sites).toEqual([
+      { name: 'bpf_prog_98075f36efc813b3_tc_main[bpf](tc)' },
+      { name: 'bpf_prog_31205a4510f2c168_xdp_main[bpf](xdp)' },
+    ]);
     expect(plan.programs.map((p) => [p.name, p.kind, p.attach])).toEqual([
       ['pwru_tc_0', 'fentry', { type: 'bpf-prog', target: targets[0], mode: 'fentry' }],
       ['pwru_xdp_1', 'fentry', { type: 'bpf-prog', target: targets[1], mode: 'fentry' }],
@@ -89,7 +117,16 @@ describe('planBpfProgs', () => {
   });
 
   it('refuses an XDP target without XDP options', () => {
-    expect(() => planBpfProgs({ targets, firstSite: 0, layout, kernel, haveFuncIp: false, tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [] } })).toThrow(/no XDP options/);
+    expect(() =>
+      planBpfProgs({
+        targets,
+        firstSite: 0,
+        layout,
+        kernel,
+        haveFuncIp: false,
+        tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [] },
+      }),
+    ).toThrow(/no XDP options/);
   });
 
   it('--filter-track-skb links XDP buffers and skbs through one map, on both sides', () => {
@@ -103,7 +140,8 @@ describe('planBpfProgs', () => {
       tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [], track },
       xdp: { layout: xdpLayout, netns: 0, ifindex: 0, fragments: [], metadata: [], linkSkbHeads: true },
     });
-    const maps = (i: number, p = linked) => p.programs[i]!.insns.filter((x) => x.reference !== undefined && x.isLoadImm64).map((x) => x.reference);
+    const maps = (i: number, p = linked) =>
+      p.programs[i]!.insns.filter((x) => x.reference !== undefined && x.isLoadImm64).map((x) => x.reference);
     expect(maps(0)).toContain('xdp_skb_heads'); // the tc (skb) program looks up and records skb->head
     expect(maps(1)).toContain('xdp_skb_heads'); // the XDP program looks up and records data_hard_start
     expect(maps(1, plan)).not.toContain('xdp_skb_heads');

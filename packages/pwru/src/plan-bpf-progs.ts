@@ -31,7 +31,9 @@ export interface BpfProgTracing {
  * `--filter-trace-tc`, `--filter-trace-xdp` and `--trace-only-bpf`: with `--trace-only-bpf` and
  * neither of the other two, both tc and XDP programs are traced.
  */
-export function bpfProgTracingOf(o: Pick<PwruOptions, 'filterTraceTc' | 'filterTraceXdp'> & { traceOnlyBpf?: boolean }): BpfProgTracing {
+export function bpfProgTracingOf(
+  o: Pick<PwruOptions, 'filterTraceTc' | 'filterTraceXdp'> & { traceOnlyBpf?: boolean },
+): BpfProgTracing {
   const only = o.traceOnlyBpf === true;
   const neither = !o.filterTraceTc && !o.filterTraceXdp;
   return { tc: o.filterTraceTc || (only && neither), xdp: o.filterTraceXdp || (only && neither), only };
@@ -112,7 +114,12 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
       });
       if (input.xdp.pcap) insns.push(...input.xdp.pcap.insns);
     }
-    programs.push({ name: `pwru_${target.hook}_${i}`, kind: 'fentry', insns, attach: { type: 'bpf-prog', target, mode: 'fentry' } });
+    programs.push({
+      name: `pwru_${target.hook}_${i}`,
+      kind: 'fentry',
+      insns,
+      attach: { type: 'bpf-prog', target, mode: 'fentry' },
+    });
   });
   return { programs, sites };
 }
@@ -160,7 +167,8 @@ function askedBy(t: BpfProgTracing, o: Pick<PwruOptions, 'filterTraceTc' | 'filt
 export function checkXdpOptions(o: Pick<PwruOptions, 'filterXdpExpr' | 'outputXdpMetadata'>, t: BpfProgTracing): void {
   if (t.xdp) return;
   if (o.filterXdpExpr !== '') throw new PwruError('--filter-xdp-expr needs --filter-trace-xdp (or --trace-only-bpf)');
-  if (o.outputXdpMetadata.length > 0) throw new PwruError('--output-xdp-metadata needs --filter-trace-xdp (or --trace-only-bpf)');
+  if (o.outputXdpMetadata.length > 0)
+    throw new PwruError('--output-xdp-metadata needs --filter-trace-xdp (or --trace-only-bpf)');
 }
 
 /**
@@ -170,12 +178,25 @@ export function checkXdpOptions(o: Pick<PwruOptions, 'filterXdpExpr' | 'outputXd
  */
 export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]; sites: ProbeSite[] } {
   const { opts, tracing, session, log } = c;
-  const refusal = session.fentryRefusal ? session.fentryRefusal() : session.features().fentry ? undefined : 'fentry programs do not load';
-  if (refusal !== undefined) throw new MissingBpfProgTracingError(`${askedBy(tracing, opts)} fentry (BPF trampolines), which this kernel refuses: ${refusal}`);
+  const refusal = session.fentryRefusal
+    ? session.fentryRefusal()
+    : session.features().fentry
+      ? undefined
+      : 'fentry programs do not load';
+  if (refusal !== undefined)
+    throw new MissingBpfProgTracingError(
+      `${askedBy(tracing, opts)} fentry (BPF trampolines), which this kernel refuses: ${refusal}`,
+    );
   if (!session.bpfPrograms) throw new PwruError(`${askedBy(tracing, opts)} a kernel session that lists BPF programs`);
   const { targets, skipped } = selectBpfProgTargets(session.bpfPrograms(), tracing);
-  for (const s of skipped) log.info('Skip tracing bpf prog because cannot find its entry function name', { id: s.id, name: s.name, reason: s.reason });
-  if (tracing.tc && !targets.some((t) => t.hook === 'tc')) log.info('No bpf progs found with type', { type: 'SchedCLS' });
+  for (const s of skipped)
+    log.info('Skip tracing bpf prog because cannot find its entry function name', {
+      id: s.id,
+      name: s.name,
+      reason: s.reason,
+    });
+  if (tracing.tc && !targets.some((t) => t.hook === 'tc'))
+    log.info('No bpf progs found with type', { type: 'SchedCLS' });
   if (tracing.xdp && !targets.some((t) => t.hook === 'xdp')) log.info('No bpf progs found with type', { type: 'XDP' });
   if (targets.length === 0) return { programs: [], sites: [] };
 
@@ -189,7 +210,10 @@ export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]
       netns: c.skbFilters.netns,
       ifindex: c.skbFilters.ifindex,
       ...(opts.filterPcap !== '' ? { pcap: { name, insns: pcapL2Function(opts.filterPcap, name, frame.size) } } : {}),
-      fragments: opts.filterXdpExpr !== '' ? [filterExprFragment(compileFilterExpr(c.btf, opts.filterXdpExpr, XDP_EXPR_ROOT), frame)] : [],
+      fragments:
+        opts.filterXdpExpr !== ''
+          ? [filterExprFragment(compileFilterExpr(c.btf, opts.filterXdpExpr, XDP_EXPR_ROOT), frame)]
+          : [],
       metadata: c.xdpMetadata,
       ...(c.skbTrack?.skb && c.skbTrack.xdpHeads ? { linkSkbHeads: true } : {}),
     };

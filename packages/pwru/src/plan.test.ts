@@ -38,9 +38,14 @@ describe('planTrace', () => {
 
   it('fentry without bpf_get_func_ip (before 5.15): each program names its function in a site of its own', () => {
     const fns = [...FUNCTIONS, { name: 'kfree_skb_reason', position: 1 }];
-    const signatures = new Map(fns.map((f, i) => [f.name, { btfId: 100 + i, argCount: 3, ctxReadable: [true, true, true] }]));
+    const signatures = new Map(
+      fns.map((f, i) => [f.name, { btfId: 100 + i, argCount: 3, ctxReadable: [true, true, true] }]),
+    );
     const without = planTrace({ ...base, haveFuncIp: false, backend: 'fentry', functions: fns, signatures });
-    expect(without.sites).toEqual([...FUNCTIONS.map((f) => ({ name: f.name })), { name: 'kfree_skb_reason', reason: 'p2' }]);
+    expect(without.sites).toEqual([
+      ...FUNCTIONS.map((f) => ({ name: f.name })),
+      { name: 'kfree_skb_reason', reason: 'p2' },
+    ]);
     const withIp = planTrace({ ...base, backend: 'fentry', functions: fns, signatures });
     expect(withIp.sites).toEqual([{}]);
     expect(withIp.programs).toHaveLength(fns.length);

@@ -12,7 +12,12 @@ import { dropReasonArg, type ProbeSite } from './output/context.js';
 import type { SkbMetadata } from './generate/skb-metadata.js';
 import type { SkbDumpPlan } from './generate/skb-dump.js';
 import type { SkbPacketPlan } from './generate/skb-packet.js';
-import { type FrameSource, generateReturnProgram, type ReturnKind, type ReturnProgramOptions } from './generate/return.js';
+import {
+  type FrameSource,
+  generateReturnProgram,
+  type ReturnKind,
+  type ReturnProgramOptions,
+} from './generate/return.js';
 import type { ReturnFormat } from './output/retval.js';
 import { planReturns } from './returns.js';
 import type { TrackGen } from './generate/track.js';
@@ -188,7 +193,10 @@ export function planTrace(input: PlanInput): TracePlan {
         programs.push({
           name: `pwru_fe_${programs.length}`,
           kind: 'fentry',
-          insns: gen('fentry', fn.position - 1, site, { argCount: sig.argCount, ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}) }),
+          insns: gen('fentry', fn.position - 1, site, {
+            argCount: sig.argCount,
+            ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}),
+          }),
           attach: { type: 'fentry', function: fn, btfId: sig.btfId },
         });
       }
@@ -198,14 +206,29 @@ export function planTrace(input: PlanInput): TracePlan {
   }
   if (input.returns) {
     const functions = input.functions ?? [];
-    const returns = planReturns({ backend: input.backend, layout: input.layout, kernel: input.kernel, functions, formats: input.returns, ...(input.signatures ? { signatures: input.signatures } : {}) });
+    const returns = planReturns({
+      backend: input.backend,
+      layout: input.layout,
+      kernel: input.kernel,
+      functions,
+      formats: input.returns,
+      ...(input.signatures ? { signatures: input.signatures } : {}),
+    });
     programs.push(...returns);
     for (const r of returns) targets += 'functions' in r.attach ? r.attach.functions.length : 1;
   }
   if (input.netfilter) {
     // A site of their own, named by address: fentry without bpf_get_func_ip names its sites.
     const site = sites.push({}) - 1;
-    const nf = planNetfilter({ backend: input.backend, layout: input.layout, kernel: input.kernel, fields: input.netfilter, events: MAPS.events, lost: MAPS.lost, entry: (fn) => gen('kprobe', fn.skb.arg, site, { netfilter: fn }) });
+    const nf = planNetfilter({
+      backend: input.backend,
+      layout: input.layout,
+      kernel: input.kernel,
+      fields: input.netfilter,
+      events: MAPS.events,
+      lost: MAPS.lost,
+      entry: (fn) => gen('kprobe', fn.skb.arg, site, { netfilter: fn }),
+    });
     programs.push(...nf);
     targets += 2 * input.netfilter.funcs.length;
   }
@@ -218,7 +241,14 @@ export function planTrace(input: PlanInput): TracePlan {
 }
 
 /** Per-program extras of the shape {@link planTrace} generates. */
-type GenExtra = { reasonArg?: number; argCount?: number; ctxReadable?: readonly boolean[]; source?: 'stack'; bpfmap?: BpfMapOp; netfilter?: NfFunc };
+type GenExtra = {
+  reasonArg?: number;
+  argCount?: number;
+  ctxReadable?: readonly boolean[];
+  source?: 'stack';
+  bpfmap?: BpfMapOp;
+  netfilter?: NfFunc;
+};
 type Gen = (kind: ProbeKind, skbArg: number, site: number, extra: GenExtra) => Instruction[];
 
 /**
@@ -243,7 +273,12 @@ function planNonSkb(input: PlanInput, gen: Gen, first: number): { programs: Plan
         programs.push({
           name: op ? `pwru_map${op[0]}_${first + programs.length}` : `pwru_ns_${first + programs.length}`,
           kind: 'fentry',
-          insns: gen('fentry', 0, 0, { argCount: sig.argCount, ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}), source: 'stack', ...(op ? { bpfmap: op } : {}) }),
+          insns: gen('fentry', 0, 0, {
+            argCount: sig.argCount,
+            ...(sig.ctxReadable ? { ctxReadable: sig.ctxReadable } : {}),
+            source: 'stack',
+            ...(op ? { bpfmap: op } : {}),
+          }),
           attach: { type: 'fentry', function: fn, btfId: sig.btfId },
           unfiltered: true,
         });
@@ -283,6 +318,19 @@ function planNonSkb(input: PlanInput, gen: Gen, first: number): { programs: Plan
   return { programs, targets };
 }
 
-function bpfmapReturn(input: PlanInput, kind: ReturnKind, frame: FrameSource, retval: ReturnProgramOptions['retval']): Instruction[] {
-  return generateReturnProgram({ kind, layout: input.layout, frame, retval, eventsMap: MAPS.events, lostMap: MAPS.lost, bpfmapLookup: input.layout.bpfmap });
+function bpfmapReturn(
+  input: PlanInput,
+  kind: ReturnKind,
+  frame: FrameSource,
+  retval: ReturnProgramOptions['retval'],
+): Instruction[] {
+  return generateReturnProgram({
+    kind,
+    layout: input.layout,
+    frame,
+    retval,
+    eventsMap: MAPS.events,
+    lostMap: MAPS.lost,
+    bpfmapLookup: input.layout.bpfmap,
+  });
 }

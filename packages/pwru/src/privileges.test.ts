@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveCapabilities, missingBpfPrivileges } from './privileges.js';
 
-const status = (capEff: string) => `Name:\tnode\nUid:\t65534\t65534\t65534\t65534\nCapInh:\t0000000000000000\nCapPrm:\t${capEff}\nCapEff:\t${capEff}\n`;
-const bits = (...n: number[]) => n.reduce((v, b) => v | (1n << BigInt(b)), 0n).toString(16).padStart(16, '0');
+const status = (capEff: string) =>
+  `Name:\tnode\nUid:\t65534\t65534\t65534\t65534\nCapInh:\t0000000000000000\nCapPrm:\t${capEff}\nCapEff:\t${capEff}\n`;
+const bits = (...n: number[]) =>
+  n
+    .reduce((v, b) => v | (1n << BigInt(b)), 0n)
+    .toString(16)
+    .padStart(16, '0');
 
 describe('missingBpfPrivileges: may this process load tracing programs?', () => {
   it('yes for root (every capability)', () => {

@@ -24,7 +24,9 @@ export function missingBpfPrivileges(status: string): string | undefined {
   if (caps === undefined) return undefined;
   const has = (bit: number): boolean => ((caps >> BigInt(bit)) & 1n) === 1n;
   if (has(CAP.SYS_ADMIN) || (has(CAP.BPF) && has(CAP.PERFMON))) return undefined;
-  const missing = [has(CAP.BPF) ? undefined : 'CAP_BPF', has(CAP.PERFMON) ? undefined : 'CAP_PERFMON'].filter((x) => x !== undefined);
+  const missing = [has(CAP.BPF) ? undefined : 'CAP_BPF', has(CAP.PERFMON) ? undefined : 'CAP_PERFMON'].filter(
+    (x) => x !== undefined,
+  );
   return `pwru needs root privileges to load its BPF programs (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), and this process lacks ${missing.join(' and ')}: run it as root (sudo)`;
 }
 

@@ -5,7 +5,13 @@ describe('ProgressBar', () => {
   it('draws pb v3 default layout: counters, bar, percent, speed', () => {
     let t = 0;
     const out: string[] = [];
-    const bar = new ProgressBar(30, (s) => out.push(s), false, 60, () => t);
+    const bar = new ProgressBar(
+      30,
+      (s) => out.push(s),
+      false,
+      60,
+      () => t,
+    );
     bar.add(15);
     t = 1000;
     expect(bar.render()).toBe(`15 / 30 [${'-'.repeat(18)}>${'_'.repeat(17)}] 50.00% 15 p/s`);
@@ -16,14 +22,26 @@ describe('ProgressBar', () => {
   });
 
   it('shows ? p/s when everything happened at once (kprobe-multi)', () => {
-    const bar = new ProgressBar(1480, () => {}, false, 70, () => 0);
+    const bar = new ProgressBar(
+      1480,
+      () => {},
+      false,
+      70,
+      () => 0,
+    );
     bar.add(1480);
     expect(bar.render()).toMatch(/^1480 \/ 1480 \[-+\] 100\.00% \? p\/s$/);
   });
 
   it('redraws in place on a terminal', () => {
     const out: string[] = [];
-    const bar = new ProgressBar(2, (s) => out.push(s), true, 40, () => 0);
+    const bar = new ProgressBar(
+      2,
+      (s) => out.push(s),
+      true,
+      40,
+      () => 0,
+    );
     bar.finish();
     expect(out[0]!.startsWith('\r0 / 2 [')).toBe(true);
     expect(out[1]!.endsWith('\n')).toBe(true);

@@ -17,7 +17,9 @@ import type { PlannedProgram } from './plan.js';
 /** `--output-return` is refused with this backend (tracepoints have no return). */
 export function checkReturnBackend(backend: Backend): void {
   if (backend === 'tracepoint') {
-    throw new PwruError('--output-return needs the kprobe, kprobe-multi or fentry backend: tracepoints have no return value (pick one with --backend)');
+    throw new PwruError(
+      '--output-return needs the kprobe, kprobe-multi or fentry backend: tracepoints have no return value (pick one with --backend)',
+    );
   }
 }
 
@@ -82,7 +84,12 @@ export function planReturns(input: ReturnPlanInput): PlannedProgram[] {
       out.push({
         name: `pwru_exit_${out.length}`,
         kind: 'fexit',
-        insns: generateReturnProgram({ ...common, kind: 'fexit', frame: { kind: 'skb', skbArg: fn.position - 1 }, retval: { kind: 'ctx', argCount: sig.argCount } }),
+        insns: generateReturnProgram({
+          ...common,
+          kind: 'fexit',
+          frame: { kind: 'skb', skbArg: fn.position - 1 },
+          retval: { kind: 'ctx', argCount: sig.argCount },
+        }),
         attach: { type: 'fexit', function: fn, btfId: sig.btfId },
       });
     }
@@ -95,7 +102,12 @@ export function planReturns(input: ReturnPlanInput): PlannedProgram[] {
     {
       name: 'pwru_ret',
       kind,
-      insns: generateReturnProgram({ ...common, kind, frame: { kind: 'sp', sp: regs.sp }, retval: { kind: 'regs', ax: regs.ax } }),
+      insns: generateReturnProgram({
+        ...common,
+        kind,
+        frame: { kind: 'sp', sp: regs.sp },
+        retval: { kind: 'regs', ax: regs.ax },
+      }),
       attach: { type: kind, functions },
     },
   ];
@@ -148,7 +160,14 @@ export function planBpfProgReturns(
     out.push({
       name: `pwru_${a.target.hook}x_${out.length}`,
       kind: 'fexit',
-      insns: generateReturnProgram({ kind: 'fexit', layout, eventsMap: MAPS.events, lostMap: MAPS.lost, frame: { kind: 'skb', skbArg: 0 }, retval: { kind: 'ctx', argCount: 1 } }),
+      insns: generateReturnProgram({
+        kind: 'fexit',
+        layout,
+        eventsMap: MAPS.events,
+        lostMap: MAPS.lost,
+        frame: { kind: 'skb', skbArg: 0 },
+        retval: { kind: 'ctx', argCount: 1 },
+      }),
       attach: { type: 'bpf-prog', target: a.target, mode: 'fexit' },
     });
   }

@@ -42,17 +42,36 @@ export interface RunIO {
  * or a signal, then detach and report loss. Returns the exit status; every error becomes one
  * ERROR log line.
  */
-export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, pcap?: PcapCompiler, cache?: KernelBtfCache): Promise<number> {
+export async function run(
+  opts: PwruOptions,
+  session: KernelSession,
+  io: RunIO,
+  pcap?: PcapCompiler,
+  cache?: KernelBtfCache,
+): Promise<number> {
   const { log } = io;
   let tracer: Tracer | undefined;
   let output: TraceOutput | undefined;
   let pcapng: PcapngOutput | undefined;
   const detachProgress = new DetachProgress();
   io.interrupts?.onRepeat(() => {
-    log.info(detachProgress.active ? detachProgress.describe() : 'Stopping: pwru finishes the step under way, then detaches everything it attached and exits');
+    log.info(
+      detachProgress.active
+        ? detachProgress.describe()
+        : 'Stopping: pwru finishes the step under way, then detaches everything it attached and exits',
+    );
   });
   try {
-    tracer = await Tracer.start(opts, { session, log, signal: io.signal, progress: io.progress, detachProgress, ...(io.times ? { times: io.times } : {}), ...(pcap ? { pcap } : {}), ...(cache ? { cache } : {}) });
+    tracer = await Tracer.start(opts, {
+      session,
+      log,
+      signal: io.signal,
+      progress: io.progress,
+      detachProgress,
+      ...(io.times ? { times: io.times } : {}),
+      ...(pcap ? { pcap } : {}),
+      ...(cache ? { cache } : {}),
+    });
     log.info('Listening for events..');
     startupDone();
     releaseYoungGeneration();
@@ -64,8 +83,12 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
     const capture = pcapng?.events;
     const lines = linesToStdout(opts);
     const writer = output.writer;
-    const sequence = opts.outputSequence || opts.outputHtml !== '' ? new SequenceCollector(opts, tracer.context) : undefined;
-    const summary = opts.outputSummary || opts.outputSummaryByTuple ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple }) : undefined;
+    const sequence =
+      opts.outputSequence || opts.outputHtml !== '' ? new SequenceCollector(opts, tracer.context) : undefined;
+    const summary =
+      opts.outputSummary || opts.outputSummaryByTuple
+        ? new TraceSummary(tracer.context, { byTuple: opts.outputSummaryByTuple })
+        : undefined;
     if (lines) writer.write(printer.header());
     writer.flush();
     const limit = opts.outputLimitLines;
@@ -104,9 +127,11 @@ export async function run(opts: PwruOptions, session: KernelSession, io: RunIO, 
       );
     });
     await pcapng?.close();
-    if (summary && lines) writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
+    if (summary && lines)
+      writer.write((opts.outputJson ? formatSummaryJson : formatSummaryText)(summary.result(t.lost())));
     if (sequence && opts.outputHtml !== '') writeSequenceHtml(opts.outputHtml, sequence.stories());
-    if (sequence && opts.outputSequence && lines) writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
+    if (sequence && opts.outputSequence && lines)
+      writer.write((opts.outputJson || !summary ? '' : '\n') + sequence.format(opts.outputJson));
     await output.close();
     if (limit !== 0 && count >= limit) log.info('Printed events, exiting program..', { count });
     else log.info('Received signal, exiting program..');

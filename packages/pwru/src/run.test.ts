@@ -35,7 +35,9 @@ describe.skipIf(!haveBtf)('run (with a fake kernel session)', () => {
     closeSync(out);
     expect(code).toBe(0);
     const text = readFileSync(outPath, 'utf8').split('\n');
-    expect(text[0]).toBe('SKB                CPU PROCESS          NETNS      MARK/x        IFACE       PROTO  MTU   LEN   TUPLE FUNC');
+    expect(text[0]).toBe(
+      'SKB                CPU PROCESS          NETNS      MARK/x        IFACE       PROTO  MTU   LEN   TUPLE FUNC',
+    );
     expect(text[1]).toBe(
       `0xffff8bb7038b6900 0   <empty>:0        ${String(currentNetnsInode()).padEnd(10)} 0              lo:1       0x0800 65536 84    10.1.1.1:0->10.1.1.2:0(icmp) kfree_skb(SKB_NOT_DROPPED_YET)`,
     );
@@ -66,7 +68,9 @@ describe.skipIf(!haveBtf)('run (with a fake kernel session)', () => {
     });
     expect(code).toBe(1);
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/ERROR Failed to run pwru error="kprobe is not available on this kernel: the kernel was built without CONFIG_KPROBES; use --backend=tracepoint"\n$/);
+    expect(logs[0]).toMatch(
+      /ERROR Failed to run pwru error="kprobe is not available on this kernel: the kernel was built without CONFIG_KPROBES; use --backend=tracepoint"\n$/,
+    );
     expect(calls).toEqual(['close']);
   });
 });

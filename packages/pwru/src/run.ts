@@ -3,7 +3,12 @@ import { release } from 'node:os';
 import { type Btf, KernelBtfCache, skbFunctions } from 'btf-parser';
 import { type Backend, chooseBackend } from './backend.js';
 import { functionMatcher } from './discovery/filter-func.js';
-import { type Attachable, discoverSkbFunctions, readAvailableFilterFunctions, type SkbFunc } from './discovery/functions.js';
+import {
+  type Attachable,
+  discoverSkbFunctions,
+  readAvailableFilterFunctions,
+  type SkbFunc,
+} from './discovery/functions.js';
 import { discoverSkbTracepoints, type SkbTracepoint } from './discovery/tracepoints.js';
 import { PrivilegeError, PwruError } from './errors.js';
 import { checkBpfmapBackend, jitedMapScan, withBpfMapFunctions } from './bpfmap.js';
@@ -49,7 +54,9 @@ export const RING_BYTES = 4 << 20;
 
 function validate(opts: PwruOptions): void {
   if (!(TIMESTAMP_MODES as readonly string[]).includes(opts.timestamp)) {
-    throw new PwruError(`--timestamp must be one of "current", "relative", "absolute", "none", not ${JSON.stringify(opts.timestamp)}`);
+    throw new PwruError(
+      `--timestamp must be one of "current", "relative", "absolute", "none", not ${JSON.stringify(opts.timestamp)}`,
+    );
   }
   if (opts.filterKprobeBatch === 0) throw new PwruError('--filter-kprobe-batch must be greater than 0');
   if (opts.filterIfname !== '' && opts.filterNetns.startsWith('inode:')) {
@@ -61,7 +68,9 @@ function loadBtf(opts: PwruOptions, cache: KernelBtfCache): Btf {
   try {
     return cache.vmlinux();
   } catch (e) {
-    throw new PwruError(`Failed to load BTF spec: ${(e as Error).message}${opts.kernelBtf ? '' : ' (pass --kernel-btf <file>)'}`);
+    throw new PwruError(
+      `Failed to load BTF spec: ${(e as Error).message}${opts.kernelBtf ? '' : ' (pass --kernel-btf <file>)'}`,
+    );
   }
 }
 
@@ -80,7 +89,9 @@ function attachableFunctions(log: Logger, ksyms: Ksyms | undefined): Attachable 
   const tracefs = readAvailableFilterFunctions();
   if (tracefs) return tracefs;
   if (!ksyms) throw new PwruError('cannot read available_filter_functions nor /proc/kallsyms: run pwru as root');
-  log.warn('Failed to retrieve available ftrace functions (is /sys/kernel/tracing or /sys/kernel/debug/tracing mounted?); using kallsyms text symbols instead');
+  log.warn(
+    'Failed to retrieve available ftrace functions (is /sys/kernel/tracing or /sys/kernel/debug/tracing mounted?); using kallsyms text symbols instead',
+  );
   return { names: ksyms.textSymbols(), source: 'kallsyms' };
 }
 
@@ -92,7 +103,18 @@ export function prepare(
   pcap: PcapCompiler | undefined,
   cache: KernelBtfCache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {}),
   times?: StartupTimes,
-): { plan: TracePlan; btf: Btf; ksyms: Ksyms | undefined; backend: Backend; metadata: SkbMetadata[]; dumps: SkbDumpPlan | undefined; packets?: SkbPacketPlan; xdpMetadata: SkbMetadata[]; returns?: ReturnFormats; track?: TrackPlan } {
+): {
+  plan: TracePlan;
+  btf: Btf;
+  ksyms: Ksyms | undefined;
+  backend: Backend;
+  metadata: SkbMetadata[];
+  dumps: SkbDumpPlan | undefined;
+  packets?: SkbPacketPlan;
+  xdpMetadata: SkbMetadata[];
+  returns?: ReturnFormats;
+  track?: TrackPlan;
+} {
   validate(opts);
   const unprivileged = session.missingPrivileges?.();
   if (unprivileged) throw new PrivilegeError(unprivileged);
@@ -107,18 +129,30 @@ export function prepare(
   checkXdpOptions(opts, bpfProgs);
   const btf = loadBtf(opts, cache);
   const mods = moduleBtfs(opts, cache);
-  const backend = chooseBackend(opts.backend, session.features(), opts.backend === 'fentry' ? { fentry: session.fentryRefusal?.() } : {});
+  const backend = chooseBackend(
+    opts.backend,
+    session.features(),
+    opts.backend === 'fentry' ? { fentry: session.fentryRefusal?.() } : {},
+  );
   if (opts.outputCaller && (backend === 'tracepoint' || backend === 'fentry')) {
-    throw new PwruError(`--output-caller needs the kprobe or kprobe-multi backend (the ${backend} backend has no return address to read)`);
+    throw new PwruError(
+      `--output-caller needs the kprobe or kprobe-multi backend (the ${backend} backend has no return address to read)`,
+    );
   }
   if (opts.outputReturn) {
     if (!bpfProgs.only) checkReturnBackend(backend);
-    if (!session.haveFuncIp()) throw new PwruError('--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls');
+    if (!session.haveFuncIp())
+      throw new PwruError(
+        '--output-return needs the bpf_get_func_ip helper (Linux 5.15+) to match returns with their calls',
+      );
   }
   if (opts.outputNetfilter) checkNetfilterBackend(backend);
   if (opts.outputBpfmap) {
     checkBpfmapBackend(backend, session.features());
-    if (!session.haveFuncIp()) throw new PwruError('--output-bpfmap needs the bpf_get_func_ip helper (Linux 5.15+) to match map lookups with their returns');
+    if (!session.haveFuncIp())
+      throw new PwruError(
+        '--output-bpfmap needs the bpf_get_func_ip helper (Linux 5.15+) to match map lookups with their returns',
+      );
     opts = withBpfMapFunctions(opts, btf, log, jitedMapScan(loadKsyms, scanJit));
   }
   const match = functionMatcher(opts.filterFunc);
@@ -131,7 +165,9 @@ export function prepare(
       ksyms = loadKsyms();
     } catch (e) {
       if (backend !== 'tracepoint') throw new PwruError((e as Error).message);
-      log.warn('Failed to read /proc/kallsyms; stack symbols will be shown as addresses', { error: (e as Error).message });
+      log.warn('Failed to read /proc/kallsyms; stack symbols will be shown as addresses', {
+        error: (e as Error).message,
+      });
     }
   }
 
@@ -146,7 +182,8 @@ export function prepare(
     if (backend === 'fentry') signatures = new Map();
   } else if (backend === 'tracepoint') {
     tracepoints = discoverSkbTracepoints(btf, match);
-    if (tracepoints.length === 0 && !bpfProgs.tc && !bpfProgs.xdp) throw new PwruError('Cannot find a matching kernel tracepoint');
+    if (tracepoints.length === 0 && !bpfProgs.tc && !bpfProgs.xdp)
+      throw new PwruError('Cannot find a matching kernel tracepoint');
   } else {
     const attachable = attachableFunctions(log, ksyms);
     if (backend === 'fentry') {
@@ -161,7 +198,8 @@ export function prepare(
     } else {
       functions = discoverSkbFunctions(btf, mods, match, attachable);
     }
-    if (functions.length === 0 && !bpfProgs.tc && !bpfProgs.xdp) throw new PwruError('Cannot find a matching kernel function');
+    if (functions.length === 0 && !bpfProgs.tc && !bpfProgs.xdp)
+      throw new PwruError('Cannot find a matching kernel function');
   }
 
   times?.end('discovery');
@@ -184,7 +222,11 @@ export function prepare(
   let subprograms: Instruction[] = [];
   if (opts.filterPcap !== '' || opts.filterTunnelPcapL2 !== '' || opts.filterTunnelPcapL3 !== '') {
     if (!pcap) throw new PwruError('pcap filters need the pcap2ebpf eBPF lowering, which this build lacks');
-    const compiled = pcap({ expr: opts.filterPcap, tunnelL2: opts.filterTunnelPcapL2, tunnelL3: opts.filterTunnelPcapL3 }, kernel, frame);
+    const compiled = pcap(
+      { expr: opts.filterPcap, tunnelL2: opts.filterTunnelPcapL2, tunnelL3: opts.filterTunnelPcapL3 },
+      kernel,
+      frame,
+    );
     if (compiled) {
       fragments.push(compiled.fragment);
       subprograms = compiled.subprograms;
@@ -201,15 +243,23 @@ export function prepare(
     } catch {
       // Not loaded, or loaded on a kernel without module BTF: before 5.11, whose x_tables walkers
       // have the pre-5.16 prototype (later kernels without module BTF are not guessed at).
-      const [major = 0, minor = 0] = release().split('.').map((x) => parseInt(x, 10));
+      const [major = 0, minor = 0] = release()
+        .split('.')
+        .map((x) => parseInt(x, 10));
       const old = major < 5 || (major === 5 && minor < 16);
-      return old && existsSync(`/sys/module/${name}`) && !existsSync(`/sys/kernel/btf/${name}`) ? LOADED_WITHOUT_BTF : undefined;
+      return old && existsSync(`/sys/module/${name}`) && !existsSync(`/sys/kernel/btf/${name}`)
+        ? LOADED_WITHOUT_BTF
+        : undefined;
     }
   };
   const netfilter = opts.outputNetfilter ? netfilterFieldsFromBtf(btf, moduleBtf) : undefined;
   for (const m of netfilter?.missing ?? []) log.warn(`--output-netfilter: ${m}`);
   const metadata = compileSkbMetadata(btf, opts.outputSkbMetadata);
-  const dumps = planSkbDumps(btf, { skb: opts.outputSkb, sharedInfo: opts.outputSkbSharedInfo, bufferBytes: opts.setPercpuBuf });
+  const dumps = planSkbDumps(btf, {
+    skb: opts.outputSkb,
+    sharedInfo: opts.outputSkbSharedInfo,
+    bufferBytes: opts.setPercpuBuf,
+  });
   const packets = opts.outputPcapng !== '' ? planSkbPackets(btf, opts.outputPcapngSnaplen) : undefined;
   const xdpMetadata = bpfProgs.xdp ? compileXdpMetadata(btf, opts.outputXdpMetadata) : [];
   const layout = eventLayout({
@@ -249,7 +299,8 @@ export function prepare(
     ...(ct ? { ct } : {}),
     ...(netfilter ? { netfilter } : {}),
   });
-  if (subprograms.length > 0) for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
+  if (subprograms.length > 0)
+    for (const p of plan.programs) if (!isReturnKind(p.kind) && !p.unfiltered) p.insns.push(...subprograms);
   if (bpfProgs.tc || bpfProgs.xdp) {
     const bpf = prepareBpfProgs({
       opts,
@@ -280,7 +331,18 @@ export function prepare(
   const unseen = bpfProgs.only ? undefined : invisiblePath(opts, backend, session.features());
   if (unseen) log.info(unseen);
   for (const limit of track?.limits ?? []) log.info(`Skb tracking on this kernel: ${limit}`);
-  return { plan, btf, ksyms, backend, metadata, dumps, ...(packets ? { packets } : {}), xdpMetadata, ...(returns ? { returns: new ReturnFormats(returns) } : {}), ...(track ? { track } : {}) };
+  return {
+    plan,
+    btf,
+    ksyms,
+    backend,
+    metadata,
+    dumps,
+    ...(packets ? { packets } : {}),
+    xdpMetadata,
+    ...(returns ? { returns: new ReturnFormats(returns) } : {}),
+    ...(track ? { track } : {}),
+  };
 }
 
 /** One line for any error: the message, never a stack. */

@@ -63,7 +63,10 @@ export class StartupTimes {
  * the process's time origin until Node finished bootstrapping, `modules` from then until `entered`
  * (when the entry module's body began: loading, compiling and evaluating every static import).
  */
-export function processStartPhases(entered: number, timing: { bootstrapComplete: number } = performance.nodeTiming): { node: number; modules: number } {
+export function processStartPhases(
+  entered: number,
+  timing: { bootstrapComplete: number } = performance.nodeTiming,
+): { node: number; modules: number } {
   const boot = timing.bootstrapComplete;
   return { node: boot, modules: entered - boot };
 }

@@ -36,9 +36,15 @@ describe('traceOptions: the CLI flags by camel-case name, or the command line it
   });
 
   it('rejects a misspelt option, a wrongly typed value and a bad flag with one-line typed errors', () => {
-    expect(() => traceOptions({ filterFunk: 'x' } as never)).toThrow(new TraceOptionError('unknown trace option "filterFunk" (options are the CLI\'s flags in camelCase, e.g. filterFunc)'));
+    expect(() => traceOptions({ filterFunk: 'x' } as never)).toThrow(
+      new TraceOptionError(
+        'unknown trace option "filterFunk" (options are the CLI\'s flags in camelCase, e.g. filterFunc)',
+      ),
+    );
     expect(() => traceOptions({ outputTuple: 'yes' } as never)).toThrow('trace option outputTuple must be a boolean');
-    expect(() => traceOptions({ kmods: 'nf_conntrack' } as never)).toThrow('trace option kmods must be an array of strings');
+    expect(() => traceOptions({ kmods: 'nf_conntrack' } as never)).toThrow(
+      'trace option kmods must be an array of strings',
+    );
     expect(() => traceOptions(['--filter-fucn', 'x'])).toThrow(TraceOptionError);
   });
 });
@@ -80,10 +86,12 @@ describe.skipIf(!haveBtf)('trace(): typed events from an async iterator (fake ke
     expect(calls.at(-1)).toBe('close');
   });
 
-  it('rejects on the first next() with the CLI\'s one-line error, having closed the session', async () => {
+  it("rejects on the first next() with the CLI's one-line error, having closed the session", async () => {
     const { session, calls } = fakeSession(kfreeEvents(1));
     const logs: string[] = [];
-    await expect(collect(trace({ backend: 'kprobe' }, { session, log: new Logger((l) => logs.push(l)) }))).rejects.toThrow(
+    await expect(
+      collect(trace({ backend: 'kprobe' }, { session, log: new Logger((l) => logs.push(l)) })),
+    ).rejects.toThrow(
       'kprobe is not available on this kernel: the kernel was built without CONFIG_KPROBES; use --backend=tracepoint',
     );
     expect(calls).toEqual(['close']);
@@ -93,7 +101,9 @@ describe.skipIf(!haveBtf)('trace(): typed events from an async iterator (fake ke
     const { session } = fakeSession(kfreeEvents(1));
     let attached = -1;
     let lost = -1;
-    await collect(trace({ outputLimitLines: 1 }, { session, onAttached: (t) => ((attached = t.attached), (lost = t.lost())) }));
+    await collect(
+      trace({ outputLimitLines: 1 }, { session, onAttached: (t) => ((attached = t.attached), (lost = t.lost())) }),
+    );
     expect(attached).toBeGreaterThan(0);
     expect(lost).toBe(3); // the fake's per-CPU counter
   });

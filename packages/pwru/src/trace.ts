@@ -84,11 +84,16 @@ export function traceOptions(options: TraceOptions): PwruOptions {
   const changed = new Set<string>();
   for (const [k, v] of Object.entries(given)) {
     const flag = keys.get(k);
-    if (flag === undefined) throw new TraceOptionError(`unknown trace option ${JSON.stringify(k)} (options are the CLI's flags in camelCase, e.g. filterFunc)`);
+    if (flag === undefined)
+      throw new TraceOptionError(
+        `unknown trace option ${JSON.stringify(k)} (options are the CLI's flags in camelCase, e.g. filterFunc)`,
+      );
     if (v === undefined) continue;
     const def = (opts as unknown as Record<string, unknown>)[k];
     if (typeof def !== typeof v || Array.isArray(def) !== Array.isArray(v)) {
-      throw new TraceOptionError(`trace option ${k} must be ${Array.isArray(def) ? 'an array of strings' : `a ${typeof def}`}`);
+      throw new TraceOptionError(
+        `trace option ${k} must be ${Array.isArray(def) ? 'an array of strings' : `a ${typeof def}`}`,
+      );
     }
     (opts as unknown as Record<string, unknown>)[k] = v;
     changed.add(flag);
@@ -113,7 +118,10 @@ export function traceOptions(options: TraceOptions): PwruOptions {
  * Events not yet taken by the loop stay in the kernel's ring buffer: a slow consumer makes the
  * kernel drop new events (counted; see `Tracer.lost()` via `onAttached`), never grows memory.
  */
-export async function* trace(options: TraceOptions = {}, init: TraceInit = {}): AsyncGenerator<TraceEvent, void, undefined> {
+export async function* trace(
+  options: TraceOptions = {},
+  init: TraceInit = {},
+): AsyncGenerator<TraceEvent, void, undefined> {
   const opts = traceOptions(options);
   const log = init.log ?? new Logger(() => undefined, opts.debug);
   const signal = init.signal;

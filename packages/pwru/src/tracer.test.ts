@@ -19,7 +19,13 @@ const root = process.getuid?.() === 0;
 function fentrySession(refuse: (p: PlannedProgram) => boolean) {
   const fake = fakeSession(() => []);
   const load = fake.session.load;
-  fake.session.features = () => ({ kprobes: false, kprobeMulti: false, availableFilterFunctions: false, tpBtf: true, fentry: true });
+  fake.session.features = () => ({
+    kprobes: false,
+    kprobeMulti: false,
+    availableFilterFunctions: false,
+    tpBtf: true,
+    fentry: true,
+  });
   fake.session.load = (p) => {
     if (refuse(p)) {
       const target = p.attach.type === 'fentry' ? `fentry ${p.attach.function.name}` : p.name;
@@ -36,12 +42,19 @@ describe.skipIf(!haveBtf || !root)('Tracer.start: functions whose program the ke
 
   it('skips and counts them as ignored, naming the first reasons under --debug, and traces the rest', async () => {
     const logs: string[] = [];
-    const { session, planned } = fentrySession((p) => p.attach.type === 'fentry' && p.attach.function.name === 'ip_local_deliver');
+    const { session, planned } = fentrySession(
+      (p) => p.attach.type === 'fentry' && p.attach.function.name === 'ip_local_deliver',
+    );
     const tracer = await Tracer.start(opts, { session, log: new Logger((l) => logs.push(l), true) });
     expect(tracer.ignored).toBe(1);
     expect(tracer.attached).toBe(2);
-    expect(planned.map((p) => (p.attach as { function: { name: string } }).function.name).sort()).toEqual(['ip_output', 'ip_rcv']);
-    expect(logs.join('')).toMatch(/DEBUG Ignored target="fentry ip_local_deliver" error="verifier rejected program .*invalid bpf_context access off=16 size=8"\n/);
+    expect(planned.map((p) => (p.attach as { function: { name: string } }).function.name).sort()).toEqual([
+      'ip_output',
+      'ip_rcv',
+    ]);
+    expect(logs.join('')).toMatch(
+      /DEBUG Ignored target="fentry ip_local_deliver" error="verifier rejected program .*invalid bpf_context access off=16 size=8"\n/,
+    );
     expect(logs.join('')).toMatch(/INFO Attached ignored=1\n/);
     await tracer.close();
   });
@@ -54,7 +67,7 @@ describe.skipIf(!haveBtf || !root)('Tracer.start: functions whose program the ke
     expect(calls.at(-1)).toBe('close');
   });
 
-  it('still stops at a refusal of a program that is not one function\'s (a generator bug, not a kernel limit)', async () => {
+  it("still stops at a refusal of a program that is not one function's (a generator bug, not a kernel limit)", async () => {
     const { session, calls } = fentrySession((p) => p.attach.type === 'tracepoint');
     const tp = parseArgs(['--backend', 'tracepoint', '--filter-func', 'kfree_skb']).options;
     await expect(Tracer.start(tp, { session, log: new Logger(() => {}) })).rejects.toThrow(PwruError);

@@ -97,7 +97,13 @@ export class Tracer implements AsyncDisposable {
     this.ignored = ignored;
     const session = env.session;
     this.context = {
-      ...liveContext({ sites: plan.sites, ksyms, btf, stack: (id) => session.stack(id), netnsNames: options.outputNetnsNames }),
+      ...liveContext({
+        sites: plan.sites,
+        ksyms,
+        btf,
+        stack: (id) => session.stack(id),
+        netnsNames: options.outputNetnsNames,
+      }),
       metadata: metadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
       xdpMetadata: xdpMetadata.map((x) => ({ field: x.field, format: (v: Addr64) => formatMetadataValue(x, v) })),
       ...(returns ? { returns } : {}),
@@ -138,16 +144,29 @@ export class Tracer implements AsyncDisposable {
       backend = prepared.backend;
       if (prepared.ksyms) session.useKsyms?.(prepared.ksyms);
       const { plan } = prepared;
-      lap('Generated programs', { backend, programs: plan.programs.length, instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0) });
+      lap('Generated programs', {
+        backend,
+        programs: plan.programs.length,
+        instructions: plan.programs.reduce((n, p) => n + p.insns.length, 0),
+      });
       const d = prepared.dumps;
       session.createMaps({
         ringBytes: RING_BYTES,
         stacks: options.outputStack,
         track: prepared.track !== undefined,
         ...(d ? { dumps: { ringBytes: dumpRingBytes(d), bufferValueSize: dumpBufferValueSize(d) } } : {}),
-        ...(prepared.packets ? { packets: { ringBytes: packetRingBytes(prepared.packets), bufferValueSize: packetBufferValueSize(prepared.packets) } } : {}),
+        ...(prepared.packets
+          ? {
+              packets: {
+                ringBytes: packetRingBytes(prepared.packets),
+                bufferValueSize: packetBufferValueSize(prepared.packets),
+              },
+            }
+          : {}),
         // --output-bpfmap parks map lookups' events in the return entry map too.
-        ...(plan.layout.ret >= 0 || plan.programs.some((p) => isReturnKind(p.kind)) ? { returns: { eventSize: plan.layout.size } } : {}),
+        ...(plan.layout.ret >= 0 || plan.programs.some((p) => isReturnKind(p.kind))
+          ? { returns: { eventSize: plan.layout.size } }
+          : {}),
       });
       times?.end('maps');
       const ignored = new IgnoredTargets();
@@ -161,7 +180,11 @@ export class Tracer implements AsyncDisposable {
         const list = prepared.track?.trackers.filter((x) => x.order === order) ?? [];
         if (list.length === 0 || signal.aborted) return;
         if (!session.attachTrackers) throw new PwruError('skb tracking is not available with this kernel session');
-        attachments.push(...session.attachTrackers(list, (what, why) => log.debug('Skb tracking skips a missing function', { at: what, error: why })));
+        attachments.push(
+          ...session.attachTrackers(list, (what, why) =>
+            log.debug('Skb tracking skips a missing function', { at: what, error: why }),
+          ),
+        );
       };
       trackers('before');
       if (kernelProgs.length > 0) {
@@ -184,9 +207,22 @@ export class Tracer implements AsyncDisposable {
       if (times) log.debug('Start-up phases', { ...times.attrs(), unit: 'ms' });
       if (attachments.length === 0 && !signal.aborted) {
         const first = ignored.first[0];
-        throw new PwruError(`No kprobe/tracepoint could be attached${first ? ` (${ignored.count} ignored; the first, ${first.target}: ${first.error})` : ''}`);
+        throw new PwruError(
+          `No kprobe/tracepoint could be attached${first ? ` (${ignored.count} ignored; the first, ${first.target}: ${first.error})` : ''}`,
+        );
       }
-      return new Tracer(options, plan, prepared.btf, prepared.ksyms, env, attachments, ignored.count, prepared.metadata, prepared.xdpMetadata, prepared.returns);
+      return new Tracer(
+        options,
+        plan,
+        prepared.btf,
+        prepared.ksyms,
+        env,
+        attachments,
+        ignored.count,
+        prepared.metadata,
+        prepared.xdpMetadata,
+        prepared.returns,
+      );
     } catch (e) {
       await detachAll(attachments, env, backend);
       env.session.close();
@@ -245,13 +281,21 @@ export class Tracer implements AsyncDisposable {
   reportLost(final = false): void {
     const lost = this.lost();
     if (lost > this.lostReported || (final && lost > 0)) {
-      this.env.log.warn(final ? 'Some events were lost: the ring buffer was full' : 'Events lost: the ring buffer is full', { total: lost });
+      this.env.log.warn(
+        final ? 'Some events were lost: the ring buffer was full' : 'Events lost: the ring buffer is full',
+        { total: lost },
+      );
       this.lostReported = lost;
     }
     const dumpsLost = this.dumps?.lost ?? 0;
-    if (final && dumpsLost > 0) this.env.log.warn('Some skb dumps were lost: the skb_dumps ring buffer was full', { total: dumpsLost });
+    if (final && dumpsLost > 0)
+      this.env.log.warn('Some skb dumps were lost: the skb_dumps ring buffer was full', { total: dumpsLost });
     const packetsMissing = this.packets?.missing ?? 0;
-    if (final && packetsMissing > 0) this.env.log.info('Some events carry no packet bytes in the pcapng output (no header set, or the skb_packets ring buffer was full)', { total: packetsMissing });
+    if (final && packetsMissing > 0)
+      this.env.log.info(
+        'Some events carry no packet bytes in the pcapng output (no header set, or the skb_packets ring buffer was full)',
+        { total: packetsMissing },
+      );
   }
 
   /**
@@ -265,7 +309,12 @@ export class Tracer implements AsyncDisposable {
       } catch {
         // Unmapping failed: the session's close releases the map anyway.
       }
-      await detachAll(this.attachments, this.env, this.plan.backend, this.plan.programs.every((p) => p.attach.type === 'bpf-prog'));
+      await detachAll(
+        this.attachments,
+        this.env,
+        this.plan.backend,
+        this.plan.programs.every((p) => p.attach.type === 'bpf-prog'),
+      );
       try {
         this.reportLost(true);
       } catch {
@@ -292,13 +341,24 @@ export class Tracer implements AsyncDisposable {
  * refuses is skipped and counted in `ignored`, as the kprobe backends skip functions they cannot
  * probe; any other failure is thrown.
  */
-function loadPrograms(programs: readonly PlannedProgram[], session: KernelSession, ignored: IgnoredTargets, log: Logger, times?: StartupTimes): LoadedProgram[] {
+function loadPrograms(
+  programs: readonly PlannedProgram[],
+  session: KernelSession,
+  ignored: IgnoredTargets,
+  log: Logger,
+  times?: StartupTimes,
+): LoadedProgram[] {
   const loaded: LoadedProgram[] = [];
   for (const p of programs) {
     const t = performance.now();
     try {
       loaded.push(session.load(p));
-      if (log.debugEnabled) log.debug('Loaded program', { name: p.name, instructions: p.insns.length, ms: +(performance.now() - t).toFixed(1) });
+      if (log.debugEnabled)
+        log.debug('Loaded program', {
+          name: p.name,
+          instructions: p.insns.length,
+          ms: +(performance.now() - t).toFixed(1),
+        });
       times?.end('verifier');
     } catch (e) {
       times?.end('verifier');
@@ -310,7 +370,12 @@ function loadPrograms(programs: readonly PlannedProgram[], session: KernelSessio
   return loaded;
 }
 
-async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Backend | undefined, onlyBpfProgs = false): Promise<void> {
+async function detachAll(
+  attachments: Attachment[],
+  env: TracerEnv,
+  backend: Backend | undefined,
+  onlyBpfProgs = false,
+): Promise<void> {
   if (attachments.length === 0) return;
   env.log.info(onlyBpfProgs ? 'Detaching bpf progs...' : ATTACH_WORDS[backend ?? 'kprobe'][1]);
   const total = attachments.reduce((n, a) => n + a.count, 0);
@@ -341,7 +406,8 @@ async function detachAll(attachments: Attachment[], env: TracerEnv, backend: Bac
 function mountTracefsIfMissing(session: KernelSession, log: Logger): void {
   try {
     const path = session.ensureTracefs?.();
-    if (path !== undefined) log.info('Mounted tracefs: it was not mounted, and kprobes need its function list', { path });
+    if (path !== undefined)
+      log.info('Mounted tracefs: it was not mounted, and kprobes need its function list', { path });
   } catch (e) {
     log.warn(`Cannot mount tracefs: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -13,17 +13,31 @@ import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram, UNC
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);
-const NONE: KernelFeatures = { kprobes: false, kprobeMulti: false, availableFilterFunctions: false, tpBtf: true, fentry: false };
+const NONE: KernelFeatures = {
+  kprobes: false,
+  kprobeMulti: false,
+  availableFilterFunctions: false,
+  tpBtf: true,
+  fentry: false,
+};
 const KPROBES: KernelFeatures = { ...NONE, kprobes: true, availableFilterFunctions: true };
 const BOTH: KernelFeatures = { ...KPROBES, fentry: true };
 const opts = (...args: string[]) => parseArgs(args).options;
-const hooks = (ts: readonly TrackerProgram[]) => ts.map((t) => `${t.order} ${t.hook.type === 'kprobe' && t.hook.retprobe ? 'kretprobe' : t.hook.type} ${'fn' in t.hook ? t.hook.fn : t.hook.name}`);
+const hooks = (ts: readonly TrackerProgram[]) =>
+  ts.map(
+    (t) =>
+      `${t.order} ${t.hook.type === 'kprobe' && t.hook.retprobe ? 'kretprobe' : t.hook.type} ${'fn' in t.hook ? t.hook.fn : t.hook.name}`,
+  );
 
 describe('which flags turn tracking on', () => {
   it('none by default', () => expect(trackingWanted(opts())).toBeUndefined());
-  it('--filter-track-skb: by address', () => expect(trackingWanted(opts('--filter-track-skb'))).toEqual({ skb: true, byStackid: false }));
+  it('--filter-track-skb: by address', () =>
+    expect(trackingWanted(opts('--filter-track-skb'))).toEqual({ skb: true, byStackid: false }));
   it('--filter-non-skb-funcs implies by-stackid tracking, without --filter-track-skb (upstream aborts)', () => {
-    expect(trackingWanted(opts('--filter-non-skb-funcs', 'nf_nat_setup_info'))).toEqual({ skb: false, byStackid: true });
+    expect(trackingWanted(opts('--filter-non-skb-funcs', 'nf_nat_setup_info'))).toEqual({
+      skb: false,
+      byStackid: true,
+    });
   });
 });
 
@@ -48,7 +62,11 @@ describe('planTracking', () => {
 
   it('with kprobes only: kprobe+kretprobe pairs follow clones', () => {
     const p = planTracking({ opts: opts('--filter-track-skb'), backend: 'kprobe', features: KPROBES, btf, kernel })!;
-    expect(hooks(p.trackers).slice(0, 3)).toEqual(['before kprobe kfree_skbmem', 'before kprobe skb_clone', 'before kretprobe skb_clone']);
+    expect(hooks(p.trackers).slice(0, 3)).toEqual([
+      'before kprobe kfree_skbmem',
+      'before kprobe skb_clone',
+      'before kretprobe skb_clone',
+    ]);
   });
 
   it('with neither (the 6.18 host): forgets at the freeing tracepoints and at the ends of paths whose free none sees, after the event programs, and says what it cannot do', () => {
@@ -65,10 +83,27 @@ describe('planTracking', () => {
   });
 
   it('with neither: tracked skbs still run the filters and expire (unconfirmed tracking); with kprobes or fentry they need not', () => {
-    expect(planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: NONE, btf, kernel })!.gen.unconfirmed).toEqual({ ttlNs: UNCONFIRMED_TTL_NS });
-    expect(planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: KPROBES, btf, kernel })!.gen.unconfirmed).toBeUndefined();
-    expect(planTracking({ opts: opts('--filter-track-skb'), backend: 'fentry', features: { ...NONE, fentry: true }, btf, kernel })!.gen.unconfirmed).toBeUndefined();
-    expect(planTracking({ opts: opts('--filter-track-skb-by-stackid'), backend: 'tracepoint', features: NONE, btf, kernel })!.gen.unconfirmed).toBeUndefined();
+    expect(
+      planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: NONE, btf, kernel })!.gen
+        .unconfirmed,
+    ).toEqual({ ttlNs: UNCONFIRMED_TTL_NS });
+    expect(
+      planTracking({ opts: opts('--filter-track-skb'), backend: 'tracepoint', features: KPROBES, btf, kernel })!.gen
+        .unconfirmed,
+    ).toBeUndefined();
+    expect(
+      planTracking({
+        opts: opts('--filter-track-skb'),
+        backend: 'fentry',
+        features: { ...NONE, fentry: true },
+        btf,
+        kernel,
+      })!.gen.unconfirmed,
+    ).toBeUndefined();
+    expect(
+      planTracking({ opts: opts('--filter-track-skb-by-stackid'), backend: 'tracepoint', features: NONE, btf, kernel })!
+        .gen.unconfirmed,
+    ).toBeUndefined();
   });
 
   it('fentry backend: forgets at fexit of kfree_skbmem, after every fentry program there (even where kprobes exist)', () => {
@@ -77,39 +112,82 @@ describe('planTracking', () => {
   });
 
   it('only missing clone followers are optional; forgetting freed skbs is not', () => {
-    const p = planTracking({ opts: opts('--filter-track-skb'), backend: 'fentry', features: { ...NONE, fentry: true }, btf, kernel })!;
-    expect(p.trackers.find((t) => t.name === 'pwru_forget')).toMatchObject({ hook: { type: 'fexit', fn: 'kfree_skbmem' }, optional: false });
+    const p = planTracking({
+      opts: opts('--filter-track-skb'),
+      backend: 'fentry',
+      features: { ...NONE, fentry: true },
+      btf,
+      kernel,
+    })!;
+    expect(p.trackers.find((t) => t.name === 'pwru_forget')).toMatchObject({
+      hook: { type: 'fexit', fn: 'kfree_skbmem' },
+      optional: false,
+    });
     expect(p.trackers.filter((t) => t.name !== 'pwru_forget').every((t) => t.optional)).toBe(true);
   });
 
   it('by-stackid alone follows no clones (its maps are keyed by stack)', () => {
-    const p = planTracking({ opts: opts('--filter-track-skb-by-stackid'), backend: 'kprobe', features: BOTH, btf, kernel })!;
+    const p = planTracking({
+      opts: opts('--filter-track-skb-by-stackid'),
+      backend: 'kprobe',
+      features: BOTH,
+      btf,
+      kernel,
+    })!;
     expect(hooks(p.trackers)).toEqual(['before kprobe kfree_skbmem']);
     expect(p.gen).toMatchObject({ skb: false, byStackid: true });
   });
 
   it('--filter-non-skb-funcs on the tracepoint backend is a one-line error naming what is missing', () => {
-    expect(() => planTracking({ opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'), backend: 'tracepoint', features: NONE, btf, kernel })).toThrow(
+    expect(() =>
+      planTracking({
+        opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'),
+        backend: 'tracepoint',
+        features: NONE,
+        btf,
+        kernel,
+      }),
+    ).toThrow(
       '--filter-non-skb-funcs is not available on this kernel: it attaches kprobes or fentry programs to arbitrary kernel functions, and this kernel has neither (CONFIG_KPROBES off, BPF trampolines refused)',
     );
-    expect(() => planTracking({ opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'), backend: 'tracepoint', features: KPROBES, btf, kernel })).toThrow(
-      /use --backend=kprobe or --backend=fentry/,
-    );
+    expect(() =>
+      planTracking({
+        opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'),
+        backend: 'tracepoint',
+        features: KPROBES,
+        btf,
+        kernel,
+      }),
+    ).toThrow(/use --backend=kprobe or --backend=fentry/);
   });
 });
 
 describe('nonSkbFunctions', () => {
   const log = new Logger({ write: () => {} } as never);
   it("sorts and dedups, drops functions already traced for their skb and '[bpf]' symbols, as upstream", () => {
-    const o = opts('--filter-non-skb-funcs', 'nf_nat_setup_info,ip_rcv', '--filter-non-skb-funcs', 'nf_nat_setup_info,bpf_prog_x[bpf],__nf_conntrack_confirm');
-    expect(nonSkbFunctions(o, btf, 'kprobe', [{ name: 'ip_rcv', position: 1 }], undefined, log)!.map((f) => f.name)).toEqual(['__nf_conntrack_confirm', 'nf_nat_setup_info']);
+    const o = opts(
+      '--filter-non-skb-funcs',
+      'nf_nat_setup_info,ip_rcv',
+      '--filter-non-skb-funcs',
+      'nf_nat_setup_info,bpf_prog_x[bpf],__nf_conntrack_confirm',
+    );
+    expect(
+      nonSkbFunctions(o, btf, 'kprobe', [{ name: 'ip_rcv', position: 1 }], undefined, log)!.map((f) => f.name),
+    ).toEqual(['__nf_conntrack_confirm', 'nf_nat_setup_info']);
   });
 
   it('fentry: records each signature, skipping names without BTF', () => {
     const sigs = new Map<string, FentrySignature>();
     const warnings: string[] = [];
     const warnLog = { warn: (m: string) => warnings.push(m) } as unknown as Logger;
-    const out = nonSkbFunctions(opts('--filter-non-skb-funcs', 'ip_route_output_flow,no_such_function'), btf, 'fentry', [], sigs, warnLog)!;
+    const out = nonSkbFunctions(
+      opts('--filter-non-skb-funcs', 'ip_route_output_flow,no_such_function'),
+      btf,
+      'fentry',
+      [],
+      sigs,
+      warnLog,
+    )!;
     expect(out.map((f) => f.name)).toEqual(['ip_route_output_flow']);
     expect(sigs.get('ip_route_output_flow')?.argCount).toBe(3);
     expect(warnings).toHaveLength(1);
@@ -117,7 +195,13 @@ describe('nonSkbFunctions', () => {
 });
 
 describe('planTrace with --filter-non-skb-funcs', () => {
-  const gen = planTracking({ opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'), backend: 'kprobe', features: KPROBES, btf, kernel })!.gen;
+  const gen = planTracking({
+    opts: opts('--filter-non-skb-funcs', 'nf_nat_setup_info'),
+    backend: 'kprobe',
+    features: KPROBES,
+    btf,
+    kernel,
+  })!.gen;
   const base = {
     layout: eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false }),
     kernel,
@@ -143,7 +227,13 @@ describe('planTrace with --filter-non-skb-funcs', () => {
 
   it('fentry: one program per function with a BTF signature', () => {
     const sig = btf.findType('ip_route_output_flow', 'func')!;
-    const plan = planTrace({ ...base, backend: 'fentry', signatures: new Map([['ip_route_output_flow', { btfId: sig.id, argCount: 3 }]]) });
-    expect(plan.programs.filter((p) => p.unfiltered).map((p) => p.attach)).toEqual([{ type: 'fentry', function: { name: 'ip_route_output_flow', position: 1 }, btfId: sig.id }]);
+    const plan = planTrace({
+      ...base,
+      backend: 'fentry',
+      signatures: new Map([['ip_route_output_flow', { btfId: sig.id, argCount: 3 }]]),
+    });
+    expect(plan.programs.filter((p) => p.unfiltered).map((p) => p.attach)).toEqual([
+      { type: 'fentry', function: { name: 'ip_route_output_flow', position: 1 }, btfId: sig.id },
+    ]);
   });
 });

@@ -94,10 +94,15 @@ function member(btf: Btf, struct: string, path: string): { offset: number; size:
  */
 export function stackLayout(btf: Btf, arch: string = process.arch): StackLayout {
   if (arch !== 'x64' && arch !== 'arm64') {
-    throw new PwruError(`--filter-track-skb-by-stackid knows the kernel stack size only on x86-64 and arm64, not ${arch}`);
+    throw new PwruError(
+      `--filter-track-skb-by-stackid knows the kernel stack size only on x86-64 and arm64, not ${arch}`,
+    );
   }
   const stack = member(btf, 'task_struct', 'stack');
-  if (!stack) throw new PwruError('--filter-track-skb-by-stackid needs task_struct.stack in the kernel BTF, which this kernel lacks');
+  if (!stack)
+    throw new PwruError(
+      '--filter-track-skb-by-stackid needs task_struct.stack in the kernel BTF, which this kernel lacks',
+    );
   const kasan = btf.findType('kasan_report', 'func') !== undefined;
   return { taskStack: stack.offset, threadSize: kasan ? 32 << 10 : 16 << 10 };
 }
@@ -130,7 +135,8 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
   }
   const regs = kernel.ptRegs;
   const ax = member(btf, 'pt_regs', 'ax');
-  const kprobeCtx: TrackCtx | undefined = features.kprobes && regs ? { kind: 'kprobe', args: regs.args, sp: regs.sp, ...(ax ? { ret: ax } : {}) } : undefined;
+  const kprobeCtx: TrackCtx | undefined =
+    features.kprobes && regs ? { kind: 'kprobe', args: regs.args, sp: regs.sp, ...(ax ? { ret: ax } : {}) } : undefined;
   const btfCtx: TrackCtx = { kind: 'btf' };
   const funcId = (name: string): number | undefined => btf.findType(name, 'func')?.id;
   const trackers: TrackerProgram[] = [];
@@ -149,25 +155,59 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
   // address run newest first, so the kprobe goes in before the event kprobes; with the fentry
   // backend an fexit runs after every fentry program whatever the attach order.
   if (kprobeCtx && i.backend !== 'fentry') {
-    trackers.push({ name: 'pwru_forget', insns: forgetProgram(gen, kprobeCtx), hook: { type: 'kprobe', fn: 'kfree_skbmem', retprobe: false }, order: 'before', optional: true });
+    trackers.push({
+      name: 'pwru_forget',
+      insns: forgetProgram(gen, kprobeCtx),
+      hook: { type: 'kprobe', fn: 'kfree_skbmem', retprobe: false },
+      order: 'before',
+      optional: true,
+    });
   } else if (features.fentry && kfree !== undefined) {
-    trackers.push({ name: 'pwru_forget', insns: forgetProgram(gen, btfCtx), hook: { type: 'fexit', fn: 'kfree_skbmem', btfId: kfree }, order: 'before', optional: false });
+    trackers.push({
+      name: 'pwru_forget',
+      insns: forgetProgram(gen, btfCtx),
+      hook: { type: 'fexit', fn: 'kfree_skbmem', btfId: kfree },
+      order: 'before',
+      optional: false,
+    });
   } else {
     const tps = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb' || n === 'consume_skb');
-    if (tps.length === 0) throw new MissingKernelFeatureError('skb tracking', 'pwru must see skbs freed (kprobe or fentry on kfree_skbmem, or the kfree_skb/consume_skb tracepoints), and this kernel offers none');
+    if (tps.length === 0)
+      throw new MissingKernelFeatureError(
+        'skb tracking',
+        'pwru must see skbs freed (kprobe or fentry on kfree_skbmem, or the kfree_skb/consume_skb tracepoints), and this kernel offers none',
+      );
     for (const tp of tps) {
-      trackers.push({ name: `pwru_forget_${tp.name === 'kfree_skb' ? 'kf' : 'cs'}`, insns: forgetProgram(gen, btfCtx, tp.skbArg), hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId }, order: 'after', optional: false });
+      trackers.push({
+        name: `pwru_forget_${tp.name === 'kfree_skb' ? 'kf' : 'cs'}`,
+        insns: forgetProgram(gen, btfCtx, tp.skbArg),
+        hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId },
+        order: 'after',
+        optional: false,
+      });
     }
     // Ends of a path whose free no tracepoint sees: data copied to user space (TCP and UDP then
     // free the skb with __kfree_skb or __consume_stateless_skb) and TCP's pure ACKs.
     for (const tp of want.skb ? discoverSkbTracepoints(btf, (n) => n === 'skb_copy_datagram_iovec') : []) {
-      trackers.push({ name: 'pwru_forget_cp', insns: forgetProgram(gen, btfCtx, tp.skbArg), hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId }, order: 'after', optional: true });
+      trackers.push({
+        name: 'pwru_forget_cp',
+        insns: forgetProgram(gen, btfCtx, tp.skbArg),
+        hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId },
+        order: 'after',
+        optional: true,
+      });
     }
     const seq = member(btf, 'tcp_skb_cb', 'seq');
     const endSeq = member(btf, 'tcp_skb_cb', 'end_seq');
     if (want.skb && seq && endSeq?.offset === seq.offset + 4) {
       for (const tp of discoverSkbTracepoints(btf, (n) => n === 'tcp_probe')) {
-        trackers.push({ name: 'pwru_forget_ack', insns: forgetPureAckProgram(gen, tp.skbArg, kernel.skb.cb.offset + seq.offset), hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId }, order: 'after', optional: true });
+        trackers.push({
+          name: 'pwru_forget_ack',
+          insns: forgetPureAckProgram(gen, tp.skbArg, kernel.skb.cb.offset + seq.offset),
+          hook: { type: 'tracepoint', name: tp.name, btfId: tp.btfId },
+          order: 'after',
+          optional: true,
+        });
       }
     }
     limits.push(
@@ -184,21 +224,64 @@ export function planTracking(i: TrackInput): TrackPlan | undefined {
       const spec: FollowSpec = { fn, kind: 'returns', index: index++ };
       if (features.fentry && id !== undefined) {
         const argCount = funcSignature(btf, id).params.length;
-        trackers.push({ name: `pwru_fx_${spec.index}`, insns: fexitFollowProgram(argCount), hook: { type: 'fexit', fn, btfId: id }, order: 'before', optional: true });
+        trackers.push({
+          name: `pwru_fx_${spec.index}`,
+          insns: fexitFollowProgram(argCount),
+          hook: { type: 'fexit', fn, btfId: id },
+          order: 'before',
+          optional: true,
+        });
       } else if (kprobeCtx?.kind === 'kprobe' && kprobeCtx.ret) {
-        trackers.push({ name: `pwru_fe_${spec.index}`, insns: followEntryProgram(spec, kprobeCtx), hook: { type: 'kprobe', fn, retprobe: false }, order: 'before', optional: true });
-        trackers.push({ name: `pwru_fr_${spec.index}`, insns: followReturnProgram(spec, kprobeCtx), hook: { type: 'kprobe', fn, retprobe: true }, order: 'before', optional: true });
+        trackers.push({
+          name: `pwru_fe_${spec.index}`,
+          insns: followEntryProgram(spec, kprobeCtx),
+          hook: { type: 'kprobe', fn, retprobe: false },
+          order: 'before',
+          optional: true,
+        });
+        trackers.push({
+          name: `pwru_fr_${spec.index}`,
+          insns: followReturnProgram(spec, kprobeCtx),
+          hook: { type: 'kprobe', fn, retprobe: true },
+          order: 'before',
+          optional: true,
+        });
       }
     }
-    if (!features.fentry && !kprobeCtx) limits.push('clones and copies of a tracked skb are not followed (that needs fexit or kretprobes)');
+    if (!features.fentry && !kprobeCtx)
+      limits.push('clones and copies of a tracked skb are not followed (that needs fexit or kretprobes)');
     const veth: FollowSpec = { fn: VETH_REBUILD, kind: 'pskb', index: index++ };
     const vethId = funcId(VETH_REBUILD);
     if (kprobeCtx) {
-      trackers.push({ name: 'pwru_veth_in', insns: followEntryProgram(veth, kprobeCtx), hook: { type: 'kprobe', fn: VETH_REBUILD, retprobe: false }, order: 'before', optional: true });
-      trackers.push({ name: 'pwru_veth_out', insns: followReturnProgram(veth, kprobeCtx), hook: { type: 'kprobe', fn: VETH_REBUILD, retprobe: true }, order: 'before', optional: true });
+      trackers.push({
+        name: 'pwru_veth_in',
+        insns: followEntryProgram(veth, kprobeCtx),
+        hook: { type: 'kprobe', fn: VETH_REBUILD, retprobe: false },
+        order: 'before',
+        optional: true,
+      });
+      trackers.push({
+        name: 'pwru_veth_out',
+        insns: followReturnProgram(veth, kprobeCtx),
+        hook: { type: 'kprobe', fn: VETH_REBUILD, retprobe: true },
+        order: 'before',
+        optional: true,
+      });
     } else if (features.fentry && vethId !== undefined) {
-      trackers.push({ name: 'pwru_veth_in', insns: followEntryProgram(veth, btfCtx), hook: { type: 'fentry', fn: VETH_REBUILD, btfId: vethId }, order: 'before', optional: true });
-      trackers.push({ name: 'pwru_veth_out', insns: followReturnProgram(veth, btfCtx), hook: { type: 'fexit', fn: VETH_REBUILD, btfId: vethId }, order: 'before', optional: true });
+      trackers.push({
+        name: 'pwru_veth_in',
+        insns: followEntryProgram(veth, btfCtx),
+        hook: { type: 'fentry', fn: VETH_REBUILD, btfId: vethId },
+        order: 'before',
+        optional: true,
+      });
+      trackers.push({
+        name: 'pwru_veth_out',
+        insns: followReturnProgram(veth, btfCtx),
+        hook: { type: 'fexit', fn: VETH_REBUILD, btfId: vethId },
+        order: 'before',
+        optional: true,
+      });
     } else if (!kprobeCtx && !features.fentry) {
       limits.push('skbs rebuilt by veth XDP are not followed (that needs kprobes or fentry)');
     }
@@ -221,7 +304,9 @@ export function nonSkbFunctions(
 ): SkbFunc[] | undefined {
   if (opts.filterNonSkbFuncs.length === 0) return undefined;
   const traced = new Set(skbFunctions.map((f) => f.name));
-  const names = [...new Set(opts.filterNonSkbFuncs)].sort().filter((n) => n !== '' && !traced.has(n) && !n.endsWith('[bpf]'));
+  const names = [...new Set(opts.filterNonSkbFuncs)]
+    .sort()
+    .filter((n) => n !== '' && !traced.has(n) && !n.endsWith('[bpf]'));
   const out: SkbFunc[] = [];
   for (const name of names) {
     if (backend === 'fentry') {

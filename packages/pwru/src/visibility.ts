@@ -12,14 +12,26 @@ import type { Backend, KernelFeatures } from './backend.js';
 import type { PwruOptions } from './flags/spec.js';
 
 /** The one INFO line about what `backend` cannot see of the path `opts` filters on, or undefined. */
-export function invisiblePath(opts: Pick<PwruOptions, 'filterPcap' | 'filterSkbExpr' | 'filterTrackSkb'>, backend: Backend, features: KernelFeatures): string | undefined {
+export function invisiblePath(
+  opts: Pick<PwruOptions, 'filterPcap' | 'filterSkbExpr' | 'filterTrackSkb'>,
+  backend: Backend,
+  features: KernelFeatures,
+): string | undefined {
   if (backend !== 'tracepoint') return undefined;
   const filtered = opts.filterPcap.trim() !== '' || opts.filterSkbExpr.trim() !== '' || opts.filterTrackSkb;
   if (!filtered) return undefined;
-  const better = features.kprobeMulti ? '--backend=kprobe-multi' : features.kprobes ? '--backend=kprobe' : features.fentry ? '--backend=fentry' : undefined;
+  const better = features.kprobeMulti
+    ? '--backend=kprobe-multi'
+    : features.kprobes
+      ? '--backend=kprobe'
+      : features.fentry
+        ? '--backend=fentry'
+        : undefined;
   return (
     'The tracepoint backend cannot see locally generated packets before net_dev_queue (routing, the OUTPUT and POSTROUTING netfilter hooks, OUTPUT-chain NAT) ' +
     'nor routing and netfilter between netif_receive_skb and the socket: a filter on addresses before OUTPUT-chain NAT matches nothing there; ' +
-    (better ? `${better} sees those functions` : 'the kprobe and fentry backends see those functions, and this kernel has neither')
+    (better
+      ? `${better} sees those functions`
+      : 'the kprobe and fentry backends see those functions, and this kernel has neither')
   );
 }

@@ -8,7 +8,13 @@ import { Ksyms } from '../src/ksyms.js';
 
 // Inside the Debian 6.1 VM (tools/vm): this machine's 6.18 has no /proc/kcore. A JITed program of
 // ours, read back through /proc/kcore and decoded, must show exactly the helpers it calls.
-const skip = !process.env.BPF_TS_VM ? 'runs only inside the test VM (BPF_TS_VM)' : process.getuid?.() !== 0 ? 'needs root' : process.arch !== 'x64' ? 'amd64 only' : undefined;
+const skip = !process.env.BPF_TS_VM
+  ? 'runs only inside the test VM (BPF_TS_VM)'
+  : process.getuid?.() !== 0
+    ? 'needs root'
+    : process.arch !== 'x64'
+      ? 'amd64 only'
+      : undefined;
 if (skip) console.log(`skipped: /proc/kcore BPF helper scan ${skip}`);
 
 describe.skipIf(skip !== undefined)('--filter-track-bpf-helpers on a real JIT image (/proc/kcore)', () => {

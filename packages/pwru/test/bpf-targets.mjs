@@ -57,12 +57,26 @@ export function loadTwoFunctionProgram({ type, name, entry, sub, ctxStruct, verd
 
 /** The tc target: `tc_main` (entry) calling `a_tc_helper`. */
 export function loadTcTarget(name = 'pwrut_tc') {
-  return loadTwoFunctionProgram({ type: ProgramType.SCHED_CLS, name, entry: 'tc_main', sub: 'a_tc_helper', ctxStruct: '__sk_buff', verdict: TC_ACT_OK });
+  return loadTwoFunctionProgram({
+    type: ProgramType.SCHED_CLS,
+    name,
+    entry: 'tc_main',
+    sub: 'a_tc_helper',
+    ctxStruct: '__sk_buff',
+    verdict: TC_ACT_OK,
+  });
 }
 
 /** The XDP target: `xdp_main` (entry) calling `a_xdp_helper`. */
 export function loadXdpTarget(name = 'pwrut_xdp') {
-  return loadTwoFunctionProgram({ type: ProgramType.XDP, name, entry: 'xdp_main', sub: 'a_xdp_helper', ctxStruct: 'xdp_md', verdict: XDP_PASS });
+  return loadTwoFunctionProgram({
+    type: ProgramType.XDP,
+    name,
+    entry: 'xdp_main',
+    sub: 'a_xdp_helper',
+    ctxStruct: 'xdp_md',
+    verdict: XDP_PASS,
+  });
 }
 
 async function main(iface) {

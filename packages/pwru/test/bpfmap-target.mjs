@@ -16,7 +16,13 @@ export const TEST_MAP = { name: 'pwru_test_map', key: 0x11223344, value: 0x05060
 
 /** Loads the map and the tc program using it. */
 export function loadBpfmapTarget() {
-  const map = BpfMap.create({ name: TEST_MAP.name, type: MapType.PERCPU_HASH, keySize: 4, valueSize: 8, maxEntries: 16 });
+  const map = BpfMap.create({
+    name: TEST_MAP.name,
+    type: MapType.PERCPU_HASH,
+    keySize: 4,
+    valueSize: 8,
+    maxEntries: 16,
+  });
   const b = new BtfBuilder();
   const int = b.addInt('int', 4, { signed: true });
   const ctx = b.addPtr(b.addStruct('__sk_buff', 0, []));
@@ -42,7 +48,13 @@ export function loadBpfmapTarget() {
   new DataView(funcInfo.buffer).setUint32(4, entryId, true);
   const btf = BtfHandle.load(b.build());
   try {
-    const program = Program.load({ name: 'pwrut_map', type: ProgramType.SCHED_CLS, instructions: linked, maps: { test_map: map }, btf: { fd: btf.fd, funcInfo } });
+    const program = Program.load({
+      name: 'pwrut_map',
+      type: ProgramType.SCHED_CLS,
+      instructions: linked,
+      maps: { test_map: map },
+      btf: { fd: btf.fd, funcInfo },
+    });
     return { map, program };
   } finally {
     btf.close();

@@ -41,7 +41,13 @@ export function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
   const planned: PlannedProgram[] = [];
   const calls: string[] = [];
   const s: KernelSession = {
-    features: () => ({ kprobes: false, kprobeMulti: false, availableFilterFunctions: false, tpBtf: true, fentry: false }),
+    features: () => ({
+      kprobes: false,
+      kprobeMulti: false,
+      availableFilterFunctions: false,
+      tpBtf: true,
+      fentry: false,
+    }),
     haveFuncIp: () => true,
     createMaps: () => void calls.push('maps'),
     load: (p) => (planned.push(p), { planned: p }),
@@ -52,7 +58,11 @@ export function fakeSession(onPlan: (p: PlannedProgram[]) => Uint8Array[]) {
         ignored: 0,
       };
     },
-    reader: () => replayReader(() => onPlan(planned), () => calls.push('reader closed')),
+    reader: () =>
+      replayReader(
+        () => onPlan(planned),
+        () => calls.push('reader closed'),
+      ),
     lost: () => (calls.includes('maps') ? 3 : 0),
     stack: () => [],
     close: () => void calls.push('close'),

@@ -23,44 +23,61 @@ export function bpfmapVerifierSuite(kernelName: string): void {
   const skip =
     process.getuid?.() !== 0
       ? 'needs root'
-      : loadKernelBtf().findType('bpf_func_id', 'enum')?.kind === 'enum' && !new LoaderSession(loadKernelBtf(), 10).haveFuncIp()
+      : loadKernelBtf().findType('bpf_func_id', 'enum')?.kind === 'enum' &&
+          !new LoaderSession(loadKernelBtf(), 10).haveFuncIp()
         ? 'this kernel has no bpf_get_func_ip helper (Linux >= 5.15), which --output-bpfmap needs'
         : undefined;
-  describe.skipIf(skip !== undefined)(`--output-bpfmap programs pass the ${kernelName} verifier${skip ? ` — skipped: ${skip}` : ''}`, () => {
-    it('update, lookup (entry and return) and delete programs, with the event sections around them', () => {
-      const btf = loadKernelBtf();
-      const kernel = kernelLayoutFromBtf(btf);
-      const names = MAP_FUNCTIONS.filter((n) => btf.findType(n, 'func') !== undefined);
-      const opts = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', names.join(',')]).options;
-      const layout = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: true, caller: true, bpfmap: true });
-      const session = new LoaderSession(btf, 10);
-      try {
-        session.createMaps({ ringBytes: 1 << 16, stacks: true, track: true, returns: { eventSize: layout.size } });
-        const features = session.features();
-        const signatures = new Map(names.map((n) => [n, { btfId: btf.typeByName(n, 'func').id, argCount: funcSignature(btf, n).params.length }]));
-        const backends: Backend[] = ['kprobe', ...(features.fentry ? (['fentry'] as const) : [])];
-        for (const backend of backends) {
-          const track = planTracking({ opts, backend, features: { ...features, kprobes: true }, btf, kernel })!;
-          const plan = planTrace({
-            backend,
-            layout,
-            kernel,
-            filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
-            fragments: [],
-            functions: [],
-            signatures,
-            haveFuncIp: session.haveFuncIp(),
-            track: track.gen,
-            nonSkb: names.map((name) => ({ name, position: 1 })),
-            bpfmap: bpfMapFields(btf),
-          });
-          const kinds = plan.programs.map((p) => p.kind);
-          expect(kinds, backend).toContain(backend === 'kprobe' ? 'kretprobe' : 'fexit');
-          for (const p of plan.programs) expect(() => session.load(p), `${backend} ${p.name}`).not.toThrow();
+  describe.skipIf(skip !== undefined)(
+    `--output-bpfmap programs pass the ${kernelName} verifier${skip ? ` — skipped: ${skip}` : ''}`,
+    () => {
+      it('update, lookup (entry and return) and delete programs, with the event sections around them', () => {
+        const btf = loadKernelBtf();
+        const kernel = kernelLayoutFromBtf(btf);
+        const names = MAP_FUNCTIONS.filter((n) => btf.findType(n, 'func') !== undefined);
+        const opts = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', names.join(',')]).options;
+        const layout = eventLayout({
+          meta: true,
+          cb: false,
+          tuple: true,
+          tunnel: false,
+          stack: true,
+          caller: true,
+          bpfmap: true,
+        });
+        const session = new LoaderSession(btf, 10);
+        try {
+          session.createMaps({ ringBytes: 1 << 16, stacks: true, track: true, returns: { eventSize: layout.size } });
+          const features = session.features();
+          const signatures = new Map(
+            names.map((n) => [
+              n,
+              { btfId: btf.typeByName(n, 'func').id, argCount: funcSignature(btf, n).params.length },
+            ]),
+          );
+          const backends: Backend[] = ['kprobe', ...(features.fentry ? (['fentry'] as const) : [])];
+          for (const backend of backends) {
+            const track = planTracking({ opts, backend, features: { ...features, kprobes: true }, btf, kernel })!;
+            const plan = planTrace({
+              backend,
+              layout,
+              kernel,
+              filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+              fragments: [],
+              functions: [],
+              signatures,
+              haveFuncIp: session.haveFuncIp(),
+              track: track.gen,
+              nonSkb: names.map((name) => ({ name, position: 1 })),
+              bpfmap: bpfMapFields(btf),
+            });
+            const kinds = plan.programs.map((p) => p.kind);
+            expect(kinds, backend).toContain(backend === 'kprobe' ? 'kretprobe' : 'fexit');
+            for (const p of plan.programs) expect(() => session.load(p), `${backend} ${p.name}`).not.toThrow();
+          }
+        } finally {
+          session.close();
         }
-      } finally {
-        session.close();
-      }
-    });
-  });
+      });
+    },
+  );
 }

@@ -15,14 +15,21 @@ import { planTrace } from '../src/plan.js';
  * dumps, which use the same registers) pass the verifier for the tracepoint and kprobe backends,
  * at the default and the largest snap length.
  */
-export function pcapngVerifierTests(btf: Btf, kernel: KernelLayout, combos: ReadonlyArray<[string, EventSections]>, kprobeMulti: boolean): void {
+export function pcapngVerifierTests(
+  btf: Btf,
+  kernel: KernelLayout,
+  combos: ReadonlyArray<[string, EventSections]>,
+  kprobeMulti: boolean,
+): void {
   const tracepoints = discoverSkbTracepoints(btf, (n) => n === 'kfree_skb' || n === 'net_dev_queue');
   const frame = frameFor(kernel);
   for (const [what, sections] of combos) {
     for (const snaplen of [256, MAX_SNAPLEN]) {
       it(`--output-pcapng (snaplen ${snaplen}), ${what}: tracepoint and kprobe programs with the packet copy`, () => {
         const packets = planSkbPackets(btf, snaplen);
-        const dumps = sections.stack ? planSkbDumps(btf, { skb: true, sharedInfo: false, bufferBytes: 4096 }) : undefined;
+        const dumps = sections.stack
+          ? planSkbDumps(btf, { skb: true, sharedInfo: false, bufferBytes: 4096 })
+          : undefined;
         const pcap = pcapFilters({ expr: 'tcp port 8080', tunnelL2: '', tunnelL3: '' }, kernel, frame)!;
         const session = new LoaderSession(btf, 10);
         try {
@@ -32,11 +39,30 @@ export function pcapngVerifierTests(btf: Btf, kernel: KernelLayout, combos: Read
             packets: { ringBytes: packetRingBytes(packets), bufferValueSize: packetBufferValueSize(packets) },
             ...(dumps ? { dumps: { ringBytes: 1 << 22, bufferValueSize: 24 + 4096 } } : {}),
           });
-          const common = { kernel, filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, fragments: [pcap.fragment], packets, ...(dumps ? { dumps } : {}) };
+          const common = {
+            kernel,
+            filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+            fragments: [pcap.fragment],
+            packets,
+            ...(dumps ? { dumps } : {}),
+          };
           const plans = [
-            planTrace({ ...common, backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), tracepoints, haveFuncIp: false }),
-            ...((kprobeMulti ? ['kprobe', 'kprobe-multi'] : ['kprobe']) as Array<'kprobe' | 'kprobe-multi'>).map((backend) =>
-              planTrace({ ...common, backend, layout: eventLayout(sections), functions: [1, 3].map((position) => ({ name: `f${position}`, position })), haveFuncIp: session.haveFuncIp() }),
+            planTrace({
+              ...common,
+              backend: 'tracepoint',
+              layout: eventLayout({ ...sections, caller: false }),
+              tracepoints,
+              haveFuncIp: false,
+            }),
+            ...((kprobeMulti ? ['kprobe', 'kprobe-multi'] : ['kprobe']) as Array<'kprobe' | 'kprobe-multi'>).map(
+              (backend) =>
+                planTrace({
+                  ...common,
+                  backend,
+                  layout: eventLayout(sections),
+                  functions: [1, 3].map((position) => ({ name: `f${position}`, position })),
+                  haveFuncIp: session.haveFuncIp(),
+                }),
             ),
           ];
           for (const p of plans.flatMap((x) => x.programs)) {

@@ -25,7 +25,6 @@ import { createTrackMaps, loadTracker } from '../src/kernel/track.js';
 import { planTracking } from '../src/track.js';
 import type { Backend } from '../src/backend.js';
 
-
 /** A boolean filter expression with every construct: masks, strings, a cast through _nfct, enumerators. */
 const SKB_EXPR =
   'skb->len > 10 && (skb->dev->name == "lo" || !(skb->mark & 0xff == 1)) && ' +
@@ -62,8 +61,12 @@ export function verifierSuite(kernelName: string): void {
     // kprobe-multi programs (5.18+) read the skb position with bpf_get_attach_cookie: load them
     // only where this kernel's BTF knows the attach type.
     const attachTypes = btf.findType('bpf_attach_type', 'enum');
-    const kprobeMulti = attachTypes?.kind === 'enum' && attachTypes.values.some((v) => v.name === 'BPF_TRACE_KPROBE_MULTI');
-    if (!kprobeMulti) console.log(`skipped: kprobe-multi programs in the ${kernelName} verifier suite: the kernel has no BPF_TRACE_KPROBE_MULTI (5.18+)`);
+    const kprobeMulti =
+      attachTypes?.kind === 'enum' && attachTypes.values.some((v) => v.name === 'BPF_TRACE_KPROBE_MULTI');
+    if (!kprobeMulti)
+      console.log(
+        `skipped: kprobe-multi programs in the ${kernelName} verifier suite: the kernel has no BPF_TRACE_KPROBE_MULTI (5.18+)`,
+      );
     const frame = frameFor(kernel);
     const ct = ctFieldsFromBtf(btf);
     const metadata = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex', 'skb->pkt_type', 'skb->dev']);
@@ -72,26 +75,44 @@ export function verifierSuite(kernelName: string): void {
     for (const [what, sections] of COMBOS) {
       for (const [fname, expr] of FILTERS) {
         it(`${what}, pcap filter: ${fname}`, () => {
-          const pcap = pcapFilters({ expr, tunnelL2: fname === 'host and port' ? 'udp' : '', tunnelL3: '' }, kernel, frame);
-          const fragments = [...(pcap ? [pcap.fragment] : []), filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame)];
+          const pcap = pcapFilters(
+            { expr, tunnelL2: fname === 'host and port' ? 'udp' : '', tunnelL3: '' },
+            kernel,
+            frame,
+          );
+          const fragments = [
+            ...(pcap ? [pcap.fragment] : []),
+            filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame),
+          ];
           const filters = { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1 };
           const session = new LoaderSession(btf, 10);
           try {
             session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
-            const tp = planTrace({ backend: 'tracepoint', layout: eventLayout({ ...sections, caller: false }), kernel, filters, fragments, tracepoints: kfree, haveFuncIp: false, metadata: metadata.slice(0, sections.metadata ?? 0), ...(sections.ct ? { ct } : {}) });
+            const tp = planTrace({
+              backend: 'tracepoint',
+              layout: eventLayout({ ...sections, caller: false }),
+              kernel,
+              filters,
+              fragments,
+              tracepoints: kfree,
+              haveFuncIp: false,
+              metadata: metadata.slice(0, sections.metadata ?? 0),
+              ...(sections.ct ? { ct } : {}),
+            });
             // kprobe: one program per skb position; kprobe-multi: one program, position from the cookie.
-            const [kp, km] = (kprobeMulti ? (['kprobe', 'kprobe-multi'] as const) : (['kprobe'] as const)).map((backend) =>
-              planTrace({
-                backend,
-                layout: eventLayout(sections),
-                kernel,
-                filters,
-                fragments,
-                functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
-                haveFuncIp: session.haveFuncIp(),
-                metadata: metadata.slice(0, sections.metadata ?? 0),
-                ...(sections.ct ? { ct } : {}),
-              }),
+            const [kp, km] = (kprobeMulti ? (['kprobe', 'kprobe-multi'] as const) : (['kprobe'] as const)).map(
+              (backend) =>
+                planTrace({
+                  backend,
+                  layout: eventLayout(sections),
+                  kernel,
+                  filters,
+                  fragments,
+                  functions: [1, 3, 5].map((position) => ({ name: `f${position}`, position })),
+                  haveFuncIp: session.haveFuncIp(),
+                  metadata: metadata.slice(0, sections.metadata ?? 0),
+                  ...(sections.ct ? { ct } : {}),
+                }),
             );
             for (const p of [...tp.programs, ...kp!.programs, ...(km?.programs ?? [])]) {
               if (pcap) p.insns.push(...pcap.subprograms);
@@ -114,7 +135,10 @@ export function verifierSuite(kernelName: string): void {
       const session = new LoaderSession(btf, 10);
       try {
         const ids = new Set([tcTarget.program.info().id, xdpTarget.program.info().id]);
-        const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), { tc: true, xdp: true });
+        const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), {
+          tc: true,
+          xdp: true,
+        });
         const track = { skb: true, byStackid: true, stack: stackLayout(btf), xdpHeads: true };
         const plan = planBpfProgs({
           targets,
@@ -136,7 +160,12 @@ export function verifierSuite(kernelName: string): void {
 
     const xdpLayout = xdpLayoutFromBtf(btf);
     const xdpFrame = xdpFrameFor(xdpLayout);
-    const xdpMetadata = compileXdpMetadata(btf, ['xdp->rxq->queue_index', 'xdp->rxq->dev->ifindex', 'xdp->data', 'xdp->frame_sz']);
+    const xdpMetadata = compileXdpMetadata(btf, [
+      'xdp->rxq->queue_index',
+      'xdp->rxq->dev->ifindex',
+      'xdp->data',
+      'xdp->frame_sz',
+    ]);
     for (const [what, sections] of COMBOS) {
       for (const [fname, expr] of FILTERS) {
         it.skipIf(!fentry)(`tc and XDP tracers: ${what}, pcap filter: ${fname}`, () => {
@@ -145,7 +174,10 @@ export function verifierSuite(kernelName: string): void {
           const session = new LoaderSession(btf, 10);
           try {
             const ids = new Set([tcTarget.program.info().id, xdpTarget.program.info().id]);
-            const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), { tc: true, xdp: true });
+            const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), {
+              tc: true,
+              xdp: true,
+            });
             const pcap = pcapFilters({ expr, tunnelL2: '', tunnelL3: '' }, kernel, frame);
             const layout = eventLayout({ ...sections, caller: false });
             const n = sections.metadata ?? 0;
@@ -156,7 +188,16 @@ export function verifierSuite(kernelName: string): void {
               kernel,
               haveFuncIp: session.haveFuncIp(),
               tc: {
-                filters: { mark: 0xa00, mask: 0xf00, netns: 4026531840, ifindex: 1, fragments: [...(pcap ? [pcap.fragment] : []), filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame)] },
+                filters: {
+                  mark: 0xa00,
+                  mask: 0xf00,
+                  netns: 4026531840,
+                  ifindex: 1,
+                  fragments: [
+                    ...(pcap ? [pcap.fragment] : []),
+                    filterExprFragment(compileFilterExpr(btf, SKB_EXPR), frame),
+                  ],
+                },
                 subprograms: pcap?.subprograms ?? [],
                 metadata: metadata.slice(0, n),
               },
@@ -164,8 +205,24 @@ export function verifierSuite(kernelName: string): void {
                 layout: xdpLayout,
                 netns: 4026531840,
                 ifindex: 1,
-                ...(expr ? { pcap: { name: 'pwru_xdp_pcap_l2', insns: pcapL2Function(expr, 'pwru_xdp_pcap_l2', xdpFrame.size) } } : {}),
-                fragments: [filterExprFragment(compileFilterExpr(btf, 'xdp->rxq->queue_index == 0 || !(xdp->rxq->dev->name == "lo")', XDP_EXPR_ROOT), xdpFrame)],
+                ...(expr
+                  ? {
+                      pcap: {
+                        name: 'pwru_xdp_pcap_l2',
+                        insns: pcapL2Function(expr, 'pwru_xdp_pcap_l2', xdpFrame.size),
+                      },
+                    }
+                  : {}),
+                fragments: [
+                  filterExprFragment(
+                    compileFilterExpr(
+                      btf,
+                      'xdp->rxq->queue_index == 0 || !(xdp->rxq->dev->name == "lo")',
+                      XDP_EXPR_ROOT,
+                    ),
+                    xdpFrame,
+                  ),
+                ],
                 metadata: xdpMetadata.slice(0, n),
               },
             });
@@ -185,7 +242,11 @@ export function verifierSuite(kernelName: string): void {
   });
 }
 
-const TRACK_FLAGS: string[][] = [['--filter-track-skb'], ['--filter-track-skb-by-stackid'], ['--filter-track-skb', '--filter-non-skb-funcs', 'ip_route_output_flow']];
+const TRACK_FLAGS: string[][] = [
+  ['--filter-track-skb'],
+  ['--filter-track-skb-by-stackid'],
+  ['--filter-track-skb', '--filter-non-skb-funcs', 'ip_route_output_flow'],
+];
 
 /**
  * The programs skb tracking adds: event programs with the look-up and record steps, the
@@ -204,19 +265,43 @@ export function trackingVerifierSuite(kernelName: string): void {
     for (const flags of TRACK_FLAGS) {
       it(flags.join(' '), () => {
         const opts = parseArgs(flags).options;
-        const pcap = pcapFilters({ expr: 'dst host 10.0.0.1 and port 8080', tunnelL2: '', tunnelL3: '' }, kernel, frame)!;
+        const pcap = pcapFilters(
+          { expr: 'dst host 10.0.0.1 and port 8080', tunnelL2: '', tunnelL3: '' },
+          kernel,
+          frame,
+        )!;
         const session = new LoaderSession(btf, 10);
         const maps = createTrackMaps();
         try {
           session.createMaps({ ringBytes: 1 << 16, stacks: false, track: true });
           const features = session.features();
-          const layout = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false });
+          const layout = eventLayout({
+            meta: true,
+            cb: false,
+            tuple: true,
+            tunnel: false,
+            stack: false,
+            caller: false,
+          });
           const filters = { mark: 0, mask: 0, netns: 0, ifindex: 0 };
           const backends: Backend[] = ['kprobe', 'tracepoint', ...(features.fentry ? (['fentry'] as const) : [])];
           for (const backend of backends) {
             const nonSkb = opts.filterNonSkbFuncs.length > 0 && backend !== 'tracepoint';
-            const track = planTracking({ opts, backend: nonSkb ? backend : 'kprobe', features: { ...features, kprobes: true }, btf, kernel })!;
-            const fentrySig = new Map(fentryTarget ? [['ip_rcv', { btfId: fentryTarget.id, argCount: 4 }], ['ip_route_output_flow', { btfId: btf.findType('ip_route_output_flow', 'func')!.id, argCount: 3 }]] : []);
+            const track = planTracking({
+              opts,
+              backend: nonSkb ? backend : 'kprobe',
+              features: { ...features, kprobes: true },
+              btf,
+              kernel,
+            })!;
+            const fentrySig = new Map(
+              fentryTarget
+                ? [
+                    ['ip_rcv', { btfId: fentryTarget.id, argCount: 4 }],
+                    ['ip_route_output_flow', { btfId: btf.findType('ip_route_output_flow', 'func')!.id, argCount: 3 }],
+                  ]
+                : [],
+            );
             // With --filter-track-skb also as XDP tracing links it (skb->head <-> data_hard_start).
             for (const gen of track.gen.skb ? [track.gen, { ...track.gen, xdpHeads: true }] : [track.gen]) {
               const plan = planTrace({
@@ -235,7 +320,10 @@ export function trackingVerifierSuite(kernelName: string): void {
               expect(plan.programs.some((p) => p.unfiltered)).toBe(nonSkb);
               for (const p of plan.programs) {
                 if (!p.unfiltered) p.insns.push(...pcap.subprograms);
-                expect(() => session.load(p), `${backend} ${p.name}${gen.xdpHeads ? ' (xdp heads)' : ''}`).not.toThrow();
+                expect(
+                  () => session.load(p),
+                  `${backend} ${p.name}${gen.xdpHeads ? ' (xdp heads)' : ''}`,
+                ).not.toThrow();
               }
             }
           }
@@ -260,4 +348,3 @@ export function trackingVerifierSuite(kernelName: string): void {
     }
   });
 }
-

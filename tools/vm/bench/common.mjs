@@ -43,13 +43,24 @@ export function spawnTimed(cmd, argv, env = {}) {
   };
   child.stdout.setEncoding('utf8').on('data', onLine);
   child.stderr.setEncoding('utf8').on('data', onLine);
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ t: performance.now(), code, signal })));
+  const exited = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve({ t: performance.now(), code, signal })),
+  );
   const line = (re) =>
     new Promise((resolve, reject) => {
       const hit = lines.find((x) => re.test(x.l));
       if (hit) return resolve(hit.t);
       waiters.push({ re, resolve, done: false });
-      void exited.then((e) => reject(new Error(`${cmd} exited (${e.code ?? e.signal}) before printing ${re}:\n${lines.slice(-8).map((x) => x.l).join('\n')}`)));
+      void exited.then((e) =>
+        reject(
+          new Error(
+            `${cmd} exited (${e.code ?? e.signal}) before printing ${re}:\n${lines
+              .slice(-8)
+              .map((x) => x.l)
+              .join('\n')}`,
+          ),
+        ),
+      );
     });
   return { child, line, exited, lines };
 }

@@ -30,9 +30,13 @@ import { log, median, spawnTimed, until } from './common.mjs';
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const { exit: bpfExit, link, Mov, R0 } = await import(join(repo, 'packages/asm/dist/index.js'));
-const { attachKprobeMulti, AttachType, mountTracefs, Program, ProgramType } = await import(join(repo, 'packages/loader/dist/index.js'));
+const { attachKprobeMulti, AttachType, mountTracefs, Program, ProgramType } = await import(
+  join(repo, 'packages/loader/dist/index.js')
+);
 const { Btf } = await import(join(repo, 'packages/btf/dist/index.js'));
-const { discoverSkbFunctions, readAvailableFilterFunctions } = await import(join(repo, 'packages/pwru/dist/internal.js'));
+const { discoverSkbFunctions, readAvailableFilterFunctions } = await import(
+  join(repo, 'packages/pwru/dist/internal.js')
+);
 
 const { values: args } = parseArgs({
   options: {
@@ -56,7 +60,8 @@ if (!existsSync('/sys/kernel/debug/kprobes')) execFileSync('mount', ['-t', 'debu
 const ENABLED = `${tracefs}/enabled_functions`;
 const KPROBES_LIST = '/sys/kernel/debug/kprobes/list';
 const enabledCount = () => readFileSync(ENABLED, 'utf8').split('\n').filter(Boolean).length;
-const kprobeCount = () => (existsSync(KPROBES_LIST) ? readFileSync(KPROBES_LIST, 'utf8').split('\n').filter(Boolean).length : 0);
+const kprobeCount = () =>
+  existsSync(KPROBES_LIST) ? readFileSync(KPROBES_LIST, 'utf8').split('\n').filter(Boolean).length : 0;
 
 // A kprobe-multi program; if the kernel refuses the link, there is nothing to measure.
 const prog = Program.load({
@@ -69,7 +74,9 @@ const prog = Program.load({
 try {
   attachKprobeMulti(prog, { symbols: ['kfree_skbmem'] }).close();
 } catch (e) {
-  console.log(`kprobe-multi benchmark skipped: ${e.message.split('\n')[0]} (run it in the 6.12 VM: npm run bench:vm:multi)`);
+  console.log(
+    `kprobe-multi benchmark skipped: ${e.message.split('\n')[0]} (run it in the 6.12 VM: npm run bench:vm:multi)`,
+  );
   process.exit(0);
 }
 
@@ -107,13 +114,25 @@ const bpfObj = join(work, 'kprobe-multi.bpf.o');
 const floorBin = join(work, 'kprobe-multi-floor');
 function buildFloor() {
   if (existsSync(floorBin)) return;
-  execFileSync('clang', ['-O2', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(here, 'kprobe-multi.bpf.c'), '-o', bpfObj]);
+  execFileSync('clang', [
+    '-O2',
+    '-target',
+    'bpf',
+    '-I/usr/include/x86_64-linux-gnu',
+    '-c',
+    join(here, 'kprobe-multi.bpf.c'),
+    '-o',
+    bpfObj,
+  ]);
   execFileSync('gcc', ['-O2', '-o', floorBin, join(here, 'kprobe-multi-floor.c'), '-lbpf']);
 }
 
 async function runLibbpf() {
   buildFloor();
-  const [attach, detach, n] = execFileSync(floorBin, [bpfObj, symFile], { encoding: 'utf8' }).trim().split(' ').map(Number);
+  const [attach, detach, n] = execFileSync(floorBin, [bpfObj, symFile], { encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .map(Number);
   checkClean('libbpf');
   return { attach, detach, n };
 }
@@ -130,7 +149,13 @@ async function runPwru() {
   // Probes gone (what the traced machine feels) and process exited, observed side by side.
   const gone = until(() => enabledCount() === baseline, 10, 60_000);
   const e = await p.exited;
-  if (e.code !== 0) throw new Error(`pwru exited with ${e.code ?? e.signal}:\n${p.lines.slice(-8).map((x) => x.l).join('\n')}`);
+  if (e.code !== 0)
+    throw new Error(
+      `pwru exited with ${e.code ?? e.signal}:\n${p.lines
+        .slice(-8)
+        .map((x) => x.l)
+        .join('\n')}`,
+    );
   const tGone = await gone;
   return { attach: t1 - t0, detach: Math.max(e.t, tGone) - tS, gone: tGone - tS, n, mode: via };
 }
@@ -156,21 +181,37 @@ async function runBpftrace() {
     return enabled >= fns.length || (enabled > 0 && now - lastChange > 20_000);
   });
   const t1 = lastChange;
-  if (dead) throw new Error(`bpftrace exited while attaching:\n${p.lines.slice(-5).map((x) => x.l).join('\n')}`);
+  if (dead)
+    throw new Error(
+      `bpftrace exited while attaching:\n${p.lines
+        .slice(-5)
+        .map((x) => x.l)
+        .join('\n')}`,
+    );
   const n = enabledCount() - baseline;
   const kprobes = kprobeCount() - kprobeBaseline;
   const tS = performance.now();
   p.child.kill('SIGINT');
   const tGone = await until(() => enabledCount() === baseline && kprobeCount() === kprobeBaseline, 20);
   const e = await p.exited;
-  return { attach: t1 - t0, detach: Math.max(tGone, e.t) - tS, n, mode: kprobes > 0 ? `one kprobe per function (${kprobes})` : 'kprobe-multi' };
+  return {
+    attach: t1 - t0,
+    detach: Math.max(tGone, e.t) - tS,
+    n,
+    mode: kprobes > 0 ? `one kprobe per function (${kprobes})` : 'kprobe-multi',
+  };
 }
 
 const runners = {
   libbpf: { name: 'C + libbpf `bpf_program__attach_kprobe_multi_opts` (the floor)', run: runLibbpf },
   loader: { name: 'bpf-loader-ts `attachKprobeMulti` / `close()`', run: runLoader },
   pwru: { name: 'pwru (default backend)', run: runPwru },
-  bpftrace: { name: `bpftrace ${execFileSync('bpftrace', ['--version'], { encoding: 'utf8' }).trim().replace(/^bpftrace /, '')}`, run: runBpftrace },
+  bpftrace: {
+    name: `bpftrace ${execFileSync('bpftrace', ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^bpftrace /, '')}`,
+    run: runBpftrace,
+  },
 };
 
 const per = Object.fromEntries(tools.map((t) => [t, []]));
@@ -185,7 +226,9 @@ for (const [t, r] of schedule) {
   log(`${t} (run ${r + 1}/${repsOf(t)})`);
   try {
     const x = await runners[t].run();
-    log(`  attach ${fmtS(x.attach)} s, detach ${fmtS(x.detach)} s, ${x.n} functions enabled${x.mode ? `, ${x.mode}` : ''}`);
+    log(
+      `  attach ${fmtS(x.attach)} s, detach ${fmtS(x.detach)} s, ${x.n} functions enabled${x.mode ? `, ${x.mode}` : ''}`,
+    );
     per[t].push(x);
   } catch (e) {
     log(`  failed: ${e.message}`);
@@ -195,8 +238,12 @@ for (const [t, r] of schedule) {
 const med = (t, k) => median(per[t]?.map((x) => x[k]) ?? []);
 const floorA = med('libbpf', 'attach');
 const bRate = med('bpftrace', 'n') / med('bpftrace', 'attach');
-console.log(`\n### kprobe-multi attach and detach of pwru's full set (Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} in qemu TCG, ${fns.length} functions; medians of ${reps} runs, bpftrace ${args['bpftrace-repeat']})\n`);
-console.log('| tool | mode | runs | functions enabled | attach s | detach s | attach vs libbpf floor | attach rate vs bpftrace | detach / attach |');
+console.log(
+  `\n### kprobe-multi attach and detach of pwru's full set (Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} in qemu TCG, ${fns.length} functions; medians of ${reps} runs, bpftrace ${args['bpftrace-repeat']})\n`,
+);
+console.log(
+  '| tool | mode | runs | functions enabled | attach s | detach s | attach vs libbpf floor | attach rate vs bpftrace | detach / attach |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const t of tools) {
   if (per[t].length === 0) continue;
@@ -206,8 +253,12 @@ for (const t of tools) {
   const mode = per[t][0].mode ?? 'kprobe-multi (one link)';
   const gone = med(t, 'gone');
   const detach = Number.isFinite(gone) ? `${fmtS(d)} (probes gone after ${fmtS(gone)})` : fmtS(d);
-  console.log(`| ${runners[t].name} | ${mode} | ${per[t].length} | ${med(t, 'n')} | ${fmtS(a)} | ${detach} | ${fmtX(a / floorA)} | ${fmtX(rate / bRate)} | ${fmtX(d / a)} |`);
+  console.log(
+    `| ${runners[t].name} | ${mode} | ${per[t].length} | ${med(t, 'n')} | ${fmtS(a)} | ${detach} | ${fmtX(a / floorA)} | ${fmtX(rate / bRate)} | ${fmtX(d / a)} |`,
+  );
 }
-console.log('\n"attach vs libbpf floor" and "detach / attach": lower is faster; "attach rate vs bpftrace": higher is faster.');
+console.log(
+  '\n"attach vs libbpf floor" and "detach / attach": lower is faster; "attach rate vs bpftrace": higher is faster.',
+);
 prog.close();
 rmSync(work, { recursive: true, force: true });

@@ -96,9 +96,14 @@ async function trafficAndSample(pid, port, ms) {
 }
 
 // One trivial kprobe program for the library and C runs.
-const prog = Program.load({ name: 'bench_kp', type: ProgramType.KPROBE, instructions: link([Mov.imm(R0, 0), bpfExit()]) });
+const prog = Program.load({
+  name: 'bench_kp',
+  type: ProgramType.KPROBE,
+  instructions: link([Mov.imm(R0, 0), bpfExit()]),
+});
 const cLoop = join(work, 'kprobe-loop');
-if (tools.includes('c')) execFileSync('gcc', ['-O2', '-o', cLoop, fileURLToPath(new URL('./kprobe-loop.c', import.meta.url))]);
+if (tools.includes('c'))
+  execFileSync('gcc', ['-O2', '-o', cLoop, fileURLToPath(new URL('./kprobe-loop.c', import.meta.url))]);
 
 const baseline = kprobeCount();
 
@@ -118,7 +123,9 @@ async function runLoader(fns, detachOpts = {}) {
 function runC(fns) {
   const list = join(work, 'fns.txt');
   writeFileSync(list, fns.join('\n'));
-  const [attach, detach, n] = execFileSync(cLoop, [String(prog.info().id), String(kprobePmu().type), list], { encoding: 'utf8' })
+  const [attach, detach, n] = execFileSync(cLoop, [String(prog.info().id), String(kprobePmu().type), list], {
+    encoding: 'utf8',
+  })
     .trim()
     .split(' ')
     .map(Number);
@@ -146,7 +153,13 @@ async function runPwru(fns, { traffic = 0, expedite = false } = {}) {
   p.child.kill('SIGINT');
   const e = await p.exited;
   const left = kprobeCount() - baseline;
-  if (e.code !== 0 || left !== 0) throw new Error(`pwru exited with ${e.code ?? e.signal}, ${left} kprobes left:\n${p.lines.slice(-8).map((x) => x.l).join('\n')}`);
+  if (e.code !== 0 || left !== 0)
+    throw new Error(
+      `pwru exited with ${e.code ?? e.signal}, ${left} kprobes left:\n${p.lines
+        .slice(-8)
+        .map((x) => x.l)
+        .join('\n')}`,
+    );
   return { attach: t1 - t0, detach: e.t - tS, n, symbols, mem };
 }
 
@@ -163,7 +176,13 @@ async function runBpftrace(fns, sampleMs = 0) {
   let dead = false;
   void p.exited.then(() => (dead = true));
   const t1 = await until(() => dead || kprobeCount() - baseline >= want, 50, 20 * 60_000);
-  if (dead) throw new Error(`bpftrace exited while attaching:\n${p.lines.slice(-5).map((x) => x.l).join('\n')}`);
+  if (dead)
+    throw new Error(
+      `bpftrace exited while attaching:\n${p.lines
+        .slice(-5)
+        .map((x) => x.l)
+        .join('\n')}`,
+    );
   const n = kprobeCount() - baseline;
   let mem;
   if (sampleMs) {
@@ -175,11 +194,16 @@ async function runBpftrace(fns, sampleMs = 0) {
   // Once bpftrace has exited, its kprobes must be gone within a minute; never wait forever.
   let exitedAt = Infinity;
   void p.exited.then(() => (exitedAt = performance.now()));
-  const tGone = await until(() => {
-    if (kprobeCount() === baseline) return true;
-    if (performance.now() - exitedAt > 60_000) throw new Error(`bpftrace exited leaving ${kprobeCount() - baseline} kprobes`);
-    return false;
-  }, 50, 20 * 60_000);
+  const tGone = await until(
+    () => {
+      if (kprobeCount() === baseline) return true;
+      if (performance.now() - exitedAt > 60_000)
+        throw new Error(`bpftrace exited leaving ${kprobeCount() - baseline} kprobes`);
+      return false;
+    },
+    50,
+    20 * 60_000,
+  );
   const e = await p.exited;
   return { attach: t1 - t0, detach: Math.max(tGone, e.t) - tS, n, mem };
 }
@@ -192,15 +216,29 @@ const full = [...new Set(first.symbols)];
 const memPwru = first.mem;
 log(`pwru attached ${full.length} functions in ${fmtS(first.attach)} s, detached in ${fmtS(first.detach)} s`);
 let memBpftrace;
-const sets = args.sizes.split(',').map((s) => (s === 'full' ? { label: `${full.length} (pwru's full set)`, fns: full, full: true } : { label: s, fns: full.slice(0, Number(s)), full: false }));
+const sets = args.sizes
+  .split(',')
+  .map((s) =>
+    s === 'full'
+      ? { label: `${full.length} (pwru's full set)`, fns: full, full: true }
+      : { label: s, fns: full.slice(0, Number(s)), full: false },
+  );
 
 const runners = {
   loader: { name: 'bpf-loader-ts attachKprobes / detach()', run: (fns) => runLoader(fns) },
-  'loader-expedited': { name: 'bpf-loader-ts detach({ expediteRcu: true })', run: (fns) => runLoader(fns, { expediteRcu: true }) },
+  'loader-expedited': {
+    name: 'bpf-loader-ts detach({ expediteRcu: true })',
+    run: (fns) => runLoader(fns, { expediteRcu: true }),
+  },
   pwru: { name: 'pwru --backend kprobe', run: (fns, s) => runPwru(s.full ? undefined : fns) },
-  'pwru-expedited': { name: 'pwru, PWRU_DETACH_EXPEDITE_RCU=1', run: (fns, s) => runPwru(s.full ? undefined : fns, { expedite: true }) },
+  'pwru-expedited': {
+    name: 'pwru, PWRU_DETACH_EXPEDITE_RCU=1',
+    run: (fns, s) => runPwru(s.full ? undefined : fns, { expedite: true }),
+  },
   bpftrace: {
-    name: `bpftrace ${execFileSync('bpftrace', ['--version'], { encoding: 'utf8' }).trim().replace(/^bpftrace /, '')}`,
+    name: `bpftrace ${execFileSync('bpftrace', ['--version'], { encoding: 'utf8' })
+      .trim()
+      .replace(/^bpftrace /, '')}`,
     // With the full set held, sample its memory once (2 s after attaching, before SIGINT).
     run: async (fns, s) => {
       const x = await runBpftrace(fns, s.full && !memBpftrace ? 2000 : 0);
@@ -221,12 +259,18 @@ function printRows({ s, per }) {
     const a = med(t, 'attach');
     const d = med(t, 'detach');
     const rate = (med(t, 'n') / a) * 1000;
-    console.log(`| ${s.label} | ${runners[t].name} | ${per[t].length} | ${med(t, 'n')} | ${fmtS(a)} | ${fmtS(d)} | ${Number.isFinite(rate) ? rate.toFixed(1) : 'n/a'} | ${fmtX(rate / (bRate * 1000))} | ${fmtX(d / bDetach)} | ${fmtX(d / a)} |`);
+    console.log(
+      `| ${s.label} | ${runners[t].name} | ${per[t].length} | ${med(t, 'n')} | ${fmtS(a)} | ${fmtS(d)} | ${Number.isFinite(rate) ? rate.toFixed(1) : 'n/a'} | ${fmtX(rate / (bRate * 1000))} | ${fmtX(d / bDetach)} | ${fmtX(d / a)} |`,
+    );
   }
 }
 
-console.log(`\n### kprobe attach and detach (Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} in qemu TCG, ${process.env.BPF_TS_VM_SMP ?? 2} vCPUs; medians)\n`);
-console.log('| functions | tool | runs | probes | attach s | detach s | attach rate /s | attach rate vs bpftrace | detach vs bpftrace | detach / attach |');
+console.log(
+  `\n### kprobe attach and detach (Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()} in qemu TCG, ${process.env.BPF_TS_VM_SMP ?? 2} vCPUs; medians)\n`,
+);
+console.log(
+  '| functions | tool | runs | probes | attach s | detach s | attach rate /s | attach rate vs bpftrace | detach vs bpftrace | detach / attach |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const s of sets) {
   const reps = s.full ? Number(args['full-repeat']) : Number(args.repeat);
@@ -246,12 +290,20 @@ for (const s of sets) {
   }
   printRows({ s, per });
 }
-console.log('\n"attach rate vs bpftrace": higher is faster; "detach vs bpftrace" and "detach / attach": lower is faster.');
+console.log(
+  '\n"attach rate vs bpftrace": higher is faster; "detach vs bpftrace" and "detach / attach": lower is faster.',
+);
 console.log('\n### memory with the full set attached\n');
 console.log('| process | RSS while tracing MB (max of 100 ms samples) | peak RSS (VmHWM) MB |');
 console.log('|---|---|---|');
-if (memPwru) console.log(`| pwru --backend kprobe, ${full.length} functions, tracing loopback UDP 5 s | ${memPwru.maxRss.toFixed(0)} | ${memPwru.hwm.toFixed(0)} |`);
-if (memBpftrace) console.log(`| bpftrace, the same ${full.length} kprobes | ${memBpftrace.rss.toFixed(0)} | ${memBpftrace.hwm.toFixed(0)} |`);
+if (memPwru)
+  console.log(
+    `| pwru --backend kprobe, ${full.length} functions, tracing loopback UDP 5 s | ${memPwru.maxRss.toFixed(0)} | ${memPwru.hwm.toFixed(0)} |`,
+  );
+if (memBpftrace)
+  console.log(
+    `| bpftrace, the same ${full.length} kprobes | ${memBpftrace.rss.toFixed(0)} | ${memBpftrace.hwm.toFixed(0)} |`,
+  );
 if (memPwru && memBpftrace) console.log(`\npwru's peak RSS is ${fmtX(memPwru.hwm / memBpftrace.hwm)} bpftrace's.`);
 prog.close();
 rmSync(work, { recursive: true, force: true });

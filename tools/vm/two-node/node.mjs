@@ -19,7 +19,7 @@ const repo = new URL('../../..', import.meta.url).pathname;
 const pwru = join(repo, 'packages/pwru/bin/pwru.js');
 const ADDR = { a: '10.99.0.1', b: '10.99.0.2' };
 const me = ADDR[node];
-const log = (m) => console.log(`${((performance.now()) / 1000).toFixed(1)}s ${m}`);
+const log = (m) => console.log(`${(performance.now() / 1000).toFixed(1)}s ${m}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const run = (cmd, args) => {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -45,7 +45,23 @@ if (node === 'b') {
   const ipt = ['iptables', 'iptables-legacy'].find((c) => spawnSync(c, ['-w', '10', '-L', 'INPUT', '-n']).status === 0);
   if (!ipt) throw new Error('no working iptables');
   run(ipt, ['-w', '10', '-I', 'INPUT', '1', '-p', 'udp', '--dport', '9999', '-j', 'DROP']);
-  run(ipt, ['-w', '10', '-t', 'nat', '-I', 'PREROUTING', '1', '-p', 'udp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${ADDR.b}:7777`]);
+  run(ipt, [
+    '-w',
+    '10',
+    '-t',
+    'nat',
+    '-I',
+    'PREROUTING',
+    '1',
+    '-p',
+    'udp',
+    '--dport',
+    '8080',
+    '-j',
+    'DNAT',
+    '--to-destination',
+    `${ADDR.b}:7777`,
+  ]);
   log(`${ipt}: DROP udp/9999, DNAT udp/8080 -> 7777`);
 }
 
@@ -53,7 +69,9 @@ if (node === 'b') {
 const stream = join(out, `${node}.json`);
 writeFileSync(stream, run('node', [pwru, 'timeline', 'clock', '--node', node]));
 const fd = openSync(stream, 'a');
-const child = spawn('node', [pwru, '--output-json', '--timestamp', 'current', 'udp and net 10.99.0.0/24'], { stdio: ['ignore', fd, 'pipe'] });
+const child = spawn('node', [pwru, '--output-json', '--timestamp', 'current', 'udp and net 10.99.0.0/24'], {
+  stdio: ['ignore', fd, 'pipe'],
+});
 let stderr = '';
 child.stderr.on('data', (d) => (stderr += d));
 const exited = new Promise((r) => child.on('exit', (code, sig) => r(code ?? sig)));
@@ -109,14 +127,22 @@ if (node === 'b') {
   const done = new Promise((resolve) => {
     ctl.on('message', (buf, from) => {
       const m = JSON.parse(buf.toString());
-      const reply = m.type === 'time' ? { type: 'time', n: m.n, mono: hr() } : m.type === 'done' ? { type: 'bye' } : { type: 'hello' };
+      const reply =
+        m.type === 'time'
+          ? { type: 'time', n: m.n, mono: hr() }
+          : m.type === 'done'
+            ? { type: 'bye' }
+            : { type: 'hello' };
       ctl.send(JSON.stringify(reply), from.port, from.address);
       if (m.type === 'done') resolve();
     });
   });
   log('serving');
   let timer;
-  await Promise.race([done, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('a never said done')), 180_000)))]);
+  await Promise.race([
+    done,
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('a never said done')), 180_000))),
+  ]);
   clearTimeout(timer);
   log('a is done');
   ctl.close();
@@ -142,7 +168,8 @@ if (node === 'b') {
   await sleep(300);
   const nat = await bind(40002);
   let echoed;
-  for (let i = 0; i < 3 && !echoed; i++) echoed = await ask(nat, 'through the DNAT', (m) => m === 'through the DNAT', 8080, 2000);
+  for (let i = 0; i < 3 && !echoed; i++)
+    echoed = await ask(nat, 'through the DNAT', (m) => m === 'through the DNAT', 8080, 2000);
   if (!echoed) throw new Error('no answer through the DNAT');
   log('DNAT answered');
   let bye;

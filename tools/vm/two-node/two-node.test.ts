@@ -35,27 +35,46 @@ const wall = (ref: Ref, mono: string): bigint => ref.realtimeNs + BigInt(mono) -
 beforeAll(() => {
   if (!dir) {
     dir = mkdtempSync(join(tmpdir(), 'pwru-two-node-'));
-    const r = spawnSync('bash', [join(repo, 'tools/vm/pair.sh'), '--timeout', '300', '--out', dir, '--', 'node', 'tools/vm/two-node/node.mjs'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] });
+    const r = spawnSync(
+      'bash',
+      [join(repo, 'tools/vm/pair.sh'), '--timeout', '300', '--out', dir, '--', 'node', 'tools/vm/two-node/node.mjs'],
+      { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     if (r.status !== 0) throw new Error(`the two VMs failed (exit ${r.status}); their output is above`);
   }
   const files = { a: join(dir, 'a', 'a.json'), b: join(dir, 'b', 'b.json') };
-  tl = timeline.joinStreams(timeline.readStreams(Object.entries(files).map(([node, f]) => ({ node, text: readFileSync(f, 'utf8'), where: f }))));
+  tl = timeline.joinStreams(
+    timeline.readStreams(Object.entries(files).map(([node, f]) => ({ node, text: readFileSync(f, 'utf8'), where: f }))),
+  );
   text = timeline.timelineText(tl);
   writeFileSync(join(dir, 'timeline.txt'), text);
   // Cristian: b's reply was stamped between a's send and a's receive of it; the fastest round trip bounds best.
-  const { samples } = JSON.parse(readFileSync(join(dir, 'a', 'cristian.json'), 'utf8')) as { samples: { t1: string; t2: string; tb: string }[] };
+  const { samples } = JSON.parse(readFileSync(join(dir, 'a', 'cristian.json'), 'utf8')) as {
+    samples: { t1: string; t2: string; tb: string }[];
+  };
   if (samples.length === 0) throw new Error('no clock sample from b: see node.mjs');
   const ra = clockOf(files.a);
   const rb = clockOf(files.b);
-  const best = samples.map((s) => ({ t1: wall(ra, s.t1), t2: wall(ra, s.t2), tb: wall(rb, s.tb) })).sort((x, y) => Number(x.t2 - x.t1 - (y.t2 - y.t1)))[0]!;
+  const best = samples
+    .map((s) => ({ t1: wall(ra, s.t1), t2: wall(ra, s.t2), tb: wall(rb, s.tb) }))
+    .sort((x, y) => Number(x.t2 - x.t1 - (y.t2 - y.t1)))[0]!;
   truth = { offsetNs: Number(best.tb - (best.t1 + best.t2) / 2n), uncertaintyNs: Number(best.t2 - best.t1) / 2 };
-  console.log(`two-node run in ${dir}:\n${text.split('\n').filter((l) => /^(packet|clock)/.test(l)).slice(-8).join('\n')}\nCristian: b - a = ${(truth.offsetNs / 1e6).toFixed(3)} ms ± ${(truth.uncertaintyNs / 1e6).toFixed(3)} ms`);
+  console.log(
+    `two-node run in ${dir}:\n${text
+      .split('\n')
+      .filter((l) => /^(packet|clock)/.test(l))
+      .slice(-8)
+      .join(
+        '\n',
+      )}\nCristian: b - a = ${(truth.offsetNs / 1e6).toFixed(3)} ms ± ${(truth.uncertaintyNs / 1e6).toFixed(3)} ms`,
+  );
 });
 
-const withTuple = (p: timeline.PacketTimeline, f: (t: timeline.WireTuple) => boolean): boolean => p.events.some((e) => e.event.tuple !== undefined && f(e.event.tuple));
+const withTuple = (p: timeline.PacketTimeline, f: (t: timeline.WireTuple) => boolean): boolean =>
+  p.events.some((e) => e.event.tuple !== undefined && f(e.event.tuple));
 
 describe('pwru timeline across two VMs (6.12, socket network)', () => {
-  it('estimates b\'s clock offset within the bound it reports (checked against a user-space round-trip measure)', () => {
+  it("estimates b's clock offset within the bound it reports (checked against a user-space round-trip measure)", () => {
     const b = tl.clocks.find((c) => c.node === 'b')!;
     expect(b.consistent).toBe(true);
     expect(Number.isFinite(b.precisionNs)).toBe(true);
@@ -87,7 +106,13 @@ describe('pwru timeline across two VMs (6.12, socket network)', () => {
   it('follows the packet through the DNAT on b and its answer back to a, un-NATed', () => {
     const p = tl.packets.find((x) => withTuple(x, (t) => t.saddr === '10.99.0.1' && t.dport === 8080))!;
     expect(p.nodes).toEqual(['a', 'b']);
-    expect(p.rewrites).toEqual([expect.objectContaining({ node: 'b', from: expect.objectContaining({ dport: 8080 }), to: expect.objectContaining({ dport: 7777 }) })]);
+    expect(p.rewrites).toEqual([
+      expect.objectContaining({
+        node: 'b',
+        from: expect.objectContaining({ dport: 8080 }),
+        to: expect.objectContaining({ dport: 7777 }),
+      }),
+    ]);
     expect(p.fate).toMatchObject({ kind: 'consumed', node: 'b' });
     const reply = tl.packets.find((x) => withTuple(x, (t) => t.daddr === '10.99.0.1' && t.sport === 7777))!;
     expect(reply.nodes).toEqual(['b', 'a']);
@@ -96,11 +121,28 @@ describe('pwru timeline across two VMs (6.12, socket network)', () => {
   });
 
   it('gives the same join through the command line, in JSON', () => {
-    const r = spawnSync('node', [join(repo, 'packages/pwru/bin/pwru.js'), 'timeline', '--output-json', join(dir, 'a', 'a.json'), join(dir, 'b', 'b.json')], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    const r = spawnSync(
+      'node',
+      [
+        join(repo, 'packages/pwru/bin/pwru.js'),
+        'timeline',
+        '--output-json',
+        join(dir, 'a', 'a.json'),
+        join(dir, 'b', 'b.json'),
+      ],
+      { encoding: 'utf8', maxBuffer: 1 << 28 },
+    );
     expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, any>);
     const drop = lines.find((l) => l.events?.some((e: any) => e.tuple?.dport === 9999))!;
-    expect(drop).toMatchObject({ nodes: ['a', 'b'], fate: { kind: 'dropped', node: 'b' }, hops: [{ from: 'a', to: 'b' }] });
+    expect(drop).toMatchObject({
+      nodes: ['a', 'b'],
+      fate: { kind: 'dropped', node: 'b' },
+      hops: [{ from: 'a', to: 'b' }],
+    });
     const clocks = lines.at(-1)!.clocks as { node: string; offset_ns: number; precision_ns: number }[];
     expect(clocks[1]!.offset_ns).toBe(Math.round(tl.clocks[1]!.offsetNs));
   });

@@ -61,7 +61,8 @@ export const Mov = operation(AluOp.MOV);
 export const MovSX = {
   /** 64-bit `dst = (sN)src` for N = 8, 16 or 32. */
   reg(dst: Register, src: Register, bits: 8 | 16 | 32): Instruction {
-    if (bits !== 8 && bits !== 16 && bits !== 32) throw new BuilderError(`movsx width ${String(bits)} is not 8, 16 or 32`);
+    if (bits !== 8 && bits !== 16 && bits !== 32)
+      throw new BuilderError(`movsx width ${String(bits)} is not 8, 16 or 32`);
     return new Instruction(Class.ALU64 | AluOp.MOV | Source.X, reg(dst), reg(src, 'source register'), bits, 0);
   },
   /** 32-bit `wdst = (sN)wsrc` for N = 8 or 16. */
@@ -82,7 +83,8 @@ export function neg32(dst: Register): Instruction {
 }
 
 function swapWidth(bits: number): 16 | 32 | 64 {
-  if (bits !== 16 && bits !== 32 && bits !== 64) throw new BuilderError(`byte swap width ${String(bits)} is not 16, 32 or 64`);
+  if (bits !== 16 && bits !== 32 && bits !== 64)
+    throw new BuilderError(`byte swap width ${String(bits)} is not 16, 32 or 64`);
   return bits;
 }
 
@@ -102,9 +104,21 @@ export function bswap(dst: Register, bits: 16 | 32 | 64): Instruction {
 }
 
 /** `dst = addr_space_cast(src, dstAs, srcAs)`: arena pointer conversion (kernel 6.9+). */
-export function addrSpaceCast(dst: Register, src: Register, dstAddressSpace: number, srcAddressSpace: number): Instruction {
+export function addrSpaceCast(
+  dst: Register,
+  src: Register,
+  dstAddressSpace: number,
+  srcAddressSpace: number,
+): Instruction {
   for (const as of [dstAddressSpace, srcAddressSpace]) {
-    if (!Number.isInteger(as) || as < 0 || as > 0xffff) throw new BuilderError(`address space ${String(as)} does not fit 16 bits`);
+    if (!Number.isInteger(as) || as < 0 || as > 0xffff)
+      throw new BuilderError(`address space ${String(as)} does not fit 16 bits`);
   }
-  return new Instruction(Class.ALU64 | AluOp.MOV | Source.X, reg(dst), reg(src, 'source register'), 1, ((dstAddressSpace << 16) | srcAddressSpace) | 0);
+  return new Instruction(
+    Class.ALU64 | AluOp.MOV | Source.X,
+    reg(dst),
+    reg(src, 'source register'),
+    1,
+    (dstAddressSpace << 16) | srcAddressSpace | 0,
+  );
 }

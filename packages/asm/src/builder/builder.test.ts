@@ -85,7 +85,12 @@ describe('jump builders', () => {
 
 describe('memory builders', () => {
   it('encode size and mode', () => {
-    expect(LoadMem(R0, R1, 8, 'u32')).toMatchObject({ opcode: Class.LDX | Mode.MEM | Size.W, dst: 0, src: 1, offset: 8 });
+    expect(LoadMem(R0, R1, 8, 'u32')).toMatchObject({
+      opcode: Class.LDX | Mode.MEM | Size.W,
+      dst: 0,
+      src: 1,
+      offset: 8,
+    });
     expect(LoadMemSX(R0, R1, -1, 'u8').opcode).toBe(Class.LDX | Mode.MEMSX | Size.B);
     expect(StoreMem(R10, -8, R1, 'u64')).toMatchObject({ opcode: 0x7b, dst: 10, src: 1, offset: -8 });
     expect(StoreImm(R10, -4, 7, 'u16')).toMatchObject({ opcode: 0x6a, imm: 7 });
@@ -99,8 +104,20 @@ describe('memory builders', () => {
     expect(Atomic.fetchXor(R1, 0, R2, 'u32')).toMatchObject({ opcode: 0xc3, imm: 0xa1 });
     expect(Atomic.xchg(R1, 0, R2, 'u64').imm).toBe(0xe1);
     expect(Atomic.cmpxchg(R1, 0, R2, 'u32').imm).toBe(0xf1);
-    expect(Atomic.loadAcquire(R0, R10, -1, 'u8')).toMatchObject({ opcode: 0xd3, dst: 0, src: 10, offset: -1, imm: 0x100 });
-    expect(Atomic.storeRelease(R10, -2, R1, 'u16')).toMatchObject({ opcode: 0xcb, dst: 10, src: 1, offset: -2, imm: 0x110 });
+    expect(Atomic.loadAcquire(R0, R10, -1, 'u8')).toMatchObject({
+      opcode: 0xd3,
+      dst: 0,
+      src: 10,
+      offset: -1,
+      imm: 0x100,
+    });
+    expect(Atomic.storeRelease(R10, -2, R1, 'u16')).toMatchObject({
+      opcode: 0xcb,
+      dst: 10,
+      src: 1,
+      offset: -2,
+      imm: 0x110,
+    });
   });
 });
 
@@ -116,7 +133,11 @@ describe('LD_IMM64 builders', () => {
   it('reference maps, ksyms and functions by name for the linker and loader', () => {
     expect(LoadMapPtr(R1, 'events')).toMatchObject({ src: PseudoLoad.MAP_FD, reference: 'events', imm: 0 });
     expect(LoadMapPtr(R1, 5)).toMatchObject({ src: PseudoLoad.MAP_FD, reference: undefined, imm: 5 });
-    expect(LoadMapValue(R1, 'config', 16)).toMatchObject({ src: PseudoLoad.MAP_VALUE, reference: 'config', immHigh: 16 });
+    expect(LoadMapValue(R1, 'config', 16)).toMatchObject({
+      src: PseudoLoad.MAP_VALUE,
+      reference: 'config',
+      immHigh: 16,
+    });
     expect(LoadMapValue(R1, 7, 4)).toMatchObject({ imm: 7, immHigh: 4 });
     expect(LoadBtfId(R1, 'bpf_prog_active')).toMatchObject({ src: PseudoLoad.BTF_ID, reference: 'bpf_prog_active' });
     expect(LoadFuncPtr(R2, 'cb')).toMatchObject({ src: PseudoLoad.FUNC, reference: 'cb' });

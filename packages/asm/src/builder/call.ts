@@ -29,7 +29,14 @@ export function callFunction(name: string): Instruction {
  * from the program's fd_array (0 for vmlinux).
  */
 export function callKfunc(kfunc: string | number, moduleBtfIndex = 0): Instruction {
-  if (typeof kfunc === 'number') return new Instruction(CALL, 0, PseudoCall.KFUNC, off16(moduleBtfIndex, 'module BTF index'), imm32(kfunc, 'BTF id'));
+  if (typeof kfunc === 'number')
+    return new Instruction(
+      CALL,
+      0,
+      PseudoCall.KFUNC,
+      off16(moduleBtfIndex, 'module BTF index'),
+      imm32(kfunc, 'BTF id'),
+    );
   if (kfunc === '') throw new BuilderError('kfunc name must be a non-empty string');
   return new Instruction(CALL, 0, PseudoCall.KFUNC, 0, 0, undefined, { reference: kfunc });
 }

@@ -13,7 +13,8 @@ function symbolName(name: string, what: string): string {
 export function LoadImm64(dst: Register, value: bigint | number): Instruction {
   let v: bigint;
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new BuilderError(`64-bit immediate ${value} is not a safe integer; pass a bigint`);
+    if (!Number.isSafeInteger(value))
+      throw new BuilderError(`64-bit immediate ${value} is not a safe integer; pass a bigint`);
     v = BigInt(value);
   } else v = value;
   if (v < -(1n << 63n) || v >= 1n << 64n) throw new BuilderError(`64-bit immediate ${v} does not fit 64 bits`);
@@ -25,7 +26,8 @@ export function LoadImm64(dst: Register, value: bigint | number): Instruction {
  * `link` reports a `map_fd` relocation for the loader; with a number it is a file descriptor.
  */
 export function LoadMapPtr(dst: Register, map: string | number): Instruction {
-  if (typeof map === 'number') return new Instruction(LD_IMM64, reg(dst), PseudoLoad.MAP_FD, 0, 0, BigInt(imm32(map, 'map fd')));
+  if (typeof map === 'number')
+    return new Instruction(LD_IMM64, reg(dst), PseudoLoad.MAP_FD, 0, 0, BigInt(imm32(map, 'map fd')));
   return new Instruction(LD_IMM64, reg(dst), PseudoLoad.MAP_FD, 0, 0, 0n, { reference: symbolName(map, 'map') });
 }
 
@@ -46,8 +48,11 @@ export function LoadMapValue(dst: Register, map: string | number, offset = 0): I
  * relocation; a number is the BTF id itself.
  */
 export function LoadBtfId(dst: Register, symbol: string | number): Instruction {
-  if (typeof symbol === 'number') return new Instruction(LD_IMM64, reg(dst), PseudoLoad.BTF_ID, 0, 0, BigInt(imm32(symbol, 'BTF id')));
-  return new Instruction(LD_IMM64, reg(dst), PseudoLoad.BTF_ID, 0, 0, 0n, { reference: symbolName(symbol, 'BTF symbol') });
+  if (typeof symbol === 'number')
+    return new Instruction(LD_IMM64, reg(dst), PseudoLoad.BTF_ID, 0, 0, BigInt(imm32(symbol, 'BTF id')));
+  return new Instruction(LD_IMM64, reg(dst), PseudoLoad.BTF_ID, 0, 0, 0n, {
+    reference: symbolName(symbol, 'BTF symbol'),
+  });
 }
 
 /** `dst = &subprogram`: load a subprogram's address (for callbacks such as `bpf_loop`); resolved by `link`. */

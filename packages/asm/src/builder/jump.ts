@@ -33,7 +33,8 @@ function operation(op: JumpOp): JumpOperation {
     imm: (dst, value, target) => withTarget(Class.JMP | op | Source.K, reg(dst), 0, imm32(value), target),
     reg: (dst, src, target) => withTarget(Class.JMP | op | Source.X, reg(dst), reg(src, 'source register'), 0, target),
     imm32: (dst, value, target) => withTarget(Class.JMP32 | op | Source.K, reg(dst), 0, imm32(value), target),
-    reg32: (dst, src, target) => withTarget(Class.JMP32 | op | Source.X, reg(dst), reg(src, 'source register'), 0, target),
+    reg32: (dst, src, target) =>
+      withTarget(Class.JMP32 | op | Source.X, reg(dst), reg(src, 'source register'), 0, target),
   };
 }
 

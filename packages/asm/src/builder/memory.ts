@@ -6,18 +6,36 @@ import { imm32, off16, reg, sizeCode, type MemSize } from './operand.js';
 
 /** `dst = *(size *)(src + offset)`: zero-extending load. */
 export function LoadMem(dst: Register, src: Register, offset: number, size: MemSize): Instruction {
-  return new Instruction(Class.LDX | Mode.MEM | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), 0);
+  return new Instruction(
+    Class.LDX | Mode.MEM | sizeCode(size),
+    reg(dst),
+    reg(src, 'source register'),
+    off16(offset),
+    0,
+  );
 }
 
 /** `dst = *(sN *)(src + offset)`: sign-extending load of 1, 2 or 4 bytes (cpu v4). */
 export function LoadMemSX(dst: Register, src: Register, offset: number, size: Exclude<MemSize, 'u64'>): Instruction {
   if (size === ('u64' as MemSize)) throw new BuilderError('sign-extending load of u64 does not exist');
-  return new Instruction(Class.LDX | Mode.MEMSX | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), 0);
+  return new Instruction(
+    Class.LDX | Mode.MEMSX | sizeCode(size),
+    reg(dst),
+    reg(src, 'source register'),
+    off16(offset),
+    0,
+  );
 }
 
 /** `*(size *)(dst + offset) = src`: store a register. */
 export function StoreMem(dst: Register, offset: number, src: Register, size: MemSize): Instruction {
-  return new Instruction(Class.STX | Mode.MEM | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), 0);
+  return new Instruction(
+    Class.STX | Mode.MEM | sizeCode(size),
+    reg(dst),
+    reg(src, 'source register'),
+    off16(offset),
+    0,
+  );
 }
 
 /** `*(size *)(dst + offset) = value`: store a 32-bit immediate (sign-extended for u64). */
@@ -81,10 +99,22 @@ export const Atomic = {
   cmpxchg: atomic(AtomicOp.CMPXCHG),
   /** `dst = load_acquire((size *)(src + off))`: a load no later access moves before (kernel 6.15+). */
   loadAcquire(dst: Register, src: Register, offset: number, size: MemSize): Instruction {
-    return new Instruction(Class.STX | Mode.ATOMIC | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), AtomicOp.LOAD_ACQ);
+    return new Instruction(
+      Class.STX | Mode.ATOMIC | sizeCode(size),
+      reg(dst),
+      reg(src, 'source register'),
+      off16(offset),
+      AtomicOp.LOAD_ACQ,
+    );
   },
   /** `store_release((size *)(dst + off), src)`: a store no earlier access moves after (kernel 6.15+). */
   storeRelease(dst: Register, offset: number, src: Register, size: MemSize): Instruction {
-    return new Instruction(Class.STX | Mode.ATOMIC | sizeCode(size), reg(dst), reg(src, 'source register'), off16(offset), AtomicOp.STORE_REL);
+    return new Instruction(
+      Class.STX | Mode.ATOMIC | sizeCode(size),
+      reg(dst),
+      reg(src, 'source register'),
+      off16(offset),
+      AtomicOp.STORE_REL,
+    );
   },
 } as const;

@@ -33,6 +33,7 @@ export function imm32(v: number, what = 'immediate'): number {
 
 /** Validate a signed 16-bit offset. */
 export function off16(v: number, what = 'offset'): number {
-  if (!Number.isInteger(v) || v < -0x8000 || v > 0x7fff) throw new BuilderError(`${what} ${String(v)} does not fit 16 signed bits`);
+  if (!Number.isInteger(v) || v < -0x8000 || v > 0x7fff)
+    throw new BuilderError(`${what} ${String(v)} does not fit 16 signed bits`);
   return v;
 }

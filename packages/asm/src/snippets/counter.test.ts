@@ -14,7 +14,9 @@ describe('incrementCounter', () => {
   });
 
   it('adds a register delta only from a callee-saved register', () => {
-    expect(incrementCounter({ map: 'bytes', key: R6, keySize: 8, registerDelta: R7 }).map((i) => formatInstruction(i))).toContain('r1 = r7');
+    expect(
+      incrementCounter({ map: 'bytes', key: R6, keySize: 8, registerDelta: R7 }).map((i) => formatInstruction(i)),
+    ).toContain('r1 = r7');
     expect(() => incrementCounter({ map: 'bytes', key: R6, registerDelta: R1 })).toThrow(AsmError);
   });
 

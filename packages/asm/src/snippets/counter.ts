@@ -41,12 +41,15 @@ export function incrementCounter(options: CounterOptions): Instruction[] {
   if (!size) throw new AsmError(`incrementCounter: keySize must be 1, 2, 4 or 8, not ${keySize}`);
   const delta = options.delta ?? 1;
   const at = options.stackOffset ?? -16;
-  if (at > -16 || at < -512 || at % 8 !== 0) throw new AsmError(`incrementCounter: stackOffset must be a multiple of 8 in [-512, -16], not ${at}`);
+  if (at > -16 || at < -512 || at % 8 !== 0)
+    throw new AsmError(`incrementCounter: stackOffset must be a multiple of 8 in [-512, -16], not ${at}`);
   const keyOff = at;
   const valueOff = at + 8;
   const regDelta = options.registerDelta;
   if (regDelta !== undefined && (regDelta < 6 || regDelta > 9)) {
-    throw new AsmError(`incrementCounter: registerDelta must be R6–R9 (R0–R5 do not survive the helper calls), not R${regDelta}`);
+    throw new AsmError(
+      `incrementCounter: registerDelta must be R6–R9 (R0–R5 do not survive the helper calls), not R${regDelta}`,
+    );
   }
   if (!Number.isInteger(delta) || delta < -(2 ** 31) || delta >= 2 ** 31) {
     throw new AsmError(`incrementCounter: delta ${delta} is not a 32-bit integer; put larger values in registerDelta`);

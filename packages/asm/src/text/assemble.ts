@@ -16,7 +16,12 @@ export function assemble(source: string, options: AssembleOptions & LinkOptions 
     if (e instanceof UnresolvedSymbolError || e instanceof DuplicateSymbolError || e instanceof JumpOutOfRangeError) {
       const at = instructionAtSlot(parsed.instructions, e.index);
       const pos = parsed.positionOf(at) ?? { line: 1, column: 1 };
-      throw new AssemblerError(options.file ?? '<input>', pos.line, pos.column, e.message.replace(/^instruction \d+: /, ''));
+      throw new AssemblerError(
+        options.file ?? '<input>',
+        pos.line,
+        pos.column,
+        e.message.replace(/^instruction \d+: /, ''),
+      );
     }
     throw e;
   }

@@ -5,7 +5,8 @@ import { assemble } from './assemble.js';
 
 // test/fixtures/llc: an LLVM IR socket filter compiled by llc-19 (scripts/gen-llc-fixture.mjs)
 // into the assembly listing a compiler emits and, from the object file, its code bytes.
-const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtures/llc/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../../test/fixtures/llc/${name}`, import.meta.url), 'utf8');
 const listing = fixture('socket-counter.s');
 const objectBytes = fixture('socket-counter.hex')
   .split('\n')

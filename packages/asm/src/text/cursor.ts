@@ -47,8 +47,12 @@ export interface ParsedRegister {
   readonly wide: boolean; // r (64-bit) vs w (32-bit)
 }
 
-const WIDE: readonly ParsedRegister[] = Array.from({ length: 11 }, (_, n) => Object.freeze({ n: n as Register, wide: true }));
-const NARROW: readonly ParsedRegister[] = Array.from({ length: 11 }, (_, n) => Object.freeze({ n: n as Register, wide: false }));
+const WIDE: readonly ParsedRegister[] = Array.from({ length: 11 }, (_, n) =>
+  Object.freeze({ n: n as Register, wide: true }),
+);
+const NARROW: readonly ParsedRegister[] = Array.from({ length: 11 }, (_, n) =>
+  Object.freeze({ n: n as Register, wide: false }),
+);
 
 /** Cursor over one line's tokens. */
 export class Cursor {
@@ -102,7 +106,8 @@ export class Cursor {
 
   expect(text: string): void {
     const t = this.peek();
-    if (t?.text !== text) this.fail(`expected '${text}'${t === undefined ? ', found end of line' : `, found '${t.text}'`}`);
+    if (t?.text !== text)
+      this.fail(`expected '${text}'${t === undefined ? ', found end of line' : `, found '${t.text}'`}`);
     this.i++;
   }
 
@@ -161,7 +166,8 @@ export class Cursor {
 
   ident(what: string): Token {
     const t = this.peek();
-    if (t?.kind !== 'ident') this.fail(`expected ${what}${t === undefined ? ', found end of line' : `, found '${t.text}'`}`);
+    if (t?.kind !== 'ident')
+      this.fail(`expected ${what}${t === undefined ? ', found end of line' : `, found '${t.text}'`}`);
     this.i++;
     return t;
   }

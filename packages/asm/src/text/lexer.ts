@@ -30,31 +30,50 @@ function matchOperator(line: string, i: number): string | undefined {
   const d = line.charCodeAt(i + 1);
   const eq = d === 61; // '='
   switch (c) {
-    case 43: return eq ? '+=' : '+';
-    case 45: return eq ? '-=' : '-';
-    case 42: return eq ? '*=' : '*';
-    case 47: return eq ? '/=' : undefined;
-    case 124: return eq ? '|=' : undefined;
-    case 38: return eq ? '&=' : '&';
-    case 37: return eq ? '%=' : undefined;
-    case 94: return eq ? '^=' : undefined;
-    case 61: return eq ? '==' : '=';
-    case 33: return eq ? '!=' : undefined;
+    case 43:
+      return eq ? '+=' : '+';
+    case 45:
+      return eq ? '-=' : '-';
+    case 42:
+      return eq ? '*=' : '*';
+    case 47:
+      return eq ? '/=' : undefined;
+    case 124:
+      return eq ? '|=' : undefined;
+    case 38:
+      return eq ? '&=' : '&';
+    case 37:
+      return eq ? '%=' : undefined;
+    case 94:
+      return eq ? '^=' : undefined;
+    case 61:
+      return eq ? '==' : '=';
+    case 33:
+      return eq ? '!=' : undefined;
     case 60: // <
       if (d === 60) return line.charCodeAt(i + 2) === 61 ? '<<=' : undefined;
       return eq ? '<=' : '<';
     case 62: // >
       if (d === 62) return line.charCodeAt(i + 2) === 61 ? '>>=' : undefined;
       return eq ? '>=' : '>';
-    case 40: return '(';
-    case 41: return ')';
-    case 91: return '[';
-    case 93: return ']';
-    case 44: return ',';
-    case 58: return ':';
-    case 35: return '#';
-    case 64: return '@';
-    case 115: { // s: signed operators
+    case 40:
+      return '(';
+    case 41:
+      return ')';
+    case 91:
+      return '[';
+    case 93:
+      return ']';
+    case 44:
+      return ',';
+    case 58:
+      return ':';
+    case 35:
+      return '#';
+    case 64:
+      return '@';
+    case 115: {
+      // s: signed operators
       const e = line.charCodeAt(i + 2);
       if (d === 62) {
         if (e === 62) return line.charCodeAt(i + 3) === 61 ? 's>>=' : undefined;
@@ -86,12 +105,53 @@ function isDigit(c: number): boolean {
 // string allocation (a large file has millions of them).
 const REGISTER_NAMES = ['r', 'w'].map((p) => Array.from({ length: 11 }, (_, n) => `${p}${n}`));
 const KEYWORDS = [
-  'if', 'goto', 'gotol', 'may_goto', 'call', 'exit', 'lock', 'll', 'skb', 'ld_pseudo', 'kfunc', 'pc',
-  'u8', 'u16', 'u32', 'u64', 's8', 's16', 's32', 'addr_space_cast', 'load_acquire', 'store_release',
-  'be16', 'be32', 'be64', 'le16', 'le32', 'le64', 'bswap16', 'bswap32', 'bswap64',
-  'atomic_fetch_add', 'atomic_fetch_or', 'atomic_fetch_and', 'atomic_fetch_xor',
-  'xchg_64', 'xchg32_32', 'cmpxchg_64', 'cmpxchg32_32', 'atomic64_fetch_add', 'atomic64_fetch_or', 'atomic64_fetch_and',
-  'atomic64_fetch_xor', 'atomic_xchg', 'atomic64_xchg', 'atomic_cmpxchg', 'atomic64_cmpxchg',
+  'if',
+  'goto',
+  'gotol',
+  'may_goto',
+  'call',
+  'exit',
+  'lock',
+  'll',
+  'skb',
+  'ld_pseudo',
+  'kfunc',
+  'pc',
+  'u8',
+  'u16',
+  'u32',
+  'u64',
+  's8',
+  's16',
+  's32',
+  'addr_space_cast',
+  'load_acquire',
+  'store_release',
+  'be16',
+  'be32',
+  'be64',
+  'le16',
+  'le32',
+  'le64',
+  'bswap16',
+  'bswap32',
+  'bswap64',
+  'atomic_fetch_add',
+  'atomic_fetch_or',
+  'atomic_fetch_and',
+  'atomic_fetch_xor',
+  'xchg_64',
+  'xchg32_32',
+  'cmpxchg_64',
+  'cmpxchg32_32',
+  'atomic64_fetch_add',
+  'atomic64_fetch_or',
+  'atomic64_fetch_and',
+  'atomic64_fetch_xor',
+  'atomic_xchg',
+  'atomic64_xchg',
+  'atomic_cmpxchg',
+  'atomic64_cmpxchg',
 ];
 const KEYWORDS_BY_START = new Map<number, string[]>();
 for (const k of KEYWORDS) {
@@ -171,7 +231,11 @@ export class Lexer {
         i++;
         continue;
       }
-      if (c === 59 /* ; */ || (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) || (c === 35 /* # */ && !this.afterKfunc(i + col))) {
+      if (
+        c === 59 /* ; */ ||
+        (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) ||
+        (c === 35 /* # */ && !this.afterKfunc(i + col))
+      ) {
         this.comment = text.slice(c === 47 ? i + 2 : i + 1, end).trim();
         return true;
       }

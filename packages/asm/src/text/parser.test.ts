@@ -20,7 +20,13 @@ const errorOf = (f: () => unknown): AssemblerError => {
 describe('parse', () => {
   it('reads labels on their own line or before an instruction, and keeps comments as provenance', () => {
     const { instructions, positions } = parse(
-      ['\t.text', 'entry:', '\tr0 = 0 # default verdict', 'LBB0_1: if r1 == 0 goto LBB0_1 // spin', '\texit ; done'].join('\n'),
+      [
+        '\t.text',
+        'entry:',
+        '\tr0 = 0 # default verdict',
+        'LBB0_1: if r1 == 0 goto LBB0_1 // spin',
+        '\texit ; done',
+      ].join('\n'),
     );
     expect(instructions.map((i) => i.symbol)).toEqual(['entry', 'LBB0_1', undefined]);
     expect(instructions.map((i) => i.comment)).toEqual(['default verdict', 'spin', 'done']);
@@ -33,9 +39,13 @@ describe('parse', () => {
   });
 
   it('reads load-acquire and store-release (kernel 6.15; newer than LLVM 19) as the kernel encodes them', () => {
-    const { instructions } = parse('w0 = load_acquire((u8 *)(r10 - 1))\nstore_release((u64 *)(r10 - 8), r1)\nr2 = load_acquire((u64 *)(r3 + 16))');
+    const { instructions } = parse(
+      'w0 = load_acquire((u8 *)(r10 - 1))\nstore_release((u64 *)(r10 - 8), r1)\nr2 = load_acquire((u64 *)(r3 + 16))',
+    );
     // BPF_ATOMIC_OP(BPF_B, BPF_LOAD_ACQ, BPF_REG_0, BPF_REG_10, -1) and friends, per include/linux/filter.h
-    expect(Buffer.from(encode(instructions)).toString('hex')).toBe('d3a0ffff00010000' + 'db1af8ff10010000' + 'db32100000010000');
+    expect(Buffer.from(encode(instructions)).toString('hex')).toBe(
+      'd3a0ffff00010000' + 'db1af8ff10010000' + 'db32100000010000',
+    );
     expect(print(instructions)).toBe(
       '\tw0 = load_acquire((u8 *)(r10 - 1))\n\tstore_release((u64 *)(r10 - 8), r1)\n\tr2 = load_acquire((u64 *)(r3 + 16))\n',
     );
@@ -46,9 +56,14 @@ describe('parse', () => {
     const listing = ['0: (b7) r0 = 0', '1: (15) if r1 == 0x0 goto pc+1', '2: (07) r0 += 1', '3: (95) exit'].join('\n');
     const { instructions } = parse(listing);
     expect(instructions.map(String)).toEqual(['r0 = 0', 'if r1 == 0 goto +1', 'r0 += 1', 'exit']);
-    expect(print(instructions, { numbered: true })).toBe('0: (b7) r0 = 0\n1: (15) if r1 == 0 goto +1\n2: (07) r0 += 1\n3: (95) exit\n');
+    expect(print(instructions, { numbered: true })).toBe(
+      '0: (b7) r0 = 0\n1: (15) if r1 == 0 goto +1\n2: (07) r0 += 1\n3: (95) exit\n',
+    );
     // The log prints LD_IMM64 constants without 'll'; its (18) opcode says what they are.
-    expect(parse('0: (18) r1 = 0xffffffffffffffff\n2: (95) exit').instructions.map(String)).toEqual(['r1 = -1 ll', 'exit']);
+    expect(parse('0: (18) r1 = 0xffffffffffffffff\n2: (95) exit').instructions.map(String)).toEqual([
+      'r1 = -1 ll',
+      'exit',
+    ]);
   });
 
   it('reads the verifier log spellings of atomics', () => {
@@ -77,21 +92,31 @@ describe('parse', () => {
   });
 
   it('decides what `call NAME` means: a label is a bpf-to-bpf call, bpf_* a helper, anything else a kfunc', () => {
-    const { instructions } = parse(['call sub', 'call bpf_map_lookup_elem', 'call bpf_task_acquire', 'exit', 'sub:', 'exit'].join('\n'));
+    const { instructions } = parse(
+      ['call sub', 'call bpf_map_lookup_elem', 'call bpf_task_acquire', 'exit', 'sub:', 'exit'].join('\n'),
+    );
     expect(instructions[0]).toMatchObject({ src: PseudoCall.CALL, reference: 'sub' });
-    expect(instructions[1]).toMatchObject({ src: PseudoCall.HELPER, imm: Helper.map_lookup_elem, reference: undefined });
+    expect(instructions[1]).toMatchObject({
+      src: PseudoCall.HELPER,
+      imm: Helper.map_lookup_elem,
+      reference: undefined,
+    });
     expect(instructions[2]).toMatchObject({ src: PseudoCall.KFUNC, reference: 'bpf_task_acquire' });
   });
 
   it('reads `rN = NAME ll` as a function pointer for a label, else as a map; `NAME + off` as a map value', () => {
-    const { instructions } = parse(['r1 = events ll', 'r2 = cb ll', 'r3 = config + 16 ll', 'exit', 'cb:', 'exit'].join('\n'));
+    const { instructions } = parse(
+      ['r1 = events ll', 'r2 = cb ll', 'r3 = config + 16 ll', 'exit', 'cb:', 'exit'].join('\n'),
+    );
     expect(instructions[0]).toMatchObject({ src: PseudoLoad.MAP_FD, reference: 'events' });
     expect(instructions[1]).toMatchObject({ src: PseudoLoad.FUNC, reference: 'cb' });
     expect(instructions[2]).toMatchObject({ src: PseudoLoad.MAP_VALUE, reference: 'config', immHigh: 16 });
   });
 
   it('accepts the forms LLVM cannot write: pseudo calls and kfuncs by number, LD_IND with an offset, ld_pseudo with a second imm', () => {
-    const { instructions } = parse(['call pc-3', 'call kfunc#1234@2', 'r0 = *(u8 *)skb[r6 + 14]', 'ld_pseudo r1, 6, 3, 8'].join('\n'));
+    const { instructions } = parse(
+      ['call pc-3', 'call kfunc#1234@2', 'r0 = *(u8 *)skb[r6 + 14]', 'ld_pseudo r1, 6, 3, 8'].join('\n'),
+    );
     expect(instructions[0]).toMatchObject({ src: PseudoCall.CALL, imm: -3 });
     expect(instructions[1]).toMatchObject({ src: PseudoCall.KFUNC, imm: 1234, offset: 2 });
     expect(instructions[2]).toMatchObject({ opcode: 0x50, src: 6, imm: 14 });
@@ -108,7 +133,13 @@ describe('parse', () => {
     ['trailing junk', 'exit now', 1, 6, /unexpected 'now'/],
     ['a stray character', 'r0 = 1 ?', 1, 8, /unexpected character '\?'/],
     ['a duplicate label', 'a:\nexit\na:\nexit', 3, 1, /label 'a' is already defined/],
-    ['a jump to a label at the very end', 'goto end\nexit\nend:', 3, 1, /label 'end' is not followed by an instruction/],
+    [
+      'a jump to a label at the very end',
+      'goto end\nexit\nend:',
+      3,
+      1,
+      /label 'end' is not followed by an instruction/,
+    ],
     ['an unsupported directive', '.macro m\nexit', 1, 1, /unsupported directive '.macro'/],
     ['data in a code section', '.byte 1\nexit', 1, 1, /unsupported directive '.byte'/],
     ['an unterminated string', '.section "socket, ax\nexit', 1, 10, /unterminated string/],

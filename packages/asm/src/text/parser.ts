@@ -37,8 +37,24 @@ const SECTION_SWITCH = /^\s*\.(?:section|text|data|bss|rodata)\b/;
 
 /** Directives of compiler output that carry no instructions and are skipped. */
 const IGNORED_DIRECTIVES = new Set([
-  '.text', '.globl', '.global', '.section', '.p2align', '.align', '.type', '.size', '.file', '.ident',
-  '.addrsig', '.addrsig_sym', '.local', '.weak', '.hidden', '.cfi_sections', '.cfi_startproc', '.cfi_endproc',
+  '.text',
+  '.globl',
+  '.global',
+  '.section',
+  '.p2align',
+  '.align',
+  '.type',
+  '.size',
+  '.file',
+  '.ident',
+  '.addrsig',
+  '.addrsig_sym',
+  '.local',
+  '.weak',
+  '.hidden',
+  '.cfi_sections',
+  '.cfi_startproc',
+  '.cfi_endproc',
 ]);
 
 /**
@@ -70,11 +86,18 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
     const lineStart = start;
     start = end + 1;
     if (!inCode && !SECTION_SWITCH.test(source.slice(lineStart, Math.min(end, lineStart + 40)))) continue;
-    if (!lexer.lex(source, lineStart, end)) throw new AssemblerError(file, l + 1, lexer.error!.column, lexer.error!.message);
+    if (!lexer.lex(source, lineStart, end))
+      throw new AssemblerError(file, l + 1, lexer.error!.column, lexer.error!.message);
     cur.reset(lexer.tokens, lexer.count, end - lineStart);
     try {
       // A verifier-log style prefix `12: (85) ` (as print's `numbered` option writes) is skipped.
-      if (cur.peek()?.kind === 'number' && cur.is(':', 1) && cur.is('(', 2) && cur.peek(3) !== undefined && cur.is(')', 4)) {
+      if (
+        cur.peek()?.kind === 'number' &&
+        cur.is(':', 1) &&
+        cur.is('(', 2) &&
+        cur.peek(3) !== undefined &&
+        cur.is(')', 4)
+      ) {
         cur.loadImm64Hint = cur.peek(3)!.text === '18';
         cur.i += 5;
       }
@@ -99,7 +122,10 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       const column = first.column;
       let insn = parseStatement(cur, instructions.length, pending);
       cur.end();
-      const comment = lexer.comment !== undefined && lexer.comment !== '' && !lexer.comment.startsWith('encoding:') ? lexer.comment : undefined;
+      const comment =
+        lexer.comment !== undefined && lexer.comment !== '' && !lexer.comment.startsWith('encoding:')
+          ? lexer.comment
+          : undefined;
       if (pendingLabels.length > 0 || comment !== undefined) {
         insn = insn.withMetadata({ symbol: pendingLabels[0], aliases: pendingLabels.slice(1), comment });
         pendingLabels = [];
@@ -110,7 +136,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       columnOf.push(column);
     } catch (e) {
       if (e instanceof ParseFailure) throw new AssemblerError(file, l + 1, e.column, e.reason);
-      if (e instanceof AsmError) throw new AssemblerError(file, l + 1, firstColumn(lexer.tokens, lexer.count), e.message);
+      if (e instanceof AsmError)
+        throw new AssemblerError(file, l + 1, firstColumn(lexer.tokens, lexer.count), e.message);
       throw e;
     }
   }
@@ -118,7 +145,12 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
     // Compilers end functions with labels such as `.Lfunc_end0:`; harmless unless something jumps there.
     const referenced = pendingLabels.find((label) => instructions.some((insn) => insn.reference === label));
     if (referenced !== undefined) {
-      throw new AssemblerError(file, pendingLabelAt!.line, pendingLabelAt!.column, `label '${referenced}' is not followed by an instruction`);
+      throw new AssemblerError(
+        file,
+        pendingLabelAt!.line,
+        pendingLabelAt!.column,
+        `label '${referenced}' is not followed by an instruction`,
+      );
     }
   }
 
@@ -126,12 +158,21 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
     const insn = instructions[p.index]!;
     if (p.kind === 'call') {
       if (labels.has(p.name)) {
-        instructions[p.index] = new Instruction(insn.opcode, 0, PseudoCall.CALL, 0, 0, undefined, { ...meta(insn), reference: p.name });
+        instructions[p.index] = new Instruction(insn.opcode, 0, PseudoCall.CALL, 0, 0, undefined, {
+          ...meta(insn),
+          reference: p.name,
+        });
       } else if (p.name.startsWith('bpf_') && Object.hasOwn(HELPER_IDS, p.name.slice(4))) {
         const id = HELPER_IDS[p.name.slice(4) as keyof typeof HELPER_IDS];
-        instructions[p.index] = new Instruction(insn.opcode, 0, PseudoCall.HELPER, 0, id, undefined, { ...meta(insn), reference: undefined });
+        instructions[p.index] = new Instruction(insn.opcode, 0, PseudoCall.HELPER, 0, id, undefined, {
+          ...meta(insn),
+          reference: undefined,
+        });
       } else {
-        instructions[p.index] = new Instruction(insn.opcode, 0, PseudoCall.KFUNC, 0, 0, undefined, { ...meta(insn), reference: p.name });
+        instructions[p.index] = new Instruction(insn.opcode, 0, PseudoCall.KFUNC, 0, 0, undefined, {
+          ...meta(insn),
+          reference: p.name,
+        });
       }
     } else if (labels.has(p.name)) {
       instructions[p.index] = new Instruction(LD_IMM64, insn.dst, PseudoLoad.FUNC, 0, 0, 0n, meta(insn));
@@ -144,7 +185,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
       positions ??= lineOf.map((line, i) => ({ line, column: columnOf[i]! }));
       return positions;
     },
-    positionOf: (index) => (index >= 0 && index < lineOf.length ? { line: lineOf[index]!, column: columnOf[index]! } : undefined),
+    positionOf: (index) =>
+      index >= 0 && index < lineOf.length ? { line: lineOf[index]!, column: columnOf[index]! } : undefined,
   };
 }
 
@@ -155,7 +197,8 @@ export function parse(source: string, options: AssembleOptions = {}): ParsedProg
 function isCodeSection(cur: Cursor): boolean {
   cur.i++;
   const name = cur.next('a section name');
-  if (name.kind !== 'ident' && name.kind !== 'string') cur.fail(`expected a section name, found '${name.text}'`, name.column);
+  if (name.kind !== 'ident' && name.kind !== 'string')
+    cur.fail(`expected a section name, found '${name.text}'`, name.column);
   if (cur.accept(',')) {
     const flags = cur.next('section flags');
     if (flags.kind !== 'string') cur.fail(`expected quoted section flags, found '${flags.text}'`, flags.column);

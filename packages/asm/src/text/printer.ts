@@ -1,6 +1,18 @@
 import { helperName } from '../helper.js';
 import type { Instruction } from '../instruction.js';
-import { AluOp, AtomicOp, Class, Endian, JumpOp, LD_IMM64, Mode, PseudoCall, PseudoLoad, Size, Source } from '../opcode.js';
+import {
+  AluOp,
+  AtomicOp,
+  Class,
+  Endian,
+  JumpOp,
+  LD_IMM64,
+  Mode,
+  PseudoCall,
+  PseudoLoad,
+  Size,
+  Source,
+} from '../opcode.js';
 import { ALU_OPERATORS, ATOMIC_FETCH_NAMES, ATOMIC_OPERATORS, JUMP_OPERATORS, SIZE_NAMES } from './syntax.js';
 
 /** Options of {@link formatInstruction} and {@link print}. */
@@ -17,7 +29,8 @@ export interface PrintOptions {
 
 const signed = (n: number): string => (n < 0 ? `- ${-n}` : `+ ${n}`);
 const rel = (n: number): string => (n < 0 ? `${n}` : `+${n}`);
-const mem = (size: number, base: number, offset: number): string => `*(${SIZE_NAMES.get(size)} *)(r${base} ${signed(offset)})`;
+const mem = (size: number, base: number, offset: number): string =>
+  `*(${SIZE_NAMES.get(size)} *)(r${base} ${signed(offset)})`;
 
 /**
  * One instruction in LLVM's BPF assembly syntax (`r0 = *(u32 *)(r1 + 8)`, `if w1 s< 5 goto +2`,
@@ -41,7 +54,8 @@ export function formatInstruction(insn: Instruction, options: PrintOptions = {})
           if (cls === Class.ALU64) return `r${dst} = bswap${imm} r${dst}`;
           return `r${dst} = ${(opcode & Endian.TO_BE) !== 0 ? 'be' : 'le'}${imm} r${dst}`;
         case AluOp.MOV:
-          if (isX && offset === 1 && cls === Class.ALU64) return `r${dst} = addr_space_cast(r${src}, ${imm >>> 16}, ${imm & 0xffff})`;
+          if (isX && offset === 1 && cls === Class.ALU64)
+            return `r${dst} = addr_space_cast(r${src}, ${imm >>> 16}, ${imm & 0xffff})`;
           if (isX && offset !== 0) return `${r}${dst} = (s${offset})${r}${src}`;
           return `${r}${dst} = ${source}`;
         case AluOp.DIV:
@@ -56,7 +70,8 @@ export function formatInstruction(insn: Instruction, options: PrintOptions = {})
       const target = useNames && insn.reference !== undefined ? insn.reference : rel(offset);
       switch (op) {
         case JumpOp.JA:
-          if (cls === Class.JMP32) return `gotol ${useNames && insn.reference !== undefined ? insn.reference : rel(imm)}`;
+          if (cls === Class.JMP32)
+            return `gotol ${useNames && insn.reference !== undefined ? insn.reference : rel(imm)}`;
           return `goto ${target}`;
         case JumpOp.EXIT:
           return 'exit';
@@ -86,12 +101,15 @@ export function formatInstruction(insn: Instruction, options: PrintOptions = {})
       const size = opcode & 0x18;
       if ((opcode & 0xe0) !== Mode.ATOMIC) return `${mem(size, dst, offset)} = r${src}`;
       const r = size === Size.DW ? 'r' : 'w';
-      if (imm === AtomicOp.LOAD_ACQ) return `${r}${dst} = load_acquire((${SIZE_NAMES.get(size)} *)(r${src} ${signed(offset)}))`;
-      if (imm === AtomicOp.STORE_REL) return `store_release((${SIZE_NAMES.get(size)} *)(r${dst} ${signed(offset)}), ${r}${src})`;
+      if (imm === AtomicOp.LOAD_ACQ)
+        return `${r}${dst} = load_acquire((${SIZE_NAMES.get(size)} *)(r${src} ${signed(offset)}))`;
+      if (imm === AtomicOp.STORE_REL)
+        return `store_release((${SIZE_NAMES.get(size)} *)(r${dst} ${signed(offset)}), ${r}${src})`;
       const bits = size === Size.DW ? '64' : '32';
       const at = `r${dst} ${signed(offset)}`;
       if (imm === AtomicOp.XCHG) return `${r}${src} = xchg${bits === '64' ? '' : '32'}_${bits}(${at}, ${r}${src})`;
-      if (imm === AtomicOp.CMPXCHG) return `${r}0 = cmpxchg${bits === '64' ? '' : '32'}_${bits}(${at}, ${r}0, ${r}${src})`;
+      if (imm === AtomicOp.CMPXCHG)
+        return `${r}0 = cmpxchg${bits === '64' ? '' : '32'}_${bits}(${at}, ${r}0, ${r}${src})`;
       const fetch = ATOMIC_FETCH_NAMES.get(imm);
       if (fetch !== undefined) return `${r}${src} = ${fetch}((u${bits} *)(${at}), ${r}${src})`;
       return `lock ${mem(size, dst, offset)} ${ATOMIC_OPERATORS.get(imm) ?? '?='} ${r}${src}`;
@@ -142,7 +160,11 @@ export function print(insns: readonly Instruction[], options: PrintOptions = {})
  * Like {@link print}, but hands the text to `write` in chunks of about 64 KiB, so a large
  * program can be streamed (e.g. to `process.stdout.write`) without building one huge string.
  */
-export function printTo(insns: readonly Instruction[], write: (chunk: string) => void, options: PrintOptions = {}): void {
+export function printTo(
+  insns: readonly Instruction[],
+  write: (chunk: string) => void,
+  options: PrintOptions = {},
+): void {
   const labels = options.labels !== false;
   const comments = options.comments !== false;
   let chunk = '';

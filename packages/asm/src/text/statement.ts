@@ -1,6 +1,18 @@
 /** Parsing of one LLVM-syntax statement (everything after the labels on a line) into an instruction. */
 import { Instruction } from '../instruction.js';
-import { AluOp, AtomicOp, Class, Endian, JumpOp, LD_IMM64, Mode, PseudoCall, PseudoLoad, Size, Source } from '../opcode.js';
+import {
+  AluOp,
+  AtomicOp,
+  Class,
+  Endian,
+  JumpOp,
+  LD_IMM64,
+  Mode,
+  PseudoCall,
+  PseudoLoad,
+  Size,
+  Source,
+} from '../opcode.js';
 import type { Register } from '../register.js';
 import type { Cursor, ParsedRegister } from './cursor.js';
 import { ALU_OPERATORS, ATOMIC_FETCH_NAMES, ATOMIC_OPERATORS, JUMP_OPERATORS } from './syntax.js';
@@ -30,7 +42,8 @@ export interface Pending {
 /** A jump target: `+N`, `-N`, `N`, `pc+N` (as the verifier log writes it), or a label. */
 function jumpTarget(cur: Cursor, long: boolean): { offset: number; reference?: string } {
   const t = cur.peek();
-  if (t?.kind === 'ident' && t.text === 'pc' && (cur.is('+', 1) || cur.is('-', 1))) cur.i++; // verifier log: goto pc+3
+  if (t?.kind === 'ident' && t.text === 'pc' && (cur.is('+', 1) || cur.is('-', 1)))
+    cur.i++; // verifier log: goto pc+3
   else if (t?.kind === 'ident') {
     cur.i++;
     return { offset: 0, reference: t.text };
@@ -82,7 +95,9 @@ export function parseStatement(cur: Cursor, index: number, pending: Pending[]): 
       case 'gotol': {
         cur.i++;
         const target = jumpTarget(cur, true);
-        return new Instruction(Class.JMP32 | JumpOp.JA, 0, 0, 0, target.offset, undefined, { reference: target.reference });
+        return new Instruction(Class.JMP32 | JumpOp.JA, 0, 0, 0, target.offset, undefined, {
+          reference: target.reference,
+        });
       }
       case 'call':
         cur.i++;
@@ -149,7 +164,8 @@ function parseConditional(cur: Cursor): Instruction {
   if (cur.isRegister()) {
     const srcColumn = cur.column();
     const src = cur.register();
-    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
+    if (src.wide !== dst.wide)
+      cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
     instruction = { opcode: cls | op | Source.X, src: src.n, imm: 0 };
   } else {
     instruction = { opcode: cls | op | Source.K, src: 0, imm: cur.imm32() };
@@ -214,7 +230,8 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
     cur.i++;
     const widthTok = cur.next('a width');
     const bits = { s8: 8, s16: 16, s32: 32 }[widthTok.text];
-    if (bits === undefined || (bits === 32 && !dst.wide)) cur.fail(`unknown sign extension '(${widthTok.text})'`, widthTok.column);
+    if (bits === undefined || (bits === 32 && !dst.wide))
+      cur.fail(`unknown sign extension '(${widthTok.text})'`, widthTok.column);
     cur.expect(')');
     const src = cur.register();
     if (src.wide !== dst.wide) cur.fail('sign-extending move needs the same register width on both sides');
@@ -236,10 +253,17 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
       cur.i++;
       const srcColumn = cur.column();
       const src = cur.register();
-      if (!dst.wide || !src.wide || src.n !== dst.n) cur.fail(`byte swap must be written r${dst.n} = ${t.text} r${dst.n}`, srcColumn);
+      if (!dst.wide || !src.wide || src.n !== dst.n)
+        cur.fail(`byte swap must be written r${dst.n} = ${t.text} r${dst.n}`, srcColumn);
       const bits = Number(swap[2]);
       if (swap[1] === 'bswap') return new Instruction(Class.ALU64 | AluOp.END, dst.n, 0, 0, bits);
-      return new Instruction(Class.ALU | AluOp.END | (swap[1] === 'be' ? Endian.TO_BE : Endian.TO_LE), dst.n, 0, 0, bits);
+      return new Instruction(
+        Class.ALU | AluOp.END | (swap[1] === 'be' ? Endian.TO_BE : Endian.TO_LE),
+        dst.n,
+        0,
+        0,
+        bits,
+      );
     }
     if (t.text === 'addr_space_cast' && cur.is('(', 1)) {
       cur.i += 2;
@@ -271,7 +295,8 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
   if (cur.isRegister()) {
     const srcColumn = cur.column();
     const src = cur.register();
-    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
+    if (src.wide !== dst.wide)
+      cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
     return new Instruction(cls | AluOp.MOV | Source.X, dst.n, src.n, 0, 0);
   }
   // dst = imm  |  dst = imm ll
@@ -284,7 +309,8 @@ function parseRegisterStatement(cur: Cursor, index: number, pending: Pending[]):
     if (big < -(1n << 63n) || big >= 1n << 64n) cur.fail(`${value} does not fit 64 bits`, column);
     return new Instruction(LD_IMM64, dst.n, PseudoLoad.IMM, 0, 0, big);
   }
-  if (value < -0x80000000 || value > 0xffffffff) cur.fail(`immediate ${value} does not fit 32 bits (add 'll' for a 64-bit load)`, column);
+  if (value < -0x80000000 || value > 0xffffffff)
+    cur.fail(`immediate ${value} does not fit 32 bits (add 'll' for a 64-bit load)`, column);
   return new Instruction(cls | AluOp.MOV | Source.K, dst.n, 0, 0, Number(value) | 0);
 }
 
@@ -292,7 +318,8 @@ function aluOperand(cur: Cursor, dst: ParsedRegister, cls: number, op: number, o
   if (cur.isRegister()) {
     const srcColumn = cur.column();
     const src = cur.register();
-    if (src.wide !== dst.wide) cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
+    if (src.wide !== dst.wide)
+      cur.fail(`mixed register widths: ${dst.wide ? 'r' : 'w'}${dst.n} and ${src.wide ? 'r' : 'w'}${src.n}`, srcColumn);
     return new Instruction(cls | op | Source.X, dst.n, src.n, offset, 0);
   }
   return new Instruction(cls | op | Source.K, dst.n, 0, offset, cur.imm32());
@@ -303,7 +330,8 @@ function parseLegacyLoad(cur: Cursor, dst: ParsedRegister): Instruction {
   cur.expect('(');
   const sizeTok = cur.ident('a size');
   const size = SIZE_BY_NAME.get(sizeTok.text);
-  if (size === undefined || size === Size.DW) cur.fail(`legacy packet loads take u8, u16 or u32, not '${sizeTok.text}'`, sizeTok.column);
+  if (size === undefined || size === Size.DW)
+    cur.fail(`legacy packet loads take u8, u16 or u32, not '${sizeTok.text}'`, sizeTok.column);
   cur.expect('*');
   cur.expect(')');
   cur.next('skb');
@@ -341,12 +369,14 @@ function parseTypedAtomic(cur: Cursor, dst: ParsedRegister, name: string): Instr
   let src = second;
   let op: number;
   if (m[3] === 'cmpxchg') {
-    if (dst.n !== 0 || second.n !== 0) cur.fail('cmpxchg compares and returns in r0: write r0 = atomic64_cmpxchg((u64 *)(rX + off), r0, rY)');
+    if (dst.n !== 0 || second.n !== 0)
+      cur.fail('cmpxchg compares and returns in r0: write r0 = atomic64_cmpxchg((u64 *)(rX + off), r0, rY)');
     cur.expect(',');
     src = cur.register();
     op = AtomicOp.CMPXCHG;
   } else {
-    if (second.n !== dst.n) cur.fail('fetching atomics return into their source register: write the same register on both sides');
+    if (second.n !== dst.n)
+      cur.fail('fetching atomics return into their source register: write the same register on both sides');
     op = m[3] === 'xchg' ? AtomicOp.XCHG : ATOMIC_FETCH_BY_NAME.get(`atomic_fetch_${m[2]}`)!;
   }
   cur.expect(')');
@@ -364,7 +394,8 @@ function parseExchange(cur: Cursor, dst: ParsedRegister, name: string): Instruct
   const second = cur.register();
   let src = second;
   if (name.startsWith('cmpxchg')) {
-    if (dst.n !== 0 || second.n !== 0) cur.fail('cmpxchg compares and returns in r0: write r0 = cmpxchg_64(rX + off, r0, rY)');
+    if (dst.n !== 0 || second.n !== 0)
+      cur.fail('cmpxchg compares and returns in r0: write r0 = cmpxchg_64(rX + off, r0, rY)');
     cur.expect(',');
     src = cur.register();
   } else if (second.n !== dst.n) {

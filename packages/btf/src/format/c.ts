@@ -21,7 +21,8 @@ const roundup = (x: number, y: number): number => Math.ceil(x / y) * y;
 const HEADER =
   '#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n\n#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n' +
   '#pragma clang attribute push (__attribute__((preserve_access_index)), apply_to = record)\n#endif\n\n';
-const FOOTER = '#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n';
+const FOOTER =
+  '#ifndef BPF_NO_PRESERVE_ACCESS_INDEX\n#pragma clang attribute pop\n#endif\n\n#endif /* __VMLINUX_H__ */\n';
 
 /**
  * Emits C declarations for BTF types in dependency order, the way libbpf's `btf_dump` does for
@@ -118,7 +119,8 @@ class CDumper {
 
   private orderType(id: number, throughPtr: boolean, depth = 0): number {
     if (this.order[id] === ORDERED) return 1;
-    if (depth > MAX_DEPTH) throw new BtfError(`type chain through type id ${id} is deeper than ${MAX_DEPTH} (a cycle?)`);
+    if (depth > MAX_DEPTH)
+      throw new BtfError(`type chain through type id ${id} is deeper than ${MAX_DEPTH} (a cycle?)`);
     const t = this.t(id);
     if (this.order[id] === ORDERING) {
       if ((t.kind === 'struct' || t.kind === 'union') && throughPtr && t.nameOff !== 0) return 0;
@@ -219,7 +221,8 @@ class CDumper {
 
   private emitType(id: number, contId: number, depth = 0): void {
     if (this.emit[id] === EMITTED) return;
-    if (depth > MAX_DEPTH) throw new BtfError(`type chain through type id ${id} is deeper than ${MAX_DEPTH} (a cycle?)`);
+    if (depth > MAX_DEPTH)
+      throw new BtfError(`type chain through type id ${id} is deeper than ${MAX_DEPTH} (a cycle?)`);
     const topLevel = contId === 0;
     const t = this.t(id);
     if (this.emit[id] === EMITTING) {
@@ -329,7 +332,11 @@ class CDumper {
       const n = this.dups(this.identNames, v.name);
       const name = n > 1 ? `${v.name}___${n}` : v.name;
       const val =
-        t.kind === 'enum' ? String(v.value) : t.signed ? `${BigInt.asIntN(64, v.value as bigint)}LL` : `${BigInt.asUintN(64, v.value as bigint)}ULL`;
+        t.kind === 'enum'
+          ? String(v.value)
+          : t.signed
+            ? `${BigInt.asIntN(64, v.value as bigint)}LL`
+            : `${BigInt.asUintN(64, v.value as bigint)}ULL`;
       this.p(`\n${pfx(lvl + 1)}${name} = ${val},`);
     }
     this.p(`\n${pfx(lvl)}}`);
@@ -406,7 +413,9 @@ class CDumper {
   private emitBitPadding(cur: number, next: number, nextAlign: number, inBitfield: boolean, lvl: number): void {
     if (cur >= next) return;
     if ((next - cur) / (this.ptrSize * 8) > MAX_PAD_LINES) {
-      throw new BtfError(`a struct needs ${next - cur} bits of padding before offset ${next}: its size or offsets are corrupt`);
+      throw new BtfError(
+        `a struct needs ${next - cur} bits of padding before offset ${next}: its size or offsets are corrupt`,
+      );
     }
     const pads = this.pads;
     let padType = 'char';
@@ -454,7 +463,13 @@ class CDumper {
       if (depth > 1000) throw new BtfError(`declaration chain from type id ${id} does not end (a cycle?)`);
       stack.push(id);
       const t = this.t(id);
-      if (t.kind === 'ptr' || t.kind === 'volatile' || t.kind === 'const' || t.kind === 'restrict' || t.kind === 'type_tag') {
+      if (
+        t.kind === 'ptr' ||
+        t.kind === 'volatile' ||
+        t.kind === 'const' ||
+        t.kind === 'restrict' ||
+        t.kind === 'type_tag'
+      ) {
         id = t.type;
       } else if (t.kind === 'func_proto') {
         id = t.returnType;

@@ -60,7 +60,9 @@ describe('formatJson', () => {
     expect(formatJson(Btf.parse(bytes))).toBe(fixBpftoolEnums(bpftoolDump(join(dir, 'every.btf'), { json: true })));
     writeFileSync(join(dir, 'vmlinux.btf'), dataBlob('vmlinux-6.1'));
     writeFileSync(join(dir, 'mod.btf'), dataBlob('nf_conntrack-6.1'));
-    expect(formatJson(nfConntrack61())).toBe(bpftoolDump(join(dir, 'mod.btf'), { base: join(dir, 'vmlinux.btf'), json: true }));
+    expect(formatJson(nfConntrack61())).toBe(
+      bpftoolDump(join(dir, 'mod.btf'), { base: join(dir, 'vmlinux.btf'), json: true }),
+    );
   });
 
   it.skipIf(!hasBpftool || !hasHostBtf)('matches bpftool -j on this machine’s vmlinux', () => {

@@ -86,7 +86,9 @@ export function formatJsonType(btf: Btf, id: number): string {
       const vs: string[] = [];
       for (let i = 0; i < vlen; i++) {
         const e = r + 8 * i;
-        vs.push(`{"name":${q(dumpName(o, v.getUint32(e, le)))},"val":${kflag ? v.getInt32(e + 4, le) : v.getUint32(e + 4, le)}}`);
+        vs.push(
+          `{"name":${q(dumpName(o, v.getUint32(e, le)))},"val":${kflag ? v.getInt32(e + 4, le) : v.getUint32(e + 4, le)}}`,
+        );
       }
       s += `,"encoding":"${kflag ? 'SIGNED' : 'UNSIGNED'}","size":${st},"vlen":${vlen},"values":${items(vs)}`;
       break;
@@ -123,7 +125,9 @@ export function formatJsonType(btf: Btf, id: number): string {
       const vs: string[] = [];
       for (let i = 0; i < vlen; i++) {
         const e = r + 12 * i;
-        vs.push(`{"type_id":${v.getUint32(e, le)},"offset":${v.getUint32(e + 4, le)},"size":${v.getUint32(e + 8, le)}}`);
+        vs.push(
+          `{"type_id":${v.getUint32(e, le)},"offset":${v.getUint32(e + 4, le)},"size":${v.getUint32(e + 8, le)}}`,
+        );
       }
       s += `,"size":${st},"vlen":${vlen},"vars":${items(vs)}`;
       break;

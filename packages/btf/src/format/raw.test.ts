@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Btf } from '../btf.js';
 import { formatRaw, formatRawType } from './raw.js';
-import { HOST_VMLINUX, bpftoolDigests, dataBlob, hasHostBtf, hostBtf, nfConntrack61, vmlinux61 } from '../../test/fixtures.js';
+import {
+  HOST_VMLINUX,
+  bpftoolDigests,
+  dataBlob,
+  hasHostBtf,
+  hostBtf,
+  nfConntrack61,
+  vmlinux61,
+} from '../../test/fixtures.js';
 import { bpftoolDump, hasBpftool } from '../../test/bpftool.js';
 import { everyKindBlob } from '../../test/every-kind.js';
 
@@ -21,7 +29,9 @@ describe('formatRaw', () => {
     expect(formatRawType(btf, ids.st!)).toBe(
       "[7] STRUCT 'pair' size=8 vlen=3\n\t'a' type_id=1 bits_offset=0\n\t'flags' type_id=2 bits_offset=32 bitfield_size=3\n\t'more' type_id=2 bits_offset=35 bitfield_size=29",
     );
-    expect(formatRawType(btf, ids.se64!)).toBe(`[${ids.se64}] ENUM64 'sbig' encoding=SIGNED size=8 vlen=1\n\t'NEG' val=-5LL`);
+    expect(formatRawType(btf, ids.se64!)).toBe(
+      `[${ids.se64}] ENUM64 'sbig' encoding=SIGNED size=8 vlen=1\n\t'NEG' val=-5LL`,
+    );
     expect(formatRawType(btf, ids.v!)).toBe(`[${ids.v}] VAR 'counter' type_id=1, linkage=global`);
   });
 

@@ -15,12 +15,19 @@ function writeRawType(w: AsciiWriter, btf: Btf, id: number): void {
   const kflag = info >>> 31 === 1;
   const st = o.word(p + 8);
   const q = p + 12;
-  w.text('[').num(id).text(`] ${BPFTOOL_KIND_NAMES[kind] ?? 'UNKNOWN'} '`);
+  w.text('[')
+    .num(id)
+    .text(`] ${BPFTOOL_KIND_NAMES[kind] ?? 'UNKNOWN'} '`);
   name(w, o, o.word(p)).text("'");
   switch (kind) {
     case BtfKind.INT: {
       const x = o.word(q);
-      w.text(' size=').num(st).text(' bits_offset=').num((x >>> 16) & 0xff).text(' nr_bits=').num(x & 0xff);
+      w.text(' size=')
+        .num(st)
+        .text(' bits_offset=')
+        .num((x >>> 16) & 0xff)
+        .text(' nr_bits=')
+        .num(x & 0xff);
       w.text(' encoding=').text(intEncoding((x >>> 24) & 0x0f));
       break;
     }
@@ -33,7 +40,12 @@ function writeRawType(w: AsciiWriter, btf: Btf, id: number): void {
       w.text(' type_id=').num(st);
       break;
     case BtfKind.ARRAY:
-      w.text(' type_id=').num(o.word(q)).text(' index_type_id=').num(o.word(q + 4)).text(' nr_elems=').num(o.word(q + 8));
+      w.text(' type_id=')
+        .num(o.word(q))
+        .text(' index_type_id=')
+        .num(o.word(q + 4))
+        .text(' nr_elems=')
+        .num(o.word(q + 8));
       break;
     case BtfKind.STRUCT:
     case BtfKind.UNION:
@@ -42,21 +54,31 @@ function writeRawType(w: AsciiWriter, btf: Btf, id: number): void {
         const m = q + 12 * i;
         const off = o.word(m + 8);
         const bitSz = kflag ? off >>> 24 : 0;
-        name(w.text("\n\t'"), o, o.word(m)).text("' type_id=").num(o.word(m + 4));
+        name(w.text("\n\t'"), o, o.word(m))
+          .text("' type_id=")
+          .num(o.word(m + 4));
         w.text(' bits_offset=').num(kflag ? off & 0xffffff : off);
         if (bitSz) w.text(' bitfield_size=').num(bitSz);
       }
       break;
     case BtfKind.ENUM:
-      w.text(` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=`).num(st).text(' vlen=').num(vlen);
+      w.text(` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=`)
+        .num(st)
+        .text(' vlen=')
+        .num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 8 * i;
         const raw = o.word(e + 4);
-        name(w.text("\n\t'"), o, o.word(e)).text("' val=").num(kflag ? raw | 0 : raw);
+        name(w.text("\n\t'"), o, o.word(e))
+          .text("' val=")
+          .num(kflag ? raw | 0 : raw);
       }
       break;
     case BtfKind.ENUM64:
-      w.text(` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=`).num(st).text(' vlen=').num(vlen);
+      w.text(` encoding=${kflag ? 'SIGNED' : 'UNSIGNED'} size=`)
+        .num(st)
+        .text(' vlen=')
+        .num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 12 * i;
         const u = (BigInt(o.word(e + 8)) << 32n) | BigInt(o.word(e + 4));
@@ -73,18 +95,28 @@ function writeRawType(w: AsciiWriter, btf: Btf, id: number): void {
       w.text(' ret_type_id=').num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 8 * i;
-        name(w.text("\n\t'"), o, o.word(e)).text("' type_id=").num(o.word(e + 4));
+        name(w.text("\n\t'"), o, o.word(e))
+          .text("' type_id=")
+          .num(o.word(e + 4));
       }
       break;
     case BtfKind.VAR:
-      w.text(' type_id=').num(st).text(', linkage=').text(linkageName(o.word(q)));
+      w.text(' type_id=')
+        .num(st)
+        .text(', linkage=')
+        .text(linkageName(o.word(q)));
       break;
     case BtfKind.DATASEC:
       w.text(' size=').num(st).text(' vlen=').num(vlen);
       for (let i = 0; i < vlen; i++) {
         const e = q + 12 * i;
         const t = o.word(e);
-        w.text('\n\ttype_id=').num(t).text(' offset=').num(o.word(e + 4)).text(' size=').num(o.word(e + 8));
+        w.text('\n\ttype_id=')
+          .num(t)
+          .text(' offset=')
+          .num(o.word(e + 4))
+          .text(' size=')
+          .num(o.word(e + 8));
         if (t === 0) w.text(" (UNKNOWN '(anon)')");
         else if (t <= btf.maxTypeId) {
           w.text(` (${BPFTOOL_KIND_NAMES[btf.kindOf(t)]} '`);
@@ -96,7 +128,10 @@ function writeRawType(w: AsciiWriter, btf: Btf, id: number): void {
       w.text(' size=').num(st);
       break;
     case BtfKind.DECL_TAG:
-      w.text(' type_id=').num(st).text(' component_idx=').num(o.word(q) | 0);
+      w.text(' type_id=')
+        .num(st)
+        .text(' component_idx=')
+        .num(o.word(q) | 0);
       break;
   }
 }

@@ -62,9 +62,14 @@ export class BtfHandle extends FdHandle {
   /** Opens a kernel BTF object by id (vmlinux, a module, or a program's BTF). */
   static fromId(id: number, opts: { backend?: SyscallBackend } = {}): BtfHandle {
     const backend = opts.backend ?? defaultBackend();
-    const fd = bpfFor(backend).call(BpfCommand.BTF_GET_FD_BY_ID, BtfGetFdAttr, { btfId: id }, {
-      operation: `open BTF id ${id}`,
-    });
+    const fd = bpfFor(backend).call(
+      BpfCommand.BTF_GET_FD_BY_ID,
+      BtfGetFdAttr,
+      { btfId: id },
+      {
+        operation: `open BTF id ${id}`,
+      },
+    );
     return new BtfHandle(fd, backend);
   }
 
@@ -79,7 +84,11 @@ export class BtfHandle extends FdHandle {
         view.setBigUint64(BtfInfo.fields.btf.offset, BigInt(buf.address), true);
         view.setUint32(BtfInfo.fields.btfSize.offset, size, true);
       }).view;
-      return { id: readNumber(v, BtfInfo.fields.id), bytes: buf.bytes.slice(0, size), kernel: readNumber(v, BtfInfo.fields.kernelBtf) !== 0 };
+      return {
+        id: readNumber(v, BtfInfo.fields.id),
+        bytes: buf.bytes.slice(0, size),
+        kernel: readNumber(v, BtfInfo.fields.kernelBtf) !== 0,
+      };
     } finally {
       buf.free();
     }
@@ -116,7 +125,8 @@ export class BtfHandle extends FdHandle {
     for (;;) {
       const r = sys.raw(BpfCommand.BTF_GET_NEXT_ID, GetIdAttr, { startId: id });
       if (r === -Errno.ENOENT) break;
-      if (r < 0) sys.call(BpfCommand.BTF_GET_NEXT_ID, GetIdAttr, { startId: id }, { operation: 'enumerate BTF objects' });
+      if (r < 0)
+        sys.call(BpfCommand.BTF_GET_NEXT_ID, GetIdAttr, { startId: id }, { operation: 'enumerate BTF objects' });
       id = sys.attr.view.getUint32(GetIdAttr.fields.nextId.offset, true);
       let h: BtfHandle;
       try {
@@ -128,7 +138,11 @@ export class BtfHandle extends FdHandle {
       if (info.kernel && info.name === module) return h;
       h.close();
     }
-    throw new NotFoundError(Errno.ENOENT, `find BTF of module ${module}`, 'no loaded kernel module with BTF has that name');
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `find BTF of module ${module}`,
+      'no loaded kernel module with BTF has that name',
+    );
   }
 
   /** Parses the object's BTF with btf-parser (pass `base` for split/module BTF). */

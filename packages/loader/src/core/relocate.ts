@@ -83,7 +83,8 @@ export function applyCoreRelocations(
       target = localRes;
     } else {
       const rootName = essentialName(local.nameOf(r.typeId));
-      if (!rootName) throw new CoreRelocationError(`${where}: the root type has no name, so nothing in the kernel can match it`);
+      if (!rootName)
+        throw new CoreRelocationError(`${where}: the root type has no name, so nothing in the kernel can match it`);
       const localKind = local.kindNameOf(r.typeId);
       const search = (btf: Btf): Resolved[] => {
         const out: Resolved[] = [];
@@ -103,10 +104,18 @@ export function applyCoreRelocations(
         }
       }
       if (found.length > 1 && found.some((f) => f.value !== found[0]!.value)) {
-        throw new CoreRelocationError(`${where}: ${found.length} kernel types named ${rootName} give different results (${found.map((f) => f.value).join(', ')})`);
+        throw new CoreRelocationError(
+          `${where}: ${found.length} kernel types named ${rootName} give different results (${found.map((f) => f.value).join(', ')})`,
+        );
       }
       target = found[0];
-      if (!target && (r.kind === CoreReloKind.FIELD_EXISTS || r.kind === CoreReloKind.TYPE_EXISTS || r.kind === CoreReloKind.ENUMVAL_EXISTS || r.kind === CoreReloKind.TYPE_MATCHES)) {
+      if (
+        !target &&
+        (r.kind === CoreReloKind.FIELD_EXISTS ||
+          r.kind === CoreReloKind.TYPE_EXISTS ||
+          r.kind === CoreReloKind.ENUMVAL_EXISTS ||
+          r.kind === CoreReloKind.TYPE_MATCHES)
+      ) {
         target = { value: 0 };
       }
     }
@@ -126,7 +135,8 @@ function resolveLocal(btf: Btf, r: CoreReloRecord, access: string, where: string
   }
   if (r.kind === CoreReloKind.ENUMVAL_EXISTS || r.kind === CoreReloKind.ENUMVAL_VALUE) {
     const e = skipMods(btf, r.typeId);
-    if (e.kind !== 'enum' && e.kind !== 'enum64') throw new CoreRelocationError(`${where}: enum relocation on a ${e.kind}`);
+    if (e.kind !== 'enum' && e.kind !== 'enum64')
+      throw new CoreRelocationError(`${where}: enum relocation on a ${e.kind}`);
     const val = e.values[raw[0]!];
     if (!val) throw new CoreRelocationError(`${where}: enum ${e.name} has no value #${raw[0]}`);
     return { value: r.kind === CoreReloKind.ENUMVAL_EXISTS ? 1 : Number(val.value) };
@@ -134,7 +144,14 @@ function resolveLocal(btf: Btf, r: CoreReloRecord, access: string, where: string
   throw new CoreRelocationError(`${where}: unknown CO-RE relocation kind ${r.kind}`);
 }
 
-function resolveTarget(local: Btf, r: CoreReloRecord, access: string, btf: Btf, id: number, where: string): Resolved | undefined {
+function resolveTarget(
+  local: Btf,
+  r: CoreReloRecord,
+  access: string,
+  btf: Btf,
+  id: number,
+  where: string,
+): Resolved | undefined {
   const raw = parseAccessString(access);
   if (FIELD_KINDS.has(r.kind)) {
     const spec = matchFieldSpec(localFieldSpec(local, r.typeId, raw), btf, id);
@@ -184,23 +201,29 @@ function patch(v: DataView, insn: number, local: Resolved, target: Resolved | un
   }
   const value = target.value;
   if (cls === BPF_ALU || cls === BPF_ALU64) {
-    if (op & 0x08) throw new CoreRelocationError(`${where}: an ALU instruction with a register operand cannot be relocated`);
+    if (op & 0x08)
+      throw new CoreRelocationError(`${where}: an ALU instruction with a register operand cannot be relocated`);
     const imm = v.getInt32(o + 4, true);
-    if (!local.noValidate && imm !== (local.value | 0)) throw new CoreRelocationError(`${where}: the instruction holds ${imm}, not the expected ${local.value}`);
+    if (!local.noValidate && imm !== (local.value | 0))
+      throw new CoreRelocationError(`${where}: the instruction holds ${imm}, not the expected ${local.value}`);
     v.setInt32(o + 4, value | 0, true);
     return;
   }
   if (cls === BPF_LDX || cls === BPF_ST || cls === BPF_STX) {
     const off = v.getInt16(o + 2, true);
-    if (!local.noValidate && off !== local.value) throw new CoreRelocationError(`${where}: the instruction's offset is ${off}, not the expected ${local.value}`);
+    if (!local.noValidate && off !== local.value)
+      throw new CoreRelocationError(`${where}: the instruction's offset is ${off}, not the expected ${local.value}`);
     if (value > 0x7fff) throw new CoreRelocationError(`${where}: offset ${value} does not fit an instruction`);
     v.setInt16(o + 2, value, true);
     if (local.size !== undefined && target.size !== undefined && local.size !== target.size) {
       const insnSize = SIZE_BYTES[op & 0x18];
-      if (insnSize !== local.size) throw new CoreRelocationError(`${where}: the instruction reads ${insnSize} bytes, the field has ${local.size}`);
+      if (insnSize !== local.size)
+        throw new CoreRelocationError(`${where}: the instruction reads ${insnSize} bytes, the field has ${local.size}`);
       const size = BYTES_SIZE[target.size];
       if (!target.adjustable || size === undefined) {
-        throw new CoreRelocationError(`${where}: the field is ${target.size} bytes on this kernel, ${local.size} in the object`);
+        throw new CoreRelocationError(
+          `${where}: the field is ${target.size} bytes on this kernel, ${local.size} in the object`,
+        );
       }
       v.setUint8(o, (op & ~0x18) | size);
     }
@@ -209,7 +232,8 @@ function patch(v: DataView, insn: number, local: Resolved, target: Resolved | un
   if (cls === BPF_LD && op === 0x18) {
     if (o + 16 > v.byteLength) throw new CoreRelocationError(`${where}: truncated 64-bit load`);
     const imm = (BigInt(v.getUint32(o + 12, true)) << 32n) | BigInt(v.getUint32(o + 4, true));
-    if (!local.noValidate && imm !== BigInt(local.value)) throw new CoreRelocationError(`${where}: the instruction loads ${imm}, not the expected ${local.value}`);
+    if (!local.noValidate && imm !== BigInt(local.value))
+      throw new CoreRelocationError(`${where}: the instruction loads ${imm}, not the expected ${local.value}`);
     const nv = BigInt.asUintN(64, BigInt(value));
     v.setUint32(o + 4, Number(nv & 0xffffffffn), true);
     v.setUint32(o + 12, Number(nv >> 32n), true);

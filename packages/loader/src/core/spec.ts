@@ -55,7 +55,10 @@ export function localFieldSpec(btf: Btf, rootId: number, raw: readonly number[])
     const idx = raw[i]!;
     if (t.kind === 'struct' || t.kind === 'union') {
       const m = t.members[idx];
-      if (!m) throw new CoreRelocationError(`CO-RE access ${raw.join(':')}: ${t.name || 'anonymous struct'} has no member #${idx}`);
+      if (!m)
+        throw new CoreRelocationError(
+          `CO-RE access ${raw.join(':')}: ${t.name || 'anonymous struct'} has no member #${idx}`,
+        );
       bitOffset += m.bitOffset;
       bitfieldSize = m.bitfieldSize;
       access.push({ typeId: t.id, index: idx, name: m.name || undefined });
@@ -210,7 +213,10 @@ export function matchFieldSpec(localSpec: FieldSpec, target: Btf, targetRootId: 
 }
 
 /** The value of a field relocation kind for a resolved spec (libbpf's bpf_core_calc_field_relo). */
-export function fieldValue(spec: FieldSpec, kind: number): { value: number; size?: number; adjustable: boolean; noValidate?: boolean } {
+export function fieldValue(
+  spec: FieldSpec,
+  kind: number,
+): { value: number; size?: number; adjustable: boolean; noValidate?: boolean } {
   const btf = spec.btf;
   const mt = skipMods(btf, spec.typeId);
   const bitfield = spec.bitfieldSize > 0;

@@ -86,10 +86,12 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     throw new ElfError('not an ELF file: compile the BPF C source with `clang -O2 -g -target bpf -c`');
   }
   if (bytes[4] !== 2) throw new ElfError('not a 64-bit ELF file: BPF objects are ELF64');
-  if (bytes[5] !== 1) throw new ElfError('big-endian BPF objects are not supported: compile with -target bpfel (or bpf on x86)');
+  if (bytes[5] !== 1)
+    throw new ElfError('big-endian BPF objects are not supported: compile with -target bpfel (or bpf on x86)');
   const v = new DataView(bytes.buffer, bytes.byteOffset, len);
   const machine = v.getUint16(0x12, true);
-  if (machine !== EM_BPF) throw new ElfError(`ELF machine is ${machine}, not BPF (247): compile with clang -target bpf`);
+  if (machine !== EM_BPF)
+    throw new ElfError(`ELF machine is ${machine}, not BPF (247): compile with clang -target bpf`);
   const u64 = (o: number): number => {
     const x = v.getBigUint64(o, true);
     if (x > BigInt(Number.MAX_SAFE_INTEGER)) throw new ElfError(`ELF field at ${o} is too large`);
@@ -101,7 +103,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const shstrndx = v.getUint16(0x3e, true);
   if (shnum === 0 || shoff === 0) throw new ElfError('ELF file has no section headers');
   if (shentsize < 64) throw new ElfError(`ELF section header size ${shentsize} is too small`);
-  if (shoff + shnum * shentsize > len) throw new ElfError(`ELF section headers (${shnum}) run past the end of the file`);
+  if (shoff + shnum * shentsize > len)
+    throw new ElfError(`ELF section headers (${shnum}) run past the end of the file`);
   const raw = Array.from({ length: shnum }, (_, i) => {
     const o = shoff + i * shentsize;
     const type = v.getUint32(o + 4, true);
@@ -131,7 +134,10 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     link: s.link,
     info: s.info,
     size: s.size,
-    data: s.type === SectionType.NOBITS || s.type === SectionType.NULL ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size),
+    data:
+      s.type === SectionType.NOBITS || s.type === SectionType.NULL
+        ? new Uint8Array(0)
+        : bytes.subarray(s.offset, s.offset + s.size),
   }));
 
   const symtab = sections.find((s) => s.type === SectionType.SYMTAB);
@@ -159,7 +165,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const relocations = new Map<number, ElfRelocation[]>();
   for (const s of sections) {
     if (s.type !== SectionType.REL) continue;
-    if (s.info >= sections.length) throw new ElfError(`relocation section ${s.name} applies to missing section ${s.info}`);
+    if (s.info >= sections.length)
+      throw new ElfError(`relocation section ${s.name} applies to missing section ${s.info}`);
     const rv = new DataView(s.data.buffer, s.data.byteOffset, s.data.byteLength);
     const list: ElfRelocation[] = [];
     for (let o = 0; o + 16 <= s.data.length; o += 16) {

@@ -4,11 +4,26 @@ import { Helper } from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { FeatureUnsupportedError } from '../errors.js';
 import { MapType, ProgramType } from '../sys/generated/constants.js';
-import { probeBtf, probeHelper, probeKernelBtf, probeLinkType, probeMapType, probeProgramType, probeTracefs, requireFeature } from './probes.js';
+import {
+  probeBtf,
+  probeHelper,
+  probeKernelBtf,
+  probeLinkType,
+  probeMapType,
+  probeProgramType,
+  probeTracefs,
+  requireFeature,
+} from './probes.js';
 
 describe('feature probes on the running kernel', () => {
   it('program types this kernel loads are supported, with minimum versions', () => {
-    for (const t of [ProgramType.SOCKET_FILTER, ProgramType.XDP, ProgramType.SCHED_CLS, ProgramType.RAW_TRACEPOINT, ProgramType.TRACING]) {
+    for (const t of [
+      ProgramType.SOCKET_FILTER,
+      ProgramType.XDP,
+      ProgramType.SCHED_CLS,
+      ProgramType.RAW_TRACEPOINT,
+      ProgramType.TRACING,
+    ]) {
       const r = probeProgramType(t);
       expect(r, r.detail).toMatchObject({ supported: true });
       expect(r.minKernel).toMatch(/^\d+\.\d+$/);
@@ -23,7 +38,14 @@ describe('feature probes on the running kernel', () => {
   });
 
   it('map types', () => {
-    for (const t of [MapType.HASH, MapType.RINGBUF, MapType.QUEUE, MapType.PERF_EVENT_ARRAY, MapType.ARRAY_OF_MAPS, MapType.LPM_TRIE]) {
+    for (const t of [
+      MapType.HASH,
+      MapType.RINGBUF,
+      MapType.QUEUE,
+      MapType.PERF_EVENT_ARRAY,
+      MapType.ARRAY_OF_MAPS,
+      MapType.LPM_TRIE,
+    ]) {
       expect(probeMapType(t), `map type ${t}`).toMatchObject({ supported: true });
     }
     expect(probeMapType(999).supported).toBe(false);
@@ -65,4 +87,3 @@ describe('feature probes on the running kernel', () => {
     if (!r.supported) expect(r.detail).toMatch(/EPERM|EACCES|ENOENT|tracefs|operation not permitted/i);
   });
 });
-

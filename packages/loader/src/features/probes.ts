@@ -88,7 +88,8 @@ export function requireFeature(result: ProbeResult): void {
 
 function describe(e: unknown): string {
   if (e instanceof VerifierError) return e.reason;
-  if (e instanceof PermissionError && isRoot()) return `${e.operation}: refused with EPERM even as root (kernel lockdown or no support in this kernel build)`;
+  if (e instanceof PermissionError && isRoot())
+    return `${e.operation}: refused with EPERM even as root (kernel lockdown or no support in this kernel build)`;
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -107,7 +108,12 @@ const NOOP: Instruction[] = [Mov.imm(R0, 0), exit()];
 function minimalProgram(type: ProgramType): Parameters<typeof Program.load>[0] {
   switch (type) {
     case ProgramType.TRACING:
-      return { type, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: tracepointBtfId('kfree_skb'), instructions: NOOP };
+      return {
+        type,
+        expectedAttachType: AttachType.TRACE_RAW_TP,
+        attachBtfId: tracepointBtfId('kfree_skb'),
+        instructions: NOOP,
+      };
     case ProgramType.CGROUP_SOCK_ADDR:
       return { type, expectedAttachType: AttachType.CGROUP_INET4_CONNECT, instructions: [Mov.imm(R0, 1), exit()] };
     default:
@@ -135,7 +141,10 @@ export function probeMapType(type: number, backend: SyscallBackend = defaultBack
   const feature = `map type ${mapTypeName(type)}`;
   const minKernel = MAP_MIN[type] ?? '?';
   return cached(feature, () => {
-    const inner = type === MapType.ARRAY_OF_MAPS || type === MapType.HASH_OF_MAPS ? BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }, { backend }) : undefined;
+    const inner =
+      type === MapType.ARRAY_OF_MAPS || type === MapType.HASH_OF_MAPS
+        ? BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }, { backend })
+        : undefined;
     const spec =
       type === MapType.RINGBUF
         ? { type, keySize: 0, valueSize: 0, maxEntries: 4096 }
@@ -157,7 +166,11 @@ export function probeMapType(type: number, backend: SyscallBackend = defaultBack
 }
 
 /** Can programs of `progType` call helper `helperId`? (The verifier answers.) */
-export function probeHelper(progType: ProgramType, helperId: number, backend: SyscallBackend = defaultBackend()): ProbeResult {
+export function probeHelper(
+  progType: ProgramType,
+  helperId: number,
+  backend: SyscallBackend = defaultBackend(),
+): ProbeResult {
   const feature = `helper ${helperId} in ${programTypeName(progType)} programs`;
   return cached(feature, () => {
     const spec = minimalProgram(progType);
@@ -167,7 +180,10 @@ export function probeHelper(progType: ProgramType, helperId: number, backend: Sy
     } catch (e) {
       rethrowPermission(e);
       // Rejections other than "unknown/forbidden helper" (e.g. bad arguments) mean the helper exists.
-      if (e instanceof VerifierError && !/invalid func|unknown func|cannot call|not supported|program of this type cannot use helper/.test(e.logText)) {
+      if (
+        e instanceof VerifierError &&
+        !/invalid func|unknown func|cannot call|not supported|program of this type cannot use helper/.test(e.logText)
+      ) {
         return { feature, supported: true, minKernel: '?' };
       }
       return { feature, supported: false, minKernel: '?', detail: describe(e) };
@@ -186,17 +202,30 @@ export function probeLinkType(kind: ProbedLinkType, backend: SyscallBackend = de
         const ok = existsSync('/sys/bus/event_source/devices/kprobe/type');
         return ok
           ? { feature: 'kprobe links', supported: true, minKernel: '4.17' }
-          : { feature: 'kprobe links', supported: false, minKernel: '4.17', detail: 'no perf kprobe PMU (CONFIG_KPROBES off)' };
+          : {
+              feature: 'kprobe links',
+              supported: false,
+              minKernel: '4.17',
+              detail: 'no perf kprobe PMU (CONFIG_KPROBES off)',
+            };
       });
     case 'perf_event':
       return cached('link perf_event', () => {
         // BPF_LINK_CREATE on a perf event (a kprobe here); older kernels only take the ioctl.
         const feature = 'BPF links on perf events';
-        if (!probeLinkType('kprobe', backend).supported) return { feature, supported: false, minKernel: '5.15', detail: 'no kprobes to try it on' };
+        if (!probeLinkType('kprobe', backend).supported)
+          return { feature, supported: false, minKernel: '5.15', detail: 'no kprobes to try it on' };
         try {
           using prog = Program.load({ type: ProgramType.KPROBE, instructions: NOOP }, { backend });
           using a = attachKprobe(prog, 'vprintk');
-          return a.isLink ? { feature, supported: true, minKernel: '5.15' } : { feature, supported: false, minKernel: '5.15', detail: 'BPF_LINK_CREATE refused the perf event; attached through PERF_EVENT_IOC_SET_BPF' };
+          return a.isLink
+            ? { feature, supported: true, minKernel: '5.15' }
+            : {
+                feature,
+                supported: false,
+                minKernel: '5.15',
+                detail: 'BPF_LINK_CREATE refused the perf event; attached through PERF_EVENT_IOC_SET_BPF',
+              };
         } catch (e) {
           rethrowPermission(e);
           return { feature, supported: false, minKernel: '5.15', detail: describe(e) };
@@ -206,7 +235,10 @@ export function probeLinkType(kind: ProbedLinkType, backend: SyscallBackend = de
       return cached('link kprobe_multi', () => {
         const feature = 'kprobe-multi links';
         try {
-          using prog = Program.load({ type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI, instructions: NOOP }, { backend });
+          using prog = Program.load(
+            { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI, instructions: NOOP },
+            { backend },
+          );
           attachKprobeMulti(prog, { symbols: ['vprintk'] }).close();
           return { feature, supported: true, minKernel: '5.18' };
         } catch (e) {
@@ -219,11 +251,19 @@ export function probeLinkType(kind: ProbedLinkType, backend: SyscallBackend = de
         const feature = 'fentry/fexit (tracing) links';
         try {
           using prog = Program.load(
-            { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_FENTRY, attachBtfId: functionBtfId('vprintk'), instructions: NOOP },
+            {
+              type: ProgramType.TRACING,
+              expectedAttachType: AttachType.TRACE_FENTRY,
+              attachBtfId: functionBtfId('vprintk'),
+              instructions: NOOP,
+            },
             { backend },
           );
           // As attachTracing does: BPF_LINK_CREATE, or RAW_TRACEPOINT_OPEN before 5.13 took it.
-          attachTracing(prog, { attachType: AttachType.TRACE_FENTRY, target: 'fentry vprintk (feature probe)' }).close();
+          attachTracing(prog, {
+            attachType: AttachType.TRACE_FENTRY,
+            target: 'fentry vprintk (feature probe)',
+          }).close();
           return { feature, supported: true, minKernel: '5.5' };
         } catch (e) {
           rethrowPermission(e);
@@ -234,13 +274,22 @@ export function probeLinkType(kind: ProbedLinkType, backend: SyscallBackend = de
       return cached('link tcx', () => {
         const feature = 'tcx links';
         try {
-          using prog = Program.load({ type: ProgramType.SCHED_CLS, expectedAttachType: AttachType.TCX_INGRESS, instructions: NOOP }, { backend });
+          using prog = Program.load(
+            { type: ProgramType.SCHED_CLS, expectedAttachType: AttachType.TCX_INGRESS, instructions: NOOP },
+            { backend },
+          );
           // An ifindex that cannot exist: tcx kernels look the device up (ENODEV); older ones
           // reject the attach type (EINVAL). Nothing gets attached either way.
-          const r = linkCreateRaw(backend, { progFd: prog.fd, targetIfindex: 0x7fff_fff0, attachType: AttachType.TCX_INGRESS });
+          const r = linkCreateRaw(backend, {
+            progFd: prog.fd,
+            targetIfindex: 0x7fff_fff0,
+            attachType: AttachType.TCX_INGRESS,
+          });
           if (r >= 0) backend.close(r);
           const supported = r >= 0 || r === -Errno.ENODEV;
-          return supported ? { feature, supported, minKernel: '6.6' } : { feature, supported, minKernel: '6.6', detail: `link create gave errno ${-r}` };
+          return supported
+            ? { feature, supported, minKernel: '6.6' }
+            : { feature, supported, minKernel: '6.6', detail: `link create gave errno ${-r}` };
         } catch (e) {
           rethrowPermission(e);
           return { feature, supported: false, minKernel: '6.6', detail: describe(e) };
@@ -269,7 +318,12 @@ export function probeBtf(backend: SyscallBackend = defaultBackend()): ProbeResul
 export function probeKernelBtf(): ProbeResult {
   return cached('kernel btf', () => {
     const ok = existsSync('/sys/kernel/btf/vmlinux');
-    return { feature: 'kernel BTF (/sys/kernel/btf/vmlinux)', supported: ok, minKernel: '5.4', ...(ok ? {} : { detail: 'kernel built without CONFIG_DEBUG_INFO_BTF' }) };
+    return {
+      feature: 'kernel BTF (/sys/kernel/btf/vmlinux)',
+      supported: ok,
+      minKernel: '5.4',
+      ...(ok ? {} : { detail: 'kernel built without CONFIG_DEBUG_INFO_BTF' }),
+    };
   });
 }
 
@@ -287,4 +341,3 @@ export function probeTracefs(): ProbeResult {
     }
   });
 }
-

@@ -41,7 +41,9 @@ describe('mounting with a syscall that fails', () => {
       return;
     }
     expect(() => mountTracefs({ backend })).toThrow(PermissionError);
-    expect(() => mountTracefs({ backend })).toThrow(/mount tracefs at \/sys\/kernel\/tracing: EPERM .*mount -t tracefs tracefs \/sys\/kernel\/tracing/);
+    expect(() => mountTracefs({ backend })).toThrow(
+      /mount tracefs at \/sys\/kernel\/tracing: EPERM .*mount -t tracefs tracefs \/sys\/kernel\/tracing/,
+    );
   });
   it('mountBpffs at a new path calls mount(2) with the bpf type and says what ENODEV means', () => {
     const backend = new FakeBackend();
@@ -55,17 +57,31 @@ describe('mounting with a syscall that fails', () => {
 function inNamespaceWithoutTracefs(script: string): { status: number | null; out: string } {
   const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
   const unmount = `for t in $(awk '$3=="tracefs"{print $2}' /proc/self/mounts | sort -r); do umount "$t"; done`;
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${unmount}; exec node --input-type=module -e "$0"`, `const L = await import(${JSON.stringify(dist)});\n${script}`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'unshare',
+    [
+      '-m',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      `${unmount}; exec node --input-type=module -e "$0"`,
+      `const L = await import(${JSON.stringify(dist)});\n${script}`,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
 if (!canUnshare) console.warn('skipping the private-mount-namespace tracefs test: needs root and unshare(1)');
 
-describe.skipIf(!canUnshare)('tracefs unmounted, in a private mount namespace (the rest of the machine untouched)', () => {
-  it('tracefsRoot says it is not mounted and how to mount it; mountTracefs mounts it; a tracepoint then attaches', () => {
-    const { status, out } = inNamespaceWithoutTracefs(`
+describe.skipIf(!canUnshare)(
+  'tracefs unmounted, in a private mount namespace (the rest of the machine untouched)',
+  () => {
+    it('tracefsRoot says it is not mounted and how to mount it; mountTracefs mounts it; a tracepoint then attaches', () => {
+      const { status, out } = inNamespaceWithoutTracefs(`
       let msg = '';
       try { L.tracefsRoot(); } catch (e) { msg = e.constructor.name + ': ' + e.message; }
       console.log('before ' + msg);
@@ -78,10 +94,13 @@ describe.skipIf(!canUnshare)('tracefs unmounted, in a private mount namespace (t
       console.log('attached ' + (a !== undefined));
       a.close(); prog.close();
     `);
-    expect(out).toContain("before NotMountedError: tracefs is not mounted (looked at /sys/kernel/tracing and /sys/kernel/debug/tracing): as root, mount it with 'mount -t tracefs tracefs /sys/kernel/tracing' or call mountTracefs()");
-    expect(out).toContain('mounted {"path":"/sys/kernel/tracing","mounted":true} root=/sys/kernel/tracing');
-    expect(out).toContain('again {"path":"/sys/kernel/tracing","mounted":false}');
-    expect(out).toContain('attached true');
-    expect(status).toBe(0);
-  });
-});
+      expect(out).toContain(
+        "before NotMountedError: tracefs is not mounted (looked at /sys/kernel/tracing and /sys/kernel/debug/tracing): as root, mount it with 'mount -t tracefs tracefs /sys/kernel/tracing' or call mountTracefs()",
+      );
+      expect(out).toContain('mounted {"path":"/sys/kernel/tracing","mounted":true} root=/sys/kernel/tracing');
+      expect(out).toContain('again {"path":"/sys/kernel/tracing","mounted":false}');
+      expect(out).toContain('attached true');
+      expect(status).toBe(0);
+    });
+  },
+);

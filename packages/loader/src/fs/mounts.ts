@@ -150,7 +150,8 @@ export function mountTracefs(opts: MountOptions = {}): MountResult {
  */
 export function mountBpffs(opts: MountOptions = {}): MountResult {
   const existing = findBpffs();
-  if (existing !== undefined && (opts.path === undefined || opts.path === existing)) return { path: existing, mounted: false };
+  if (existing !== undefined && (opts.path === undefined || opts.path === existing))
+    return { path: existing, mounted: false };
   const path = opts.path ?? BPFFS_PATH;
   mountFs('bpffs', 'bpf', path, opts.backend ?? defaultBackend());
   return { path, mounted: true };

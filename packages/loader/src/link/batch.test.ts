@@ -41,7 +41,9 @@ describe('batch kprobe attach (fake backend)', () => {
     const prog = Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
     const set = await attachKprobes(prog, ['a', 'a', 'b'], { pmu });
     expect([...set.attached.keys()].sort()).toEqual(['a', 'b']);
-    expect(set.failures.map((f) => [f.symbol, f.error.message])).toEqual([['a', 'kprobe a: listed twice in the batch']]);
+    expect(set.failures.map((f) => [f.symbol, f.error.message])).toEqual([
+      ['a', 'kprobe a: listed twice in the batch'],
+    ]);
     const opened = fake.calls.filter((c) => c.op === 'perfEventOpen').length;
     set.close();
     expect(opened).toBe(2); // the duplicate never reached the kernel
@@ -51,7 +53,12 @@ describe('batch kprobe attach (fake backend)', () => {
     const fake = new FakeBackend();
     const prog = Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
     const ac = new AbortController();
-    const set = await attachKprobes(prog, ['a', 'b', 'c', 'd'], { pmu, concurrency: 1, signal: ac.signal, onProgress: (p) => p.done === 2 && ac.abort() });
+    const set = await attachKprobes(prog, ['a', 'b', 'c', 'd'], {
+      pmu,
+      concurrency: 1,
+      signal: ac.signal,
+      onProgress: (p) => p.done === 2 && ac.abort(),
+    });
     expect(set.size).toBe(2);
     set.close();
   });

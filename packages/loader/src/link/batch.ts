@@ -63,7 +63,12 @@ function classify(e: unknown): KprobeFailureReason {
 }
 
 /** Runs `work` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T, i: number) => Promise<void>, signal?: AbortSignal): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, i: number) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   let next = 0;
   const runners = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
     while (next < items.length && !signal?.aborted) {
@@ -168,7 +173,8 @@ export async function attachKprobes(
   const pick = typeof prog === 'function' ? prog : () => prog;
   const seen = new Set<string>();
   let done = 0;
-  const progress = () => opts.onProgress?.({ done, total: symbols.length, ok: set.attached.size, failed: set.failures.length });
+  const progress = () =>
+    opts.onProgress?.({ done, total: symbols.length, ok: set.attached.size, failed: set.failures.length });
   try {
     await pool(
       symbols,

@@ -37,6 +37,8 @@ describe('withExpeditedRcu', () => {
   it('fails with a one-line typed error when the knob does not exist', async () => {
     const path = knob(undefined);
     await expect(withExpeditedRcu(async () => undefined, path)).rejects.toThrow(ExpeditedRcuError);
-    await expect(withExpeditedRcu(async () => undefined, path)).rejects.toThrow(/cannot read .*rcu_expedited \(ENOENT\); detach without expediteRcu$/);
+    await expect(withExpeditedRcu(async () => undefined, path)).rejects.toThrow(
+      /cannot read .*rcu_expedited \(ENOENT\); detach without expediteRcu$/,
+    );
   });
 });

@@ -27,13 +27,17 @@ export async function withExpeditedRcu<T>(work: () => Promise<T>, path = RCU_EXP
   try {
     before = readFileSync(path, 'utf8').trim();
   } catch (e) {
-    throw new ExpeditedRcuError(`expedited RCU: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e}); detach without expediteRcu`);
+    throw new ExpeditedRcuError(
+      `expedited RCU: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? e}); detach without expediteRcu`,
+    );
   }
   if (before !== '0') return work();
   try {
     writeFileSync(path, '1');
   } catch (e) {
-    throw new ExpeditedRcuError(`expedited RCU: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? e}); run as root or detach without expediteRcu`);
+    throw new ExpeditedRcuError(
+      `expedited RCU: cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? e}); run as root or detach without expediteRcu`,
+    );
   }
   try {
     return await work();
@@ -42,7 +46,9 @@ export async function withExpeditedRcu<T>(work: () => Promise<T>, path = RCU_EXP
       writeFileSync(path, '0');
     } catch (e) {
       // eslint-disable-next-line no-unsafe-finally
-      throw new ExpeditedRcuError(`expedited RCU: cannot restore ${path} (${(e as NodeJS.ErrnoException).code ?? e}); run: echo 0 > ${path}`);
+      throw new ExpeditedRcuError(
+        `expedited RCU: cannot restore ${path} (${(e as NodeJS.ErrnoException).code ?? e}); run: echo 0 > ${path}`,
+      );
     }
   }
 }

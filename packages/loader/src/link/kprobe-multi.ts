@@ -28,10 +28,18 @@ export function attachKprobeMulti(prog: Program, opts: KprobeMultiOptions): Link
   const b = prog.backend;
   const n = opts.symbols?.length ?? opts.addresses?.length ?? 0;
   if (n === 0 || (opts.symbols && opts.addresses)) {
-    throw new InvalidArgumentError(Errno.EINVAL, 'attach kprobe-multi', 'give either symbols or addresses, and at least one');
+    throw new InvalidArgumentError(
+      Errno.EINVAL,
+      'attach kprobe-multi',
+      'give either symbols or addresses, and at least one',
+    );
   }
   if (opts.cookies && opts.cookies.length !== n) {
-    throw new InvalidArgumentError(Errno.EINVAL, 'attach kprobe-multi', `${opts.cookies.length} cookies for ${n} functions`);
+    throw new InvalidArgumentError(
+      Errno.EINVAL,
+      'attach kprobe-multi',
+      `${opts.cookies.length} cookies for ${n} functions`,
+    );
   }
   const owned: NativeMemory[] = [];
   try {
@@ -78,11 +86,14 @@ export function attachKprobeMulti(prog: Program, opts: KprobeMultiOptions): Link
         operation: `attach kprobe-multi (${n} functions)`,
         hints: {
           ENOENT: 'one of the functions is not traceable on this kernel (absent, inlined, or notrace)',
-          EINVAL: 'the program must be loaded with expected attach type TRACE_KPROBE_MULTI, and every symbol must exist exactly once',
+          EINVAL:
+            'the program must be loaded with expected attach type TRACE_KPROBE_MULTI, and every symbol must exist exactly once',
           EOPNOTSUPP: 'this kernel has no kprobe-multi (needs 5.18+ with CONFIG_FPROBE)',
           ENOTSUPP: 'this kernel has no kprobe-multi (needs 5.18+ with CONFIG_FPROBE)',
           // Symbols the kernel cannot resolve come back as ESRCH (ftrace_lookup_symbols).
-          ESRCH: opts.symbols ? 'one of the functions is not traceable on this kernel (absent, inlined, or notrace)' : 'one of the addresses is not a function entry',
+          ESRCH: opts.symbols
+            ? 'one of the functions is not traceable on this kernel (absent, inlined, or notrace)'
+            : 'one of the addresses is not a function entry',
           E2BIG: `too many functions (${n}) for one link`,
         },
       });

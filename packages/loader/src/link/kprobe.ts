@@ -26,7 +26,11 @@ let pmu: KprobePmu | undefined;
 export function kprobePmu(dir = PMU_DIR): KprobePmu {
   if (pmu && dir === PMU_DIR) return pmu;
   if (!existsSync(`${dir}/type`)) {
-    throw new FeatureUnsupportedError('kprobes (perf kprobe PMU)', '4.17', `${dir} is missing; the kernel was built without CONFIG_KPROBES`);
+    throw new FeatureUnsupportedError(
+      'kprobes (perf kprobe PMU)',
+      '4.17',
+      `${dir} is missing; the kernel was built without CONFIG_KPROBES`,
+    );
   }
   const type = Number(readFileSync(`${dir}/type`, 'utf8').trim());
   const fmt = readFileSync(`${dir}/format/retprobe`, 'utf8').trim(); // "config:0"
@@ -56,7 +60,9 @@ export function kprobeErrorContext(symbol: string, opts: KprobeOptions = {}): Er
     operation: `attach ${opts.retprobe ? 'kretprobe' : 'kprobe'} ${symbol}`,
     hints: {
       ENOENT: `function "${symbol}" is not traceable on this kernel (absent, inlined, or notrace; see available_filter_functions)`,
-      EINVAL: opts.offset ? `offset ${opts.offset} is not an instruction boundary in ${symbol}` : `"${symbol}" cannot be probed (blacklisted or not a function)`,
+      EINVAL: opts.offset
+        ? `offset ${opts.offset} is not an instruction boundary in ${symbol}`
+        : `"${symbol}" cannot be probed (blacklisted or not a function)`,
       EADDRNOTAVAIL: `"${symbol}" names several kernel symbols; attach by address with kprobe-multi`,
       EEXIST: `a probe on ${symbol} already exists with different options`,
     },
@@ -102,4 +108,3 @@ export function attachKprobe(prog: Program, symbol: string, opts: KprobeOptions 
   const fd = openKprobe(prog.backend, symbol, opts);
   return attachPerfEvent(prog, fd, `${opts.retprobe ? 'kretprobe' : 'kprobe'} ${symbol}`, opts);
 }
-

@@ -60,12 +60,20 @@ export class Link extends Attachment {
 
   /** Detaches the program while keeping the fd (BPF_LINK_DETACH); close() still needed. */
   detach(): void {
-    bpfFor(this.backend).call(BpfCommand.LINK_DETACH, LinkDetachAttr, { linkFd: this.fd }, { operation: `detach ${this.describe()}` });
+    bpfFor(this.backend).call(
+      BpfCommand.LINK_DETACH,
+      LinkDetachAttr,
+      { linkFd: this.fd },
+      { operation: `detach ${this.describe()}` },
+    );
   }
 }
 
 /** BPF_LINK_CREATE returning the raw result (fd or negative errno). */
-export function linkCreateRaw(backend: SyscallBackend, values: Partial<Record<keyof typeof LinkCreateAttr.fields, FieldValue>>): number {
+export function linkCreateRaw(
+  backend: SyscallBackend,
+  values: Partial<Record<keyof typeof LinkCreateAttr.fields, FieldValue>>,
+): number {
   return bpfFor(backend).raw(BpfCommand.LINK_CREATE, LinkCreateAttr, values);
 }
 

@@ -14,9 +14,13 @@ import { PerfIoctl } from './perf-event.js';
 import { NotSupportedError } from '../errors.js';
 
 const load = (fake: FakeBackend, expectedAttachType?: AttachType) =>
-  Program.load({ type: ProgramType.KPROBE, expectedAttachType, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake });
+  Program.load(
+    { type: ProgramType.KPROBE, expectedAttachType, instructions: [Mov.imm(R0, 0), exit()] },
+    { backend: fake },
+  );
 
-const lastLinkCreate = (fake: FakeBackend) => new DataView(fake.calls.filter((c) => c.code === BpfCommand.LINK_CREATE).at(-1)!.attr!.buffer);
+const lastLinkCreate = (fake: FakeBackend) =>
+  new DataView(fake.calls.filter((c) => c.code === BpfCommand.LINK_CREATE).at(-1)!.attr!.buffer);
 
 describe('kprobe-multi attach attributes', () => {
   it('passes symbol names as an array of string pointers, with cookies and the return flag', () => {
@@ -31,7 +35,10 @@ describe('kprobe-multi attach attributes', () => {
     expect(readNumber(a, F.kprobeMultiCnt)).toBe(2);
     expect(readNumber(a, F.kprobeMultiAddrs)).toBe(0);
     const syms = new DataView(fake.memoryAt(readNumber(a, F.kprobeMultiSyms))!.slice(0, 16).buffer);
-    expect([fake.cString(Number(syms.getBigUint64(0, true))), fake.cString(Number(syms.getBigUint64(8, true)))]).toEqual(['tcp_v4_rcv', 'ip_rcv']);
+    expect([
+      fake.cString(Number(syms.getBigUint64(0, true))),
+      fake.cString(Number(syms.getBigUint64(8, true))),
+    ]).toEqual(['tcp_v4_rcv', 'ip_rcv']);
     const cookies = new DataView(fake.memoryAt(readNumber(a, F.kprobeMultiCookies))!.slice(0, 16).buffer);
     expect([cookies.getBigUint64(0, true), cookies.getBigUint64(8, true)]).toEqual([7n, 9n]);
   });
@@ -77,7 +84,10 @@ describe('kprobe through the perf kprobe PMU', () => {
     const fake = new FakeBackend().onBpf(BpfCommand.LINK_CREATE, -Errno.EINVAL);
     const a = attachKprobe(load(fake), 'tcp_v4_rcv', { pmu });
     expect(a.isLink).toBe(false);
-    expect(fake.calls.filter((c) => c.op === 'ioctl').map((c) => c.code)).toEqual([PerfIoctl.SET_BPF, PerfIoctl.ENABLE]);
+    expect(fake.calls.filter((c) => c.op === 'ioctl').map((c) => c.code)).toEqual([
+      PerfIoctl.SET_BPF,
+      PerfIoctl.ENABLE,
+    ]);
     a.close();
     expect(fake.closed.length).toBe(1); // just the perf event fd
   });

@@ -71,7 +71,9 @@ describe.skipIf(!ok)('xdp and tcx links on a veth facing a test namespace', () =
     veth.send();
     expect(count(counts)).toBeGreaterThan(0n);
     f.close();
-    expect(execFileSync('tc', ['filter', 'show', 'dev', veth.hostIf, 'ingress'], { encoding: 'utf8' })).not.toMatch(/bpfts_test/);
+    expect(execFileSync('tc', ['filter', 'show', 'dev', veth.hostIf, 'ingress'], { encoding: 'utf8' })).not.toMatch(
+      /bpfts_test/,
+    );
   });
 
   it('an unknown interface is a NotFoundError', () => {

@@ -32,7 +32,8 @@ export function ifindexOf(iface: Interface, backend: SyscallBackend = defaultBac
   try {
     ifreq.bytes.set(name);
     const r = backend.ioctl(fd, SIOCGIFINDEX, ifreq.address);
-    if (r < 0) throw new NotFoundError(-r, `find interface ${iface}`, 'no such network interface in this network namespace');
+    if (r < 0)
+      throw new NotFoundError(-r, `find interface ${iface}`, 'no such network interface in this network namespace');
     return ifreq.view.getInt32(IFNAMSIZ, true);
   } finally {
     ifreq.free();
@@ -66,7 +67,12 @@ export function attachXdp(prog: Program, iface: Interface, opts: XdpOptions = {}
 
 function attachXdpHere(prog: Program, iface: Interface, opts: XdpOptions): Link {
   const ifindex = ifindexOf(iface, prog.backend);
-  const r = linkCreateRaw(prog.backend, { progFd: prog.fd, targetIfindex: ifindex, attachType: AttachType.XDP, flags: opts.mode ?? 0 });
+  const r = linkCreateRaw(prog.backend, {
+    progFd: prog.fd,
+    targetIfindex: ifindex,
+    attachType: AttachType.XDP,
+    flags: opts.mode ?? 0,
+  });
   if (r < 0) {
     throw errorFromErrno(r, {
       operation: `attach xdp to ${iface}`,
@@ -121,5 +127,9 @@ function attachTcxHere(prog: Program, iface: Interface, direction: TcxDirection,
       },
     });
   }
-  return new Link(r, prog.backend, `tcx ${direction} ${iface}${opts.netns === undefined ? '' : ` netns ${opts.netns}`}`);
+  return new Link(
+    r,
+    prog.backend,
+    `tcx ${direction} ${iface}${opts.netns === undefined ? '' : ` netns ${opts.netns}`}`,
+  );
 }

@@ -25,9 +25,13 @@ describe('withNetns (scripted backend)', () => {
   it('returns to the original namespace when the function throws, and rethrows its error', () => {
     const b = new FakeBackend();
     expect(() =>
-      withNetns('/proc/self/ns/net', () => {
-        throw new RangeError('boom');
-      }, b),
+      withNetns(
+        '/proc/self/ns/net',
+        () => {
+          throw new RangeError('boom');
+        },
+        b,
+      ),
     ).toThrow(RangeError);
     expect(b.setnsCalls).toHaveLength(2);
   });
@@ -50,7 +54,9 @@ describe('withNetns (scripted backend)', () => {
   });
 
   it('an unknown namespace name is a NotFoundError naming /run/netns', () => {
-    expect(() => withNetns('no-such-ns-bpfts', () => 1, new FakeBackend())).toThrow(/\/run\/netns\/no-such-ns-bpfts does not exist/);
+    expect(() => withNetns('no-such-ns-bpfts', () => 1, new FakeBackend())).toThrow(
+      /\/run\/netns\/no-such-ns-bpfts does not exist/,
+    );
     expect(() => withNetns('no-such-ns-bpfts', () => 1, new FakeBackend())).toThrow(NotFoundError);
   });
 
@@ -90,7 +96,11 @@ describe.skipIf(!ok)('attaching inside another network namespace, from this proc
 
   it('attachXdp({ netns }) counts the packets arriving on the namespace interface', () => {
     const counts = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-    const prog = Program.load({ type: ProgramType.XDP, maps: { counts }, instructions: link(countRuns(2 /* XDP_PASS */)) });
+    const prog = Program.load({
+      type: ProgramType.XDP,
+      maps: { counts },
+      instructions: link(countRuns(2 /* XDP_PASS */)),
+    });
     const l = attachXdp(prog, 'veth1', { netns: pair.b, mode: XdpMode.SKB });
     try {
       send(pair);

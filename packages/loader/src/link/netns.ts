@@ -42,7 +42,11 @@ export function withNetns<T>(netns: Netns, fn: () => T, backend: SyscallBackend 
   try {
     target = openSync(path, 'r');
   } catch {
-    throw new NotFoundError(Errno.ENOENT, `open network namespace ${netns}`, `${path} does not exist (ip netns list shows the named ones)`);
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `open network namespace ${netns}`,
+      `${path} does not exist (ip netns list shows the named ones)`,
+    );
   }
   let original: number;
   try {
@@ -53,7 +57,11 @@ export function withNetns<T>(netns: Netns, fn: () => T, backend: SyscallBackend 
   }
   try {
     const r = backend.setns(target, CLONE_NEWNET);
-    if (r < 0) throw errorFromErrno(r, { operation: `enter network namespace ${netns}`, hints: { EINVAL: `${path} is not a network namespace` } });
+    if (r < 0)
+      throw errorFromErrno(r, {
+        operation: `enter network namespace ${netns}`,
+        hints: { EINVAL: `${path} is not a network namespace` },
+      });
     let result: T | undefined;
     let failure: unknown;
     let failed = false;
@@ -66,13 +74,18 @@ export function withNetns<T>(netns: Netns, fn: () => T, backend: SyscallBackend 
     const back = backend.setns(original, CLONE_NEWNET);
     if (back < 0) {
       const why = errorFromErrno(back, { operation: 'return to the original network namespace' });
-      throw new NetnsRestoreError(`${why.message}; this thread is still in network namespace ${netns}: exit the process`, {
-        cause: failed ? failure : why,
-      });
+      throw new NetnsRestoreError(
+        `${why.message}; this thread is still in network namespace ${netns}: exit the process`,
+        {
+          cause: failed ? failure : why,
+        },
+      );
     }
     if (failed) throw failure;
     if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-      throw new BpfError('withNetns runs synchronous functions only: awaiting inside would run other code in the namespace');
+      throw new BpfError(
+        'withNetns runs synchronous functions only: awaiting inside would run other code in the namespace',
+      );
     }
     return result as T;
   } finally {

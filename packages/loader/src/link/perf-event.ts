@@ -92,7 +92,12 @@ export class PerfEventAttachment extends Attachment {
  * Attaches `prog` to an open perf event fd (taking ownership of it): BPF_LINK_CREATE with
  * BPF_PERF_EVENT (5.15+, supports cookies), else PERF_EVENT_IOC_SET_BPF + ENABLE.
  */
-export function attachPerfEvent(prog: Program, perfFd: number, target: string, opts: { cookie?: bigint } = {}): PerfEventAttachment {
+export function attachPerfEvent(
+  prog: Program,
+  perfFd: number,
+  target: string,
+  opts: { cookie?: bigint } = {},
+): PerfEventAttachment {
   const backend = prog.backend;
   try {
     const r = linkCreateRaw(backend, {
@@ -112,7 +117,9 @@ export function attachPerfEvent(prog: Program, perfFd: number, target: string, o
     if (s < 0) {
       throw errorFromErrno(s, {
         operation: `attach ${target}`,
-        hints: { EINVAL: `program type does not match the event (a kprobe needs a kprobe program, a tracepoint a tracepoint program)` },
+        hints: {
+          EINVAL: `program type does not match the event (a kprobe needs a kprobe program, a tracepoint a tracepoint program)`,
+        },
       });
     }
     const e = backend.ioctl(perfFd, PerfIoctl.ENABLE, 0);
@@ -125,7 +132,12 @@ export function attachPerfEvent(prog: Program, perfFd: number, target: string, o
 }
 
 /** Attaches a tracepoint program to `category:name` through a perf event (tracefs id). */
-export function attachTracepoint(prog: Program, category: string, name: string, opts: { cookie?: bigint } = {}): PerfEventAttachment {
+export function attachTracepoint(
+  prog: Program,
+  category: string,
+  name: string,
+  opts: { cookie?: bigint } = {},
+): PerfEventAttachment {
   const root = tracefsRoot();
   let id: number;
   try {

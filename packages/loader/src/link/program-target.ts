@@ -14,9 +14,18 @@ export function programFunctionTarget(target: Program, func?: string): TracingTa
   const info = readProgramInfo(target.backend, target.fd);
   const fns = programFunctions(target.backend, target.fd, info);
   if (fns.length === 0) {
-    throw new NotFoundError(Errno.ENOENT, `trace ${target.describeTarget()}`, 'the program has no BTF func_info, so fentry/fexit cannot attach to it');
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `trace ${target.describeTarget()}`,
+      'the program has no BTF func_info, so fentry/fexit cannot attach to it',
+    );
   }
   const f = func === undefined ? fns.find((x) => x.insnOffset === 0) : fns.find((x) => x.name === func);
-  if (!f) throw new NotFoundError(Errno.ENOENT, `trace ${target.describeTarget()}`, `no function "${func}" in the program's BTF`);
+  if (!f)
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `trace ${target.describeTarget()}`,
+      `no function "${func}" in the program's BTF`,
+    );
   return { attachBtfId: f.typeId, attachProgFd: target.fd, name: f.name };
 }

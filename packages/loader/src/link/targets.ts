@@ -23,7 +23,11 @@ export function flushKernelBtf(): void {
 export function tracepointBtfId(name: string, btf: Btf = kernelBtf()): number {
   const ids = btf.idsByName(`btf_trace_${name}`, 'typedef');
   if (ids.length === 0) {
-    throw new NotFoundError(Errno.ENOENT, `find tp_btf target ${name}`, `the kernel's BTF has no btf_trace_${name}: there is no tracepoint "${name}"`);
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `find tp_btf target ${name}`,
+      `the kernel's BTF has no btf_trace_${name}: there is no tracepoint "${name}"`,
+    );
   }
   return ids[0]!;
 }
@@ -32,7 +36,11 @@ export function tracepointBtfId(name: string, btf: Btf = kernelBtf()): number {
 export function functionBtfId(name: string, btf: Btf = kernelBtf()): number {
   const ids = btf.idsByName(name, 'func');
   if (ids.length === 0) {
-    throw new NotFoundError(Errno.ENOENT, `find fentry/fexit target ${name}`, `function "${name}" is not in the kernel's BTF, so it is not traceable with fentry/fexit on this kernel`);
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `find fentry/fexit target ${name}`,
+      `function "${name}" is not in the kernel's BTF, so it is not traceable with fentry/fexit on this kernel`,
+    );
   }
   return ids[0]!;
 }
@@ -53,11 +61,19 @@ export interface TracingTarget {
  * The fentry/fexit target for a function of a kernel module: its id in the module's split BTF
  * and the module's BTF object (`btf`; its fd is `attachBtfObjFd`): close it after loading.
  */
-export function moduleFunctionTarget(name: string, module: string, btf: Btf = kernelBtf()): TracingTarget & { attachBtfObjFd: number; btf: BtfHandle } {
+export function moduleFunctionTarget(
+  name: string,
+  module: string,
+  btf: Btf = kernelBtf(),
+): TracingTarget & { attachBtfObjFd: number; btf: BtfHandle } {
   const split = loadBtfFile(`/sys/kernel/btf/${module}`, { base: btf });
   const ids = split.idsByName(name, 'func').filter((id: number) => id > btf.maxTypeId);
   if (ids.length === 0) {
-    throw new NotFoundError(Errno.ENOENT, `find fentry/fexit target ${name} [${module}]`, `function "${name}" is not in module ${module}'s BTF`);
+    throw new NotFoundError(
+      Errno.ENOENT,
+      `find fentry/fexit target ${name} [${module}]`,
+      `function "${name}" is not in module ${module}'s BTF`,
+    );
   }
   const handle = BtfHandle.forModule(module);
   return { attachBtfId: ids[0]!, attachBtfObjFd: handle.fd, name, btf: handle };

@@ -69,12 +69,20 @@ export class TcFilter implements Disposable {
   close(): void {
     if (!this.#attached) return;
     this.#attached = false;
-    const parent = this.direction === 'ingress' ? (TC_H_CLSACT & 0xffff0000) | TC_H_MIN_INGRESS : (TC_H_CLSACT & 0xffff0000) | TC_H_MIN_EGRESS;
-    const msg = new NetlinkMessage(RTM_DELTFILTER, NlFlag.REQUEST | NlFlag.ACK, tcmsg(this.ifindex, this.handle, parent, (this.priority << 16) | ETH_P_ALL_BE)).str(
-      TCA_KIND,
-      'bpf',
+    const parent =
+      this.direction === 'ingress'
+        ? (TC_H_CLSACT & 0xffff0000) | TC_H_MIN_INGRESS
+        : (TC_H_CLSACT & 0xffff0000) | TC_H_MIN_EGRESS;
+    const msg = new NetlinkMessage(
+      RTM_DELTFILTER,
+      NlFlag.REQUEST | NlFlag.ACK,
+      tcmsg(this.ifindex, this.handle, parent, (this.priority << 16) | ETH_P_ALL_BE),
+    ).str(TCA_KIND, 'bpf');
+    inNetns(
+      this.netns,
+      () => rtnetlinkRequest(this.prog.backend, msg, { operation: `delete ${this.target}`, needsNetAdmin: true }),
+      this.prog.backend,
     );
-    inNetns(this.netns, () => rtnetlinkRequest(this.prog.backend, msg, { operation: `delete ${this.target}`, needsNetAdmin: true }), this.prog.backend);
   }
 
   [Symbol.dispose](): void {
@@ -83,17 +91,23 @@ export class TcFilter implements Disposable {
 }
 
 /** Attaches a sched_cls program as a direct-action cls_bpf filter, creating clsact if needed. */
-export function attachTcLegacy(prog: Program, iface: Interface, direction: TcxDirection, opts: TcLegacyOptions = {}): TcFilter {
+export function attachTcLegacy(
+  prog: Program,
+  iface: Interface,
+  direction: TcxDirection,
+  opts: TcLegacyOptions = {},
+): TcFilter {
   return inNetns(opts.netns, () => attachTcLegacyHere(prog, iface, direction, opts), prog.backend);
 }
 
 function attachTcLegacyHere(prog: Program, iface: Interface, direction: TcxDirection, opts: TcLegacyOptions): TcFilter {
   const b = prog.backend;
   const ifindex = ifindexOf(iface, b);
-  const qdisc = new NetlinkMessage(RTM_NEWQDISC, NlFlag.REQUEST | NlFlag.ACK | NlFlag.CREATE | NlFlag.EXCL, tcmsg(ifindex, 0xffff_0000, TC_H_CLSACT, 0)).str(
-    TCA_KIND,
-    'clsact',
-  );
+  const qdisc = new NetlinkMessage(
+    RTM_NEWQDISC,
+    NlFlag.REQUEST | NlFlag.ACK | NlFlag.CREATE | NlFlag.EXCL,
+    tcmsg(ifindex, 0xffff_0000, TC_H_CLSACT, 0),
+  ).str(TCA_KIND, 'clsact');
   try {
     rtnetlinkRequest(b, qdisc, { operation: `add clsact qdisc to ${iface}`, needsNetAdmin: true });
   } catch (e) {
@@ -109,7 +123,9 @@ function attachTcLegacyHere(prog: Program, iface: Interface, direction: TcxDirec
   )
     .str(TCA_KIND, 'bpf')
     .nested(TCA_OPTIONS, (m) => {
-      m.u32(TCA_BPF_FD, prog.fd).str(TCA_BPF_NAME, opts.name ?? (prog.name || 'bpf-loader-ts')).u32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
+      m.u32(TCA_BPF_FD, prog.fd)
+        .str(TCA_BPF_NAME, opts.name ?? (prog.name || 'bpf-loader-ts'))
+        .u32(TCA_BPF_FLAGS, TCA_BPF_FLAG_ACT_DIRECT);
     });
   rtnetlinkRequest(b, filter, {
     operation: `attach tc ${direction} filter to ${iface}`,

@@ -40,7 +40,13 @@ describe.skipIf(!ok)('tracepoint programs see real packets sent between test nam
   afterAll(() => net?.destroy());
 
   it('tp_btf on kfree_skb sees UDP packets dropped for lack of a socket', async () => {
-    using events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 16 });
+    using events = BpfMap.create({
+      name: 'events',
+      type: MapType.RINGBUF,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 1 << 16,
+    });
     using prog = Program.load({
       name: 'tpbtf_kfree',
       type: ProgramType.TRACING,
@@ -64,7 +70,13 @@ describe.skipIf(!ok)('tracepoint programs see real packets sent between test nam
   });
 
   it('raw_tp on consume_skb sees the ICMP port-unreachable replies consumed back in the sender namespace', async () => {
-    using events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 16 });
+    using events = BpfMap.create({
+      name: 'events',
+      type: MapType.RINGBUF,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 1 << 16,
+    });
     using prog = Program.load({
       name: 'rawtp_consume',
       type: ProgramType.RAW_TRACEPOINT,
@@ -83,7 +95,13 @@ describe.skipIf(!ok)('tracepoint programs see real packets sent between test nam
   });
 
   it('a tracepoint program on skb:kfree_skb (perf event link) delivers through a perf event array', async () => {
-    using events = BpfMap.create({ name: 'events', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: possibleCpus() });
+    using events = BpfMap.create({
+      name: 'events',
+      type: MapType.PERF_EVENT_ARRAY,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: possibleCpus(),
+    });
     using prog = Program.load({
       name: 'tp_kfree',
       type: ProgramType.TRACEPOINT,
@@ -110,7 +128,13 @@ describe.skipIf(!ok)('tracepoint programs see real packets sent between test nam
   });
 
   it('after close() the program no longer fires', async () => {
-    using events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 16 });
+    using events = BpfMap.create({
+      name: 'events',
+      type: MapType.RINGBUF,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 1 << 16,
+    });
     using prog = Program.load({
       name: 'rawtp_closed',
       type: ProgramType.RAW_TRACEPOINT,
@@ -125,7 +149,11 @@ describe.skipIf(!ok)('tracepoint programs see real packets sent between test nam
 
   it('an unknown tracepoint is a typed, actionable error', () => {
     using events = BpfMap.create({ type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 12 });
-    using prog = Program.load({ type: ProgramType.RAW_TRACEPOINT, instructions: link(ipHeaderProgram(0, 'ringbuf')), maps: { events } });
+    using prog = Program.load({
+      type: ProgramType.RAW_TRACEPOINT,
+      instructions: link(ipHeaderProgram(0, 'ringbuf')),
+      maps: { events },
+    });
     expect(() => attachRawTracepoint(prog, 'no_such_tracepoint')).toThrow(/no tracepoint "no_such_tracepoint"/);
   });
 });

@@ -48,8 +48,10 @@ export function attachTracing(prog: Program, opts: { attachType: number; cookie?
     throw errorFromErrno(r, {
       operation: `attach ${target}`,
       hints: {
-        EINVAL: 'the program was not loaded as a tracing program with attach_btf_id and a matching expected attach type',
-        ENOTSUPP: 'this kernel cannot attach fentry/fexit trampolines (no BPF trampoline support for this architecture/config)',
+        EINVAL:
+          'the program was not loaded as a tracing program with attach_btf_id and a matching expected attach type',
+        ENOTSUPP:
+          'this kernel cannot attach fentry/fexit trampolines (no BPF trampoline support for this architecture/config)',
         EBUSY: 'the target already has the maximum number of trampoline programs',
       },
     });

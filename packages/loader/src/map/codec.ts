@@ -20,26 +20,62 @@ export type CodecValue<C> = C extends Codec<infer T> ? T : never;
 /** A codec could not be built (a bitfield, an unsized type) or a value did not fit it. */
 export class CodecError extends BpfError {}
 
-function int<T extends number | bigint>(size: number, read: (v: DataView, o: number) => T, write: (v: DataView, o: number, x: T) => void): Codec<T> {
+function int<T extends number | bigint>(
+  size: number,
+  read: (v: DataView, o: number) => T,
+  write: (v: DataView, o: number, x: T) => void,
+): Codec<T> {
   return { size, read, write };
 }
 
 /** Unsigned 8-bit integer. */
-export const u8: Codec<number> = int(1, (v, o) => v.getUint8(o), (v, o, x) => v.setUint8(o, x));
+export const u8: Codec<number> = int(
+  1,
+  (v, o) => v.getUint8(o),
+  (v, o, x) => v.setUint8(o, x),
+);
 /** Signed 8-bit integer. */
-export const i8: Codec<number> = int(1, (v, o) => v.getInt8(o), (v, o, x) => v.setInt8(o, x));
+export const i8: Codec<number> = int(
+  1,
+  (v, o) => v.getInt8(o),
+  (v, o, x) => v.setInt8(o, x),
+);
 /** Unsigned 16-bit integer. */
-export const u16: Codec<number> = int(2, (v, o) => v.getUint16(o, true), (v, o, x) => v.setUint16(o, x, true));
+export const u16: Codec<number> = int(
+  2,
+  (v, o) => v.getUint16(o, true),
+  (v, o, x) => v.setUint16(o, x, true),
+);
 /** Signed 16-bit integer. */
-export const i16: Codec<number> = int(2, (v, o) => v.getInt16(o, true), (v, o, x) => v.setInt16(o, x, true));
+export const i16: Codec<number> = int(
+  2,
+  (v, o) => v.getInt16(o, true),
+  (v, o, x) => v.setInt16(o, x, true),
+);
 /** Unsigned 32-bit integer (`__u32`, most map keys). */
-export const u32: Codec<number> = int(4, (v, o) => v.getUint32(o, true), (v, o, x) => v.setUint32(o, x, true));
+export const u32: Codec<number> = int(
+  4,
+  (v, o) => v.getUint32(o, true),
+  (v, o, x) => v.setUint32(o, x, true),
+);
 /** Signed 32-bit integer. */
-export const i32: Codec<number> = int(4, (v, o) => v.getInt32(o, true), (v, o, x) => v.setInt32(o, x, true));
+export const i32: Codec<number> = int(
+  4,
+  (v, o) => v.getInt32(o, true),
+  (v, o, x) => v.setInt32(o, x, true),
+);
 /** Unsigned 64-bit integer as a bigint (`__u64` counters). */
-export const u64: Codec<bigint> = int(8, (v, o) => v.getBigUint64(o, true), (v, o, x) => v.setBigUint64(o, BigInt(x), true));
+export const u64: Codec<bigint> = int(
+  8,
+  (v, o) => v.getBigUint64(o, true),
+  (v, o, x) => v.setBigUint64(o, BigInt(x), true),
+);
 /** Signed 64-bit integer as a bigint. */
-export const i64: Codec<bigint> = int(8, (v, o) => v.getBigInt64(o, true), (v, o, x) => v.setBigInt64(o, BigInt(x), true));
+export const i64: Codec<bigint> = int(
+  8,
+  (v, o) => v.getBigInt64(o, true),
+  (v, o, x) => v.setBigInt64(o, BigInt(x), true),
+);
 
 /** `size` raw bytes (a copy on read). */
 export function bytes(size: number): Codec<Uint8Array> {
@@ -69,7 +105,9 @@ export function array<T>(element: Codec<T>, count: number): Codec<T[]> {
 export type PlacedField = readonly [offset: number, codec: Codec<unknown>];
 
 /** The object a {@link struct} codec produces. */
-export type StructValue<F> = { [K in keyof F]: F[K] extends Codec<infer T> ? T : F[K] extends readonly [number, Codec<infer T>] ? T : never };
+export type StructValue<F> = {
+  [K in keyof F]: F[K] extends Codec<infer T> ? T : F[K] extends readonly [number, Codec<infer T>] ? T : never;
+};
 
 /**
  * A C struct. Fields are either codecs, laid out in order at their natural alignment (like C on
@@ -80,7 +118,10 @@ export type StructValue<F> = { [K in keyof F]: F[K] extends Codec<infer T> ? T :
  *   const stats = struct({ packets: u64, bytes: u64 });           // 16 bytes
  *   const key = struct({ ifindex: [0, u32], proto: [4, u8] }, 8);  // explicit layout
  */
-export function struct<F extends Record<string, Codec<unknown> | PlacedField>>(fields: F, size?: number): Codec<StructValue<F>> {
+export function struct<F extends Record<string, Codec<unknown> | PlacedField>>(
+  fields: F,
+  size?: number,
+): Codec<StructValue<F>> {
   const placed: Array<[string, number, Codec<unknown>]> = [];
   let end = 0;
   let maxAlign = 1;
@@ -137,7 +178,12 @@ export function codecFromBtf(btf: Btf, id: number): Codec<unknown> {
     case 'enum':
     case 'enum64': {
       const signed = t.signed;
-      const c = ({ 1: signed ? i8 : u8, 2: signed ? i16 : u16, 4: signed ? i32 : u32, 8: signed ? i64 : u64 } as Record<number, Codec<unknown>>)[t.size];
+      const c = (
+        { 1: signed ? i8 : u8, 2: signed ? i16 : u16, 4: signed ? i32 : u32, 8: signed ? i64 : u64 } as Record<
+          number,
+          Codec<unknown>
+        >
+      )[t.size];
       if (!c) throw new CodecError(`${t.kind} '${t.name}' of ${t.size} bytes has no codec`);
       return c;
     }
@@ -149,7 +195,9 @@ export function codecFromBtf(btf: Btf, id: number): Codec<unknown> {
       const fields: Record<string, PlacedField> = {};
       for (const [i, m] of t.members.entries()) {
         if (m.bitfieldSize !== 0 || m.bitOffset % 8 !== 0) {
-          throw new CodecError(`struct ${t.name || '(anonymous)'} member '${m.name}' is a bitfield; declare the layout with struct()`);
+          throw new CodecError(
+            `struct ${t.name || '(anonymous)'} member '${m.name}' is a bitfield; declare the layout with struct()`,
+          );
         }
         fields[m.name || `_${i}`] = [m.bitOffset / 8, codecFromBtf(btf, m.type)];
       }

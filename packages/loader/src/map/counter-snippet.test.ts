@@ -25,8 +25,18 @@ describe("bpf-asm-ts's incrementCounter, run by the kernel", () => {
       for (let i = 0; i < 3; i++) prog.testRun({ data: new Uint8Array(64) });
       prog.testRun({ data: new Uint8Array(100) });
       // A socket filter's skb->len starts after the 14-byte Ethernet header test_run pulls.
-      expect(new Map(new MapView(packets, codec.u32, codec.u64))).toEqual(new Map([[50, 3n], [86, 1n]]));
-      expect(new Map(new MapView(bytes, codec.u32, codec.u64))).toEqual(new Map([[50, 150n], [86, 86n]]));
+      expect(new Map(new MapView(packets, codec.u32, codec.u64))).toEqual(
+        new Map([
+          [50, 3n],
+          [86, 1n],
+        ]),
+      );
+      expect(new Map(new MapView(bytes, codec.u32, codec.u64))).toEqual(
+        new Map([
+          [50, 150n],
+          [86, 86n],
+        ]),
+      );
     } finally {
       prog.close();
       packets.close();

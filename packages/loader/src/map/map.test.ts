@@ -58,7 +58,10 @@ describe('maps on the running kernel', () => {
   it('per-CPU maps return one value per possible CPU and counters sum across CPUs', () => {
     using m = BpfMap.create({ type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
     const cpus = possibleCpus();
-    m.updatePerCpu(0, Array.from({ length: cpus }, (_, i) => u64(BigInt(i + 1))));
+    m.updatePerCpu(
+      0,
+      Array.from({ length: cpus }, (_, i) => u64(BigInt(i + 1))),
+    );
     expect(m.lookupPerCpu(0)).toHaveLength(cpus);
     expect(sumPerCpuCounter(m, 0)).toBe(BigInt((cpus * (cpus + 1)) / 2));
   });
@@ -91,7 +94,13 @@ describe('maps on the running kernel', () => {
       expect(m.info().type).toBe(s.type);
     }
     using inner = BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
-    using outer = BpfMap.create({ type: MapType.ARRAY_OF_MAPS, keySize: 4, valueSize: 4, maxEntries: 2, innerMap: inner });
+    using outer = BpfMap.create({
+      type: MapType.ARRAY_OF_MAPS,
+      keySize: 4,
+      valueSize: 4,
+      maxEntries: 2,
+      innerMap: inner,
+    });
     outer.update(0, u32(inner.fd));
     expect(asU32(outer.lookup(0))).toBe(inner.info().id);
   });

@@ -162,10 +162,15 @@ export class BpfMap extends FdHandle {
   /** Opens a map by its system-wide id. */
   static fromId(id: number, opts: MapOpenOptions = {}): BpfMap {
     const backend = opts.backend ?? defaultBackend();
-    const fd = bpfFor(backend).call(BpfCommand.MAP_GET_FD_BY_ID, GetIdAttr, { id }, {
-      operation: `open map id ${id}`,
-      hints: { ENOENT: `no map with id ${id}` },
-    });
+    const fd = bpfFor(backend).call(
+      BpfCommand.MAP_GET_FD_BY_ID,
+      GetIdAttr,
+      { id },
+      {
+        operation: `open map id ${id}`,
+        hints: { ENOENT: `no map with id ${id}` },
+      },
+    );
     return BpfMap.fromFd(fd, { backend });
   }
 
@@ -188,7 +193,11 @@ export class BpfMap extends FdHandle {
   private putKey(buf: NativeMemory, key: MapKey): void {
     if (key instanceof Uint8Array) {
       if (key.length !== this.keySize) {
-        throw new InvalidArgumentError(Errno.EINVAL, `${this.describe()} key`, `key is ${key.length} bytes, map key_size is ${this.keySize}`);
+        throw new InvalidArgumentError(
+          Errno.EINVAL,
+          `${this.describe()} key`,
+          `key is ${key.length} bytes, map key_size is ${this.keySize}`,
+        );
       }
       buf.bytes.set(key);
       return;
@@ -208,13 +217,21 @@ export class BpfMap extends FdHandle {
         v.setBigUint64(0, BigInt.asUintN(64, BigInt(key)), true);
         return;
       default:
-        throw new InvalidArgumentError(Errno.EINVAL, `${this.describe()} key`, `integer keys need key_size 1, 2, 4 or 8 (it is ${this.keySize})`);
+        throw new InvalidArgumentError(
+          Errno.EINVAL,
+          `${this.describe()} key`,
+          `integer keys need key_size 1, 2, 4 or 8 (it is ${this.keySize})`,
+        );
     }
   }
 
   private putValue(value: Uint8Array): void {
     if (value.length !== this.valueSize) {
-      throw new InvalidArgumentError(Errno.EINVAL, `${this.describe()} value`, `value is ${value.length} bytes, map value_size is ${this.valueSize}`);
+      throw new InvalidArgumentError(
+        Errno.EINVAL,
+        `${this.describe()} value`,
+        `value is ${value.length} bytes, map value_size is ${this.valueSize}`,
+      );
     }
     this.valueBuf.bytes.set(value);
   }
@@ -343,7 +360,8 @@ export class BpfMap extends FdHandle {
   push(value: Uint8Array, flags: number = UpdateFlag.ANY): void {
     this.putValue(value);
     const r = this.elem(BpfCommand.MAP_UPDATE_ELEM, null, true, flags);
-    if (r < 0) this.fail(r, 'push', { E2BIG: `the ${mapTypeName(this.type)} is full (max_entries ${this.maxEntries})` });
+    if (r < 0)
+      this.fail(r, 'push', { E2BIG: `the ${mapTypeName(this.type)} is full (max_entries ${this.maxEntries})` });
   }
 
   /** Pops from a queue (oldest) or stack (newest); undefined when empty. */
@@ -445,7 +463,11 @@ export class BpfMap extends FdHandle {
         this.putKey(this.keyBuf, k);
         keys.bytes.set(this.keyBuf.bytes.subarray(0, this.keySize), i * this.keySize);
       });
-      const r = this.sys.raw(BpfCommand.MAP_DELETE_BATCH, MapBatchAttr, { keys: keys.address, count: n, mapFd: this.fd });
+      const r = this.sys.raw(BpfCommand.MAP_DELETE_BATCH, MapBatchAttr, {
+        keys: keys.address,
+        count: n,
+        mapFd: this.fd,
+      });
       const done = this.sys.attr.view.getUint32(MapBatchAttr.fields.count.offset, true);
       if (r < 0 && r !== -Errno.ENOENT) this.fail(r, 'batch delete');
       return done;
@@ -510,14 +532,19 @@ function readMapInfo(backend: SyscallBackend, fd: number): MapInfoResult {
 export function pinFd(backend: SyscallBackend, fd: number, path: string, what: string): void {
   const p = nativeString(backend, path);
   try {
-    bpfFor(backend).call(BpfCommand.OBJ_PIN, ObjAttr, { pathname: p.address, bpfFd: fd }, {
-      operation: `pin ${what} at ${path}`,
-      hints: {
-        EEXIST: 'the path is already pinned; unlink it first',
-        ENOENT: 'the parent directory does not exist',
-        EPERM: 'the path must be on a bpffs mount (mount -t bpf bpf /sys/fs/bpf) and you need root/CAP_BPF',
+    bpfFor(backend).call(
+      BpfCommand.OBJ_PIN,
+      ObjAttr,
+      { pathname: p.address, bpfFd: fd },
+      {
+        operation: `pin ${what} at ${path}`,
+        hints: {
+          EEXIST: 'the path is already pinned; unlink it first',
+          ENOENT: 'the parent directory does not exist',
+          EPERM: 'the path must be on a bpffs mount (mount -t bpf bpf /sys/fs/bpf) and you need root/CAP_BPF',
+        },
       },
-    });
+    );
   } finally {
     p.free();
   }

@@ -64,7 +64,12 @@ describe('MapView on a real hash map', () => {
       stats.set(9, { packets: 2n, bytes: 120n });
       expect(stats.get(7)).toEqual({ packets: 1n, bytes: 60n });
       expect(stats.get(8)).toBeUndefined();
-      expect(new Map(stats)).toEqual(new Map([[7, { packets: 1n, bytes: 60n }], [9, { packets: 2n, bytes: 120n }]]));
+      expect(new Map(stats)).toEqual(
+        new Map([
+          [7, { packets: 1n, bytes: 60n }],
+          [9, { packets: 2n, bytes: 120n }],
+        ]),
+      );
       expect(stats.delete(7)).toBe(true);
       expect([...stats.keys()]).toEqual([9]);
     } finally {

@@ -24,7 +24,11 @@ export class MapView<K, V> implements Iterable<[K, V]> {
     readonly value: Codec<V>,
   ) {
     if (key.size !== map.keySize) {
-      throw new InvalidArgumentError(Errno.EINVAL, `typed view of map ${map.name || map.fd}`, `key codec is ${key.size} bytes, key_size is ${map.keySize}`);
+      throw new InvalidArgumentError(
+        Errno.EINVAL,
+        `typed view of map ${map.name || map.fd}`,
+        `key codec is ${key.size} bytes, key_size is ${map.keySize}`,
+      );
     }
     if (value.size !== map.valueSize) {
       throw new InvalidArgumentError(

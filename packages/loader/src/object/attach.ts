@@ -32,7 +32,12 @@ export function readFilterFunctions(): string[] {
  * functions; names listed twice (static functions of several files) are kept once.
  */
 export function expandGlob(pattern: string, functions: readonly string[], what = `kprobe.multi/${pattern}`): string[] {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   const out = [...new Set(functions.filter((f) => re.test(f)))];
   if (out.length === 0) throw new ObjectError(`${what}: no probeable kernel function matches ${pattern}`);
   return out;
@@ -56,7 +61,10 @@ export function attachBySection(prog: Program, spec: ObjectProgramSpec, opts: At
   const d = spec.def;
   const what = `program ${spec.name} (SEC("${spec.sectionName}"))`;
   const needTarget = () => {
-    if (!d.target) throw new ObjectError(`${what}: the section names no target; use SEC("${d.prefix}/<target>") or attach it yourself`);
+    if (!d.target)
+      throw new ObjectError(
+        `${what}: the section names no target; use SEC("${d.prefix}/<target>") or attach it yourself`,
+      );
     return d.target;
   };
   const needIface = () => {
@@ -68,13 +76,21 @@ export function attachBySection(prog: Program, spec: ObjectProgramSpec, opts: At
     case 'kretprobe': {
       const t = needTarget();
       const plus = /^(.+)\+(\d+)$/.exec(t);
-      return attachKprobe(prog, plus ? plus[1]! : t, { retprobe: d.attach === 'kretprobe', offset: plus ? Number(plus[2]) : undefined, cookie: opts.cookie });
+      return attachKprobe(prog, plus ? plus[1]! : t, {
+        retprobe: d.attach === 'kretprobe',
+        offset: plus ? Number(plus[2]) : undefined,
+        cookie: opts.cookie,
+      });
     }
     case 'kprobe.multi':
     case 'kretprobe.multi': {
       const t = needTarget();
       const symbols = /[*?]/.test(t) ? expandGlob(t, readFilterFunctions(), what) : t.split(',');
-      return attachKprobeMulti(prog, { symbols, retprobe: d.attach === 'kretprobe.multi', cookies: opts.cookie === undefined ? undefined : symbols.map(() => opts.cookie!) });
+      return attachKprobeMulti(prog, {
+        symbols,
+        retprobe: d.attach === 'kretprobe.multi',
+        cookies: opts.cookie === undefined ? undefined : symbols.map(() => opts.cookie!),
+      });
     }
     case 'tracepoint': {
       const t = needTarget();
@@ -91,6 +107,8 @@ export function attachBySection(prog: Program, spec: ObjectProgramSpec, opts: At
     case 'tcx':
       return attachTcx(prog, needIface(), d.attachType === AttachType.TCX_INGRESS ? 'ingress' : 'egress');
     default:
-      throw new ObjectError(`${what}: this section type is not attached by section; attach the program with the loader's link functions`);
+      throw new ObjectError(
+        `${what}: this section type is not attached by section; attach the program with the loader's link functions`,
+      );
   }
 }

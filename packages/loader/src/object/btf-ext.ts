@@ -67,7 +67,8 @@ const MAGIC = 0xeb9f;
 export function parseBtfExt(bytes: Uint8Array, str: (off: number) => string): BtfExt {
   if (bytes.length < 24) throw new BtfExtError(`.BTF.ext is ${bytes.length} bytes, shorter than its header`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (v.getUint16(0, true) !== MAGIC) throw new BtfExtError('.BTF.ext has a bad magic number (not little-endian BTF.ext)');
+  if (v.getUint16(0, true) !== MAGIC)
+    throw new BtfExtError('.BTF.ext has a bad magic number (not little-endian BTF.ext)');
   const version = v.getUint8(2);
   if (version !== 1) throw new BtfExtError(`.BTF.ext version ${version} is not supported (only 1)`);
   const hdrLen = v.getUint32(4, true);
@@ -78,10 +79,12 @@ export function parseBtfExt(bytes: Uint8Array, str: (off: number) => string): Bt
     const size = v.getUint32(offAt + 4, true);
     if (size === 0) return undefined;
     const start = hdrLen + off;
-    if (start + size > bytes.length || start + size < start) throw new BtfExtError(`.BTF.ext ${what} runs past the end of the section`);
+    if (start + size > bytes.length || start + size < start)
+      throw new BtfExtError(`.BTF.ext ${what} runs past the end of the section`);
     if (size < 4) throw new BtfExtError(`.BTF.ext ${what} is too short`);
     const recSize = v.getUint32(start, true);
-    if (recSize < minRec || recSize % 4 !== 0 || recSize > 256) throw new BtfExtError(`.BTF.ext ${what} record size ${recSize} is invalid`);
+    if (recSize < minRec || recSize % 4 !== 0 || recSize > 256)
+      throw new BtfExtError(`.BTF.ext ${what} record size ${recSize} is invalid`);
     const groups: { sec: string; recs: number[] }[] = [];
     let p = start + 4;
     const end = start + size;
@@ -100,12 +103,16 @@ export function parseBtfExt(bytes: Uint8Array, str: (off: number) => string): Bt
   };
   const insnOf = (p: number, what: string): number => {
     const off = v.getUint32(p, true);
-    if (off % 8 !== 0) throw new BtfExtError(`.BTF.ext ${what} record points into the middle of an instruction (byte ${off})`);
+    if (off % 8 !== 0)
+      throw new BtfExtError(`.BTF.ext ${what} record points into the middle of an instruction (byte ${off})`);
     return off / 8;
   };
   const funcInfo = new Map<string, FuncInfoRecord[]>();
   for (const g of sub(8, 8, 'func_info') ?? []) {
-    funcInfo.set(g.sec, g.recs.map((p) => ({ insn: insnOf(p, 'func_info'), typeId: v.getUint32(p + 4, true) })));
+    funcInfo.set(
+      g.sec,
+      g.recs.map((p) => ({ insn: insnOf(p, 'func_info'), typeId: v.getUint32(p + 4, true) })),
+    );
   }
   const lineInfo = new Map<string, LineInfoRecord[]>();
   for (const g of sub(16, 16, 'line_info') ?? []) {

@@ -38,23 +38,38 @@ export function btfCodec(btf: Btf, id: number, depth = 0): BtfCodec {
     decode: (b, o = 0) => {
       const v = view(b);
       switch (size) {
-        case 1: return signed ? v.getInt8(o) : v.getUint8(o);
-        case 2: return signed ? v.getInt16(o, true) : v.getUint16(o, true);
-        case 4: return signed ? v.getInt32(o, true) : v.getUint32(o, true);
-        case 8: return signed ? v.getBigInt64(o, true) : v.getBigUint64(o, true);
-        default: return b.slice(o, o + size);
+        case 1:
+          return signed ? v.getInt8(o) : v.getUint8(o);
+        case 2:
+          return signed ? v.getInt16(o, true) : v.getUint16(o, true);
+        case 4:
+          return signed ? v.getInt32(o, true) : v.getUint32(o, true);
+        case 8:
+          return signed ? v.getBigInt64(o, true) : v.getBigUint64(o, true);
+        default:
+          return b.slice(o, o + size);
       }
     },
     encode: (x, b, o = 0) => {
       const v = view(b);
       const n = typeof x === 'boolean' ? (x ? 1 : 0) : x;
-      if (typeof n !== 'number' && typeof n !== 'bigint') throw new ObjectError(`expected a number for a ${size}-byte integer`);
+      if (typeof n !== 'number' && typeof n !== 'bigint')
+        throw new ObjectError(`expected a number for a ${size}-byte integer`);
       switch (size) {
-        case 1: v.setUint8(o, Number(n) & 0xff); return;
-        case 2: v.setUint16(o, Number(n) & 0xffff, true); return;
-        case 4: v.setUint32(o, Number(n) >>> 0, true); return;
-        case 8: v.setBigUint64(o, BigInt.asUintN(64, BigInt(n)), true); return;
-        default: throw new ObjectError(`cannot encode a ${size}-byte integer`);
+        case 1:
+          v.setUint8(o, Number(n) & 0xff);
+          return;
+        case 2:
+          v.setUint16(o, Number(n) & 0xffff, true);
+          return;
+        case 4:
+          v.setUint32(o, Number(n) >>> 0, true);
+          return;
+        case 8:
+          v.setBigUint64(o, BigInt.asUintN(64, BigInt(n)), true);
+          return;
+        default:
+          throw new ObjectError(`cannot encode a ${size}-byte integer`);
       }
     },
   });
@@ -71,12 +86,17 @@ export function btfCodec(btf: Btf, id: number, depth = 0): BtfCodec {
         ? {
             size,
             decode: (b, o = 0) => (size === 8 ? view(b).getFloat64(o, true) : view(b).getFloat32(o, true)),
-            encode: (x, b, o = 0) => (size === 8 ? view(b).setFloat64(o, Number(x), true) : view(b).setFloat32(o, Number(x), true)),
+            encode: (x, b, o = 0) =>
+              size === 8 ? view(b).setFloat64(o, Number(x), true) : view(b).setFloat32(o, Number(x), true),
           }
         : raw;
     case 'array': {
       const elem = btf.type(resolveType(btf, t.type));
-      if (elem.kind === 'int' && elem.size === 1 && (elem.name === 'char' || elem.name === 'signed char' || elem.name === 'unsigned char')) {
+      if (
+        elem.kind === 'int' &&
+        elem.size === 1 &&
+        (elem.name === 'char' || elem.name === 'signed char' || elem.name === 'unsigned char')
+      ) {
         return {
           size,
           decode: (b, o = 0) => {
@@ -129,7 +149,8 @@ export function btfCodec(btf: Btf, id: number, depth = 0): BtfCodec {
           return out;
         },
         encode: (x, b, o = 0) => {
-          if (typeof x !== 'object' || x === null || Array.isArray(x) || x instanceof Uint8Array) throw new ObjectError('expected an object');
+          if (typeof x !== 'object' || x === null || Array.isArray(x) || x instanceof Uint8Array)
+            throw new ObjectError('expected an object');
           const rec = x as Record<string, BtfValue>;
           b.fill(0, o, o + size);
           for (const f of fields) {

@@ -10,7 +10,9 @@ import { BpfError } from '../errors.js';
 import { parseBtfExt } from './btf-ext.js';
 import { parseObject } from './parse.js';
 
-const objects = ['globals.bpf.o', 'core.bpf.o', 'drops.bpf.o'].map((f) => new Uint8Array(readFileSync(join(OBJECT_DIR, f))));
+const objects = ['globals.bpf.o', 'core.bpf.o', 'drops.bpf.o'].map(
+  (f) => new Uint8Array(readFileSync(join(OBJECT_DIR, f))),
+);
 
 function typedOrOk(f: () => unknown): boolean {
   try {
@@ -38,17 +40,25 @@ function mutate(m: { object: number; edits: [number, number][]; cut?: number }):
 
 describe('fuzzing the object parsers', () => {
   it('parseObject on mutated and truncated objects', () => {
-    fc.assert(fc.property(mutation, (m) => typedOrOk(() => parseObject(mutate(m)))), { numRuns: 1500 });
+    fc.assert(
+      fc.property(mutation, (m) => typedOrOk(() => parseObject(mutate(m)))),
+      { numRuns: 1500 },
+    );
   });
 
   it('parseElf (no catch-all around it) on mutated and truncated objects', () => {
-    fc.assert(fc.property(mutation, (m) => typedOrOk(() => parseElf(mutate(m)))), { numRuns: 3000 });
+    fc.assert(
+      fc.property(mutation, (m) => typedOrOk(() => parseElf(mutate(m)))),
+      { numRuns: 3000 },
+    );
   });
 
   it('parseObject on mutations aimed at .BTF and .BTF.ext', () => {
     const base = objects[0]!;
     const elf = parseElf(base);
-    const btfRange = elf.sections.filter((s) => s.name === '.BTF' || s.name === '.BTF.ext').map((s) => [s.data.byteOffset, s.size] as const);
+    const btfRange = elf.sections
+      .filter((s) => s.name === '.BTF' || s.name === '.BTF.ext')
+      .map((s) => [s.data.byteOffset, s.size] as const);
     const aimed = fc.record({
       sec: fc.integer({ min: 0, max: btfRange.length - 1 }),
       edits: fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
@@ -65,7 +75,10 @@ describe('fuzzing the object parsers', () => {
   });
 
   it('parseBtfExt on arbitrary bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (b) => typedOrOk(() => parseBtfExt(b, () => 'sec'))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (b) => typedOrOk(() => parseBtfExt(b, () => 'sec'))),
+      { numRuns: 2000 },
+    );
   });
 
   it('rejects non-BPF ELF files and ELF32 with a clear message', () => {

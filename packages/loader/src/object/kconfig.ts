@@ -22,7 +22,10 @@ export interface KconfigSlot {
  * Lays out `__kconfig` externs as libbpf does: by alignment (largest first), then size
  * (smallest first), then name, each at its alignment.
  */
-export function layoutKconfig(btf: Btf, vars: readonly { name: string; varId: number; weak: boolean }[]): { slots: KconfigSlot[]; size: number } {
+export function layoutKconfig(
+  btf: Btf,
+  vars: readonly { name: string; varId: number; weak: boolean }[],
+): { slots: KconfigSlot[]; size: number } {
   const sized = vars.map((v) => {
     const t = btf.type(v.varId);
     if (t.kind !== 'var') throw new KconfigError(`__kconfig extern ${v.name} is not a variable`);
@@ -48,7 +51,9 @@ export function readKernelConfig(): Map<string, string> {
     try {
       text = readFileSync(`/boot/config-${release()}`, 'utf8');
     } catch {
-      throw new KconfigError('the object uses CONFIG_* __kconfig externs, but neither /proc/config.gz nor /boot/config-$(uname -r) is readable (modprobe configs, or mark the externs __weak)');
+      throw new KconfigError(
+        'the object uses CONFIG_* __kconfig externs, but neither /proc/config.gz nor /boot/config-$(uname -r) is readable (modprobe configs, or mark the externs __weak)',
+      );
     }
   }
   const out = new Map<string, string>();
@@ -60,7 +65,12 @@ export function readKernelConfig(): Map<string, string> {
 }
 
 /** Fills the `.kconfig` map's bytes: LINUX_KERNEL_VERSION and CONFIG_* values, typed by their BTF. */
-export function kconfigBytes(btf: Btf, slots: readonly KconfigSlot[], size: number, config: () => ReadonlyMap<string, string>): Uint8Array {
+export function kconfigBytes(
+  btf: Btf,
+  slots: readonly KconfigSlot[],
+  size: number,
+  config: () => ReadonlyMap<string, string>,
+): Uint8Array {
   const out = new Uint8Array(size);
   const v = new DataView(out.buffer);
   for (const s of slots) {
@@ -68,7 +78,8 @@ export function kconfigBytes(btf: Btf, slots: readonly KconfigSlot[], size: numb
     let value: string | undefined;
     if (s.name === 'LINUX_KERNEL_VERSION') value = String(kernelVersionCode());
     else if (s.name.startsWith('CONFIG_')) value = config().get(s.name);
-    else if (!s.weak) throw new KconfigError(`__kconfig extern ${s.name} is not one the loader knows (LINUX_KERNEL_VERSION, CONFIG_*)`);
+    else if (!s.weak)
+      throw new KconfigError(`__kconfig extern ${s.name} is not one the loader knows (LINUX_KERNEL_VERSION, CONFIG_*)`);
     if (value === undefined) {
       if (s.weak || s.name.startsWith('CONFIG_')) continue; // libbpf: unset options read as 0 / n
       throw new KconfigError(`__kconfig extern ${s.name} has no value`);
@@ -83,18 +94,28 @@ export function kconfigBytes(btf: Btf, slots: readonly KconfigSlot[], size: numb
     let n: bigint;
     if (value === 'y') n = type.kind === 'enum' ? 1n : 1n;
     else if (value === 'm') {
-      if (type.kind !== 'enum' && !(type.kind === 'int' && s.size === 1 && type.name !== '_Bool')) throw new KconfigError(`${where}: a module option needs a tristate (enum libbpf_tristate) or char variable`);
+      if (type.kind !== 'enum' && !(type.kind === 'int' && s.size === 1 && type.name !== '_Bool'))
+        throw new KconfigError(`${where}: a module option needs a tristate (enum libbpf_tristate) or char variable`);
       n = 2n;
     } else if (value === 'n') n = 0n;
     else if (/^-?(0x[0-9a-f]+|\d+)$/i.test(value)) n = BigInt(value);
     else throw new KconfigError(`${where}: cannot store "${value}" in a ${type.kind}`);
     if (type.kind === 'int' && type.name === '_Bool' && n > 1n) throw new KconfigError(`${where}: not a bool`);
     switch (s.size) {
-      case 1: v.setUint8(s.offset, Number(BigInt.asUintN(8, n))); break;
-      case 2: v.setUint16(s.offset, Number(BigInt.asUintN(16, n)), true); break;
-      case 4: v.setUint32(s.offset, Number(BigInt.asUintN(32, n)), true); break;
-      case 8: v.setBigUint64(s.offset, BigInt.asUintN(64, n), true); break;
-      default: throw new KconfigError(`${where}: a ${s.size}-byte variable`);
+      case 1:
+        v.setUint8(s.offset, Number(BigInt.asUintN(8, n)));
+        break;
+      case 2:
+        v.setUint16(s.offset, Number(BigInt.asUintN(16, n)), true);
+        break;
+      case 4:
+        v.setUint32(s.offset, Number(BigInt.asUintN(32, n)), true);
+        break;
+      case 8:
+        v.setBigUint64(s.offset, BigInt.asUintN(64, n), true);
+        break;
+      default:
+        throw new KconfigError(`${where}: a ${s.size}-byte variable`);
     }
   }
   return out;

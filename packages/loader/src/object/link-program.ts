@@ -17,7 +17,12 @@ export interface LinkedObjectProgram {
   /** `struct bpf_line_info` records, back to back. */
   readonly lineInfo: Uint8Array | undefined;
   /** line_info records, rebased, in instruction order (for messages naming the C source line). */
-  readonly lines: readonly { readonly insn: number; readonly fileNameOff: number; readonly lineOff: number; readonly lineCol: number }[];
+  readonly lines: readonly {
+    readonly insn: number;
+    readonly fileNameOff: number;
+    readonly lineOff: number;
+    readonly lineCol: number;
+  }[];
   /** The functions in the order they were laid out. */
   readonly layout: readonly { readonly fn: ObjectFunction; readonly at: number }[];
 }
@@ -31,7 +36,11 @@ const BPF_PSEUDO_FUNC = 4;
  * does (so the instructions match libbpf's byte for byte). `code` gives each section's
  * (CO-RE-relocated) instructions.
  */
-export function linkProgram(obj: ObjectSpec, entry: ObjectFunction, code: ReadonlyMap<number, Uint8Array>): LinkedObjectProgram {
+export function linkProgram(
+  obj: ObjectSpec,
+  entry: ObjectFunction,
+  code: ReadonlyMap<number, Uint8Array>,
+): LinkedObjectProgram {
   const layout: { fn: ObjectFunction; at: number }[] = [];
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -47,7 +56,8 @@ export function linkProgram(obj: ObjectSpec, entry: ObjectFunction, code: Readon
   };
   const fnAt = (section: number, insn: number, where: string): ObjectFunction => {
     const fn = obj.functions.find((f) => f.section === section && f.start === insn);
-    if (!fn) throw new ObjectError(`${where}: calls into the middle of a function (section ${section}, instruction ${insn})`);
+    if (!fn)
+      throw new ObjectError(`${where}: calls into the middle of a function (section ${section}, instruction ${insn})`);
     return fn;
   };
   place(entry);

@@ -77,19 +77,27 @@ function encodeGlobal(g: GlobalVariable, value: GlobalValue, btf: Btf | undefine
     btfCodec(btf, g.typeId).encode(value, out);
     return out;
   }
-  if (typeof value !== 'number' && typeof value !== 'bigint' && typeof value !== 'boolean' && !(value instanceof Uint8Array)) {
+  if (
+    typeof value !== 'number' &&
+    typeof value !== 'bigint' &&
+    typeof value !== 'boolean' &&
+    !(value instanceof Uint8Array)
+  ) {
     throw new ObjectError(`global "${g.name}": cannot encode ${typeof value}`);
   }
   if (value instanceof Uint8Array) {
-    if (value.length !== g.size) throw new ObjectError(`global "${g.name}" is ${g.size} bytes; the value given has ${value.length}`);
+    if (value.length !== g.size)
+      throw new ObjectError(`global "${g.name}" is ${g.size} bytes; the value given has ${value.length}`);
     return value;
   }
   const out = new Uint8Array(8);
   const v = new DataView(out.buffer);
   const n = typeof value === 'boolean' ? BigInt(value ? 1 : 0) : BigInt(value);
-  if (![1, 2, 4, 8].includes(g.size)) throw new ObjectError(`global "${g.name}" is ${g.size} bytes: give its value as a Uint8Array`);
+  if (![1, 2, 4, 8].includes(g.size))
+    throw new ObjectError(`global "${g.name}" is ${g.size} bytes: give its value as a Uint8Array`);
   const bits = BigInt(g.size * 8);
-  if (n >= 1n << bits || n < -(1n << (bits - 1n))) throw new ObjectError(`global "${g.name}" (${g.size} bytes) cannot hold ${n}`);
+  if (n >= 1n << bits || n < -(1n << (bits - 1n)))
+    throw new ObjectError(`global "${g.name}" (${g.size} bytes) cannot hold ${n}`);
   v.setBigUint64(0, BigInt.asUintN(64, n), true);
   return out.slice(0, g.size);
 }
@@ -120,7 +128,10 @@ export class BpfObject {
   /** The object's program specs, by function name. */
   programSpec(name: string): ObjectProgramSpec {
     const p = this.spec.programs.find((x) => x.name === name);
-    if (!p) throw new ObjectError(`the object has no program "${name}" (it has ${this.spec.programs.map((x) => x.name).join(', ')})`);
+    if (!p)
+      throw new ObjectError(
+        `the object has no program "${name}" (it has ${this.spec.programs.map((x) => x.name).join(', ')})`,
+      );
     return p;
   }
 
@@ -151,7 +162,8 @@ export class BpfObject {
       for (const name of Object.keys(this.programs)) {
         const spec = this.programSpec(name);
         const netdev = spec.def.attach === 'xdp' || spec.def.attach === 'tcx';
-        if (autoAttachable(spec) || (netdev && opts.interface !== undefined)) links.push(attachBySection(this.programs[name]!, spec, opts));
+        if (autoAttachable(spec) || (netdev && opts.interface !== undefined))
+          links.push(attachBySection(this.programs[name]!, spec, opts));
       }
     } catch (e) {
       for (const l of links.reverse()) l.close();
@@ -198,7 +210,10 @@ function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Syscal
   let inner: BpfMap | undefined;
   if (m.inner) inner = createMap(m.inner, btf, backend);
   try {
-    const withBtf = btf && (m.keyTypeId || m.valueTypeId) && !NO_BTF_MAP_TYPES.has(m.type) ? { fd: btf.fd, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId } : undefined;
+    const withBtf =
+      btf && (m.keyTypeId || m.valueTypeId) && !NO_BTF_MAP_TYPES.has(m.type)
+        ? { fd: btf.fd, keyTypeId: m.keyTypeId, valueTypeId: m.valueTypeId }
+        : undefined;
     return BpfMap.create(
       {
         name: m.kernelName,
@@ -222,7 +237,10 @@ function createMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Syscal
 }
 
 /** slot → `<C source line> (file.c:N)`, from line_info, for verifier error messages. */
-function sourceLines(spec: ObjectSpec, lines: LinkedObjectProgram['lines']): ((slot: number) => string | undefined) | undefined {
+function sourceLines(
+  spec: ObjectSpec,
+  lines: LinkedObjectProgram['lines'],
+): ((slot: number) => string | undefined) | undefined {
   const btf = spec.btf;
   if (!btf || lines.length === 0) return undefined;
   const sorted = [...lines].sort((a, b) => a.insn - b.insn);
@@ -286,9 +304,17 @@ function kernelSymbolAddress(name: string): bigint | undefined {
  * id), a typed kernel variable (BPF_PSEUDO_BTF_ID + its VAR's id), or an untyped symbol (its
  * address from /proc/kallsyms). vmlinux only; weak ones the kernel lacks read as 0.
  */
-function resolveKsym(spec: ObjectSpec, prog: string, name: string, insns: Uint8Array, at: number, btf: () => Btf): void {
+function resolveKsym(
+  spec: ObjectSpec,
+  prog: string,
+  name: string,
+  insns: Uint8Array,
+  at: number,
+  btf: () => Btf,
+): void {
   const ext = spec.externs.find((e) => e.name === name);
-  if (!ext) throw new ObjectError(`program ${prog} references "${name}", which the object neither defines nor declares __ksym`);
+  if (!ext)
+    throw new ObjectError(`program ${prog} references "${name}", which the object neither defines nor declares __ksym`);
   const v = new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
   const o = at * 8;
   const regs = insns[o + 1]! & 0x0f;
@@ -300,7 +326,9 @@ function resolveKsym(spec: ObjectSpec, prog: string, name: string, insns: Uint8A
     if (insns[o] !== 0x85) throw new ObjectError(`program ${prog}: kfunc ${name} is used other than by a call`);
     const id = btf().idsByName(name, 'func')[0];
     if (id === undefined) {
-      throw new ObjectError(`program ${prog} calls kfunc ${name}, which this kernel's BTF does not have${ext.weak ? ' (weak kfuncs are not supported)' : ''}`);
+      throw new ObjectError(
+        `program ${prog} calls kfunc ${name}, which this kernel's BTF does not have${ext.weak ? ' (weak kfuncs are not supported)' : ''}`,
+      );
     }
     insns[o + 1] = regs | (2 << 4); // BPF_PSEUDO_KFUNC_CALL
     v.setInt16(o + 2, 0, true);
@@ -311,7 +339,8 @@ function resolveKsym(spec: ObjectSpec, prog: string, name: string, insns: Uint8A
   if (ext.kind === 'var') {
     const id = btf().idsByName(name, 'var')[0];
     if (id === undefined) {
-      if (!ext.weak) throw new ObjectError(`program ${prog} uses kernel variable ${name}, which this kernel's BTF does not have`);
+      if (!ext.weak)
+        throw new ObjectError(`program ${prog} uses kernel variable ${name}, which this kernel's BTF does not have`);
       insns[o + 1] = regs;
       setImm64(0n);
       return;
@@ -322,7 +351,8 @@ function resolveKsym(spec: ObjectSpec, prog: string, name: string, insns: Uint8A
     return;
   }
   const addr = kernelSymbolAddress(name);
-  if (addr === undefined && !ext.weak) throw new ObjectError(`program ${prog} uses kernel symbol ${name}, which /proc/kallsyms does not list`);
+  if (addr === undefined && !ext.weak)
+    throw new ObjectError(`program ${prog} uses kernel symbol ${name}, which /proc/kallsyms does not list`);
   if (addr === 0n) throw new ObjectError(`/proc/kallsyms hides addresses: run as root to resolve ${name}`);
   insns[o + 1] = regs;
   setImm64(addr ?? 0n);
@@ -337,9 +367,17 @@ function pinnedMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Syscal
   const path = join(dir, m.name);
   if (existsSync(path)) {
     const old = BpfMap.fromPinned(path, { backend });
-    if (old.type !== m.type || old.keySize !== m.keySize || old.valueSize !== m.valueSize || old.maxEntries !== m.maxEntries || old.flags !== m.flags) {
+    if (
+      old.type !== m.type ||
+      old.keySize !== m.keySize ||
+      old.valueSize !== m.valueSize ||
+      old.maxEntries !== m.maxEntries ||
+      old.flags !== m.flags
+    ) {
       old.close();
-      throw new ObjectError(`map "${m.name}" pinned at ${path} does not match the object's definition (type, key/value size, max_entries or flags differ): remove the pin or rename the map`);
+      throw new ObjectError(
+        `map "${m.name}" pinned at ${path} does not match the object's definition (type, key/value size, max_entries or flags differ): remove the pin or rename the map`,
+      );
     }
     return old;
   }
@@ -356,7 +394,8 @@ function pinnedMap(m: ObjectMapSpec, btf: BtfHandle | undefined, backend: Syscal
 function attachBtfIdOf(p: ObjectProgramSpec, btf: () => Btf): number | undefined {
   const d = p.def;
   if (!d.btfTarget) return undefined;
-  if (!d.target) throw new ObjectError(`program ${p.name}: section "${p.sectionName}" needs a target after "${d.prefix}/"`);
+  if (!d.target)
+    throw new ObjectError(`program ${p.name}: section "${p.sectionName}" needs a target after "${d.prefix}/"`);
   switch (d.btfTarget) {
     case 'tracepoint':
       return tracepointBtfId(d.target, btf());
@@ -388,16 +427,28 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
     const ds = spec.btf.typeOfKind(kconfigMap.data!.datasecId, 'datasec');
     const slots = ds.vars.map((dv) => {
       const name = spec.btf!.nameOf(dv.type);
-      return { name, varId: dv.type, offset: dv.offset, size: dv.size, weak: spec.kconfigWeak?.includes(name) ?? false };
+      return {
+        name,
+        varId: dv.type,
+        offset: dv.offset,
+        size: dv.size,
+        weak: spec.kconfigWeak?.includes(name) ?? false,
+      };
     });
     let config: ReadonlyMap<string, string> | undefined;
-    data.set('.kconfig', kconfigBytes(spec.btf, slots, kconfigMap.valueSize, () => (config ??= opts.kernelConfig ?? readKernelConfig())));
+    data.set(
+      '.kconfig',
+      kconfigBytes(spec.btf, slots, kconfigMap.valueSize, () => (config ??= opts.kernelConfig ?? readKernelConfig())),
+    );
   }
   if (opts.globals) {
     const vars = new Map(globalVariables(spec).map((g) => [g.name, g]));
     for (const [name, value] of Object.entries(opts.globals)) {
       const g = vars.get(name);
-      if (!g) throw new ObjectError(`the object has no global variable "${name}" (it has ${[...vars.keys()].join(', ') || 'none'})`);
+      if (!g)
+        throw new ObjectError(
+          `the object has no global variable "${name}" (it has ${[...vars.keys()].join(', ') || 'none'})`,
+        );
       data.get(g.section)!.set(encodeGlobal(g, value, spec.btf), g.offset);
     }
   }
@@ -425,7 +476,9 @@ export function loadObject(spec: ObjectSpec, opts: LoadObjectOptions = {}): BpfO
   try {
     if (spec.btf) btfHandle = BtfHandle.load(spec.btf.bytes, { backend });
     for (const m of spec.maps) {
-      maps[m.name] = m.pinning ? pinnedMap(m, btfHandle, backend, opts.pinPath) : createMap(m, btfHandle, backend, data.get(m.name));
+      maps[m.name] = m.pinning
+        ? pinnedMap(m, btfHandle, backend, opts.pinPath)
+        : createMap(m, btfHandle, backend, data.get(m.name));
     }
     for (const slot of spec.mapSlots ?? []) {
       const fd = new Uint8Array(4);

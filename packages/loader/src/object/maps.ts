@@ -27,7 +27,12 @@ export interface ObjectMapSpec {
   /** Inner map template of a map-in-map. */
   readonly inner?: ObjectMapSpec;
   /** Global data: the section it holds, its initial bytes, and whether it is read-only (.rodata). */
-  readonly data?: { readonly section: string; readonly bytes: Uint8Array; readonly readonly: boolean; readonly datasecId: number };
+  readonly data?: {
+    readonly section: string;
+    readonly bytes: Uint8Array;
+    readonly readonly: boolean;
+    readonly datasecId: number;
+  };
 }
 
 /** A `.maps` definition BTF cannot describe. */
@@ -49,7 +54,8 @@ function uintField(btf: Btf, map: string, field: string, id: number): number {
 /** Parses one BTF-defined map (a `.maps` variable of an anonymous struct type). */
 export function parseBtfMap(btf: Btf, name: string, structId: number, kernelName = name, inner = false): ObjectMapSpec {
   const t = typeOf(btf, structId);
-  if (t.kind !== 'struct') throw new MapDefinitionError(`map "${name}" in .maps is not a struct: define it with __uint/__type`);
+  if (t.kind !== 'struct')
+    throw new MapDefinitionError(`map "${name}" in .maps is not a struct: define it with __uint/__type`);
   let type = -1;
   let keySize = 0;
   let valueSize = 0;
@@ -80,7 +86,10 @@ export function parseBtfMap(btf: Btf, name: string, structId: number, kernelName
         break;
       case 'pinning':
         pinning = uintField(btf, name, m.name, m.type);
-        if (pinning > 1) throw new MapDefinitionError(`map "${name}": pinning ${pinning} is not supported (use LIBBPF_PIN_BY_NAME or none)`);
+        if (pinning > 1)
+          throw new MapDefinitionError(
+            `map "${name}": pinning ${pinning} is not supported (use LIBBPF_PIN_BY_NAME or none)`,
+          );
         break;
       case 'key_size':
         keySize = uintField(btf, name, m.name, m.type);
@@ -142,7 +151,8 @@ export function parseBtfMap(btf: Btf, name: string, structId: number, kernelName
 
 /** Parses a legacy `SEC("maps")` definition (`struct bpf_map_def`: five u32, possibly more). */
 export function parseLegacyMap(name: string, bytes: Uint8Array): ObjectMapSpec {
-  if (bytes.length < 20) throw new MapDefinitionError(`legacy map "${name}" is ${bytes.length} bytes; struct bpf_map_def has at least 20`);
+  if (bytes.length < 20)
+    throw new MapDefinitionError(`legacy map "${name}" is ${bytes.length} bytes; struct bpf_map_def has at least 20`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u = (i: number) => v.getUint32(i * 4, true);
   return {

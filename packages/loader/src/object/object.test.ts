@@ -20,7 +20,7 @@ const globalsBytes = readFileSync(join(OBJECT_DIR, 'globals.bpf.o'));
 describe('parseObject', () => {
   const spec = parseObject(globalsBytes, 'globals.bpf.o');
 
-  it('finds programs by their section, with libbpf\'s program types', () => {
+  it("finds programs by their section, with libbpf's program types", () => {
     expect(spec.programs.map((p) => [p.name, p.sectionName, p.def.type])).toEqual([
       ['xdp_count', 'xdp', ProgramType.XDP],
       ['sock_len', 'socket', ProgramType.SOCKET_FILTER],
@@ -121,7 +121,9 @@ describe('loadObject on the host kernel', () => {
       const at = new Map(obj.globals().map((g) => [g.name, g.offset]));
       const v = new DataView(bss.buffer, bss.byteOffset);
       expect(v.getUint32(at.get('ran')!, true)).toBe(1);
-      const line = readFileSync('/proc/kallsyms', 'utf8').split('\n').find((l) => l.endsWith(' consume_skb'))!;
+      const line = readFileSync('/proc/kallsyms', 'utf8')
+        .split('\n')
+        .find((l) => l.endsWith(' consume_skb'))!;
       expect(v.getBigUint64(at.get('consume_skb_addr')!, true)).toBe(BigInt(`0x${line.split(' ')[0]}`));
     } finally {
       obj.close();
@@ -146,7 +148,9 @@ describe('loadObject on the host kernel', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(VerifierError);
-    expect((err as Error).message).toMatch(/invalid mem access 'map_value_or_null' at insn 7 .*\[\*n \+= 1; \/\* no NULL check \*\/ \(fail-deref\.bpf\.c:19\)\]$/);
+    expect((err as Error).message).toMatch(
+      /invalid mem access 'map_value_or_null' at insn 7 .*\[\*n \+= 1; \/\* no NULL check \*\/ \(fail-deref\.bpf\.c:19\)\]$/,
+    );
     expect(fds()).toBe(before); // the map and the BTF object it created are closed again
   });
 

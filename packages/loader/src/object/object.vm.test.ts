@@ -22,11 +22,14 @@ describe.skipIf(skip)('BPF objects on this kernel', () => {
   });
 
   const multi = skip ? undefined : probeLinkType('kprobe_multi');
-  it.skipIf(!multi?.supported)(`attaches kprobe.multi (glob) and kretprobe.multi programs by section${multi?.supported ? '' : ` (skipped: ${multi?.detail ?? 'no VM'})`}`, () => {
-    const hits = countMultiOpens();
-    expect(hits.multi_hits).toBeGreaterThanOrEqual(5n);
-    expect(hits.multi_ret_hits).toBe(hits.multi_hits);
-  });
+  it.skipIf(!multi?.supported)(
+    `attaches kprobe.multi (glob) and kretprobe.multi programs by section${multi?.supported ? '' : ` (skipped: ${multi?.detail ?? 'no VM'})`}`,
+    () => {
+      const hits = countMultiOpens();
+      expect(hits.multi_hits).toBeGreaterThanOrEqual(5n);
+      expect(hits.multi_ret_hits).toBe(hits.multi_hits);
+    },
+  );
 
   it('loads maps, global data and subprograms', () => {
     const obj = loadObjectFile(join(OBJECT_DIR, 'globals.bpf.o'), { globals: { verdict: 1 } });

@@ -1,6 +1,15 @@
 import { Btf, resolveType, sizeOf } from 'btf-parser';
 import { BpfError } from '../errors.js';
-import { ElfError, parseElf, SectionType, SHF_EXECINSTR, SymbolType, type ElfFile, type ElfSection, type ElfSymbol } from '../elf/elf.js';
+import {
+  ElfError,
+  parseElf,
+  SectionType,
+  SHF_EXECINSTR,
+  SymbolType,
+  type ElfFile,
+  type ElfSection,
+  type ElfSymbol,
+} from '../elf/elf.js';
 import { parseBtfExt, type BtfExt, type CoreReloRecord, type FuncInfoRecord, type LineInfoRecord } from './btf-ext.js';
 import { dataMap, isDataSection, parseBtfMap, parseLegacyMap, type ObjectMapSpec } from './maps.js';
 import { layoutKconfig, type KconfigSlot } from './kconfig.js';
@@ -123,7 +132,8 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
     list.push(m);
     mapBySection.set(section, list);
   };
-  const symbolsIn = (sec: number) => elf.symbols.filter((s) => s.section === sec && s.name !== '' && s.type !== SymbolType.SECTION);
+  const symbolsIn = (sec: number) =>
+    elf.symbols.filter((s) => s.section === sec && s.name !== '' && s.type !== SymbolType.SECTION);
 
   // BTF-defined maps in .maps.
   const mapsSec = elf.section('.maps');
@@ -148,10 +158,14 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
       const outer = btf.nameOf(dv.type);
       const st = btf.type(resolveType(btf, btf.typeOfKind(dv.type, 'var').type));
       const values = st.kind === 'struct' ? st.members.find((m) => m.name === 'values') : undefined;
-      if (!values) throw new ObjectError(`map "${outer}" has an initializer the loader does not know (only .values of map-in-map)`);
+      if (!values)
+        throw new ObjectError(
+          `map "${outer}" has an initializer the loader does not know (only .values of map-in-map)`,
+        );
       const rel = r.offset - dv.offset - values.bitOffset / 8;
       if (rel < 0 || rel % 8 !== 0) throw new ObjectError(`map "${outer}": a .values entry is not pointer-aligned`);
-      if (!maps.some((m) => m.name === sym.name)) throw new ObjectError(`map "${outer}": .values names "${sym.name}", which is not a map of .maps`);
+      if (!maps.some((m) => m.name === sym.name))
+        throw new ObjectError(`map "${outer}": .values names "${sym.name}", which is not a map of .maps`);
       mapSlots.push({ outer, index: rel / 8, inner: sym.name });
     }
   }
@@ -160,7 +174,8 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
   if (legacy) {
     for (const s of symbolsIn(legacy.index)) {
       const size = s.size > 0 ? s.size : 20;
-      if (s.value < 0 || s.value + size > legacy.data.length) throw new ObjectError(`legacy map "${s.name}" lies outside the maps section`);
+      if (s.value < 0 || s.value + size > legacy.data.length)
+        throw new ObjectError(`legacy map "${s.name}" lies outside the maps section`);
       addMap(parseLegacyMap(s.name, legacy.data.subarray(s.value, s.value + size)), legacy.index);
     }
   }
@@ -186,10 +201,13 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
   const code = new Map<number, CodeSection>();
   for (const s of elf.sections) {
     if (s.type !== SectionType.PROGBITS || !(s.flags & SHF_EXECINSTR) || s.size === 0) continue;
-    if (s.size % 8 !== 0) throw new ObjectError(`code section ${s.name} is ${s.size} bytes, not a whole number of instructions`);
+    if (s.size % 8 !== 0)
+      throw new ObjectError(`code section ${s.name} is ${s.size} bytes, not a whole number of instructions`);
     const def = s.name === '.text' ? undefined : resolveSection(s.name);
     if (s.name !== '.text' && !def) {
-      throw new ObjectError(`section "${s.name}" is not a program type libbpf knows: use SEC("kprobe/..."), SEC("xdp"), SEC("tp_btf/..."), ...`);
+      throw new ObjectError(
+        `section "${s.name}" is not a program type libbpf knows: use SEC("kprobe/..."), SEC("xdp"), SEC("tp_btf/..."), ...`,
+      );
     }
     const funcs = symbolsIn(s.index)
       .filter((x) => x.type === SymbolType.FUNC)
@@ -199,7 +217,13 @@ function parse(bytes: Uint8Array, name: string): ObjectSpec {
       if (f.value % 8 !== 0 || f.size % 8 !== 0 || f.value + f.size > s.size) {
         throw new ObjectError(`function ${f.name} in ${s.name} is not aligned to instructions`);
       }
-      const fn: ObjectFunction = { name: f.name, section: s.index, sectionName: s.name, start: f.value / 8, length: (f.size || s.size - f.value) / 8 };
+      const fn: ObjectFunction = {
+        name: f.name,
+        section: s.index,
+        sectionName: s.name,
+        start: f.value / 8,
+        length: (f.size || s.size - f.value) / 8,
+      };
       functions.push(fn);
       if (def) programs.push({ ...fn, def });
     }
@@ -237,7 +261,13 @@ function insnRefs(
     const isLdImm64 = opcode === 0x18;
     const isCall = opcode === 0x85;
     const where = `${sec.name} instruction ${at}`;
-    if (r.type !== R_BPF_64_64 && r.type !== R_BPF_64_32 && r.type !== R_BPF_64_ABS64 && r.type !== R_BPF_64_ABS32 && r.type !== R_BPF_64_NODYLD32) {
+    if (
+      r.type !== R_BPF_64_64 &&
+      r.type !== R_BPF_64_32 &&
+      r.type !== R_BPF_64_ABS64 &&
+      r.type !== R_BPF_64_ABS32 &&
+      r.type !== R_BPF_64_NODYLD32
+    ) {
       throw new ObjectError(`${where}: unsupported relocation type ${r.type}`);
     }
     if (sym.section === 0) {
@@ -254,14 +284,18 @@ function insnRefs(
       if (isCall) {
         refs.set(at, { kind: 'call', section: target.index, insn: sym.value / 8 + imm + 1 });
       } else if (isLdImm64) {
-        if ((sym.value + imm) % 8 !== 0) throw new ObjectError(`${where}: function pointer into the middle of an instruction`);
+        if ((sym.value + imm) % 8 !== 0)
+          throw new ObjectError(`${where}: function pointer into the middle of an instruction`);
         refs.set(at, { kind: 'func', section: target.index, insn: (sym.value + imm) / 8 });
       } else {
         throw new ObjectError(`${where}: code reference from an instruction that is neither a call nor a 64-bit load`);
       }
       continue;
     }
-    if (!isLdImm64) throw new ObjectError(`${where}: reference to ${sym.name || target.name} from an instruction that is not a 64-bit load`);
+    if (!isLdImm64)
+      throw new ObjectError(
+        `${where}: reference to ${sym.name || target.name} from an instruction that is not a 64-bit load`,
+      );
     const inSection = mapBySection.get(target.index) ?? [];
     if (target.name === '.maps' || target.name === 'maps') {
       const m = findMapAt(elf, target.index, sym, inSection);
@@ -271,16 +305,25 @@ function insnRefs(
       const offset = sym.type === SymbolType.SECTION ? 0 : sym.value;
       refs.set(at, { kind: 'data', map: inSection[0]!.name, offset });
     } else {
-      throw new ObjectError(`${where}: reference to ${sym.name || target.name} in section ${target.name}, which is neither a map nor global data`);
+      throw new ObjectError(
+        `${where}: reference to ${sym.name || target.name} in section ${target.name}, which is neither a map nor global data`,
+      );
     }
   }
   return refs;
 }
 
-function findMapAt(elf: ElfFile, section: number, sym: ElfSymbol, maps: readonly ObjectMapSpec[]): ObjectMapSpec | undefined {
+function findMapAt(
+  elf: ElfFile,
+  section: number,
+  sym: ElfSymbol,
+  maps: readonly ObjectMapSpec[],
+): ObjectMapSpec | undefined {
   if (sym.type !== SymbolType.SECTION) return maps.find((m) => m.name === sym.name);
   // A section-relative reference: find the symbol defined at that offset.
-  const named = elf.symbols.find((s) => s.section === section && s.value === sym.value && s.type !== SymbolType.SECTION && s.name);
+  const named = elf.symbols.find(
+    (s) => s.section === section && s.value === sym.value && s.type !== SymbolType.SECTION && s.name,
+  );
   return named ? maps.find((m) => m.name === named.name) : undefined;
 }
 
@@ -342,7 +385,9 @@ function parseBtf(elf: ElfFile): {
     const vars: [number, number, number][] = [];
     ds.vars.forEach((dv, i) => {
       const vt = btf.type(dv.type);
-      const sym = elf.symbols.find((s) => s.section === section.index && s.name === vt.name && s.type === SymbolType.OBJECT);
+      const sym = elf.symbols.find(
+        (s) => s.section === section.index && s.name === vt.name && s.type === SymbolType.OBJECT,
+      );
       vars.push([dv.type, sym ? sym.value : dv.offset, dv.size]);
       void i;
     });
@@ -374,7 +419,8 @@ function sanitizeKsyms(btf: Btf, v: DataView, id: number, elf: ElfFile, externs:
   for (let i = 1; i <= btf.maxTypeId && !anyVar; i++) {
     if (btf.kindNameOf(i) === 'var' && sizeOf(btf, btf.typeOfKind(i, 'var').type) <= 4) anyVar = i;
   }
-  if (!intId || !anyVar) throw new ObjectError('the object BTF has no 4-byte int or no variable to stand in for its __ksym externs');
+  if (!intId || !anyVar)
+    throw new ObjectError('the object BTF has no 4-byte int or no variable to stand in for its __ksym externs');
   const p = btf.recordOffset(id);
   v.setUint32(p + 8, 4 * ds.vars.length, true);
   ds.vars.forEach((dv, i) => {

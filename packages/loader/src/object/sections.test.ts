@@ -4,7 +4,7 @@ import { expandGlob } from './attach.js';
 import { dataMapName, parseLegacyMap } from './maps.js';
 import { PROG_F_SLEEPABLE, resolveSection } from './sections.js';
 
-describe('resolveSection follows libbpf\'s SEC() names', () => {
+describe("resolveSection follows libbpf's SEC() names", () => {
   it.each([
     ['kprobe/tcp_v4_rcv', ProgramType.KPROBE, undefined, 'kprobe', 'tcp_v4_rcv'],
     ['kretprobe/tcp_v4_rcv', ProgramType.KPROBE, undefined, 'kretprobe', 'tcp_v4_rcv'],
@@ -39,7 +39,13 @@ describe('resolveSection follows libbpf\'s SEC() names', () => {
 describe('maps', () => {
   it('reads a legacy struct bpf_map_def', () => {
     const def = new Uint8Array(new Uint32Array([MapType.HASH, 4, 8, 128, 1]).buffer);
-    expect(parseLegacyMap('legacy', def)).toMatchObject({ type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 128, flags: 1 });
+    expect(parseLegacyMap('legacy', def)).toMatchObject({
+      type: MapType.HASH,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 128,
+      flags: 1,
+    });
     expect(() => parseLegacyMap('short', def.subarray(0, 12))).toThrow(/at least 20/);
   });
 

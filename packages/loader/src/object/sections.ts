@@ -16,7 +16,16 @@ export interface SectionDef {
   /** The part after `prefix/` names a BTF attach target (tp_btf, fentry, fexit, lsm, iter, ...). */
   readonly btfTarget?: 'tracepoint' | 'function' | 'lsm' | 'iter';
   /** The attach kind the loader uses for `attach()`. */
-  readonly attach?: 'kprobe' | 'kretprobe' | 'kprobe.multi' | 'kretprobe.multi' | 'tracepoint' | 'raw_tp' | 'tracing' | 'tcx' | 'xdp';
+  readonly attach?:
+    | 'kprobe'
+    | 'kretprobe'
+    | 'kprobe.multi'
+    | 'kretprobe.multi'
+    | 'tracepoint'
+    | 'raw_tp'
+    | 'tracing'
+    | 'tcx'
+    | 'xdp';
 }
 
 /** The program definition of a section, and the target named after the prefix (if any). */
@@ -58,9 +67,18 @@ const DEFS: ReadonlyArray<readonly [string, SectionDef, boolean?]> = [
   ['fentry', { type: P.TRACING, attachType: A.TRACE_FENTRY, btfTarget: 'function', attach: 'tracing' }],
   ['fmod_ret', { type: P.TRACING, attachType: A.MODIFY_RETURN, btfTarget: 'function', attach: 'tracing' }],
   ['fexit', { type: P.TRACING, attachType: A.TRACE_FEXIT, btfTarget: 'function', attach: 'tracing' }],
-  ['fentry.s', { type: P.TRACING, attachType: A.TRACE_FENTRY, flags: PROG_F_SLEEPABLE, btfTarget: 'function', attach: 'tracing' }],
-  ['fmod_ret.s', { type: P.TRACING, attachType: A.MODIFY_RETURN, flags: PROG_F_SLEEPABLE, btfTarget: 'function', attach: 'tracing' }],
-  ['fexit.s', { type: P.TRACING, attachType: A.TRACE_FEXIT, flags: PROG_F_SLEEPABLE, btfTarget: 'function', attach: 'tracing' }],
+  [
+    'fentry.s',
+    { type: P.TRACING, attachType: A.TRACE_FENTRY, flags: PROG_F_SLEEPABLE, btfTarget: 'function', attach: 'tracing' },
+  ],
+  [
+    'fmod_ret.s',
+    { type: P.TRACING, attachType: A.MODIFY_RETURN, flags: PROG_F_SLEEPABLE, btfTarget: 'function', attach: 'tracing' },
+  ],
+  [
+    'fexit.s',
+    { type: P.TRACING, attachType: A.TRACE_FEXIT, flags: PROG_F_SLEEPABLE, btfTarget: 'function', attach: 'tracing' },
+  ],
   ['lsm', { type: P.LSM, attachType: A.LSM_MAC, btfTarget: 'lsm', attach: 'tracing' }],
   ['lsm.s', { type: P.LSM, attachType: A.LSM_MAC, flags: PROG_F_SLEEPABLE, btfTarget: 'lsm', attach: 'tracing' }],
   ['lsm_cgroup', { type: P.LSM, attachType: A.LSM_CGROUP, btfTarget: 'lsm' }],

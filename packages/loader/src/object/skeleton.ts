@@ -12,7 +12,9 @@ export interface SkeletonOptions {
 }
 
 function pascal(s: string): string {
-  return s.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase()).replace(/^[^A-Za-z_]/, '_$&');
+  return s
+    .replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_, __, c: string) => c.toUpperCase())
+    .replace(/^[^A-Za-z_]/, '_$&');
 }
 
 function ident(s: string): string {
@@ -65,12 +67,15 @@ export function generateSkeleton(bytes: Uint8Array, fileName: string, opts: Skel
   const mapInit: string[] = [];
   for (const m of spec.maps) {
     if (m.data) continue;
-    const typed = btf && m.keyTypeId && m.valueTypeId && m.type !== MapType.ARRAY_OF_MAPS && m.type !== MapType.HASH_OF_MAPS;
+    const typed =
+      btf && m.keyTypeId && m.valueTypeId && m.type !== MapType.ARRAY_OF_MAPS && m.type !== MapType.HASH_OF_MAPS;
     if (typed) {
       const k = tsTypeOf(btf, m.keyTypeId);
       const v = tsTypeOf(btf, m.valueTypeId);
       mapLines.push(`    /** \`${m.name}\`: ${k} → ${v}. */`, `    readonly ${ident(m.name)}: TypedMap<${k}, ${v}>;`);
-      mapInit.push(`      ${ident(m.name)}: new TypedMap(object.maps[${JSON.stringify(m.name)}]!, object, ${JSON.stringify(m.name)}),`);
+      mapInit.push(
+        `      ${ident(m.name)}: new TypedMap(object.maps[${JSON.stringify(m.name)}]!, object, ${JSON.stringify(m.name)}),`,
+      );
     } else {
       mapLines.push(`    /** \`${m.name}\` (bytes in, bytes out). */`, `    readonly ${ident(m.name)}: BpfMap;`);
       mapInit.push(`      ${ident(m.name)}: object.maps[${JSON.stringify(m.name)}]!,`);
@@ -105,7 +110,9 @@ export function generateSkeleton(bytes: Uint8Array, fileName: string, opts: Skel
   for (const sec of sections) {
     const ro = sec.startsWith('.rodata');
     w(`  /** Global variables of \`${sec}\`${ro ? ' (read-only once loaded)' : ''}. */`);
-    w(`  readonly ${sectionProperty(sec)}: ${ro ? 'Readonly<' : ''}${cls}${pascal(sectionProperty(sec))}${ro ? '>' : ''};`);
+    w(
+      `  readonly ${sectionProperty(sec)}: ${ro ? 'Readonly<' : ''}${cls}${pascal(sectionProperty(sec))}${ro ? '>' : ''};`,
+    );
   }
   w();
   w(`  private constructor(readonly object: BpfObject) {`);

@@ -19,7 +19,9 @@ export class TypedMap<K extends BtfValue, V extends BtfValue> {
     const spec = object.spec.maps.find((m) => m.name === name);
     const btf = object.spec.btf;
     if (!spec || !btf || !spec.keyTypeId || !spec.valueTypeId) {
-      throw new ObjectError(`map "${name}" has no BTF key and value types (declare them with __type(key, ...) and __type(value, ...))`);
+      throw new ObjectError(
+        `map "${name}" has no BTF key and value types (declare them with __type(key, ...) and __type(value, ...))`,
+      );
     }
     this.key = btfCodec(btf, spec.keyTypeId);
     this.value = btfCodec(btf, spec.valueTypeId);
@@ -69,12 +71,20 @@ export class GlobalSection {
   ) {
     const btf = object.spec.btf;
     if (!btf || !object.maps[section]) throw new ObjectError(`the object has no data section ${section}`);
-    this.vars = new Map(object.globals().filter((g) => g.section === section).map((g) => [g.name, { g, codec: btfCodec(btf, g.typeId) }]));
+    this.vars = new Map(
+      object
+        .globals()
+        .filter((g) => g.section === section)
+        .map((g) => [g.name, { g, codec: btfCodec(btf, g.typeId) }]),
+    );
   }
 
   private entry(name: string) {
     const e = this.vars.get(name);
-    if (!e) throw new ObjectError(`${this.section} has no variable "${name}" (it has ${[...this.vars.keys()].join(', ') || 'none'})`);
+    if (!e)
+      throw new ObjectError(
+        `${this.section} has no variable "${name}" (it has ${[...this.vars.keys()].join(', ') || 'none'})`,
+      );
     return e;
   }
 

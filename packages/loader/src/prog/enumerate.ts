@@ -18,7 +18,10 @@ export interface LoadedProgramInfo extends ProgramInfo {
 }
 
 /** Ids of every BPF object of a kind on the system, via BPF_*_GET_NEXT_ID. */
-export function* objectIds(kind: 'prog' | 'map' | 'link' | 'btf', opts: { backend?: SyscallBackend } = {}): Generator<number> {
+export function* objectIds(
+  kind: 'prog' | 'map' | 'link' | 'btf',
+  opts: { backend?: SyscallBackend } = {},
+): Generator<number> {
   const backend = opts.backend ?? defaultBackend();
   const cmd = {
     prog: BpfCommand.PROG_GET_NEXT_ID,
@@ -82,7 +85,9 @@ export function programFunctionNames(backend: SyscallBackend, fd: number, info: 
  * Every program loaded on the system (needs root/CAP_SYS_ADMIN), with info and BTF function
  * names. Programs unloaded while enumerating are skipped.
  */
-export function loadedPrograms(opts: { backend?: SyscallBackend; filter?: (info: ProgramInfo) => boolean } = {}): LoadedProgramInfo[] {
+export function loadedPrograms(
+  opts: { backend?: SyscallBackend; filter?: (info: ProgramInfo) => boolean } = {},
+): LoadedProgramInfo[] {
   const backend = opts.backend ?? defaultBackend();
   const sys = bpfFor(backend);
   const out: LoadedProgramInfo[] = [];

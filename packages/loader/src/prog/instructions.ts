@@ -40,13 +40,17 @@ function valueFor(spec: ProgramSpec, r: ProgramRelocation): { imm: number; offse
     case 'btf_id':
     case 'kfunc': {
       if (!spec.resolveBtf) {
-        throw new RelocationError(`instruction ${r.index} references ${r.kind} "${r.symbol}": pass resolveBtf to resolve BTF ids`);
+        throw new RelocationError(
+          `instruction ${r.index} references ${r.kind} "${r.symbol}": pass resolveBtf to resolve BTF ids`,
+        );
       }
       const ref = spec.resolveBtf(r.symbol, r.kind);
       return ref.fdArrayIndex ? { imm: ref.id, offset: ref.fdArrayIndex } : { imm: ref.id };
     }
     default:
-      throw new RelocationError(`instruction ${r.index}: unresolved ${r.kind} reference "${r.symbol}" (link the program first)`);
+      throw new RelocationError(
+        `instruction ${r.index}: unresolved ${r.kind} reference "${r.symbol}" (link the program first)`,
+      );
   }
 }
 

@@ -21,10 +21,13 @@ function packet(proto: number): Uint8Array {
   return p;
 }
 
-
 describe('programs on the running kernel', () => {
   it('loads a hand-assembled socket filter and test-runs it on a packet', () => {
-    using prog = Program.load({ name: 'accept_all', type: ProgramType.SOCKET_FILTER, instructions: [Mov.imm(R0, 42), exit()] });
+    using prog = Program.load({
+      name: 'accept_all',
+      type: ProgramType.SOCKET_FILTER,
+      instructions: [Mov.imm(R0, 42), exit()],
+    });
     const r = prog.testRun({ data: packet(17) });
     expect(r.retval).toBe(42);
     expect(r.data).toHaveLength(64);
@@ -46,7 +49,16 @@ describe('programs on the running kernel', () => {
   it('reads read-only config from a frozen map through a map_value reference (global-variable style)', () => {
     const cfg = new Uint8Array(8);
     new DataView(cfg.buffer).setUint32(4, 0xc0ffee, true);
-    using rodata = BpfMap.create({ name: '.rodata', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: MapFlag.RDONLY_PROG, contents: [[0, cfg]], freeze: true });
+    using rodata = BpfMap.create({
+      name: '.rodata',
+      type: MapType.ARRAY,
+      keySize: 4,
+      valueSize: 8,
+      maxEntries: 1,
+      flags: MapFlag.RDONLY_PROG,
+      contents: [[0, cfg]],
+      freeze: true,
+    });
     using prog = Program.load({
       type: ProgramType.SOCKET_FILTER,
       instructions: [LoadMapValue(R1, '.rodata', 4), LoadMem(R0, R1, 0, 'u32'), exit()],
@@ -68,9 +80,9 @@ describe('programs on the running kernel', () => {
   });
 
   it('an unknown map symbol is a relocation error naming it, before any load', () => {
-    expect(() => Program.load({ type: ProgramType.SOCKET_FILTER, instructions: [LoadMapPtr(R1, 'nope'), Mov.imm(R0, 0), exit()] })).toThrow(
-      /references map "nope"/,
-    );
+    expect(() =>
+      Program.load({ type: ProgramType.SOCKET_FILTER, instructions: [LoadMapPtr(R1, 'nope'), Mov.imm(R0, 0), exit()] }),
+    ).toThrow(/references map "nope"/);
   });
 
   it('a verifier rejection is one line naming the instruction and the generator comment, with the full log kept', () => {
@@ -83,16 +95,24 @@ describe('programs on the running kernel', () => {
     }
     expect(err).toBeInstanceOf(VerifierError);
     const v = err as VerifierError;
-    expect(v.message).toBe('verifier rejected program "bad" (EACCES): R2 !read_ok at insn 1 (r0 = *(u32 *)(r2 +0)) [pcap filter, L3, instruction 12]');
+    expect(v.message).toBe(
+      'verifier rejected program "bad" (EACCES): R2 !read_ok at insn 1 (r0 = *(u32 *)(r2 +0)) [pcap filter, L3, instruction 12]',
+    );
     expect(v.instruction).toBe(1);
     expect(v.log.length).toBeGreaterThan(1);
     expect(v.message).not.toContain('\n');
   });
 
   it('the tag matches bpftool and stats count runs while enabled', () => {
-    using prog = Program.load({ name: 'tagged', type: ProgramType.SOCKET_FILTER, instructions: [Mov.imm(R0, 0), exit()] });
+    using prog = Program.load({
+      name: 'tagged',
+      type: ProgramType.SOCKET_FILTER,
+      instructions: [Mov.imm(R0, 0), exit()],
+    });
     const info = prog.info();
-    const shown = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(info.id)], { encoding: 'utf8' }));
+    const shown = JSON.parse(
+      execFileSync('bpftool', ['-j', 'prog', 'show', 'id', String(info.id)], { encoding: 'utf8' }),
+    );
     expect(prog.tag).toBe(shown.tag);
     using _stats = enableStats();
     prog.testRun({ data: packet(1), repeat: 3 });

@@ -130,7 +130,11 @@ export class Program extends FdHandle {
     const backend = opts.backend ?? defaultBackend();
     const name = spec.name ?? '';
     if (name.length > 15 || !/^[A-Za-z0-9_.]*$/.test(name)) {
-      throw new InvalidArgumentError(Errno.EINVAL, `load program "${name}"`, 'names are at most 15 chars of [A-Za-z0-9_.]');
+      throw new InvalidArgumentError(
+        Errno.EINVAL,
+        `load program "${name}"`,
+        'names are at most 15 chars of [A-Za-z0-9_.]',
+      );
     }
     const prepared = prepareInstructions(spec);
     const owned: NativeMemory[] = [];
@@ -173,7 +177,10 @@ export class Program extends FdHandle {
       if (r >= 0) return new Program(r, backend, spec.type, name);
       const firstErr = -r;
       if (firstErr === Errno.EPERM || firstErr === Errno.E2BIG || firstErr === Errno.ENOTSUPP) {
-        throw memlockError(backend, BpfCommand.PROG_LOAD, firstErr, what) ?? loadError(firstErr, what, spec, prepared.bytes.length / 8);
+        throw (
+          memlockError(backend, BpfCommand.PROG_LOAD, firstErr, what) ??
+          loadError(firstErr, what, spec, prepared.bytes.length / 8)
+        );
       }
       // Retry with a verifier log, growing it while the kernel says ENOSPC.
       let size = opts.logSize ?? 1 << 16;
@@ -219,10 +226,15 @@ export class Program extends FdHandle {
   /** Opens a program by its system-wide id. */
   static fromId(id: number, opts: ProgramOptions = {}): Program {
     const backend = opts.backend ?? defaultBackend();
-    const fd = bpfFor(backend).call(BpfCommand.PROG_GET_FD_BY_ID, GetIdAttr, { id }, {
-      operation: `open program id ${id}`,
-      hints: { ENOENT: `no program with id ${id} (it was unloaded)` },
-    });
+    const fd = bpfFor(backend).call(
+      BpfCommand.PROG_GET_FD_BY_ID,
+      GetIdAttr,
+      { id },
+      {
+        operation: `open program id ${id}`,
+        hints: { ENOENT: `no program with id ${id} (it was unloaded)` },
+      },
+    );
     return Program.fromFd(fd, { backend });
   }
 
@@ -289,7 +301,8 @@ export class Program extends FdHandle {
         {
           operation: `test run of ${this.describe()}`,
           hints: {
-            EINVAL: 'this program type needs different input (packet programs need data >= 14 bytes; some types take only a context)',
+            EINVAL:
+              'this program type needs different input (packet programs need data >= 14 bytes; some types take only a context)',
             ENOTSUPP: `${programTypeName(this.type)} programs cannot be test-run on this kernel`,
             ENOSPC: 'the output did not fit: pass a larger dataOutSize/contextOutSize',
           },
@@ -323,7 +336,8 @@ export function kernelVersionCode(releaseString: string = release()): number {
 function loadError(errno: number, what: string, spec: ProgramSpec, insnCount: number) {
   return errorFromErrno(errno, {
     operation: what,
-    needsNetAdmin: spec.type === ProgramType.XDP || spec.type === ProgramType.SCHED_CLS || spec.type === ProgramType.SCHED_ACT,
+    needsNetAdmin:
+      spec.type === ProgramType.XDP || spec.type === ProgramType.SCHED_CLS || spec.type === ProgramType.SCHED_ACT,
     hints: {
       E2BIG: `the program has ${insnCount} instructions, more than this kernel accepts`,
       EINVAL: `the kernel rejected the load attributes (prog_type=${programTypeName(spec.type)}, expected_attach_type=${spec.expectedAttachType ?? 0}, attach_btf_id=${spec.attachBtfId ?? 0}, attach_prog_fd=${spec.attachProgFd ?? 0}, license="${spec.license ?? 'GPL'}")`,
@@ -350,7 +364,11 @@ function decodeLog(log: NativeMemory): string {
 
 function hex(bytes: DataView, offset: number, n: number): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += bytes.getUint8(offset + i).toString(16).padStart(2, '0');
+  for (let i = 0; i < n; i++)
+    s += bytes
+      .getUint8(offset + i)
+      .toString(16)
+      .padStart(2, '0');
   return s;
 }
 
@@ -397,7 +415,12 @@ export function readProgramInfo(backend: SyscallBackend, fd: number): ProgramInf
  */
 export function enableStats(opts: { backend?: SyscallBackend } = {}): Disposable & { close(): void } {
   const backend = opts.backend ?? defaultBackend();
-  const fd = bpfFor(backend).call(BpfCommand.ENABLE_STATS, EnableStatsAttr, { type: 0 }, { operation: 'BPF_ENABLE_STATS run_time' });
+  const fd = bpfFor(backend).call(
+    BpfCommand.ENABLE_STATS,
+    EnableStatsAttr,
+    { type: 0 },
+    { operation: 'BPF_ENABLE_STATS run_time' },
+  );
   let open = true;
   const close = () => {
     if (open) backend.close(fd);

@@ -21,12 +21,19 @@ const log = [
 
 describe('verifier logs', () => {
   it('finds the rejecting line and the instruction it refers to', () => {
-    expect(analyzeVerifierLog(log)).toEqual({ reason: 'R2 !read_ok', instruction: 1, instructionText: 'r0 = *(u32 *)(r2 +0)' });
+    expect(analyzeVerifierLog(log)).toEqual({
+      reason: 'R2 !read_ok',
+      instruction: 1,
+      instructionText: 'r0 = *(u32 *)(r2 +0)',
+    });
   });
 
   it('splits a rejection glued to the processed-instructions summary', () => {
     const lines = splitLog('invalid type id 3 in func infoprocessed 0 insns (limit 1000000) max_states_per_insn 0\n');
-    expect(lines).toEqual(['invalid type id 3 in func info', 'processed 0 insns (limit 1000000) max_states_per_insn 0']);
+    expect(lines).toEqual([
+      'invalid type id 3 in func info',
+      'processed 0 insns (limit 1000000) max_states_per_insn 0',
+    ]);
     expect(analyzeVerifierLog(lines).reason).toBe('invalid type id 3 in func info');
   });
 
@@ -58,7 +65,12 @@ describe('verifier logs', () => {
     const err = (() => {
       try {
         Program.load(
-          { name: 'p', type: ProgramType.XDP, instructions: encode([Mov.imm(R0, 0), Mov.imm(R0, 1), exit()]), comments: [undefined, 'filter insn 7'] },
+          {
+            name: 'p',
+            type: ProgramType.XDP,
+            instructions: encode([Mov.imm(R0, 0), Mov.imm(R0, 1), exit()]),
+            comments: [undefined, 'filter insn 7'],
+          },
           { backend: fake },
         );
       } catch (e) {
@@ -67,20 +79,27 @@ describe('verifier logs', () => {
     })() as VerifierError;
     expect(err).toBeInstanceOf(VerifierError);
     expect(sizes).toEqual([65536, 300_001]);
-    expect(err.message).toBe('verifier rejected program "p" (EACCES): R2 !read_ok at insn 1 (r0 = *(u32 *)(r2 +0)) [filter insn 7]');
+    expect(err.message).toBe(
+      'verifier rejected program "p" (EACCES): R2 !read_ok at insn 1 (r0 = *(u32 *)(r2 +0)) [filter insn 7]',
+    );
     expect(err.logText).toContain('processed 2 insns');
   });
 
   it('EPERM is a permission error at once, with no log retry', () => {
     const fake = new FakeBackend().onBpf(BpfCommand.PROG_LOAD, -Errno.EPERM);
-    expect(() => Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake })).toThrow(PermissionError);
+    expect(() =>
+      Program.load({ type: ProgramType.KPROBE, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake }),
+    ).toThrow(PermissionError);
     expect(fake.calls.filter((c) => c.code === BpfCommand.PROG_LOAD)).toHaveLength(1);
   });
 
   it('EINVAL without a log names the load attributes', () => {
     const fake = new FakeBackend().onBpf(BpfCommand.PROG_LOAD, -Errno.EINVAL);
     expect(() =>
-      Program.load({ type: ProgramType.TRACING, expectedAttachType: 24, attachBtfId: 5, instructions: [Mov.imm(R0, 0), exit()] }, { backend: fake }),
+      Program.load(
+        { type: ProgramType.TRACING, expectedAttachType: 24, attachBtfId: 5, instructions: [Mov.imm(R0, 0), exit()] },
+        { backend: fake },
+      ),
     ).toThrow(/EINVAL .*prog_type=tracing, expected_attach_type=24, attach_btf_id=5/);
   });
 });

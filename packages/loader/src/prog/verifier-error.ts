@@ -59,7 +59,13 @@ export class VerifierError extends BpfError {
   /** Whether the log was cut short (log buffer limit reached). */
   readonly truncated: boolean;
 
-  constructor(program: string, errno: number, log: readonly string[], truncated: boolean, commentAt?: (slot: number) => string | undefined) {
+  constructor(
+    program: string,
+    errno: number,
+    log: readonly string[],
+    truncated: boolean,
+    commentAt?: (slot: number) => string | undefined,
+  ) {
     const f = analyzeVerifierLog(log);
     const comment = f.instruction !== undefined ? commentAt?.(f.instruction) : undefined;
     const where =

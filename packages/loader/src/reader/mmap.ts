@@ -15,7 +15,10 @@ export const Mmap = {
     if (typeof r === 'number') {
       throw errorFromErrno(r, {
         operation: `mmap ${what} (${length} bytes)`,
-        hints: { ENOMEM: 'not enough locked memory; raise RLIMIT_MEMLOCK or the buffer is too large', EPERM: 'mapping needs root/CAP_BPF' },
+        hints: {
+          ENOMEM: 'not enough locked memory; raise RLIMIT_MEMLOCK or the buffer is too large',
+          EPERM: 'mapping needs root/CAP_BPF',
+        },
       });
     }
     return r;

@@ -57,11 +57,19 @@ export class PerfBufReader implements Disposable, AsyncIterable<Uint8Array> {
     opts: PerfBufOptions = {},
   ) {
     if (map.type !== MapType.PERF_EVENT_ARRAY) {
-      throw new InvalidArgumentError(Errno.EINVAL, `read perf buffer from map "${map.name}"`, 'the map is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY');
+      throw new InvalidArgumentError(
+        Errno.EINVAL,
+        `read perf buffer from map "${map.name}"`,
+        'the map is not a BPF_MAP_TYPE_PERF_EVENT_ARRAY',
+      );
     }
     const pages = opts.pagesPerCpu ?? 16;
     if (pages < 1 || (pages & (pages - 1)) !== 0) {
-      throw new InvalidArgumentError(Errno.EINVAL, 'open perf buffer', `pagesPerCpu must be a power of two (got ${pages})`);
+      throw new InvalidArgumentError(
+        Errno.EINVAL,
+        'open perf buffer',
+        `pagesPerCpu must be a power of two (got ${pages})`,
+      );
     }
     const b = map.backend;
     try {
@@ -80,7 +88,14 @@ export class PerfBufReader implements Disposable, AsyncIterable<Uint8Array> {
         });
         let region: MappedRegion;
         try {
-          region = Mmap.map(b, (pages + 1) * PAGE_SIZE, Mmap.PROT_READ | Mmap.PROT_WRITE, fd, 0, `perf ring of CPU ${cpu}`);
+          region = Mmap.map(
+            b,
+            (pages + 1) * PAGE_SIZE,
+            Mmap.PROT_READ | Mmap.PROT_WRITE,
+            fd,
+            0,
+            `perf ring of CPU ${cpu}`,
+          );
         } catch (e) {
           b.close(fd);
           throw e;
@@ -108,7 +123,9 @@ export class PerfBufReader implements Disposable, AsyncIterable<Uint8Array> {
   get pending(): number {
     let n = 0;
     for (const r of this.rings) {
-      n += PerfBufReader.pos(r.meta, PerfEventMmapPage.fields.dataHead.offset) - PerfBufReader.pos(r.meta, PerfEventMmapPage.fields.dataTail.offset);
+      n +=
+        PerfBufReader.pos(r.meta, PerfEventMmapPage.fields.dataHead.offset) -
+        PerfBufReader.pos(r.meta, PerfEventMmapPage.fields.dataTail.offset);
     }
     return n;
   }

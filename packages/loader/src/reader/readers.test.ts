@@ -13,9 +13,20 @@ function setup(output: 'ringbuf' | 'perf', size: number, ringBytes: number) {
   const events =
     output === 'ringbuf'
       ? BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: ringBytes })
-      : BpfMap.create({ name: 'events', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: possibleCpus() });
+      : BpfMap.create({
+          name: 'events',
+          type: MapType.PERF_EVENT_ARRAY,
+          keySize: 4,
+          valueSize: 4,
+          maxEntries: possibleCpus(),
+        });
   const lost = BpfMap.create({ name: 'lost', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
-  const prog = Program.load({ name: 'emit', type: ProgramType.XDP, instructions: emitterProgram(output, size), maps: { events, lost } });
+  const prog = Program.load({
+    name: 'emit',
+    type: ProgramType.XDP,
+    instructions: emitterProgram(output, size),
+    maps: { events, lost },
+  });
   return {
     events,
     lost,
@@ -100,7 +111,10 @@ describe('ring buffer reader', () => {
     using s = setup('ringbuf', 64, 1 << 16);
     using reader = new RingBufReader(s.events);
     const batches: number[] = [];
-    reader.subscribe(() => {}, (n) => batches.push(n));
+    reader.subscribe(
+      () => {},
+      (n) => batches.push(n),
+    );
     s.prog.testRun({ data: packet, repeat: 10 });
     await new Promise((r) => setTimeout(r, 100));
     expect(batches.reduce((a, b) => a + b, 0)).toBe(10);

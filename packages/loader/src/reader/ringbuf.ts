@@ -41,7 +41,11 @@ export class RingBufReader implements Disposable, AsyncIterable<Uint8Array> {
 
   constructor(private readonly map: BpfMap) {
     if (map.type !== MapType.RINGBUF) {
-      throw new InvalidArgumentError(Errno.EINVAL, `read ring buffer from map "${map.name}"`, 'the map is not a BPF_MAP_TYPE_RINGBUF');
+      throw new InvalidArgumentError(
+        Errno.EINVAL,
+        `read ring buffer from map "${map.name}"`,
+        'the map is not a BPF_MAP_TYPE_RINGBUF',
+      );
     }
     this.size = map.maxEntries;
     const b = map.backend;

@@ -26,9 +26,12 @@ describe.skipIf(!available)('attribute layouts match the running kernel BTF', ()
     }
   });
 
-  it.each(layouts.map(([n, l]) => [n, l] as const))('%s: passes no more bytes than the kernel struct has', (_n, layout) => {
-    expect(layout.size).toBeLessThanOrEqual(btf.sizeOfNamed(layout.btfType));
-  });
+  it.each(layouts.map(([n, l]) => [n, l] as const))(
+    '%s: passes no more bytes than the kernel struct has',
+    (_n, layout) => {
+      expect(layout.size).toBeLessThanOrEqual(btf.sizeOfNamed(layout.btfType));
+    },
+  );
 
   it('generated enum constants agree with the kernel enums', () => {
     const check = (cEnum: string, prefix: string, ts: Record<string, number>) => {

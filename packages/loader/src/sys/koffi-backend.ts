@@ -73,7 +73,9 @@ export class KoffiBackend implements SyscallBackend {
       getrlimit: libc.func('int getrlimit(int resource, intptr_t rlim)'),
       setrlimit: libc.func('int setrlimit(int resource, intptr_t rlim)'),
       setns: libc.func('int setns(int fd, int nstype)'),
-      mount: libc.func('int mount(const char *source, const char *target, const char *fstype, ulong flags, intptr_t data)'),
+      mount: libc.func(
+        'int mount(const char *source, const char *target, const char *fstype, ulong flags, intptr_t data)',
+      ),
     };
   }
 
@@ -154,7 +156,8 @@ export class KoffiBackend implements SyscallBackend {
   setrlimit(resource: number, soft: number, hard: number): number {
     const m = this.alloc(16);
     try {
-      const put = (o: number, v: number) => m.view.setBigUint64(o, v === Infinity ? 0xffff_ffff_ffff_ffffn : BigInt(v), true);
+      const put = (o: number, v: number) =>
+        m.view.setBigUint64(o, v === Infinity ? 0xffff_ffff_ffff_ffffn : BigInt(v), true);
       put(0, soft);
       put(8, hard);
       return this.ret(this.fns.setrlimit(resource, m.address) as number);

@@ -20,10 +20,16 @@ export interface Layout<K extends string = string> {
   readonly fields: Readonly<Record<K, LayoutField>>;
 }
 
-type FieldSpec = readonly [path: string, offset: number, size: number] | readonly [path: string, offset: number, size: number, kind: 'bytes'];
+type FieldSpec =
+  | readonly [path: string, offset: number, size: number]
+  | readonly [path: string, offset: number, size: number, kind: 'bytes'];
 
 /** Declares a layout; `size` defaults to the end of the last field rounded up to 8. */
-export function defineLayout<K extends string>(btfType: string, fields: Record<K, FieldSpec>, size?: number): Layout<K> {
+export function defineLayout<K extends string>(
+  btfType: string,
+  fields: Record<K, FieldSpec>,
+  size?: number,
+): Layout<K> {
   const out = {} as Record<K, LayoutField>;
   let end = 0;
   for (const key of Object.keys(fields) as K[]) {

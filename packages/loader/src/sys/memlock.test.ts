@@ -12,7 +12,12 @@ import { kernelChargesMemlock, MemlockLimitError, removeMemlockLimit, RLIMIT_MEM
  */
 class MemlockKernel extends FakeBackend {
   readonly raiseMemlock = true;
-  constructor(charges: boolean, soft: number, hard: number, readonly privileged = true) {
+  constructor(
+    charges: boolean,
+    soft: number,
+    hard: number,
+    readonly privileged = true,
+  ) {
     super();
     this.limits.set(RLIMIT_MEMLOCK, [soft, hard]);
     this.onBpf(BpfCommand.MAP_CREATE, () => (charges && this.soft() < 4096 ? -Errno.EPERM : 42));
@@ -27,7 +32,8 @@ class MemlockKernel extends FakeBackend {
   }
 }
 
-const arrayMap = (b: FakeBackend) => BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }, { backend: b });
+const arrayMap = (b: FakeBackend) =>
+  BpfMap.create({ type: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 }, { backend: b });
 
 describe('RLIMIT_MEMLOCK', () => {
   it('detects a kernel that charges BPF memory to memlock by creating a map under a zero limit, and restores the limit', () => {
@@ -72,7 +78,9 @@ describe('RLIMIT_MEMLOCK', () => {
       }
     })();
     expect(err).toBeInstanceOf(MemlockLimitError);
-    expect((err as Error).message).toMatch(/^BPF_MAP_CREATE array "": EPERM .* charges BPF memory to RLIMIT_MEMLOCK \(Linux < 5\.11\) and the limit is 0 KiB; raise it \(ulimit -l unlimited\)/);
+    expect((err as Error).message).toMatch(
+      /^BPF_MAP_CREATE array "": EPERM .* charges BPF memory to RLIMIT_MEMLOCK \(Linux < 5\.11\) and the limit is 0 KiB; raise it \(ulimit -l unlimited\)/,
+    );
   });
 
   it('backends that do not ask for it (the plain fake) never touch the limit', () => {

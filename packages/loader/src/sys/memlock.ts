@@ -9,7 +9,11 @@ import { writeFields } from './layout.js';
 export const RLIMIT_MEMLOCK = 8;
 
 /** bpf(2) commands whose memory kernels before 5.11 charge to `RLIMIT_MEMLOCK`. */
-const CHARGED_COMMANDS: ReadonlySet<number> = new Set([BpfCommand.MAP_CREATE, BpfCommand.PROG_LOAD, BpfCommand.BTF_LOAD]);
+const CHARGED_COMMANDS: ReadonlySet<number> = new Set([
+  BpfCommand.MAP_CREATE,
+  BpfCommand.PROG_LOAD,
+  BpfCommand.BTF_LOAD,
+]);
 
 /** What {@link removeMemlockLimit} found and did. */
 export type MemlockOutcome =
@@ -71,7 +75,8 @@ function decide(backend: SyscallBackend): MemlockState {
   if (typeof cur === 'number' || cur[0] === Infinity) return { outcome: 'unlimited' };
   if (!kernelChargesMemlock(backend)) return { outcome: 'not-charged', charged: false };
   if (backend.setrlimit(RLIMIT_MEMLOCK, Infinity, Infinity) >= 0) return { outcome: 'raised', charged: true };
-  if (cur[1] > cur[0] && backend.setrlimit(RLIMIT_MEMLOCK, cur[1], cur[1]) >= 0) return { outcome: 'raised-to-hard', charged: true };
+  if (cur[1] > cur[0] && backend.setrlimit(RLIMIT_MEMLOCK, cur[1], cur[1]) >= 0)
+    return { outcome: 'raised-to-hard', charged: true };
   return { outcome: 'unchanged', charged: true };
 }
 
@@ -101,7 +106,12 @@ export class MemlockLimitError extends PermissionError {
  * The error for a failed `cmd`, when EPERM there is the memlock limit's doing: the kernel is
  * known to charge memlock and the soft limit is finite. Otherwise undefined.
  */
-export function memlockError(backend: SyscallBackend, cmd: number, errno: number, operation: string): MemlockLimitError | undefined {
+export function memlockError(
+  backend: SyscallBackend,
+  cmd: number,
+  errno: number,
+  operation: string,
+): MemlockLimitError | undefined {
   if (Math.abs(errno) !== Errno.EPERM || !CHARGED_COMMANDS.has(cmd)) return undefined;
   if (states.get(backend)?.charged !== true) return undefined;
   const cur = backend.getrlimit(RLIMIT_MEMLOCK);

@@ -53,7 +53,9 @@ export function checkCoreObject(vmlinux: Btf = loadKernelBtf()): void {
  * Loads probes.bpf.o filtered on this process, attaches `names` by section (all with
  * attachAll), opens a file five times and returns the hit counters.
  */
-export function countOpens(names?: readonly string[]): Record<'kprobe_hits' | 'kretprobe_hits' | 'tracepoint_hits' | 'last_dfd', bigint> {
+export function countOpens(
+  names?: readonly string[],
+): Record<'kprobe_hits' | 'kretprobe_hits' | 'tracepoint_hits' | 'last_dfd', bigint> {
   mountTracefs();
   const obj = loadObjectFile(join(OBJECT_DIR, 'probes.bpf.o'), { globals: { target_tgid: process.pid } });
   try {
@@ -81,7 +83,10 @@ export function countMultiOpens(): { multi_hits: bigint; multi_ret_hits: bigint 
     const bss = obj.maps['.bss']!.lookup(0)!;
     const at = new Map(obj.globals().map((g) => [g.name, g.offset]));
     const v = new DataView(bss.buffer, bss.byteOffset);
-    return { multi_hits: v.getBigUint64(at.get('multi_hits')!, true), multi_ret_hits: v.getBigUint64(at.get('multi_ret_hits')!, true) };
+    return {
+      multi_hits: v.getBigUint64(at.get('multi_hits')!, true),
+      multi_ret_hits: v.getBigUint64(at.get('multi_ret_hits')!, true),
+    };
   } finally {
     obj.close();
   }

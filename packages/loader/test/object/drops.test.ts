@@ -29,7 +29,8 @@ describe.skipIf(!hasReason)('drops tracer (tp_btf/kfree_skb) from its generated 
       expect(links).toHaveLength(1);
       const port = await closedUdpPort();
       const tx = createSocket('udp4');
-      for (let i = 0; i < 3; i++) await new Promise<void>((r, j) => tx.send(new Uint8Array(100), port, '127.0.0.1', (e) => (e ? j(e) : r())));
+      for (let i = 0; i < 3; i++)
+        await new Promise<void>((r, j) => tx.send(new Uint8Array(100), port, '127.0.0.1', (e) => (e ? j(e) : r())));
       tx.close();
       await new Promise((r) => setTimeout(r, 50));
       const counts = new Map(skel.maps.drops_by_reason.entries());
@@ -43,7 +44,9 @@ describe.skipIf(!hasReason)('drops tracer (tp_btf/kfree_skb) from its generated 
       });
       reader.close();
       // Each drop: the reason, the UDP datagram (8-byte header + 100 bytes), ETH_P_IP.
-      expect(events.filter((e) => e.len === 108 && e.protocol === 0x0800 && e.reason === NO_SOCKET).length).toBeGreaterThanOrEqual(3);
+      expect(
+        events.filter((e) => e.len === 108 && e.protocol === 0x0800 && e.reason === NO_SOCKET).length,
+      ).toBeGreaterThanOrEqual(3);
       skel.bss.total = 0n;
       expect(skel.bss.total).toBe(0n);
     } finally {

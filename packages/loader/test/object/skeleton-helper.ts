@@ -12,4 +12,3 @@ export async function importSkeleton(object: string): Promise<Record<string, unk
   writeFileSync(file, src);
   return (await import(file)) as Record<string, unknown>;
 }
-

@@ -60,8 +60,23 @@ describe('bpf-loader-ts gen skeleton', () => {
       ].join('\n'),
     );
     const tsc = join(OBJECT_DIR, '../../../../node_modules/.bin/tsc');
-    execFileSync(tsc, ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--skipLibCheck', '--types', 'node', usage], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      tsc,
+      [
+        '--noEmit',
+        '--strict',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--skipLibCheck',
+        '--types',
+        'node',
+        usage,
+      ],
+      {
+        stdio: 'pipe',
+      },
+    );
   }, 120_000);
 });

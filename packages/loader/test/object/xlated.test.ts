@@ -7,7 +7,7 @@ import { libbpfXlated, xlatedById } from './xlated.js';
 const here = new URL('.', import.meta.url).pathname;
 const objects = readdirSync(here).filter((f) => f.endsWith('.bpf.o') && !f.startsWith('fail-'));
 
-describe('relocated instructions equal libbpf\'s (bpftool prog loadall, then dump xlated)', () => {
+describe("relocated instructions equal libbpf's (bpftool prog loadall, then dump xlated)", () => {
   for (const file of objects) {
     it(file, () => {
       const path = join(here, file);

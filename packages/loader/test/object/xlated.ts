@@ -17,7 +17,10 @@ function mapName(id: number): string {
 
 /** `bpftool prog dump xlated id N` with `map[id:M]` turned into `map[name]`. */
 export function xlatedById(id: number): string {
-  const text = execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', String(id)], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const text = execFileSync('bpftool', ['prog', 'dump', 'xlated', 'id', String(id)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const names = new Map<string, string>();
   return text.replace(/map\[id:(\d+)\]/g, (_, m: string) => {
     if (!names.has(m)) names.set(m, mapName(Number(m)));

@@ -169,7 +169,8 @@ function emit(cfg: Cfg, order: number[], pos: Map<number, number>, extra: Map<nu
     const term = b.term;
     if (term.kind === 'ret') out.push({ ...term.insn });
     else if (term.kind === 'goto') {
-      if (order[i + 1] !== term.target) out.push({ code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: (pos.get(term.target)! - (out.length + 1)) >>> 0 });
+      if (order[i + 1] !== term.target)
+        out.push({ code: BPF_JMP | BPF_JA, jt: 0, jf: 0, k: (pos.get(term.target)! - (out.length + 1)) >>> 0 });
     } else {
       const at = out.length;
       const trampolines = extra.get(id) ?? 0;

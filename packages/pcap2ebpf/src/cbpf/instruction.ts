@@ -100,7 +100,9 @@ export const tax = (): CbpfInstruction => stmt(BPF_MISC | BPF_TAX);
 export const txa = (): CbpfInstruction => stmt(BPF_MISC | BPF_TXA);
 
 /** Builds instructions from tcpdump `-ddd` style tuples `[code, jt, jf, k]`. */
-export function fromTuples(tuples: ReadonlyArray<readonly [number, number, number, number] | number[]>): CbpfInstruction[] {
+export function fromTuples(
+  tuples: ReadonlyArray<readonly [number, number, number, number] | number[]>,
+): CbpfInstruction[] {
   return tuples.map((t) => ({ code: t[0]!, jt: t[1]!, jf: t[2]!, k: t[3]! >>> 0 }));
 }
 

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { aluK, aluX, fromTuples, ja, jmpK, ldAbs, ldImm, ldInd, ldLen, ldxImm, ldxMsh, retA, retK } from './instruction.js';
+import {
+  aluK,
+  aluX,
+  fromTuples,
+  ja,
+  jmpK,
+  ldAbs,
+  ldImm,
+  ldInd,
+  ldLen,
+  ldxImm,
+  ldxMsh,
+  retA,
+  retK,
+} from './instruction.js';
 import { runFilter, traceFilter } from './interpreter.js';
 import { BPF_DIV, BPF_JEQ, BPF_LSH, BPF_MOD } from './opcode.js';
 import { LINKTYPES, loadPackets, loadRecords } from './test-corpus.js';
@@ -49,7 +63,15 @@ describe('runFilter semantics', () => {
   });
 
   it('explains an out-of-bounds rejection', () => {
-    const trace = traceFilter(fromTuples([[40, 0, 0, 12], [21, 0, 1, 2048], [6, 0, 0, 1], [6, 0, 0, 0]]), bytes(1, 2));
+    const trace = traceFilter(
+      fromTuples([
+        [40, 0, 0, 12],
+        [21, 0, 1, 2048],
+        [6, 0, 0, 1],
+        [6, 0, 0, 0],
+      ]),
+      bytes(1, 2),
+    );
     expect(trace).toMatchObject({ result: 0, outcome: 'out-of-bounds', steps: [{ pc: 0 }] });
   });
 });

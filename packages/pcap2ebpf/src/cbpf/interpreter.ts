@@ -52,7 +52,11 @@ export function runFilter(program: readonly CbpfInstruction[], packet: Uint8Arra
 }
 
 /** Runs `program` over `packet`, recording every executed instruction; explains a filter's verdict. */
-export function traceFilter(program: readonly CbpfInstruction[], packet: Uint8Array, options: RunOptions = {}): FilterTrace {
+export function traceFilter(
+  program: readonly CbpfInstruction[],
+  packet: Uint8Array,
+  options: RunOptions = {},
+): FilterTrace {
   const steps: FilterStep[] = [];
   const user = options.onStep;
   const { result, outcome } = execute(program, packet, {
@@ -82,7 +86,8 @@ function execute(
   const div0 = { result: 0, outcome: 'division-by-zero' as const };
   const invalid = { result: 0, outcome: 'invalid-instruction' as const };
   for (let steps = 0; ; steps++) {
-    if (steps >= maxSteps) throw new CbpfStepLimitError(`cBPF run exceeded ${maxSteps} steps (a loop that never ends?)`);
+    if (steps >= maxSteps)
+      throw new CbpfStepLimitError(`cBPF run exceeded ${maxSteps} steps (a loop that never ends?)`);
     const insn = program[pc];
     if (insn === undefined) return invalid;
     onStep?.({ pc, a, x });
@@ -174,9 +179,15 @@ function execute(
       case 0x4d:
         pc += 1 + ((a & x) !== 0 ? insn.jt : insn.jf);
         continue;
-      case 0x0c: a = (a + x) >>> 0; break;
-      case 0x1c: a = (a - x) >>> 0; break;
-      case 0x2c: a = Math.imul(a, x) >>> 0; break;
+      case 0x0c:
+        a = (a + x) >>> 0;
+        break;
+      case 0x1c:
+        a = (a - x) >>> 0;
+        break;
+      case 0x2c:
+        a = Math.imul(a, x) >>> 0;
+        break;
       case 0x3c:
         if (x === 0) return div0;
         a = Math.floor(a / x) >>> 0;
@@ -185,14 +196,30 @@ function execute(
         if (x === 0) return div0;
         a = (a % x) >>> 0;
         break;
-      case 0x5c: a = (a & x) >>> 0; break;
-      case 0x4c: a = (a | x) >>> 0; break;
-      case 0xac: a = (a ^ x) >>> 0; break;
-      case 0x6c: a = x < 32 ? (a << x) >>> 0 : 0; break;
-      case 0x7c: a = x < 32 ? a >>> x : 0; break;
-      case 0x04: a = (a + k) >>> 0; break;
-      case 0x14: a = (a - k) >>> 0; break;
-      case 0x24: a = Math.imul(a, k) >>> 0; break;
+      case 0x5c:
+        a = (a & x) >>> 0;
+        break;
+      case 0x4c:
+        a = (a | x) >>> 0;
+        break;
+      case 0xac:
+        a = (a ^ x) >>> 0;
+        break;
+      case 0x6c:
+        a = x < 32 ? (a << x) >>> 0 : 0;
+        break;
+      case 0x7c:
+        a = x < 32 ? a >>> x : 0;
+        break;
+      case 0x04:
+        a = (a + k) >>> 0;
+        break;
+      case 0x14:
+        a = (a - k) >>> 0;
+        break;
+      case 0x24:
+        a = Math.imul(a, k) >>> 0;
+        break;
       case 0x34:
         if (k === 0) return div0;
         a = Math.floor(a / k) >>> 0;
@@ -201,14 +228,30 @@ function execute(
         if (k === 0) return div0;
         a = (a % k) >>> 0;
         break;
-      case 0x54: a = (a & k) >>> 0; break;
-      case 0x44: a = (a | k) >>> 0; break;
-      case 0xa4: a = (a ^ k) >>> 0; break;
-      case 0x64: a = k < 32 ? (a << k) >>> 0 : 0; break;
-      case 0x74: a = k < 32 ? a >>> k : 0; break;
-      case 0x84: a = -a >>> 0; break;
-      case 0x07: x = a; break;
-      case 0x87: a = x; break;
+      case 0x54:
+        a = (a & k) >>> 0;
+        break;
+      case 0x44:
+        a = (a | k) >>> 0;
+        break;
+      case 0xa4:
+        a = (a ^ k) >>> 0;
+        break;
+      case 0x64:
+        a = k < 32 ? (a << k) >>> 0 : 0;
+        break;
+      case 0x74:
+        a = k < 32 ? a >>> k : 0;
+        break;
+      case 0x84:
+        a = -a >>> 0;
+        break;
+      case 0x07:
+        x = a;
+        break;
+      case 0x87:
+        a = x;
+        break;
       default:
         return invalid;
     }

@@ -19,9 +19,12 @@ describe('optimize on small programs', () => {
 
   it('loads the ethertype once for several tests and shares one ret #0', () => {
     const program = fromTuples([
-      [40, 0, 0, 12], [21, 0, 3, 0x800], // ip?
-      [40, 0, 0, 12], [21, 0, 1, 0x800], // again (dominated: always true)
-      [6, 0, 0, 1], [6, 0, 0, 0],
+      [40, 0, 0, 12],
+      [21, 0, 3, 0x800], // ip?
+      [40, 0, 0, 12],
+      [21, 0, 1, 0x800], // again (dominated: always true)
+      [6, 0, 0, 1],
+      [6, 0, 0, 0],
     ]);
     expect(formatListing(optimize(program))).toEqual([
       '(000) ldh      [12]',
@@ -31,7 +34,7 @@ describe('optimize on small programs', () => {
     ]);
   });
 
-  it('takes programs longer than the kernel limit (libpcap\'s unoptimized code for long filters) and shortens them', () => {
+  it("takes programs longer than the kernel limit (libpcap's unoptimized code for long filters) and shortens them", () => {
     // `ether proto 1 or ether proto 2 or …` unoptimized: a reload of [12] before each of 1500
     // tests, and a `ja` to the far accept after each (conditional offsets only reach 255).
     const n = 1500;
@@ -58,7 +61,13 @@ describe('optimize on small programs', () => {
   });
 
   it('returns a protochain-style loop unchanged', () => {
-    const loop = fromTuples([[0, 0, 0, 3], [21, 2, 0, 0], [20, 0, 0, 1], [5, 0, 0, 0xfffffffd], [6, 0, 0, 9]]);
+    const loop = fromTuples([
+      [0, 0, 0, 3],
+      [21, 2, 0, 0],
+      [20, 0, 0, 1],
+      [5, 0, 0, 0xfffffffd],
+      [6, 0, 0, 9],
+    ]);
     expect(optimize(loop)).toEqual(loop);
   });
 });
@@ -83,7 +92,9 @@ describe.each(LINKTYPES)('optimize over the corpus (%s), from libpcap unoptimize
     const notLonger = valid.filter(({ r, opt }) => opt.length <= r.insn_count_opt!).length;
     const ours = valid.reduce((n, { opt }) => n + opt.length, 0);
     const theirs = valid.reduce((n, { r }) => n + r.insn_count_opt!, 0);
-    console.log(`${linktype}: ${notLonger}/${valid.length} no longer than libpcap; ${ours} vs ${theirs} instructions in total`);
+    console.log(
+      `${linktype}: ${notLonger}/${valid.length} no longer than libpcap; ${ours} vs ${theirs} instructions in total`,
+    );
     expect(valid.filter(({ r, opt }) => opt.length > r.insn_count_opt!).map(({ r }) => r.expr)).toEqual([]);
     expect(notLonger).toBe(valid.length);
     expect(ours).toBeLessThan(theirs);
@@ -91,7 +102,9 @@ describe.each(LINKTYPES)('optimize over the corpus (%s), from libpcap unoptimize
 
   it('reproduces libpcap listings exactly for most records (stretch goal, reported)', () => {
     const valid = results.filter(({ r }) => r.valid);
-    const exact = valid.filter(({ r, opt }) => JSON.stringify(formatListing(opt)) === JSON.stringify(r.cbpf_opt)).length;
+    const exact = valid.filter(
+      ({ r, opt }) => JSON.stringify(formatListing(opt)) === JSON.stringify(r.cbpf_opt),
+    ).length;
     console.log(`${linktype}: ${exact}/${valid.length} optimized listings identical to libpcap's`);
     expect(exact / valid.length).toBeGreaterThan(0.96);
   });

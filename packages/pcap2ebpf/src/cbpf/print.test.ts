@@ -7,7 +7,9 @@ import { LINKTYPES, loadRecords } from './test-corpus.js';
 describe('formatCbpfInstruction (tcpdump -d)', () => {
   it('prints every opcode exactly like libpcap 1.10 bpf_image()', () => {
     // bpf-image.txt was produced by fixtures/bpf-image-oracle.c linked against Debian's libpcap 1.10.3.
-    const lines = readFileSync(new URL('./fixtures/bpf-image.txt', import.meta.url), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(new URL('./fixtures/bpf-image.txt', import.meta.url), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     expect(lines.length).toBeGreaterThan(2500);
     for (const line of lines) {
       const [head, image] = line.split('\t', 2) as [string, string];
@@ -43,7 +45,12 @@ describe.each(LINKTYPES)('corpus listings (%s)', (linktype) => {
 });
 
 describe('formatCbpfC and formatDecimal (tcpdump -dd / -ddd)', () => {
-  const ip = fromTuples([[40, 0, 0, 12], [21, 0, 1, 2048], [6, 0, 0, 262144], [6, 0, 0, 0]]);
+  const ip = fromTuples([
+    [40, 0, 0, 12],
+    [21, 0, 1, 2048],
+    [6, 0, 0, 262144],
+    [6, 0, 0, 0],
+  ]);
   it('-dd prints C initialisers with an 8-digit hex k', () => {
     expect(formatCbpfC(ip)).toEqual([
       '{ 0x28, 0, 0, 0x0000000c },',

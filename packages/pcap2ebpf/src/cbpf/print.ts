@@ -38,55 +38,104 @@ function absOperand(k: number): string {
 function mnemonic(insn: CbpfInstruction, n: number): [string, string] | undefined {
   const k = insn.k >>> 0;
   switch (insn.code) {
-    case 0x06: return ['ret', `#${int32(k)}`];
-    case 0x16: return ['ret', ''];
-    case 0x20: return ['ld', absOperand(k)];
-    case 0x28: return ['ldh', absOperand(k)];
-    case 0x30: return ['ldb', absOperand(k)];
-    case 0x80: return ['ld', '#pktlen'];
-    case 0x40: return ['ld', `[x + ${int32(k)}]`];
-    case 0x48: return ['ldh', `[x + ${int32(k)}]`];
-    case 0x50: return ['ldb', `[x + ${int32(k)}]`];
-    case 0x00: return ['ld', `#${hex(k)}`];
-    case 0x01: return ['ldx', `#${hex(k)}`];
-    case 0xb1: return ['ldxb', `4*([${int32(k)}]&0xf)`];
-    case 0x60: return ['ld', `M[${int32(k)}]`];
-    case 0x61: return ['ldx', `M[${int32(k)}]`];
-    case 0x02: return ['st', `M[${int32(k)}]`];
-    case 0x03: return ['stx', `M[${int32(k)}]`];
-    case 0x05: return ['ja', `${int32(n + 1 + k)}`];
-    case 0x25: return ['jgt', `#${hex(k)}`];
-    case 0x35: return ['jge', `#${hex(k)}`];
-    case 0x15: return ['jeq', `#${hex(k)}`];
-    case 0x45: return ['jset', `#${hex(k)}`];
-    case 0x2d: return ['jgt', 'x'];
-    case 0x3d: return ['jge', 'x'];
-    case 0x1d: return ['jeq', 'x'];
-    case 0x4d: return ['jset', 'x'];
-    case 0x0c: return ['add', 'x'];
-    case 0x1c: return ['sub', 'x'];
-    case 0x2c: return ['mul', 'x'];
-    case 0x3c: return ['div', 'x'];
-    case 0x9c: return ['mod', 'x'];
-    case 0x5c: return ['and', 'x'];
-    case 0x4c: return ['or', 'x'];
-    case 0xac: return ['xor', 'x'];
-    case 0x6c: return ['lsh', 'x'];
-    case 0x7c: return ['rsh', 'x'];
-    case 0x04: return ['add', `#${int32(k)}`];
-    case 0x14: return ['sub', `#${int32(k)}`];
-    case 0x24: return ['mul', `#${int32(k)}`];
-    case 0x34: return ['div', `#${int32(k)}`];
-    case 0x94: return ['mod', `#${int32(k)}`];
-    case 0x54: return ['and', `#${hex(k)}`];
-    case 0x44: return ['or', `#${hex(k)}`];
-    case 0xa4: return ['xor', `#${hex(k)}`];
-    case 0x64: return ['lsh', `#${int32(k)}`];
-    case 0x74: return ['rsh', `#${int32(k)}`];
-    case 0x84: return ['neg', ''];
-    case 0x07: return ['tax', ''];
-    case 0x87: return ['txa', ''];
-    default: return undefined;
+    case 0x06:
+      return ['ret', `#${int32(k)}`];
+    case 0x16:
+      return ['ret', ''];
+    case 0x20:
+      return ['ld', absOperand(k)];
+    case 0x28:
+      return ['ldh', absOperand(k)];
+    case 0x30:
+      return ['ldb', absOperand(k)];
+    case 0x80:
+      return ['ld', '#pktlen'];
+    case 0x40:
+      return ['ld', `[x + ${int32(k)}]`];
+    case 0x48:
+      return ['ldh', `[x + ${int32(k)}]`];
+    case 0x50:
+      return ['ldb', `[x + ${int32(k)}]`];
+    case 0x00:
+      return ['ld', `#${hex(k)}`];
+    case 0x01:
+      return ['ldx', `#${hex(k)}`];
+    case 0xb1:
+      return ['ldxb', `4*([${int32(k)}]&0xf)`];
+    case 0x60:
+      return ['ld', `M[${int32(k)}]`];
+    case 0x61:
+      return ['ldx', `M[${int32(k)}]`];
+    case 0x02:
+      return ['st', `M[${int32(k)}]`];
+    case 0x03:
+      return ['stx', `M[${int32(k)}]`];
+    case 0x05:
+      return ['ja', `${int32(n + 1 + k)}`];
+    case 0x25:
+      return ['jgt', `#${hex(k)}`];
+    case 0x35:
+      return ['jge', `#${hex(k)}`];
+    case 0x15:
+      return ['jeq', `#${hex(k)}`];
+    case 0x45:
+      return ['jset', `#${hex(k)}`];
+    case 0x2d:
+      return ['jgt', 'x'];
+    case 0x3d:
+      return ['jge', 'x'];
+    case 0x1d:
+      return ['jeq', 'x'];
+    case 0x4d:
+      return ['jset', 'x'];
+    case 0x0c:
+      return ['add', 'x'];
+    case 0x1c:
+      return ['sub', 'x'];
+    case 0x2c:
+      return ['mul', 'x'];
+    case 0x3c:
+      return ['div', 'x'];
+    case 0x9c:
+      return ['mod', 'x'];
+    case 0x5c:
+      return ['and', 'x'];
+    case 0x4c:
+      return ['or', 'x'];
+    case 0xac:
+      return ['xor', 'x'];
+    case 0x6c:
+      return ['lsh', 'x'];
+    case 0x7c:
+      return ['rsh', 'x'];
+    case 0x04:
+      return ['add', `#${int32(k)}`];
+    case 0x14:
+      return ['sub', `#${int32(k)}`];
+    case 0x24:
+      return ['mul', `#${int32(k)}`];
+    case 0x34:
+      return ['div', `#${int32(k)}`];
+    case 0x94:
+      return ['mod', `#${int32(k)}`];
+    case 0x54:
+      return ['and', `#${hex(k)}`];
+    case 0x44:
+      return ['or', `#${hex(k)}`];
+    case 0xa4:
+      return ['xor', `#${hex(k)}`];
+    case 0x64:
+      return ['lsh', `#${int32(k)}`];
+    case 0x74:
+      return ['rsh', `#${int32(k)}`];
+    case 0x84:
+      return ['neg', ''];
+    case 0x07:
+      return ['tax', ''];
+    case 0x87:
+      return ['txa', ''];
+    default:
+      return undefined;
   }
 }
 

@@ -65,9 +65,13 @@ export function corpusDir(): string {
 function readLines(file: string): string[] {
   const path = join(corpusDir(), file);
   if (!existsSync(path)) {
-    throw new Error(`pcap corpus file missing at ${path}: restore it with git checkout, or rebuild it with test/corpus/regenerate.mjs`);
+    throw new Error(
+      `pcap corpus file missing at ${path}: restore it with git checkout, or rebuild it with test/corpus/regenerate.mjs`,
+    );
   }
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 }
 
 const recordCache = new Map<string, CorpusRecord[]>();
@@ -77,7 +81,9 @@ const packetCache = new Map<string, CorpusPacket[]>();
 export function loadRecords(linktype: 'EN10MB' | 'RAW'): CorpusRecord[] {
   let r = recordCache.get(linktype);
   if (!r) {
-    r = readLines(linktype === 'EN10MB' ? 'public-l2.jsonl' : 'public-l3.jsonl').map((l) => JSON.parse(l) as CorpusRecord);
+    r = readLines(linktype === 'EN10MB' ? 'public-l2.jsonl' : 'public-l3.jsonl').map(
+      (l) => JSON.parse(l) as CorpusRecord,
+    );
     recordCache.set(linktype, r);
   }
   return r;

@@ -33,7 +33,9 @@ describe('validateProgram (kernel rules)', () => {
     fails([ldAbs('B', 0), jmpK(BPF_JEQ, 1, 0, 1), st(3), ldMem(3), retA()], /instruction 3: reads scratch M\[3\]/);
     expect(() => validateProgram([ldImm(1), st(3), ldMem(3), retA()])).not.toThrow();
     expect(() =>
-      validateProgram([ldAbs('B', 0), jmpK(BPF_JEQ, 1, 0, 1), st(3), ldMem(3), retA()], { requireInitializedScratch: false }),
+      validateProgram([ldAbs('B', 0), jmpK(BPF_JEQ, 1, 0, 1), st(3), ldMem(3), retA()], {
+        requireInitializedScratch: false,
+      }),
     ).not.toThrow();
   });
   it('refuses backward jumps unless allowed, and checks their target either way', () => {
@@ -54,7 +56,10 @@ describe.each(LINKTYPES)('libpcap output under the rules (%s)', (linktype) => {
     for (const r of loadRecords(linktype)) {
       if (!r.cbpf_opt_raw) continue;
       const program = fromTuples(r.cbpf_opt_raw);
-      expect(() => validateProgram(program, { allowBackwardJumps: true, requireInitializedScratch: false }), r.expr).not.toThrow();
+      expect(
+        () => validateProgram(program, { allowBackwardJumps: true, requireInitializedScratch: false }),
+        r.expr,
+      ).not.toThrow();
       try {
         validateProgram(program, { requireInitializedScratch: false });
       } catch {

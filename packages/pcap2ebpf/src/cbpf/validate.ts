@@ -27,14 +27,55 @@ export interface ValidateOptions {
 
 /** Every opcode the kernel's classic BPF accepts. */
 export const VALID_OPCODES: ReadonlySet<number> = new Set([
-  0x06, 0x16, // ret k, ret a
-  0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x80, 0x00, 0x60, // ld
-  0x01, 0x61, 0x81, 0xb1, // ldx
-  0x02, 0x03, // st, stx
-  0x04, 0x14, 0x24, 0x34, 0x94, 0x54, 0x44, 0xa4, 0x64, 0x74, // alu k
-  0x0c, 0x1c, 0x2c, 0x3c, 0x9c, 0x5c, 0x4c, 0xac, 0x6c, 0x7c, 0x84, // alu x, neg
-  0x05, 0x15, 0x25, 0x35, 0x45, 0x1d, 0x2d, 0x3d, 0x4d, // jumps
-  0x07, 0x87, // tax, txa
+  0x06,
+  0x16, // ret k, ret a
+  0x20,
+  0x28,
+  0x30,
+  0x40,
+  0x48,
+  0x50,
+  0x80,
+  0x00,
+  0x60, // ld
+  0x01,
+  0x61,
+  0x81,
+  0xb1, // ldx
+  0x02,
+  0x03, // st, stx
+  0x04,
+  0x14,
+  0x24,
+  0x34,
+  0x94,
+  0x54,
+  0x44,
+  0xa4,
+  0x64,
+  0x74, // alu k
+  0x0c,
+  0x1c,
+  0x2c,
+  0x3c,
+  0x9c,
+  0x5c,
+  0x4c,
+  0xac,
+  0x6c,
+  0x7c,
+  0x84, // alu x, neg
+  0x05,
+  0x15,
+  0x25,
+  0x35,
+  0x45,
+  0x1d,
+  0x2d,
+  0x3d,
+  0x4d, // jumps
+  0x07,
+  0x87, // tax, txa
 ]);
 
 /** Successor instruction indices of instruction `pc` (empty for `ret`). */
@@ -73,7 +114,8 @@ export function validateProgram(program: readonly CbpfInstruction[], options: Va
       if ((code & 0xf0) === 0) {
         const off = allowBackward ? k | 0 : k;
         const target = pc + 1 + off;
-        if (!allowBackward && target >= n) throw new CbpfValidationError(pc, `jump past the last instruction (ja ${k})`);
+        if (!allowBackward && target >= n)
+          throw new CbpfValidationError(pc, `jump past the last instruction (ja ${k})`);
         if (target < 0 || target >= n) throw new CbpfValidationError(pc, `jump target ${target} outside the program`);
       } else if (!(insn.jt >= 0 && insn.jt <= 255 && insn.jf >= 0 && insn.jf <= 255)) {
         throw new CbpfValidationError(pc, `jump offsets jt ${insn.jt} / jf ${insn.jf} do not fit 8 bits (use a ja)`);

@@ -118,27 +118,42 @@ const SIZE_NAME: Record<number, string> = { 0x00: 'w', 0x08: 'h', 0x10: 'b' };
 /** Folds a 32-bit ALU operation; undefined for division/modulus by zero. */
 function foldAlu(op: number, a: number, b: number): number | undefined {
   switch (op) {
-    case 0x00: return (a + b) >>> 0;
-    case 0x10: return (a - b) >>> 0;
-    case 0x20: return Math.imul(a, b) >>> 0;
-    case 0x30: return b === 0 ? undefined : Math.floor(a / b) >>> 0;
-    case 0x90: return b === 0 ? undefined : (a % b) >>> 0;
-    case 0x40: return (a | b) >>> 0;
-    case 0x50: return (a & b) >>> 0;
-    case 0xa0: return (a ^ b) >>> 0;
-    case 0x60: return b < 32 ? (a << b) >>> 0 : 0;
-    case 0x70: return b < 32 ? a >>> b : 0;
-    default: return undefined;
+    case 0x00:
+      return (a + b) >>> 0;
+    case 0x10:
+      return (a - b) >>> 0;
+    case 0x20:
+      return Math.imul(a, b) >>> 0;
+    case 0x30:
+      return b === 0 ? undefined : Math.floor(a / b) >>> 0;
+    case 0x90:
+      return b === 0 ? undefined : (a % b) >>> 0;
+    case 0x40:
+      return (a | b) >>> 0;
+    case 0x50:
+      return (a & b) >>> 0;
+    case 0xa0:
+      return (a ^ b) >>> 0;
+    case 0x60:
+      return b < 32 ? (a << b) >>> 0 : 0;
+    case 0x70:
+      return b < 32 ? a >>> b : 0;
+    default:
+      return undefined;
   }
 }
 
 /** Evaluates a jump condition on constants. */
 function foldTest(op: number, a: number, b: number): boolean {
   switch (op) {
-    case 0x10: return a === b;
-    case 0x20: return a > b;
-    case 0x30: return a >= b;
-    default: return (a & b) !== 0;
+    case 0x10:
+      return a === b;
+    case 0x20:
+      return a > b;
+    case 0x30:
+      return a >= b;
+    default:
+      return (a & b) !== 0;
   }
 }
 
@@ -208,7 +223,8 @@ export class ValueNumbering {
       return r === undefined ? undefined : this.values.constant(r);
     }
     if (cb !== undefined) {
-      if (cb === 0 && (op === 0x00 || op === 0x10 || op === 0x40 || op === 0xa0 || op === 0x60 || op === 0x70)) return a;
+      if (cb === 0 && (op === 0x00 || op === 0x10 || op === 0x40 || op === 0xa0 || op === 0x60 || op === 0x70))
+        return a;
       if (cb === 1 && (op === 0x20 || op === 0x30)) return a;
       if (cb === 0xffffffff && op === 0x50) return a;
       if (cb === 0 && (op === 0x50 || op === 0x20)) return this.values.constant(0);
@@ -240,7 +256,10 @@ export class ValueNumbering {
     const k = insn.k >>> 0;
     const V = this.values;
     switch (c) {
-      case 0x20: case 0x28: case 0x30: { // ld [k]
+      case 0x20:
+      case 0x28:
+      case 0x30: {
+        // ld [k]
         const v = V.of(`ld${SIZE_NAME[c & 0x18]}:${k}`);
         const mayFail = !s.avail.has(v);
         const out = s.a === v ? null : s.x === v ? stmt(0x87) : insn;
@@ -248,7 +267,10 @@ export class ValueNumbering {
         if (!s.avail.has(v)) availW(s).add(v);
         return { insn: out, def: LOC_A, mayFail: mayFail && out !== null };
       }
-      case 0x40: case 0x48: case 0x50: { // ld [x + k]
+      case 0x40:
+      case 0x48:
+      case 0x50: {
+        // ld [x + k]
         const cx = this.cval(s, s.x);
         if (cx !== undefined && cx + k <= 0xffffffff) {
           const r = this.evalStmt(s, stmt(0x20 | (c & 0x18), cx + k));
@@ -261,7 +283,8 @@ export class ValueNumbering {
         if (!s.avail.has(v)) availW(s).add(v);
         return { insn: out, def: LOC_A, mayFail: mayFail && out !== null };
       }
-      case 0xb1: { // ldxb 4*([k]&0xf)
+      case 0xb1: {
+        // ldxb 4*([k]&0xf)
         const v = V.of(`msh:${k}`);
         const mayFail = !s.avail.has(v);
         const out = s.x === v ? null : insn;
@@ -269,7 +292,8 @@ export class ValueNumbering {
         if (!s.avail.has(v)) availW(s).add(v);
         return { insn: out, def: LOC_X, mayFail: mayFail && out !== null };
       }
-      case 0x80: case 0x81: {
+      case 0x80:
+      case 0x81: {
         const v = V.of('len');
         const toX = c === 0x81;
         const out = this.assign(s, toX, v, insn);
@@ -277,7 +301,8 @@ export class ValueNumbering {
         else s.a = v;
         return { insn: out, def: toX ? LOC_X : LOC_A, mayFail: false };
       }
-      case 0x00: case 0x01: {
+      case 0x00:
+      case 0x01: {
         const v = V.constant(k);
         const toX = c === 0x01;
         const out = (toX ? s.x : s.a) === v ? null : insn;
@@ -285,7 +310,8 @@ export class ValueNumbering {
         else s.a = v;
         return { insn: out, def: toX ? LOC_X : LOC_A, mayFail: false };
       }
-      case 0x60: case 0x61: {
+      case 0x60:
+      case 0x61: {
         const v = s.m[k]!;
         const toX = c === 0x61;
         const out = this.assign(s, toX, v, insn);
@@ -293,7 +319,8 @@ export class ValueNumbering {
         else s.a = v;
         return { insn: out, def: toX ? LOC_X : LOC_A, mayFail: false };
       }
-      case 0x02: case 0x03: {
+      case 0x02:
+      case 0x03: {
         const v = c === 0x02 ? s.a : s.x;
         const out = s.m[k] === v ? null : insn;
         s.m[k] = v;
@@ -459,7 +486,7 @@ export class ValueNumbering {
       for (const side of ['f', 't'] as const) {
         for (const or of [true, false]) {
           // A pull-up swaps edges without changing any block's number of predecessors.
-        this.pullUpFrom(b, side, or, preds);
+          this.pullUpFrom(b, side, or, preds);
         }
       }
     }
@@ -467,7 +494,8 @@ export class ValueNumbering {
 
   private predecessorCounts(): Map<number, number> {
     const preds = new Map<number, number>();
-    for (const blk of this.cfg.blocks.values()) for (const s of blockSuccessors(blk)) preds.set(s, (preds.get(s) ?? 0) + 1);
+    for (const blk of this.cfg.blocks.values())
+      for (const s of blockSuccessors(blk)) preds.set(s, (preds.get(s) ?? 0) + 1);
     return preds;
   }
 
@@ -554,7 +582,6 @@ export class ValueNumbering {
     }
     return { target, state };
   }
-
 }
 
 function push(map: Map<number, State[]>, id: number, s: State): void {

@@ -48,7 +48,15 @@ const LINKTYPES: Record<string, DataLinkType> = { EN10MB: 'EN10MB', RAW: 'RAW' }
 
 /** Parses `argv` (without node and script). @throws UsageError */
 export function parseArgs(argv: readonly string[]): CliArgs {
-  const out: CliArgs = { linktype: 'EN10MB', optimize: true, format: 'listing', namesDir: undefined, expression: '', help: false, version: false };
+  const out: CliArgs = {
+    linktype: 'EN10MB',
+    optimize: true,
+    format: 'listing',
+    namesDir: undefined,
+    expression: '',
+    help: false,
+    version: false,
+  };
   const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -61,15 +69,31 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       continue;
     }
     switch (a) {
-      case '-O': out.optimize = false; break;
-      case '-d': out.format = 'listing'; break;
-      case '-dd': out.format = 'c'; break;
-      case '-ddd': out.format = 'decimal'; break;
-      case '--ebpf': out.format = 'ebpf'; break;
-      case '--ebpf-kernel-mem': out.format = 'ebpf-kernel-mem'; break;
+      case '-O':
+        out.optimize = false;
+        break;
+      case '-d':
+        out.format = 'listing';
+        break;
+      case '-dd':
+        out.format = 'c';
+        break;
+      case '-ddd':
+        out.format = 'decimal';
+        break;
+      case '--ebpf':
+        out.format = 'ebpf';
+        break;
+      case '--ebpf-kernel-mem':
+        out.format = 'ebpf-kernel-mem';
+        break;
       case '-h':
-      case '--help': out.help = true; break;
-      case '--version': out.version = true; break;
+      case '--help':
+        out.help = true;
+        break;
+      case '--version':
+        out.version = true;
+        break;
       case '--names-dir': {
         const v = argv[++i];
         if (v === undefined) throw new UsageError('--names-dir needs a directory');

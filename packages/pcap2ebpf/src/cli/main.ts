@@ -29,7 +29,8 @@ export function main(argv: readonly string[], io: CliIo): number {
       io.out(`pcap2ebpf ${VERSION} (pcap-filter as in libpcap 1.10)`);
       return 0;
     }
-    if (args.namesDir !== undefined && !existsSync(args.namesDir)) throw new UsageError(`--names-dir: no directory ${args.namesDir}`);
+    if (args.namesDir !== undefined && !existsSync(args.namesDir))
+      throw new UsageError(`--names-dir: no directory ${args.namesDir}`);
     const names = args.namesDir !== undefined ? NameResolver.fromDirectory(args.namesDir) : undefined;
     const program = compile(args.expression, { linktype: args.linktype, optimize: args.optimize, names });
     for (const l of render(program, args.format)) io.out(l);

@@ -4,9 +4,35 @@
  */
 import type { Proto, RelOp } from '../lang/ast.js';
 import {
-  BPF_ADD, BPF_ALU, BPF_AND, BPF_B, BPF_DIV, BPF_H, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_LD,
-  BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MUL, BPF_NEG, BPF_OR, BPF_RSH, BPF_ST, BPF_SUB,
-  BPF_TAX, BPF_W, BPF_X, BPF_XOR,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_DIV,
+  BPF_H,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LEN,
+  BPF_LSH,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MOD,
+  BPF_MUL,
+  BPF_NEG,
+  BPF_OR,
+  BPF_RSH,
+  BPF_ST,
+  BPF_SUB,
+  BPF_TAX,
+  BPF_W,
+  BPF_X,
+  BPF_XOR,
 } from '../cbpf/opcode.js';
 import { type Block, genAnd, genNot, jmp, newBlock, newStmt, sappend, type Stmt } from './blocks.js';
 import { absOffsetVarpart, cmp, loadxIphdrlen } from './loads.js';
@@ -46,10 +72,17 @@ export function genLoad(cs: CodegenState, proto: Proto, inst: Arth, size: number
   cs.freeReg(inst.regno);
   let sizeCode: number;
   switch (size) {
-    case 1: sizeCode = BPF_B; break;
-    case 2: sizeCode = BPF_H; break;
-    case 4: sizeCode = BPF_W; break;
-    default: return cs.error('data size must be 1, 2, or 4');
+    case 1:
+      sizeCode = BPF_B;
+      break;
+    case 2:
+      sizeCode = BPF_H;
+      break;
+    case 4:
+      sizeCode = BPF_W;
+      break;
+    default:
+      return cs.error('data size must be 1, 2, or 4');
   }
   switch (proto) {
     case 'radio':
@@ -65,7 +98,16 @@ export function genLoad(cs: CodegenState, proto: Proto, inst: Arth, size: number
       sappend(inst.s, s);
       break;
     }
-    case 'ip': case 'arp': case 'rarp': case 'atalk': case 'decnet': case 'sca': case 'lat': case 'moprc': case 'mopdl': case 'ip6': {
+    case 'ip':
+    case 'arp':
+    case 'rarp':
+    case 'atalk':
+    case 'decnet':
+    case 'sca':
+    case 'lat':
+    case 'moprc':
+    case 'mopdl':
+    case 'ip6': {
       let s = absOffsetVarpart(cs, cs.offLinkpl);
       if (s) {
         sappend(s, xferToA(inst));
@@ -79,7 +121,15 @@ export function genLoad(cs: CodegenState, proto: Proto, inst: Arth, size: number
       inst.b = b;
       break;
     }
-    case 'sctp': case 'tcp': case 'udp': case 'icmp': case 'igmp': case 'igrp': case 'pim': case 'vrrp': case 'carp': {
+    case 'sctp':
+    case 'tcp':
+    case 'udp':
+    case 'icmp':
+    case 'igmp':
+    case 'igrp':
+    case 'pim':
+    case 'vrrp':
+    case 'carp': {
       const s = loadxIphdrlen(cs);
       sappend(s, xferToA(inst));
       sappend(s, newStmt(BPF_ALU | BPF_ADD | BPF_X));
@@ -119,8 +169,16 @@ export function genLoad(cs: CodegenState, proto: Proto, inst: Arth, size: number
 }
 
 const ALU_OPS: Record<string, number> = {
-  '+': BPF_ADD, '-': BPF_SUB, '*': BPF_MUL, '/': BPF_DIV, '%': BPF_MOD, '&': BPF_AND, '|': BPF_OR, '^': BPF_XOR,
-  '<<': BPF_LSH, '>>': BPF_RSH,
+  '+': BPF_ADD,
+  '-': BPF_SUB,
+  '*': BPF_MUL,
+  '/': BPF_DIV,
+  '%': BPF_MOD,
+  '&': BPF_AND,
+  '|': BPF_OR,
+  '^': BPF_XOR,
+  '<<': BPF_LSH,
+  '>>': BPF_RSH,
 };
 
 /** `a0 op a1` (`gen_arth`), with libpcap's constant-divisor/shift checks on the right operand's first statement. */

@@ -39,7 +39,18 @@ export function newStmt(code: number, k = 0): Stmt {
 
 /** A new block ending in `code` (a jump or a return). */
 export function newBlock(code: number, k = 0): Block {
-  const b = { stmts: undefined, code, k: k >>> 0, jt: undefined, jf: undefined, sense: false, offset: 0, longjt: 0, longjf: 0, mark: 0 } as unknown as Block;
+  const b = {
+    stmts: undefined,
+    code,
+    k: k >>> 0,
+    jt: undefined,
+    jf: undefined,
+    sense: false,
+    offset: 0,
+    longjt: 0,
+    longjf: 0,
+    mark: 0,
+  } as unknown as Block;
   b.head = b;
   return b;
 }

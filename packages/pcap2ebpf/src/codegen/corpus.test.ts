@@ -4,7 +4,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runFilter } from '../cbpf/interpreter.js';
-import { corpusCompileOptions, loadPackets, loadRecords, type CorpusRecord as BaseRecord } from '../cbpf/test-corpus.js';
+import {
+  corpusCompileOptions,
+  loadPackets,
+  loadRecords,
+  type CorpusRecord as BaseRecord,
+} from '../cbpf/test-corpus.js';
 import { compileFilter } from '../compile.js';
 import { FilterError } from '../lang/errors.js';
 
@@ -20,7 +25,6 @@ interface Outcome {
 }
 
 const summaries: string[] = [];
-
 
 for (const linktype of ['EN10MB', 'RAW'] as const) {
   describe(`corpus, ${linktype}`, () => {
@@ -57,15 +61,24 @@ for (const linktype of ['EN10MB', 'RAW'] as const) {
         const c = cats.get(o.record.category) ?? { n: 0, listing: 0, matches: 0 };
         c.n++;
         if (JSON.stringify(o.noopt.raw) === JSON.stringify(o.record.cbpf_noopt_raw)) c.listing++;
-        if (o.record.matches_noopt == null || JSON.stringify(o.noopt.matches) === JSON.stringify(o.record.matches_noopt)) c.matches++;
+        if (
+          o.record.matches_noopt == null ||
+          JSON.stringify(o.noopt.matches) === JSON.stringify(o.record.matches_noopt)
+        )
+          c.matches++;
         cats.set(o.record.category, c);
       }
-      const lines = [...cats].sort().map(([k, c]) => `  ${k.padEnd(20)} ${String(c.n).padStart(3)} listing ${((100 * c.listing) / c.n).toFixed(0).padStart(3)}%  matches ${((100 * c.matches) / c.n).toFixed(0).padStart(3)}%`);
+      const lines = [...cats]
+        .sort()
+        .map(
+          ([k, c]) =>
+            `  ${k.padEnd(20)} ${String(c.n).padStart(3)} listing ${((100 * c.listing) / c.n).toFixed(0).padStart(3)}%  matches ${((100 * c.matches) / c.n).toFixed(0).padStart(3)}%`,
+        );
       summaries.push(`${linktype} unoptimized agreement per category:\n${lines.join('\n')}`);
       console.log(summaries.at(-1));
     });
 
-    it('rejects every expression libpcap rejects, with libpcap\'s message', () => {
+    it("rejects every expression libpcap rejects, with libpcap's message", () => {
       const wrong = outcomes
         .filter((o) => !o.record.noopt_valid)
         .filter((o) => o.noopt.error?.reason !== o.record.noopt_error)
@@ -81,7 +94,7 @@ for (const linktype of ['EN10MB', 'RAW'] as const) {
       expect(valid.filter((o) => !same.includes(o)).map((o) => o.record.expr)).toEqual([]);
     });
 
-    it('accepts exactly the packets libpcap\'s unoptimized program accepts', () => {
+    it("accepts exactly the packets libpcap's unoptimized program accepts", () => {
       const wrong = outcomes
         .filter((o) => o.record.noopt_valid && o.record.matches_noopt != null)
         .filter((o) => JSON.stringify(o.noopt.matches) !== JSON.stringify(o.record.matches_noopt))
@@ -89,15 +102,19 @@ for (const linktype of ['EN10MB', 'RAW'] as const) {
       expect(wrong).toEqual([]);
     });
 
-    it('with the optimizer (pwru\'s mode) compiles what libpcap compiles and accepts exactly its packets', () => {
-      const validity = outcomes.filter((o) => o.record.valid !== (o.opt.error === undefined)).map((o) => `${o.record.expr}: ${o.opt.error?.reason ?? 'compiled'}`);
+    it("with the optimizer (pwru's mode) compiles what libpcap compiles and accepts exactly its packets", () => {
+      const validity = outcomes
+        .filter((o) => o.record.valid !== (o.opt.error === undefined))
+        .map((o) => `${o.record.expr}: ${o.opt.error?.reason ?? 'compiled'}`);
       const matches = outcomes
         .filter((o) => o.record.valid && o.record.matches != null)
         .filter((o) => JSON.stringify(o.opt.matches) !== JSON.stringify(o.record.matches))
         .map((o) => o.record.expr);
       const valid = outcomes.filter((o) => o.record.valid && o.opt.length !== undefined);
       const notLonger = valid.filter((o) => o.opt.length! <= o.record.insn_count_opt!).length;
-      console.log(`${linktype}: optimized no longer than libpcap on ${notLonger}/${valid.length} (${((100 * notLonger) / valid.length).toFixed(1)}%)`);
+      console.log(
+        `${linktype}: optimized no longer than libpcap on ${notLonger}/${valid.length} (${((100 * notLonger) / valid.length).toFixed(1)}%)`,
+      );
       expect({ validity, matches }).toEqual({ validity: [], matches: [] });
     });
   });

@@ -3,8 +3,27 @@
  * Their offset changes are positional (they apply to everything parsed afterwards), as in libpcap.
  */
 import {
-  BPF_ADD, BPF_ALU, BPF_AND, BPF_B, BPF_H, BPF_IMM, BPF_IND, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MEM,
-  BPF_MISC, BPF_MUL, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_W, BPF_X,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_H,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JEQ,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MUL,
+  BPF_ST,
+  BPF_STX,
+  BPF_TAX,
+  BPF_TXA,
+  BPF_W,
+  BPF_X,
 } from '../cbpf/opcode.js';
 import { type Block, genAnd, genOr, jmp, newBlock, newStmt, sappend, type Stmt } from './blocks.js';
 import { ETHERTYPE, GENEVE_PORT, IPPROTO, PPP } from './constants.js';

@@ -10,7 +10,16 @@ import { type Block, finish, genAnd, genNot, genOr, retBlock } from './blocks.js
 import { genArth, genLoad, genLoadi, genLoadlen, genNeg, genRelation, type Arth } from './arith.js';
 import { genGeneve, genMpls, genPppoed, genPppoes, genVlan } from './encap.js';
 import { linearize } from './linearize.js';
-import { genBroadcast, genByteop, genIfindex, genInbound, genLen, genLinkSpecific, genLlc, genMulticast } from './misc.js';
+import {
+  genBroadcast,
+  genByteop,
+  genIfindex,
+  genInbound,
+  genLen,
+  genLinkSpecific,
+  genLlc,
+  genMulticast,
+} from './misc.js';
 import { genPrimitive } from './primitive.js';
 import { genProtoAbbrev } from './proto.js';
 import { CodegenState } from './state.js';
@@ -52,11 +61,16 @@ export function generate(expr: string, opts: GenerateOptions): Generated {
 
   const onArith = (n: Arith): Arth => {
     switch (n.type) {
-      case 'num': return genLoadi(cs, n.value);
-      case 'len': return genLoadlen(cs);
-      case 'load': return genLoad(cs, n.proto, ar(n.index), n.size);
-      case 'binary': return genArth(cs, n.op, ar(n.left), ar(n.right));
-      case 'neg': return genNeg(cs, ar(n.operand));
+      case 'num':
+        return genLoadi(cs, n.value);
+      case 'len':
+        return genLoadlen(cs);
+      case 'load':
+        return genLoad(cs, n.proto, ar(n.index), n.size);
+      case 'binary':
+        return genArth(cs, n.op, ar(n.left), ar(n.right));
+      case 'neg':
+        return genNeg(cs, ar(n.operand));
     }
   };
 
@@ -75,24 +89,42 @@ export function generate(expr: string, opts: GenerateOptions): Generated {
         genNot(b);
         return b;
       }
-      case 'primitive': return genPrimitive(cs, n.qual, n.id);
-      case 'abbrev': return genProtoAbbrev(cs, n.proto);
-      case 'relation': return genRelation(cs, n.op, ar(n.left), ar(n.right));
-      case 'broadcast': return genBroadcast(cs, n.proto);
-      case 'multicast': return genMulticast(cs, n.proto);
-      case 'less': return genLen(true, n.value);
-      case 'greater': return genLen(false, n.value);
-      case 'byte': return genByteop(cs, n.op, n.index, n.value);
-      case 'inbound': return genInbound(cs, false);
-      case 'outbound': return genInbound(cs, true);
-      case 'ifindex': return genIfindex(cs, n.value);
-      case 'vlan': return genVlan(cs, n.value);
-      case 'mpls': return genMpls(cs, n.value);
-      case 'pppoed': return genPppoed(cs);
-      case 'pppoes': return genPppoes(cs, n.value);
-      case 'geneve': return genGeneve(cs, n.value);
-      case 'llc': return genLlc(cs, n.subtype);
-      case 'linkSpecific': return genLinkSpecific(cs, n.keyword, n.args);
+      case 'primitive':
+        return genPrimitive(cs, n.qual, n.id);
+      case 'abbrev':
+        return genProtoAbbrev(cs, n.proto);
+      case 'relation':
+        return genRelation(cs, n.op, ar(n.left), ar(n.right));
+      case 'broadcast':
+        return genBroadcast(cs, n.proto);
+      case 'multicast':
+        return genMulticast(cs, n.proto);
+      case 'less':
+        return genLen(true, n.value);
+      case 'greater':
+        return genLen(false, n.value);
+      case 'byte':
+        return genByteop(cs, n.op, n.index, n.value);
+      case 'inbound':
+        return genInbound(cs, false);
+      case 'outbound':
+        return genInbound(cs, true);
+      case 'ifindex':
+        return genIfindex(cs, n.value);
+      case 'vlan':
+        return genVlan(cs, n.value);
+      case 'mpls':
+        return genMpls(cs, n.value);
+      case 'pppoed':
+        return genPppoed(cs);
+      case 'pppoes':
+        return genPppoes(cs, n.value);
+      case 'geneve':
+        return genGeneve(cs, n.value);
+      case 'llc':
+        return genLlc(cs, n.subtype);
+      case 'linkSpecific':
+        return genLinkSpecific(cs, n.keyword, n.args);
     }
   };
 

@@ -25,7 +25,13 @@ export function wlanDirError(cs: CodegenState, dir: Dir, what: string): never {
  * and the default test the source, then the destination (in that order, which fixes the block
  * numbering), and combine them.
  */
-function byDirection(cs: CodegenState, dir: Dir, srcOff: number, dstOff: number, test: (offset: number) => Block): Block {
+function byDirection(
+  cs: CodegenState,
+  dir: Dir,
+  srcOff: number,
+  dstOff: number,
+  test: (offset: number) => Block,
+): Block {
   switch (dir) {
     case 'src':
       return test(srcOff);
@@ -45,7 +51,15 @@ function byDirection(cs: CodegenState, dir: Dir, srcOff: number, dstOff: number,
   }
 }
 
-function hostop(cs: CodegenState, addr: number, mask: number, dir: Dir, llProto: number, srcOff: number, dstOff: number): Block {
+function hostop(
+  cs: CodegenState,
+  addr: number,
+  mask: number,
+  dir: Dir,
+  llProto: number,
+  srcOff: number,
+  dstOff: number,
+): Block {
   return byDirection(cs, dir, srcOff, dstOff, (offset) => {
     const b0 = genLinktype(cs, llProto);
     const b1 = mcmp(cs, 'linkpl', offset, BPF_W, addr, mask);
@@ -54,12 +68,20 @@ function hostop(cs: CodegenState, addr: number, mask: number, dir: Dir, llProto:
   });
 }
 
-function hostop6(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, dir: Dir, srcOff: number, dstOff: number): Block {
+function hostop6(
+  cs: CodegenState,
+  addr: Uint8Array,
+  mask: Uint8Array,
+  dir: Dir,
+  srcOff: number,
+  dstOff: number,
+): Block {
   return byDirection(cs, dir, srcOff, dstOff, (offset) => hostop6At(cs, addr, mask, offset));
 }
 
 function hostop6At(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, offset: number): Block {
-  const word = (a: Uint8Array, i: number): number => ((a[4 * i]! << 24) | (a[4 * i + 1]! << 16) | (a[4 * i + 2]! << 8) | a[4 * i + 3]!) >>> 0;
+  const word = (a: Uint8Array, i: number): number =>
+    ((a[4 * i]! << 24) | (a[4 * i + 1]! << 16) | (a[4 * i + 2]! << 8) | a[4 * i + 3]!) >>> 0;
   const b1 = mcmp(cs, 'linkpl', offset + 12, BPF_W, word(addr, 3), word(mask, 3));
   let b0 = mcmp(cs, 'linkpl', offset + 8, BPF_W, word(addr, 2), word(mask, 2));
   genAnd(b0, b1);
@@ -73,7 +95,14 @@ function hostop6At(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, offset:
 }
 
 const NOT_IMPLEMENTED: Partial<Record<Proto, string>> = {
-  atalk: 'AppleTalk', lat: 'LAT', sca: 'SCA', moprc: 'MOPRC', mopdl: 'MOPDL', aarp: 'AARP', iso: 'ISO', ipx: 'IPX',
+  atalk: 'AppleTalk',
+  lat: 'LAT',
+  sca: 'SCA',
+  moprc: 'MOPRC',
+  mopdl: 'MOPDL',
+  aarp: 'AARP',
+  iso: 'ISO',
+  ipx: 'IPX',
 };
 
 /** DECnet address test over all four routing-header layouts (`gen_dnhostop`). */
@@ -158,7 +187,14 @@ export function genHost(cs: CodegenState, addr: number, mask: number, proto: Pro
 }
 
 /** IPv6 host/net test under a protocol qualifier (`gen_host6`). */
-export function genHost6(cs: CodegenState, addr: Uint8Array, mask: Uint8Array, proto: Proto, dir: Dir, isNet: boolean): Block {
+export function genHost6(
+  cs: CodegenState,
+  addr: Uint8Array,
+  mask: Uint8Array,
+  proto: Proto,
+  dir: Dir,
+  isNet: boolean,
+): Block {
   const typestr = isNet ? 'net' : 'host';
   switch (proto) {
     case 'default':

@@ -12,7 +12,16 @@ export const genFalse = (): Block => uncond(false);
 
 /** SNAP header check: AA AA 03, OUI, protocol type (`gen_snap`). */
 export function genSnap(cs: CodegenState, orgcode: number, ptype: number): Block {
-  const snap = Uint8Array.of(LLCSAP.SNAP, LLCSAP.SNAP, 0x03, (orgcode >> 16) & 0xff, (orgcode >> 8) & 0xff, orgcode & 0xff, (ptype >> 8) & 0xff, ptype & 0xff);
+  const snap = Uint8Array.of(
+    LLCSAP.SNAP,
+    LLCSAP.SNAP,
+    0x03,
+    (orgcode >> 16) & 0xff,
+    (orgcode >> 8) & 0xff,
+    orgcode & 0xff,
+    (ptype >> 8) & 0xff,
+    ptype & 0xff,
+  );
   return bcmp(cs, 'llc', 0, snap);
 }
 
@@ -63,15 +72,24 @@ function genEtherLinktype(cs: CodegenState, llProto: number): Block {
 
 function ethertypeToPpptype(llProto: number): number {
   switch (llProto) {
-    case ETHERTYPE.IP: return PPP.IP;
-    case ETHERTYPE.IPV6: return PPP.IPV6;
-    case ETHERTYPE.DN: return PPP.DECNET;
-    case ETHERTYPE.ATALK: return PPP.APPLE;
-    case ETHERTYPE.NS: return PPP.NS;
-    case LLCSAP.ISONS: return PPP.OSI;
-    case LLCSAP.STP: return PPP.BRPDU;
-    case LLCSAP.IPX: return PPP.IPX;
-    default: return llProto;
+    case ETHERTYPE.IP:
+      return PPP.IP;
+    case ETHERTYPE.IPV6:
+      return PPP.IPV6;
+    case ETHERTYPE.DN:
+      return PPP.DECNET;
+    case ETHERTYPE.ATALK:
+      return PPP.APPLE;
+    case ETHERTYPE.NS:
+      return PPP.NS;
+    case LLCSAP.ISONS:
+      return PPP.OSI;
+    case LLCSAP.STP:
+      return PPP.BRPDU;
+    case LLCSAP.IPX:
+      return PPP.IPX;
+    default:
+      return llProto;
   }
 }
 

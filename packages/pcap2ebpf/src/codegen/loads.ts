@@ -1,15 +1,41 @@
 /** Packet loads and comparisons relative to the current header offsets (`gen_load_a`, `gen_ncmp`, ...). */
 import {
-  BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_B, BPF_H, BPF_IND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_K, BPF_LD, BPF_LDX,
-  BPF_LSH, BPF_MEM, BPF_MISC, BPF_MSH, BPF_TAX, BPF_W, BPF_X,
+  BPF_ABS,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_H,
+  BPF_IND,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LSH,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MSH,
+  BPF_TAX,
+  BPF_W,
+  BPF_X,
 } from '../cbpf/opcode.js';
 import { type Block, genAnd, genNot, jmp, newBlock, newStmt, sappend, type Stmt } from './blocks.js';
 import type { AbsOffset, CodegenState } from './state.js';
 
 /** What an offset is relative to (libpcap's `enum e_offrel`). */
 export type OffRel =
-  | 'packet' | 'linkhdr' | 'prevlinkhdr' | 'llc' | 'prevmplshdr' | 'linkpl' | 'linkpl_nosnap' | 'linktype'
-  | 'tran_ipv4' | 'tran_ipv6';
+  | 'packet'
+  | 'linkhdr'
+  | 'prevlinkhdr'
+  | 'llc'
+  | 'prevmplshdr'
+  | 'linkpl'
+  | 'linkpl_nosnap'
+  | 'linktype'
+  | 'tran_ipv4'
+  | 'tran_ipv6';
 
 /** Load sizes as cBPF size bits. */
 export const SIZE = { W: BPF_W, H: BPF_H, B: BPF_B } as const;
@@ -74,7 +100,16 @@ export function loadxIphdrlen(cs: CodegenState): Stmt {
 }
 
 /** Load, optionally mask, compare (`gen_ncmp`); `reverse` negates only `jgt`/`jge`. */
-export function ncmp(cs: CodegenState, offrel: OffRel, offset: number, size: number, mask: number, jtype: number, reverse: boolean, v: number): Block {
+export function ncmp(
+  cs: CodegenState,
+  offrel: OffRel,
+  offset: number,
+  size: number,
+  mask: number,
+  jtype: number,
+  reverse: boolean,
+  v: number,
+): Block {
   const s = loadA(cs, offrel, offset, size);
   if (mask >>> 0 !== 0xffffffff) sappend(s, newStmt(BPF_ALU | BPF_AND | BPF_K, mask));
   const b = newBlock(jmp(jtype), v);

@@ -1,8 +1,32 @@
 /** Length, byte, broadcast/multicast, direction, interface and LLC primitives. */
 import type { Proto } from '../lang/ast.js';
-import { BPF_ALU, BPF_AND, BPF_B, BPF_H, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET, BPF_K, BPF_LD, BPF_LEN, BPF_OR, BPF_W } from '../cbpf/opcode.js';
+import {
+  BPF_ALU,
+  BPF_AND,
+  BPF_B,
+  BPF_H,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JSET,
+  BPF_K,
+  BPF_LD,
+  BPF_LEN,
+  BPF_OR,
+  BPF_W,
+} from '../cbpf/opcode.js';
 import { type Block, genAnd, genNot, genOr, jmp, newBlock, newStmt } from './blocks.js';
-import { ETHERMTU, ETHERTYPE, LLC, LLC_S_SUBTYPES, LLC_U_SUBTYPES, PACKET_OUTGOING, SKF_AD_IFINDEX, SKF_AD_OFF, SKF_AD_PKTTYPE } from './constants.js';
+import {
+  ETHERMTU,
+  ETHERTYPE,
+  LLC,
+  LLC_S_SUBTYPES,
+  LLC_U_SUBTYPES,
+  PACKET_OUTGOING,
+  SKF_AD_IFINDEX,
+  SKF_AD_OFF,
+  SKF_AD_PKTTYPE,
+} from './constants.js';
 import { genEhostop } from './host.js';
 import { genLinktype, genPrevlinkhdrCheck } from './linktype.js';
 import { cmp, cmpGe, cmpGt, cmpLt, loadA, mcmp } from './loads.js';
@@ -89,7 +113,9 @@ export function genMulticast(cs: CodegenState, proto: Proto): Block {
     default:
       break;
   }
-  return cs.error('link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel');
+  return cs.error(
+    'link-layer multicast filters supported only on ethernet/FDDI/token ring/ARCNET/802.11/ATM LANE/Fibre Channel',
+  );
 }
 
 /** `inbound` / `outbound` through Linux's packet-type ancillary load, as for a live or dead handle. */
@@ -162,13 +188,86 @@ const LINK_SPECIFIC_MESSAGES: Record<string, string> = {
 const MTP2 = new Set(['fisu', 'lssu', 'msu']);
 const SS7 = new Set(['sio', 'opc', 'dpc', 'sls']);
 
-const PF_REASONS = ['match', 'bad-offset', 'fragment', 'short', 'normalize', 'memory', 'bad-timestamp', 'congestion', 'ip-option', 'proto-cksum', 'state-mismatch', 'state-insert', 'state-limit', 'src-limit', 'synproxy'];
-const PF_ACTIONS = ['pass', 'accept', 'drop', 'block', 'scrub', 'noscrub', 'nat', 'nonat', 'binat', 'nobinat', 'rdr', 'nordr', 'synproxy-drop'];
+const PF_REASONS = [
+  'match',
+  'bad-offset',
+  'fragment',
+  'short',
+  'normalize',
+  'memory',
+  'bad-timestamp',
+  'congestion',
+  'ip-option',
+  'proto-cksum',
+  'state-mismatch',
+  'state-insert',
+  'state-limit',
+  'src-limit',
+  'synproxy',
+];
+const PF_ACTIONS = [
+  'pass',
+  'accept',
+  'drop',
+  'block',
+  'scrub',
+  'noscrub',
+  'nat',
+  'nonat',
+  'binat',
+  'nobinat',
+  'rdr',
+  'nordr',
+  'synproxy-drop',
+];
 const WLAN_TYPES: Record<string, number> = { data: 0x08, mgt: 0x00, management: 0x00, ctl: 0x04, control: 0x04 };
 const WLAN_SUBTYPES: Array<[number, string[]]> = [
-  [0x00, ['assocreq', 'assoc-req', 'assocresp', 'assoc-resp', 'reassocreq', 'reassoc-req', 'reassocresp', 'reassoc-resp', 'probereq', 'probe-req', 'proberesp', 'probe-resp', 'beacon', 'atim', 'disassoc', 'disassociation', 'auth', 'authentication', 'deauth', 'deauthentication']],
+  [
+    0x00,
+    [
+      'assocreq',
+      'assoc-req',
+      'assocresp',
+      'assoc-resp',
+      'reassocreq',
+      'reassoc-req',
+      'reassocresp',
+      'reassoc-resp',
+      'probereq',
+      'probe-req',
+      'proberesp',
+      'probe-resp',
+      'beacon',
+      'atim',
+      'disassoc',
+      'disassociation',
+      'auth',
+      'authentication',
+      'deauth',
+      'deauthentication',
+    ],
+  ],
   [0x04, ['ps-poll', 'rts', 'cts', 'ack', 'cf-end', 'cf-end-ack']],
-  [0x08, ['data', 'data-cf-ack', 'data-cf-poll', 'data-cf-ack-poll', 'null', 'cf-ack', 'cf-poll', 'cf-ack-poll', 'qos-data', 'qos-data-cf-ack', 'qos-data-cf-poll', 'qos-data-cf-ack-poll', 'qos', 'qos-cf-poll', 'qos-cf-ack-poll']],
+  [
+    0x08,
+    [
+      'data',
+      'data-cf-ack',
+      'data-cf-poll',
+      'data-cf-ack-poll',
+      'null',
+      'cf-ack',
+      'cf-poll',
+      'cf-ack-poll',
+      'qos-data',
+      'qos-data-cf-ack',
+      'qos-data-cf-poll',
+      'qos-data-cf-ack-poll',
+      'qos',
+      'qos-cf-poll',
+      'qos-cf-ack-poll',
+    ],
+  ],
 ];
 const has = (list: string[], name: string): boolean => list.includes(name.toLowerCase());
 const hex2 = (v: number): string => `0x${v.toString(16).padStart(2, '0')}`;

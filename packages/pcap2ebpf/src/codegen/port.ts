@@ -8,7 +8,6 @@ import { genLinktype } from './linktype.js';
 import { cmp, cmpGe, cmpLe, loadA, type OffRel } from './loads.js';
 import type { CodegenState } from './state.js';
 
-
 /** "Not a non-first IPv4 fragment" (`gen_ipfrag`). */
 export function genIpfrag(cs: CodegenState): Block {
   const b = newBlock(jmp(BPF_JSET), 0x1fff);

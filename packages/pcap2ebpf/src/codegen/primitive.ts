@@ -39,11 +39,16 @@ const shl = (v: number, n: number): number => (n >= 32 ? 0 : (v << n) >>> 0);
 
 function ipProtoOfPortQual(cs: CodegenState, proto: Proto, what: 'port' | 'portrange'): number {
   switch (proto) {
-    case 'udp': return IPPROTO.UDP;
-    case 'tcp': return IPPROTO.TCP;
-    case 'sctp': return IPPROTO.SCTP;
-    case 'default': return PROTO_UNDEF;
-    default: return cs.error(`illegal qualifier of '${what}'`);
+    case 'udp':
+      return IPPROTO.UDP;
+    case 'tcp':
+      return IPPROTO.TCP;
+    case 'sctp':
+      return IPPROTO.SCTP;
+    case 'default':
+      return PROTO_UNDEF;
+    default:
+      return cs.error(`illegal qualifier of '${what}'`);
   }
 }
 
@@ -102,10 +107,22 @@ function genNcode(cs: CodegenState, s: string | undefined, v: number, q: Qual): 
 }
 
 const ETHER_PROTOS: ReadonlyMap<string, number> = new Map([
-  ['aarp', ETHERTYPE.AARP], ['arp', ETHERTYPE.ARP], ['atalk', ETHERTYPE.ATALK], ['decnet', ETHERTYPE.DN],
-  ['ip', ETHERTYPE.IP], ['ip6', ETHERTYPE.IPV6], ['lat', ETHERTYPE.LAT], ['loopback', ETHERTYPE.LOOPBACK],
-  ['mopdl', ETHERTYPE.MOPDL], ['moprc', ETHERTYPE.MOPRC], ['rarp', ETHERTYPE.REVARP], ['sca', ETHERTYPE.SCA],
-  ['iso', LLCSAP.ISONS], ['stp', LLCSAP.STP], ['ipx', LLCSAP.IPX], ['netbeui', LLCSAP.NETBEUI],
+  ['aarp', ETHERTYPE.AARP],
+  ['arp', ETHERTYPE.ARP],
+  ['atalk', ETHERTYPE.ATALK],
+  ['decnet', ETHERTYPE.DN],
+  ['ip', ETHERTYPE.IP],
+  ['ip6', ETHERTYPE.IPV6],
+  ['lat', ETHERTYPE.LAT],
+  ['loopback', ETHERTYPE.LOOPBACK],
+  ['mopdl', ETHERTYPE.MOPDL],
+  ['moprc', ETHERTYPE.MOPRC],
+  ['rarp', ETHERTYPE.REVARP],
+  ['sca', ETHERTYPE.SCA],
+  ['iso', LLCSAP.ISONS],
+  ['stp', LLCSAP.STP],
+  ['ipx', LLCSAP.IPX],
+  ['netbeui', LLCSAP.NETBEUI],
 ]);
 
 function lookupProto(cs: CodegenState, name: string, proto: Proto): number {
@@ -132,7 +149,13 @@ function lookupProto(cs: CodegenState, name: string, proto: Proto): number {
   }
 }
 
-function portProto(cs: CodegenState, name: string, proto: Proto, real: 'tcp' | 'udp' | 'any', inRange: boolean): number {
+function portProto(
+  cs: CodegenState,
+  name: string,
+  proto: Proto,
+  real: 'tcp' | 'udp' | 'any',
+  inRange: boolean,
+): number {
   const what = inRange ? 'port in range' : 'port';
   if (proto === 'udp') {
     if (real === 'tcp') cs.error(`${what} '${name}' is tcp`);
@@ -167,7 +190,8 @@ function genScode(cs: CodegenState, name: string, q: Qual): Block {
     case 'default':
     case 'host': {
       if (proto === 'link') {
-        if (cs.linktype !== 'EN10MB') return cs.error('only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name');
+        if (cs.linktype !== 'EN10MB')
+          return cs.error('only ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel supports link-level host name');
         const eaddr = cs.names.ether(name);
         if (!eaddr) return cs.error(`unknown ether host '${name}'`);
         const tmp = genPrevlinkhdrCheck(cs);
@@ -203,7 +227,8 @@ function genScode(cs: CodegenState, name: string, q: Qual): Block {
     case 'port':
     case 'portrange': {
       const isRange = q.addr === 'portrange';
-      if (proto !== 'default' && proto !== 'udp' && proto !== 'tcp' && proto !== 'sctp') return cs.error(`illegal qualifier of '${q.addr}'`);
+      if (proto !== 'default' && proto !== 'udp' && proto !== 'tcp' && proto !== 'sctp')
+        return cs.error(`illegal qualifier of '${q.addr}'`);
       if (!isRange) {
         const r = cs.names.port(name);
         if (!r) return cs.error(`unknown port '${name}'`);
@@ -299,7 +324,8 @@ function etherAton(s: string): Uint8Array {
 /** A MAC address in id position (`gen_ecode`). */
 function genEcode(cs: CodegenState, s: string, q: Qual): Block {
   if ((q.addr === 'host' || q.addr === 'default') && q.proto === 'link') {
-    if (cs.linktype !== 'EN10MB') return cs.error('ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel');
+    if (cs.linktype !== 'EN10MB')
+      return cs.error('ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel');
     const tmp = genPrevlinkhdrCheck(cs);
     const b = genEhostop(cs, etherAton(s), q.dir);
     if (tmp) genAnd(tmp, b);

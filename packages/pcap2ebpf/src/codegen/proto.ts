@@ -1,8 +1,26 @@
 /** Protocol tests: `proto N`, protocol abbreviations (`tcp`, `isis`, ...), `protochain` (`gen_proto`, ...). */
 import type { Proto } from '../lang/ast.js';
 import {
-  BPF_ABS, BPF_ADD, BPF_ALU, BPF_B, BPF_IMM, BPF_IND, BPF_JA, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_MEM,
-  BPF_MISC, BPF_MSH, BPF_MUL, BPF_ST, BPF_TAX, BPF_TXA, BPF_X,
+  BPF_ABS,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_B,
+  BPF_IMM,
+  BPF_IND,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MSH,
+  BPF_MUL,
+  BPF_ST,
+  BPF_TAX,
+  BPF_TXA,
+  BPF_X,
 } from '../cbpf/opcode.js';
 import { type Block, genAnd, genOr, jmp, newBlock, newStmt, type Stmt } from './blocks.js';
 import { ETHERTYPE, IPPROTO, ISIS_PDU, ISO, LLCSAP } from './constants.js';
@@ -70,47 +88,86 @@ export function genProto(cs: CodegenState, v: number, proto: Proto): Block {
 export function genProtoAbbrev(cs: CodegenState, proto: Proto): Block {
   const P = ISIS_PDU;
   switch (proto) {
-    case 'sctp': return genProto(cs, IPPROTO.SCTP, 'default');
-    case 'tcp': return genProto(cs, IPPROTO.TCP, 'default');
-    case 'udp': return genProto(cs, IPPROTO.UDP, 'default');
-    case 'icmp': return genProto(cs, IPPROTO.ICMP, 'ip');
-    case 'igmp': return genProto(cs, IPPROTO.IGMP, 'ip');
-    case 'igrp': return genProto(cs, IPPROTO.IGRP, 'ip');
-    case 'pim': return genProto(cs, IPPROTO.PIM, 'default');
+    case 'sctp':
+      return genProto(cs, IPPROTO.SCTP, 'default');
+    case 'tcp':
+      return genProto(cs, IPPROTO.TCP, 'default');
+    case 'udp':
+      return genProto(cs, IPPROTO.UDP, 'default');
+    case 'icmp':
+      return genProto(cs, IPPROTO.ICMP, 'ip');
+    case 'igmp':
+      return genProto(cs, IPPROTO.IGMP, 'ip');
+    case 'igrp':
+      return genProto(cs, IPPROTO.IGRP, 'ip');
+    case 'pim':
+      return genProto(cs, IPPROTO.PIM, 'default');
     case 'vrrp':
-    case 'carp': return genProto(cs, IPPROTO.VRRP, 'ip');
-    case 'ip': return genLinktype(cs, ETHERTYPE.IP);
-    case 'arp': return genLinktype(cs, ETHERTYPE.ARP);
-    case 'rarp': return genLinktype(cs, ETHERTYPE.REVARP);
-    case 'link': return cs.error('link layer applied in wrong context');
-    case 'atalk': return genLinktype(cs, ETHERTYPE.ATALK);
-    case 'aarp': return genLinktype(cs, ETHERTYPE.AARP);
-    case 'decnet': return genLinktype(cs, ETHERTYPE.DN);
-    case 'sca': return genLinktype(cs, ETHERTYPE.SCA);
-    case 'lat': return genLinktype(cs, ETHERTYPE.LAT);
-    case 'mopdl': return genLinktype(cs, ETHERTYPE.MOPDL);
-    case 'moprc': return genLinktype(cs, ETHERTYPE.MOPRC);
-    case 'ip6': return genLinktype(cs, ETHERTYPE.IPV6);
-    case 'icmp6': return genProto(cs, IPPROTO.ICMPV6, 'ip6');
-    case 'ah': return genProto(cs, IPPROTO.AH, 'default');
-    case 'esp': return genProto(cs, IPPROTO.ESP, 'default');
-    case 'iso': return genLinktype(cs, LLCSAP.ISONS);
-    case 'esis': return genProto(cs, ISO.ESIS, 'iso');
-    case 'isis': return genProto(cs, ISO.ISIS, 'iso');
+    case 'carp':
+      return genProto(cs, IPPROTO.VRRP, 'ip');
+    case 'ip':
+      return genLinktype(cs, ETHERTYPE.IP);
+    case 'arp':
+      return genLinktype(cs, ETHERTYPE.ARP);
+    case 'rarp':
+      return genLinktype(cs, ETHERTYPE.REVARP);
+    case 'link':
+      return cs.error('link layer applied in wrong context');
+    case 'atalk':
+      return genLinktype(cs, ETHERTYPE.ATALK);
+    case 'aarp':
+      return genLinktype(cs, ETHERTYPE.AARP);
+    case 'decnet':
+      return genLinktype(cs, ETHERTYPE.DN);
+    case 'sca':
+      return genLinktype(cs, ETHERTYPE.SCA);
+    case 'lat':
+      return genLinktype(cs, ETHERTYPE.LAT);
+    case 'mopdl':
+      return genLinktype(cs, ETHERTYPE.MOPDL);
+    case 'moprc':
+      return genLinktype(cs, ETHERTYPE.MOPRC);
+    case 'ip6':
+      return genLinktype(cs, ETHERTYPE.IPV6);
+    case 'icmp6':
+      return genProto(cs, IPPROTO.ICMPV6, 'ip6');
+    case 'ah':
+      return genProto(cs, IPPROTO.AH, 'default');
+    case 'esp':
+      return genProto(cs, IPPROTO.ESP, 'default');
+    case 'iso':
+      return genLinktype(cs, LLCSAP.ISONS);
+    case 'esis':
+      return genProto(cs, ISO.ESIS, 'iso');
+    case 'isis':
+      return genProto(cs, ISO.ISIS, 'iso');
     // IS-IS PDU groups: b0 = first, b1 = second, or; then each further one OR'ed in front.
-    case 'l1': return isisGroup(cs, [P.L1_LAN_IIH, P.PTP_IIH, P.L1_LSP, P.L1_CSNP, P.L1_PSNP]);
-    case 'l2': return isisGroup(cs, [P.L2_LAN_IIH, P.PTP_IIH, P.L2_LSP, P.L2_CSNP, P.L2_PSNP]);
-    case 'iih': return isisGroup(cs, [P.L1_LAN_IIH, P.L2_LAN_IIH, P.PTP_IIH]);
-    case 'lsp': return isisGroup(cs, [P.L1_LSP, P.L2_LSP]);
-    case 'snp': return isisGroup(cs, [P.L1_CSNP, P.L2_CSNP, P.L1_PSNP, P.L2_PSNP]);
-    case 'csnp': return isisGroup(cs, [P.L1_CSNP, P.L2_CSNP]);
-    case 'psnp': return isisGroup(cs, [P.L1_PSNP, P.L2_PSNP]);
-    case 'clnp': return genProto(cs, ISO.CLNP, 'iso');
-    case 'stp': return genLinktype(cs, LLCSAP.STP);
-    case 'ipx': return genLinktype(cs, LLCSAP.IPX);
-    case 'netbeui': return genLinktype(cs, LLCSAP.NETBEUI);
-    case 'radio': return cs.error("'radio' is not a valid protocol type");
-    default: return cs.error(`'${proto}' is not a valid protocol type`);
+    case 'l1':
+      return isisGroup(cs, [P.L1_LAN_IIH, P.PTP_IIH, P.L1_LSP, P.L1_CSNP, P.L1_PSNP]);
+    case 'l2':
+      return isisGroup(cs, [P.L2_LAN_IIH, P.PTP_IIH, P.L2_LSP, P.L2_CSNP, P.L2_PSNP]);
+    case 'iih':
+      return isisGroup(cs, [P.L1_LAN_IIH, P.L2_LAN_IIH, P.PTP_IIH]);
+    case 'lsp':
+      return isisGroup(cs, [P.L1_LSP, P.L2_LSP]);
+    case 'snp':
+      return isisGroup(cs, [P.L1_CSNP, P.L2_CSNP, P.L1_PSNP, P.L2_PSNP]);
+    case 'csnp':
+      return isisGroup(cs, [P.L1_CSNP, P.L2_CSNP]);
+    case 'psnp':
+      return isisGroup(cs, [P.L1_PSNP, P.L2_PSNP]);
+    case 'clnp':
+      return genProto(cs, ISO.CLNP, 'iso');
+    case 'stp':
+      return genLinktype(cs, LLCSAP.STP);
+    case 'ipx':
+      return genLinktype(cs, LLCSAP.IPX);
+    case 'netbeui':
+      return genLinktype(cs, LLCSAP.NETBEUI);
+    case 'radio':
+      return cs.error("'radio' is not a valid protocol type");
+    default:
+      return cs.error(`'${proto}' is not a valid protocol type`);
   }
 }
 
@@ -121,7 +178,6 @@ function isisGroup(cs: CodegenState, pdus: number[]): Block {
   for (let i = 2; i < pdus.length; i++) genOr(genProto(cs, pdus[i]!, 'isis'), b1);
   return b1;
 }
-
 
 /**
  * `[ip|ip6] protochain v`: walks IPv6 extension headers and AH with a backward-jumping loop; turns

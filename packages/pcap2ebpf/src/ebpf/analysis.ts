@@ -111,7 +111,8 @@ function maybeUninitializedReads(program: readonly CbpfInstruction[]): number {
   }
   let mask = 0;
   program.forEach((insn, pc) => {
-    if (reached[pc] && (insn.code === 0x60 || insn.code === 0x61) && (written[pc]! & (1 << insn.k)) === 0) mask |= 1 << insn.k;
+    if (reached[pc] && (insn.code === 0x60 || insn.code === 0x61) && (written[pc]! & (1 << insn.k)) === 0)
+      mask |= 1 << insn.k;
   });
   return mask;
 }

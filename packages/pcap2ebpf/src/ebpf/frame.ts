@@ -53,7 +53,14 @@ export function scratchOffset(base: number, k: number): number {
 /** Lays out the stack below `base` bytes for a copy of `copyBytes` bytes. */
 export function stackLayout(base: number, copyBytes: number): StackLayout {
   const buffer = -(base + 88 + roundUp8(copyBytes));
-  return { length: -(base + 8), copied: -(base + 16), loopCounter: -(base + 24), loopScratch: -(base + 12), buffer, depth: -buffer };
+  return {
+    length: -(base + 8),
+    copied: -(base + 16),
+    loopCounter: -(base + 24),
+    loopScratch: -(base + 12),
+    buffer,
+    depth: -buffer,
+  };
 }
 
 function roundUp8(n: number): number {

@@ -9,7 +9,21 @@ import { callFunction, encode, exit, link, Mov, R1, R2, R6, R7 } from 'bpf-asm-t
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
-import { aluK, aluX, fromTuples, jmpK, ldAbs, ldImm, ldInd, ldLen, ldxImm, negA, retA, retK, type CbpfInstruction } from '../cbpf/instruction.js';
+import {
+  aluK,
+  aluX,
+  fromTuples,
+  jmpK,
+  ldAbs,
+  ldImm,
+  ldInd,
+  ldLen,
+  ldxImm,
+  negA,
+  retA,
+  retK,
+  type CbpfInstruction,
+} from '../cbpf/instruction.js';
 import { runFilter } from '../cbpf/interpreter.js';
 import { BPF_DIV, BPF_JEQ, BPF_JGT, BPF_LSH, BPF_MOD, BPF_RSH, BPF_SUB } from '../cbpf/opcode.js';
 import { cbpfProgram, packet } from '../cbpf/test-programs.js';
@@ -18,12 +32,42 @@ import { MODES, stage } from './test-hosts.js';
 
 /** libpcap 1.10's `ip6 protochain 17` for EN10MB (`tcpdump -ddd`). */
 const PROTOCHAIN_17 = [
-  [40, 0, 0, 12], [21, 0, 33, 34525], [48, 0, 0, 20], [1, 0, 0, 40], [21, 27, 0, 17], [21, 26, 0, 59],
-  [21, 3, 0, 0], [21, 2, 0, 60], [21, 1, 0, 43], [21, 0, 9, 44], [80, 0, 0, 14], [2, 0, 0, 0],
-  [80, 0, 0, 15], [4, 0, 0, 1], [36, 0, 0, 8], [12, 0, 0, 0], [7, 0, 0, 0], [96, 0, 0, 0],
-  [5, 0, 0, 4294967281], [21, 0, 12, 51], [135, 0, 0, 0], [80, 0, 0, 14], [2, 0, 0, 0], [135, 0, 0, 0],
-  [4, 0, 0, 1], [7, 0, 0, 0], [80, 0, 0, 14], [4, 0, 0, 2], [36, 0, 0, 4], [7, 0, 0, 0],
-  [96, 0, 0, 0], [5, 0, 0, 4294967268], [4, 0, 0, 0], [21, 0, 1, 17], [6, 0, 0, 262144], [6, 0, 0, 0],
+  [40, 0, 0, 12],
+  [21, 0, 33, 34525],
+  [48, 0, 0, 20],
+  [1, 0, 0, 40],
+  [21, 27, 0, 17],
+  [21, 26, 0, 59],
+  [21, 3, 0, 0],
+  [21, 2, 0, 60],
+  [21, 1, 0, 43],
+  [21, 0, 9, 44],
+  [80, 0, 0, 14],
+  [2, 0, 0, 0],
+  [80, 0, 0, 15],
+  [4, 0, 0, 1],
+  [36, 0, 0, 8],
+  [12, 0, 0, 0],
+  [7, 0, 0, 0],
+  [96, 0, 0, 0],
+  [5, 0, 0, 4294967281],
+  [21, 0, 12, 51],
+  [135, 0, 0, 0],
+  [80, 0, 0, 14],
+  [2, 0, 0, 0],
+  [135, 0, 0, 0],
+  [4, 0, 0, 1],
+  [7, 0, 0, 0],
+  [80, 0, 0, 14],
+  [4, 0, 0, 2],
+  [36, 0, 0, 4],
+  [7, 0, 0, 0],
+  [96, 0, 0, 0],
+  [5, 0, 0, 4294967268],
+  [4, 0, 0, 0],
+  [21, 0, 1, 17],
+  [6, 0, 0, 262144],
+  [6, 0, 0, 0],
 ];
 
 const bpf = TestBpf.open();
@@ -85,7 +129,8 @@ describe.skipIf(reason !== undefined)('random programs in the kernel', () => {
       ]);
       const tcpOnly = hopByHopUdp.slice();
       tcpOnly[54] = 6;
-      for (const p of [hopByHopUdp, tcpOnly]) expect(k.testRun(fd, stage(k, mode, mapFd, p)).retval).toBe(runFilter(program, p));
+      for (const p of [hopByHopUdp, tcpOnly])
+        expect(k.testRun(fd, stage(k, mode, mapFd, p)).retval).toBe(runFilter(program, p));
       expect(runFilter(program, hopByHopUdp)).toBe(262144);
       expect(runFilter(program, tcpOnly)).toBe(0);
     } finally {

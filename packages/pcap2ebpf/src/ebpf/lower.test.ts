@@ -63,7 +63,9 @@ describe('lowerCbpf', () => {
     const f = lowerCbpf([ldxMsh(14), ldInd('H', 16), retA()], { memory: 'kernel', labelPrefix: 'f' });
     const asm = text(f.instructions);
     expect(asm).not.toMatch(/r4 = r3\b/);
-    expect(asm).toMatch(/r4 = 18\n\s*r4 \+= r3\n\s*if r4 > r2 goto f_reject\n\s*if r3 > 238 goto f_reject\n\s*r5 = r10\n\s*r5 \+= r3\n/);
+    expect(asm).toMatch(
+      /r4 = 18\n\s*r4 \+= r3\n\s*if r4 > r2 goto f_reject\n\s*if r3 > 238 goto f_reject\n\s*r5 = r10\n\s*r5 \+= r3\n/,
+    );
   });
 
   it("forgets X's range on protochain's back edge, so that every path reaches the loop head alike", () => {
@@ -72,7 +74,9 @@ describe('lowerCbpf', () => {
     for (const memory of ['packet', 'kernel', 'skb'] as const) {
       const asm = text(lowerCbpf(loop, { memory, labelPrefix: 'f' }).instructions);
       // A 4-byte store that does not start an 8-byte stack slot is not tracked by the verifier.
-      expect(asm, memory).toMatch(/if r4 > 16 goto f_reject\n\s*\*\(u32 \*\)\(r10 - 12\) = r3\n\s*r3 = \*\(u32 \*\)\(r10 - 12\)\n\s*goto f_b1/);
+      expect(asm, memory).toMatch(
+        /if r4 > 16 goto f_reject\n\s*\*\(u32 \*\)\(r10 - 12\) = r3\n\s*r3 = \*\(u32 \*\)\(r10 - 12\)\n\s*goto f_b1/,
+      );
     }
     // Straight-line filters are unchanged.
     expect(text(lowerCbpf(ipv4, { memory: 'kernel' }).instructions)).not.toContain('r10 - 12');
@@ -109,7 +113,9 @@ describe('lowerCbpf', () => {
   it('refuses ancillary loads and oversized stacks with a one-line reason', () => {
     expect(() => lowerCbpf([ldAbs('W', 0xfffff008), retA()], { memory: 'packet' })).toThrow(LoweringError);
     expect(() => lowerCbpf([ldAbs('W', 0xfffff008), retA()], { memory: 'packet' })).toThrow(/ancillary/);
-    expect(() => lowerCbpf([ldxMsh(14), ldInd('B', 0), retA()], { memory: 'kernel', indirectWindow: 480 })).toThrow(/stack/);
+    expect(() => lowerCbpf([ldxMsh(14), ldInd('B', 0), retA()], { memory: 'kernel', indirectWindow: 480 })).toThrow(
+      /stack/,
+    );
     expect(() => lowerCbpf(ipv4, { memory: 'packet', labelPrefix: 'bad prefix' })).toThrow(/identifier/);
   });
 

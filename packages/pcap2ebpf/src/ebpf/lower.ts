@@ -73,7 +73,17 @@ import { loadWidth } from '../cbpf/opcode.js';
 import { validateProgram } from '../cbpf/validate.js';
 import { analyze, type ProgramFacts } from './analysis.js';
 import { LoweringError } from './errors.js';
-import { REG_A, REG_END, REG_P, REG_START, REG_T, REG_X, scratchOffset, stackLayout, type StackLayout } from './frame.js';
+import {
+  REG_A,
+  REG_END,
+  REG_P,
+  REG_START,
+  REG_T,
+  REG_X,
+  scratchOffset,
+  stackLayout,
+  type StackLayout,
+} from './frame.js';
 
 /** Where the packet bytes are. */
 export type MemoryModel = 'packet' | 'kernel' | 'skb';
@@ -191,7 +201,8 @@ class Lowering {
     this.base = this.form === 'inline' ? (options.stackOffset ?? 0) : 0;
     this.maxLoops = options.maxLoopIterations ?? 16;
     const window = options.indirectWindow ?? 256;
-    const copy = this.memory === 'packet' || !facts.readsPacket ? 0 : Math.max(facts.absoluteEnd, facts.indirect ? window : 0);
+    const copy =
+      this.memory === 'packet' || !facts.readsPacket ? 0 : Math.max(facts.absoluteEnd, facts.indirect ? window : 0);
     this.copyBytes = copy;
     // Room for shifting the copy by up to 7 bytes so that most loads are aligned.
     this.stack = stackLayout(this.base, copy === 0 ? 0 : copy + 8);
@@ -446,7 +457,9 @@ class Lowering {
     const { op, inverse } = JUMP[code & 0xf0]!;
     const fromX = (code & 8) !== 0;
     const jump = (o: JumpOperation, target: number): Instruction =>
-      fromX ? o.reg32(REG_A, REG_X, this.ref(this.blockLabel(target))) : o.imm32(REG_A, k, this.ref(this.blockLabel(target)));
+      fromX
+        ? o.reg32(REG_A, REG_X, this.ref(this.blockLabel(target)))
+        : o.imm32(REG_A, k, this.ref(this.blockLabel(target)));
     if (t === f) {
       if (t !== nextId) this.emit(Ja(this.ref(this.blockLabel(t))));
     } else if (f === nextId) {
@@ -653,4 +666,3 @@ function successorsOf(b: Block): number[] {
   if (t.kind === 'goto') return [t.target];
   return [t.t, t.f];
 }
-

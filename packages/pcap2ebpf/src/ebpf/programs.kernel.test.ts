@@ -3,7 +3,23 @@
  * test-run on every corpus packet, accept exactly libpcap's `matches` for a sample of the
  * corpus (every 8th valid record of each link type). Needs root and BPF; skips otherwise.
  */
-import { Add, Atomic, call, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R2, R10, StoreImm, XdpAction, type Instruction } from 'bpf-asm-ts';
+import {
+  Add,
+  Atomic,
+  call,
+  Helper,
+  JEq,
+  link,
+  LoadMapPtr,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R10,
+  StoreImm,
+  XdpAction,
+  type Instruction,
+} from 'bpf-asm-ts';
 import { describe, expect, it } from 'vitest';
 import { PROG_TYPE, TestBpf } from '../../../../tools/testing/bpf-syscall.mjs';
 import { fromTuples } from '../cbpf/instruction.js';
@@ -66,7 +82,10 @@ describe.skipIf(reason !== undefined).each(LINKTYPES)('standalone programs in th
     expect(program.type).toBe(PROG_TYPE.xdp);
     const fd = k.load(program.type, link(program.instructions).encode());
     try {
-      for (const p of packets) expect(k.testRun(fd, withPrefix(p.bytes)).retval).toBe(r.matches!.includes(p.index) ? XdpAction.PASS : XdpAction.DROP);
+      for (const p of packets)
+        expect(k.testRun(fd, withPrefix(p.bytes)).retval).toBe(
+          r.matches!.includes(p.index) ? XdpAction.PASS : XdpAction.DROP,
+        );
       const slot = (i: number) => Number(k.lookup(counts, new Uint8Array([i, 0, 0, 0]), 8).readBigUInt64LE(0));
       const matched = packets.filter((p) => r.matches!.includes(p.index)).length;
       expect([slot(0), slot(1)]).toEqual([matched, packets.length - matched]);
@@ -79,10 +98,14 @@ describe.skipIf(reason !== undefined).each(LINKTYPES)('standalone programs in th
 
   it('maps the result to XDP verdicts when asked (XDP_PASS on a match, XDP_DROP otherwise)', () => {
     const r = sample.find((x) => x.expr === 'ip')!;
-    const program = xdpProgram(fromTuples(r.cbpf_opt_raw!), { offset: PREFIX.length, verdict: { accept: 2, reject: 1 } });
+    const program = xdpProgram(fromTuples(r.cbpf_opt_raw!), {
+      offset: PREFIX.length,
+      verdict: { accept: 2, reject: 1 },
+    });
     const fd = k.load(PROG_TYPE.xdp, link(program.instructions).encode());
     try {
-      for (const p of packets) expect(k.testRun(fd, withPrefix(p.bytes)).retval).toBe(r.matches!.includes(p.index) ? 2 : 1);
+      for (const p of packets)
+        expect(k.testRun(fd, withPrefix(p.bytes)).retval).toBe(r.matches!.includes(p.index) ? 2 : 1);
     } finally {
       k.close(fd);
     }

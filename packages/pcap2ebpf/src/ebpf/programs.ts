@@ -9,7 +9,24 @@
  * XDP_DROP); `tcProgram` and `xdpProgram` can skip `offset` bytes first (e.g. 14 to filter
  * from the IP header).
  */
-import { Add, exit, Instruction, Ja, JEq, JLE, LoadMem, Mov, R0, R1, R2, R6, R7, SkBuffCtxOffset, slotCount, XdpMdOffset } from 'bpf-asm-ts';
+import {
+  Add,
+  exit,
+  Instruction,
+  Ja,
+  JEq,
+  JLE,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R6,
+  R7,
+  SkBuffCtxOffset,
+  slotCount,
+  XdpMdOffset,
+} from 'bpf-asm-ts';
 import type { CbpfInstruction } from '../cbpf/instruction.js';
 import { lowerCbpf, type LoweredFilter, type LowerOptions } from './lower.js';
 
@@ -32,7 +49,8 @@ export interface FilterProgram {
 }
 
 /** Options shared by the builders. */
-export interface FilterProgramOptions extends Pick<LowerOptions, 'labelPrefix' | 'indirectWindow' | 'maxLoopIterations'> {
+export interface FilterProgramOptions
+  extends Pick<LowerOptions, 'labelPrefix' | 'indirectWindow' | 'maxLoopIterations'> {
   /** Bytes to skip at the packet start before the filter sees it (tc/xdp). Default 0. */
   offset?: number;
   /** Return these instead of the filter's raw result (e.g. TC_ACT_OK / TC_ACT_SHOT, XDP_PASS / XDP_DROP). */
@@ -55,7 +73,11 @@ const SKB_DATA_END = SkBuffCtxOffset.data_end;
 const XDP_DATA = XdpMdOffset.data;
 const XDP_DATA_END = XdpMdOffset.data_end;
 
-function inline(cbpf: readonly CbpfInstruction[], memory: LowerOptions['memory'], options: FilterProgramOptions): LoweredFilter {
+function inline(
+  cbpf: readonly CbpfInstruction[],
+  memory: LowerOptions['memory'],
+  options: FilterProgramOptions,
+): LoweredFilter {
   const prefix = options.labelPrefix ?? 'pcap_filter';
   return lowerCbpf(cbpf, {
     memory,
@@ -92,17 +114,30 @@ function ending(filter: LoweredFilter, options: FilterProgramOptions): Instructi
 }
 
 /** A socket filter: R1 = skb, length = skb->len, one `bpf_skb_load_bytes` copy. */
-export function socketFilterProgram(cbpf: readonly CbpfInstruction[], options: FilterProgramOptions = {}): FilterProgram {
+export function socketFilterProgram(
+  cbpf: readonly CbpfInstruction[],
+  options: FilterProgramOptions = {},
+): FilterProgram {
   const filter = inline(cbpf, 'skb', options);
   const save = hooked(options) ? [Mov.reg(R6, R1)] : [];
   const instructions = [...save, LoadMem(R2, R1, SKB_LEN, 'u32'), ...filter.instructions, ...ending(filter, options)];
   return { kind: 'socket_filter', type: PROGRAM_TYPE.socket_filter, instructions, filter };
 }
 
-function direct(kind: ProgramKind, cbpf: readonly CbpfInstruction[], dataOff: number, endOff: number, options: FilterProgramOptions): FilterProgram {
+function direct(
+  kind: ProgramKind,
+  cbpf: readonly CbpfInstruction[],
+  dataOff: number,
+  endOff: number,
+  options: FilterProgramOptions,
+): FilterProgram {
   const filter = inline(cbpf, 'packet', options);
   const offset = options.offset ?? 0;
-  const head = [...(hooked(options) ? [Mov.reg(R6, R1)] : []), LoadMem(R2, R1, endOff, 'u32'), LoadMem(R1, R1, dataOff, 'u32')];
+  const head = [
+    ...(hooked(options) ? [Mov.reg(R6, R1)] : []),
+    LoadMem(R2, R1, endOff, 'u32'),
+    LoadMem(R1, R1, dataOff, 'u32'),
+  ];
   if (offset > 0) {
     // Skip the first `offset` bytes; a packet shorter than that is rejected.
     head.push(Add.imm(R1, offset), JLE.reg(R1, R2, 2), Mov.imm(R0, 0), Ja(filter.resultLabel));

@@ -137,7 +137,9 @@ describe.skipIf(reason !== undefined)(`kernel-memory lowering through the ${kern
     const started = performance.now();
     const { loads, refused } = verifyAll([...programs.values()]);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`${kernel} ${linktype}: ${programs.size - refused.length}/${programs.size} distinct corpus programs verified (${loads} loads, ${seconds} s; ${unlowerable.size} refused by the lowering itself)`);
+    console.log(
+      `${kernel} ${linktype}: ${programs.size - refused.length}/${programs.size} distinct corpus programs verified (${loads} loads, ${seconds} s; ${unlowerable.size} refused by the lowering itself)`,
+    );
     expect(refused).toEqual([]);
     expect(programs.size).toBeGreaterThan(700);
   });
@@ -148,14 +150,20 @@ describe.skipIf(reason !== undefined)(`kernel-memory lowering through the ${kern
       for (const expr of PROTOCHAIN) {
         const program = compile(expr, { linktype, optimize: true });
         for (const window of PWRU_WINDOWS) {
-          filters.push({ label: `'${expr}' (${linktype}, window ${window})`, program, options: { indirectWindow: window } });
+          filters.push({
+            label: `'${expr}' (${linktype}, window ${window})`,
+            program,
+            options: { indirectWindow: window },
+          });
         }
       }
     }
     const started = performance.now();
     const { loads, refused } = verifyAll(filters);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`${kernel} protochain: ${filters.length - refused.length}/${filters.length} filters verified (${PROTOCHAIN.length} expressions x 2 link types x ${PWRU_WINDOWS.length} windows; ${loads} loads, ${seconds} s)`);
+    console.log(
+      `${kernel} protochain: ${filters.length - refused.length}/${filters.length} filters verified (${PROTOCHAIN.length} expressions x 2 link types x ${PWRU_WINDOWS.length} windows; ${loads} loads, ${seconds} s)`,
+    );
     expect(refused).toEqual([]);
   });
 });

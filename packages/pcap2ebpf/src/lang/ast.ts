@@ -2,13 +2,62 @@ import type { Span } from './errors.js';
 
 /** Protocol qualifier (`pqual`); `link` covers ether/fddi/tr/wlan/ppp/slip. `undef` = no qualifier known. */
 export type Proto =
-  | 'default' | 'undef' | 'link' | 'ip' | 'arp' | 'rarp' | 'sctp' | 'tcp' | 'udp' | 'icmp' | 'igmp' | 'igrp'
-  | 'pim' | 'vrrp' | 'carp' | 'atalk' | 'aarp' | 'decnet' | 'lat' | 'sca' | 'mopdl' | 'moprc' | 'ip6'
-  | 'icmp6' | 'ah' | 'esp' | 'iso' | 'esis' | 'isis' | 'l1' | 'l2' | 'iih' | 'lsp' | 'snp' | 'psnp' | 'csnp'
-  | 'clnp' | 'stp' | 'ipx' | 'netbeui' | 'radio';
+  | 'default'
+  | 'undef'
+  | 'link'
+  | 'ip'
+  | 'arp'
+  | 'rarp'
+  | 'sctp'
+  | 'tcp'
+  | 'udp'
+  | 'icmp'
+  | 'igmp'
+  | 'igrp'
+  | 'pim'
+  | 'vrrp'
+  | 'carp'
+  | 'atalk'
+  | 'aarp'
+  | 'decnet'
+  | 'lat'
+  | 'sca'
+  | 'mopdl'
+  | 'moprc'
+  | 'ip6'
+  | 'icmp6'
+  | 'ah'
+  | 'esp'
+  | 'iso'
+  | 'esis'
+  | 'isis'
+  | 'l1'
+  | 'l2'
+  | 'iih'
+  | 'lsp'
+  | 'snp'
+  | 'psnp'
+  | 'csnp'
+  | 'clnp'
+  | 'stp'
+  | 'ipx'
+  | 'netbeui'
+  | 'radio';
 
 /** Direction qualifier (`dqual`): `or` = `src or dst`, `and` = `src and dst`. */
-export type Dir = 'default' | 'undef' | 'src' | 'dst' | 'or' | 'and' | 'addr1' | 'addr2' | 'addr3' | 'addr4' | 'ra' | 'ta';
+export type Dir =
+  | 'default'
+  | 'undef'
+  | 'src'
+  | 'dst'
+  | 'or'
+  | 'and'
+  | 'addr1'
+  | 'addr2'
+  | 'addr3'
+  | 'addr4'
+  | 'ra'
+  | 'ta';
 
 /** Address-type qualifier (`aqual` and friends). */
 export type AddrType = 'default' | 'undef' | 'host' | 'net' | 'port' | 'portrange' | 'proto' | 'protochain' | 'gateway';

@@ -48,7 +48,13 @@ describe('the scanner (libpcap 1.10 scanner.l)', () => {
   it('reads IPv4-ish, IPv6 and MAC addresses', () => {
     expect(types('192.0.2 192.0.2.1 999.1.1.1')).toEqual(['HID', 'HID', 'HID', 'EOF']);
     expect(types('2001:db8::1 ::ffff:192.0.2.1 ::')).toEqual(['HID6', 'HID6', 'HID6', 'EOF']);
-    for (const mac of ['02:00:00:00:00:0a', '02-00-00-00-00-0a', '02.00.00.00.00.0a', '0200.0000.000a', '02000000000a']) {
+    for (const mac of [
+      '02:00:00:00:00:0a',
+      '02-00-00-00-00-0a',
+      '02.00.00.00.00.0a',
+      '0200.0000.000a',
+      '02000000000a',
+    ]) {
       expect(tok(mac)).toMatchObject({ type: 'EID', str: mac });
     }
     expect(tok('$0a')).toMatchObject({ type: 'AID' });
@@ -66,7 +72,10 @@ describe('the scanner (libpcap 1.10 scanner.l)', () => {
 
   it('gives every token its position', () => {
     expect(tokenize('tcp  port 80').map((t) => (t.type === 'ERROR' ? null : t.span))).toEqual([
-      { start: 0, end: 3 }, { start: 5, end: 9 }, { start: 10, end: 12 }, { start: 12, end: 12 },
+      { start: 0, end: 3 },
+      { start: 5, end: 9 },
+      { start: 10, end: 12 },
+      { start: 12, end: 12 },
     ]);
     const last = tokenize('port 089').at(-1)!;
     expect(last.type === 'ERROR' && last.error).toBeInstanceOf(FilterError);

@@ -31,7 +31,9 @@ function ipv6Patterns(): RegExp[] {
     for (let i = 0; i <= total; i++) {
       const j = total - i;
       const left = groups(i).join(':');
-      const right = groups(j).map((g) => `${g}:`).join('');
+      const right = groups(j)
+        .map((g) => `${g}:`)
+        .join('');
       forms.push(`${left}::${right}${V4}`);
     }
   }
@@ -48,12 +50,25 @@ const RE_MAC = [
 ];
 const RE_AID = /\$[0-9A-Fa-f]{1,2}/y;
 const RE_NUM = new RegExp(N, 'y');
-const RE_HID = [new RegExp(`${N}\\.${N}\\.${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}\\.${N}`, 'y'), new RegExp(`${N}\\.${N}`, 'y')];
+const RE_HID = [
+  new RegExp(`${N}\\.${N}\\.${N}\\.${N}`, 'y'),
+  new RegExp(`${N}\\.${N}\\.${N}`, 'y'),
+  new RegExp(`${N}\\.${N}`, 'y'),
+];
 const RE_BOGUS_MAC = /[0-9A-Fa-f]{1,2}:+(?:[0-9A-Fa-f]{1,2}:+)+/y;
 const RE_ID = /[A-Za-z0-9](?:[-_.A-Za-z0-9]*[.A-Za-z0-9])?/y;
 const RE_ESCAPED_ID = /\\[^ !()\n\t]+/y;
 const SINGLE = '+-*/%:[]!<>()&|^=';
-const DOUBLE: Record<string, TokenType> = { '>=': 'GEQ', '<=': 'LEQ', '!=': 'NEQ', '==': '=', '<<': 'LSH', '>>': 'RSH', '&&': 'AND', '||': 'OR' };
+const DOUBLE: Record<string, TokenType> = {
+  '>=': 'GEQ',
+  '<=': 'LEQ',
+  '!=': 'NEQ',
+  '==': '=',
+  '<<': 'LSH',
+  '>>': 'RSH',
+  '&&': 'AND',
+  '||': 'OR',
+};
 /** Words grouped by first character, so each position only tries the few that can match. */
 function byFirstChar(words: Iterable<string>): Map<string, string[]> {
   const m = new Map<string, string[]>();
@@ -103,7 +118,8 @@ export function parseNumber(text: string, start = 0): number {
   } else {
     for (const c of text) {
       const d = c.charCodeAt(0) - 48;
-      if (n > 429496729 || (n === 429496729 && d > 5)) throw new FilterError('lexical', `number ${text} overflows 32 bits`, span);
+      if (n > 429496729 || (n === 429496729 && d > 5))
+        throw new FilterError('lexical', `number ${text} overflows 32 bits`, span);
       n = n * 10 + d;
     }
   }
@@ -236,5 +252,17 @@ export function tokenize(text: string): LexItem[] {
 
 /** The scanner's rules, in flex order (earlier wins a tie). */
 const enum Rule {
-  None, Keyword, Single, Double, Aid, Mac, Num, Hid, Ipv6, BogusMac, Named, Id, EscapedId,
+  None,
+  Keyword,
+  Single,
+  Double,
+  Aid,
+  Mac,
+  Num,
+  Hid,
+  Ipv6,
+  BogusMac,
+  Named,
+  Id,
+  EscapedId,
 }

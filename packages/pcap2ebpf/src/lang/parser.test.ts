@@ -51,11 +51,15 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
   });
 
   it('lets bare ids inherit the qualifiers of the term before them', () => {
-    expect(tree('host 192.0.2.1 and 198.51.100.2')).toBe('([default default host 192.0.2.1] and [default default host 198.51.100.2])');
+    expect(tree('host 192.0.2.1 and 198.51.100.2')).toBe(
+      '([default default host 192.0.2.1] and [default default host 198.51.100.2])',
+    );
     expect(tree('tcp dst port 80 or 443')).toBe('([tcp dst port 80] or [tcp dst port 443])');
     expect(tree('not host a and b')).toBe('(![default default host a] and [default default host b])');
     expect(tree('src (a or b)')).toBe('([default src default a] or [default src default b])');
-    expect(tree('host a and (b or c)')).toBe('([default default host a] and ([default default host b] or [default default host c]))');
+    expect(tree('host a and (b or c)')).toBe(
+      '([default default host a] and ([default default host b] or [default default host c]))',
+    );
   });
 
   it('leaves an id after a qualifier-less term without qualifiers', () => {
@@ -63,7 +67,9 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
   });
 
   it('binds arithmetic like libpcap, where % and ^ take everything to their right', () => {
-    expect(show((parseFilter('ip[0] & 0xf << 2 = 0').expr as Extract<Expr, { type: 'relation' }>).left)).toBe('(ip[0:1] & (15 << 2))');
+    expect(show((parseFilter('ip[0] & 0xf << 2 = 0').expr as Extract<Expr, { type: 'relation' }>).left)).toBe(
+      '(ip[0:1] & (15 << 2))',
+    );
     expect(tree('2 % 3 + 1 = 2')).toBe('((2 % (3 + 1)) = 2)');
     expect(tree('2 * 3 % 4 = 6')).toBe('((2 * (3 % 4)) = 6)');
     expect(tree('6 ^ 3 & 1 = 7')).toBe('((6 ^ (3 & 1)) = 7)');
@@ -77,7 +83,19 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
   });
 
   it('rejects what libpcap cannot parse, pointing at the offending token', () => {
-    for (const s of ['192.0.2.1', 'localhost', 'tcp 80', 'host', 'and', 'tcp and', 'ip proto tcp', 'dst proto 6', 'vxlan', 'ip[2-1] = 0', 'len-1 > 0']) {
+    for (const s of [
+      '192.0.2.1',
+      'localhost',
+      'tcp 80',
+      'host',
+      'and',
+      'tcp and',
+      'ip proto tcp',
+      'dst proto 6',
+      'vxlan',
+      'ip[2-1] = 0',
+      'len-1 > 0',
+    ]) {
       const e = error(s);
       expect(e.kind, s).toBe('syntax');
       expect(e.reason, s).toBe("can't parse filter expression: syntax error");
@@ -92,7 +110,7 @@ describe('the grammar (libpcap 1.10 grammar.y)', () => {
     expect(seen).toEqual(['num', 'load', 'num', 'binary', 'len', 'relation', 'abbrev', 'and']);
   });
 
-  it('stops at the hook\'s first error, before parsing the rest', () => {
+  it("stops at the hook's first error, before parsing the rest", () => {
     const seen: string[] = [];
     expect(() =>
       parseFilter('tcp and udp and )', (n) => {

@@ -12,28 +12,98 @@ import type { Token, TokenType } from './tokens.js';
 export type NodeHook = (node: Expr | Arith) => void;
 
 const PNAME: Partial<Record<TokenType, Proto>> = {
-  LINK: 'link', IP: 'ip', ARP: 'arp', RARP: 'rarp', SCTP: 'sctp', TCP: 'tcp', UDP: 'udp', ICMP: 'icmp', IGMP: 'igmp',
-  IGRP: 'igrp', PIM: 'pim', VRRP: 'vrrp', CARP: 'carp', ATALK: 'atalk', AARP: 'aarp', DECNET: 'decnet', LAT: 'lat',
-  SCA: 'sca', MOPDL: 'mopdl', MOPRC: 'moprc', IPV6: 'ip6', ICMPV6: 'icmp6', AH: 'ah', ESP: 'esp', ISO: 'iso',
-  ESIS: 'esis', ISIS: 'isis', L1: 'l1', L2: 'l2', IIH: 'iih', LSP: 'lsp', SNP: 'snp', PSNP: 'psnp', CSNP: 'csnp',
-  CLNP: 'clnp', STP: 'stp', IPX: 'ipx', NETBEUI: 'netbeui', RADIO: 'radio',
+  LINK: 'link',
+  IP: 'ip',
+  ARP: 'arp',
+  RARP: 'rarp',
+  SCTP: 'sctp',
+  TCP: 'tcp',
+  UDP: 'udp',
+  ICMP: 'icmp',
+  IGMP: 'igmp',
+  IGRP: 'igrp',
+  PIM: 'pim',
+  VRRP: 'vrrp',
+  CARP: 'carp',
+  ATALK: 'atalk',
+  AARP: 'aarp',
+  DECNET: 'decnet',
+  LAT: 'lat',
+  SCA: 'sca',
+  MOPDL: 'mopdl',
+  MOPRC: 'moprc',
+  IPV6: 'ip6',
+  ICMPV6: 'icmp6',
+  AH: 'ah',
+  ESP: 'esp',
+  ISO: 'iso',
+  ESIS: 'esis',
+  ISIS: 'isis',
+  L1: 'l1',
+  L2: 'l2',
+  IIH: 'iih',
+  LSP: 'lsp',
+  SNP: 'snp',
+  PSNP: 'psnp',
+  CSNP: 'csnp',
+  CLNP: 'clnp',
+  STP: 'stp',
+  IPX: 'ipx',
+  NETBEUI: 'netbeui',
+  RADIO: 'radio',
 };
 const AQUAL: Partial<Record<TokenType, AddrType>> = { HOST: 'host', NET: 'net', PORT: 'port', PORTRANGE: 'portrange' };
-const SIMPLE_DQUAL: Partial<Record<TokenType, Dir>> = { ADDR1: 'addr1', ADDR2: 'addr2', ADDR3: 'addr3', ADDR4: 'addr4', RA: 'ra', TA: 'ta' };
+const SIMPLE_DQUAL: Partial<Record<TokenType, Dir>> = {
+  ADDR1: 'addr1',
+  ADDR2: 'addr2',
+  ADDR3: 'addr3',
+  ADDR4: 'addr4',
+  RA: 'ra',
+  TA: 'ta',
+};
 const RELOP: Partial<Record<TokenType, RelOp>> = { '>': '>', GEQ: '>=', '=': '=', LEQ: '<=', '<': '<', NEQ: '!=' };
 const BINOP: Partial<Record<TokenType, { op: ArithOp; prec: number }>> = {
-  '|': { op: '|', prec: 1 }, '&': { op: '&', prec: 2 }, LSH: { op: '<<', prec: 3 }, RSH: { op: '>>', prec: 3 },
-  '+': { op: '+', prec: 4 }, '-': { op: '-', prec: 4 }, '*': { op: '*', prec: 5 }, '/': { op: '/', prec: 5 },
+  '|': { op: '|', prec: 1 },
+  '&': { op: '&', prec: 2 },
+  LSH: { op: '<<', prec: 3 },
+  RSH: { op: '>>', prec: 3 },
+  '+': { op: '+', prec: 4 },
+  '-': { op: '-', prec: 4 },
+  '*': { op: '*', prec: 5 },
+  '/': { op: '/', prec: 5 },
 };
 const UMINUS_PREC = 6;
 /** Keywords of link types this compiler never has (ATM, MTP2/3, PF, 802.11): they parse, then fail in codegen. */
 const LINK_SPECIFIC_BARE: Partial<Record<TokenType, string>> = {
-  LANE: 'lane', METAC: 'metac', BCC: 'bcc', OAMF4EC: 'oamf4ec', OAMF4SC: 'oamf4sc', SC: 'sc', ILMIC: 'ilmic',
-  OAM: 'oam', OAMF4: 'oamf4', CONNECTMSG: 'connectmsg', METACONNECT: 'metaconnect',
-  FISU: 'fisu', LSSU: 'lssu', MSU: 'msu', HFISU: 'hfisu', HLSSU: 'hlssu', HMSU: 'hmsu',
+  LANE: 'lane',
+  METAC: 'metac',
+  BCC: 'bcc',
+  OAMF4EC: 'oamf4ec',
+  OAMF4SC: 'oamf4sc',
+  SC: 'sc',
+  ILMIC: 'ilmic',
+  OAM: 'oam',
+  OAMF4: 'oamf4',
+  CONNECTMSG: 'connectmsg',
+  METACONNECT: 'metaconnect',
+  FISU: 'fisu',
+  LSSU: 'lssu',
+  MSU: 'msu',
+  HFISU: 'hfisu',
+  HLSSU: 'hlssu',
+  HMSU: 'hmsu',
 };
 const LINK_SPECIFIC_FIELD: Partial<Record<TokenType, string>> = {
-  VPI: 'vpi', VCI: 'vci', SIO: 'sio', OPC: 'opc', DPC: 'dpc', SLS: 'sls', HSIO: 'hsio', HOPC: 'hopc', HDPC: 'hdpc', HSLS: 'hsls',
+  VPI: 'vpi',
+  VCI: 'vci',
+  SIO: 'sio',
+  OPC: 'opc',
+  DPC: 'dpc',
+  SLS: 'sls',
+  HSIO: 'hsio',
+  HOPC: 'hopc',
+  HDPC: 'hdpc',
+  HSLS: 'hsls',
 };
 
 class SyntaxFailure extends FilterError {}
@@ -64,7 +134,8 @@ class Parser {
   private peek(k = 0): Token {
     for (let j = 0; j <= k; j++) {
       const it = this.item(j);
-      if (it.type === 'ERROR') return { type: 'LEXERR', text: '', num: 0, str: '', span: it.error.span ?? { start: 0, end: 0 } };
+      if (it.type === 'ERROR')
+        return { type: 'LEXERR', text: '', num: 0, str: '', span: it.error.span ?? { start: 0, end: 0 } };
     }
     return this.item(k) as Token;
   }
@@ -166,7 +237,12 @@ class Parser {
           : n === 'ID' || n === 'HID' || n === 'HID6' || n === 'EID' || n === 'AID'
             ? asId()
             : asTerm();
-      node = this.emit({ type: t === 'AND' ? 'and' : 'or', left: node, right: r.node, span: span(node.span, r.node.span) });
+      node = this.emit({
+        type: t === 'AND' ? 'and' : 'or',
+        left: node,
+        right: r.node,
+        span: span(node.span, r.node.span),
+      });
       q = r.q;
     }
   }
@@ -182,7 +258,15 @@ class Parser {
   }
 
   private isHeadStart(type: TokenType): boolean {
-    return type === 'SRC' || type === 'DST' || type in SIMPLE_DQUAL || type in AQUAL || type === 'PROTO' || type === 'PROTOCHAIN' || type === 'GATEWAY';
+    return (
+      type === 'SRC' ||
+      type === 'DST' ||
+      type in SIMPLE_DQUAL ||
+      type in AQUAL ||
+      type === 'PROTO' ||
+      type === 'PROTOCHAIN' ||
+      type === 'GATEWAY'
+    );
   }
 
   private parseRterm(ctx: Qual): { node: Expr; q: Qual } {
@@ -206,7 +290,14 @@ class Parser {
       if (n === 'TK_BROADCAST' || n === 'TK_MULTICAST') {
         this.next();
         const k = this.next();
-        return { node: this.emit({ type: n === 'TK_BROADCAST' ? 'broadcast' : 'multicast', proto: pname, span: span(t.span, k.span) }), q: QERR };
+        return {
+          node: this.emit({
+            type: n === 'TK_BROADCAST' ? 'broadcast' : 'multicast',
+            proto: pname,
+            span: span(t.span, k.span),
+          }),
+          q: QERR,
+        };
       }
       if (n === 'TYPE' || n === 'SUBTYPE' || n === 'DIR') {
         this.next();
@@ -289,7 +380,12 @@ class Parser {
         () => {
           const n = this.parsePnum();
           if (afterBoolean && !this.atTermEnd()) this.fail();
-          return this.emit({ type: 'primitive', qual: q, id: { kind: 'num', value: n.num, span: n.span }, span: n.span });
+          return this.emit({
+            type: 'primitive',
+            qual: q,
+            id: { kind: 'num', value: n.num, span: n.span },
+            span: n.span,
+          });
         },
         () => {
           this.next();
@@ -316,7 +412,12 @@ class Parser {
           const n = this.parsePnum();
           const t = this.peek().type;
           if (t !== 'AND' && t !== 'OR') this.fail();
-          return this.emit({ type: 'primitive', qual: q, id: { kind: 'num', value: n.num, span: n.span }, span: n.span }) as Expr;
+          return this.emit({
+            type: 'primitive',
+            qual: q,
+            id: { kind: 'num', value: n.num, span: n.span },
+            span: n.span,
+          }) as Expr;
         },
         () => this.parseNid(q),
       ]);
@@ -529,7 +630,8 @@ class Parser {
       case 'PPPOES':
       case 'GENEVE': {
         const n = this.optionalPnum();
-        const type = t.type === 'VLAN' ? 'vlan' : t.type === 'MPLS' ? 'mpls' : t.type === 'PPPOES' ? 'pppoes' : 'geneve';
+        const type =
+          t.type === 'VLAN' ? 'vlan' : t.type === 'MPLS' ? 'mpls' : t.type === 'PPPOES' ? 'pppoes' : 'geneve';
         return simple({ type, value: n?.num, span: n ? span(t.span, n.span) : t.span });
       }
       case 'PPPOED':
@@ -552,7 +654,12 @@ class Parser {
       case 'PF_RNR':
       case 'PF_SRNR': {
         const v = this.expect('NUM');
-        return simple({ type: 'linkSpecific', keyword: t.type === 'PF_RNR' ? 'rnr' : 'srnr', args: [v.num], span: t.span });
+        return simple({
+          type: 'linkSpecific',
+          keyword: t.type === 'PF_RNR' ? 'rnr' : 'srnr',
+          args: [v.num],
+          span: t.span,
+        });
       }
       case 'PF_REASON': {
         const v = this.next();
@@ -560,7 +667,12 @@ class Parser {
           this.i--;
           this.fail();
         }
-        return simple({ type: 'linkSpecific', keyword: 'reason', args: [v.type === 'NUM' ? v.num : v.str], span: t.span });
+        return simple({
+          type: 'linkSpecific',
+          keyword: 'reason',
+          args: [v.type === 'NUM' ? v.num : v.str],
+          span: t.span,
+        });
       }
       case 'TYPE':
       case 'SUBTYPE':
@@ -607,7 +719,8 @@ export function parseFilter(text: string, hook?: NodeHook): FilterAst {
     return new Parser(tokenize(text), hook).parseProgram();
   } catch (e) {
     // Thousands of nested parentheses exhaust the JS stack (libpcap's parser stack has a limit too).
-    if (e instanceof RangeError) throw new FilterError('syntax', "can't parse filter expression: expression nested too deeply");
+    if (e instanceof RangeError)
+      throw new FilterError('syntax', "can't parse filter expression: expression nested too deeply");
     throw e;
   }
 }

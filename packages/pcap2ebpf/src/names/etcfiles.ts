@@ -22,7 +22,10 @@ function lines(text: string): string[][] {
   for (const raw of text.split('\n')) {
     const hash = raw.indexOf('#');
     const line = hash >= 0 ? raw.slice(0, hash) : raw;
-    const fields = line.trim().split(/\s+/).filter((f) => f !== '');
+    const fields = line
+      .trim()
+      .split(/\s+/)
+      .filter((f) => f !== '');
     if (fields.length > 0) out.push(fields);
   }
   return out;

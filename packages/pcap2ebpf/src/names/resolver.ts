@@ -1,6 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEthers, parseHosts, parseNetworks, parseProtocols, parseServices, type HostEntry, type ServiceEntry } from './etcfiles.js';
+import {
+  parseEthers,
+  parseHosts,
+  parseNetworks,
+  parseProtocols,
+  parseServices,
+  type HostEntry,
+  type ServiceEntry,
+} from './etcfiles.js';
 import { parseIpv4, parseIpv6 } from './addresses.js';
 
 /** The text of the name databases; a missing file is an empty database. */
@@ -53,7 +61,13 @@ export class NameResolver {
         return undefined;
       }
     };
-    return new NameResolver({ services: read('services'), protocols: read('protocols'), networks: read('networks'), hosts: read('hosts'), ethers: read('ethers') });
+    return new NameResolver({
+      services: read('services'),
+      protocols: read('protocols'),
+      networks: read('networks'),
+      hosts: read('hosts'),
+      ethers: read('ethers'),
+    });
   }
 
   private servicePort(name: string, protocol: string): number {

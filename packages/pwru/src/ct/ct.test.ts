@@ -67,7 +67,12 @@ describe('--output-ct', () => {
     ]);
     b.addStruct('sk_buff', 16, [{ name: '_nfct', type: u64, bitOffset: 64 }]);
     const f = ctFieldsFromBtf(Btf.parse(b.build()));
-    expect(f).toMatchObject({ nfct: 8, status: 112, tuples: [16, 72], tuple: { srcU3: 0, srcAll: 16, l3num: 18, dstU3: 20, dstAll: 36, protonum: 38 } });
+    expect(f).toMatchObject({
+      nfct: 8,
+      status: 112,
+      tuples: [16, 72],
+      tuple: { srcU3: 0, srcAll: 16, l3num: 18, dstU3: 20, dstAll: 36, protonum: 38 },
+    });
     expect(f.mark).toBeUndefined();
     expect(f.missing).toEqual([
       'kernel BTF has no nf_conn.mark (CONFIG_NF_CONNTRACK_MARK off): --output-ct shows no mark',
@@ -84,7 +89,14 @@ describe('--output-ct', () => {
       [4, 'RELATED_REPLY'],
       [7, 'UNTRACKED'],
     ]);
-    expect(ctStatusNames(0x1ae, names)).toEqual(['SEEN_REPLY', 'ASSURED', 'CONFIRMED', 'DST_NAT', 'SRC_NAT_DONE', 'DST_NAT_DONE']);
+    expect(ctStatusNames(0x1ae, names)).toEqual([
+      'SEEN_REPLY',
+      'ASSURED',
+      'CONFIRMED',
+      'DST_NAT',
+      'SRC_NAT_DONE',
+      'DST_NAT_DONE',
+    ]);
     expect(ctStatusNames(0x80000000, names)).toEqual(['0x80000000']);
   });
 

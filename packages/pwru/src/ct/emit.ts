@@ -15,12 +15,20 @@ export function emitCt(e: Emitter, ct: CtFields, scratch: number, base: number):
   e.section('event: --output-ct (skb->_nfct and its struct nf_conn)');
   const done = e.fresh('ct_done');
   const read = (at: number, size: number, srcOff: number): void => {
-    e.emit(Mov.reg(R1, R8), Add.imm(R1, base + at), Mov.imm(R2, size), Mov.reg(R3, R9), Add.imm(R3, srcOff), call(Helper.probe_read_kernel));
+    e.emit(
+      Mov.reg(R1, R8),
+      Add.imm(R1, base + at),
+      Mov.imm(R2, size),
+      Mov.reg(R3, R9),
+      Add.imm(R3, srcOff),
+      call(Helper.probe_read_kernel),
+    );
   };
   e.readKernel(R9, R7, ct.nfct, 8, scratch);
   e.ifZero(R9, done);
   e.emit(Mov.reg(R1, R9), And.imm(R1, INFO_MASK), StoreMem(R8, base + CT.info, R1, 'u8'));
-  const flags = CtFlags.present | (ct.mark !== undefined ? CtFlags.mark : 0) | (ct.zone !== undefined ? CtFlags.zone : 0);
+  const flags =
+    CtFlags.present | (ct.mark !== undefined ? CtFlags.mark : 0) | (ct.zone !== undefined ? CtFlags.zone : 0);
   e.emit(StoreImm(R8, base + CT.flags, flags, 'u8'));
   e.emit(And.imm(R9, ~INFO_MASK), StoreMem(R8, base + CT.addr, R9, 'u64'));
   e.ifZero(R9, done); // UNTRACKED: info bits only

@@ -44,7 +44,9 @@ export function ctFieldsFromBtf(btf: Btf): CtFields {
     try {
       return offsetOf(btf, struct, path);
     } catch (e) {
-      throw new CtFieldsError(`--output-ct: kernel BTF has no ${struct}.${path} (${(e as Error).message}); this kernel's conntrack cannot be read`);
+      throw new CtFieldsError(
+        `--output-ct: kernel BTF has no ${struct}.${path} (${(e as Error).message}); this kernel's conntrack cannot be read`,
+      );
     }
   };
   const missing: string[] = [];
@@ -56,7 +58,8 @@ export function ctFieldsFromBtf(btf: Btf): CtFields {
       return undefined;
     }
   };
-  if (!btf.findType('nf_conn', 'struct')) throw new CtFieldsError('--output-ct: kernel BTF has no struct nf_conn (a kernel without conntrack)');
+  if (!btf.findType('nf_conn', 'struct'))
+    throw new CtFieldsError('--output-ct: kernel BTF has no struct nf_conn (a kernel without conntrack)');
   const nfct = need('sk_buff', '_nfct');
   const status = need('nf_conn', 'status');
   const mark = optional('mark', 'CONFIG_NF_CONNTRACK_MARK');
@@ -71,7 +74,14 @@ export function ctFieldsFromBtf(btf: Btf): CtFields {
     ...(mark !== undefined ? { mark } : {}),
     ...(zone !== undefined ? { zone } : {}),
     tuples: [hashes + inHash, hashes + hashSize + inHash],
-    tuple: { srcU3: t('src.u3'), srcAll: t('src.u.all'), l3num: t('src.l3num'), dstU3: t('dst.u3'), dstAll: t('dst.u.all'), protonum: t('dst.protonum') },
+    tuple: {
+      srcU3: t('src.u3'),
+      srcAll: t('src.u.all'),
+      l3num: t('src.l3num'),
+      dstU3: t('dst.u3'),
+      dstAll: t('dst.u.all'),
+      protonum: t('dst.protonum'),
+    },
     missing,
   };
 }

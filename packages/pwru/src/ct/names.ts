@@ -56,13 +56,23 @@ export function ctStatusNames(status: number, names: CtNames | undefined): strin
   return out;
 }
 
-const PROTOS: Record<number, string> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6', 132: 'sctp', 136: 'udplite', 33: 'dccp', 47: 'gre' };
+const PROTOS: Record<number, string> = {
+  1: 'icmp',
+  6: 'tcp',
+  17: 'udp',
+  58: 'icmpv6',
+  132: 'sctp',
+  136: 'udplite',
+  33: 'dccp',
+  47: 'gre',
+};
 
 /** One tuple as text: `10.0.0.1:40000->10.0.0.2:80/tcp`, ICMP as `10.0.0.1->10.0.0.2/icmp(type=8,code=0,id=7)`. */
 export function ctTupleText(t: CtTuple): string {
   const proto = PROTOS[t.proto] ?? String(t.proto);
   const host = (a: string): string => (t.family === 6 ? `[${a}]` : a);
-  if (t.proto === 1 || t.proto === 58) return `${t.saddr}->${t.daddr}/${proto}(type=${t.dport >> 8},code=${t.dport & 0xff},id=${t.sport})`;
+  if (t.proto === 1 || t.proto === 58)
+    return `${t.saddr}->${t.daddr}/${proto}(type=${t.dport >> 8},code=${t.dport & 0xff},id=${t.sport})`;
   if (t.sport === 0 && t.dport === 0) return `${t.saddr}->${t.daddr}/${proto}`;
   return `${host(t.saddr)}:${t.sport}->${host(t.daddr)}:${t.dport}/${proto}`;
 }
@@ -101,7 +111,13 @@ export interface JsonCt {
   reply?: JsonCtTuple;
 }
 
-const jsonTuple = (t: CtTuple): JsonCtTuple => ({ saddr: t.saddr, daddr: t.daddr, sport: t.sport, dport: t.dport, proto: t.proto });
+const jsonTuple = (t: CtTuple): JsonCtTuple => ({
+  saddr: t.saddr,
+  daddr: t.daddr,
+  sport: t.sport,
+  dport: t.dport,
+  proto: t.proto,
+});
 
 /** The `ct` object for an event. */
 export function ctJson(ct: EventCt, names: CtNames | undefined): JsonCt {

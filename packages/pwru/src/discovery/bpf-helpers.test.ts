@@ -35,9 +35,30 @@ describe('--filter-track-bpf-helpers: the functions JITed BPF programs call', ()
     const tc = 0xffffffffc0001000n;
     const memory = new Map<bigint, number[]>([
       // push rbp; call bpf_skb_load_bytes; call the subprogram; call bpf_skb_load_bytes again; ret
-      [tc, [0x55, ...call(tc + 1n, 0xffffffff81100000n), ...call(tc + 6n, 0xffffffffc0001040n), ...call(tc + 11n, 0xffffffff81100000n), 0xc3]],
+      [
+        tc,
+        [
+          0x55,
+          ...call(tc + 1n, 0xffffffff81100000n),
+          ...call(tc + 6n, 0xffffffffc0001040n),
+          ...call(tc + 11n, 0xffffffff81100000n),
+          0xc3,
+        ],
+      ],
       // mov eax, 0; call htab_map_lookup_elem; call into the middle of a function (no symbol there); ret
-      [0xffffffffc0002000n, [0xb8, 0, 0, 0, 0, ...call(0xffffffffc0002005n, 0xffffffff81100100n), ...call(0xffffffffc000200an, 0xffffffff81100010n), 0xc3]],
+      [
+        0xffffffffc0002000n,
+        [
+          0xb8,
+          0,
+          0,
+          0,
+          0,
+          ...call(0xffffffffc0002005n, 0xffffffff81100100n),
+          ...call(0xffffffffc000200an, 0xffffffff81100010n),
+          0xc3,
+        ],
+      ],
     ]);
     const reads: Array<[bigint, number]> = [];
     const names = bpfHelperCalls({

@@ -16,7 +16,9 @@ const big = (a: Addr64): bigint => (BigInt(a.hi) << 32n) | BigInt(a.lo);
 
 /** The JITed BPF images in kallsyms: every `[bpf]` symbol (programs, subprograms, dispatchers). */
 export function jitedBpfSymbols(ksyms: Pick<Ksyms, 'symbolsWhere'>): CodeSymbol[] {
-  return ksyms.symbolsWhere((n) => n.endsWith('[bpf]')).map((s) => (s.end ? { name: s.name, start: big(s.addr), end: big(s.end) } : { name: s.name, start: big(s.addr) }));
+  return ksyms
+    .symbolsWhere((n) => n.endsWith('[bpf]'))
+    .map((s) => (s.end ? { name: s.name, start: big(s.addr), end: big(s.end) } : { name: s.name, start: big(s.addr) }));
 }
 
 /**
@@ -34,7 +36,10 @@ export function bpfHelperCalls(o: {
 }): string[] {
   const names = new Set<string>();
   for (const p of o.programs) {
-    const len = p.end !== undefined && p.end > p.start && p.end - p.start < BigInt(MAX_BPF_IMAGE) ? Number(p.end - p.start) : MAX_BPF_IMAGE;
+    const len =
+      p.end !== undefined && p.end > p.start && p.end - p.start < BigInt(MAX_BPF_IMAGE)
+        ? Number(p.end - p.start)
+        : MAX_BPF_IMAGE;
     const code = o.read(p.start, len);
     if (!code) continue;
     for (const target of directCallTargets(code, p.start)) {

@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { loadTcTarget, loadXdpTarget } from '../../test/bpf-targets.mjs';
 import { bpfProgSiteName, hookOf, selectBpfProgTargets } from './bpf-progs.js';
 
-const prog = (id: number, type: number, name: string, functions: string[]) => ({ id, type, name, tag: `${id}`.padStart(16, '0'), functions });
+const prog = (id: number, type: number, name: string, functions: string[]) => ({
+  id,
+  type,
+  name,
+  tag: `${id}`.padStart(16, '0'),
+  functions,
+});
 
 describe('selectBpfProgTargets', () => {
   it('keeps tc (sched_cls, sched_act) and XDP programs of the asked hooks, by id', () => {
@@ -30,11 +36,18 @@ describe('selectBpfProgTargets', () => {
   });
 
   it("never traces pwru's own programs", () => {
-    expect(selectBpfProgTargets([prog(8, ProgramType.XDP, 'pwru_probe', ['f'])], { tc: true, xdp: true }).targets).toEqual([]);
+    expect(
+      selectBpfProgTargets([prog(8, ProgramType.XDP, 'pwru_probe', ['f'])], { tc: true, xdp: true }).targets,
+    ).toEqual([]);
   });
 
   it('maps program types to hooks', () => {
-    expect([ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP, ProgramType.TRACING].map(hookOf)).toEqual(['tc', 'tc', 'xdp', undefined]);
+    expect([ProgramType.SCHED_CLS, ProgramType.SCHED_ACT, ProgramType.XDP, ProgramType.TRACING].map(hookOf)).toEqual([
+      'tc',
+      'tc',
+      'xdp',
+      undefined,
+    ]);
   });
 });
 
@@ -45,10 +58,10 @@ describe.skipIf(!root)('tc and XDP programs loaded on this kernel', () => {
     const xdp = loadXdpTarget('pwrut_disc_xdp');
     try {
       const ids = new Set([tc.program.info().id, xdp.program.info().id]);
-      const { targets } = selectBpfProgTargets(
-        loadedPrograms({ filter: (i) => ids.has(i.id) }),
-        { tc: true, xdp: true },
-      );
+      const { targets } = selectBpfProgTargets(loadedPrograms({ filter: (i) => ids.has(i.id) }), {
+        tc: true,
+        xdp: true,
+      });
       expect(targets.map((t) => [t.name, t.hook, t.entry])).toEqual([
         ['pwrut_disc_tc', 'tc', 'tc_main'],
         ['pwrut_disc_xdp', 'xdp', 'xdp_main'],

@@ -34,7 +34,10 @@ describe('functionMatcher (--filter-func)', () => {
 describe('discoverSkbFunctions', () => {
   it('finds upstream pwru set on Debian 6.1: non-const skb at 1..5, intersected with the attachable list', () => {
     const btf = btf61();
-    const all = discoverSkbFunctions(btf, [], () => true, { names: new Set(['ip_rcv', 'kfree_skb_reason', 'tcp_v4_rcv', 'not_in_btf']), source: 'test' });
+    const all = discoverSkbFunctions(btf, [], () => true, {
+      names: new Set(['ip_rcv', 'kfree_skb_reason', 'tcp_v4_rcv', 'not_in_btf']),
+      source: 'test',
+    });
     expect(all.map((f) => [f.name, f.position]).sort()).toEqual([
       ['ip_rcv', 1],
       ['kfree_skb_reason', 1],

@@ -62,7 +62,10 @@ export function discoverSkbFunctions(
   }
   for (const mod of modules) {
     for (const [name, position] of pwruSkbFunctions(mod.btf)) {
-      if (match(name) && (attachable.names.has(`${name} [${mod.name}]`) || attachable.names.has(`${name}[${mod.name}]`))) {
+      if (
+        match(name) &&
+        (attachable.names.has(`${name} [${mod.name}]`) || attachable.names.has(`${name}[${mod.name}]`))
+      ) {
         out.push({ name, module: mod.name, position });
       }
     }

@@ -14,7 +14,7 @@ const sample = encodings(fixture('x86-jit-sample.enc.txt'));
 const hex = (s: string): Uint8Array => Uint8Array.from(s.trim().split(/\s+/), (b) => parseInt(b, 16));
 
 describe('x86-64 instruction lengths (llvm-mc as the oracle)', () => {
-  it('decodes every instruction of the JIT-like sample at llvm-mc\'s boundaries', () => {
+  it("decodes every instruction of the JIT-like sample at llvm-mc's boundaries", () => {
     expect(sample.length).toBeGreaterThan(50);
     const code = Uint8Array.from(sample.flat());
     const r = sweep(code, 0n);
@@ -25,7 +25,16 @@ describe('x86-64 instruction lengths (llvm-mc as the oracle)', () => {
   it('the committed encodings are what llvm-mc gives today (when it is installed)', () => {
     let live: string;
     try {
-      live = execFileSync('llvm-mc-19', ['-triple', 'x86_64', '-show-encoding', new URL('../../test/fixtures/x86-jit-sample.s', import.meta.url).pathname], { encoding: 'utf8' });
+      live = execFileSync(
+        'llvm-mc-19',
+        [
+          '-triple',
+          'x86_64',
+          '-show-encoding',
+          new URL('../../test/fixtures/x86-jit-sample.s', import.meta.url).pathname,
+        ],
+        { encoding: 'utf8' },
+      );
     } catch {
       return; // the fixture stands alone without llvm-mc (CI does not install it)
     }
@@ -72,6 +81,8 @@ describe('directCallTargets', () => {
   });
 
   it('wraps targets to 64 bits (kernel addresses near the top)', () => {
-    expect(directCallTargets(hex('e8 00 00 00 10'), 0xfffffffff8000000n)).toEqual([BigInt.asUintN(64, 0xfffffffff8000000n + 5n + 0x10000000n)]);
+    expect(directCallTargets(hex('e8 00 00 00 10'), 0xfffffffff8000000n)).toEqual([
+      BigInt.asUintN(64, 0xfffffffff8000000n + 5n + 0x10000000n),
+    ]);
   });
 });

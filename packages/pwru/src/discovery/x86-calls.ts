@@ -117,7 +117,8 @@ function modrmLength(code: Uint8Array, at: number): number {
     n += 1;
     if (mod === 0 && base === 5) n += 4;
   }
-  if (mod === 0 && rm === 5) n += 4; // RIP-relative
+  if (mod === 0 && rm === 5)
+    n += 4; // RIP-relative
   else if (mod === 1) n += 1;
   else if (mod === 2) n += 4;
   return n;

@@ -54,7 +54,13 @@ function signed64(v: bigint): bigint {
  * `bpf_probe_read_kernel`, so any kernel address is safe to follow; a NULL pointer makes its
  * comparison false.
  */
-export function emitCond(e: Emitter, cond: Cond, frame: CondFrame, reject: string, comment = 'filter expression'): void {
+export function emitCond(
+  e: Emitter,
+  cond: Cond,
+  frame: CondFrame,
+  reject: string,
+  comment = 'filter expression',
+): void {
   const accept = e.fresh('expr_true');
   new CondEmitter(e, frame, comment).cond(cond, accept, reject);
   e.label(accept);
@@ -139,7 +145,9 @@ class CondEmitter {
   }
 
   private bytes(c: Extract<Cond, { kind: 'bytes' }>, t: string, f: string): void {
-    this.e.section(`${this.comment}: ${c.place.text} ${c.op} ${JSON.stringify(new TextDecoder().decode(c.bytes).replace(/\0$/, ''))}`);
+    this.e.section(
+      `${this.comment}: ${c.place.text} ${c.op} ${JSON.stringify(new TextDecoder().decode(c.bytes).replace(/\0$/, ''))}`,
+    );
     // Equal bytes make `==` true and `!=` false; a NULL pointer on the way makes either false.
     const [same, differ] = c.op === '==' ? [t, f] : [f, t];
     const base = this.base(c.place.hops, f);

@@ -6,7 +6,23 @@
  * `BPF_PROG_TEST_RUN` must return exactly what {@link evaluateCond} computes on the same image.
  * Needs root and BPF; skips with the reason otherwise.
  */
-import { Add, call, encode, Helper, JEq, link, LoadMapPtr, Mov, R0, R1, R10, R2, R7, StoreImm, StoreMem } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  encode,
+  Helper,
+  JEq,
+  link,
+  LoadMapPtr,
+  Mov,
+  R0,
+  R1,
+  R10,
+  R2,
+  R7,
+  StoreImm,
+  StoreMem,
+} from 'bpf-asm-ts';
 import { Btf, BtfBuilder } from 'btf-parser';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,7 +103,9 @@ const NAMES = ['eth0', 'lo', 'veth-a', '0123456789abcde'];
 
 const imageArb: fc.Arbitrary<Image> = fc
   .record({
-    raw: fc.uint8Array({ minLength: IMAGE, maxLength: IMAGE }).chain((r) => fc.array(BYTE, { minLength: r.length, maxLength: r.length })),
+    raw: fc
+      .uint8Array({ minLength: IMAGE, maxLength: IMAGE })
+      .chain((r) => fc.array(BYTE, { minLength: r.length, maxLength: r.length })),
     dev: fc.boolean(),
     ct: fc.option(fc.constant(CT_AT), { nil: undefined }),
     info: fc.integer({ min: 0, max: 7 }),
@@ -166,12 +184,18 @@ const leaf: fc.Arbitrary<string> = fc.oneof(
     fc.oneof(
       fc.tuple(OPS, constant(bits, signed)).map(([op, c]) => `${m} ${op} ${hex(c)}`),
       fc.tuple(OPS, constant(bits, signed)).map(([op, c]) => `${hex(c)} ${op} ${m}`),
-      fc.tuple(constant(bits, false), OPS, constant(bits, false)).map(([mask, op, c]) => `${m} & ${hex(mask)} ${op} ${hex(c & mask)}`),
+      fc
+        .tuple(constant(bits, false), OPS, constant(bits, false))
+        .map(([mask, op, c]) => `${m} & ${hex(mask)} ${op} ${hex(c & mask)}`),
       fc.constant(m),
     ),
   ),
-  fc.tuple(fc.constantFrom('==', '!='), fc.constantFrom(...NAMES, 'eth1', '')).map(([op, s]) => `skb->dev->name ${op} ${JSON.stringify(s)}`),
-  fc.tuple(fc.constantFrom('==', '!='), fc.constantFrom('ab', 'abc', 'x', 'abcdefgh')).map(([op, s]) => `skb->cb ${op} ${JSON.stringify(s)}`),
+  fc
+    .tuple(fc.constantFrom('==', '!='), fc.constantFrom(...NAMES, 'eth1', ''))
+    .map(([op, s]) => `skb->dev->name ${op} ${JSON.stringify(s)}`),
+  fc
+    .tuple(fc.constantFrom('==', '!='), fc.constantFrom('ab', 'abc', 'x', 'abcdefgh'))
+    .map(([op, s]) => `skb->cb ${op} ${JSON.stringify(s)}`),
   fc.tuple(OPS, fc.constantFrom('RED', 'GREEN', 'BLUE')).map(([op, c]) => `skb->dev->color ${op} ${c}`),
   fc.constantFrom('skb->dev', '!skb->_nfct', 'skb->dev == 0', 'skb->dev != 0'),
 );
@@ -199,7 +223,13 @@ describe.skipIf(reason !== undefined)('filter expressions in the kernel agree wi
   /** A socket filter: r7 = the image, pointer slots patched to real addresses, then the expression. */
   function load(text: string, img: Image): number {
     const e = new Emitter('t');
-    e.emit(StoreImm(R10, -8, 0, 'u32'), LoadMapPtr(R1, 'image'), Mov.reg(R2, R10), Add.imm(R2, -8), call(Helper.map_lookup_elem));
+    e.emit(
+      StoreImm(R10, -8, 0, 'u32'),
+      LoadMapPtr(R1, 'image'),
+      Mov.reg(R2, R10),
+      Add.imm(R2, -8),
+      call(Helper.map_lookup_elem),
+    );
     e.emit(JEq.imm(R0, 0, 'reject'), Mov.reg(R7, R0));
     if (img.dev) e.emit(Mov.reg(R1, R7), Add.imm(R1, DEV_AT), StoreMem(R7, 16, R1, 'u64'));
     if (img.ct !== undefined) e.emit(Mov.reg(R1, R7), Add.imm(R1, img.ct + img.info), StoreMem(R7, 24, R1, 'u64'));

@@ -34,8 +34,12 @@ describe('parseFilterExpr', () => {
   });
 
   it('binds || looser than &&, && looser than !, and ! looser than comparisons', () => {
-    expect(show(parseFilterExpr('skb->len > 1 || skb->mark == 2 && !skb->len == 3'))).toBe('((skb->len > 0x1) || ((skb->mark == 0x2) && !(skb->len == 0x3)))');
-    expect(show(parseFilterExpr('(skb->len > 1 || skb->mark == 2) && skb->hash'))).toBe('(((skb->len > 0x1) || (skb->mark == 0x2)) && skb->hash)');
+    expect(show(parseFilterExpr('skb->len > 1 || skb->mark == 2 && !skb->len == 3'))).toBe(
+      '((skb->len > 0x1) || ((skb->mark == 0x2) && !(skb->len == 0x3)))',
+    );
+    expect(show(parseFilterExpr('(skb->len > 1 || skb->mark == 2) && skb->hash'))).toBe(
+      '(((skb->len > 0x1) || (skb->mark == 0x2)) && skb->hash)',
+    );
   });
 
   it('binds a mask tighter than ==, so skb->mark & 0xff == 0x1 masks', () => {
@@ -62,7 +66,10 @@ describe('parseFilterExpr', () => {
     ['skb->name == "eth0', 'column 14: unterminated string'],
     ['skb->len # 1', "column 10: unexpected character '#'"],
     ['~skb->len == 1', "column 1: '~' applies to a constant only"],
-    ['(struct nf_conn)skb->_nfct', "column 16: expected '*' after 'struct nf_conn': a cast is to a pointer, '(struct nf_conn *)', found ')'"],
+    [
+      '(struct nf_conn)skb->_nfct',
+      "column 16: expected '*' after 'struct nf_conn': a cast is to a pointer, '(struct nf_conn *)', found ')'",
+    ],
     ['skb->len == 12ab', 'column 13: malformed number'],
   ])('rejects %j with %j', (text, message) => {
     expect(() => parseFilterExpr(text)).toThrow(message);

@@ -27,7 +27,11 @@ class Parser {
     if (this.peek().kind === 'end') throw this.error(this.peek(), 'empty expression');
     const n = this.or();
     const t = this.peek();
-    if (t.kind !== 'end') throw this.error(t, `unexpected '${t.text}'${t.text === ')' ? ' (unbalanced parenthesis)' : ', expected && or || or the end'}`);
+    if (t.kind !== 'end')
+      throw this.error(
+        t,
+        `unexpected '${t.text}'${t.text === ')' ? ' (unbalanced parenthesis)' : ', expected && or || or the end'}`,
+      );
     return n;
   }
 
@@ -98,7 +102,8 @@ class Parser {
     this.next();
     const right = this.bitAnd();
     const again = this.peek();
-    if (again.kind === 'punct' && CMP[again.text]) throw this.error(again, `comparisons do not chain: use && between them`);
+    if (again.kind === 'punct' && CMP[again.text])
+      throw this.error(again, `comparisons do not chain: use && between them`);
     return { kind: 'cmp', op, left, right, column: t.column };
   }
 
@@ -124,7 +129,8 @@ class Parser {
       this.next();
       this.next();
       const name = this.peek();
-      if (name.kind !== 'ident') throw this.error(name, `expected a struct name after 'struct', found ${describeToken(name)}`);
+      if (name.kind !== 'ident')
+        throw this.error(name, `expected a struct name after 'struct', found ${describeToken(name)}`);
       this.next();
       this.expect('*', `after 'struct ${name.text}': a cast is to a pointer, '(struct ${name.text} *)'`);
       this.expect(')', 'to close the cast');
@@ -140,7 +146,8 @@ class Parser {
     while (this.isPunct('->') || this.isPunct('.')) {
       const arrow = this.next().text === '->';
       const name = this.peek();
-      if (name.kind !== 'ident') throw this.error(name, `expected a member name after '${arrow ? '->' : '.'}', found ${describeToken(name)}`);
+      if (name.kind !== 'ident')
+        throw this.error(name, `expected a member name after '${arrow ? '->' : '.'}', found ${describeToken(name)}`);
       this.next();
       members.push({ name: name.text, arrow, column: name.column });
     }

@@ -71,7 +71,7 @@ export function evaluateCond(c: Cond, read: ReadMemory, root: bigint): boolean {
       let v = load(read, base, c.place);
       const width = BigInt(c.place.bitSize ?? c.place.size * 8);
       if (c.signed && v >= 1n << (width - 1n)) v -= 1n << width;
-      if (c.mask !== undefined) v = (v & U64) & c.mask;
+      if (c.mask !== undefined) v = v & U64 & c.mask;
       return compare(v, c.op, c.signed ? c.value : c.value & U64);
     }
   }

@@ -11,12 +11,18 @@ const cmp = (text: string): Extract<Cond, { kind: 'cmp' }> => {
   if (c.kind !== 'cmp') throw new Error(`not one comparison: ${c.kind}`);
   return c;
 };
-const off = (path: string, struct = 'sk_buff'): number => memberPath(btf, btf.typeByName(struct, 'struct'), path).loads.at(-1)!.offset;
+const off = (path: string, struct = 'sk_buff'): number =>
+  memberPath(btf, btf.typeByName(struct, 'struct'), path).loads.at(-1)!.offset;
 
 describe('upstream one-comparison expressions keep their meaning', () => {
   it('skb->dev->ifindex == N: one hop through dev, then the int', () => {
     const c = cmp('skb->dev->ifindex == 1');
-    expect(c).toMatchObject({ op: '==', value: 1n, signed: true, place: { hops: [{ offset: off('dev') }], offset: off('ifindex', 'net_device'), size: 4 } });
+    expect(c).toMatchObject({
+      op: '==',
+      value: 1n,
+      signed: true,
+      place: { hops: [{ offset: off('dev') }], offset: off('ifindex', 'net_device'), size: 4 },
+    });
   });
 
   it('= is ==, and __be16 constants are byte-swapped', () => {
@@ -62,7 +68,11 @@ describe('the boolean language', () => {
 
   it('a bare member is != 0, ! negates, && and || nest', () => {
     expect(cond('skb->mark')).toMatchObject({ kind: 'cmp', op: '!=', value: 0n });
-    expect(cond('!skb->_nfct || skb->len > 2 && skb->mark')).toMatchObject({ kind: 'or', left: { kind: 'not' }, right: { kind: 'and' } });
+    expect(cond('!skb->_nfct || skb->len > 2 && skb->mark')).toMatchObject({
+      kind: 'or',
+      left: { kind: 'not' },
+      right: { kind: 'and' },
+    });
   });
 
   it('char arrays compare with strings, NUL included when the array has room', () => {
@@ -105,7 +115,10 @@ describe('precise errors', () => {
     ['skb->len.x == 1', /column 10: skb->len is unsigned int, it has no members/],
     ['skb.len == 1', /column 5: skb is a pointer, use skb->/],
     ['dev->ifindex == 1', /column 1: unknown name 'dev': an expression starts with skb/],
-    ['skb->cb == 1', /column 1: skb->cb is char\[48\]: compare it with a string|column \d+: skb->cb is a char array: compare it with a string/],
+    [
+      'skb->cb == 1',
+      /column 1: skb->cb is char\[48\]: compare it with a string|column \d+: skb->cb is a char array: compare it with a string/,
+    ],
     ['skb->len == FOO', /column 13: FOO is neither a number nor an enumerator/],
     ['skb->len == IP_CT_NEWW', /closest: IP_CT_NEW/],
     ['skb->dev->name == 1', /column 19: skb->dev->name is a char array: compare it with a string, like "eth0"/],
@@ -115,7 +128,10 @@ describe('precise errors', () => {
     ['skb->mark & skb->len', /column 13: a mask is a constant \(a number or an enumerator\)/],
     ['((struct nf_connn *)skb->_nfct)->mark', /kernel BTF has no struct nf_connn \(closest: nf_conn/],
     ['((struct nf_conn *)skb->len)->mark', /skb->len is unsigned int: only a pointer or a 64-bit integer can be cast/],
-    ['skb->_nfct->x', /column 13: skb->_nfct is long unsigned int, not a pointer to a struct: cast it, '\(\(struct name \*\)skb->_nfct\)->x'/],
+    [
+      'skb->_nfct->x',
+      /column 13: skb->_nfct is long unsigned int, not a pointer to a struct: cast it, '\(\(struct name \*\)skb->_nfct\)->x'/,
+    ],
     ['1 == 2', /compare a member with a constant, not two constants/],
     ['skb->len == skb->mark', /one side of a comparison must be a constant/],
     ['skb', /skb is a pointer to a struct: compare one of its members/],
@@ -125,10 +141,14 @@ describe('precise errors', () => {
   });
 
   it('bounds the number of comparisons', () => {
-    expect(() => compileFilterExpr(btf, Array.from({ length: 65 }, () => 'skb->len == 1').join(' || '))).toThrow(/65 comparisons; at most 64/);
+    expect(() => compileFilterExpr(btf, Array.from({ length: 65 }, () => 'skb->len == 1').join(' || '))).toThrow(
+      /65 comparisons; at most 64/,
+    );
   });
 
   it('names its own flag for xdp', () => {
-    expect(() => compileFilterExpr(btf, 'skb->len == 1', XDP_EXPR_ROOT)).toThrow(/^--filter-xdp-expr 'skb->len == 1': column 1: unknown name 'skb'/);
+    expect(() => compileFilterExpr(btf, 'skb->len == 1', XDP_EXPR_ROOT)).toThrow(
+      /^--filter-xdp-expr 'skb->len == 1': column 1: unknown name 'skb'/,
+    );
   });
 });

@@ -1,4 +1,12 @@
-import { type Btf, BtfNotFoundError, type CompositeType, memberPath, type MemberPath, resolveType, typeName } from 'btf-parser';
+import {
+  type Btf,
+  BtfNotFoundError,
+  type CompositeType,
+  memberPath,
+  type MemberPath,
+  resolveType,
+  typeName,
+} from 'btf-parser';
 import type { CmpOp, MemberRef, Node } from './ast.js';
 import { FilterExprError } from './errors.js';
 import { comparisons, type Cond, type Hop, type Place } from './ir.js';
@@ -131,27 +139,42 @@ class Resolver {
   }
 
   private comparison(op: CmpOp, left: Node, right: Node, column: number): Cond {
-    const isConst = (x: Node): boolean => x.kind === 'num' || x.kind === 'str' || (x.kind === 'ident' && x.name !== this.root.name);
+    const isConst = (x: Node): boolean =>
+      x.kind === 'num' || x.kind === 'str' || (x.kind === 'ident' && x.name !== this.root.name);
     if (isConst(left) && !isConst(right)) return this.comparison(FLIP[op], right, left, column);
     if (isConst(left)) this.fail(left.column, 'compare a member with a constant, not two constants');
-    if (!isConst(right)) this.fail(right.column, 'one side of a comparison must be a constant (a number, a string or an enumerator)');
+    if (!isConst(right))
+      this.fail(right.column, 'one side of a comparison must be a constant (a number, a string or an enumerator)');
     const v = this.value(left);
     if (!v.place) this.fail(left.column, `${v.struct!.text} is a pointer to a struct: compare one of its members`);
     const t = this.btf.type(resolveType(this.btf, v.type));
     if (t.kind === 'array') {
       const elem = this.btf.type(resolveType(this.btf, t.type));
-      if (!(elem.kind === 'int' && elem.size === 1)) this.fail(left.column, `${v.place.text} is ${typeName(this.btf, v.type)}, not an integer, enum, pointer or char array`);
-      if (right.kind !== 'str') this.fail(right.column, `${v.place.text} is a char array: compare it with a string, like "eth0"`);
+      if (!(elem.kind === 'int' && elem.size === 1))
+        this.fail(
+          left.column,
+          `${v.place.text} is ${typeName(this.btf, v.type)}, not an integer, enum, pointer or char array`,
+        );
+      if (right.kind !== 'str')
+        this.fail(right.column, `${v.place.text} is a char array: compare it with a string, like "eth0"`);
       if (op !== '==' && op !== '!=') this.fail(column, `a char array compares with == or != only`);
       if (v.mask !== undefined) this.fail(column, 'a char array cannot be masked');
       const text = new TextEncoder().encode(right.value);
-      if (text.length > t.nelems) this.fail(right.column, `${JSON.stringify(right.value)} is ${text.length} bytes; ${v.place.text} holds ${t.nelems}`);
+      if (text.length > t.nelems)
+        this.fail(
+          right.column,
+          `${JSON.stringify(right.value)} is ${text.length} bytes; ${v.place.text} holds ${t.nelems}`,
+        );
       if (text.length > MAX_STRING) this.fail(right.column, `strings of at most ${MAX_STRING} bytes`);
       const bytes = new Uint8Array(Math.min(text.length + 1, t.nelems));
       bytes.set(text);
       return { kind: 'bytes', place: { ...v.place, size: bytes.length }, op, bytes };
     }
-    if (right.kind === 'str') this.fail(right.column, `${v.place.text} is ${typeName(this.btf, v.type)}: compare it with a number, not a string`);
+    if (right.kind === 'str')
+      this.fail(
+        right.column,
+        `${v.place.text} is ${typeName(this.btf, v.type)}: compare it with a number, not a string`,
+      );
     let value: bigint;
     if (right.kind === 'num') value = right.value;
     else {
@@ -171,9 +194,16 @@ class Resolver {
     const found = index.get(name);
     if (!found) {
       const near = closest(name, index.keys());
-      this.fail(column, `${name} is neither a number nor an enumerator in the kernel's BTF${near.length ? ` (closest: ${near.join(', ')})` : ''}`);
+      this.fail(
+        column,
+        `${name} is neither a number nor an enumerator in the kernel's BTF${near.length ? ` (closest: ${near.join(', ')})` : ''}`,
+      );
     }
-    if (found.length > 1) this.fail(column, `enumerator ${name} has several values in the kernel's BTF (${found.join(', ')}): write the number`);
+    if (found.length > 1)
+      this.fail(
+        column,
+        `enumerator ${name} has several values in the kernel's BTF (${found.join(', ')}): write the number`,
+      );
     return found[0]!;
   }
 
@@ -181,20 +211,31 @@ class Resolver {
     const place = v.place!;
     const t = this.btf.type(resolveType(this.btf, v.type));
     if (t.kind !== 'int' && t.kind !== 'enum' && t.kind !== 'enum64' && t.kind !== 'ptr') {
-      this.fail(v.column, `${place.text} is ${typeName(this.btf, v.type)}, not an integer, enum, pointer or char array`);
+      this.fail(
+        v.column,
+        `${place.text} is ${typeName(this.btf, v.type)}, not an integer, enum, pointer or char array`,
+      );
     }
-    const signed = v.mask === undefined && ((t.kind === 'int' && t.signed) || ((t.kind === 'enum' || t.kind === 'enum64') && t.signed));
+    const signed =
+      v.mask === undefined &&
+      ((t.kind === 'int' && t.signed) || ((t.kind === 'enum' || t.kind === 'enum64') && t.signed));
     const width = place.bitSize ?? place.size * 8;
     const be = place.bitSize === undefined && /^__be(16|32|64)$/.test(typedefName(this.btf, v.type) ?? '');
     let value = constant;
     let mask = v.mask;
-    if (mask !== undefined && width < 64 && mask >> BigInt(width) !== 0n && (mask | ((1n << BigInt(width)) - 1n)) !== U64) {
+    if (
+      mask !== undefined &&
+      width < 64 &&
+      mask >> BigInt(width) !== 0n &&
+      (mask | ((1n << BigInt(width)) - 1n)) !== U64
+    ) {
       this.fail(column, `mask 0x${mask.toString(16)} is wider than ${place.text} (${width} bits)`);
     }
     if (mask !== undefined && width < 64) mask &= (1n << BigInt(width)) - 1n;
     const max = 1n << BigInt(width);
     if (signed) {
-      if (value < -(max >> 1n) || value >= max) this.fail(column, `${constant} does not fit ${place.text} (${width}-bit signed)`);
+      if (value < -(max >> 1n) || value >= max)
+        this.fail(column, `${constant} does not fit ${place.text} (${width}-bit signed)`);
       if (value >= max >> 1n) value -= max; // 0xffffffff on an int is -1
     } else {
       if (value < 0n) {
@@ -214,7 +255,8 @@ class Resolver {
   private value(n: Node): Value {
     switch (n.kind) {
       case 'ident':
-        if (n.name !== this.root.name) this.fail(n.column, `unknown name '${n.name}': an expression starts with ${this.root.name}`);
+        if (n.name !== this.root.name)
+          this.fail(n.column, `unknown name '${n.name}': an expression starts with ${this.root.name}`);
         return { type: this.rootId, struct: { id: this.rootId, hops: [], text: this.root.name }, column: n.column };
       case 'mask': {
         const v = this.value(n.value);
@@ -224,22 +266,39 @@ class Resolver {
         }
         const t = this.btf.type(resolveType(this.btf, v.type));
         if (t.kind !== 'int' && t.kind !== 'enum' && t.kind !== 'enum64' && t.kind !== 'ptr') {
-          this.fail(n.column, `${v.place.text} is ${typeName(this.btf, v.type)}: only integers, enums and pointers can be masked`);
+          this.fail(
+            n.column,
+            `${v.place.text} is ${typeName(this.btf, v.type)}: only integers, enums and pointers can be masked`,
+          );
         }
         const mask = (n.mask.kind === 'num' ? n.mask.value : this.enumerator(n.mask.name, v.type, n.mask.column)) & U64;
-        return { ...v, mask: v.mask === undefined ? mask : v.mask & mask, place: { ...v.place, text: `${v.place.text} & 0x${mask.toString(16)}` } };
+        return {
+          ...v,
+          mask: v.mask === undefined ? mask : v.mask & mask,
+          place: { ...v.place, text: `${v.place.text} & 0x${mask.toString(16)}` },
+        };
       }
       case 'cast': {
         const target = this.btf.findType(n.struct, 'struct');
         if (!target) {
-          const near = closest(n.struct, [...this.btf.types('struct')].map((s) => s.name).filter((s) => s !== ''));
-          this.fail(n.column, `kernel BTF has no struct ${n.struct}${near.length ? ` (closest: ${near.join(', ')})` : ''}`);
+          const near = closest(
+            n.struct,
+            [...this.btf.types('struct')].map((s) => s.name).filter((s) => s !== ''),
+          );
+          this.fail(
+            n.column,
+            `kernel BTF has no struct ${n.struct}${near.length ? ` (closest: ${near.join(', ')})` : ''}`,
+          );
         }
         const v = this.value(n.operand);
-        if (!v.place) return { ...v, struct: { ...v.struct!, id: target.id, text: `(struct ${n.struct} *)${v.struct!.text}` } };
+        if (!v.place)
+          return { ...v, struct: { ...v.struct!, id: target.id, text: `(struct ${n.struct} *)${v.struct!.text}` } };
         const t = this.btf.type(resolveType(this.btf, v.type));
         if (!(t.kind === 'ptr' || (t.kind === 'int' && t.size === 8)) || v.place.bitSize !== undefined) {
-          this.fail(n.operand.column, `${v.place.text} is ${typeName(this.btf, v.type)}: only a pointer or a 64-bit integer can be cast to a pointer`);
+          this.fail(
+            n.operand.column,
+            `${v.place.text} is ${typeName(this.btf, v.type)}: only a pointer or a 64-bit integer can be cast to a pointer`,
+          );
         }
         if (v.place.hops.length >= MAX_HOPS) this.fail(n.column, `more than ${MAX_HOPS} pointer reads`);
         const hop: Hop = { offset: v.place.offset, ...(v.mask !== undefined ? { mask: v.mask } : {}) };
@@ -251,8 +310,13 @@ class Resolver {
       }
       case 'member': {
         const base = this.value(n.base);
-        if (!base.struct) this.fail(n.members[0]!.column, `${base.place!.text} is not a pointer to a struct: cast it, '((struct name *)${base.place!.text})->${n.members[0]!.name}'`);
-        if (!n.members[0]!.arrow) this.fail(n.members[0]!.column, `${base.struct.text} is a pointer, use ${base.struct.text}->`);
+        if (!base.struct)
+          this.fail(
+            n.members[0]!.column,
+            `${base.place!.text} is not a pointer to a struct: cast it, '((struct name *)${base.place!.text})->${n.members[0]!.name}'`,
+          );
+        if (!n.members[0]!.arrow)
+          this.fail(n.members[0]!.column, `${base.struct.text} is a pointer, use ${base.struct.text}->`);
         const path = this.memberPath(base.struct.id, n.members, base.struct.text);
         const hops: Hop[] = [...base.struct.hops];
         for (const l of path.loads.slice(0, -1)) hops.push({ offset: l.offset });
@@ -299,16 +363,24 @@ class Resolver {
           const prev = memberPath(this.btf, structId, pathText(members.slice(0, k)));
           let pt = this.btf.type(resolveType(this.btf, prev.type));
           if (pt.kind === 'ptr' && m.arrow) pt = this.btf.type(resolveType(this.btf, pt.type));
-          else if (pt.kind === 'ptr') this.fail(m.column, `${baseText}->${pathText(members.slice(0, k))} is a pointer: write '->${m.name}'`);
-          else if (m.arrow && (pt.kind === 'struct' || pt.kind === 'union')) this.fail(m.column, `${baseText}->${pathText(members.slice(0, k))} is not a pointer: write '.${m.name}'`);
+          else if (pt.kind === 'ptr')
+            this.fail(m.column, `${baseText}->${pathText(members.slice(0, k))} is a pointer: write '->${m.name}'`);
+          else if (m.arrow && (pt.kind === 'struct' || pt.kind === 'union'))
+            this.fail(m.column, `${baseText}->${pathText(members.slice(0, k))} is not a pointer: write '.${m.name}'`);
           else if (m.arrow) {
             const text = `${baseText}->${pathText(members.slice(0, k))}`;
-            this.fail(m.column, `${text} is ${typeName(this.btf, pt.id)}, not a pointer to a struct: cast it, '((struct name *)${text})->${m.name}'`);
+            this.fail(
+              m.column,
+              `${text} is ${typeName(this.btf, pt.id)}, not a pointer to a struct: cast it, '((struct name *)${text})->${m.name}'`,
+            );
           }
           container = pt;
         }
         if (container.kind !== 'struct' && container.kind !== 'union') {
-          this.fail(m.column, `${baseText}->${pathText(members.slice(0, k))} is ${typeName(this.btf, container.id)}, it has no members`);
+          this.fail(
+            m.column,
+            `${baseText}->${pathText(members.slice(0, k))} is ${typeName(this.btf, container.id)}, it has no members`,
+          );
         }
         const near = closest(m.name, memberNames(this.btf, container));
         const where = `${container.kind} ${container.name === '' ? '(anonymous)' : container.name}`;

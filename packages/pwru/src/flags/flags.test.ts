@@ -6,7 +6,12 @@ const upstreamHelp = readFileSync(new URL('../../test/fixtures/upstream-help.txt
 
 describe('--help', () => {
   const FLAG_LINE = /^\s+(?:-\w, )?--([\w-]+)/;
-  const upstreamFlags = new Set(upstreamHelp.split('\n').map((l) => FLAG_LINE.exec(l)?.[1]).filter(Boolean));
+  const upstreamFlags = new Set(
+    upstreamHelp
+      .split('\n')
+      .map((l) => FLAG_LINE.exec(l)?.[1])
+      .filter(Boolean),
+  );
 
   it('matches upstream pwru HEAD byte for byte, except that --backend names our two extra backends', () => {
     // Flags upstream lacks (our additions) are checked separately.
@@ -31,7 +36,9 @@ describe('--help', () => {
 
   it('lists the flags upstream lacks among the others, in sorted order', () => {
     const help = formatUsage();
-    expect(help).toMatch(/\n      --output-summary +at exit, print a summary: functions by hits and drop reasons by count\n      --output-summary-by-tuple +with the summary/);
+    expect(help).toMatch(
+      /\n      --output-summary +at exit, print a summary: functions by hits and drop reasons by count\n      --output-summary-by-tuple +with the summary/,
+    );
   });
 
   it('hides --ready-file', () => {
@@ -136,16 +143,41 @@ describe('checkSupported', () => {
   });
 
   it('accepts --output-bpfmap, alone and with bpf map functions to trace', () => {
-    const parsed = parseArgs(['--output-bpfmap', '--filter-non-skb-funcs', 'htab_map_update_elem,htab_map_lookup_elem']);
+    const parsed = parseArgs([
+      '--output-bpfmap',
+      '--filter-non-skb-funcs',
+      'htab_map_update_elem,htab_map_lookup_elem',
+    ]);
     expect(() => checkSupported(parsed)).not.toThrow();
-    expect(parsed.options).toMatchObject({ outputBpfmap: true, filterNonSkbFuncs: ['htab_map_update_elem', 'htab_map_lookup_elem'] });
+    expect(parsed.options).toMatchObject({
+      outputBpfmap: true,
+      filterNonSkbFuncs: ['htab_map_update_elem', 'htab_map_lookup_elem'],
+    });
     expect(() => checkSupported(parseArgs(['--output-bpfmap']))).not.toThrow();
   });
 
   it('accepts the dump, file and summary output flags', () => {
-    const parsed = parseArgs(['--output-skb', '--output-skb-shared-info', '--set-percpu-buf=16384', '--output-file=/tmp/t.log', '--output-file-max-size=5', '--output-file-max-backups=3', '--output-file-max-age=2', '--output-file-compress', '--output-summary-by-tuple']);
+    const parsed = parseArgs([
+      '--output-skb',
+      '--output-skb-shared-info',
+      '--set-percpu-buf=16384',
+      '--output-file=/tmp/t.log',
+      '--output-file-max-size=5',
+      '--output-file-max-backups=3',
+      '--output-file-max-age=2',
+      '--output-file-compress',
+      '--output-summary-by-tuple',
+    ]);
     expect(() => checkSupported(parsed)).not.toThrow();
-    expect(parsed.options).toMatchObject({ setPercpuBuf: 16384, outputFileMaxSize: 5, outputFileMaxBackups: 3, outputFileMaxAge: 2, outputFileCompress: true, outputSummaryByTuple: true, outputSummary: false });
+    expect(parsed.options).toMatchObject({
+      setPercpuBuf: 16384,
+      outputFileMaxSize: 5,
+      outputFileMaxBackups: 3,
+      outputFileMaxAge: 2,
+      outputFileCompress: true,
+      outputSummaryByTuple: true,
+      outputSummary: false,
+    });
   });
 
   it('has --trace-only-bpf, which upstream lacks (its users asked in #394)', () => {
@@ -163,7 +195,19 @@ describe('checkSupported', () => {
 
   it('accepts every supported flag', () => {
     expect(() =>
-      checkSupported(parseArgs(['--output-stack', '--output-caller', '--filter-mark=1', '--timestamp=relative', '--filter-track-skb', '--filter-track-skb-by-stackid', '--filter-non-skb-funcs', 'nf_nat_setup_info', 'icmp'])),
+      checkSupported(
+        parseArgs([
+          '--output-stack',
+          '--output-caller',
+          '--filter-mark=1',
+          '--timestamp=relative',
+          '--filter-track-skb',
+          '--filter-track-skb-by-stackid',
+          '--filter-non-skb-funcs',
+          'nf_nat_setup_info',
+          'icmp',
+        ]),
+      ),
     ).not.toThrow();
   });
 });

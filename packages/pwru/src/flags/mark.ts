@@ -15,7 +15,8 @@ function parseHexOrDecimal(whole: string, part: string): number {
   try {
     if (/^0[xX]/.test(part)) {
       const hex = part.slice(2);
-      if (!/^[0-9a-fA-F]+$/.test(hex)) throw new FlagValueError(`strconv.ParseUint: parsing ${goQuote(hex)}: invalid syntax`);
+      if (!/^[0-9a-fA-F]+$/.test(hex))
+        throw new FlagValueError(`strconv.ParseUint: parsing ${goQuote(hex)}: invalid syntax`);
       return Number(parseGoUint('0x' + hex, 32));
     }
     if (!/^[0-9]+$/.test(part)) throw new FlagValueError(`strconv.ParseUint: parsing ${goQuote(part)}: invalid syntax`);

@@ -37,7 +37,9 @@ function displayName(spec: FlagSpec): string {
 
 function toSafeNumber(v: bigint, spec: FlagSpec, raw: string): number {
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new FlagParseError(`invalid argument ${goQuote(raw)} for "${displayName(spec)}" flag: value out of range for JavaScript numbers`);
+    throw new FlagParseError(
+      `invalid argument ${goQuote(raw)} for "${displayName(spec)}" flag: value out of range for JavaScript numbers`,
+    );
   }
   return Number(v);
 }

@@ -44,7 +44,8 @@ export function formatFlagUsages(flags: readonly FlagSpec[] = FLAGS): string {
     // pflag counts the NUL separator it appends, hence the +1.
     maxlen = Math.max(maxlen, head.length + 1);
     let tail = spec.usage;
-    if (!defaultIsZero(spec)) tail += spec.kind === 'string' ? ` (default "${spec.defValue}")` : ` (default ${spec.defValue})`;
+    if (!defaultIsZero(spec))
+      tail += spec.kind === 'string' ? ` (default "${spec.defValue}")` : ` (default ${spec.defValue})`;
     heads.push(head);
     tails.push(tail);
   }

@@ -77,7 +77,8 @@ export function parseCsvRecord(s: string): string[] {
       let field = '';
       i++;
       for (;;) {
-        if (i >= s.length) throw new FlagValueError(`parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`);
+        if (i >= s.length)
+          throw new FlagValueError(`parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`);
         if (s[i] === '"') {
           if (s[i + 1] === '"') {
             field += '"';
@@ -98,7 +99,10 @@ export function parseCsvRecord(s: string): string[] {
       const comma = s.indexOf(',', i);
       const end = comma < 0 ? s.length : comma;
       const field = s.slice(i, end);
-      if (field.includes('"')) throw new FlagValueError(`parse error on line 1, column ${i + field.indexOf('"') + 1}: bare " in non-quoted-field`);
+      if (field.includes('"'))
+        throw new FlagValueError(
+          `parse error on line 1, column ${i + field.indexOf('"') + 1}: bare " in non-quoted-field`,
+        );
       out.push(field);
       i = end + 1;
     }

@@ -11,9 +11,18 @@ import { generateReturnProgram } from './return.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);
-const layout = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false, bpfmap: true });
+const layout = eventLayout({
+  meta: true,
+  cb: false,
+  tuple: true,
+  tunnel: false,
+  stack: false,
+  caller: false,
+  bpfmap: true,
+});
 const track = { skb: false, byStackid: true, stack: { taskStack: 24, threadSize: 16384 } };
-const calls = (insns: Instruction[], helper: number): number[] => insns.flatMap((x, i) => (x.isHelperCall && x.imm === helper ? [i] : []));
+const calls = (insns: Instruction[], helper: number): number[] =>
+  insns.flatMap((x, i) => (x.isHelperCall && x.imm === helper ? [i] : []));
 
 function entry(op: BpfMapOp): Instruction[] {
   return generateProgram({
@@ -31,7 +40,9 @@ function entry(op: BpfMapOp): Instruction[] {
 function boundedReads(insns: Instruction[]): number {
   let n = 0;
   for (const at of calls(insns, Helper.probe_read_kernel)) {
-    const cap = insns.slice(Math.max(0, at - 6), at).findIndex((x) => (x.opcode & 0xf0) === JumpOp.JLE && x.imm === BPFMAP_MAX_DATA);
+    const cap = insns
+      .slice(Math.max(0, at - 6), at)
+      .findIndex((x) => (x.opcode & 0xf0) === JumpOp.JLE && x.imm === BPFMAP_MAX_DATA);
     if (cap >= 0) n++;
   }
   return n;

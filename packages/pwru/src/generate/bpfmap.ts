@@ -10,7 +10,25 @@
  * Each copy is `bpf_probe_read_kernel(record + off, min(size, 256), src)`, with the size bounded
  * by a compare the Linux 6.1 verifier tracks.
  */
-import { Add, call, Helper, JEq, JLE, JNE, LoadMem, Mov, R0, R1, R2, R3, R6, R8, R9, type Register, StoreImm } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  Helper,
+  JEq,
+  JLE,
+  JNE,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R2,
+  R3,
+  R6,
+  R8,
+  R9,
+  type Register,
+  StoreImm,
+} from 'bpf-asm-ts';
 import type { Btf } from 'btf-parser';
 import { BPFMAP, BPFMAP_MAX_DATA } from '../event.js';
 import { field } from './btf-layout.js';
@@ -51,7 +69,14 @@ function loadArg(e: Emitter, src: ArgSource, dst: Register, i: number): void {
 
 /** `bpf_probe_read_kernel(r8 + dst, size, src + srcOff)` for a constant size; clobbers r0-r5. */
 function readInto(e: Emitter, dst: number, size: number, src: Register, srcOff: number): void {
-  e.emit(Mov.reg(R3, src), Add.imm(R3, srcOff), Mov.reg(R1, R8), Add.imm(R1, dst), Mov.imm(R2, size), call(Helper.probe_read_kernel));
+  e.emit(
+    Mov.reg(R3, src),
+    Add.imm(R3, srcOff),
+    Mov.reg(R1, R8),
+    Add.imm(R1, dst),
+    Mov.imm(R2, size),
+    call(Helper.probe_read_kernel),
+  );
 }
 
 /**
@@ -74,7 +99,13 @@ function readBounded(e: Emitter, dst: number, sizeAt: number, hasValue?: number)
  * In an entry program, once the record (r8) is reserved and zeroed (r6 = context): the map's
  * id, name and sizes, the key, and for an update the value. Clobbers r0-r5 and r9.
  */
-export function emitBpfMapEntry(e: Emitter, op: BpfMapOp, fields: BpfMapFields, args: ArgSource, section: number): void {
+export function emitBpfMapEntry(
+  e: Emitter,
+  op: BpfMapOp,
+  fields: BpfMapFields,
+  args: ArgSource,
+  section: number,
+): void {
   e.section(`event: --output-bpfmap (${op})`);
   const done = e.fresh('bpfmap_done');
   loadArg(e, args, R9, 0);

@@ -13,10 +13,12 @@ export function field(btf: Btf, struct: string, path: string): Field {
   try {
     p = memberPath(btf, t, path);
   } catch (e) {
-    if (e instanceof BtfNotFoundError) throw new KernelLayoutError(`kernel BTF: struct ${struct} has no ${path}: ${e.message}`);
+    if (e instanceof BtfNotFoundError)
+      throw new KernelLayoutError(`kernel BTF: struct ${struct} has no ${path}: ${e.message}`);
     throw e;
   }
-  if (p.loads.length !== 1 || p.bitfieldSize !== 0) throw new KernelLayoutError(`kernel BTF: ${struct}.${path} is not a plain member`);
+  if (p.loads.length !== 1 || p.bitfieldSize !== 0)
+    throw new KernelLayoutError(`kernel BTF: ${struct}.${path} is not a plain member`);
   const load = p.loads[0]!;
   return { offset: load.offset, size: load.size };
 }

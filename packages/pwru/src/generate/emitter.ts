@@ -61,7 +61,8 @@ export class Emitter {
     for (let insn of insns) {
       if (this.pending.length > 0) {
         // Several labels on one spot: chain them through no-op jumps (`goto +0`) so each is defined once.
-        while (this.pending.length > 1) this.insns.push(Ja(0).withSymbol(this.pending.shift()!).withComment(this.comment));
+        while (this.pending.length > 1)
+          this.insns.push(Ja(0).withSymbol(this.pending.shift()!).withComment(this.comment));
         insn = insn.withSymbol(this.pending.shift()!);
       }
       if (this.comment !== undefined && insn.comment === undefined) insn = insn.withComment(this.comment);

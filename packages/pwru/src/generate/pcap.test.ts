@@ -8,7 +8,9 @@ import { Emitter } from './emitter.js';
 import { pcapFilters } from './pcap.js';
 import { frameFor } from './program.js';
 
-const kernel = kernelLayoutFromBtf(Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url)))));
+const kernel = kernelLayoutFromBtf(
+  Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url)))),
+);
 const frame = frameFor(kernel);
 
 function fragmentOf(expr: string, tunnelL2 = '', tunnelL3 = '') {
@@ -47,7 +49,9 @@ describe('pcapFilters', () => {
   });
 
   it('fails with one line naming the expression', () => {
-    expect(() => pcapFilters({ expr: 'tcp and', tunnelL2: '', tunnelL3: '' }, kernel, frame)).toThrow(/^failed to compile pcap filter 'tcp and': /);
+    expect(() => pcapFilters({ expr: 'tcp and', tunnelL2: '', tunnelL3: '' }, kernel, frame)).toThrow(
+      /^failed to compile pcap filter 'tcp and': /,
+    );
     expect(() => pcapFilters({ expr: '', tunnelL2: 'ether host', tunnelL3: '' }, kernel, frame)).toThrow(/tunnel/);
   });
 });

@@ -20,7 +20,13 @@ export interface PcapFilters {
   readonly fragment: (e: Emitter, reject: string) => void;
 }
 
-function lower(expr: string, linktype: 'EN10MB' | 'RAW', name: string, window: number, what: string): Instruction[] | undefined {
+function lower(
+  expr: string,
+  linktype: 'EN10MB' | 'RAW',
+  name: string,
+  window: number,
+  what: string,
+): Instruction[] | undefined {
   let cbpf;
   try {
     cbpf = compile(expr, { linktype, optimize: true });
@@ -33,9 +39,12 @@ function lower(expr: string, linktype: 'EN10MB' | 'RAW', name: string, window: n
   }
   const where = `pcap filter '${expr}' (${linktype === 'RAW' ? 'L3' : 'L2'})`;
   // Provenance for verifier errors: every instruction names the filter it belongs to.
-  return lowerCbpf(cbpf, { memory: 'kernel', form: 'function', labelPrefix: name, indirectWindow: window }).instructions.map((i) =>
-    i.withComment(i.comment ? `${where}: ${i.comment}` : where),
-  );
+  return lowerCbpf(cbpf, {
+    memory: 'kernel',
+    form: 'function',
+    labelPrefix: name,
+    indirectWindow: window,
+  }).instructions.map((i) => i.withComment(i.comment ? `${where}: ${i.comment}` : where));
 }
 
 /** The packet window a filter function may copy, when its caller's frame uses `callerStack` bytes. */
@@ -69,7 +78,12 @@ export function pcapFilters(
   if (o.expr === '' && o.tunnelL2 === '' && o.tunnelL3 === '') return undefined;
   const window = windowFor(frame.size);
   const subprograms: Instruction[] = [];
-  const fn = (expr: string, linktype: 'EN10MB' | 'RAW', name: string, what = 'failed to compile pcap filter '): string | undefined | null => {
+  const fn = (
+    expr: string,
+    linktype: 'EN10MB' | 'RAW',
+    name: string,
+    what = 'failed to compile pcap filter ',
+  ): string | undefined | null => {
     if (expr === '') return null;
     const insns = lower(expr, linktype, name, window, what);
     if (!insns) return undefined;
@@ -79,9 +93,11 @@ export function pcapFilters(
   const l2 = fn(o.expr, 'EN10MB', 'pwru_pcap_l2');
   const l3 = fn(o.expr, 'RAW', 'pwru_pcap_l3');
   const t2 = fn(o.tunnelL2, 'EN10MB', 'pwru_pcap_tunnel_l2', 'l2 tunnel filter: failed to compile ');
-  if (o.tunnelL2 !== '' && t2 === undefined) throw new PcapFilterError(`l2 tunnel filter: failed to compile '${o.tunnelL2}'`);
+  if (o.tunnelL2 !== '' && t2 === undefined)
+    throw new PcapFilterError(`l2 tunnel filter: failed to compile '${o.tunnelL2}'`);
   const t3 = fn(o.tunnelL3, 'RAW', 'pwru_pcap_tunnel_l3', 'l3 tunnel filter: failed to compile ');
-  if (o.tunnelL3 !== '' && t3 === undefined) throw new PcapFilterError(`l3 tunnel filter: failed to compile '${o.tunnelL3}'`);
+  if (o.tunnelL3 !== '' && t3 === undefined)
+    throw new PcapFilterError(`l3 tunnel filter: failed to compile '${o.tunnelL3}'`);
 
   const skb = (off: number): number => frame.skbBase + off;
   /** r1 = head + header offset, r2 = tail - header offset; call; reject on 0. */

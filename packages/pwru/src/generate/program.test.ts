@@ -7,7 +7,9 @@ import { eventLayout, HEADER, type EventSections } from '../event.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS, type ProbeKind } from './program.js';
 
-const kernel61 = kernelLayoutFromBtf(Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url)))));
+const kernel61 = kernelLayoutFromBtf(
+  Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url)))),
+);
 const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false };
 const ALL: EventSections = { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true };
 
@@ -71,8 +73,10 @@ describe('generateProgram: fentry arguments 2 and 3 in the event header', () => 
       }),
     ).instructions;
   const LDX = 0x01; // BPF_LDX: loads through the context pointer kept in r6
-  const ctxLoads = (insns: ReturnType<typeof header>) => insns.filter((x) => x.class === LDX && x.src === 6).map((x) => x.offset);
-  const funcArgCalls = (insns: ReturnType<typeof header>) => insns.filter((x) => x.isHelperCall && x.imm === 183).length;
+  const ctxLoads = (insns: ReturnType<typeof header>) =>
+    insns.filter((x) => x.class === LDX && x.src === 6).map((x) => x.offset);
+  const funcArgCalls = (insns: ReturnType<typeof header>) =>
+    insns.filter((x) => x.isHelperCall && x.imm === 183).length;
 
   it('loads an argument from the context only when its type allows it', () => {
     const insns = header([true, true, false], false);

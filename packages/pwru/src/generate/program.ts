@@ -186,7 +186,8 @@ export interface GenerateOptions {
 export function generateProgram(o: GenerateOptions): Instruction[] {
   const { kernel: k, layout, shape, filters } = o;
   const f = frameFor(k);
-  if (f.copyLen > MAX_SKB_COPY) throw new RangeError(`the sk_buff fields pwru reads span ${f.copyLen} bytes; at most ${MAX_SKB_COPY} fit`);
+  if (f.copyLen > MAX_SKB_COPY)
+    throw new RangeError(`the sk_buff fields pwru reads span ${f.copyLen} bytes; at most ${MAX_SKB_COPY} fit`);
   const e = new Emitter('pwru');
   const out = 'out';
   const isKprobe = shape.kind === 'kprobe' || shape.kind === 'kprobe-multi';
@@ -294,7 +295,8 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
     e.emit(LoadMem(R1, R6, regs!.args[1]!.offset, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
     e.emit(LoadMem(R1, R6, regs!.args[2]!.offset, 'u64'), StoreMem(R8, HEADER.p3, R1, 'u64'));
   } else if (shape.kind === 'tracepoint') {
-    if (shape.reasonArg !== undefined) e.emit(LoadMem(R1, R6, shape.reasonArg * 8, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
+    if (shape.reasonArg !== undefined)
+      e.emit(LoadMem(R1, R6, shape.reasonArg * 8, 'u64'), StoreMem(R8, HEADER.p2, R1, 'u64'));
   } else {
     const n = shape.argCount ?? 0;
     if (n > 1) emitFentryArg(e, 1, HEADER.p2, shape.ctxReadable?.[1] === true, o.haveFuncArg === true, f.scratch);
@@ -305,7 +307,13 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   e.emit(StoreImm(R8, HEADER.site, shape.site, 'u32'));
   const kind =
     shape.eventKind ??
-    (shape.kind === 'kprobe' ? EventKind.Kprobe : shape.kind === 'kprobe-multi' ? EventKind.KprobeMulti : shape.kind === 'tracepoint' ? EventKind.Tracepoint : EventKind.Fentry);
+    (shape.kind === 'kprobe'
+      ? EventKind.Kprobe
+      : shape.kind === 'kprobe-multi'
+        ? EventKind.KprobeMulti
+        : shape.kind === 'tracepoint'
+          ? EventKind.Tracepoint
+          : EventKind.Fentry);
   e.emit(StoreImm(R8, HEADER.kind, kind, 'u32'));
   if (unconfirmed) {
     e.section('event: flags (shown only because its address is tracked)');
@@ -341,12 +349,24 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   if (o.dumps) emitSkbDumps(e, o.dumps, k, f);
   if (o.packets) emitSkbPacket(e, o.packets, k, f);
   if (shape.netfilter && o.netfilter && layout.netfilter >= 0 && isKprobe) {
-    return emitNetfilterEntry(e, shape.netfilter, o.netfilter, regs!, { base: layout.netfilter, scratch: f.scratch, keyAt: f.pkt, size: layout.size, out });
+    return emitNetfilterEntry(e, shape.netfilter, o.netfilter, regs!, {
+      base: layout.netfilter,
+      scratch: f.scratch,
+      keyAt: f.pkt,
+      size: layout.size,
+      out,
+    });
   }
   if (o.recordReturn) emitRecordEntry(e, entryFrame(shape.kind, k, shape.skbArg), f.pkt, layout.size);
 
   if (shape.bpfmap && o.bpfmap && layout.bpfmap >= 0) {
-    emitBpfMapEntry(e, shape.bpfmap, o.bpfmap, isKprobe ? { kind: 'regs', args: regs!.args } : { kind: 'ctx' }, layout.bpfmap);
+    emitBpfMapEntry(
+      e,
+      shape.bpfmap,
+      o.bpfmap,
+      isKprobe ? { kind: 'regs', args: regs!.args } : { kind: 'ctx' },
+      layout.bpfmap,
+    );
     if (shape.bpfmap === 'lookup') {
       // The value exists at return: park the event for the return program, which submits it.
       emitRecordEntry(e, isKprobe ? { kind: 'sp', sp: regs!.sp } : { kind: 'arg', arg: 0 }, f.pkt, layout.size);
@@ -478,7 +498,13 @@ function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: 
  * event in `r8`, walking IPv6 extension headers to the L4 protocol; jumps to `done` (which
  * this defines at its end) as soon as something is missing. Uses `f.pkt` and `f.scratch`.
  */
-export function emitL3Tuple(e: Emitter, f: Pick<Frame, 'pkt' | 'scratch'>, base: number, what: string, done = e.fresh(`${what}_done`)): void {
+export function emitL3Tuple(
+  e: Emitter,
+  f: Pick<Frame, 'pkt' | 'scratch'>,
+  base: number,
+  what: string,
+  done = e.fresh(`${what}_done`),
+): void {
   const v4 = e.fresh(`${what}_v4`);
   const l4 = e.fresh(`${what}_l4`);
   e.probeRead(f.pkt, 40, R9);

@@ -1,4 +1,22 @@
-import { Add, call, Helper, Ja, JNE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R8, RSh, StoreImm, StoreMem } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  Helper,
+  Ja,
+  JNE,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R10,
+  R2,
+  R3,
+  R8,
+  RSh,
+  StoreImm,
+  StoreMem,
+} from 'bpf-asm-ts';
 import { HEADER } from '../event.js';
 import type { Emitter } from './emitter.js';
 
@@ -24,11 +42,23 @@ export interface ReserveOptions {
  */
 export function emitReserve(e: Emitter, o: ReserveOptions): void {
   e.section('event: reserve');
-  e.emit(LoadMapPtr(R1, o.eventsMap), Mov.imm(R2, o.size), Mov.imm(R3, 0), call(Helper.ringbuf_reserve), Mov.reg(R8, R0));
+  e.emit(
+    LoadMapPtr(R1, o.eventsMap),
+    Mov.imm(R2, o.size),
+    Mov.imm(R3, 0),
+    call(Helper.ringbuf_reserve),
+    Mov.reg(R8, R0),
+  );
   const reserved = e.fresh('reserved');
   e.emit(JNE.imm(R8, 0, reserved));
   e.section('event: count a reserve failure in the per-CPU lost counter');
-  e.emit(StoreImm(R10, o.scratch, 0, 'u32'), LoadMapPtr(R1, o.lostMap), Mov.reg(R2, R10), Add.imm(R2, o.scratch), call(Helper.map_lookup_elem));
+  e.emit(
+    StoreImm(R10, o.scratch, 0, 'u32'),
+    LoadMapPtr(R1, o.lostMap),
+    Mov.reg(R2, R10),
+    Add.imm(R2, o.scratch),
+    call(Helper.map_lookup_elem),
+  );
   e.ifZero(R0, o.onFailure);
   e.emit(LoadMem(R1, R0, 0, 'u64'), Add.imm(R1, 1), StoreMem(R0, 0, R1, 'u64'));
   e.emit(Ja(o.onFailure));

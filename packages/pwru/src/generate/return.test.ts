@@ -11,11 +11,30 @@ import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS } from './program.js';
 import { generateReturnProgram, RETURN_MAP, type ReturnProgramOptions } from './return.js';
 
-const btf61 = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const btf61 = Btf.parse(
+  gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))),
+);
 const kernel61 = kernelLayoutFromBtf(btf61);
 const regs = kernel61.ptRegs!;
-const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, ret: true };
-const ALL: EventSections = { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 2, ret: true };
+const NONE: EventSections = {
+  meta: false,
+  cb: false,
+  tuple: false,
+  tunnel: false,
+  stack: false,
+  caller: false,
+  ret: true,
+};
+const ALL: EventSections = {
+  meta: true,
+  cb: true,
+  tuple: true,
+  tunnel: true,
+  stack: true,
+  caller: true,
+  metadata: 2,
+  ret: true,
+};
 
 const kretprobe = (sections: EventSections): ReturnProgramOptions => ({
   kind: 'kretprobe',
@@ -36,12 +55,17 @@ const fexit = (sections: EventSections, argCount: number, skbArg: number): Retur
 
 const isStore = (x: Instruction): boolean => x.class === Class.ST || x.class === Class.STX;
 const isLoad = (x: Instruction): boolean => x.class === Class.LDX;
-const calls = (insns: Instruction[], helper: number): number[] => insns.flatMap((x, i) => (x.isHelperCall && x.imm === helper ? [i] : []));
+const calls = (insns: Instruction[], helper: number): number[] =>
+  insns.flatMap((x, i) => (x.isHelperCall && x.imm === helper ? [i] : []));
 
 describe('generateReturnProgram', () => {
   it('links for every return flavour and output combination, referencing only pwru maps', () => {
     for (const sections of [NONE, ALL]) {
-      for (const o of [kretprobe(sections), { ...kretprobe(sections), kind: 'kprobe-multi-return' as const }, fexit(sections, 3, 0)]) {
+      for (const o of [
+        kretprobe(sections),
+        { ...kretprobe(sections), kind: 'kprobe-multi-return' as const },
+        fexit(sections, 3, 0),
+      ]) {
         const p = link(generateReturnProgram(o));
         const maps = new Set(p.relocations.map((r) => r.symbol));
         expect([...maps].sort()).toEqual([MAPS.events, MAPS.lost, RETURN_MAP].sort());
@@ -65,10 +89,18 @@ describe('generateReturnProgram', () => {
   it('copies the whole entry record and then overwrites time, CPU, kind, stack id and the return value', () => {
     const layout = eventLayout(ALL);
     const insns = generateReturnProgram(kretprobe(ALL));
-    const copies = insns.filter((x) => x.comment === 'event: the entry event, then what differs at return' && isStore(x));
+    const copies = insns.filter(
+      (x) => x.comment === 'event: the entry event, then what differs at return' && isStore(x),
+    );
     const n = layout.size / 8;
     expect(copies.slice(0, n).map((x) => x.offset)).toEqual(Array.from({ length: n }, (_, i) => 8 * i));
-    expect(copies.slice(n).map((x) => x.offset)).toEqual([HEADER.ts, HEADER.cpu, HEADER.kind, layout.stack, layout.ret]);
+    expect(copies.slice(n).map((x) => x.offset)).toEqual([
+      HEADER.ts,
+      HEADER.cpu,
+      HEADER.kind,
+      layout.stack,
+      layout.ret,
+    ]);
     const kind = copies.slice(n).find((x) => x.offset === HEADER.kind)!;
     expect(kind.imm).toBe(EventKind.Return);
   });
@@ -127,7 +159,10 @@ describe('entry programs with --output-return', () => {
 });
 
 describe('planTrace with --output-return', () => {
-  const functions = ['nf_hook_slow', 'kfree_skb_reason', 'ip_rcv_core', 'napi_gro_receive'].map((name) => ({ name, position: name === 'napi_gro_receive' ? 2 : 1 }));
+  const functions = ['nf_hook_slow', 'kfree_skb_reason', 'ip_rcv_core', 'napi_gro_receive'].map((name) => ({
+    name,
+    position: name === 'napi_gro_receive' ? 2 : 1,
+  }));
   const formats = returnFormats(btf61, [], functions);
   const base = {
     layout: eventLayout({ ...NONE, meta: true }),
@@ -143,26 +178,42 @@ describe('planTrace with --output-return', () => {
     const plan = planTrace({ ...base, backend: 'kprobe' });
     const ret = plan.programs.filter((p) => p.kind === 'kretprobe');
     expect(ret).toHaveLength(1);
-    expect(ret[0]!.attach).toEqual({ type: 'kretprobe', functions: functions.filter((f) => f.name !== 'kfree_skb_reason') });
+    expect(ret[0]!.attach).toEqual({
+      type: 'kretprobe',
+      functions: functions.filter((f) => f.name !== 'kfree_skb_reason'),
+    });
     expect(plan.targets).toBe(4 + 3);
   });
 
   it('kprobe-multi: the same as one return link', () => {
     const plan = planTrace({ ...base, backend: 'kprobe-multi' });
-    expect(plan.programs.filter((p) => p.attach.type === 'kprobe-multi-return').map((p) => p.kind)).toEqual(['kprobe-multi-return']);
+    expect(plan.programs.filter((p) => p.attach.type === 'kprobe-multi-return').map((p) => p.kind)).toEqual([
+      'kprobe-multi-return',
+    ]);
   });
 
   it('fentry: one fexit program per function that returns a value, reading the return after its arguments', () => {
-    const signatures = new Map(functions.map((f) => [f.name, { btfId: btf61.typeByName(f.name, 'func').id, argCount: f.name === 'nf_hook_slow' ? 4 : 2 }]));
+    const signatures = new Map(
+      functions.map((f) => [
+        f.name,
+        { btfId: btf61.typeByName(f.name, 'func').id, argCount: f.name === 'nf_hook_slow' ? 4 : 2 },
+      ]),
+    );
     const plan = planTrace({ ...base, backend: 'fentry', signatures });
     const fx = plan.programs.filter((p) => p.kind === 'fexit');
-    expect(fx.map((p) => (p.attach as { function: { name: string } }).function.name)).toEqual(['nf_hook_slow', 'ip_rcv_core', 'napi_gro_receive']);
+    expect(fx.map((p) => (p.attach as { function: { name: string } }).function.name)).toEqual([
+      'nf_hook_slow',
+      'ip_rcv_core',
+      'napi_gro_receive',
+    ]);
     expect(fx[0]!.insns.find((x) => x.comment === 'return value')!.offset).toBe(32);
     expect(plan.targets).toBe(4 + 3);
   });
 
   it('tracepoint: refused with a one-line error naming the backends that can', () => {
     expect(() => planTrace({ ...base, backend: 'tracepoint', tracepoints: [] })).toThrow(PwruError);
-    expect(() => planTrace({ ...base, backend: 'tracepoint', tracepoints: [] })).toThrow('--output-return needs the kprobe, kprobe-multi or fentry backend');
+    expect(() => planTrace({ ...base, backend: 'tracepoint', tracepoints: [] })).toThrow(
+      '--output-return needs the kprobe, kprobe-multi or fentry backend',
+    );
   });
 });

@@ -105,10 +105,23 @@ export function emitRecordEntry(e: Emitter, frame: FrameSource, keyAt: number, s
   else e.emit(Mov.reg(R1, R7));
   e.emit(StoreMem(R10, keyAt + 16, R1, 'u64'));
   e.emit(StoreImm(R10, keyAt + 24, 0, 'u32'));
-  e.emit(LoadMapPtr(R1, RETURN_SCRATCH_MAP), Mov.reg(R2, R10), Add.imm(R2, keyAt + 24), call(Helper.map_lookup_elem), Mov.reg(R9, R0));
+  e.emit(
+    LoadMapPtr(R1, RETURN_SCRATCH_MAP),
+    Mov.reg(R2, R10),
+    Add.imm(R2, keyAt + 24),
+    call(Helper.map_lookup_elem),
+    Mov.reg(R9, R0),
+  );
   e.ifZero(R9, skip);
   for (let off = 0; off < size; off += 8) e.emit(LoadMem(R1, R8, off, 'u64'), StoreMem(R9, off, R1, 'u64'));
-  e.emit(LoadMapPtr(R1, RETURN_MAP), Mov.reg(R2, R10), Add.imm(R2, keyAt), Mov.reg(R3, R9), Mov.imm(R4, 0), call(Helper.map_update_elem));
+  e.emit(
+    LoadMapPtr(R1, RETURN_MAP),
+    Mov.reg(R2, R10),
+    Add.imm(R2, keyAt),
+    Mov.reg(R3, R9),
+    Mov.imm(R4, 0),
+    call(Helper.map_update_elem),
+  );
   e.label(skip);
 }
 
@@ -136,7 +149,8 @@ export interface ReturnProgramOptions {
  */
 export function generateReturnProgram(o: ReturnProgramOptions): Instruction[] {
   const { layout } = o;
-  if (layout.ret < 0 && o.bpfmapLookup === undefined) throw new RangeError('return programs need an event layout with the return-value section');
+  if (layout.ret < 0 && o.bpfmapLookup === undefined)
+    throw new RangeError('return programs need an event layout with the return-value section');
   const e = new Emitter('pwru_ret');
   const out = 'out';
   const key = -RETURN_KEY_SIZE;

@@ -7,7 +7,14 @@ import { MissingKernelFeatureError } from '../errors.js';
 import { eventLayout } from '../event.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS } from './program.js';
-import { DUMP_HEADER, DUMP_MAPS, dumpBufferValueSize, dumpRingBytes, MAX_DUMP_BYTES, planSkbDumps } from './skb-dump.js';
+import {
+  DUMP_HEADER,
+  DUMP_MAPS,
+  dumpBufferValueSize,
+  dumpRingBytes,
+  MAX_DUMP_BYTES,
+  planSkbDumps,
+} from './skb-dump.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);
@@ -57,13 +64,18 @@ describe('planSkbDumps (--output-skb, --output-skb-shared-info, --set-percpu-buf
   });
 
   it('refuses a buffer outside what a per-CPU map value can hold', () => {
-    expect(() => planSkbDumps(btf, { skb: true, sharedInfo: false, bufferBytes: MAX_DUMP_BYTES + 1 })).toThrow(/--set-percpu-buf must be between 64 and 32744 bytes/);
+    expect(() => planSkbDumps(btf, { skb: true, sharedInfo: false, bufferBytes: MAX_DUMP_BYTES + 1 })).toThrow(
+      /--set-percpu-buf must be between 64 and 32744 bytes/,
+    );
     expect(() => planSkbDumps(btf, { skb: true, sharedInfo: false, bufferBytes: 8 })).toThrow(/--set-percpu-buf/);
   });
 
   it('fails with one line naming the helper on a kernel without bpf_snprintf_btf', () => {
     expect(() => planSkbDumps(oldKernelBtf(), { skb: true, sharedInfo: true, bufferBytes: 4096 })).toThrow(
-      new MissingKernelFeatureError('the bpf_snprintf_btf() helper', '--output-skb and --output-skb-shared-info need it (Linux 5.10 or later); run without them'),
+      new MissingKernelFeatureError(
+        'the bpf_snprintf_btf() helper',
+        '--output-skb and --output-skb-shared-info need it (Linux 5.10 or later); run without them',
+      ),
     );
   });
 });
@@ -86,21 +98,29 @@ describe('the generated dump code', () => {
 
   it('skips the dumps when the buffer is busy (a nested program), and frees it after the last one', () => {
     const insns = program(planSkbDumps(btf, { skb: true, sharedInfo: true, bufferBytes: 4096 }));
-    const busyStores = insns.flatMap((x, i) => (x.offset === DUMP_HEADER.busy && x.class === Class.ST ? [{ i, imm: x.imm }] : []));
+    const busyStores = insns.flatMap((x, i) =>
+      x.offset === DUMP_HEADER.busy && x.class === Class.ST ? [{ i, imm: x.imm }] : [],
+    );
     expect(busyStores.map((s) => s.imm)).toEqual([1, 0]);
-    const calls = insns.flatMap((x, i) => (x.isHelperCall && (x.imm === Helper.snprintf_btf || x.imm === Helper.ringbuf_output) ? [i] : []));
+    const calls = insns.flatMap((x, i) =>
+      x.isHelperCall && (x.imm === Helper.snprintf_btf || x.imm === Helper.ringbuf_output) ? [i] : [],
+    );
     expect(busyStores[0]!.i).toBeLessThan(Math.min(...calls));
     expect(busyStores[1]!.i).toBeGreaterThan(Math.max(...calls));
   });
 
   it('adds nothing to programs of runs without dumps', () => {
-    const calls = program(undefined).filter((i) => i.isHelperCall).map((i) => i.imm);
+    const calls = program(undefined)
+      .filter((i) => i.isHelperCall)
+      .map((i) => i.imm);
     expect(calls).not.toContain(Helper.snprintf_btf);
     expect(calls).not.toContain(Helper.ringbuf_output);
   });
 
   it('dumps only what was asked for', () => {
-    const calls = program(planSkbDumps(btf, { skb: false, sharedInfo: true, bufferBytes: 4096 })).filter((i) => i.isHelperCall && i.imm === Helper.snprintf_btf);
+    const calls = program(planSkbDumps(btf, { skb: false, sharedInfo: true, bufferBytes: 4096 })).filter(
+      (i) => i.isHelperCall && i.imm === Helper.snprintf_btf,
+    );
     expect(calls).toHaveLength(1);
   });
 });

@@ -14,7 +14,29 @@
  * lost) rather than corrupting the other's.
  */
 import { type Btf, memberPath } from 'btf-parser';
-import { Add, call, Helper, JLE, JNE, JSLT, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R4, R5, R7, R8, R9, StoreImm, StoreMem } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  Helper,
+  JLE,
+  JNE,
+  JSLT,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R10,
+  R2,
+  R3,
+  R4,
+  R5,
+  R7,
+  R8,
+  R9,
+  StoreImm,
+  StoreMem,
+} from 'bpf-asm-ts';
 import { MissingKernelFeatureError, PwruError } from '../errors.js';
 import { HEADER } from '../event.js';
 import type { Emitter } from './emitter.js';
@@ -80,14 +102,24 @@ export function haveSnprintfBtf(btf: Btf): boolean {
  * Plans the dumps for a run, or returns undefined when neither flag is set. Fails with one line
  * when the kernel lacks `bpf_snprintf_btf` or the buffer size is out of range.
  */
-export function planSkbDumps(btf: Btf, o: { skb: boolean; sharedInfo: boolean; bufferBytes: number }): SkbDumpPlan | undefined {
+export function planSkbDumps(
+  btf: Btf,
+  o: { skb: boolean; sharedInfo: boolean; bufferBytes: number },
+): SkbDumpPlan | undefined {
   if (!o.skb && !o.sharedInfo) return undefined;
-  const flags = [o.skb ? '--output-skb' : '', o.sharedInfo ? '--output-skb-shared-info' : ''].filter(Boolean).join(' and ');
+  const flags = [o.skb ? '--output-skb' : '', o.sharedInfo ? '--output-skb-shared-info' : '']
+    .filter(Boolean)
+    .join(' and ');
   if (!haveSnprintfBtf(btf)) {
-    throw new MissingKernelFeatureError('the bpf_snprintf_btf() helper', `${flags} need it (Linux 5.10 or later); run without them`);
+    throw new MissingKernelFeatureError(
+      'the bpf_snprintf_btf() helper',
+      `${flags} need it (Linux 5.10 or later); run without them`,
+    );
   }
   if (!Number.isInteger(o.bufferBytes) || o.bufferBytes < MIN_DUMP_BYTES || o.bufferBytes > MAX_DUMP_BYTES) {
-    throw new PwruError(`--set-percpu-buf must be between ${MIN_DUMP_BYTES} and ${MAX_DUMP_BYTES} bytes, not ${o.bufferBytes}`);
+    throw new PwruError(
+      `--set-percpu-buf must be between ${MIN_DUMP_BYTES} and ${MAX_DUMP_BYTES} bytes, not ${o.bufferBytes}`,
+    );
   }
   const typeId = (name: string): number => {
     const t = btf.findType(name, 'struct');
@@ -128,8 +160,14 @@ export function emitSkbDumps(e: Emitter, plan: SkbDumpPlan, k: KernelLayout, f: 
   const done = e.fresh('dump_done');
   const key = f.pkt;
   const btfPtr = f.pkt + 8; // struct btf_ptr { void *ptr; u32 type_id; u32 flags; }
-  e.section('dump: the per-CPU buffer, stamped with the event\'s ktime and CPU');
-  e.emit(StoreImm(R10, key, 0, 'u32'), LoadMapPtr(R1, DUMP_MAPS.buffer), Mov.reg(R2, R10), Add.imm(R2, key), call(Helper.map_lookup_elem));
+  e.section("dump: the per-CPU buffer, stamped with the event's ktime and CPU");
+  e.emit(
+    StoreImm(R10, key, 0, 'u32'),
+    LoadMapPtr(R1, DUMP_MAPS.buffer),
+    Mov.reg(R2, R10),
+    Add.imm(R2, key),
+    call(Helper.map_lookup_elem),
+  );
   e.ifZero(R0, done);
   e.emit(Mov.reg(R9, R0));
   e.emit(LoadMem(R1, R9, DUMP_HEADER.busy, 'u32'), JNE.imm(R1, 0, done), StoreImm(R9, DUMP_HEADER.busy, 1, 'u32'));

@@ -12,9 +12,12 @@ const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vm
 
 describe('--output-skb-metadata', () => {
   it('names each value after its last member and formats it by type', () => {
-    const [hash, ifindex, dev, pkt, proto] = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex', 'skb->dev', 'skb->pkt_type']).concat(
-      compileSkbMetadata(btf, ['skb->protocol']),
-    );
+    const [hash, ifindex, dev, pkt, proto] = compileSkbMetadata(btf, [
+      'skb->hash',
+      'skb->dev->ifindex',
+      'skb->dev',
+      'skb->pkt_type',
+    ]).concat(compileSkbMetadata(btf, ['skb->protocol']));
     expect(hash!.field).toBe('hash');
     expect(formatMetadataValue(hash!, { hi: 0, lo: 0xdeadbeef })).toBe('3735928559');
     expect(ifindex!.field).toBe('ifindex');
@@ -26,7 +29,9 @@ describe('--output-skb-metadata', () => {
   });
 
   it('rejects more than 4, non-skb roots, bad characters and wide members with upstream words', () => {
-    expect(() => compileSkbMetadata(btf, ['skb->len', 'skb->len', 'skb->len', 'skb->len', 'skb->len'])).toThrow('too many skb metadata exprs, max 4');
+    expect(() => compileSkbMetadata(btf, ['skb->len', 'skb->len', 'skb->len', 'skb->len', 'skb->len'])).toThrow(
+      'too many skb metadata exprs, max 4',
+    );
     expect(() => compileSkbMetadata(btf, ['dev->ifindex'])).toThrow(/must start with skb->/);
     expect(() => compileSkbMetadata(btf, ['skb->len + 1'])).toThrow(/only member accesses/);
     expect(() => compileSkbMetadata(btf, ['skb->cb'])).toThrow(/is too large, max 8 bytes/);
@@ -34,10 +39,25 @@ describe('--output-skb-metadata', () => {
 
   it('adds 8 bytes per value to the event and reads them in the program', () => {
     const metadata = compileSkbMetadata(btf, ['skb->hash', 'skb->dev->ifindex']);
-    const layout = eventLayout({ meta: false, cb: false, tuple: false, tunnel: false, stack: false, caller: false, metadata: 2 });
+    const layout = eventLayout({
+      meta: false,
+      cb: false,
+      tuple: false,
+      tunnel: false,
+      stack: false,
+      caller: false,
+      metadata: 2,
+    });
     expect(layout.metadata).toBe(80);
     expect(layout.size).toBe(96);
-    const insns = generateProgram({ layout, kernel: kernelLayoutFromBtf(btf), shape: { kind: 'tracepoint', skbArg: 0, site: 0 }, filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, haveFuncIp: false, metadata });
+    const insns = generateProgram({
+      layout,
+      kernel: kernelLayoutFromBtf(btf),
+      shape: { kind: 'tracepoint', skbArg: 0, site: 0 },
+      filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 },
+      haveFuncIp: false,
+      metadata,
+    });
     expect(insns.filter((i) => i.comment?.startsWith('event: --output-skb-metadata')).length).toBeGreaterThan(4);
     expect(() => link(insns)).not.toThrow();
   });
@@ -45,7 +65,11 @@ describe('--output-skb-metadata', () => {
 
 describe('--output-xdp-metadata', () => {
   it('reads members of struct xdp_buff, named by their last member', () => {
-    const [q, ifindex, data] = compileXdpMetadata(btf, ['xdp->rxq->queue_index', 'xdp->rxq->dev->ifindex', 'xdp->data']);
+    const [q, ifindex, data] = compileXdpMetadata(btf, [
+      'xdp->rxq->queue_index',
+      'xdp->rxq->dev->ifindex',
+      'xdp->data',
+    ]);
     expect([q!.field, ifindex!.field, data!.field]).toEqual(['queue_index', 'ifindex', 'data']);
     expect(formatMetadataValue(q!, { hi: 0, lo: 0 })).toBe('0');
     expect(formatMetadataValue(data!, { hi: 0xffff8bb7, lo: 0x10 })).toBe('0xffff8bb700000010');

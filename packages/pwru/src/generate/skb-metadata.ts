@@ -46,27 +46,37 @@ export function compileXdpMetadata(btf: Btf, exprs: readonly string[]): SkbMetad
 function compileMetadata(btf: Btf, exprs: readonly string[], root: 'skb' | 'xdp'): SkbMetadata[] {
   const struct = root === 'skb' ? 'sk_buff' : 'xdp_buff';
   const example = root === 'skb' ? 'skb->dev->ifindex' : 'xdp->rxq->queue_index';
-  if (exprs.length > MAX_SKB_METADATA) throw new SkbMetadataError(`too many ${root} metadata exprs, max ${MAX_SKB_METADATA}`);
+  if (exprs.length > MAX_SKB_METADATA)
+    throw new SkbMetadataError(`too many ${root} metadata exprs, max ${MAX_SKB_METADATA}`);
   return exprs.map((text) => {
     const access = text.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9_.\->]+$/.test(access)) throw new SkbMetadataError(`invalid ${root} metadata expr ${JSON.stringify(text)}: only member accesses like ${example}`);
-    if (!access.startsWith(`${root}->`)) throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)} must start with ${root}->`);
+    if (!/^[A-Za-z0-9_.\->]+$/.test(access))
+      throw new SkbMetadataError(
+        `invalid ${root} metadata expr ${JSON.stringify(text)}: only member accesses like ${example}`,
+      );
+    if (!access.startsWith(`${root}->`))
+      throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)} must start with ${root}->`);
     let path: MemberPath;
     try {
       path = memberPath(btf, btf.typeByName(struct, 'struct'), access.slice(root.length + 2));
     } catch (e) {
       throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)}: ${(e as Error).message}`);
     }
-    if (path.size > 8) throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)} is too large, max 8 bytes`);
+    if (path.size > 8)
+      throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)} is too large, max 8 bytes`);
     const t = btf.type(resolveType(btf, path.type));
     let format: MetadataFormat;
     if (path.bitfieldSize > 0 && t.kind !== 'enum') format = { kind: 'bitfield' };
     else if (t.kind === 'ptr') format = { kind: 'ptr' };
-    else if (t.kind === 'enum' || t.kind === 'enum64') format = { kind: 'enum', names: new Map(t.values.map((v) => [Number(v.value), v.name])) };
+    else if (t.kind === 'enum' || t.kind === 'enum64')
+      format = { kind: 'enum', names: new Map(t.values.map((v) => [Number(v.value), v.name])) };
     else if (t.kind === 'int' && (t.encoding & 4) !== 0) format = { kind: 'bool' };
     else if (t.kind === 'int' && t.signed) format = { kind: 'int', bits: 8 * path.size };
     else if (t.kind === 'int') format = { kind: 'uint' };
-    else throw new SkbMetadataError(`${root} metadata expr ${JSON.stringify(text)}: a ${t.kind} cannot be printed as a value`);
+    else
+      throw new SkbMetadataError(
+        `${root} metadata expr ${JSON.stringify(text)}: a ${t.kind} cannot be printed as a value`,
+      );
     return { text, field: path.steps[path.steps.length - 1]!.name, path, format };
   });
 }
@@ -75,7 +85,12 @@ function compileMetadata(btf: Btf, exprs: readonly string[], root: 'skb' | 'xdp'
  * Emits the reads of every expression from the root pointer in r7 (skb or xdp_buff) into the
  * event at `base` (8 bytes each; 0 on a NULL hop).
  */
-export function emitSkbMetadata(e: Emitter, exprs: readonly SkbMetadata[], frame: Pick<Frame, 'scratch'>, base: number): void {
+export function emitSkbMetadata(
+  e: Emitter,
+  exprs: readonly SkbMetadata[],
+  frame: Pick<Frame, 'scratch'>,
+  base: number,
+): void {
   exprs.forEach((x, i) => {
     e.section(`event: --output-${x.text.trimStart().startsWith('xdp') ? 'xdp' : 'skb'}-metadata ${x.text}`);
     const skip = e.fresh('md_skip');
@@ -110,7 +125,9 @@ export function formatMetadataValue(x: SkbMetadata, v: Addr64): string {
     case 'uint':
       return v.hi === 0 ? String(v.lo) : ((BigInt(v.hi) << 32n) | BigInt(v.lo)).toString();
     case 'int':
-      return v.hi === 0 && v.lo < 0x80000000 ? String(v.lo) : BigInt.asIntN(64, (BigInt(v.hi) << 32n) | BigInt(v.lo)).toString();
+      return v.hi === 0 && v.lo < 0x80000000
+        ? String(v.lo)
+        : BigInt.asIntN(64, (BigInt(v.hi) << 32n) | BigInt(v.lo)).toString();
     case 'bool':
       return v.lo !== 0 || v.hi !== 0 ? 'true' : 'false';
     case 'ptr':

@@ -13,7 +13,32 @@
  * none of this code and pay nothing.
  */
 import { type Btf, memberPath } from 'btf-parser';
-import { Add, call, Helper, Ja, JEq, JGT, JLE, JNE, JSLE, LoadMapPtr, LoadMem, Mov, R0, R1, R10, R2, R3, R4, R7, R8, R9, StoreImm, StoreMem, Sub } from 'bpf-asm-ts';
+import {
+  Add,
+  call,
+  Helper,
+  Ja,
+  JEq,
+  JGT,
+  JLE,
+  JNE,
+  JSLE,
+  LoadMapPtr,
+  LoadMem,
+  Mov,
+  R0,
+  R1,
+  R10,
+  R2,
+  R3,
+  R4,
+  R7,
+  R8,
+  R9,
+  StoreImm,
+  StoreMem,
+  Sub,
+} from 'bpf-asm-ts';
 import { PwruError } from '../errors.js';
 import { HEADER } from '../event.js';
 import type { Emitter } from './emitter.js';
@@ -97,8 +122,14 @@ export function emitSkbPacket(e: Emitter, plan: SkbPacketPlan, k: KernelLayout, 
   const release = e.fresh('pkt_release');
   const key = f.pkt;
   const skb = (fld: Field): number => f.skbBase + fld.offset;
-  e.section('packet: the per-CPU buffer, stamped with the event\'s ktime and CPU');
-  e.emit(StoreImm(R10, key, 0, 'u32'), LoadMapPtr(R1, PACKET_MAPS.buffer), Mov.reg(R2, R10), Add.imm(R2, key), call(Helper.map_lookup_elem));
+  e.section("packet: the per-CPU buffer, stamped with the event's ktime and CPU");
+  e.emit(
+    StoreImm(R10, key, 0, 'u32'),
+    LoadMapPtr(R1, PACKET_MAPS.buffer),
+    Mov.reg(R2, R10),
+    Add.imm(R2, key),
+    call(Helper.map_lookup_elem),
+  );
   e.ifZero(R0, done);
   e.emit(Mov.reg(R9, R0));
   e.emit(LoadMem(R1, R9, PACKET_HEADER.busy, 'u32'), JNE.imm(R1, 0, done), StoreImm(R9, PACKET_HEADER.busy, 1, 'u32'));
@@ -142,7 +173,11 @@ export function emitSkbPacket(e: Emitter, plan: SkbPacketPlan, k: KernelLayout, 
   e.emit(JNE.imm(R0, 0, release));
 
   e.section('packet: send header and bytes to the skb_packets ring');
-  e.emit(LoadMem(R3, R9, PACKET_HEADER.capLen, 'u32'), JGT.imm(R3, plan.snaplen, release), Add.imm(R3, PACKET_HEADER.size));
+  e.emit(
+    LoadMem(R3, R9, PACKET_HEADER.capLen, 'u32'),
+    JGT.imm(R3, plan.snaplen, release),
+    Add.imm(R3, PACKET_HEADER.size),
+  );
   e.emit(LoadMapPtr(R1, PACKET_MAPS.ring), Mov.reg(R2, R9), Mov.imm(R4, 0), call(Helper.ringbuf_output));
   e.label(release);
   e.emit(StoreImm(R9, PACKET_HEADER.busy, 0, 'u32'));

@@ -7,13 +7,28 @@ import { eventLayout, HEADER } from '../event.js';
 import { stackLayout } from '../track.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS, type ProbeKind } from './program.js';
-import { fexitFollowProgram, followEntryProgram, followReturnProgram, forgetProgram, TRACK_MAPS, type TrackCtx, type TrackGen } from './track.js';
+import {
+  fexitFollowProgram,
+  followEntryProgram,
+  followReturnProgram,
+  forgetProgram,
+  TRACK_MAPS,
+  type TrackCtx,
+  type TrackGen,
+} from './track.js';
 
-const btf61 = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const btf61 = Btf.parse(
+  gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))),
+);
 const kernel61 = kernelLayoutFromBtf(btf61);
 const stack = stackLayout(btf61, 'x64');
 const layout = eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false });
-const kprobeCtx: TrackCtx = { kind: 'kprobe', args: kernel61.ptRegs!.args, sp: kernel61.ptRegs!.sp, ret: { offset: 80, size: 8 } };
+const kprobeCtx: TrackCtx = {
+  kind: 'kprobe',
+  args: kernel61.ptRegs!.args,
+  sp: kernel61.ptRegs!.sp,
+  ret: { offset: 80, size: 8 },
+};
 
 const track = (skb: boolean, byStackid: boolean): TrackGen => ({ skb, byStackid, stack });
 
@@ -23,15 +38,23 @@ function build(kind: ProbeKind, t?: TrackGen, source?: 'stack') {
       layout,
       kernel: kernel61,
       shape: { kind, skbArg: 0, site: 0, argCount: 2, ...(source ? { source } : {}) },
-      filters: { mark: 1, mask: 0xff, netns: 0, ifindex: 0, fragments: [(e, reject) => void e.section('filter: a pcap stand-in').emit(JEq.imm(R1, 0, reject))] },
+      filters: {
+        mark: 1,
+        mask: 0xff,
+        netns: 0,
+        ifindex: 0,
+        fragments: [(e, reject) => void e.section('filter: a pcap stand-in').emit(JEq.imm(R1, 0, reject))],
+      },
       haveFuncIp: true,
       ...(t ? { track: t } : {}),
     }),
   );
 }
 
-const maps = (p: { relocations: readonly { symbol: string }[] }): Set<string> => new Set(p.relocations.map((r) => r.symbol));
-const calls = (insns: readonly Instruction[], helper: number): number => insns.filter((x) => x.isHelperCall && x.imm === helper).length;
+const maps = (p: { relocations: readonly { symbol: string }[] }): Set<string> =>
+  new Set(p.relocations.map((r) => r.symbol));
+const calls = (insns: readonly Instruction[], helper: number): number =>
+  insns.filter((x) => x.isHelperCall && x.imm === helper).length;
 const sections = (insns: readonly Instruction[]): Set<string> => new Set(insns.map((x) => x.comment ?? ''));
 
 describe('stack layout', () => {
@@ -41,7 +64,9 @@ describe('stack layout', () => {
   });
 
   it('refuses architectures whose kernel stack size pwru does not know', () => {
-    expect(() => stackLayout(btf61, 'riscv64')).toThrow('--filter-track-skb-by-stackid knows the kernel stack size only on x86-64 and arm64, not riscv64');
+    expect(() => stackLayout(btf61, 'riscv64')).toThrow(
+      '--filter-track-skb-by-stackid knows the kernel stack size only on x86-64 and arm64, not riscv64',
+    );
   });
 });
 
@@ -119,7 +144,9 @@ describe('unconfirmed tracking (a kernel where pwru sees frees only at tracepoin
   });
 
   it('runs every filter on tracked skbs too, failing to a check of the track flag instead of out', () => {
-    const rejects = insns.filter((x) => x.comment === 'filter: --filter-mark' || x.comment === 'filter: a pcap stand-in').filter((x) => x.isJump);
+    const rejects = insns
+      .filter((x) => x.comment === 'filter: --filter-mark' || x.comment === 'filter: a pcap stand-in')
+      .filter((x) => x.isJump);
     expect(rejects.length).toBeGreaterThan(0);
     for (const j of rejects) expect(j.reference).toMatch(/track_reject/);
     expect(at('track: filters passed, or failed for a tracked skb')).toBeGreaterThan(at('filter: a pcap stand-in'));

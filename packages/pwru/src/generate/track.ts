@@ -215,7 +215,8 @@ export function emitXdpHeadRecord(e: Emitter, headOff: number, scratch: number):
  */
 export function emitTrackLookup(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch: number, labels: TrackLabels): void {
   if (t.skb && t.xdpHeads) {
-    if (labels.byXdp === undefined || labels.headOff === undefined) throw new RangeError('XDP head linking needs the byXdp label and the head offset');
+    if (labels.byXdp === undefined || labels.headOff === undefined)
+      throw new RangeError('XDP head linking needs the byXdp label and the head offset');
     e.section('track: an XDP tracer linked this skb->head (--filter-trace-xdp)');
     const none = e.fresh('track_no_xdp');
     e.emit(LoadMem(R1, R10, labels.headOff, 'u64'), StoreMem(R10, scratch, R1, 'u64'));
@@ -262,7 +263,11 @@ export function emitTrackLookup(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch:
 export function emitTrackRecord(e: Emitter, t: TrackGen, ctx: TrackCtx, scratch: number, labels: TrackLabels): void {
   if (t.skb && t.xdpHeads) {
     e.section('track: link skb->head for the XDP tracers');
-    e.emit(LoadMem(R1, R10, labels.headOff!, 'u64'), StoreMem(R10, scratch, R1, 'u64'), StoreMem(R10, scratch + 8, R7, 'u64'));
+    e.emit(
+      LoadMem(R1, R10, labels.headOff!, 'u64'),
+      StoreMem(R10, scratch, R1, 'u64'),
+      StoreMem(R10, scratch + 8, R7, 'u64'),
+    );
     update(e, TRACK_MAPS.xdpHeads, scratch, scratch + 8);
   }
   if (labels.byXdp !== undefined) e.label(labels.byXdp);
@@ -440,7 +445,8 @@ export function followReturnProgram(f: FollowSpec, ctx: TrackCtx): Instruction[]
   e.emit(LoadMem(R9, R0, 0, 'u64'));
   remove(e, TRACK_MAPS.pending, SCRATCH);
   if (f.kind === 'returns') {
-    if (ctx.kind !== 'kprobe' || !ctx.ret) throw new RangeError('a returning follower without pt_regs is one fexit program (fexitFollowProgram)');
+    if (ctx.kind !== 'kprobe' || !ctx.ret)
+      throw new RangeError('a returning follower without pt_regs is one fexit program (fexitFollowProgram)');
     e.emit(LoadMem(R7, R6, ctx.ret.offset, 'u64'));
   } else {
     e.probeRead(SCRATCH, 8, R9);

@@ -95,11 +95,19 @@ export async function attachPlanned(
           {
             count: set.size,
             // Opt-in: expedited RCU grace periods while detaching (bpf-loader-ts restores the knob).
-            detach: (p) => set.detach({ concurrency: batch, onProgress: () => p(1), expediteRcu: process.env.PWRU_DETACH_EXPEDITE_RCU === '1' }),
+            detach: (p) =>
+              set.detach({
+                concurrency: batch,
+                onProgress: () => p(1),
+                expediteRcu: process.env.PWRU_DETACH_EXPEDITE_RCU === '1',
+              }),
           },
         ],
         ignored: set.failures.length,
-        failures: set.failures.map((f) => ({ target: `${a.type} ${f.symbol}`, error: f.error.message.split('\n')[0]! })),
+        failures: set.failures.map((f) => ({
+          target: `${a.type} ${f.symbol}`,
+          error: f.error.message.split('\n')[0]!,
+        })),
       };
     }
   }

@@ -50,10 +50,15 @@ export function withBpfHelpers(
   try {
     found = scan(syms);
   } catch (e) {
-    if (e instanceof KcoreError) throw new PwruError(`--filter-track-bpf-helpers reads the JITed BPF programs from /proc/kcore: ${e.message}`);
+    if (e instanceof KcoreError)
+      throw new PwruError(`--filter-track-bpf-helpers reads the JITed BPF programs from /proc/kcore: ${e.message}`);
     throw e;
   }
   const helpers = found.filter((n) => !n.includes('['));
   log.info('Found functions called by BPF programs', { count: helpers.length });
-  return { ...opts, filterTrackSkbByStackid: true, filterNonSkbFuncs: [...new Set([...opts.filterNonSkbFuncs, ...helpers])] };
+  return {
+    ...opts,
+    filterTrackSkbByStackid: true,
+    filterNonSkbFuncs: [...new Set([...opts.filterNonSkbFuncs, ...helpers])],
+  };
 }

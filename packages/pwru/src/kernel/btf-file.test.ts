@@ -9,17 +9,20 @@ import { readBtfFile } from './btf-file.js';
 const VMLINUX = '/sys/kernel/btf/vmlinux';
 
 describe('readBtfFile', () => {
-  it.skipIf(!existsSync(VMLINUX) || process.getuid?.() !== 0)('maps vmlinux BTF, byte for byte what reading it gives, and it parses', () => {
-    let mapped = 0;
-    const bytes = readBtfFile(VMLINUX, () => {
-      // The real backend, counting the mappings it makes.
-      const b = defaultBackend();
-      return { ...b, mmap: (...a: Parameters<typeof b.mmap>) => (mapped++, b.mmap(...a)) } as typeof b;
-    });
-    expect(Buffer.from(bytes).equals(readFileSync(VMLINUX))).toBe(true);
-    expect(Btf.parse(bytes).typeByName('sk_buff', 'struct').size).toBeGreaterThan(100);
-    expect(mapped).toBe(1);
-  });
+  it.skipIf(!existsSync(VMLINUX) || process.getuid?.() !== 0)(
+    'maps vmlinux BTF, byte for byte what reading it gives, and it parses',
+    () => {
+      let mapped = 0;
+      const bytes = readBtfFile(VMLINUX, () => {
+        // The real backend, counting the mappings it makes.
+        const b = defaultBackend();
+        return { ...b, mmap: (...a: Parameters<typeof b.mmap>) => (mapped++, b.mmap(...a)) } as typeof b;
+      });
+      expect(Buffer.from(bytes).equals(readFileSync(VMLINUX))).toBe(true);
+      expect(Btf.parse(bytes).typeByName('sk_buff', 'struct').size).toBeGreaterThan(100);
+      expect(mapped).toBe(1);
+    },
+  );
 
   it('reads a file outside /sys/kernel/btf without mapping it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pwru-btf-file-'));
@@ -39,4 +42,3 @@ describe('readBtfFile', () => {
     expect(bytes.length).toBe(readFileSync(VMLINUX).length);
   });
 });
-

@@ -56,10 +56,14 @@ describe('Kcore', () => {
   });
 
   it('says what is wrong with a missing or non-ELF file', () => {
-    expect(() => Kcore.open('/nonexistent/kcore')).toThrow(new KcoreError('cannot open /nonexistent/kcore: the kernel has no CONFIG_PROC_KCORE'));
+    expect(() => Kcore.open('/nonexistent/kcore')).toThrow(
+      new KcoreError('cannot open /nonexistent/kcore: the kernel has no CONFIG_PROC_KCORE'),
+    );
     const junk = join(mkdtempSync(join(tmpdir(), 'pwru-kcore-')), 'junk');
     writeFileSync(junk, new Uint8Array(128));
     expect(() => Kcore.open(junk)).toThrow(`${junk}: not an ELF file`);
-    expect(() => parseElfHeader(Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, ...new Array(58).fill(0)]))).toThrow('not a 64-bit little-endian ELF file');
+    expect(() => parseElfHeader(Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 1, 1, ...new Array(58).fill(0)]))).toThrow(
+      'not a 64-bit little-endian ELF file',
+    );
   });
 });

@@ -18,7 +18,8 @@ const ELF_HEADER = 64;
 
 /** The ELF64 header fields that locate the program headers. */
 export function parseElfHeader(h: Uint8Array): { phoff: bigint; phentsize: number; phnum: number } {
-  if (h.length < ELF_HEADER || h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46) throw new KcoreError('not an ELF file');
+  if (h.length < ELF_HEADER || h[0] !== 0x7f || h[1] !== 0x45 || h[2] !== 0x4c || h[3] !== 0x46)
+    throw new KcoreError('not an ELF file');
   if (h[4] !== 2 || h[5] !== 1) throw new KcoreError('not a 64-bit little-endian ELF file');
   const v = new DataView(h.buffer, h.byteOffset, h.byteLength);
   return { phoff: v.getBigUint64(32, true), phentsize: v.getUint16(54, true), phnum: v.getUint16(56, true) };
@@ -33,7 +34,11 @@ export function parseLoadSegments(table: Uint8Array, phentsize: number, phnum: n
     const at = i * phentsize;
     if (at + 56 > table.byteLength) throw new KcoreError('truncated program header table');
     if (v.getUint32(at, true) !== PT_LOAD) continue;
-    out.push({ offset: v.getBigUint64(at + 8, true), vaddr: v.getBigUint64(at + 16, true), size: v.getBigUint64(at + 32, true) });
+    out.push({
+      offset: v.getBigUint64(at + 8, true),
+      vaddr: v.getBigUint64(at + 16, true),
+      size: v.getBigUint64(at + 32, true),
+    });
   }
   return out;
 }
@@ -57,14 +62,21 @@ export class Kcore {
       fd = openSync(path, 'r');
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'the kernel has no CONFIG_PROC_KCORE' : code === 'EACCES' || code === 'EPERM' ? 'run pwru as root' : (e as Error).message;
+      const why =
+        code === 'ENOENT'
+          ? 'the kernel has no CONFIG_PROC_KCORE'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'run pwru as root'
+            : (e as Error).message;
       throw new KcoreError(`cannot open ${path}: ${why}`);
     }
     try {
       const h = readExactly(fd, 0n, ELF_HEADER, path);
       const { phoff, phentsize, phnum } = parseElfHeader(h);
       const table = readExactly(fd, phoff, phentsize * phnum, path);
-      const segments = parseLoadSegments(table, phentsize, phnum).sort((a, b) => (a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0));
+      const segments = parseLoadSegments(table, phentsize, phnum).sort((a, b) =>
+        a.vaddr < b.vaddr ? -1 : a.vaddr > b.vaddr ? 1 : 0,
+      );
       return new Kcore(fd, segments, path);
     } catch (e) {
       closeSync(fd);

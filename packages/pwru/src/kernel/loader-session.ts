@@ -46,7 +46,16 @@ export interface SessionProgram extends LoadedProgram {
 
 /** The real kernel session, through bpf-loader-ts. */
 export class LoaderSession implements KernelSession {
-  private maps?: { events: BpfMap; lost: BpfMap; stacks?: BpfMap; dumpRing?: BpfMap; dumpBuf?: BpfMap; packetRing?: BpfMap; packetBuf?: BpfMap; returns?: { entries: BpfMap; scratch: BpfMap } };
+  private maps?: {
+    events: BpfMap;
+    lost: BpfMap;
+    stacks?: BpfMap;
+    dumpRing?: BpfMap;
+    dumpBuf?: BpfMap;
+    packetRing?: BpfMap;
+    packetBuf?: BpfMap;
+    returns?: { entries: BpfMap; scratch: BpfMap };
+  };
   private dumpReader?: RingBufReader;
   private packetReader?: RingBufReader;
   private trackMaps?: Record<string, BpfMap>;
@@ -129,20 +138,62 @@ export class LoaderSession implements KernelSession {
 
   createMaps(o: MapOptions): void {
     try {
-      const events = BpfMap.create({ name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.ringBytes });
-      const lost = BpfMap.create({ name: 'lost_events', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+      const events = BpfMap.create({
+        name: 'events',
+        type: MapType.RINGBUF,
+        keySize: 0,
+        valueSize: 0,
+        maxEntries: o.ringBytes,
+      });
+      const lost = BpfMap.create({
+        name: 'lost_events',
+        type: MapType.PERCPU_ARRAY,
+        keySize: 4,
+        valueSize: 8,
+        maxEntries: 1,
+      });
       const stacks = o.stacks
-        ? BpfMap.create({ name: 'stacks', type: MapType.STACK_TRACE, keySize: 4, valueSize: 8 * STACK_DEPTH, maxEntries: 4096 })
+        ? BpfMap.create({
+            name: 'stacks',
+            type: MapType.STACK_TRACE,
+            keySize: 4,
+            valueSize: 8 * STACK_DEPTH,
+            maxEntries: 4096,
+          })
         : undefined;
       const returns = o.returns ? createReturnMaps(o.returns.eventSize) : undefined;
       this.maps = { events, lost, ...(stacks ? { stacks } : {}), ...(returns ? { returns } : {}) };
       if (o.dumps) {
-        this.maps.dumpRing = BpfMap.create({ name: DUMP_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.dumps.ringBytes });
-        this.maps.dumpBuf = BpfMap.create({ name: DUMP_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.dumps.bufferValueSize, maxEntries: 1 });
+        this.maps.dumpRing = BpfMap.create({
+          name: DUMP_MAPS.ring,
+          type: MapType.RINGBUF,
+          keySize: 0,
+          valueSize: 0,
+          maxEntries: o.dumps.ringBytes,
+        });
+        this.maps.dumpBuf = BpfMap.create({
+          name: DUMP_MAPS.buffer,
+          type: MapType.PERCPU_ARRAY,
+          keySize: 4,
+          valueSize: o.dumps.bufferValueSize,
+          maxEntries: 1,
+        });
       }
       if (o.packets) {
-        this.maps.packetRing = BpfMap.create({ name: PACKET_MAPS.ring, type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: o.packets.ringBytes });
-        this.maps.packetBuf = BpfMap.create({ name: PACKET_MAPS.buffer, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: o.packets.bufferValueSize, maxEntries: 1 });
+        this.maps.packetRing = BpfMap.create({
+          name: PACKET_MAPS.ring,
+          type: MapType.RINGBUF,
+          keySize: 0,
+          valueSize: 0,
+          maxEntries: o.packets.ringBytes,
+        });
+        this.maps.packetBuf = BpfMap.create({
+          name: PACKET_MAPS.buffer,
+          type: MapType.PERCPU_ARRAY,
+          keySize: 4,
+          valueSize: o.packets.bufferValueSize,
+          maxEntries: 1,
+        });
       }
       if (o.track) this.trackMaps = createTrackMaps();
     } catch (e) {
@@ -170,11 +221,20 @@ export class LoaderSession implements KernelSession {
     if (p.attach.type === 'bpf-prog') {
       const a = p.attach;
       try {
-        const program = loadBpfProgTracer({ name: p.name, target: a.target, mode: a.mode, instructions: link(p.insns), maps });
+        const program = loadBpfProgTracer({
+          name: p.name,
+          target: a.target,
+          mode: a.mode,
+          instructions: link(p.insns),
+          maps,
+        });
         this.programs.push(program);
         return { planned: p, program };
       } catch (e) {
-        throw friendly(e, `load the ${a.mode} program for ${a.target.hook} program ${a.target.name} (id ${a.target.id})`);
+        throw friendly(
+          e,
+          `load the ${a.mode} program for ${a.target.hook} program ${a.target.name} (id ${a.target.id})`,
+        );
       }
     }
     const kind = p.kind;
@@ -183,7 +243,11 @@ export class LoaderSession implements KernelSession {
       instructions: link(p.insns),
       maps,
       ...(kind === 'tracepoint'
-        ? { type: ProgramType.TRACING, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: (p.attach as { btfId: number }).btfId }
+        ? {
+            type: ProgramType.TRACING,
+            expectedAttachType: AttachType.TRACE_RAW_TP,
+            attachBtfId: (p.attach as { btfId: number }).btfId,
+          }
         : kind === 'fentry' || kind === 'fexit'
           ? {
               type: ProgramType.TRACING,
@@ -200,7 +264,12 @@ export class LoaderSession implements KernelSession {
       return { planned: p, program };
     } catch (e) {
       const a = p.attach;
-      const target = a.type === 'tracepoint' ? `tracepoint ${a.name}` : a.type === 'fentry' || a.type === 'fexit' ? `${a.type} ${a.function.name}` : p.name;
+      const target =
+        a.type === 'tracepoint'
+          ? `tracepoint ${a.name}`
+          : a.type === 'fentry' || a.type === 'fexit'
+            ? `${a.type} ${a.function.name}`
+            : p.name;
       const err = friendly(e, `load the program for ${target}`);
       if (isRefusal(e)) throw new ProgramRefusedError(err.message, target, refusalReason(e));
       throw err;
@@ -212,7 +281,8 @@ export class LoaderSession implements KernelSession {
   }
 
   async attach(p: LoadedProgram, progress: (n: number) => void, signal: AbortSignal): Promise<AttachResult> {
-    if (p.planned.attach.type === 'kprobe-multi' || p.planned.attach.type === 'kprobe-multi-return') this.ksyms ??= Ksyms.load();
+    if (p.planned.attach.type === 'kprobe-multi' || p.planned.attach.type === 'kprobe-multi-return')
+      this.ksyms ??= Ksyms.load();
     try {
       return await attachPlanned((p as SessionProgram).program, p.planned, progress, signal, this.batch, this.ksyms);
     } catch (e) {
@@ -305,9 +375,21 @@ export class LoaderSession implements KernelSession {
  * fires age out) and the per-CPU scratch record they are copied through.
  */
 function createReturnMaps(eventSize: number): { entries: BpfMap; scratch: BpfMap } {
-  const scratch = BpfMap.create({ name: RETURN_SCRATCH_MAP, type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: eventSize, maxEntries: 1 });
+  const scratch = BpfMap.create({
+    name: RETURN_SCRATCH_MAP,
+    type: MapType.PERCPU_ARRAY,
+    keySize: 4,
+    valueSize: eventSize,
+    maxEntries: 1,
+  });
   try {
-    const entries = BpfMap.create({ name: RETURN_MAP, type: MapType.LRU_HASH, keySize: RETURN_KEY_SIZE, valueSize: eventSize, maxEntries: RETURN_MAP_ENTRIES });
+    const entries = BpfMap.create({
+      name: RETURN_MAP,
+      type: MapType.LRU_HASH,
+      keySize: RETURN_KEY_SIZE,
+      valueSize: eventSize,
+      maxEntries: RETURN_MAP_ENTRIES,
+    });
     return { entries, scratch };
   } catch (e) {
     scratch.close();
@@ -321,7 +403,13 @@ function createReturnMaps(eventSize: number): { entries: BpfMap; scratch: BpfMap
  * cannot trace) rather than something that fails every program (privileges, memory, files).
  */
 function isRefusal(e: unknown): boolean {
-  return e instanceof VerifierError || e instanceof InvalidArgumentError || e instanceof NotSupportedError || e instanceof NotFoundError || e instanceof BusyError;
+  return (
+    e instanceof VerifierError ||
+    e instanceof InvalidArgumentError ||
+    e instanceof NotSupportedError ||
+    e instanceof NotFoundError ||
+    e instanceof BusyError
+  );
 }
 
 function refusalReason(e: unknown): string {
@@ -333,7 +421,8 @@ export const ROOT_HINT = 'run pwru as root: it needs CAP_BPF, CAP_PERFMON and CA
 
 /** One actionable line for a loader failure; a hint the loader already gave is not repeated. */
 export function friendly(e: unknown, what: string): Error {
-  if (e instanceof PermissionError) return new PwruError(`cannot ${what}: ${e.message.includes(' — ') ? e.message : `${e.message} — ${ROOT_HINT}`}`);
+  if (e instanceof PermissionError)
+    return new PwruError(`cannot ${what}: ${e.message.includes(' — ') ? e.message : `${e.message} — ${ROOT_HINT}`}`);
   if (e instanceof VerifierError) return new PwruError(`cannot ${what}: ${e.message}`);
   if (e instanceof PwruError) return e;
   return new PwruError(`cannot ${what}: ${(e as Error).message}`);

@@ -21,7 +21,13 @@ describe.skipIf(skip !== undefined)('attachTrackers (tp_btf programs on this ker
   const gen = { skb: true, byStackid: true, stack: stackLayout(btf) };
   const forget = (name: string): TrackerProgram => {
     const tp = tps.find((t) => t.name === name)!;
-    return { name: `pwru_t_${name.slice(0, 4)}`, insns: forgetProgram(gen, { kind: 'btf' }, tp.skbArg), hook: { type: 'tracepoint', name, btfId: tp.btfId }, order: 'after', optional: false };
+    return {
+      name: `pwru_t_${name.slice(0, 4)}`,
+      insns: forgetProgram(gen, { kind: 'btf' }, tp.skbArg),
+      hook: { type: 'tracepoint', name, btfId: tp.btfId },
+      order: 'after',
+      optional: false,
+    };
   };
 
   it('attaches forgetting programs with the tracking maps, and detaching closes their links', async () => {
@@ -43,7 +49,9 @@ describe.skipIf(skip !== undefined)('attachTrackers (tp_btf programs on this ker
     try {
       const before = bpfIdsOf(process.pid);
       const broken: TrackerProgram = { ...forget('consume_skb'), insns: [exit()] }; // r0 never set
-      expect(() => attachTrackers([forget('kfree_skb'), broken], maps)).toThrow(/^cannot attach the skb-tracking program at tracepoint consume_skb: [^\n]+$/);
+      expect(() => attachTrackers([forget('kfree_skb'), broken], maps)).toThrow(
+        /^cannot attach the skb-tracking program at tracepoint consume_skb: [^\n]+$/,
+      );
       const after = bpfIdsOf(process.pid);
       expect(after.links).toEqual(before.links);
       expect(after.progs).toEqual(before.progs);
@@ -56,10 +64,18 @@ describe.skipIf(skip !== undefined)('attachTrackers (tp_btf programs on this ker
     const maps = createTrackMaps();
     try {
       const skipped: string[] = [];
-      const kp: TrackerProgram = { name: 'pwru_t_kp', insns: [Mov.imm(R0, 0), exit()], hook: { type: 'kprobe', fn: 'no_such_function_pwru', retprobe: false }, order: 'before', optional: true };
+      const kp: TrackerProgram = {
+        name: 'pwru_t_kp',
+        insns: [Mov.imm(R0, 0), exit()],
+        hook: { type: 'kprobe', fn: 'no_such_function_pwru', retprobe: false },
+        order: 'before',
+        optional: true,
+      };
       if (!probeLinkType('kprobe').supported) {
         // CONFIG_KPROBES off: the PMU is missing, which is not a missing target.
-        expect(() => attachTrackers([kp], maps)).toThrow(/^cannot attach the skb-tracking program at kprobe no_such_function_pwru: [^\n]+$/);
+        expect(() => attachTrackers([kp], maps)).toThrow(
+          /^cannot attach the skb-tracking program at kprobe no_such_function_pwru: [^\n]+$/,
+        );
         return;
       }
       const r = attachTrackers([kp], maps, (what) => skipped.push(what));

@@ -3,7 +3,18 @@
  * programs planned by `track.ts`.
  */
 import { link } from 'bpf-asm-ts';
-import { AttachType, attachKprobe, attachTracing, BpfMap, Errno, MapType, NotFoundError, Program, ProgramType, SyscallError } from 'bpf-loader-ts';
+import {
+  AttachType,
+  attachKprobe,
+  attachTracing,
+  BpfMap,
+  Errno,
+  MapType,
+  NotFoundError,
+  Program,
+  ProgramType,
+  SyscallError,
+} from 'bpf-loader-ts';
 import { PwruError } from '../errors.js';
 import { TRACK_MAPS } from '../generate/track.js';
 import type { TrackerProgram } from '../track.js';
@@ -42,12 +53,19 @@ export function createTrackMaps(): Record<string, BpfMap> {
 
 /** The function is not there to probe: absent, inlined, ambiguous or not traceable (as upstream ignores). */
 function isMissingTarget(e: unknown): boolean {
-  return e instanceof NotFoundError || (e instanceof SyscallError && (e.errno === Errno.EADDRNOTAVAIL || e.errno === Errno.EINVAL));
+  return (
+    e instanceof NotFoundError ||
+    (e instanceof SyscallError && (e.errno === Errno.EADDRNOTAVAIL || e.errno === Errno.EINVAL))
+  );
 }
 
 function describeHook(t: TrackerProgram): string {
   const h = t.hook;
-  return h.type === 'tracepoint' ? `tracepoint ${h.name}` : h.type === 'kprobe' ? `${h.retprobe ? 'kretprobe' : 'kprobe'} ${h.fn}` : `${h.type} ${h.fn}`;
+  return h.type === 'tracepoint'
+    ? `tracepoint ${h.name}`
+    : h.type === 'kprobe'
+      ? `${h.retprobe ? 'kretprobe' : 'kprobe'} ${h.fn}`
+      : `${h.type} ${h.fn}`;
 }
 
 /** A tracking program that could not be loaded or attached; `what` names its hook. */
@@ -57,7 +75,9 @@ export class TrackerError extends PwruError {
     readonly what: string,
     reason: unknown,
   ) {
-    super(`cannot attach the skb-tracking program at ${what}: ${reason instanceof Error ? reason.message.split('\n')[0] : String(reason)}`);
+    super(
+      `cannot attach the skb-tracking program at ${what}: ${reason instanceof Error ? reason.message.split('\n')[0] : String(reason)}`,
+    );
   }
 }
 
@@ -72,7 +92,12 @@ export function loadTracker(t: TrackerProgram, maps: Record<string, BpfMap>): Pr
       ? { type: ProgramType.KPROBE }
       : {
           type: ProgramType.TRACING,
-          expectedAttachType: h.type === 'tracepoint' ? AttachType.TRACE_RAW_TP : h.type === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT,
+          expectedAttachType:
+            h.type === 'tracepoint'
+              ? AttachType.TRACE_RAW_TP
+              : h.type === 'fentry'
+                ? AttachType.TRACE_FENTRY
+                : AttachType.TRACE_FEXIT,
           attachBtfId: h.btfId,
         }),
   });
@@ -105,7 +130,15 @@ export function attachTrackers(
         const l =
           h.type === 'kprobe'
             ? attachKprobe(prog, h.fn, { retprobe: h.retprobe })
-            : attachTracing(prog, { attachType: h.type === 'tracepoint' ? AttachType.TRACE_RAW_TP : h.type === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT, target: what });
+            : attachTracing(prog, {
+                attachType:
+                  h.type === 'tracepoint'
+                    ? AttachType.TRACE_RAW_TP
+                    : h.type === 'fentry'
+                      ? AttachType.TRACE_FENTRY
+                      : AttachType.TRACE_FEXIT,
+                target: what,
+              });
         attachments.push({ count: 0, detach: async () => l.close() });
       } catch (e) {
         if (t.optional && isMissingTarget(e)) {

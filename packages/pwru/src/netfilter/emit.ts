@@ -57,7 +57,13 @@ export function emitNetfilterEntry(
   fn: NfFunc,
   f: NetfilterFields,
   regs: { readonly args: readonly Field[]; readonly sp: Field },
-  o: { readonly base: number; readonly scratch: number; readonly keyAt: number; readonly size: number; readonly out: string },
+  o: {
+    readonly base: number;
+    readonly scratch: number;
+    readonly keyAt: number;
+    readonly size: number;
+    readonly out: string;
+  },
 ): Instruction[] {
   const { base, scratch, keyAt } = o;
   /** `bpf_probe_read_kernel_str(record + base + at, NF.nameSize, r3)`. */
@@ -98,10 +104,23 @@ export function emitNetfilterEntry(
   e.emit(StoreImm(R10, keyAt + 8, NF_KEY_TAG, 'u64'));
   e.emit(LoadMem(R1, R6, regs.sp.offset, 'u64'), StoreMem(R10, keyAt + 16, R1, 'u64'));
   e.emit(StoreImm(R10, keyAt + 24, 0, 'u32'));
-  e.emit(LoadMapPtr(R1, RETURN_SCRATCH_MAP), Mov.reg(R2, R10), Add.imm(R2, keyAt + 24), call(Helper.map_lookup_elem), Mov.reg(R9, R0));
+  e.emit(
+    LoadMapPtr(R1, RETURN_SCRATCH_MAP),
+    Mov.reg(R2, R10),
+    Add.imm(R2, keyAt + 24),
+    call(Helper.map_lookup_elem),
+    Mov.reg(R9, R0),
+  );
   e.ifZero(R9, discard);
   for (let off = 0; off < o.size; off += 8) e.emit(LoadMem(R1, R8, off, 'u64'), StoreMem(R9, off, R1, 'u64'));
-  e.emit(LoadMapPtr(R1, RETURN_MAP), Mov.reg(R2, R10), Add.imm(R2, keyAt), Mov.reg(R3, R9), Mov.imm(R4, 0), call(Helper.map_update_elem));
+  e.emit(
+    LoadMapPtr(R1, RETURN_MAP),
+    Mov.reg(R2, R10),
+    Add.imm(R2, keyAt),
+    Mov.reg(R3, R9),
+    Mov.imm(R4, 0),
+    call(Helper.map_update_elem),
+  );
   e.label(discard);
   e.emit(Mov.reg(R1, R8), Mov.imm(R2, 0), call(Helper.ringbuf_discard));
   e.label(o.out);

@@ -21,7 +21,12 @@ export interface NfFunc {
   /** x_tables: the `struct xt_table *` and its inline `name`. */
   readonly xtTable?: { readonly arg: number; readonly name: number };
   /** nftables: the `struct nft_chain *` (argument `priv`), its `name`, `table` and the table's `name`. */
-  readonly nftChain?: { readonly arg: number; readonly name: number; readonly table: number; readonly tableName: number };
+  readonly nftChain?: {
+    readonly arg: number;
+    readonly name: number;
+    readonly table: number;
+    readonly tableName: number;
+  };
 }
 
 /** What `--output-netfilter` reads, from the kernel's and its modules' BTF. */
@@ -74,7 +79,8 @@ function offset(btf: Btf, struct: string, paths: readonly string[]): { offset: n
 function walker(w: (typeof WALKERS)[number], src: NfBtfSource): NfFunc | string {
   const { btf } = src;
   const fn = btf.findType(w.name, 'func');
-  if (!fn || fn.kind !== 'func') return `${w.name} is not in the kernel's BTF (module ${w.module} not loaded): no ${w.engine === NfEngine.nftables ? 'nftables' : 'x_tables'} events`;
+  if (!fn || fn.kind !== 'func')
+    return `${w.name} is not in the kernel's BTF (module ${w.module} not loaded): no ${w.engine === NfEngine.nftables ? 'nftables' : 'x_tables'} events`;
   const proto = btf.type(fn.type);
   if (proto.kind !== 'func_proto') return `${w.name} has no prototype in BTF`;
   const params = proto.params.map((p) => ({ name: p.name, struct: pointee(btf, p.type) }));
@@ -86,7 +92,8 @@ function walker(w: (typeof WALKERS)[number], src: NfBtfSource): NfFunc | string 
     const state = arg('nf_hook_state');
     const table = arg('xt_table') >= 0 ? arg('xt_table') : priv;
     const name = offset(btf, 'xt_table', ['name']);
-    if (skb < 0 || state < 0 || table < 0 || !name) return `${w.name}: unexpected prototype or struct xt_table in BTF (skb ${skb}, state ${state}, table ${table})`;
+    if (skb < 0 || state < 0 || table < 0 || !name)
+      return `${w.name}: unexpected prototype or struct xt_table in BTF (skb ${skb}, state ${state}, table ${table})`;
     return { ...base, skb: { arg: skb }, state: { arg: state }, xtTable: { arg: table, name: name.offset } };
   }
   const pkt = arg('nft_pktinfo');
@@ -96,7 +103,8 @@ function walker(w: (typeof WALKERS)[number], src: NfBtfSource): NfFunc | string 
   const chainName = offset(btf, 'nft_chain', ['name']);
   const chainTable = offset(btf, 'nft_chain', ['table']);
   const tableName = offset(btf, 'nft_table', ['name']);
-  if (pkt < 0 || priv < 0 || !skb || !state || !chainName || !chainTable || !tableName) return `${w.name}: unexpected prototype or struct nft_pktinfo/nft_chain/nft_table in BTF`;
+  if (pkt < 0 || priv < 0 || !skb || !state || !chainName || !chainTable || !tableName)
+    return `${w.name}: unexpected prototype or struct nft_pktinfo/nft_chain/nft_table in BTF`;
   return {
     ...base,
     skb: { arg: pkt, member: skb.offset },
@@ -114,8 +122,16 @@ export const LOADED_WITHOUT_BTF = 'loaded-without-btf';
 
 function withoutBtf(w: (typeof WALKERS)[number], vmlinux: Btf): NfFunc | string {
   const name = w.engine !== NfEngine.nftables ? offset(vmlinux, 'xt_table', ['name']) : undefined;
-  if (!name) return `${w.module} is loaded but this kernel has no module BTF (5.11+) to read ${w.name}'s structs: no ${w.engine === NfEngine.nftables ? 'nftables' : 'x_tables'} events`;
-  return { name: w.name, module: w.module, engine: w.engine, skb: { arg: 0 }, state: { arg: 1 }, xtTable: { arg: 2, name: name.offset } };
+  if (!name)
+    return `${w.module} is loaded but this kernel has no module BTF (5.11+) to read ${w.name}'s structs: no ${w.engine === NfEngine.nftables ? 'nftables' : 'x_tables'} events`;
+  return {
+    name: w.name,
+    module: w.module,
+    engine: w.engine,
+    skb: { arg: 0 },
+    state: { arg: 1 },
+    xtTable: { arg: 2, name: name.offset },
+  };
 }
 
 /**
@@ -125,21 +141,32 @@ function withoutBtf(w: (typeof WALKERS)[number], vmlinux: Btf): NfFunc | string 
  * kernel lacks (module not loaded) are listed in `missing`; with none at all there is nothing to
  * trace, which is an error.
  */
-export function netfilterFieldsFromBtf(vmlinux: Btf, modules: (name: string) => Btf | typeof LOADED_WITHOUT_BTF | undefined): NetfilterFields {
+export function netfilterFieldsFromBtf(
+  vmlinux: Btf,
+  modules: (name: string) => Btf | typeof LOADED_WITHOUT_BTF | undefined,
+): NetfilterFields {
   const hook = offset(vmlinux, 'nf_hook_state', ['hook']);
   const pf = offset(vmlinux, 'nf_hook_state', ['pf']);
-  if (!hook || !pf) throw new PwruError('--output-netfilter: kernel BTF has no struct nf_hook_state with hook and pf (a kernel without netfilter)');
+  if (!hook || !pf)
+    throw new PwruError(
+      '--output-netfilter: kernel BTF has no struct nf_hook_state with hook and pf (a kernel without netfilter)',
+    );
   const funcs: NfFunc[] = [];
   const missing: string[] = [];
   for (const w of WALKERS) {
     const builtin = vmlinux.findType(w.name, 'func');
     const mod = builtin ? undefined : modules(w.module);
-    const r = mod === LOADED_WITHOUT_BTF ? withoutBtf(w, vmlinux) : walker(w, builtin ? { btf: vmlinux } : mod ? { module: w.module, btf: mod } : { btf: vmlinux });
+    const r =
+      mod === LOADED_WITHOUT_BTF
+        ? withoutBtf(w, vmlinux)
+        : walker(w, builtin ? { btf: vmlinux } : mod ? { module: w.module, btf: mod } : { btf: vmlinux });
     if (typeof r === 'string') missing.push(r);
     else funcs.push(r);
   }
   if (funcs.length === 0) {
-    throw new PwruError('--output-netfilter: none of ipt_do_table, ip6t_do_table, nft_do_chain is in the kernel (load ip_tables or nf_tables, e.g. by listing the rules, before starting pwru)');
+    throw new PwruError(
+      '--output-netfilter: none of ipt_do_table, ip6t_do_table, nft_do_chain is in the kernel (load ip_tables or nf_tables, e.g. by listing the rules, before starting pwru)',
+    );
   }
   return { funcs, hook, pf, missing };
 }

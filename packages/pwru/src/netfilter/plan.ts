@@ -9,7 +9,9 @@ import type { NetfilterFields, NfFunc } from './fields.js';
 /** `--output-netfilter` is refused with this backend: a verdict needs a return probe. */
 export function checkNetfilterBackend(backend: Backend): void {
   if (backend === 'tracepoint') {
-    throw new PwruError('--output-netfilter needs kprobes (the kprobe, kprobe-multi or fentry backend): the tracepoint backend cannot see ipt_do_table/nft_do_chain or their verdicts');
+    throw new PwruError(
+      '--output-netfilter needs kprobes (the kprobe, kprobe-multi or fentry backend): the tracepoint backend cannot see ipt_do_table/nft_do_chain or their verdicts',
+    );
   }
 }
 
@@ -33,14 +35,28 @@ export function planNetfilter(input: {
   const regs = input.kernel.ptRegs;
   if (!regs) throw new PwruError('--output-netfilter needs struct pt_regs in the kernel BTF (x86-64)');
   const out: PlannedProgram[] = [];
-  const functions = input.fields.funcs.map((fn) => ({ name: fn.name, ...(fn.module ? { module: fn.module } : {}), position: fn.skb.arg + 1 }));
+  const functions = input.fields.funcs.map((fn) => ({
+    name: fn.name,
+    ...(fn.module ? { module: fn.module } : {}),
+    position: fn.skb.arg + 1,
+  }));
   input.fields.funcs.forEach((fn, i) => {
-    out.push({ name: `pwru_nf_${i}`, kind: 'kprobe', insns: input.entry(fn), attach: { type: 'kprobe', functions: [functions[i]!] } });
+    out.push({
+      name: `pwru_nf_${i}`,
+      kind: 'kprobe',
+      insns: input.entry(fn),
+      attach: { type: 'kprobe', functions: [functions[i]!] },
+    });
   });
   out.push({
     name: 'pwru_nf_ret',
     kind: 'kretprobe',
-    insns: generateNetfilterReturn({ layout: input.layout, regs: { sp: regs.sp, ax: regs.ax }, eventsMap: input.events, lostMap: input.lost }),
+    insns: generateNetfilterReturn({
+      layout: input.layout,
+      regs: { sp: regs.sp, ax: regs.ax },
+      eventsMap: input.events,
+      lostMap: input.lost,
+    }),
     attach: { type: 'kretprobe', functions },
   });
   return out;

@@ -13,12 +13,21 @@ describe('hexDump', () => {
         '00000010  51 52 53 54                                       |QRST|\n',
     );
     expect(hexDump(new Uint8Array(0))).toBe('');
-    expect(hexDump(new Uint8Array(8).fill(0x7f))).toBe('00000000  7f 7f 7f 7f 7f 7f 7f 7f                           |........|\n');
+    expect(hexDump(new Uint8Array(8).fill(0x7f))).toBe(
+      '00000000  7f 7f 7f 7f 7f 7f 7f 7f                           |........|\n',
+    );
   });
 });
 
 describe('bpfmap output', () => {
-  const m = { id: 7, name: 'pwru_test_map', keySize: 4, valueSize: 8, key: new Uint8Array([0x44, 0x33, 0x22, 0x11]), value: new Uint8Array([8, 7, 6, 5, 0, 0, 0, 0]) };
+  const m = {
+    id: 7,
+    name: 'pwru_test_map',
+    keySize: 4,
+    valueSize: 8,
+    key: new Uint8Array([0x44, 0x33, 0x22, 0x11]),
+    value: new Uint8Array([8, 7, 6, 5, 0, 0, 0, 0]),
+  };
 
   it("appends upstream's block to the event line: id, name, key(size), value(size) with their dumps", () => {
     expect(bpfmapText(m)).toBe(
@@ -35,7 +44,14 @@ describe('bpfmap output', () => {
   });
 
   it('JSON: sizes, and key and value as lowercase hex', () => {
-    expect(bpfmapJson(m)).toEqual({ id: 7, name: 'pwru_test_map', key_size: 4, value_size: 8, key: '44332211', value: '0807060500000000' });
+    expect(bpfmapJson(m)).toEqual({
+      id: 7,
+      name: 'pwru_test_map',
+      key_size: 4,
+      value_size: 8,
+      key: '44332211',
+      value: '0807060500000000',
+    });
     const { value: _v, ...del } = m;
     expect(bpfmapJson(del)).toEqual({ id: 7, name: 'pwru_test_map', key_size: 4, value_size: 8, key: '44332211' });
   });

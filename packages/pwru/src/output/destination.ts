@@ -18,14 +18,21 @@ export interface TraceOutput {
 
 /** Opens `--output-file` (with its rotation flags) or wraps `fd` (stdout). */
 export function openTraceOutput(
-  opts: Pick<PwruOptions, 'outputFile' | 'outputFileMaxSize' | 'outputFileMaxBackups' | 'outputFileMaxAge' | 'outputFileCompress'>,
+  opts: Pick<
+    PwruOptions,
+    'outputFile' | 'outputFileMaxSize' | 'outputFileMaxBackups' | 'outputFileMaxAge' | 'outputFileCompress'
+  >,
   fd: number,
 ): TraceOutput {
   if (opts.outputFile === '') {
     const writer = new BatchWriter(fd);
     return { writer, close: async () => writer.flush() };
   }
-  for (const [flag, v] of [['max-size', opts.outputFileMaxSize], ['max-backups', opts.outputFileMaxBackups], ['max-age', opts.outputFileMaxAge]] as const) {
+  for (const [flag, v] of [
+    ['max-size', opts.outputFileMaxSize],
+    ['max-backups', opts.outputFileMaxBackups],
+    ['max-age', opts.outputFileMaxAge],
+  ] as const) {
     if (v < 0) throw new PwruError(`--output-file-${flag} must not be negative, not ${v}`);
   }
   const file = new RotatingFile(opts.outputFile, {

@@ -64,7 +64,9 @@ describe('DumpJoiner', () => {
     const r = ring();
     const j = new DumpJoiner(r.drain, { skb: true, sharedInfo: false });
     r.push(record(CURL_DROP.cpu, CURL_DROP.ts, DumpKind.Skb, '(struct sk_buff){\n .le', 5000));
-    expect(j.take(CURL_DROP).skb).toBe('(struct sk_buff){\n .le\n... (truncated: 22 of 5000 bytes; raise --set-percpu-buf)');
+    expect(j.take(CURL_DROP).skb).toBe(
+      '(struct sk_buff){\n .le\n... (truncated: 22 of 5000 bytes; raise --set-percpu-buf)',
+    );
   });
 
   it('attaches the dumps to the event for the printers and the API', () => {

@@ -69,7 +69,11 @@ export class DumpJoiner {
   };
 
   private complete(e: EventDumps | undefined): boolean {
-    return e !== undefined && (!this.want.skb || e.skb !== undefined) && (!this.want.sharedInfo || e.sharedInfo !== undefined);
+    return (
+      e !== undefined &&
+      (!this.want.skb || e.skb !== undefined) &&
+      (!this.want.sharedInfo || e.sharedInfo !== undefined)
+    );
   }
 
   /**

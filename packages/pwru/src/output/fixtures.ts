@@ -29,7 +29,12 @@ export function fakeContext(over: Partial<OutputContext> = {}, sites: ProbeSite[
     sites,
     symbols: {
       exact: (a) => syms.get(key(a)),
-      nearest: (a) => (a.hi === 0xffffffff && a.lo >= 0x81000200 ? 'ip_rcv' : a.hi === 0xffffffff && a.lo >= 0x81000000 ? 'kfree_skb_reason' : undefined),
+      nearest: (a) =>
+        a.hi === 0xffffffff && a.lo >= 0x81000200
+          ? 'ip_rcv'
+          : a.hi === 0xffffffff && a.lo >= 0x81000000
+            ? 'kfree_skb_reason'
+            : undefined,
     },
     dropReasons: new Map([
       [2, 'SKB_DROP_REASON_NOT_SPECIFIED'],

@@ -8,5 +8,13 @@ export { center, tailTruncate, hex64, hexProto } from './columns.js';
 export { ipv4String, ipv6String, ipBytes } from './ip.js';
 export { BatchWriter, type ByteSink } from './writer.js';
 export { RotatingFile, backupName, listBackups, type RotateOptions, type Backup } from './rotate.js';
-export { TraceSummary, formatSummaryText, formatSummaryJson, summaryJson, type SummaryOptions, type SummaryResult, type JsonSummary } from './summary.js';
+export {
+  TraceSummary,
+  formatSummaryText,
+  formatSummaryJson,
+  summaryJson,
+  type SummaryOptions,
+  type SummaryResult,
+  type JsonSummary,
+} from './summary.js';
 export { DumpJoiner, type EventDumps } from './dumps.js';

@@ -5,9 +5,22 @@ import { processName } from '../process.js';
 
 describe('JsonPrinter', () => {
   it('writes exactly what JSON.stringify of the record gives, for every option', () => {
-    const all = { ...DEFAULT_OUTPUT, outputTcpFlags: true, outputSkbCb: true, outputCaller: true, outputStack: true, outputTunnel: true, timestamp: 'absolute' };
+    const all = {
+      ...DEFAULT_OUTPUT,
+      outputTcpFlags: true,
+      outputSkbCb: true,
+      outputCaller: true,
+      outputStack: true,
+      outputTunnel: true,
+      timestamp: 'absolute',
+    };
     const ctx = fakeContext({ processName: (pid) => `we"ird\\ name\u00e9:${pid}`, netnsName: () => 'ns1' });
-    for (const opts of [DEFAULT_OUTPUT, all, { ...all, outputNetnsNames: true }, { ...all, outputMeta: false, timestamp: 'current', outputNetnsNames: true }]) {
+    for (const opts of [
+      DEFAULT_OUTPUT,
+      all,
+      { ...all, outputNetnsNames: true },
+      { ...all, outputMeta: false, timestamp: 'current', outputNetnsNames: true },
+    ]) {
       const p = new JsonPrinter(opts, ctx);
       const ev = { ...CURL_DROP, tunnel: CURL_DROP.tuple };
       expect(p.format(ev)).toBe(JSON.stringify(new JsonPrinter(opts, ctx).toJson(ev)) + '\n');
@@ -38,7 +51,14 @@ describe('JsonPrinter', () => {
 
   it('adds flags, cb, caller, stack and tunnel only when asked', () => {
     const p = new JsonPrinter(
-      { ...DEFAULT_OUTPUT, outputTcpFlags: true, outputSkbCb: true, outputCaller: true, outputStack: true, outputTunnel: true },
+      {
+        ...DEFAULT_OUTPUT,
+        outputTcpFlags: true,
+        outputSkbCb: true,
+        outputCaller: true,
+        outputStack: true,
+        outputTunnel: true,
+      },
       fakeContext(),
     );
     const d = p.toJson({ ...CURL_DROP, tunnel: CURL_DROP.tuple });
@@ -61,21 +81,30 @@ describe('JsonPrinter', () => {
   });
 
   it('gives current time as the raw ktime and absolute time as a wall-clock string', () => {
-    expect(new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'current' }, fakeContext()).toJson(CURL_DROP).time).toBe(1_000_000_000);
+    expect(new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'current' }, fakeContext()).toJson(CURL_DROP).time).toBe(
+      1_000_000_000,
+    );
     expect(new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'absolute' }, fakeContext()).toJson(CURL_DROP).time).toMatch(
       /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/,
     );
     const boot = new Date(2026, 0, 2, 3, 4, 4, 0).getTime();
-    const p = new JsonPrinter({ ...DEFAULT_OUTPUT, timestamp: 'absolute' }, fakeContext({ wallClockMs: (ns) => boot + ns / 1e6 }));
+    const p = new JsonPrinter(
+      { ...DEFAULT_OUTPUT, timestamp: 'absolute' },
+      fakeContext({ wallClockMs: (ns) => boot + ns / 1e6 }),
+    );
     expect(p.toJson({ ...CURL_DROP, ts: 2_250_000_000 }).time).toBe('2026-01-02T03:04:06.250');
     expect(JSON.parse(p.format({ ...CURL_DROP, ts: 2_250_000_000 })).time).toBe('2026-01-02T03:04:06.250');
   });
 });
 
 describe('--output-skb and --output-skb-shared-info in JSON', () => {
-  it('has skb_shared_info after skb (upstream\'s place) and the skb dump last as skb_dump, without upstream\'s leading newline', () => {
+  it("has skb_shared_info after skb (upstream's place) and the skb dump last as skb_dump, without upstream's leading newline", () => {
     const p = new JsonPrinter(DEFAULT_OUTPUT, fakeContext());
-    const ev = { ...CURL_DROP, skbDump: '(struct sk_buff){\n .len = (unsigned int)60,\n}', shinfoDump: '(struct skb_shared_info){\n}' };
+    const ev = {
+      ...CURL_DROP,
+      skbDump: '(struct sk_buff){\n .len = (unsigned int)60,\n}',
+      shinfoDump: '(struct skb_shared_info){\n}',
+    };
     const line = p.format(ev);
     expect(line).toBe(JSON.stringify(p.toJson(ev)) + '\n');
     const keys = Object.keys(JSON.parse(line));

@@ -78,7 +78,17 @@ function str(v: string): string {
 
 /** A tuple object as JSON text; addresses and flag names are plain ASCII, so need no escaping. */
 function tupleLine(t: EventTuple, flags: boolean): string {
-  let s = '{"saddr":"' + t.saddr + '","daddr":"' + t.daddr + '","sport":' + t.sport + ',"dport":' + t.dport + ',"proto":' + t.l4;
+  let s =
+    '{"saddr":"' +
+    t.saddr +
+    '","daddr":"' +
+    t.daddr +
+    '","sport":' +
+    t.sport +
+    ',"dport":' +
+    t.dport +
+    ',"proto":' +
+    t.l4;
   if (flags) s += ',"flags":"' + (t.l4 === 6 ? tcpFlagsString(t.flags) : '') + '"';
   return s + '}';
 }
@@ -96,7 +106,10 @@ export class JsonPrinter {
     private readonly opts: OutputOptions,
     private readonly ctx: OutputContext,
   ) {
-    this.procNames = new ProcessNames((pid, comm) => ctx.processName(pid, comm), (name) => name);
+    this.procNames = new ProcessNames(
+      (pid, comm) => ctx.processName(pid, comm),
+      (name) => name,
+    );
   }
 
   /** JSON output has no header. */
@@ -129,7 +142,8 @@ export class JsonPrinter {
       d.return_value = r.value;
     }
     if (isTrackedOnly(ev)) d.tracked_only = true;
-    if (o.outputCaller) d.caller_func = ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '';
+    if (o.outputCaller)
+      d.caller_func = ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '';
     if (o.timestamp === 'current') d.time = ev.ts;
     else if (o.timestamp === 'absolute') d.time = absoluteTime(ctx.wallClockMs(ev.ts));
     else if (o.timestamp === 'relative') {
@@ -190,7 +204,16 @@ export class JsonPrinter {
       const hit = this.metaCache.get(netns)?.get(key);
       if (hit !== undefined) return hit;
     }
-    const head = ',"netns":' + netns + ',"mark":' + mark + ',"iface":' + this.ifaceLit(netns, ifindex) + ',"proto":' + proto + ',"mtu":';
+    const head =
+      ',"netns":' +
+      netns +
+      ',"mark":' +
+      mark +
+      ',"iface":' +
+      this.ifaceLit(netns, ifindex) +
+      ',"proto":' +
+      proto +
+      ',"mtu":';
     if (mark === 0 && this.ifaceCache.get(netns)?.has(ifindex)) {
       let byKey = this.metaCache.get(netns);
       if (!byKey) this.metaCache.set(netns, (byKey = new Map()));
@@ -233,7 +256,9 @@ export class JsonPrinter {
       s += this.funcLit(ev);
     }
     if (isTrackedOnly(ev)) s += ',"tracked_only":true';
-    if (o.outputCaller) s += ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
+    if (o.outputCaller)
+      s +=
+        ',"caller_func":' + str(ev.caller ? (ctx.symbols.nearest(ev.caller) ?? hex64(ev.caller.hi, ev.caller.lo)) : '');
     if (o.timestamp === 'current') s += ',"time":' + ev.ts;
     else if (o.timestamp === 'absolute') s += ',"time":"' + absoluteTime(ctx.wallClockMs(ev.ts)) + '"';
     else if (o.timestamp === 'relative') {
@@ -246,14 +271,32 @@ export class JsonPrinter {
     const netnsName = o.outputNetnsNames && m ? ctx.netnsName(m.netns) : undefined;
     if (o.outputMeta && m) {
       if (netnsName === undefined) s += this.metaHead(m.netns, m.mark, m.ifindex, m.proto);
-      else s += ',"netns":' + m.netns + ',"netns_name":' + this.lit(netnsName) + ',"mark":' + m.mark + ',"iface":' + this.ifaceLit(m.netns, m.ifindex) + ',"proto":' + m.proto + ',"mtu":';
+      else
+        s +=
+          ',"netns":' +
+          m.netns +
+          ',"netns_name":' +
+          this.lit(netnsName) +
+          ',"mark":' +
+          m.mark +
+          ',"iface":' +
+          this.ifaceLit(m.netns, m.ifindex) +
+          ',"proto":' +
+          m.proto +
+          ',"mtu":';
       s += m.mtu + ',"len":' + m.len;
       if (o.outputSkbCb && ev.cb) s += ',"cb":[' + ev.cb.join(',') + ']';
     } else if (netnsName !== undefined) s += ',"netns_name":' + this.lit(netnsName);
     if (o.outputTuple && ev.tuple) s += ',"tuple":' + tupleLine(ev.tuple, o.outputTcpFlags);
     if (o.outputTunnel && ev.tunnel) s += ',"tunnel_tuple":' + tupleLine(ev.tunnel, o.outputTcpFlags);
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
-      s += ',"stack":[' + ctx.stack(ev.stackId).map((ip) => str(ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo))).join(',') + ']';
+      s +=
+        ',"stack":[' +
+        ctx
+          .stack(ev.stackId)
+          .map((ip) => str(ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo)))
+          .join(',') +
+        ']';
     }
     if (ev.skbDump !== undefined) s += ',"skb_dump":' + JSON.stringify(ev.skbDump);
     if (ev.bpfmap) s += ',"bpfmap":' + JSON.stringify(bpfmapJson(ev.bpfmap));

@@ -21,7 +21,10 @@ const formats = new ReturnFormats(
     ['ip_rcv_core', { kind: 'ptr' }],
   ]),
 );
-const ctx = fakeContext({ symbols: { exact: (a) => (a.hi === 0xffffffff ? names.get(a.lo) : undefined), nearest: () => 'ip_rcv' }, returns: formats });
+const ctx = fakeContext({
+  symbols: { exact: (a) => (a.hi === 0xffffffff ? names.get(a.lo) : undefined), nearest: () => 'ip_rcv' },
+  returns: formats,
+});
 
 /** The entry event of `addr` for CURL_DROP's skb, and its return with `retval`. */
 function pair(addr: Addr64, retval: Addr64): [PwruEvent, PwruEvent] {
@@ -43,9 +46,15 @@ describe('return events in the text output', () => {
 
   it('prints pointers in hex, NULL, and zero as 0', () => {
     const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false }, ctx);
-    expect(p.format(pair(IP_RCV_CORE, { hi: 0xffff8bb7, lo: 0x038b6900 })[1])).toBe('0xffff8bb7038b6900 1   ~in/curl:3378123 ip_rcv_core = 0xffff8bb7038b6900\n');
-    expect(p.format(pair(IP_RCV_CORE, { hi: 0, lo: 0 })[1])).toBe('0xffff8bb7038b6900 1   ~in/curl:3378123 ip_rcv_core = NULL\n');
-    expect(p.format(pair({ hi: 0xffffffff, lo: 0x81000200 }, { hi: 0, lo: 0 })[1])).toBe('0xffff8bb7038b6900 1   ~in/curl:3378123 ip_rcv = 0\n');
+    expect(p.format(pair(IP_RCV_CORE, { hi: 0xffff8bb7, lo: 0x038b6900 })[1])).toBe(
+      '0xffff8bb7038b6900 1   ~in/curl:3378123 ip_rcv_core = 0xffff8bb7038b6900\n',
+    );
+    expect(p.format(pair(IP_RCV_CORE, { hi: 0, lo: 0 })[1])).toBe(
+      '0xffff8bb7038b6900 1   ~in/curl:3378123 ip_rcv_core = NULL\n',
+    );
+    expect(p.format(pair({ hi: 0xffffffff, lo: 0x81000200 }, { hi: 0, lo: 0 })[1])).toBe(
+      '0xffff8bb7038b6900 1   ~in/curl:3378123 ip_rcv = 0\n',
+    );
   });
 
   it('never adds a drop reason or a stack to a return line', () => {
@@ -66,15 +75,34 @@ describe('return events in --output-json', () => {
   it('keep func a plain name and add return (as printed) and return_value after it', () => {
     const p = new JsonPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false }, ctx);
     const [entry, ret] = pair(NF_HOOK_SLOW, { hi: 0, lo: 0xffffffff });
-    expect(p.format(entry)).toBe('{"skb":"0xffff8bb7038b6900","cpu":3,"process":"/usr/bin/curl:3378123","func":"nf_hook_slow"}\n');
-    expect(p.format(ret)).toBe('{"skb":"0xffff8bb7038b6900","cpu":1,"process":"/usr/bin/curl:3378123","func":"nf_hook_slow","return":"-1 (EPERM)","return_value":-1}\n');
+    expect(p.format(entry)).toBe(
+      '{"skb":"0xffff8bb7038b6900","cpu":3,"process":"/usr/bin/curl:3378123","func":"nf_hook_slow"}\n',
+    );
+    expect(p.format(ret)).toBe(
+      '{"skb":"0xffff8bb7038b6900","cpu":1,"process":"/usr/bin/curl:3378123","func":"nf_hook_slow","return":"-1 (EPERM)","return_value":-1}\n',
+    );
     const ptr = p.toJson(pair(IP_RCV_CORE, { hi: 0xffff8bb7, lo: 0x038b6900 })[1]);
-    expect(ptr).toMatchObject({ func: 'ip_rcv_core', return: '0xffff8bb7038b6900', return_value: '0xffff8bb7038b6900' });
+    expect(ptr).toMatchObject({
+      func: 'ip_rcv_core',
+      return: '0xffff8bb7038b6900',
+      return_value: '0xffff8bb7038b6900',
+    });
   });
 
   it('writes what JSON.stringify of toJson gives, with every option', () => {
-    const all = { ...DEFAULT_OUTPUT, outputTcpFlags: true, outputSkbCb: true, outputCaller: true, outputStack: true, outputTunnel: true, timestamp: 'current' };
-    for (const [addr, v] of [[NF_HOOK_SLOW, { hi: 0, lo: 0xffffffea }], [IP_RCV_CORE, { hi: 0, lo: 0 }]] as const) {
+    const all = {
+      ...DEFAULT_OUTPUT,
+      outputTcpFlags: true,
+      outputSkbCb: true,
+      outputCaller: true,
+      outputStack: true,
+      outputTunnel: true,
+      timestamp: 'current',
+    };
+    for (const [addr, v] of [
+      [NF_HOOK_SLOW, { hi: 0, lo: 0xffffffea }],
+      [IP_RCV_CORE, { hi: 0, lo: 0 }],
+    ] as const) {
       const ret = { ...pair(addr, v)[1], tunnel: CURL_DROP.tuple, stackId: -1 };
       expect(new JsonPrinter(all, ctx).format(ret)).toBe(JSON.stringify(new JsonPrinter(all, ctx).toJson(ret)) + '\n');
     }

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { errnoName, errnoNames } from './errno.js';
 import { formatReturn, returnFormat, ReturnFormats, type ReturnFormat } from './retval.js';
 
-const btf61 = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const btf61 = Btf.parse(
+  gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))),
+);
 const fmt = (name: string): ReturnFormat => returnFormat(btf61, btf61.typeByName(name, 'func').id);
 const u64 = (v: bigint) => ({ hi: Number((v >> 32n) & 0xffffffffn), lo: Number(v & 0xffffffffn) });
 const neg = (n: number) => u64(BigInt.asUintN(64, BigInt(n)));
@@ -34,8 +36,14 @@ describe('formatReturn', () => {
   it('prints ints as signed decimal of their own size, ignoring the undefined upper half of rax', () => {
     expect(formatReturn(int, { hi: 0xdeadbeef, lo: 0 })).toEqual({ text: '0', value: 0 });
     expect(formatReturn(int, { hi: 0, lo: 1 })).toEqual({ text: '1', value: 1 });
-    expect(formatReturn({ kind: 'int', size: 4, signed: false }, { hi: 0, lo: 0xffffffff })).toEqual({ text: '4294967295', value: 4294967295 });
-    expect(formatReturn({ kind: 'int', size: 2, signed: false }, { hi: 7, lo: 0x12345 })).toEqual({ text: '9029', value: 0x2345 });
+    expect(formatReturn({ kind: 'int', size: 4, signed: false }, { hi: 0, lo: 0xffffffff })).toEqual({
+      text: '4294967295',
+      value: 4294967295,
+    });
+    expect(formatReturn({ kind: 'int', size: 2, signed: false }, { hi: 7, lo: 0x12345 })).toEqual({
+      text: '9029',
+      value: 0x2345,
+    });
   });
 
   it('names negative errnos of int and long functions', () => {
@@ -50,12 +58,25 @@ describe('formatReturn', () => {
   });
 
   it('keeps 64-bit values exact beyond 2^53', () => {
-    expect(formatReturn({ kind: 'int', size: 8, signed: false }, u64(0xffffffffffffff00n))).toEqual({ text: '18446744073709551360', value: '18446744073709551360' });
+    expect(formatReturn({ kind: 'int', size: 8, signed: false }, u64(0xffffffffffffff00n))).toEqual({
+      text: '18446744073709551360',
+      value: '18446744073709551360',
+    });
     expect(formatReturn({ kind: 'int', size: 8, signed: true }, u64(1n << 60n)).text).toBe(String(1n << 60n));
   });
 
   it('prints enums by enumerator name, and unknown values as numbers', () => {
-    const xdp: ReturnFormat = { kind: 'enum', size: 4, signed: false, type: 'enum xdp_action', names: new Map([[0, 'XDP_ABORTED'], [1, 'XDP_DROP'], [2, 'XDP_PASS']]) };
+    const xdp: ReturnFormat = {
+      kind: 'enum',
+      size: 4,
+      signed: false,
+      type: 'enum xdp_action',
+      names: new Map([
+        [0, 'XDP_ABORTED'],
+        [1, 'XDP_DROP'],
+        [2, 'XDP_PASS'],
+      ]),
+    };
     expect(formatReturn(xdp, { hi: 0x1234, lo: 2 })).toEqual({ text: 'XDP_PASS', value: 2 });
     expect(formatReturn(xdp, { hi: 0, lo: 9 })).toEqual({ text: '9', value: 9 });
   });
@@ -67,7 +88,10 @@ describe('formatReturn', () => {
 
   it('prints pointers as hex, NULL, or the error pointer with its errno', () => {
     const ptr: ReturnFormat = { kind: 'ptr' };
-    expect(formatReturn(ptr, { hi: 0xffff8881, lo: 0x0aa06ee0 })).toEqual({ text: '0xffff88810aa06ee0', value: '0xffff88810aa06ee0' });
+    expect(formatReturn(ptr, { hi: 0xffff8881, lo: 0x0aa06ee0 })).toEqual({
+      text: '0xffff88810aa06ee0',
+      value: '0xffff88810aa06ee0',
+    });
     expect(formatReturn(ptr, { hi: 0, lo: 0 })).toEqual({ text: 'NULL', value: '0x0' });
     expect(formatReturn(ptr, neg(-12))).toEqual({ text: 'ERR_PTR(-ENOMEM)', value: '0xfffffffffffffff4' });
     expect(formatReturn(ptr, neg(-4000)).text).toBe('ERR_PTR(-4000)');
@@ -77,7 +101,12 @@ describe('formatReturn', () => {
 
 describe('ReturnFormats', () => {
   it('formats by FUNC-column name and treats unknown functions as long', () => {
-    const f = new ReturnFormats(new Map<string, ReturnFormat>([['ip_rcv_core', { kind: 'ptr' }], ['br_handle_frame[bridge]', { kind: 'int', size: 4, signed: false }]]));
+    const f = new ReturnFormats(
+      new Map<string, ReturnFormat>([
+        ['ip_rcv_core', { kind: 'ptr' }],
+        ['br_handle_frame[bridge]', { kind: 'int', size: 4, signed: false }],
+      ]),
+    );
     expect(f.format('ip_rcv_core', { hi: 0, lo: 0 }).text).toBe('NULL');
     expect(f.format('br_handle_frame[bridge]', neg(-1)).text).toBe('4294967295');
     expect(f.format('nowhere', neg(-2)).text).toBe('-2 (ENOENT)');
@@ -97,15 +126,18 @@ describe('errnoName', () => {
   });
 
   const headers = ['/usr/include/asm-generic/errno-base.h', '/usr/include/asm-generic/errno.h'];
-  it.skipIf(!headers.every((h) => existsSync(h)))('agrees with every number in the kernel uapi headers (first name for aliases)', () => {
-    const fromHeaders = new Map<number, string>();
-    for (const h of headers) {
-      for (const m of readFileSync(h, 'utf8').matchAll(/^#define\s+(E[A-Z0-9]+)\s+(\d+)\b/gm)) {
-        if (!fromHeaders.has(Number(m[2]))) fromHeaders.set(Number(m[2]), m[1]!);
+  it.skipIf(!headers.every((h) => existsSync(h)))(
+    'agrees with every number in the kernel uapi headers (first name for aliases)',
+    () => {
+      const fromHeaders = new Map<number, string>();
+      for (const h of headers) {
+        for (const m of readFileSync(h, 'utf8').matchAll(/^#define\s+(E[A-Z0-9]+)\s+(\d+)\b/gm)) {
+          if (!fromHeaders.has(Number(m[2]))) fromHeaders.set(Number(m[2]), m[1]!);
+        }
       }
-    }
-    expect(fromHeaders.size).toBeGreaterThan(120);
-    const ours = new Map(errnoNames().filter(([n]) => n < 512));
-    expect(ours).toEqual(fromHeaders);
-  });
+      expect(fromHeaders.size).toBeGreaterThan(120);
+      const ours = new Map(errnoNames().filter(([n]) => n < 512));
+      expect(ours).toEqual(fromHeaders);
+    },
+  );
 });

@@ -20,7 +20,13 @@ export type ReturnFormat =
   /** `bool` (`_Bool`): `true` / `false`. */
   | { readonly kind: 'bool'; readonly size: number }
   /** An enum (also through a typedef such as `rx_handler_result_t`): the enumerator's name. */
-  | { readonly kind: 'enum'; readonly size: number; readonly signed: boolean; readonly type: string; readonly names: ReadonlyMap<number, string> }
+  | {
+      readonly kind: 'enum';
+      readonly size: number;
+      readonly signed: boolean;
+      readonly type: string;
+      readonly names: ReadonlyMap<number, string>;
+    }
   /** A pointer: `0xffff...`, `NULL`, or `ERR_PTR(-ENOMEM)` for the kernel's error pointers. */
   | { readonly kind: 'ptr' }
   /** Anything else returned in `rax` (a small struct or union by value): hex. */
@@ -76,7 +82,9 @@ function big(v: Addr64): bigint {
 
 /** `0x...` of a 64-bit value, as Go's `%#x`. */
 function hex(v: Addr64): string {
-  return v.hi === 0 ? '0x' + (v.lo >>> 0).toString(16) : '0x' + (v.hi >>> 0).toString(16) + (v.lo >>> 0).toString(16).padStart(8, '0');
+  return v.hi === 0
+    ? '0x' + (v.lo >>> 0).toString(16)
+    : '0x' + (v.hi >>> 0).toString(16) + (v.lo >>> 0).toString(16).padStart(8, '0');
 }
 
 /** The value cut to `size` bytes and sign- or zero-extended, as a number or (beyond 2^53) a bigint. */

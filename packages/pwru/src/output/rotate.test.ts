@@ -66,7 +66,12 @@ describe('RotatingFile', () => {
     const f = new RotatingFile(path, { maxBytes: 12, now: c.now });
     f.write(enc('l1-aaaa\nl2-bbbb\nl3-cccc\nl4\n'));
     await f.close();
-    const files = [...listBackups(path).reverse().map((b) => b.path), path].map((p) => readFileSync(p, 'utf8'));
+    const files = [
+      ...listBackups(path)
+        .reverse()
+        .map((b) => b.path),
+      path,
+    ].map((p) => readFileSync(p, 'utf8'));
     expect(files).toEqual(['l1-aaaa\n', 'l2-bbbb\n', 'l3-cccc\nl4\n']);
     for (const p of [...listBackups(path).map((b) => b.path), path]) expect(statSync(p).size).toBeLessThanOrEqual(12);
   });
@@ -77,7 +82,12 @@ describe('RotatingFile', () => {
     f.write(enc('ab\n'));
     f.write(enc('0123456789\nxy\n'));
     await f.close();
-    const contents = [...listBackups(path).reverse().map((b) => b.path), path].map((p) => readFileSync(p, 'utf8'));
+    const contents = [
+      ...listBackups(path)
+        .reverse()
+        .map((b) => b.path),
+      path,
+    ].map((p) => readFileSync(p, 'utf8'));
     expect(contents).toEqual(['ab\n', '0123456789\n', 'xy\n']);
   });
 
@@ -134,7 +144,11 @@ describe('RotatingFile', () => {
     writeFileSync(backupName(path, new Date(t.getTime() - 5000)), 'older\n');
     const f = new RotatingFile(path, { maxBytes: 100, maxBackups: 1, now: () => t });
     await f.close();
-    expect(listBackups(path).map((b) => b.path).sort()).toEqual([b1, `${b1}.gz`]);
+    expect(
+      listBackups(path)
+        .map((b) => b.path)
+        .sort(),
+    ).toEqual([b1, `${b1}.gz`]);
   });
 
   it('never overwrites a backup when two rotations share a millisecond', async () => {
@@ -143,7 +157,11 @@ describe('RotatingFile', () => {
     const f = new RotatingFile(path, { maxBytes: 3, now: () => t });
     f.write(enc('a\nb\nc\n'));
     await f.close();
-    expect(listBackups(path).map((b) => readFileSync(b.path, 'utf8')).sort()).toEqual(['a\n', 'b\n']);
+    expect(
+      listBackups(path)
+        .map((b) => readFileSync(b.path, 'utf8'))
+        .sort(),
+    ).toEqual(['a\n', 'b\n']);
     expect(readFileSync(path, 'utf8')).toBe('c\n');
   });
 

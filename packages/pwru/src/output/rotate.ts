@@ -11,7 +11,20 @@
  * limit rotates in the middle instead of failing (lumberjack refuses any single write longer
  * than the maximum size).
  */
-import { createReadStream, createWriteStream, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -168,11 +181,13 @@ export class RotatingFile {
     }
     // Two rotations in one millisecond would collide on the name: take the next free one.
     let at = this.now();
-    while (existsSync(backupName(this.path, at)) || existsSync(`${backupName(this.path, at)}.gz`)) at = new Date(at.getTime() + 1);
+    while (existsSync(backupName(this.path, at)) || existsSync(`${backupName(this.path, at)}.gz`))
+      at = new Date(at.getTime() + 1);
     try {
       renameSync(this.path, backupName(this.path, at));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new PwruError(`cannot rotate --output-file ${this.path}: ${(e as Error).message}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new PwruError(`cannot rotate --output-file ${this.path}: ${(e as Error).message}`);
     }
     this.fd = openSync(this.path, 'w', this.mode);
     this.size = 0;

@@ -70,15 +70,18 @@ describe('--output-summary', () => {
     const ok = flow(2000, 0).slice(0, 2);
     for (const ev of [...ok, ...flow(1000, 12), ...flow(1000, 12)]) s.add(ev);
     const r = s.result();
-    expect(r.tuples!.map((t) => [t.tuple.sport, t.events, t.drops, t.lastFunc, Object.fromEntries(t.reasons)])).toEqual([
-      [1000, 6, 2, 'kfree_skb_reason', { SKB_DROP_REASON_NETFILTER_DROP: 2 }],
-      [2000, 2, 0, 'tcp4_gro_receive', {}],
-    ]);
+    expect(r.tuples!.map((t) => [t.tuple.sport, t.events, t.drops, t.lastFunc, Object.fromEntries(t.reasons)])).toEqual(
+      [
+        [1000, 6, 2, 'kfree_skb_reason', { SKB_DROP_REASON_NETFILTER_DROP: 2 }],
+        [2000, 2, 0, 'tcp4_gro_receive', {}],
+      ],
+    );
   });
 
   it('keeps a bounded number of tuples and counts the rest together', () => {
     const s = new TraceSummary(fakeContext(), { byTuple: true, maxTuples: 2 });
-    for (let port = 1; port <= 4; port++) s.add({ ...CURL_DROP, addr: IP_RCV, tuple: { ...CURL_DROP.tuple!, sport: port } });
+    for (let port = 1; port <= 4; port++)
+      s.add({ ...CURL_DROP, addr: IP_RCV, tuple: { ...CURL_DROP.tuple!, sport: port } });
     const r = s.result();
     expect(r.tuples).toHaveLength(2);
     expect(r.otherTupleEvents).toBe(2);

@@ -56,11 +56,18 @@ export interface JsonSummary {
   lost?: number;
   functions: Array<{ func: string; hits: number }>;
   drop_reasons: Array<{ reason: string; count: number }>;
-  tuples?: Array<{ tuple: JsonTuple; events: number; drops: number; last_func: string; drop_reasons: Array<{ reason: string; count: number }> }>;
+  tuples?: Array<{
+    tuple: JsonTuple;
+    events: number;
+    drops: number;
+    last_func: string;
+    drop_reasons: Array<{ reason: string; count: number }>;
+  }>;
   other_tuple_events?: number;
 }
 
-const byCount = <T extends { name: string; n: number }>(a: T, b: T): number => b.n - a.n || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byCount = <T extends { name: string; n: number }>(a: T, b: T): number =>
+  b.n - a.n || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 function sorted(m: ReadonlyMap<string, number>): Array<{ name: string; n: number }> {
   return [...m].map(([name, n]) => ({ name, n })).sort(byCount);
@@ -141,7 +148,9 @@ function table(head: readonly string[], rows: ReadonlyArray<readonly string[]>, 
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
-      .map((c, i) => (i === cells.length - 1 && !numeric.has(i) ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) =>
+        i === cells.length - 1 && !numeric.has(i) ? c : numeric.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!),
+      )
       .join('  ')
       .trimEnd() + '\n';
   return line(head) + rows.map(line).join('');
@@ -157,15 +166,30 @@ export function formatSummaryText(r: SummaryResult): string {
   let s = `\nSUMMARY: ${r.events} events, ${r.drops} drops`;
   if (r.lost !== undefined && r.lost > 0) s += `, ${r.lost} events lost (ring buffer full)`;
   s += '\n\n';
-  s += table(['FUNCTION', 'HITS'], r.functions.map((f) => [f.func, String(f.hits)]), new Set([1]));
+  s += table(
+    ['FUNCTION', 'HITS'],
+    r.functions.map((f) => [f.func, String(f.hits)]),
+    new Set([1]),
+  );
   s += '\n';
   if (r.dropReasons.length === 0) s += 'No drops seen.\n';
-  else s += table(['DROP REASON', 'COUNT'], r.dropReasons.map((d) => [d.reason, String(d.count)]), new Set([1]));
+  else
+    s += table(
+      ['DROP REASON', 'COUNT'],
+      r.dropReasons.map((d) => [d.reason, String(d.count)]),
+      new Set([1]),
+    );
   if (r.tuples) {
     s += '\n';
     s += table(
       ['TUPLE', 'EVENTS', 'DROPS', 'LAST FUNC', 'DROP REASONS'],
-      r.tuples.map((t) => [formatTuple(t.tuple, false), String(t.events), String(t.drops), t.lastFunc, reasonList(t.reasons)]),
+      r.tuples.map((t) => [
+        formatTuple(t.tuple, false),
+        String(t.events),
+        String(t.drops),
+        t.lastFunc,
+        reasonList(t.reasons),
+      ]),
       new Set([1, 2]),
     );
     if (r.otherTupleEvents) s += `(${r.otherTupleEvents} events of further tuples not counted per tuple)\n`;
@@ -173,7 +197,13 @@ export function formatSummaryText(r: SummaryResult): string {
   return s;
 }
 
-const jsonTuple = (t: EventTuple): JsonTuple => ({ saddr: t.saddr, daddr: t.daddr, sport: t.sport, dport: t.dport, proto: t.l4 });
+const jsonTuple = (t: EventTuple): JsonTuple => ({
+  saddr: t.saddr,
+  daddr: t.daddr,
+  sport: t.sport,
+  dport: t.dport,
+  proto: t.l4,
+});
 
 /** The summary as the object of the final JSON line (`{"summary":{...}}`). */
 export function summaryJson(r: SummaryResult): JsonSummary {

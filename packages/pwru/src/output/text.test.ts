@@ -46,7 +46,15 @@ describe('TextPrinter event lines', () => {
       pid: 0,
       cpu: 6,
       meta: { netns: 4026531841, mark: 0, ifindex: 2, len: 46, mtu: 1500, proto: 0x0800 },
-      tuple: { saddr: '192.168.241.1', daddr: '192.168.241.133', sport: 8080, dport: 32956, l3: 0x0800, l4: 6, flags: 0x14 },
+      tuple: {
+        saddr: '192.168.241.1',
+        daddr: '192.168.241.133',
+        sport: 8080,
+        dport: 32956,
+        l3: 0x0800,
+        l4: 6,
+        flags: 0x14,
+      },
     };
     expect(p.format(ev)).toBe(
       '0xffff91e7cf0a3e00 6   <empty>:0        4026531841 0            ens33:2      0x0800 1500  46    [0x00000000,0x00000000,0x00000014,0x00000006,0x00060001] 192.168.241.1:8080->192.168.241.133:32956(tcp:RST|ACK) tcp4_gro_receive\n',
@@ -55,19 +63,27 @@ describe('TextPrinter event lines', () => {
 
   it('prints the drop reason number with a space when BTF has no name for it', () => {
     const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false }, fakeContext());
-    expect(p.format({ ...CURL_DROP, p2: 999 })).toBe('0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason (999)\n');
+    expect(p.format({ ...CURL_DROP, p2: 999 })).toBe(
+      '0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason (999)\n',
+    );
   });
 
   it('names tracepoint sites and takes their reason from the tracepoint argument', () => {
     const ctx = fakeContext({}, [{ name: 'kfree_skb', reason: 'p2' }, { name: 'net_dev_queue' }]);
     const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false }, ctx);
-    expect(p.format({ ...CURL_DROP, site: 0, addr: { hi: 0, lo: 0 } })).toContain(' kfree_skb(SKB_DROP_REASON_NETFILTER_DROP)\n');
+    expect(p.format({ ...CURL_DROP, site: 0, addr: { hi: 0, lo: 0 } })).toContain(
+      ' kfree_skb(SKB_DROP_REASON_NETFILTER_DROP)\n',
+    );
     expect(p.format({ ...CURL_DROP, site: 1, addr: { hi: 0, lo: 0 } })).toMatch(/ net_dev_queue\n$/);
   });
 
   it('shows an unknown function address as hex and an unknown interface as its index', () => {
     const p = new TextPrinter(DEFAULT_OUTPUT, fakeContext());
-    const line = p.format({ ...CURL_DROP, addr: { hi: 0xffffffff, lo: 0x8c73d1b4 }, meta: { ...CURL_DROP.meta!, ifindex: 9 } });
+    const line = p.format({
+      ...CURL_DROP,
+      addr: { hi: 0xffffffff, lo: 0x8c73d1b4 },
+      meta: { ...CURL_DROP.meta!, ifindex: 9 },
+    });
     expect(line).toContain(' 0' + ' '.repeat(15) + '9' + ' '.repeat(9) + '0x0800 ');
     expect(line.trimEnd().endsWith(' 0xffffffff8c73d1b4')).toBe(true);
   });
@@ -89,7 +105,14 @@ describe('TextPrinter event lines', () => {
 
   it('prints one stack symbol per line, the caller, the tunnel tuple and timestamps', () => {
     const p = new TextPrinter(
-      { ...DEFAULT_OUTPUT, outputMeta: false, outputStack: true, outputCaller: true, outputTunnel: true, timestamp: 'relative' },
+      {
+        ...DEFAULT_OUTPUT,
+        outputMeta: false,
+        outputStack: true,
+        outputCaller: true,
+        outputTunnel: true,
+        timestamp: 'relative',
+      },
       fakeContext(),
     );
     const tunnel = { ...CURL_DROP.tuple!, saddr: '192.168.0.1', daddr: '192.168.0.2', l4: 17 };
@@ -103,15 +126,23 @@ describe('TextPrinter event lines', () => {
   });
 
   it('prints the raw ktime in current mode and the event time as local wall clock in absolute mode', () => {
-    const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, timestamp: 'absolute' }, fakeContext());
+    const p = new TextPrinter(
+      { ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, timestamp: 'absolute' },
+      fakeContext(),
+    );
     const line = p.format(CURL_DROP);
-    expect(line).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3} 0xffff8bb7038b6900 3   ~in\/curl:3378123 1000000000       kfree/);
+    expect(line).toMatch(
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3} 0xffff8bb7038b6900 3   ~in\/curl:3378123 1000000000       kfree/,
+    );
   });
 
-  it('prints in absolute mode the event\'s own time converted to wall clock, not the time of printing', () => {
+  it("prints in absolute mode the event's own time converted to wall clock, not the time of printing", () => {
     // Boot was at 2026-01-02 03:04:04.000 local time: ktime 1 s is 03:04:05.000.
     const boot = new Date(2026, 0, 2, 3, 4, 4, 0).getTime();
-    const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, timestamp: 'absolute' }, fakeContext({ wallClockMs: (ns) => boot + ns / 1e6 }));
+    const p = new TextPrinter(
+      { ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, timestamp: 'absolute' },
+      fakeContext({ wallClockMs: (ns) => boot + ns / 1e6 }),
+    );
     const first = p.format(CURL_DROP);
     const later = p.format({ ...CURL_DROP, ts: CURL_DROP.ts + 1_500_000_000 });
     expect(first.startsWith('2026-01-02T03:04:05.000 ')).toBe(true);
@@ -123,10 +154,23 @@ describe('TextPrinter event lines', () => {
 
 describe('--output-skb-metadata in text', () => {
   it('appends field=value after FUNC, as upstream', () => {
-    const ctx = fakeContext({ metadata: [{ field: 'hash', format: (v) => String(v.lo) }, { field: 'ifindex', format: (v) => String(v.lo) }] });
+    const ctx = fakeContext({
+      metadata: [
+        { field: 'hash', format: (v) => String(v.lo) },
+        { field: 'ifindex', format: (v) => String(v.lo) },
+      ],
+    });
     const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false }, ctx);
-    const line = p.format({ ...CURL_DROP, metadata: [{ hi: 0, lo: 77 }, { hi: 0, lo: 2 }] });
-    expect(line).toBe('0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) hash=77 ifindex=2\n');
+    const line = p.format({
+      ...CURL_DROP,
+      metadata: [
+        { hi: 0, lo: 77 },
+        { hi: 0, lo: 2 },
+      ],
+    });
+    expect(line).toBe(
+      '0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP) hash=77 ifindex=2\n',
+    );
   });
 });
 
@@ -143,8 +187,15 @@ describe('column helpers', () => {
 
 describe('--output-skb and --output-skb-shared-info in text', () => {
   it('puts each dump on the lines after the event, after the stack, as upstream', () => {
-    const p = new TextPrinter({ ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, outputStack: true }, fakeContext());
-    const out = p.format({ ...CURL_DROP, skbDump: '(struct sk_buff){\n .len = (unsigned int)60,\n}', shinfoDump: '(struct skb_shared_info){\n}' });
+    const p = new TextPrinter(
+      { ...DEFAULT_OUTPUT, outputMeta: false, outputTuple: false, outputStack: true },
+      fakeContext(),
+    );
+    const out = p.format({
+      ...CURL_DROP,
+      skbDump: '(struct sk_buff){\n .len = (unsigned int)60,\n}',
+      shinfoDump: '(struct skb_shared_info){\n}',
+    });
     expect(out).toBe(
       [
         '0xffff8bb7038b6900 3   ~in/curl:3378123 kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)',
@@ -165,7 +216,7 @@ describe('PROCESS column from the command name the event carried', () => {
   const gone = 2 ** 22 + 4242; // no such pid: the process exited before its event was printed
   const ctx = fakeContext({ processName: (pid, comm) => processName(pid, comm) });
 
-  it('names a process that has exited by its command name, in upstream\'s name:pid form', () => {
+  it("names a process that has exited by its command name, in upstream's name:pid form", () => {
     const line = new TextPrinter(DEFAULT_OUTPUT, ctx).format({ ...CURL_DROP, pid: gone, comm: 'ping' });
     expect(line.split(/ +/)[2]).toBe(`ping:${gone}`);
   });

@@ -82,8 +82,15 @@ export class TextPrinter {
       if (hit !== undefined) return hit;
     }
     const head =
-      ' ' + this.netns(netns) + ' ' + (mark === 0 ? '0       ' : padRight(mark.toString(16), 8)) + ' ' +
-      this.ifaceColumn(netns, ifindex) + ' ' + (proto === 0x0800 ? '0x0800' : hexProto(proto)) + ' ';
+      ' ' +
+      this.netns(netns) +
+      ' ' +
+      (mark === 0 ? '0       ' : padRight(mark.toString(16), 8)) +
+      ' ' +
+      this.ifaceColumn(netns, ifindex) +
+      ' ' +
+      (proto === 0x0800 ? '0x0800' : hexProto(proto)) +
+      ' ';
     if (mark === 0 && this.ifaceCol.get(netns)?.has(ifindex)) {
       let byKey = this.metaCache.get(netns);
       if (!byKey) this.metaCache.set(netns, (byKey = new Map()));
@@ -176,7 +183,8 @@ export class TextPrinter {
     if (ev.ct) s += ' ' + ctText(ev.ct, ctx.ct);
     if (ev.netfilter) s += ' ' + netfilterText(ev.netfilter);
     const md = ev.kind === EventKind.Xdp ? ctx.xdpMetadata : ctx.metadata;
-    if (md && ev.metadata) for (let i = 0; i < md.length; i++) s += ' ' + md[i]!.field + '=' + md[i]!.format(ev.metadata[i]!);
+    if (md && ev.metadata)
+      for (let i = 0; i < md.length; i++) s += ' ' + md[i]!.field + '=' + md[i]!.format(ev.metadata[i]!);
     // Upstream skips stack id 0, a valid id: we print every non-negative id.
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       for (const ip of ctx.stack(ev.stackId)) s += '\n' + (ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 
 const BIN = 'chromium';
 // No sandbox (tests run as root), no GPU, nothing from the network, a private profile.
-const COMMON = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--proxy-server=127.0.0.1:9', '--virtual-time-budget=3000'];
+const COMMON = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--proxy-server=127.0.0.1:9',
+  '--virtual-time-budget=3000',
+];
 
 /** Whether Chromium can be run. */
 export function haveChromium(): boolean {
@@ -29,10 +37,18 @@ export function renderInChromium(file: string, width = 1280, height = 720, hash 
   const profile = mkdtempSync(join(tmpdir(), 'pwru-chromium-'));
   try {
     const url = `file://${file}${hash}`;
-    const dump = spawnSync(BIN, [...COMMON, `--user-data-dir=${profile}`, '--dump-dom', url], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 120_000 });
+    const dump = spawnSync(BIN, [...COMMON, `--user-data-dir=${profile}`, '--dump-dom', url], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      timeout: 120_000,
+    });
     if (dump.status !== 0) throw new Error(`chromium --dump-dom failed (${dump.status}): ${dump.stderr}`);
     const shot = join(profile, 'shot.png');
-    const s = spawnSync(BIN, [...COMMON, `--user-data-dir=${profile}`, `--window-size=${width},${height}`, `--screenshot=${shot}`, url], { encoding: 'utf8', timeout: 120_000 });
+    const s = spawnSync(
+      BIN,
+      [...COMMON, `--user-data-dir=${profile}`, `--window-size=${width},${height}`, `--screenshot=${shot}`, url],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
     if (s.status !== 0) throw new Error(`chromium --screenshot failed (${s.status}): ${s.stderr}`);
     return { dom: dump.stdout, png: readFileSync(shot) };
   } finally {

@@ -28,18 +28,42 @@ export interface PacketStory {
 }
 
 /** The frees that end an skb's life (the tracepoints have the same names). */
-const FREES = new Set(['kfree_skb', 'kfree_skb_reason', 'sk_skb_reason_drop', 'consume_skb', '__kfree_skb', 'kfree_skb_list_reason', 'napi_consume_skb', '__dev_kfree_skb_any', 'kfree_skb_partial', 'skb_attempt_defer_free']);
+const FREES = new Set([
+  'kfree_skb',
+  'kfree_skb_reason',
+  'sk_skb_reason_drop',
+  'consume_skb',
+  '__kfree_skb',
+  'kfree_skb_list_reason',
+  'napi_consume_skb',
+  '__dev_kfree_skb_any',
+  'kfree_skb_partial',
+  'skb_attempt_defer_free',
+]);
 /** The last step of every free: after it, the address belongs to a new skb. */
 const LAST_FREE = 'kfree_skbmem';
 /** Steps a free goes through after the free function itself. */
 const RELEASE = /free|release|destructor|skb_orphan|dst_release|nf_conntrack_put/;
 /** Functions that copy an skb: the copy's events join the original's packet. */
-const COPIES = new Set(['skb_clone', '__skb_clone', 'skb_copy', 'pskb_copy', '__pskb_copy_fclone', 'skb_copy_expand', 'pskb_expand_head', 'skb_segment', 'skb_realloc_headroom', 'skb_expand_head']);
+const COPIES = new Set([
+  'skb_clone',
+  '__skb_clone',
+  'skb_copy',
+  'pskb_copy',
+  '__pskb_copy_fclone',
+  'skb_copy_expand',
+  'pskb_expand_head',
+  'skb_segment',
+  'skb_realloc_headroom',
+  'skb_expand_head',
+]);
 /** Functions that hand an skb's data to a socket. */
-const SOCKET = /^(skb_copy_datagram_iter|skb_copy_datagram_iovec|tcp_rcv_established|tcp_v[46]_do_rcv|tcp_queue_rcv|__udp_enqueue_schedule_skb|udp_queue_rcv_one_skb|sock_queue_rcv_skb.*|__sock_queue_rcv_skb|ping_queue_rcv_skb|raw_rcv_skb|packet_rcv|tpacket_rcv|unix_stream_.*|tcp_data_queue)$/;
+const SOCKET =
+  /^(skb_copy_datagram_iter|skb_copy_datagram_iovec|tcp_rcv_established|tcp_v[46]_do_rcv|tcp_queue_rcv|__udp_enqueue_schedule_skb|udp_queue_rcv_one_skb|sock_queue_rcv_skb.*|__sock_queue_rcv_skb|ping_queue_rcv_skb|raw_rcv_skb|packet_rcv|tpacket_rcv|unix_stream_.*|tcp_data_queue)$/;
 /** Functions (and tracepoints) that hand an skb to a driver. */
 const TRANSMIT = /^(net_dev_xmit|net_dev_start_xmit|dev_hard_start_xmit|xmit_one|veth_xmit|loopback_xmit)$/;
-const RECEIVE = /^(netif_receive_skb|__netif_receive_skb.*|netif_rx.*|napi_gro_receive.*|ip_rcv|ipv6_rcv|ip_rcv_core|veth_xdp_rcv.*)$/;
+const RECEIVE =
+  /^(netif_receive_skb|__netif_receive_skb.*|netif_rx.*|napi_gro_receive.*|ip_rcv|ipv6_rcv|ip_rcv_core|veth_xdp_rcv.*)$/;
 
 interface Live {
   story: PacketStory;
@@ -96,8 +120,16 @@ export class PacketSequencer {
  */
 export function endOf(s: PacketStory): PacketEnd {
   const hops = s.hops;
-  const drop = findLast(hops, (h) => h.reason !== undefined && h.reason !== 'SKB_CONSUMED' && h.reason !== 'SKB_DROP_REASON_NOT_SPECIFIED' && FREES.has(h.func));
-  const anyDrop = drop ?? findLast(hops, (h) => h.reason !== undefined && h.reason !== 'SKB_CONSUMED' && FREES.has(h.func));
+  const drop = findLast(
+    hops,
+    (h) =>
+      h.reason !== undefined &&
+      h.reason !== 'SKB_CONSUMED' &&
+      h.reason !== 'SKB_DROP_REASON_NOT_SPECIFIED' &&
+      FREES.has(h.func),
+  );
+  const anyDrop =
+    drop ?? findLast(hops, (h) => h.reason !== undefined && h.reason !== 'SKB_CONSUMED' && FREES.has(h.func));
   if (anyDrop) return { kind: 'drop', func: anyDrop.func, reason: anyDrop.reason! };
   const freed = hops.some((h) => FREES.has(h.func) || h.func === LAST_FREE);
   const sock = findLast(hops, (h) => SOCKET.test(h.func));

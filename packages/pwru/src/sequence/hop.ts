@@ -17,7 +17,13 @@ export interface JsonHop {
   readonly mark?: number;
   readonly iface?: string;
   readonly len?: number;
-  readonly tuple?: { readonly saddr: string; readonly daddr: string; readonly sport: number; readonly dport: number; readonly proto: number };
+  readonly tuple?: {
+    readonly saddr: string;
+    readonly daddr: string;
+    readonly sport: number;
+    readonly dport: number;
+    readonly proto: number;
+  };
   /** A return event's value (`--output-return`). */
   readonly return?: string;
 }
@@ -61,9 +67,11 @@ export function splitFunc(func: string): { func: string; reason?: string } {
 
 /** A hop from one `--output-json` object; `where` names it in errors (`events.json:12`). */
 export function hopFromJson(o: unknown, where: string): Hop {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new PwruError(`${where}: not a pwru --output-json event (an object was expected)`);
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw new PwruError(`${where}: not a pwru --output-json event (an object was expected)`);
   const j = o as Partial<JsonHop>;
-  if (typeof j.skb !== 'string' || typeof j.func !== 'string') throw new PwruError(`${where}: not a pwru --output-json event (it has no "skb" and "func")`);
+  if (typeof j.skb !== 'string' || typeof j.func !== 'string')
+    throw new PwruError(`${where}: not a pwru --output-json event (it has no "skb" and "func")`);
   const { func, reason } = splitFunc(j.func);
   const tuple = j.tuple ? tupleText(j.tuple) : undefined;
   return {

@@ -8,11 +8,21 @@ import { type Hop, splitFunc } from './hop.js';
 import { renderSequenceHtml } from './html.js';
 
 const chromium = haveChromium();
-if (!chromium) console.log('chromium is missing (tools/deps/apt-packages installs it): the --output-html rendering tests fail');
+if (!chromium)
+  console.log('chromium is missing (tools/deps/apt-packages installs it): the --output-html rendering tests fail');
 
 const T = '10.0.0.1:40000->10.232.1.3:8080(tcp)';
 const NAT = '10.0.0.1:40000->10.231.1.2:8080(tcp)';
-const hop = (func: string, ts: number, over: Partial<Hop> = {}): Hop => ({ skb: '0xa', ...splitFunc(func), ts, netns: 100, iface: 'va:2', len: 60, tuple: T, ...over });
+const hop = (func: string, ts: number, over: Partial<Hop> = {}): Hop => ({
+  skb: '0xa',
+  ...splitFunc(func),
+  ts,
+  netns: 100,
+  iface: 'va:2',
+  len: 60,
+  tuple: T,
+  ...over,
+});
 
 function stories() {
   const s = new PacketSequencer();
@@ -23,7 +33,8 @@ function stories() {
     hop('netif_receive_skb', 5000, { netns: 200, iface: 'vb:2' }),
     hop('kfree_skb(SKB_DROP_REASON_NETFILTER_DROP)', 9000, { netns: 200, iface: 'vb:2', tuple: NAT }),
     { skb: '0xb', func: 'consume_skb', ts: 9500, netns: 100, iface: 'lo:1', tuple: '127.0.0.1:1->127.0.0.1:2(udp)' },
-  ]) s.add(h);
+  ])
+    s.add(h);
   return s.result();
 }
 
@@ -51,7 +62,11 @@ describe('--output-html', () => {
     expect(dom).toContain(`<h1 id="title">Packet 1: ${T.replace('>', '&gt;')}</h1>`);
     const lanes = [...dom.matchAll(/<tr class="lane" data-lane="([^"]+)">/g)].map((m) => m[1]);
     expect(lanes).toEqual(['netns 100 / va:2', 'netns 200 / vb:2']);
-    const steps = [...dom.matchAll(/<div class="(hop[^"]*)" data-step="(\d)"[^>]*><span class="func">([^<]+)<\/span><span class="lat">([^<]*)<\/span>/g)].map((m) => [m[2], m[1], m[3], m[4]]);
+    const steps = [
+      ...dom.matchAll(
+        /<div class="(hop[^"]*)" data-step="(\d)"[^>]*><span class="func">([^<]+)<\/span><span class="lat">([^<]*)<\/span>/g,
+      ),
+    ].map((m) => [m[2], m[1], m[3], m[4]]);
     expect(steps).toEqual([
       ['1', 'hop', '1. net_dev_queue', 'first'],
       ['2', 'hop', '2. net_dev_start_xmit', '+1.0µs'],
@@ -59,7 +74,9 @@ describe('--output-html', () => {
       ['4', 'hop', '4. netif_receive_skb', '+1.5µs'],
       ['5', 'hop nat drop', '5. kfree_skb', '+4.0µs'],
     ]);
-    expect(dom).toContain('<span class="reason">SKB_DROP_REASON_NETFILTER_DROP</span><span class="note">NAT: 10.0.0.1:40000-&gt;10.231.1.2:8080(tcp)</span>');
+    expect(dom).toContain(
+      '<span class="reason">SKB_DROP_REASON_NETFILTER_DROP</span><span class="note">NAT: 10.0.0.1:40000-&gt;10.231.1.2:8080(tcp)</span>',
+    );
     // Steps 1-2 in the first lane, 3-5 in the second.
     const rows = dom.split('<tr class="lane"').slice(1);
     expect([...rows[0]!.matchAll(/data-step="(\d)"/g)].map((m) => m[1])).toEqual(['1', '2']);

@@ -28,7 +28,9 @@ export function parseJsonHops(text: string, name: string): Hop[] {
     try {
       o = JSON.parse(line);
     } catch {
-      throw new PwruError(`${name}:${i + 1}: not JSON; --input-json reads what pwru --output-json wrote, one event per line`);
+      throw new PwruError(
+        `${name}:${i + 1}: not JSON; --input-json reads what pwru --output-json wrote, one event per line`,
+      );
     }
     if (typeof o === 'object' && o !== null && 'summary' in o) continue;
     hops.push(hopFromJson(o, `${name}:${i + 1}`));

@@ -11,15 +11,23 @@ import { formatSequenceJson, formatSequenceText } from './view.js';
 import { writeSequenceHtml } from './html.js';
 
 /** Checks the flags of an offline run: it reads events, so it cannot filter or trace them. */
-export function checkOfflineOptions(opts: Pick<PwruOptions, 'inputJson' | 'filterPcap' | 'outputSequence' | 'outputHtml'>): void {
+export function checkOfflineOptions(
+  opts: Pick<PwruOptions, 'inputJson' | 'filterPcap' | 'outputSequence' | 'outputHtml'>,
+): void {
   if (opts.filterPcap !== '') {
-    throw new PwruError(`--input-json reads saved events, so a pcap filter cannot apply to them (got "${opts.filterPcap}"); filter when tracing, or drop the filter words`);
+    throw new PwruError(
+      `--input-json reads saved events, so a pcap filter cannot apply to them (got "${opts.filterPcap}"); filter when tracing, or drop the filter words`,
+    );
   }
-  if (!opts.outputSequence && opts.outputHtml === '') throw new PwruError('--input-json needs --output-sequence or --output-html (what to make of the saved events)');
+  if (!opts.outputSequence && opts.outputHtml === '')
+    throw new PwruError('--input-json needs --output-sequence or --output-html (what to make of the saved events)');
 }
 
 /** Prints the view of the saved events to `out`; returns the exit status. */
-export function runOffline(opts: Pick<PwruOptions, 'inputJson' | 'filterPcap' | 'outputSequence' | 'outputHtml' | 'outputJson'>, out: number): number {
+export function runOffline(
+  opts: Pick<PwruOptions, 'inputJson' | 'filterPcap' | 'outputSequence' | 'outputHtml' | 'outputJson'>,
+  out: number,
+): number {
   checkOfflineOptions(opts);
   const seq = new PacketSequencer();
   for (const h of readJsonHops(opts.inputJson)) seq.add(h);

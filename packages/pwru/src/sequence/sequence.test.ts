@@ -5,7 +5,18 @@ import { parseJsonHops } from './input.js';
 import { changes, formatSequenceJson, formatSequenceText } from './view.js';
 
 const T = '10.0.0.1:40000->10.0.0.2:8080(tcp)';
-const hop = (skb: string, func: string, ts: number, over: Partial<Hop> = {}): Hop => ({ skb, ...splitFunc(func), ts, netns: 100, iface: 'va:2', len: 60, tuple: T, mark: 0, cpu: 0, ...over });
+const hop = (skb: string, func: string, ts: number, over: Partial<Hop> = {}): Hop => ({
+  skb,
+  ...splitFunc(func),
+  ts,
+  netns: 100,
+  iface: 'va:2',
+  len: 60,
+  tuple: T,
+  mark: 0,
+  cpu: 0,
+  ...over,
+});
 const view = (hops: Hop[]) => {
   const s = new PacketSequencer();
   for (const h of hops) s.add(h);
@@ -23,19 +34,35 @@ describe('the per-packet view', () => {
       hop('0xa', 'kfree_skb(SKB_DROP_REASON_NETFILTER_DROP)', 9000, { netns: 200, iface: 'vb:2' }),
     ]);
     expect(rest).toHaveLength(1);
-    expect(p!.hops.map((h) => h.func)).toEqual(['net_dev_queue', 'net_dev_start_xmit', 'netif_rx', 'netif_receive_skb', 'kfree_skb']);
+    expect(p!.hops.map((h) => h.func)).toEqual([
+      'net_dev_queue',
+      'net_dev_start_xmit',
+      'netif_rx',
+      'netif_receive_skb',
+      'kfree_skb',
+    ]);
     expect(p!.end).toEqual({ kind: 'drop', func: 'kfree_skb', reason: 'SKB_DROP_REASON_NETFILTER_DROP' });
     expect(changes(p!.hops[1]!, p!.hops[2]!)).toEqual(['netns 100->200', 'iface va:2->vb:2', 'len 74->60']);
     const text = formatSequenceText([p!]);
-    expect(text).toContain(`PACKET 1  ${T}  skb 0xa  5 hops in 8.0µs  dropped at kfree_skb: SKB_DROP_REASON_NETFILTER_DROP\n`);
+    expect(text).toContain(
+      `PACKET 1  ${T}  skb 0xa  5 hops in 8.0µs  dropped at kfree_skb: SKB_DROP_REASON_NETFILTER_DROP\n`,
+    );
     expect(text).toContain('\n    3    +1.0µs    +1.5µs  200        vb:2           0   netif_rx\n');
     expect(text).toContain('                           ~ netns 100->200, iface va:2->vb:2, len 74->60\n    3 ');
     const json = JSON.parse(formatSequenceJson([p!]));
-    expect(json.hops[2]).toMatchObject({ func: 'netif_rx', since_prev_ns: 1000, since_first_ns: 1500, changed: ['netns 100->200', 'iface va:2->vb:2', 'len 74->60'] });
+    expect(json.hops[2]).toMatchObject({
+      func: 'netif_rx',
+      since_prev_ns: 1000,
+      since_first_ns: 1500,
+      changed: ['netns 100->200', 'iface va:2->vb:2', 'len 74->60'],
+    });
   });
 
   it('shows a NAT rewrite as a tuple change on the same packet', () => {
-    const [p] = view([hop('0xa', 'nf_hook_slow', 0), hop('0xa', 'ip_output', 10, { tuple: '10.0.0.1:40000->10.0.0.9:80(tcp)' })]);
+    const [p] = view([
+      hop('0xa', 'nf_hook_slow', 0),
+      hop('0xa', 'ip_output', 10, { tuple: '10.0.0.1:40000->10.0.0.9:80(tcp)' }),
+    ]);
     expect(changes(p!.hops[0]!, p!.hops[1]!)).toEqual([`tuple ${T} -> 10.0.0.1:40000->10.0.0.9:80(tcp)`]);
   });
 
@@ -70,13 +97,32 @@ describe('the per-packet view', () => {
       '{"skb":"0xa","cpu":1,"process":"ping:1","func":"kfree_skb(SKB_DROP_REASON_NO_SOCKET)","time":5,"netns":7,"mark":0,"iface":"lo:1","proto":2048,"mtu":65536,"len":84,"tuple":{"saddr":"fd00::1","daddr":"fd00::2","sport":0,"dport":0,"proto":58}}\n\n{"summary":{"events":1}}\n',
       'x.json',
     );
-    expect(hops).toEqual([{ skb: '0xa', func: 'kfree_skb', reason: 'SKB_DROP_REASON_NO_SOCKET', ts: 5, cpu: 1, process: 'ping:1', netns: 7, mark: 0, iface: 'lo:1', len: 84, tuple: '[fd00::1]:0->[fd00::2]:0(icmp6)' }]);
-    expect(() => parseJsonHops('{"skb":"0xa","func":"x"}\nSKB CPU PROCESS\n', 'x.txt')).toThrow('x.txt:2: not JSON; --input-json reads what pwru --output-json wrote, one event per line');
+    expect(hops).toEqual([
+      {
+        skb: '0xa',
+        func: 'kfree_skb',
+        reason: 'SKB_DROP_REASON_NO_SOCKET',
+        ts: 5,
+        cpu: 1,
+        process: 'ping:1',
+        netns: 7,
+        mark: 0,
+        iface: 'lo:1',
+        len: 84,
+        tuple: '[fd00::1]:0->[fd00::2]:0(icmp6)',
+      },
+    ]);
+    expect(() => parseJsonHops('{"skb":"0xa","func":"x"}\nSKB CPU PROCESS\n', 'x.txt')).toThrow(
+      'x.txt:2: not JSON; --input-json reads what pwru --output-json wrote, one event per line',
+    );
     expect(() => parseJsonHops('[1]\n', 'y.json')).toThrow('y.json:1: not a pwru --output-json event');
   });
 
   it('shows "-" for latency when the events carry no ktime (saved without --timestamp current)', () => {
-    const [p] = view([{ skb: '0xa', func: 'ip_rcv' }, { skb: '0xa', func: 'ip_local_deliver' }]);
+    const [p] = view([
+      { skb: '0xa', func: 'ip_rcv' },
+      { skb: '0xa', func: 'ip_local_deliver' },
+    ]);
     expect(formatSequenceText([p!])).toMatch(/\n {4}2 {9}- {9}- {2}- +- +- +ip_local_deliver\n/);
   });
 });

@@ -9,11 +9,17 @@ import type { PacketEnd, PacketStory } from './group.js';
 /** What changed between two hops of a packet (`netns 4026531840->4026532177`, ...). */
 export function changes(prev: Hop, next: Hop): string[] {
   const out: string[] = [];
-  const diff = (what: string, a: string | number | undefined, b: string | number | undefined, show = (v: string | number) => String(v)): void => {
+  const diff = (
+    what: string,
+    a: string | number | undefined,
+    b: string | number | undefined,
+    show = (v: string | number) => String(v),
+  ): void => {
     if (a !== undefined && b !== undefined && a !== b) out.push(`${what} ${show(a)}->${show(b)}`);
   };
   if (next.skb !== prev.skb) out.push(`skb ${prev.skb}->${next.skb} (copy)`);
-  if (prev.tuple !== undefined && next.tuple !== undefined && prev.tuple !== next.tuple) out.push(`tuple ${prev.tuple} -> ${next.tuple}`);
+  if (prev.tuple !== undefined && next.tuple !== undefined && prev.tuple !== next.tuple)
+    out.push(`tuple ${prev.tuple} -> ${next.tuple}`);
   diff('netns', prev.netns, next.netns);
   diff('iface', prev.iface, next.iface);
   diff('mark', prev.mark, next.mark, (v) => '0x' + Number(v).toString(16));
@@ -71,9 +77,15 @@ export function formatSequenceText(stories: readonly PacketStory[]): string {
       const prev = s.hops[i - 1];
       const changed = prev ? changes(prev, h) : [];
       if (changed.length > 0) out += `  ${' '.repeat(3 + 1 + 9 + 1 + 9)}  ~ ${changed.join(', ')}\n`;
-      const dPrev = prev?.ts !== undefined && h.ts !== undefined ? '+' + duration(h.ts - prev.ts) : i === 0 && h.ts !== undefined ? '0' : '-';
+      const dPrev =
+        prev?.ts !== undefined && h.ts !== undefined
+          ? '+' + duration(h.ts - prev.ts)
+          : i === 0 && h.ts !== undefined
+            ? '0'
+            : '-';
       const dFirst = t0 !== undefined && h.ts !== undefined ? (i === 0 ? '0' : '+' + duration(h.ts - t0)) : '-';
-      const func = h.func + (h.reason !== undefined ? `(${h.reason})` : '') + (h.ret !== undefined ? ` = ${h.ret}` : '');
+      const func =
+        h.func + (h.reason !== undefined ? `(${h.reason})` : '') + (h.ret !== undefined ? ` = ${h.ret}` : '');
       out += `  ${padL(String(i + 1), 3)} ${padL(dPrev, 9)} ${padL(dFirst, 9)}  ${pad(h.netns !== undefined ? String(h.netns) : '-', 10)} ${pad(h.iface ?? '-', 14)} ${pad(h.cpu !== undefined ? String(h.cpu) : '-', 3)} ${func}\n`;
     });
     out += '\n';

@@ -71,7 +71,10 @@ function parse(argv: readonly string[]): TimelineArgs | 'help' {
   const a: TimelineArgs = { json: false, follow: false, settleMs: 1000, inputs: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [name, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new TimelineUsageError(`${name} needs a value`);
@@ -86,10 +89,14 @@ function parse(argv: readonly string[]): TimelineArgs | 'help' {
     else if (name === '-f' || name === '--follow') a.follow = true;
     else if (name === '--settle') a.settleMs = num(value(), 'milliseconds');
     else if (name === '--prior-offset') a.prior = num(value(), 'nanoseconds');
-    else if (name.startsWith('-') && name !== '-') throw new TimelineUsageError(`unknown option ${name} (see pwru timeline --help)`);
+    else if (name.startsWith('-') && name !== '-')
+      throw new TimelineUsageError(`unknown option ${name} (see pwru timeline --help)`);
     else a.inputs.push(arg);
   }
-  if (a.inputs.length === 0) throw new TimelineUsageError('no streams: give one pwru --output-json file per node, as NODE=FILE (see pwru timeline --help)');
+  if (a.inputs.length === 0)
+    throw new TimelineUsageError(
+      'no streams: give one pwru --output-json file per node, as NODE=FILE (see pwru timeline --help)',
+    );
   return a;
 }
 
@@ -100,7 +107,8 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
       const rest = argv.slice(1);
       const opts: { node?: string; root: string } = { root: '/' };
       for (let i = 0; i < rest.length; i += 2) {
-        if ((rest[i] !== '--node' && rest[i] !== '--root') || rest[i + 1] === undefined) throw new TimelineUsageError('usage: pwru timeline pods [--node NAME] [--root DIR]');
+        if ((rest[i] !== '--node' && rest[i] !== '--root') || rest[i + 1] === undefined)
+          throw new TimelineUsageError('usage: pwru timeline pods [--node NAME] [--root DIR]');
         if (rest[i] === '--node') opts.node = rest[i + 1]!;
         else opts.root = rest[i + 1]!;
       }
@@ -114,7 +122,8 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
         io.err(USAGE);
         return 0;
       }
-      if (rest.length !== 0 && !(rest.length === 2 && rest[0] === '--node')) throw new TimelineUsageError('usage: pwru timeline clock [--node NAME]');
+      if (rest.length !== 0 && !(rest.length === 2 && rest[0] === '--node'))
+        throw new TimelineUsageError('usage: pwru timeline clock [--node NAME]');
       io.out(clockReferenceLine(rest[1]));
       await io.flush?.();
       return 0;
@@ -137,7 +146,10 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
 }
 
 async function runTimeline(args: TimelineArgs, io: TimelineIo): Promise<number> {
-  const follower = new TimelineFollower(args.inputs.map(parseInput), args.prior !== undefined ? { prior: args.prior } : {});
+  const follower = new TimelineFollower(
+    args.inputs.map(parseInput),
+    args.prior !== undefined ? { prior: args.prior } : {},
+  );
   const print = (packets: ReturnType<TimelineFollower['ready']>['packets']): void => {
     for (const p of packets) io.out(args.json ? JSON.stringify(packetJson(p)) + '\n' : packetText(p));
   };

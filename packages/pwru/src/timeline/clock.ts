@@ -43,7 +43,11 @@ interface Interval {
  * or the bound itself without a prior.
  * Nodes no crossing reaches get offset `prior` and an unbounded interval.
  */
-export function estimateOffsets(nodes: readonly string[], crossings: readonly Crossing[], prior?: number): Map<string, ClockEstimate> {
+export function estimateOffsets(
+  nodes: readonly string[],
+  crossings: readonly Crossing[],
+  prior?: number,
+): Map<string, ClockEstimate> {
   const pair = new Map<string, Interval>();
   const key = (a: string, b: string): string => `${a}\u0000${b}`;
   const bound = (a: string, b: string): Interval => {
@@ -94,7 +98,16 @@ export function estimateOffsets(nodes: readonly string[], crossings: readonly Cr
     }
   }
   for (const n of nodes) {
-    if (!out.has(n)) out.set(n, { node: n, offsetNs: prior ?? 0, minNs: -Infinity, maxNs: Infinity, precisionNs: Infinity, crossings: 0, consistent: true });
+    if (!out.has(n))
+      out.set(n, {
+        node: n,
+        offsetNs: prior ?? 0,
+        minNs: -Infinity,
+        maxNs: Infinity,
+        precisionNs: Infinity,
+        crossings: 0,
+        consistent: true,
+      });
   }
   return out;
 }

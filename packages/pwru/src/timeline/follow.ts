@@ -35,7 +35,9 @@ class FileTail {
     try {
       this.fd = openSync(input.file, 'r');
     } catch (e) {
-      throw new TimelineError(`cannot read ${input.file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}: give one pwru --output-json stream per node as NODE=FILE`);
+      throw new TimelineError(
+        `cannot read ${input.file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}: give one pwru --output-json stream per node as NODE=FILE`,
+      );
     }
     this.reader = new StreamReader(input.node, base, input.file, basename(input.file).replace(/\.[^.]*$/, ''));
   }
@@ -44,7 +46,8 @@ class FileTail {
   poll(now: number): boolean {
     const before = this.reader.events.length;
     const size = statSync(this.input.file).size;
-    if (size < this.offset) throw new TimelineError(`${this.input.file} shrank while followed: follow a file that is only appended to`);
+    if (size < this.offset)
+      throw new TimelineError(`${this.input.file} shrank while followed: follow a file that is only appended to`);
     const buf = Buffer.alloc(1 << 20);
     while (this.offset < size) {
       const n = readSync(this.fd, buf, 0, buf.length, this.offset);
@@ -80,7 +83,8 @@ export class TimelineFollower {
     inputs: readonly StreamInput[],
     private readonly opts: JoinOptions = {},
   ) {
-    if (inputs.length === 0) throw new TimelineError('no streams: give one pwru --output-json file per node, as NODE=FILE');
+    if (inputs.length === 0)
+      throw new TimelineError('no streams: give one pwru --output-json file per node, as NODE=FILE');
     const base: TimeBase = { realtimeNs: undefined };
     this.tails = inputs.map((i) => new FileTail(i, base));
     const names = new Set<string>();
@@ -88,7 +92,8 @@ export class TimelineFollower {
       t.poll(Date.now());
       if (t.reader.node === '') t.reader.node = basename(t.input.file).replace(/\.[^.]*$/, '');
       const n = t.reader.node;
-      if (names.has(n)) throw new TimelineError(`two streams are labelled ${n}: label each file with its node, as NODE=FILE`);
+      if (names.has(n))
+        throw new TimelineError(`two streams are labelled ${n}: label each file with its node, as NODE=FILE`);
       names.add(n);
     }
   }

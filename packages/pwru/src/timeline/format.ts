@@ -31,10 +31,12 @@ export function clockLines(clocks: readonly ClockEstimate[]): string {
   return clocks
     .map((c) => {
       if (c.node === ref) return `clock ${c.node}: reference\n`;
-      if (c.crossings === 0) return `clock ${c.node}: no packet crossed between it and the others: offset unknown (assumed ${duration(c.offsetNs)})\n`;
+      if (c.crossings === 0)
+        return `clock ${c.node}: no packet crossed between it and the others: offset unknown (assumed ${duration(c.offsetNs)})\n`;
       const warn = c.consistent ? '' : ' INCONSISTENT (a clock jumped or packets were matched wrongly)';
       const n = `${c.crossings} crossing${c.crossings === 1 ? '' : 's'}`;
-      if (Number.isFinite(c.precisionNs)) return `clock ${c.node}: offset ${duration(c.offsetNs)} ± ${duration(c.precisionNs)} from ${c.via} (${n})${warn}\n`;
+      if (Number.isFinite(c.precisionNs))
+        return `clock ${c.node}: offset ${duration(c.offsetNs)} ± ${duration(c.precisionNs)} from ${c.via} (${n})${warn}\n`;
       const side = Number.isFinite(c.maxNs) ? `offset < ${duration(c.maxNs)}` : `offset > ${duration(c.minNs)}`;
       return `clock ${c.node}: offset ${duration(c.offsetNs)} assumed, only one bound, ${side}, from ${c.via} (${n}, packets in one direction only)${warn}\n`;
     })
@@ -44,7 +46,12 @@ export function clockLines(clocks: readonly ClockEstimate[]): string {
 /** A packet as text: a header, then one line per event on the reference clock. */
 export function packetText(p: PacketTimeline): string {
   const first = p.events.find((e) => e.event.tuple && isComplete(e.event.tuple))?.event.tuple;
-  const fate = p.fate.kind === 'dropped' ? `dropped on ${p.fate.node} at ${p.fate.event.json.func}` : p.fate.kind === 'consumed' ? `consumed on ${p.fate.node} at ${p.fate.event.json.func}` : `last seen on ${p.fate.node} at ${p.fate.event.json.func}`;
+  const fate =
+    p.fate.kind === 'dropped'
+      ? `dropped on ${p.fate.node} at ${p.fate.event.json.func}`
+      : p.fate.kind === 'consumed'
+        ? `consumed on ${p.fate.node} at ${p.fate.event.json.func}`
+        : `last seen on ${p.fate.node} at ${p.fate.event.json.func}`;
   let s = `packet ${p.id} ${first ? tupleText(first) + ' ' : ''}nodes ${p.nodes.join(' -> ')}: ${fate}\n`;
   const t0 = p.events[0]!.t;
   const width = Math.max(...p.nodes.map((n) => n.length));
@@ -75,9 +82,21 @@ export function packetJson(p: PacketTimeline): Record<string, unknown> {
     packet: p.id,
     nodes: p.nodes,
     fate: { kind: p.fate.kind, node: p.fate.node, func: p.fate.event.json.func },
-    hops: p.hops.map((h) => ({ from: h.from, to: h.to, send_func: h.send.json.func, recv_func: h.recv.json.func, latency_ns: Math.round(h.latencyNs) })),
+    hops: p.hops.map((h) => ({
+      from: h.from,
+      to: h.to,
+      send_func: h.send.json.func,
+      recv_func: h.recv.json.func,
+      latency_ns: Math.round(h.latencyNs),
+    })),
     rewrites: p.rewrites.map((r) => ({ node: r.node, from: r.from, to: r.to, func: r.at.json.func })),
-    events: p.events.map(({ t, event }) => ({ node: event.node, time_ns: Math.round(t), local_time_ns: event.t, ...(event.pod !== undefined ? { pod: event.pod } : {}), ...event.json })),
+    events: p.events.map(({ t, event }) => ({
+      node: event.node,
+      time_ns: Math.round(t),
+      local_time_ns: event.t,
+      ...(event.pod !== undefined ? { pod: event.pod } : {}),
+      ...event.json,
+    })),
   };
 }
 

@@ -13,11 +13,31 @@ class Node {
     private readonly mono: number,
     readonly skew: number,
   ) {
-    this.lines.push(JSON.stringify({ pwru_clock: { node: name, realtime_ns: String(BASE + BigInt(skew)), monotonic_ns: mono } }));
+    this.lines.push(
+      JSON.stringify({ pwru_clock: { node: name, realtime_ns: String(BASE + BigInt(skew)), monotonic_ns: mono } }),
+    );
   }
   /** An event at true time `t` (ns). */
-  ev(t: number, skb: string, func: string, tuple?: [string, number, string, number, number], extra: Record<string, unknown> = {}): this {
-    const j: Record<string, unknown> = { skb, cpu: 0, process: '[kernel]', func, time: t + this.mono, netns: 4026531840, mark: 0, iface: 'eth0:2', proto: 2048, mtu: 1500, len: 84 };
+  ev(
+    t: number,
+    skb: string,
+    func: string,
+    tuple?: [string, number, string, number, number],
+    extra: Record<string, unknown> = {},
+  ): this {
+    const j: Record<string, unknown> = {
+      skb,
+      cpu: 0,
+      process: '[kernel]',
+      func,
+      time: t + this.mono,
+      netns: 4026531840,
+      mark: 0,
+      iface: 'eth0:2',
+      proto: 2048,
+      mtu: 1500,
+      len: 84,
+    };
     if (tuple) j.tuple = { saddr: tuple[0], daddr: tuple[2], sport: tuple[1], dport: tuple[3], proto: tuple[4] };
     this.lines.push(JSON.stringify({ ...j, ...extra }));
     return this;
@@ -51,7 +71,9 @@ describe('joinStreams', () => {
     ping(a, b, 1000);
     const udp: [string, number, string, number, number] = [A, 5000, B, 7, 17];
     a.ev(10_000, '0xa3', 'ip_output', udp).ev(10_020, '0xa3', 'dev_hard_start_xmit', udp);
-    b.ev(10_300, '0xb3', 'netif_receive_skb', udp).ev(10_350, '0xb3', 'nf_hook_slow', udp).ev(10_400, '0xb3', 'kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)', udp);
+    b.ev(10_300, '0xb3', 'netif_receive_skb', udp)
+      .ev(10_350, '0xb3', 'nf_hook_slow', udp)
+      .ev(10_400, '0xb3', 'kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)', udp);
     a.ev(11_000, '0xa3', 'consume_skb', udp);
     const tl = join(a, b);
 
@@ -80,7 +102,9 @@ describe('joinStreams', () => {
     // Two pings and the UDP packet, nothing left unjoined.
     expect(tl.packets).toHaveLength(3);
     const text = timelineText(tl);
-    expect(text).toContain('nodes node-a -> node-b: dropped on node-b at kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)');
+    expect(text).toContain(
+      'nodes node-a -> node-b: dropped on node-b at kfree_skb_reason(SKB_DROP_REASON_NETFILTER_DROP)',
+    );
     expect(text).toContain('~ wire node-a -> node-b');
     expect(text).toContain('clock node-b: offset 400.000 ms ± 150 ns from node-a (3 crossings)');
   });
@@ -92,13 +116,19 @@ describe('joinStreams', () => {
     const pre: [string, number, string, number, number] = [A, 40000, B, 80, 6];
     const post: [string, number, string, number, number] = [A, 40000, '10.244.1.5', 8080, 6];
     a.ev(5_000, '0xa9', 'ip_output', pre).ev(5_010, '0xa9', 'dev_hard_start_xmit', pre);
-    b.ev(5_200, '0xb9', 'netif_receive_skb', pre).ev(5_220, '0xb9', 'nf_nat_ipv4_manip_pkt', pre).ev(5_240, '0xb9', 'ip_forward', post);
+    b.ev(5_200, '0xb9', 'netif_receive_skb', pre)
+      .ev(5_220, '0xb9', 'nf_nat_ipv4_manip_pkt', pre)
+      .ev(5_240, '0xb9', 'ip_forward', post);
     b.ev(5_260, '0xb9', 'veth_xmit', post);
     const tl = join(a, b);
     const p = tl.packets.find((x) => x.events.some((e) => e.event.tuple?.dport === 8080))!;
     expect(p.nodes).toEqual(['a', 'b']);
     expect(p.rewrites).toHaveLength(1);
-    expect(p.rewrites[0]).toMatchObject({ node: 'b', from: { daddr: B, dport: 80 }, to: { daddr: '10.244.1.5', dport: 8080 } });
+    expect(p.rewrites[0]).toMatchObject({
+      node: 'b',
+      from: { daddr: B, dport: 80 },
+      to: { daddr: '10.244.1.5', dport: 8080 },
+    });
     expect(p.fate.kind).toBe('in flight');
     expect(timelineText(tl)).toContain('^ rewritten from 10.0.0.1:40000->10.0.0.2:80(tcp)');
     const j = packetJson(p);
@@ -111,7 +141,9 @@ describe('joinStreams', () => {
     const b = new Node('b', 0, 50_000);
     ping(a, b, 0);
     const udp: [string, number, string, number, number] = [A, 6000, B, 53, 17];
-    a.ev(10_000, '0xc1', 'dev_hard_start_xmit', udp).ev(20_000, '0xc2', 'dev_hard_start_xmit', udp).ev(30_000, '0xc3', 'dev_hard_start_xmit', udp);
+    a.ev(10_000, '0xc1', 'dev_hard_start_xmit', udp)
+      .ev(20_000, '0xc2', 'dev_hard_start_xmit', udp)
+      .ev(30_000, '0xc3', 'dev_hard_start_xmit', udp);
     // The second never arrives.
     b.ev(10_150, '0xd1', 'netif_receive_skb', udp).ev(30_150, '0xd3', 'netif_receive_skb', udp);
     const tl = join(a, b);
@@ -153,7 +185,9 @@ describe('joinStreams', () => {
     r.ev(2_300, '0xe2', 'netif_receive_skb', cr);
     const t: [string, number, string, number, number] = [A, 1234, '10.1.0.2', 443, 6];
     a.ev(9_000, '0xa7', 'dev_hard_start_xmit', t);
-    r.ev(9_100, '0xe7', 'netif_receive_skb', t).ev(9_120, '0xe7', 'ip_forward', t).ev(9_140, '0xe7', 'dev_hard_start_xmit', t);
+    r.ev(9_100, '0xe7', 'netif_receive_skb', t)
+      .ev(9_120, '0xe7', 'ip_forward', t)
+      .ev(9_140, '0xe7', 'dev_hard_start_xmit', t);
     c.ev(9_240, '0xf7', 'netif_receive_skb', t).ev(9_260, '0xf7', 'tcp_v4_rcv', t).ev(9_300, '0xf7', 'consume_skb', t);
     const tl = join(a, r, c);
     const p = tl.packets.find((x) => x.events.some((e) => e.event.tuple?.dport === 443))!;
@@ -165,13 +199,22 @@ describe('joinStreams', () => {
     expect(Math.abs(cc.offsetNs - -3_000)).toBeLessThanOrEqual(cc.precisionNs);
     // a-r: the forwarded packet (100 ns) and the ping's return (150 ns); r-c: 100 ns each way.
     expect(cc.precisionNs).toBe(125 + 100);
-    expect(clocksJson(tl.clocks)).toMatchObject({ clocks: [{ node: 'a', offset_ns: 0 }, { node: 'r', via: 'a' }, { node: 'c', via: 'r' }] });
+    expect(clocksJson(tl.clocks)).toMatchObject({
+      clocks: [
+        { node: 'a', offset_ns: 0 },
+        { node: 'r', via: 'a' },
+        { node: 'c', via: 'r' },
+      ],
+    });
   });
 
   it('starts a new packet when a freed skb address is reused, but keeps the free path in the old one', () => {
     const a = new Node('a', 0, 0);
     const u: [string, number, string, number, number] = [A, 1, B, 2, 17];
-    a.ev(1, '0x1', 'ip_output', u).ev(2, '0x1', 'kfree_skb(SKB_DROP_REASON_NOT_SPECIFIED)', u).ev(3, '0x1', 'skb_release_data', u).ev(4, '0x1', 'kfree_skbmem', u);
+    a.ev(1, '0x1', 'ip_output', u)
+      .ev(2, '0x1', 'kfree_skb(SKB_DROP_REASON_NOT_SPECIFIED)', u)
+      .ev(3, '0x1', 'skb_release_data', u)
+      .ev(4, '0x1', 'kfree_skbmem', u);
     a.ev(10, '0x1', 'ip_output', u).ev(11, '0x1', 'consume_skb', u);
     const tl = join(a);
     expect(tl.packets.map((p) => [p.events.length, p.fate.kind])).toEqual([
@@ -180,10 +223,14 @@ describe('joinStreams', () => {
     ]);
   });
 
-  it('ends a segment at the struct\'s free or its return to the per-CPU cache, and ignores a socket\'s port-less tuple', () => {
+  it("ends a segment at the struct's free or its return to the per-CPU cache, and ignores a socket's port-less tuple", () => {
     const a = new Node('a', 0, 0);
     const u: [string, number, string, number, number] = [A, 1, B, 2, 17];
-    a.ev(1, '0x1', 'udp_send_skb', [A, 0, B, 0, 17]).ev(2, '0x1', 'ip_send_skb', u).ev(3, '0x1', 'skb_consume_udp', u).ev(4, '0x1', 'skb_release_data', u).ev(5, '0x1', 'napi_skb_cache_put', u);
+    a.ev(1, '0x1', 'udp_send_skb', [A, 0, B, 0, 17])
+      .ev(2, '0x1', 'ip_send_skb', u)
+      .ev(3, '0x1', 'skb_consume_udp', u)
+      .ev(4, '0x1', 'skb_release_data', u)
+      .ev(5, '0x1', 'napi_skb_cache_put', u);
     a.ev(10, '0x1', 'inet_gro_receive', [B, 2, A, 1, 17]).ev(11, '0x1', 'ip_rcv_core', [B, 2, A, 1, 17]);
     const tl = join(a);
     expect(tl.packets.map((p) => p.events.length)).toEqual([5, 2]);
@@ -203,6 +250,8 @@ describe('joinStreams', () => {
     expect(c.minNs).toBe(-Infinity);
     expect(c.offsetNs).toBe(0);
     expect(c.precisionNs).toBe(Infinity);
-    expect(timelineText(tl)).toContain('clock b: offset 0 ns assumed, only one bound, offset < 1.2 µs, from a (1 crossing, packets in one direction only)');
+    expect(timelineText(tl)).toContain(
+      'clock b: offset 0 ns assumed, only one bound, offset < 1.2 µs, from a (1 crossing, packets in one direction only)',
+    );
   });
 });

@@ -44,7 +44,11 @@ export interface PacketTimeline {
   readonly hops: Hop[];
   readonly rewrites: Rewrite[];
   /** How the packet ended on the last node it reached. */
-  readonly fate: { readonly kind: 'dropped' | 'consumed' | 'in flight'; readonly node: string; readonly event: NodeEvent };
+  readonly fate: {
+    readonly kind: 'dropped' | 'consumed' | 'in flight';
+    readonly node: string;
+    readonly event: NodeEvent;
+  };
   /** A stable identity across re-joins of growing streams: the first event's node and index. */
   readonly key: string;
 }
@@ -131,7 +135,13 @@ export function joinStreams(streams: readonly NodeStream[], opts: JoinOptions = 
   for (const [gk, g] of groups) {
     const k = gk.split('\u0000')[2]!;
     for (const f of forwarders.get(k) ?? []) {
-      if (f !== g.from && f !== g.to && groups.has(`${g.from}\u0000${f}\u0000${k}`) && groups.has(`${f}\u0000${g.to}\u0000${k}`)) groups.delete(gk);
+      if (
+        f !== g.from &&
+        f !== g.to &&
+        groups.has(`${g.from}\u0000${f}\u0000${k}`) &&
+        groups.has(`${f}\u0000${g.to}\u0000${k}`)
+      )
+        groups.delete(gk);
     }
   }
   for (const [gk, g] of groups) {
@@ -141,7 +151,9 @@ export function joinStreams(streams: readonly NodeStream[], opts: JoinOptions = 
     g.recvs.sort((a, b) => a.ev.t - b.ev.t);
   }
 
-  const wallClocks = streams.every((s) => s.timeSource === 'monotonic+reference' || s.timeSource === 'absolute' || s.timeSource === undefined);
+  const wallClocks = streams.every(
+    (s) => s.timeSource === 'monotonic+reference' || s.timeSource === 'absolute' || s.timeSource === undefined,
+  );
   const prior = opts.prior ?? (wallClocks ? 0 : undefined);
   const used = new Set<Segment>();
   const links: [Side, Side][] = [];
@@ -208,20 +220,34 @@ export function joinStreams(streams: readonly NodeStream[], opts: JoinOptions = 
   for (const segs of members.values()) {
     const depths = new Map(segs.map((s) => [s, depth(s)] as const));
     const events: (TimelineEvent & { d: number })[] = [];
-    for (const seg of segs) for (const ev of seg.events) events.push({ t: ev.t - off(ev.node), event: ev, d: depths.get(seg)! });
+    for (const seg of segs)
+      for (const ev of seg.events) events.push({ t: ev.t - off(ev.node), event: ev, d: depths.get(seg)! });
     events.sort((a, b) => a.t - b.t || a.d - b.d || a.event.index - b.event.index);
     const hops: Hop[] = [];
     for (const [s, r] of links) {
       if (!depths.has(r.seg)) continue;
-      hops.push({ from: s.seg.node, to: r.seg.node, send: s.ev, recv: r.ev, latencyNs: r.ev.t - off(r.seg.node) - (s.ev.t - off(s.seg.node)) });
+      hops.push({
+        from: s.seg.node,
+        to: r.seg.node,
+        send: s.ev,
+        recv: r.ev,
+        latencyNs: r.ev.t - off(r.seg.node) - (s.ev.t - off(s.seg.node)),
+      });
     }
     hops.sort((a, b) => a.send.t - off(a.from) - (b.send.t - off(b.from)));
     const rewrites: Rewrite[] = [];
     for (const seg of segs) {
       const h = tupleHistory(seg);
-      for (let i = 1; i < h.length; i++) rewrites.push({ node: seg.node, from: h[i - 1]!.tuple, to: h[i]!.tuple, at: h[i]!.at });
+      for (let i = 1; i < h.length; i++)
+        rewrites.push({ node: seg.node, from: h[i - 1]!.tuple, to: h[i]!.tuple, at: h[i]!.at });
     }
-    const last = segs.reduce((a, b) => (depths.get(b)! > depths.get(a)! || (depths.get(b) === depths.get(a) && b.events[b.events.length - 1]!.t - off(b.node) > a.events[a.events.length - 1]!.t - off(a.node)) ? b : a));
+    const last = segs.reduce((a, b) =>
+      depths.get(b)! > depths.get(a)! ||
+      (depths.get(b) === depths.get(a) &&
+        b.events[b.events.length - 1]!.t - off(b.node) > a.events[a.events.length - 1]!.t - off(a.node))
+        ? b
+        : a,
+    );
     const fate = fateOf(last);
     const order: string[] = [];
     for (const e of events) if (!order.includes(e.event.node)) order.push(e.event.node);
@@ -241,7 +267,16 @@ export function joinStreams(streams: readonly NodeStream[], opts: JoinOptions = 
   return { packets, clocks: nodes.map((n) => clocks.get(n)!) };
 }
 
-function estimate(nodes: readonly string[], links: readonly [Side, Side][], prior: number | undefined): Map<string, ClockEstimate> {
-  const crossings: Crossing[] = links.map(([s, r]) => ({ from: s.seg.node, to: r.seg.node, send: s.ev.t, recv: r.ev.t }));
+function estimate(
+  nodes: readonly string[],
+  links: readonly [Side, Side][],
+  prior: number | undefined,
+): Map<string, ClockEstimate> {
+  const crossings: Crossing[] = links.map(([s, r]) => ({
+    from: s.seg.node,
+    to: r.seg.node,
+    send: s.ev.t,
+    recv: r.ev.t,
+  }));
   return estimateOffsets(nodes, crossings, prior);
 }

@@ -57,7 +57,9 @@ export function resolvePods(root = '/', proc = '/proc'): Map<number, PodName> {
       continue;
     }
     for (const id of ids) {
-      const bundleDir = existsSync(join(base, id, 'userdata', 'config.json')) ? join(base, id, 'userdata') : join(base, id);
+      const bundleDir = existsSync(join(base, id, 'userdata', 'config.json'))
+        ? join(base, id, 'userdata')
+        : join(base, id);
       let spec: OciBundle;
       try {
         spec = JSON.parse(readFileSync(join(bundleDir, 'config.json'), 'utf8')) as OciBundle;

@@ -6,18 +6,22 @@
 import type { NodeEvent, WireTuple } from './stream.js';
 
 /** Functions that end an skb's life (the drop, the consume, and their variants). */
-const FREE = /^(kfree_skb|kfree_skb_reason|__kfree_skb|consume_skb|sk_skb_reason_drop|napi_consume_skb|__dev_kfree_skb_any|__dev_kfree_skb_irq|dev_kfree_skb_any_reason|dev_kfree_skb_irq_reason|kfree_skb_list_reason|skb_attempt_defer_free)$/;
+const FREE =
+  /^(kfree_skb|kfree_skb_reason|__kfree_skb|consume_skb|sk_skb_reason_drop|napi_consume_skb|__dev_kfree_skb_any|__dev_kfree_skb_irq|dev_kfree_skb_any_reason|dev_kfree_skb_irq_reason|kfree_skb_list_reason|skb_attempt_defer_free)$/;
 /**
  * Functions that end an skb's life without a drop or consume (a socket's consume path, the struct
  * freed or put back in the per-CPU cache, whose next user gets the same address).
  */
-const END = /^(kfree_skbmem|napi_skb_cache_put|__consume_stateless_skb|skb_consume_udp|kfree_skb_partial|__napi_kfree_skb|napi_skb_free_stolen_head)$/;
+const END =
+  /^(kfree_skbmem|napi_skb_cache_put|__consume_stateless_skb|skb_consume_udp|kfree_skb_partial|__napi_kfree_skb|napi_skb_free_stolen_head)$/;
 /** Functions of the free path that still belong to the freed skb's segment. */
-const RELEASE = /^(skb_release_|kfree_skbmem|napi_skb_cache_put|skb_free_head|__kfree_skb|skb_attempt_defer|napi_skb_free|__napi_kfree|sock_[rw]free|skb_orphan|dst_release|nf_conntrack_put|skb_dst_drop|__skb_ext_put|skb_ext_put|skb_free_frag|kfree_skb_partial|__consume_stateless_skb|skb_destruct|sock_def_write_space)/;
+const RELEASE =
+  /^(skb_release_|kfree_skbmem|napi_skb_cache_put|skb_free_head|__kfree_skb|skb_attempt_defer|napi_skb_free|__napi_kfree|sock_[rw]free|skb_orphan|dst_release|nf_conntrack_put|skb_dst_drop|__skb_ext_put|skb_ext_put|skb_free_frag|kfree_skb_partial|__consume_stateless_skb|skb_destruct|sock_def_write_space)/;
 /** Transmit functions: a segment's last one is when the packet left the node. */
 const XMIT = /xmit/;
 /** Drop functions (a drop reason, or one of these names, means the packet was dropped). */
-const DROP = /^(kfree_skb|kfree_skb_reason|sk_skb_reason_drop|kfree_skb_list_reason|dev_kfree_skb_any_reason|dev_kfree_skb_irq_reason)$/;
+const DROP =
+  /^(kfree_skb|kfree_skb_reason|sk_skb_reason_drop|kfree_skb_list_reason|dev_kfree_skb_any_reason|dev_kfree_skb_irq_reason)$/;
 
 /** Whether `base` (a function name) frees an skb. */
 export function isFree(base: string): boolean {

@@ -84,7 +84,9 @@ export function parseClockReference(v: unknown, where: string): ClockReference {
   const rt = o?.realtime_ns;
   const mono = o?.monotonic_ns;
   if ((typeof rt !== 'string' && typeof rt !== 'number') || !/^\d+$/.test(String(rt)) || typeof mono !== 'number') {
-    throw new TimelineError(`${where}: a pwru_clock line needs "realtime_ns" (decimal string) and "monotonic_ns" (number): print it with \`pwru timeline clock\``);
+    throw new TimelineError(
+      `${where}: a pwru_clock line needs "realtime_ns" (decimal string) and "monotonic_ns" (number): print it with \`pwru timeline clock\``,
+    );
   }
   const node = typeof o.node === 'string' && o.node !== '' ? o.node : undefined;
   return { ...(node ? { node } : {}), realtimeNs: BigInt(rt), monotonicNs: mono };
@@ -129,7 +131,9 @@ export class StreamReader {
     try {
       v = JSON.parse(s) as Record<string, unknown>;
     } catch {
-      throw new TimelineError(`${this.where}:${this.line}: not a JSON line: run pwru with --output-json and collect its stdout only`);
+      throw new TimelineError(
+        `${this.where}:${this.line}: not a JSON line: run pwru with --output-json and collect its stdout only`,
+      );
     }
     if (v.pwru_clock !== undefined) {
       this.setClock(parseClockReference(v.pwru_clock, `${this.where}:${this.line}`));
@@ -137,8 +141,12 @@ export class StreamReader {
     }
     if (v.pwru_pods !== undefined) {
       const pods = (v.pwru_pods as { pods?: unknown }).pods;
-      if (typeof pods !== 'object' || pods === null) throw new TimelineError(`${this.where}:${this.line}: a pwru_pods line needs "pods": print it with \`pwru timeline pods\``);
-      for (const [ino, pod] of Object.entries(pods)) if (/^\d+$/.test(ino) && typeof pod === 'string') this.pods.set(Number(ino), pod);
+      if (typeof pods !== 'object' || pods === null)
+        throw new TimelineError(
+          `${this.where}:${this.line}: a pwru_pods line needs "pods": print it with \`pwru timeline pods\``,
+        );
+      for (const [ino, pod] of Object.entries(pods))
+        if (/^\d+$/.test(ino) && typeof pod === 'string') this.pods.set(Number(ino), pod);
       return;
     }
     if (typeof v.func !== 'string' || typeof v.skb !== 'string') return;
@@ -159,15 +167,23 @@ export class StreamReader {
     let t: number;
     if (typeof j.time === 'number') {
       this.timeSource ??= this.clock ? 'monotonic+reference' : 'monotonic';
-      t = this.clock && this.base.realtimeNs !== undefined ? Number(this.clock.realtimeNs - this.base.realtimeNs) + (j.time - this.clock.monotonicNs) : j.time;
+      t =
+        this.clock && this.base.realtimeNs !== undefined
+          ? Number(this.clock.realtimeNs - this.base.realtimeNs) + (j.time - this.clock.monotonicNs)
+          : j.time;
     } else if (typeof j.time === 'string') {
       const ns = absoluteNs(j.time);
-      if (ns === undefined) throw new TimelineError(`${where}: time "${j.time}" is relative or unknown: run pwru with --timestamp current (or absolute)`);
+      if (ns === undefined)
+        throw new TimelineError(
+          `${where}: time "${j.time}" is relative or unknown: run pwru with --timestamp current (or absolute)`,
+        );
       this.timeSource ??= 'absolute';
       this.base.realtimeNs ??= ns;
       t = Number(ns - this.base.realtimeNs);
     } else {
-      throw new TimelineError(`${where}: the event has no time: run pwru with --timestamp current (and a clock reference) or --timestamp absolute`);
+      throw new TimelineError(
+        `${where}: the event has no time: run pwru with --timestamp current (and a clock reference) or --timestamp absolute`,
+      );
     }
     const { base, reason } = splitFunc(j.func);
     const pod = j.netns !== undefined ? this.pods.get(j.netns) : undefined;
@@ -185,7 +201,12 @@ export class StreamReader {
 
   /** The stream so far. */
   stream(): NodeStream {
-    return { node: this.node, events: this.events, ...(this.clock ? { clock: this.clock } : {}), ...(this.timeSource ? { timeSource: this.timeSource } : {}) };
+    return {
+      node: this.node,
+      events: this.events,
+      ...(this.clock ? { clock: this.clock } : {}),
+      ...(this.timeSource ? { timeSource: this.timeSource } : {}),
+    };
   }
 }
 

@@ -26,19 +26,28 @@ describe.skipIf(!refuses)('--filter-trace-tc on a kernel that refuses fentry', (
       expect(p.stdout).toBe('');
       const lines = p.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(new RegExp(`ERROR Failed to run pwru error="${needs} fentry \\(BPF trampolines\\), which this kernel refuses: .*EPERM`));
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `ERROR Failed to run pwru error="${needs} fentry \\(BPF trampolines\\), which this kernel refuses: .*EPERM`,
+        ),
+      );
     } finally {
       target.program.close();
     }
   });
 });
 
-describe.skipIf(skip !== undefined || existsSync('/proc/kcore'))('--filter-track-bpf-helpers on a kernel without /proc/kcore', () => {
-  it('fails in one line naming /proc/kcore', async () => {
-    const p = new PwruProcess(['--filter-track-bpf-helpers']);
-    expect(await p.exited).toBe(1);
-    expect(p.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/ERROR Failed to run pwru error="--filter-track-bpf-helpers reads the JITed BPF programs from \/proc\/kcore: cannot open \/proc\/kcore: the kernel has no CONFIG_PROC_KCORE"$/),
-    ]);
-  });
-});
+describe.skipIf(skip !== undefined || existsSync('/proc/kcore'))(
+  '--filter-track-bpf-helpers on a kernel without /proc/kcore',
+  () => {
+    it('fails in one line naming /proc/kcore', async () => {
+      const p = new PwruProcess(['--filter-track-bpf-helpers']);
+      expect(await p.exited).toBe(1);
+      expect(p.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /ERROR Failed to run pwru error="--filter-track-bpf-helpers reads the JITed BPF programs from \/proc\/kcore: cannot open \/proc\/kcore: the kernel has no CONFIG_PROC_KCORE"$/,
+        ),
+      ]);
+    });
+  },
+);

@@ -28,14 +28,61 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
   let text = '';
   beforeAll(async () => {
     net = new NetnsPair();
-    net.exec(net.nsB, ['iptables', '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:9090`]);
-    net.exec(net.nsA, ['iptables', '-w', '10', '-A', 'OUTPUT', '-p', 'tcp', '-m', 'conntrack', '--ctstate', 'NEW,ESTABLISHED', '-j', 'ACCEPT']);
-    const server = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, '-e', `require('net').createServer((s)=>s.on('data',(d)=>s.end(d))).listen(9090,${JSON.stringify(net.b)});setTimeout(()=>process.exit(0),20000)`], { stdio: 'ignore' });
+    net.exec(net.nsB, [
+      'iptables',
+      '-w',
+      '10',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'tcp',
+      '--dport',
+      '8080',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${net.b}:9090`,
+    ]);
+    net.exec(net.nsA, [
+      'iptables',
+      '-w',
+      '10',
+      '-A',
+      'OUTPUT',
+      '-p',
+      'tcp',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'NEW,ESTABLISHED',
+      '-j',
+      'ACCEPT',
+    ]);
+    const server = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        net.nsB,
+        process.execPath,
+        '-e',
+        `require('net').createServer((s)=>s.on('data',(d)=>s.end(d))).listen(9090,${JSON.stringify(net.b)});setTimeout(()=>process.exit(0),20000)`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
       await new Promise((r) => setTimeout(r, 500));
       const client = `const s=require('net').connect({host:${JSON.stringify(net.b)},port:8080},()=>s.write('ping'));s.on('data',()=>s.end());s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(0),1500)`;
       for (const json of [true, false]) {
-        const p = new PwruProcess(['--backend=tracepoint', '--output-ct', '--output-tcp-flags', ...(json ? ['--output-json'] : []), `host ${net.b} and tcp`]);
+        const p = new PwruProcess([
+          '--backend=tracepoint',
+          '--output-ct',
+          '--output-tcp-flags',
+          ...(json ? ['--output-json'] : []),
+          `host ${net.b} and tcp`,
+        ]);
         try {
           await p.ready();
           net.exec(net.nsA, [process.execPath, '-e', client]);
@@ -44,7 +91,11 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
         } finally {
           p.child.kill('SIGKILL');
         }
-        if (json) events = p.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as CtEvent);
+        if (json)
+          events = p.stdout
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l) as CtEvent);
         else text = p.stdout;
       }
     } finally {
@@ -64,7 +115,9 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
   });
 
   it('groups the client side of one connection by entry address: NEW for the SYN, ESTABLISHED after the handshake', () => {
-    const client = events.filter((e) => e.ct && e.ct.orig?.dport === 8080 && e.ct.orig.saddr === net.a && !e.ct.status.includes('DST_NAT'));
+    const client = events.filter(
+      (e) => e.ct && e.ct.orig?.dport === 8080 && e.ct.orig.saddr === net.a && !e.ct.status.includes('DST_NAT'),
+    );
     expect(client.length).toBeGreaterThan(0);
     expect(new Set(client.map((e) => e.ct!.addr)).size).toBe(1);
     const syn = client.find((e) => e.tuple?.flags === 'SYN');
@@ -78,6 +131,10 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
   it('appends the state readably after FUNC in text output', () => {
     const line = text.split('\n').find((l) => / ct=0x[0-9a-f]+:ESTABLISHED_REPLY \[[A-Z_|]*DST_NAT/.test(l));
     expect(line, text).toBeDefined();
-    expect(line).toMatch(new RegExp(`orig=${net.a.replace(/\./g, '\\.')}:\\d+->${net.b.replace(/\./g, '\\.')}:8080/tcp reply=${net.b.replace(/\./g, '\\.')}:9090->`));
+    expect(line).toMatch(
+      new RegExp(
+        `orig=${net.a.replace(/\./g, '\\.')}:\\d+->${net.b.replace(/\./g, '\\.')}:8080/tcp reply=${net.b.replace(/\./g, '\\.')}:9090->`,
+      ),
+    );
   });
 });

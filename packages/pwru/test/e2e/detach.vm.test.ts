@@ -16,11 +16,16 @@ describe.skipIf(skip !== undefined)('a second Ctrl-C while pwru detaches many kp
       const attached = /(\d+) \/ (\d+) \[/.exec(p.stderr);
       p.child.kill('SIGINT');
       const end = Date.now() + 60_000;
-      while (!p.stderr.includes('Detaching kprobes...') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      while (!p.stderr.includes('Detaching kprobes...') && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 50));
       p.child.kill('SIGINT');
-      while (!p.stderr.includes('Still detaching') && p.child.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      while (!p.stderr.includes('Still detaching') && p.child.exitCode === null && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 50));
       expect(await p.exited).toBe(0);
-      const status = /INFO Still detaching probes: (\d+) of (\d+) left after \d+ s.*; the kernel removes kprobes one at a time, each after an RCU grace period\. pwru exits once none is left/.exec(p.stderr);
+      const status =
+        /INFO Still detaching probes: (\d+) of (\d+) left after \d+ s.*; the kernel removes kprobes one at a time, each after an RCU grace period\. pwru exits once none is left/.exec(
+          p.stderr,
+        );
       expect(status, p.stderr.slice(-3000)).not.toBeNull();
       expect(Number(status![2])).toBe(Number(attached?.[1]));
       expect(Number(status![1])).toBeGreaterThan(0);

@@ -11,7 +11,23 @@ describe.skipIf(skip !== undefined)('--filter-skb-expr boolean expressions (trac
   let net: NetnsPair;
   beforeAll(() => {
     net = new NetnsPair();
-    net.exec(net.nsA, ['iptables', '-w', '10', '-t', 'mangle', '-A', 'OUTPUT', '-p', 'tcp', '--dport', '8080', '-j', 'MARK', '--set-mark', '0x5a01']);
+    net.exec(net.nsA, [
+      'iptables',
+      '-w',
+      '10',
+      '-t',
+      'mangle',
+      '-A',
+      'OUTPUT',
+      '-p',
+      'tcp',
+      '--dport',
+      '8080',
+      '-j',
+      'MARK',
+      '--set-mark',
+      '0x5a01',
+    ]);
   });
   afterAll(() => net?.destroy());
 

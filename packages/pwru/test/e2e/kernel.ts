@@ -68,8 +68,20 @@ export function backendRuns(o: { everyKprobe?: boolean; fentry?: boolean } = {})
       ? 'kprobe-multi is the default backend on this kernel and runs this suite; per-function kprobes run it on kernels without kprobe-multi'
       : undefined;
   return [
-    { backend: 'kprobe-multi', args: [], label: 'kprobe-multi backend, the default', skip: multi.supported ? undefined : unsupported(multi), links: true },
-    { backend: 'kprobe', args: ['--backend=kprobe'], label: 'kprobe backend', skip: kprobeSkip, links: kprobe.supported && probeLinkType('perf_event').supported },
+    {
+      backend: 'kprobe-multi',
+      args: [],
+      label: 'kprobe-multi backend, the default',
+      skip: multi.supported ? undefined : unsupported(multi),
+      links: true,
+    },
+    {
+      backend: 'kprobe',
+      args: ['--backend=kprobe'],
+      label: 'kprobe backend',
+      skip: kprobeSkip,
+      links: kprobe.supported && probeLinkType('perf_event').supported,
+    },
     {
       backend: 'fentry',
       args: ['--backend=fentry'],
@@ -81,7 +93,8 @@ export function backendRuns(o: { everyKprobe?: boolean; fentry?: boolean } = {})
 }
 
 /** Why a suite leaves fentry out (VM time under TCG is the budget, see tools/vm/README.md). */
-const FENTRY_ELSEWHERE = 'fentry runs the seed drop, --output-return (fexit) and tc/XDP suites on this kernel; this one runs with the kprobe-family backends to keep the VM run short';
+const FENTRY_ELSEWHERE =
+  'fentry runs the seed drop, --output-return (fexit) and tc/XDP suites on this kernel; this one runs with the kprobe-family backends to keep the VM run short';
 
 /**
  * Why pwru cannot match return probes with their calls here (`--output-return`,
@@ -92,7 +105,9 @@ export function funcIpMissing(): string | undefined {
   const vm = vmSkipReason();
   if (vm) return vm;
   const r = probeHelper(ProgramType.KPROBE, Helper.get_func_ip);
-  return r.supported ? undefined : `this kernel has no bpf_get_func_ip helper (Linux >= 5.15): ${r.detail ?? 'the verifier refuses it'}`;
+  return r.supported
+    ? undefined
+    : `this kernel has no bpf_get_func_ip helper (Linux >= 5.15): ${r.detail ?? 'the verifier refuses it'}`;
 }
 
 /** `title`, with ` — skipped: why` appended when `skip` is set (the reason lands in the report). */
@@ -114,7 +129,11 @@ export interface DropShape {
 export function dropShape(): DropShape {
   const b = kernelBtf();
   const has = (fn: string): boolean => b.findType(fn, 'func') !== undefined;
-  const func = has('sk_skb_reason_drop') ? 'sk_skb_reason_drop' : has('kfree_skb_reason') ? 'kfree_skb_reason' : 'kfree_skb';
+  const func = has('sk_skb_reason_drop')
+    ? 'sk_skb_reason_drop'
+    : has('kfree_skb_reason')
+      ? 'kfree_skb_reason'
+      : 'kfree_skb';
   const reason = func === 'kfree_skb' ? '' : '(SKB_DROP_REASON_NETFILTER_DROP)';
   return { func, reason, pattern: `${func}${reason.replace(/[()]/g, (c) => `\\${c}`)}` };
 }

@@ -13,12 +13,21 @@ const vm = vmSkipReason();
 if (vm) console.log(`skipped: kprobe end-to-end tests: ${vm}`);
 const drop = vm ? { func: 'kfree_skb_reason', reason: '(SKB_DROP_REASON_NETFILTER_DROP)', pattern: '' } : dropShape();
 const dropFunc = drop.func === 'kfree_skb' ? '^kfree_skb$' : drop.func;
-const FUNCS = ['--filter-func', `(nf_hook_slow|${dropFunc}|ip_rcv|ip_local_deliver|__netif_receive_skb|icmp_rcv|arp_rcv|ip6_rcv_core|ipv6_rcv)`];
+const FUNCS = [
+  '--filter-func',
+  `(nf_hook_slow|${dropFunc}|ip_rcv|ip_local_deliver|__netif_receive_skb|icmp_rcv|arp_rcv|ip6_rcv_core|ipv6_rcv)`,
+];
 const runs = backendRuns();
 
 // Upstream's CI scenarios, pcap filters included: they must load on every kernel's verifier.
 for (const run of runs.filter((r) => r.backend !== 'fentry')) {
-  scenarios(run.backend, drop.func, 'nf_hook_slow', FUNCS, { args: run.args, label: run.label, skip: run.skip, reason: drop.reason, links: run.links });
+  scenarios(run.backend, drop.func, 'nf_hook_slow', FUNCS, {
+    args: run.args,
+    label: run.label,
+    skip: run.skip,
+    reason: drop.reason,
+    links: run.links,
+  });
 }
 
 for (const run of runs) {
@@ -32,7 +41,14 @@ for (const run of runs) {
     afterAll(() => net?.destroy());
 
     it(`nf_hook_slow then ${drop.func}${drop.reason} for a drop in a namespace`, async () => {
-      const p = new PwruProcess([...run.args, ...FUNCS, '--filter-netns', `/run/netns/${net.nsB}`, '--filter-skb-expr', 'skb->len > 0']);
+      const p = new PwruProcess([
+        ...run.args,
+        ...FUNCS,
+        '--filter-netns',
+        `/run/netns/${net.nsB}`,
+        '--filter-skb-expr',
+        'skb->len > 0',
+      ]);
       try {
         await p.ready(300_000);
         net.connect(net.b, 8080);

@@ -11,7 +11,8 @@ export function e2eSkipReason(): string | undefined {
   return undefined;
 }
 
-const sh = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const sh = (cmd: string, args: string[]): string =>
+  execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
  * Two network namespaces joined by a veth pair, with addresses only inside them:
@@ -41,7 +42,20 @@ export class NetnsPair {
     this.destroy();
     sh('ip', ['netns', 'add', this.nsA]);
     sh('ip', ['netns', 'add', this.nsB]);
-    sh('ip', ['link', 'add', this.vethA, 'netns', this.nsA, 'type', 'veth', 'peer', 'name', this.vethB, 'netns', this.nsB]);
+    sh('ip', [
+      'link',
+      'add',
+      this.vethA,
+      'netns',
+      this.nsA,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      this.vethB,
+      'netns',
+      this.nsB,
+    ]);
     for (const [ns, dev, v4, v6] of [
       [this.nsA, this.vethA, this.a, this.a6],
       [this.nsB, this.vethB, this.b, this.b6],
@@ -100,7 +114,11 @@ export class PwruProcess {
     const argv = [bin, '--ready-file', this.readyFile, ...args];
     const unmount = `for t in $(awk '$3=="tracefs"||$3=="debugfs"{print $2}' /proc/self/mounts | sort -r); do umount "$t" || exit 99; done`;
     this.child = opts.withoutTracefs
-      ? spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${unmount}; exec "$0" "$@"`, process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(
+          'unshare',
+          ['-m', '--propagation', 'private', 'sh', '-c', `${unmount}; exec "$0" "$@"`, process.execPath, ...argv],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        )
       : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d: Buffer) => (this.stdout += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));

@@ -55,7 +55,9 @@ describe.skipIf(skip !== undefined)('pwru output features (tracepoint backend, r
   });
 
   it('--output-json carries the dump as skb_dump, whole when --set-percpu-buf is large enough', async () => {
-    const p = await run(['--output-json', '--output-skb', '--set-percpu-buf', '16384'], (p) => /NETFILTER_DROP/.test(p.stdout));
+    const p = await run(['--output-json', '--output-skb', '--set-percpu-buf', '16384'], (p) =>
+      /NETFILTER_DROP/.test(p.stdout),
+    );
     const ev = JSON.parse(p.stdout.split('\n').find((l) => l.includes('NETFILTER_DROP'))!);
     expect(ev.skb_dump).toMatch(/^\(struct sk_buff\)\{\n/);
     expect(ev.skb_dump).toContain(`.len = (unsigned int)${ev.len},`);
@@ -64,7 +66,9 @@ describe.skipIf(skip !== undefined)('pwru output features (tracepoint backend, r
   });
 
   it('--set-percpu-buf really sets the dump size: a small buffer truncates, and says so', async () => {
-    const p = await run(['--output-json', '--output-skb', '--set-percpu-buf', '256'], (p) => /NETFILTER_DROP/.test(p.stdout));
+    const p = await run(['--output-json', '--output-skb', '--set-percpu-buf', '256'], (p) =>
+      /NETFILTER_DROP/.test(p.stdout),
+    );
     const ev = JSON.parse(p.stdout.split('\n').find((l) => l.includes('NETFILTER_DROP'))!);
     const [text, note] = (ev.skb_dump as string).split('\n... ');
     expect(Buffer.byteLength(text!)).toBeLessThanOrEqual(255);
@@ -89,8 +93,13 @@ describe.skipIf(skip !== undefined)('pwru output features (tracepoint backend, r
     const { summary } = JSON.parse(lines[lines.length - 1]!);
     expect(summary.events).toBe(lines.length - 1);
     expect(summary.drop_reasons).toContainEqual({ reason: 'SKB_DROP_REASON_NETFILTER_DROP', count: summary.drops });
-    const flow = summary.tuples.find((t: { tuple: { daddr: string; dport: number } }) => t.tuple.daddr === net.b && t.tuple.dport === 8080);
-    expect(flow).toMatchObject({ last_func: 'kfree_skb', drop_reasons: [{ reason: 'SKB_DROP_REASON_NETFILTER_DROP' }] });
+    const flow = summary.tuples.find(
+      (t: { tuple: { daddr: string; dport: number } }) => t.tuple.daddr === net.b && t.tuple.dport === 8080,
+    );
+    expect(flow).toMatchObject({
+      last_func: 'kfree_skb',
+      drop_reasons: [{ reason: 'SKB_DROP_REASON_NETFILTER_DROP' }],
+    });
     expect(flow.drops).toBeGreaterThan(0);
   });
 
@@ -101,29 +110,34 @@ describe.skipIf(skip !== undefined)('pwru output features (tracepoint backend, r
     expect(p.stdout).toBe('');
     const text = inFile();
     expect(text.split('\n')[0]).toMatch(/^SKB +CPU PROCESS +NETNS/);
-    expect(text).toMatch(new RegExp(`${net.b.replace(/\./g, '\\.')}:8080\\(tcp\\) +kfree_skb\\(SKB_DROP_REASON_NETFILTER_DROP\\)`));
+    expect(text).toMatch(
+      new RegExp(`${net.b.replace(/\./g, '\\.')}:8080\\(tcp\\) +kfree_skb\\(SKB_DROP_REASON_NETFILTER_DROP\\)`),
+    );
     expect(text).toMatch(/\nSKB_DROP_REASON_NETFILTER_DROP +\d+\n/);
   });
 
-  it.each([[[]], [['--output-json']]])('PROCESS names a sender that exited before its packet was printed, by the command name the kernel saw (%j)', async (extra) => {
-    // A short-lived sender with a command name of its own: a copy of bash called "pwsend".
-    const sender = join(dir, 'pwsend');
-    copyFileSync('/bin/bash', sender);
-    const p = new PwruProcess(['--backend=tracepoint', ...extra, `dst host ${net.b} and udp port 9999`]);
-    try {
-      await p.ready();
-      // Hold pwru still while the sender runs and exits: its events wait in the ring buffer.
-      p.child.kill('SIGSTOP');
-      const pid = Number(net.exec(net.nsA, [sender, '-c', `echo $$; echo x > /dev/udp/${net.b}/9999`]).trim());
-      expect(existsSync(`/proc/${pid}`)).toBe(false);
-      p.child.kill('SIGCONT');
-      const named = extra.length > 0 ? `"process":"pwsend:${pid}"` : ` pwsend:${pid} `;
-      expect(await p.waitFor(new RegExp(named), 8000), p.stdout).toBe(true);
-      expect(await p.stop()).toBe(0);
-      expect(p.stdout).not.toContain(`<empty>:${pid}`);
-    } finally {
-      p.child.kill('SIGCONT');
-      p.child.kill('SIGKILL');
-    }
-  });
+  it.each([[[]], [['--output-json']]])(
+    'PROCESS names a sender that exited before its packet was printed, by the command name the kernel saw (%j)',
+    async (extra) => {
+      // A short-lived sender with a command name of its own: a copy of bash called "pwsend".
+      const sender = join(dir, 'pwsend');
+      copyFileSync('/bin/bash', sender);
+      const p = new PwruProcess(['--backend=tracepoint', ...extra, `dst host ${net.b} and udp port 9999`]);
+      try {
+        await p.ready();
+        // Hold pwru still while the sender runs and exits: its events wait in the ring buffer.
+        p.child.kill('SIGSTOP');
+        const pid = Number(net.exec(net.nsA, [sender, '-c', `echo $$; echo x > /dev/udp/${net.b}/9999`]).trim());
+        expect(existsSync(`/proc/${pid}`)).toBe(false);
+        p.child.kill('SIGCONT');
+        const named = extra.length > 0 ? `"process":"pwsend:${pid}"` : ` pwsend:${pid} `;
+        expect(await p.waitFor(new RegExp(named), 8000), p.stdout).toBe(true);
+        expect(await p.stop()).toBe(0);
+        expect(p.stdout).not.toContain(`<empty>:${pid}`);
+      } finally {
+        p.child.kill('SIGCONT');
+        p.child.kill('SIGKILL');
+      }
+    },
+  );
 });

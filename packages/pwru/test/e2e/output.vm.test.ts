@@ -22,7 +22,17 @@ for (const run of backendRuns({ fentry: false })) {
     afterAll(() => net?.destroy());
 
     it('--output-skb dumps the dropped skb with its real len; the summary counts the drop', async () => {
-      const p = new PwruProcess([...run.args, ...FUNCS, '--output-skb', '--output-skb-shared-info', '--output-summary', '--filter-netns', `/run/netns/${net.nsB}`, '--filter-skb-expr', 'skb->len > 0']);
+      const p = new PwruProcess([
+        ...run.args,
+        ...FUNCS,
+        '--output-skb',
+        '--output-skb-shared-info',
+        '--output-summary',
+        '--filter-netns',
+        `/run/netns/${net.nsB}`,
+        '--filter-skb-expr',
+        'skb->len > 0',
+      ]);
       try {
         await p.ready(300_000);
         net.connect(net.b, 8080);
@@ -42,8 +52,17 @@ for (const run of backendRuns({ fentry: false })) {
       }
     }, 400_000);
 
-    it('--output-caller names the drop function\'s caller; --output-stack walks back through nf_hook_slow', async () => {
-      const p = new PwruProcess([...run.args, ...FUNCS, '--output-json', '--output-caller', '--output-stack', '--filter-netns', `/run/netns/${net.nsB}`, 'tcp and dst port 8080']);
+    it("--output-caller names the drop function's caller; --output-stack walks back through nf_hook_slow", async () => {
+      const p = new PwruProcess([
+        ...run.args,
+        ...FUNCS,
+        '--output-json',
+        '--output-caller',
+        '--output-stack',
+        '--filter-netns',
+        `/run/netns/${net.nsB}`,
+        'tcp and dst port 8080',
+      ]);
       try {
         await p.ready(300_000);
         net.connect(net.b, 8080);

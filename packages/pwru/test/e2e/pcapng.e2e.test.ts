@@ -14,7 +14,21 @@ import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 const skip = e2eSkipReason() ?? (haveTshark() ? undefined : 'needs tshark (tools/deps/apt-packages)');
 if (skip) console.log(`skipped: pcapng end-to-end tests ${skip}`);
 
-const FIELDS = ['frame.comment', 'frame.interface_name', 'frame.encap_type', 'frame.len', 'frame.cap_len', 'ip.src', 'ip.dst', 'ip.proto', 'tcp.srcport', 'tcp.dstport', 'udp.srcport', 'udp.dstport', 'icmp.type'];
+const FIELDS = [
+  'frame.comment',
+  'frame.interface_name',
+  'frame.encap_type',
+  'frame.len',
+  'frame.cap_len',
+  'ip.src',
+  'ip.dst',
+  'ip.proto',
+  'tcp.srcport',
+  'tcp.dstport',
+  'udp.srcport',
+  'udp.dstport',
+  'icmp.type',
+];
 
 interface JsonEv {
   skb: string;
@@ -52,7 +66,15 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
 
   it('writes one packet per event whose bytes decode to the tuple pwru printed, with the event as the comment', async () => {
     const file = join(dir, 'trace.pcapng');
-    const p = new PwruProcess(['--backend=tracepoint', '--output-json', '--output-pcapng', file, '--output-pcapng-snaplen', '128', filter()]);
+    const p = new PwruProcess([
+      '--backend=tracepoint',
+      '--output-json',
+      '--output-pcapng',
+      file,
+      '--output-pcapng-snaplen',
+      '128',
+      filter(),
+    ]);
     try {
       await p.ready();
       traffic();
@@ -62,7 +84,10 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
     } finally {
       p.child.kill('SIGKILL');
     }
-    const events = p.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as JsonEv);
+    const events = p.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as JsonEv);
     expect(events.length).toBeGreaterThan(5);
     const r = tsharkFields(file, FIELDS);
     expect(r.warnings).toBe('');
@@ -70,7 +95,9 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
     expect(r.rows).toHaveLength(events.length);
     const seen = new Set<number>();
     events.forEach((ev, i) => {
-      const [comment, ifname, encap, len, capLen, src, dst, proto, tsport, tdport, usport, udport, icmpType] = r.rows[i]!.map((x) => x.split(',')[0]!);
+      const [comment, ifname, encap, len, capLen, src, dst, proto, tsport, tdport, usport, udport, icmpType] = r.rows[
+        i
+      ]!.map((x) => x.split(',')[0]!);
       const where = `event ${i}: ${JSON.stringify(ev)} / tshark: ${r.rows[i]!.join(' | ')}`;
       expect(comment!.startsWith(`${ev.func} skb=${ev.skb} cpu=${ev.cpu} `), where).toBe(true);
       expect(comment, where).toContain(` iface=${ev.iface} `);
@@ -81,8 +108,10 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
       expect(Number(capLen), where).toBeLessThanOrEqual(128);
       expect(Number(len), where).toBeGreaterThanOrEqual(Number(capLen));
       expect([src, dst, Number(proto)], where).toEqual([ev.tuple.saddr, ev.tuple.daddr, ev.tuple.proto]);
-      if (ev.tuple.proto === 6) expect([Number(tsport), Number(tdport)], where).toEqual([ev.tuple.sport, ev.tuple.dport]);
-      if (ev.tuple.proto === 17) expect([Number(usport), Number(udport)], where).toEqual([ev.tuple.sport, ev.tuple.dport]);
+      if (ev.tuple.proto === 6)
+        expect([Number(tsport), Number(tdport)], where).toEqual([ev.tuple.sport, ev.tuple.dport]);
+      if (ev.tuple.proto === 17)
+        expect([Number(usport), Number(udport)], where).toEqual([ev.tuple.sport, ev.tuple.dport]);
       if (ev.tuple.proto === 1) expect(icmpType, where).toMatch(/^(0|3|8)$/);
       seen.add(ev.tuple.proto);
     });
@@ -101,11 +130,29 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
     // pipes are sockets, which tshark refuses to read).
     const fifo = join(dir, 'pcapng.fifo');
     execFileSync('mkfifo', [fifo]);
-    const tshark = spawn('sh', ['-c', 'exec tshark -l -r - -T fields -e frame.comment -e ip.dst < "$PWRU_FIFO"'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PWRU_FIFO: fifo } });
-    const pwru = spawn('sh', ['-c', 'exec "$0" "$@" > "$PWRU_FIFO"', process.execPath, bin, '--ready-file', ready, '--backend=tracepoint', '--output-pcapng', '-', filter()], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const tshark = spawn('sh', ['-c', 'exec tshark -l -r - -T fields -e frame.comment -e ip.dst < "$PWRU_FIFO"'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PWRU_FIFO: fifo },
     });
+    const pwru = spawn(
+      'sh',
+      [
+        '-c',
+        'exec "$0" "$@" > "$PWRU_FIFO"',
+        process.execPath,
+        bin,
+        '--ready-file',
+        ready,
+        '--backend=tracepoint',
+        '--output-pcapng',
+        '-',
+        filter(),
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, PWRU_FIFO: fifo },
+      },
+    );
     let out = '';
     tshark.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     let pwruErr = '';
@@ -114,16 +161,20 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
     tshark.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     try {
       const end = Date.now() + 60_000;
-      while (!existsSync(ready) && Date.now() < end && pwru.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      while (!existsSync(ready) && Date.now() < end && pwru.exitCode === null)
+        await new Promise((r) => setTimeout(r, 100));
       traffic();
       // Live: tshark shows the drop before pwru stops.
       const until = Date.now() + 8000;
       while (!/NETFILTER_DROP/.test(out) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      expect(out, `pwru: ${pwruErr}\ntshark: ${err}`).toMatch(/kfree_skb\(SKB_DROP_REASON_NETFILTER_DROP\) skb=0x[0-9a-f]{16} cpu=\d+ .*\t/);
+      expect(out, `pwru: ${pwruErr}\ntshark: ${err}`).toMatch(
+        /kfree_skb\(SKB_DROP_REASON_NETFILTER_DROP\) skb=0x[0-9a-f]{16} cpu=\d+ .*\t/,
+      );
       pwru.kill('SIGTERM');
       await new Promise((r) => tshark.on('exit', r));
       expect(err.split('\n').filter((l) => l && !/^Running as user/.test(l))).toEqual([]);
-      for (const line of out.trim().split('\n')) expect(line.split('\t')[1]!.split(',')[0]).toMatch(new RegExp(`^10\\.231\\.\\d+\\.[12]$`));
+      for (const line of out.trim().split('\n'))
+        expect(line.split('\t')[1]!.split(',')[0]).toMatch(new RegExp(`^10\\.231\\.\\d+\\.[12]$`));
     } finally {
       pwru.kill('SIGKILL');
       tshark.kill('SIGKILL');
@@ -137,14 +188,17 @@ describe.skipIf(skip !== undefined)('--output-pcapng (tracepoint backend, real t
     const fd = openSync(file, 'w');
     const seen: Array<{ func: string; dport?: number }> = [];
     try {
-      const events = trace({ backend: 'tracepoint', outputPcapng: '-', filterPcap: `dst host ${net.b} and tcp port 8080` }, {
-        signal: ac.signal,
-        onAttached: (t) => {
-          writer = new PcapngEventWriter(fd, t.context, { snaplen: 256, output: t.options });
-          setTimeout(() => net.connect(net.b, 8080), 100);
-          setTimeout(() => ac.abort(), 4000);
+      const events = trace(
+        { backend: 'tracepoint', outputPcapng: '-', filterPcap: `dst host ${net.b} and tcp port 8080` },
+        {
+          signal: ac.signal,
+          onAttached: (t) => {
+            writer = new PcapngEventWriter(fd, t.context, { snaplen: 256, output: t.options });
+            setTimeout(() => net.connect(net.b, 8080), 100);
+            setTimeout(() => ac.abort(), 4000);
+          },
         },
-      });
+      );
       for await (const ev of events) {
         writer!.write(ev.raw, ev.packet);
         seen.push({ func: ev.func, ...(ev.tuple ? { dport: ev.tuple.dport } : {}) });

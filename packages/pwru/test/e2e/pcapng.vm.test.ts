@@ -19,7 +19,20 @@ describe.skipIf(run.skip !== undefined)(titled(`--output-pcapng (${run.label})`,
   let dir: string;
   beforeAll(() => {
     net = new NetnsPair();
-    net.exec(net.nsB, [iptables((argv) => net.exec(net.nsB, argv)).v4, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
+    net.exec(net.nsB, [
+      iptables((argv) => net.exec(net.nsB, argv)).v4,
+      '-w',
+      '10',
+      '-I',
+      'INPUT',
+      '1',
+      '-p',
+      'tcp',
+      '--dport',
+      '8080',
+      '-j',
+      'DROP',
+    ]);
     dir = mkdtempSync(join(tmpdir(), 'pwru-pcapng-vm-'));
   });
   afterAll(() => {
@@ -30,7 +43,15 @@ describe.skipIf(run.skip !== undefined)(titled(`--output-pcapng (${run.label})`,
   it('writes one packet per event whose IP header holds the tuple pwru printed', async () => {
     const file = join(dir, 'vm.pcapng');
     const funcs = `(ip_rcv|__dev_queue_xmit|${drop.func === 'kfree_skb' ? '^kfree_skb$' : drop.func})`;
-    const p = new PwruProcess([...run.args, '--filter-func', funcs, '--output-json', '--output-pcapng', file, `dst host ${net.b} and tcp port 8080`]);
+    const p = new PwruProcess([
+      ...run.args,
+      '--filter-func',
+      funcs,
+      '--output-json',
+      '--output-pcapng',
+      file,
+      `dst host ${net.b} and tcp port 8080`,
+    ]);
     try {
       await p.ready(300_000);
       net.connect(net.b, 8080);
@@ -40,7 +61,10 @@ describe.skipIf(run.skip !== undefined)(titled(`--output-pcapng (${run.label})`,
     } finally {
       p.child.kill('SIGKILL');
     }
-    const events = p.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { func: string; tuple: { saddr: string; daddr: string; dport: number } });
+    const events = p.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { func: string; tuple: { saddr: string; daddr: string; dport: number } });
     const [section] = readPcapng(readFileSync(file));
     expect(section!.packets).toHaveLength(events.length);
     const funcs2: string[] = [];
@@ -50,7 +74,11 @@ describe.skipIf(run.skip !== undefined)(titled(`--output-pcapng (${run.label})`,
       const linkType = section!.interfaces[pkt.iface]!.linkType;
       const ip = linkType === 1 ? pkt.data.subarray(14) : pkt.data;
       expect(ip[0]! >> 4, `${ev.func}: ${Buffer.from(pkt.data).toString('hex')}`).toBe(4);
-      expect([ip.subarray(12, 16).join('.'), ip.subarray(16, 20).join('.'), (ip[22]! << 8) | ip[23]!]).toEqual([ev.tuple.saddr, ev.tuple.daddr, ev.tuple.dport]);
+      expect([ip.subarray(12, 16).join('.'), ip.subarray(16, 20).join('.'), (ip[22]! << 8) | ip[23]!]).toEqual([
+        ev.tuple.saddr,
+        ev.tuple.daddr,
+        ev.tuple.dport,
+      ]);
       funcs2.push(ev.func.replace(/\(.*$/, ''));
     });
     expect(funcs2).toEqual(expect.arrayContaining(['__dev_queue_xmit', 'ip_rcv', drop.func]));

@@ -11,6 +11,10 @@ export function unprivilegedSkipReason(): string | undefined {
 /** Runs the pwru CLI as user and group nobody with no capabilities; resolves to its status and output. */
 export function runAsNobody(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const bin = new URL('../../bin/pwru.js', import.meta.url).pathname;
-  const r = spawnSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(
+    '/usr/bin/setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, ...args],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -19,7 +19,16 @@ interface Story {
   skbs: string[];
   tuple: string;
   end: { kind: string; func?: string; reason?: string };
-  hops: Array<{ func: string; reason?: string; netns: number; iface: string; tuple: string; since_prev_ns?: number; since_first_ns: number; changed?: string[] }>;
+  hops: Array<{
+    func: string;
+    reason?: string;
+    netns: number;
+    iface: string;
+    tuple: string;
+    since_prev_ns?: number;
+    since_first_ns: number;
+    changed?: string[];
+  }>;
 }
 
 const bin = new URL('../../bin/pwru.js', import.meta.url).pathname;
@@ -35,7 +44,25 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
     net.exec(net.nsB, [ipt, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
     virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
     net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-    net.exec(net.nsB, [ipt, '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-d', virtual, '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:8080`]);
+    net.exec(net.nsB, [
+      ipt,
+      '-w',
+      '10',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-d',
+      virtual,
+      '-p',
+      'tcp',
+      '--dport',
+      '8080',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${net.b}:8080`,
+    ]);
     dir = mkdtempSync(join(tmpdir(), 'pwru-sequence-e2e-'));
   }, 60_000);
   afterAll(() => {
@@ -45,7 +72,15 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
 
   /** One SYN to `host`, traced with `flags`; returns the events and the packets. */
   async function trace(host: string, flags: string[]): Promise<{ events: string[]; stories: Story[] }> {
-    const p = new PwruProcess(['--backend=tracepoint', '--output-json', '--timestamp', 'current', '--output-sequence', ...flags, `dst host ${host} and tcp port 8080`]);
+    const p = new PwruProcess([
+      '--backend=tracepoint',
+      '--output-json',
+      '--timestamp',
+      'current',
+      '--output-sequence',
+      ...flags,
+      `dst host ${host} and tcp port 8080`,
+    ]);
     try {
       await p.ready();
       net.connect(host, 8080);
@@ -56,14 +91,19 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
       p.child.kill('SIGKILL');
     }
     const lines = p.stdout.split('\n').filter(Boolean);
-    return { events: lines.filter((l) => !l.startsWith('{"packet"')), stories: lines.filter((l) => l.startsWith('{"packet"')).map((l) => JSON.parse(l) as Story) };
+    return {
+      events: lines.filter((l) => !l.startsWith('{"packet"')),
+      stories: lines.filter((l) => l.startsWith('{"packet"')).map((l) => JSON.parse(l) as Story),
+    };
   }
 
   /** The view of saved events, through the command line. */
   function offline(events: string[], extra: string[]): string {
     const file = join(dir, `events-${Date.now()}.json`);
     writeFileSync(file, events.join('\n') + '\n');
-    const r = spawnSync(process.execPath, [bin, '--input-json', file, '--output-sequence', ...extra], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, '--input-json', file, '--output-sequence', ...extra], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     return r.stdout;
@@ -74,12 +114,24 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
     const syn = stories.find((s) => s.end.kind === 'drop' && s.hops[0]!.func === 'net_dev_queue');
     expect(syn, JSON.stringify(stories, null, 1)).toBeDefined();
     const hops = syn!.hops;
-    expect(hops.map((h) => h.func)).toEqual(['net_dev_queue', 'net_dev_start_xmit', 'netif_rx_entry', 'netif_rx', 'net_dev_xmit', 'netif_receive_skb', 'kfree_skb']);
+    expect(hops.map((h) => h.func)).toEqual([
+      'net_dev_queue',
+      'net_dev_start_xmit',
+      'netif_rx_entry',
+      'netif_rx',
+      'net_dev_xmit',
+      'netif_receive_skb',
+      'kfree_skb',
+    ]);
     expect(syn!.end).toEqual({ kind: 'drop', func: 'kfree_skb', reason: 'SKB_DROP_REASON_NETFILTER_DROP' });
     expect(syn!.tuple).toMatch(new RegExp(`^${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\)$`));
     // Sender's namespace and veth end for two hops, then the peer's.
     expect(hops.map((h) => h.iface)).toEqual([`${net.vethA}:2`, `${net.vethA}:2`, ...Array(5).fill(`${net.vethB}:2`)]);
-    expect(hops[2]!.changed).toEqual([`netns ${hops[0]!.netns}->${hops[2]!.netns}`, `iface ${net.vethA}:2->${net.vethB}:2`, 'len 74->60']);
+    expect(hops[2]!.changed).toEqual([
+      `netns ${hops[0]!.netns}->${hops[2]!.netns}`,
+      `iface ${net.vethA}:2->${net.vethB}:2`,
+      'len 74->60',
+    ]);
     expect(hops[0]!.netns).not.toBe(hops[2]!.netns);
     // Per-hop latency: consecutive times add up to the time since the first hop.
     let sum = 0;
@@ -89,11 +141,20 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
       expect(h.since_first_ns).toBe(sum);
     }
     // The same events, saved and read back: the same packets.
-    const back = offline(events, ['--output-json']).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Story);
+    const back = offline(events, ['--output-json'])
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Story);
     expect(back).toEqual(stories);
     const text = offline(events, []);
-    expect(text).toMatch(new RegExp(`PACKET ${syn!.packet}  ${esc(syn!.tuple).replace(/[()]/g, '\\$&')}  skb ${syn!.skbs[0]}  7 hops in \\S+  dropped at kfree_skb: SKB_DROP_REASON_NETFILTER_DROP\\n`));
-    expect(text).toContain(`~ netns ${hops[0]!.netns}->${hops[2]!.netns}, iface ${net.vethA}:2->${net.vethB}:2, len 74->60\n`);
+    expect(text).toMatch(
+      new RegExp(
+        `PACKET ${syn!.packet}  ${esc(syn!.tuple).replace(/[()]/g, '\\$&')}  skb ${syn!.skbs[0]}  7 hops in \\S+  dropped at kfree_skb: SKB_DROP_REASON_NETFILTER_DROP\\n`,
+      ),
+    );
+    expect(text).toContain(
+      `~ netns ${hops[0]!.netns}->${hops[2]!.netns}, iface ${net.vethA}:2->${net.vethB}:2, len 74->60\n`,
+    );
     // The picture of the same events, as Chromium renders it: the drop's steps in two lanes.
     const html = join(dir, 'paths.html');
     offlineHtml(events, html);
@@ -124,17 +185,30 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
     const at = syn!.hops.findIndex((h) => h.tuple === post);
     expect(at).toBeGreaterThan(0);
     expect(syn!.hops[at]!.changed).toContain(`tuple ${syn!.tuple} -> ${post}`);
-    expect(syn!.hops.at(-1)).toMatchObject({ func: 'kfree_skb', reason: 'SKB_DROP_REASON_NETFILTER_DROP', tuple: post });
+    expect(syn!.hops.at(-1)).toMatchObject({
+      func: 'kfree_skb',
+      reason: 'SKB_DROP_REASON_NETFILTER_DROP',
+      tuple: post,
+    });
     expect(syn!.skbs).toHaveLength(1);
-    expect(offline(events, ['--output-json']).split('\n').filter(Boolean).map((l) => JSON.parse(l))).toEqual(stories);
+    expect(
+      offline(events, ['--output-json'])
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    ).toEqual(stories);
   });
 
   it('--input-json is not confused with a filter: filter words with it are refused in one line', () => {
     const file = join(dir, 'empty.json');
     writeFileSync(file, '');
-    const r = spawnSync(process.execPath, [bin, '--input-json', file, '--output-sequence', 'tcp', 'port', '80'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [bin, '--input-json', file, '--output-sequence', 'tcp', 'port', '80'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('--input-json reads saved events, so a pcap filter cannot apply to them (got \\"tcp port 80\\")');
+    expect(r.stderr).toContain(
+      '--input-json reads saved events, so a pcap filter cannot apply to them (got \\"tcp port 80\\")',
+    );
   });
 });

@@ -9,12 +9,20 @@ import { PwruProcess } from './netns.js';
  */
 export function tracefsUnmountedScenario(kernelHasKprobes: boolean): void {
   describe('tracefs not mounted (private mount namespace)', () => {
-    it(kernelHasKprobes ? 'pwru mounts tracefs, says so once, and attaches' : 'pwru attaches without mounting anything', async () => {
-      const p = new PwruProcess(['--filter-func', '^(ip_rcv|__netif_receive_skb|kfree_skb_reason|kfree_skb)$', 'udp and port 9'], { withoutTracefs: true });
+    it(kernelHasKprobes
+      ? 'pwru mounts tracefs, says so once, and attaches'
+      : 'pwru attaches without mounting anything', async () => {
+      const p = new PwruProcess(
+        ['--filter-func', '^(ip_rcv|__netif_receive_skb|kfree_skb_reason|kfree_skb)$', 'udp and port 9'],
+        { withoutTracefs: true },
+      );
       try {
         await p.ready(300_000);
         expect(await p.stop()).toBe(0);
-        const mounted = p.stderr.match(/INFO Mounted tracefs: it was not mounted, and kprobes need its function list path=\/sys\/kernel\/tracing\n/g) ?? [];
+        const mounted =
+          p.stderr.match(
+            /INFO Mounted tracefs: it was not mounted, and kprobes need its function list path=\/sys\/kernel\/tracing\n/g,
+          ) ?? [];
         expect(mounted).toHaveLength(kernelHasKprobes ? 1 : 0);
         expect(p.stderr).not.toContain('Failed to retrieve available ftrace functions');
         expect(p.stderr).toMatch(/INFO Attach/);

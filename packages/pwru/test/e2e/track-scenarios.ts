@@ -29,65 +29,91 @@ export interface TrackScenarioOptions {
  */
 export function trackScenarios(o: TrackScenarioOptions): void {
   const skip = e2eSkipReason() ?? o.skip;
-  describe.skipIf(skip !== undefined)(`skb tracking through DNAT (${o.label ?? `${o.backend} backend`})${skip ? ` — skipped: ${skip}` : ''}`, () => {
-    let net: NetnsPair;
-    let virtual: string;
-    beforeAll(() => {
-      net = new NetnsPair();
-      virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
-      net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-      net.exec(net.nsB, [iptables((argv) => net.exec(net.nsB, argv)).v4, '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-d', virtual, '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:8080`]);
-    }, 60_000); // namespaces, iptables (and its flavour probe) are slow on a busy machine
-    afterAll(() => net?.destroy());
+  describe.skipIf(skip !== undefined)(
+    `skb tracking through DNAT (${o.label ?? `${o.backend} backend`})${skip ? ` — skipped: ${skip}` : ''}`,
+    () => {
+      let net: NetnsPair;
+      let virtual: string;
+      beforeAll(() => {
+        net = new NetnsPair();
+        virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
+        net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
+        net.exec(net.nsB, [
+          iptables((argv) => net.exec(net.nsB, argv)).v4,
+          '-w',
+          '10',
+          '-t',
+          'nat',
+          '-A',
+          'PREROUTING',
+          '-d',
+          virtual,
+          '-p',
+          'tcp',
+          '--dport',
+          '8080',
+          '-j',
+          'DNAT',
+          '--to-destination',
+          `${net.b}:8080`,
+        ]);
+      }, 60_000); // namespaces, iptables (and its flavour probe) are slow on a busy machine
+      afterAll(() => net?.destroy());
 
-    /** Runs pwru around one SYN to the virtual address (nobody listens: nsB answers RST and frees it). */
-    async function trace(flags: string[], until?: RegExp): Promise<{ p: PwruProcess; pre: RegExp; post: RegExp }> {
-      const p = new PwruProcess([...(o.args ?? [`--backend=${o.backend}`]), ...(o.extra ?? []), ...flags, `dst host ${virtual} and tcp`]);
-      const pre = new RegExp(`^(0x[0-9a-f]+) .* ${esc(net.a)}:\\d+->${esc(virtual)}:8080\\(tcp\\) (\\S+)`, 'm');
-      const post = new RegExp(`^(0x[0-9a-f]+) .* ${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\) (\\S+)`, 'm');
-      try {
-        await p.ready(o.readyTimeoutMs ?? 60_000);
-        // The SYN is processed to its end (nsB's softirq runs in the sender's context) before connect() returns.
-        net.connect(virtual, 8080);
-        const seen = await p.waitFor(pre, 20_000);
-        // Either what the case waits for, or (to show absence) a moment for late events to drain.
-        await p.waitFor(until ?? post, until ? 20_000 : 2000);
-        expect(await p.stop()).toBe(0);
-        if (!seen) throw new Error(`expected the pre-NAT tuple in:\n${p.stdout}\nstderr:\n${p.stderr}`);
-        return { p, pre, post };
-      } finally {
-        p.child.kill('SIGKILL');
+      /** Runs pwru around one SYN to the virtual address (nobody listens: nsB answers RST and frees it). */
+      async function trace(flags: string[], until?: RegExp): Promise<{ p: PwruProcess; pre: RegExp; post: RegExp }> {
+        const p = new PwruProcess([
+          ...(o.args ?? [`--backend=${o.backend}`]),
+          ...(o.extra ?? []),
+          ...flags,
+          `dst host ${virtual} and tcp`,
+        ]);
+        const pre = new RegExp(`^(0x[0-9a-f]+) .* ${esc(net.a)}:\\d+->${esc(virtual)}:8080\\(tcp\\) (\\S+)`, 'm');
+        const post = new RegExp(`^(0x[0-9a-f]+) .* ${esc(net.a)}:\\d+->${esc(net.b)}:8080\\(tcp\\) (\\S+)`, 'm');
+        try {
+          await p.ready(o.readyTimeoutMs ?? 60_000);
+          // The SYN is processed to its end (nsB's softirq runs in the sender's context) before connect() returns.
+          net.connect(virtual, 8080);
+          const seen = await p.waitFor(pre, 20_000);
+          // Either what the case waits for, or (to show absence) a moment for late events to drain.
+          await p.waitFor(until ?? post, until ? 20_000 : 2000);
+          expect(await p.stop()).toBe(0);
+          if (!seen) throw new Error(`expected the pre-NAT tuple in:\n${p.stdout}\nstderr:\n${p.stderr}`);
+          return { p, pre, post };
+        } finally {
+          p.child.kill('SIGKILL');
+        }
       }
-    }
 
-    it('without --filter-track-skb the filter loses the packet once DNAT rewrites its destination', async () => {
-      const { p, post } = await trace([]);
-      expect(p.stdout).not.toMatch(post);
-    }, 400_000);
-
-    it('with --filter-track-skb the post-NAT tuple follows on the same skb', async () => {
-      // On a kernel without kprobes or fentry the post-NAT events are marked: they fail the filter.
-      const end = new RegExp(`${esc(net.b)}:8080\\(tcp\\) ${o.lastFunc ?? '\\S+'}( \\(tracked only\\))?$`, 'm');
-      const { p, pre, post } = await trace(['--filter-track-skb'], end);
-      const skb = pre.exec(p.stdout)![1]!;
-      const after = p.stdout.split('\n').filter((l) => post.test(l));
-      expect(after.length, `${p.stdout}\n${p.stderr}`).toBeGreaterThan(0);
-      expect(after.every((l) => l.startsWith(`${skb} `))).toBe(true);
-      if (o.lastFunc) expect(after.at(-1)).toMatch(new RegExp(` ${o.lastFunc}( \\(tracked only\\))?$`));
-      expect(p.stderr).not.toMatch(/ERROR|skips a missing function at (kprobe|fentry) kfree_skbmem/);
-    }, 400_000);
-
-    if (o.nonSkbFunc) {
-      const fn = o.nonSkbFunc;
-      it(`--filter-non-skb-funcs ${fn} (no --filter-track-skb): reported with the skb its stack carries`, async () => {
-        // A module function's name shows its module: nf_nat_setup_info[nf_nat].
-        const line = new RegExp(` ${fn}(\\[\\w+\\])?$`, 'm');
-        const { p, pre } = await trace(['--filter-non-skb-funcs', fn], line);
-        const skb = pre.exec(p.stdout)![1]!;
-        const lines = p.stdout.split('\n').filter((l) => line.test(l));
-        expect(lines.length, `${p.stdout}\n${p.stderr}`).toBeGreaterThan(0);
-        expect(lines.every((l) => l.startsWith(`${skb} `))).toBe(true);
+      it('without --filter-track-skb the filter loses the packet once DNAT rewrites its destination', async () => {
+        const { p, post } = await trace([]);
+        expect(p.stdout).not.toMatch(post);
       }, 400_000);
-    }
-  });
+
+      it('with --filter-track-skb the post-NAT tuple follows on the same skb', async () => {
+        // On a kernel without kprobes or fentry the post-NAT events are marked: they fail the filter.
+        const end = new RegExp(`${esc(net.b)}:8080\\(tcp\\) ${o.lastFunc ?? '\\S+'}( \\(tracked only\\))?$`, 'm');
+        const { p, pre, post } = await trace(['--filter-track-skb'], end);
+        const skb = pre.exec(p.stdout)![1]!;
+        const after = p.stdout.split('\n').filter((l) => post.test(l));
+        expect(after.length, `${p.stdout}\n${p.stderr}`).toBeGreaterThan(0);
+        expect(after.every((l) => l.startsWith(`${skb} `))).toBe(true);
+        if (o.lastFunc) expect(after.at(-1)).toMatch(new RegExp(` ${o.lastFunc}( \\(tracked only\\))?$`));
+        expect(p.stderr).not.toMatch(/ERROR|skips a missing function at (kprobe|fentry) kfree_skbmem/);
+      }, 400_000);
+
+      if (o.nonSkbFunc) {
+        const fn = o.nonSkbFunc;
+        it(`--filter-non-skb-funcs ${fn} (no --filter-track-skb): reported with the skb its stack carries`, async () => {
+          // A module function's name shows its module: nf_nat_setup_info[nf_nat].
+          const line = new RegExp(` ${fn}(\\[\\w+\\])?$`, 'm');
+          const { p, pre } = await trace(['--filter-non-skb-funcs', fn], line);
+          const skb = pre.exec(p.stdout)![1]!;
+          const lines = p.stdout.split('\n').filter((l) => line.test(l));
+          expect(lines.length, `${p.stdout}\n${p.stderr}`).toBeGreaterThan(0);
+          expect(lines.every((l) => l.startsWith(`${skb} `))).toBe(true);
+        }, 400_000);
+      }
+    },
+  );
 }

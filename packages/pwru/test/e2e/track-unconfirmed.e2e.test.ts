@@ -21,10 +21,30 @@ describe.skipIf(skip !== undefined)('--filter-track-skb on a kernel that sees fr
     net = new NetnsPair();
     virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.233.$1.100');
     net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-    net.exec(net.nsB, [iptables((argv) => net.exec(net.nsB, argv)).v4, '-w', '10', '-t', 'nat', '-A', 'PREROUTING', '-d', virtual, '-p', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', `${net.b}:80`]);
+    net.exec(net.nsB, [
+      iptables((argv) => net.exec(net.nsB, argv)).v4,
+      '-w',
+      '10',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-d',
+      virtual,
+      '-p',
+      'tcp',
+      '--dport',
+      '80',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${net.b}:80`,
+    ]);
     // A tiny HTTP-ish server in nsB: reads a request, answers, closes.
     const js = `require('net').createServer((s)=>{s.on('data',()=>{s.end('HTTP/1.0 200 OK\\r\\n\\r\\n'+'x'.repeat(3000));});s.on('error',()=>{});}).listen(80,${JSON.stringify(net.b)},()=>console.log('up'));`;
-    server = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, '-e', js], { stdio: ['ignore', 'pipe', 'inherit'] });
+    server = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, '-e', js], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
   });
   afterAll(() => {
@@ -62,13 +82,21 @@ describe.skipIf(skip !== undefined)('--filter-track-skb on a kernel that sees fr
     expect(lines.filter((l) => postNat.test(l)).length, p.stdout).toBeGreaterThan(0);
     const unmarkedStrangers = lines.filter((l) => !matching.test(l) && !l.endsWith(' (tracked only)'));
     expect(unmarkedStrangers, p.stdout).toEqual([]);
-    expect(lines.filter((l) => matching.test(l) && l.endsWith(' (tracked only)')), p.stdout).toEqual([]);
-    expect(p.stderr).toMatch(/INFO Skb tracking on this kernel: freed skbs are forgotten at the kfree_skb, consume_skb, skb_copy_datagram_iovec and tcp_probe/);
+    expect(
+      lines.filter((l) => matching.test(l) && l.endsWith(' (tracked only)')),
+      p.stdout,
+    ).toEqual([]);
+    expect(p.stderr).toMatch(
+      /INFO Skb tracking on this kernel: freed skbs are forgotten at the kfree_skb, consume_skb, skb_copy_datagram_iovec and tcp_probe/,
+    );
   }, 60_000);
 
   it('marks them in JSON with "tracked_only": true', async () => {
     const p = await traceExchanges(['--output-json']);
-    const events = p.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { tuple: { daddr: string; proto: number }; tracked_only?: true });
+    const events = p.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { tuple: { daddr: string; proto: number }; tracked_only?: true });
     expect(events.length).toBeGreaterThan(0);
     for (const ev of events) {
       const matches = ev.tuple.daddr === virtual && ev.tuple.proto === 6;

@@ -17,7 +17,10 @@ if (!vm) {
   }
 } else console.log(`skipped: skb tracking with kprobes and fentry: ${vm}`);
 const drop = vm ? 'kfree_skb_reason' : dropShape().func;
-const extra = ['--filter-func', `(ip_rcv|nf_hook_slow|ip_local_deliver|tcp_v4_rcv|${drop === 'kfree_skb' ? '^kfree_skb$' : drop}|kfree_skbmem)`];
+const extra = [
+  '--filter-func',
+  `(ip_rcv|nf_hook_slow|ip_local_deliver|tcp_v4_rcv|${drop === 'kfree_skb' ? '^kfree_skb$' : drop}|kfree_skbmem)`,
+];
 for (const run of backendRuns({ fentry: false })) {
   trackScenarios({
     backend: run.backend,

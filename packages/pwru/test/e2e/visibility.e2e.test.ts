@@ -9,7 +9,8 @@ import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 const skip = e2eSkipReason();
 if (skip) console.log(`skipped: backend visibility end-to-end tests ${skip}`);
 
-const INFO = /INFO The tracepoint backend cannot see locally generated packets before net_dev_queue \(routing, the OUTPUT and POSTROUTING netfilter hooks, OUTPUT-chain NAT\)[^\n]*; (--backend=\S+ sees those functions|the kprobe and fentry backends see those functions, and this kernel has neither)\n/g;
+const INFO =
+  /INFO The tracepoint backend cannot see locally generated packets before net_dev_queue \(routing, the OUTPUT and POSTROUTING netfilter hooks, OUTPUT-chain NAT\)[^\n]*; (--backend=\S+ sees those functions|the kprobe and fentry backends see those functions, and this kernel has neither)\n/g;
 
 describe.skipIf(skip !== undefined)('what the tracepoint backend cannot see, said once at start', () => {
   let net: NetnsPair;
@@ -18,11 +19,29 @@ describe.skipIf(skip !== undefined)('what the tracepoint backend cannot see, sai
     net = new NetnsPair();
     virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.234.$1.7');
     net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-    net.exec(net.nsA, [iptables((argv) => net.exec(net.nsA, argv)).v4, '-w', '10', '-t', 'nat', '-A', 'OUTPUT', '-d', virtual, '-p', 'tcp', '--dport', '8080', '-j', 'DNAT', '--to-destination', `${net.b}:8080`]);
+    net.exec(net.nsA, [
+      iptables((argv) => net.exec(net.nsA, argv)).v4,
+      '-w',
+      '10',
+      '-t',
+      'nat',
+      '-A',
+      'OUTPUT',
+      '-d',
+      virtual,
+      '-p',
+      'tcp',
+      '--dport',
+      '8080',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${net.b}:8080`,
+    ]);
   });
   afterAll(() => net?.destroy());
 
-  it('DNAT in the sender\'s OUTPUT chain: no event can match, and the INFO line names the gap and the backend that sees it', async () => {
+  it("DNAT in the sender's OUTPUT chain: no event can match, and the INFO line names the gap and the backend that sees it", async () => {
     const p = new PwruProcess(['--backend=tracepoint', '--filter-track-skb', `dst host ${virtual} and tcp`]);
     try {
       await p.ready();

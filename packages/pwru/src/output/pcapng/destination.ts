@@ -24,7 +24,25 @@ export function linesToStdout(opts: Pick<PwruOptions, 'outputPcapng' | 'outputFi
 
 /** Opens `--output-pcapng` (undefined when not asked for). */
 export function openPcapngOutput(
-  opts: Pick<PwruOptions, 'outputPcapng' | 'outputPcapngSnaplen' | 'outputFileMaxSize' | 'outputFileMaxBackups' | 'outputFileMaxAge' | 'outputFileCompress' | 'outputMeta' | 'outputTuple' | 'outputTcpFlags' | 'outputTunnel' | 'outputStack' | 'outputCaller' | 'outputSkbCb' | 'outputNetnsNames' | 'netnsNamesMaxLength' | 'timestamp'>,
+  opts: Pick<
+    PwruOptions,
+    | 'outputPcapng'
+    | 'outputPcapngSnaplen'
+    | 'outputFileMaxSize'
+    | 'outputFileMaxBackups'
+    | 'outputFileMaxAge'
+    | 'outputFileCompress'
+    | 'outputMeta'
+    | 'outputTuple'
+    | 'outputTcpFlags'
+    | 'outputTunnel'
+    | 'outputStack'
+    | 'outputCaller'
+    | 'outputSkbCb'
+    | 'outputNetnsNames'
+    | 'netnsNamesMaxLength'
+    | 'timestamp'
+  >,
   ctx: OutputContext,
   stdout: number,
   version = '',
@@ -32,11 +50,20 @@ export function openPcapngOutput(
   if (opts.outputPcapng === '') return undefined;
   let file: RotatingPcapngSink | undefined;
   if (opts.outputPcapng !== '-') {
-    for (const [flag, v] of [['max-size', opts.outputFileMaxSize], ['max-backups', opts.outputFileMaxBackups], ['max-age', opts.outputFileMaxAge]] as const) {
+    for (const [flag, v] of [
+      ['max-size', opts.outputFileMaxSize],
+      ['max-backups', opts.outputFileMaxBackups],
+      ['max-age', opts.outputFileMaxAge],
+    ] as const) {
       if (v < 0) throw new PwruError(`--output-file-${flag} must not be negative, not ${v}`);
     }
     try {
-      file = new RotatingPcapngSink(opts.outputPcapng, { maxSizeMB: opts.outputFileMaxSize, maxBackups: opts.outputFileMaxBackups, maxAgeDays: opts.outputFileMaxAge, compress: opts.outputFileCompress });
+      file = new RotatingPcapngSink(opts.outputPcapng, {
+        maxSizeMB: opts.outputFileMaxSize,
+        maxBackups: opts.outputFileMaxBackups,
+        maxAgeDays: opts.outputFileMaxAge,
+        compress: opts.outputFileCompress,
+      });
     } catch (e) {
       throw new PwruError(`cannot open the --output-pcapng file: ${(e as Error).message}`);
     }

@@ -101,7 +101,8 @@ export class PcapngEventWriter {
       const skbKey = `${ev.skb.hi}:${ev.skb.lo}`;
       if (ev.kind === EventKind.Return) packet ??= this.lastPacket.get(skbKey);
       else if (packet) {
-        if (this.lastPacket.size >= MAX_REMEMBERED) this.lastPacket.delete(this.lastPacket.keys().next().value as string);
+        if (this.lastPacket.size >= MAX_REMEMBERED)
+          this.lastPacket.delete(this.lastPacket.keys().next().value as string);
         this.lastPacket.set(skbKey, packet);
       }
     }
@@ -130,10 +131,16 @@ export class PcapngEventWriter {
   comment(ev: PwruEvent): string {
     const ctx = this.ctx;
     const base = this.funcNames.base(ev, ctx);
-    let s = ev.kind === EventKind.Return ? base + ' = ' + returnValueOf(base, ev, ctx.returns).text : withDropReason(base, ev, ctx);
-    s += ' skb=' + hex64(ev.skb.hi, ev.skb.lo) + ' cpu=' + ev.cpu + ' process=' + ctx.processName(ev.pid, ev.comm ?? '');
+    let s =
+      ev.kind === EventKind.Return
+        ? base + ' = ' + returnValueOf(base, ev, ctx.returns).text
+        : withDropReason(base, ev, ctx);
+    s +=
+      ' skb=' + hex64(ev.skb.hi, ev.skb.lo) + ' cpu=' + ev.cpu + ' process=' + ctx.processName(ev.pid, ev.comm ?? '');
     const m = ev.meta;
-    if (m) s += ' netns=' + m.netns + ' mark=0x' + m.mark.toString(16) + this.ifaceWord(m.netns, m.ifindex) + ' len=' + m.len;
+    if (m)
+      s +=
+        ' netns=' + m.netns + ' mark=0x' + m.mark.toString(16) + this.ifaceWord(m.netns, m.ifindex) + ' len=' + m.len;
     if (ev.tuple && ev.tuple.l3 !== 0) s += ' ' + formatTuple(ev.tuple, this.o.output.outputTcpFlags);
     return s;
   }

@@ -14,9 +14,14 @@ export type PacketDrain = (each: (view: DataView, offset: number, length: number
 export const MAX_PENDING_PACKETS = 4096;
 
 /** Decodes one packet record (copying the bytes out of the ring). */
-export function decodePacketRecord(view: DataView, off: number, length: number): { key: string; packet: CapturedPacket } | undefined {
+export function decodePacketRecord(
+  view: DataView,
+  off: number,
+  length: number,
+): { key: string; packet: CapturedPacket } | undefined {
   if (length < PACKET_HEADER.size) return undefined;
-  const ts = view.getUint32(off + PACKET_HEADER.ts + 4, true) * 4294967296 + view.getUint32(off + PACKET_HEADER.ts, true);
+  const ts =
+    view.getUint32(off + PACKET_HEADER.ts + 4, true) * 4294967296 + view.getUint32(off + PACKET_HEADER.ts, true);
   const cpu = view.getUint32(off + PACKET_HEADER.cpu, true);
   const start = view.getUint32(off + PACKET_HEADER.start, true);
   const capLen = Math.min(view.getUint32(off + PACKET_HEADER.capLen, true), length - PACKET_HEADER.size);
@@ -24,7 +29,11 @@ export function decodePacketRecord(view: DataView, off: number, length: number):
   const data = new Uint8Array(view.buffer, view.byteOffset + off + PACKET_HEADER.size, capLen).slice();
   return {
     key: packetKey(cpu, ts),
-    packet: { linkType: start === PacketStart.Mac ? LINKTYPE.ethernet : LINKTYPE.raw, data, origLen: Math.max(origLen, capLen) },
+    packet: {
+      linkType: start === PacketStart.Mac ? LINKTYPE.ethernet : LINKTYPE.raw,
+      data,
+      origLen: Math.max(origLen, capLen),
+    },
   };
 }
 

@@ -56,16 +56,21 @@ export function readPcapng(bytes: Uint8Array): ReadSection[] {
     if (off + 12 > b.length) throw new PwruError(`pcapng: a truncated block at byte ${off}`);
     const type = b.readUInt32LE(off);
     const len = b.readUInt32LE(off + 4);
-    if (len < 12 || len % 4 !== 0 || off + len > b.length || b.readUInt32LE(off + len - 4) !== len) throw new PwruError(`pcapng: a bad block length at byte ${off}`);
+    if (len < 12 || len % 4 !== 0 || off + len > b.length || b.readUInt32LE(off + len - 4) !== len)
+      throw new PwruError(`pcapng: a bad block length at byte ${off}`);
     const end = off + len - 4;
     if (type === BLOCK.sectionHeader) {
-      if (b.readUInt32LE(off + 8) !== BYTE_ORDER_MAGIC) throw new PwruError('pcapng: only little-endian sections are read');
+      if (b.readUInt32LE(off + 8) !== BYTE_ORDER_MAGIC)
+        throw new PwruError('pcapng: only little-endian sections are read');
       cur = { interfaces: [], packets: [] };
       sections.push(cur);
     } else if (!cur) {
       throw new PwruError('pcapng: the file does not start with a Section Header Block');
     } else if (type === BLOCK.interfaceDescription) {
-      const iface: { linkType: number; snaplen: number; name?: string; description?: string } = { linkType: b.readUInt16LE(off + 8), snaplen: b.readUInt32LE(off + 12) };
+      const iface: { linkType: number; snaplen: number; name?: string; description?: string } = {
+        linkType: b.readUInt16LE(off + 8),
+        snaplen: b.readUInt32LE(off + 12),
+      };
       options(b, off + 16, end, (code, v) => {
         if (code === OPTION.ifName) iface.name = utf8.decode(v);
         else if (code === OPTION.ifDescription) iface.description = utf8.decode(v);
@@ -83,7 +88,8 @@ export function readPcapng(bytes: Uint8Array): ReadSection[] {
       };
       options(b, off + 28 + ((capLen + 3) & ~3), end, (code, v) => {
         if (code === OPTION.comment) p.comment = utf8.decode(v);
-        else if (code === OPTION.customString && v.length >= 4 && v.readUInt32LE(0) === PWRU_PEN) p.event = JSON.parse(utf8.decode(v.subarray(4)));
+        else if (code === OPTION.customString && v.length >= 4 && v.readUInt32LE(0) === PWRU_PEN)
+          p.event = JSON.parse(utf8.decode(v.subarray(4)));
       });
       cur.packets.push(p);
     }

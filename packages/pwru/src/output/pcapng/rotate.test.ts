@@ -19,17 +19,29 @@ describe('--output-pcapng with the --output-file rotation flags', () => {
     sink.attach(w.writer);
     const n = 60;
     for (let i = 0; i < n; i++) {
-      const data = ipv4Packet({ saddr: '10.0.0.1', daddr: '10.0.0.2', proto: 17, sport: 1000 + i, dport: 53, payload: 20 });
+      const data = ipv4Packet({
+        saddr: '10.0.0.1',
+        daddr: '10.0.0.2',
+        proto: 17,
+        sport: 1000 + i,
+        dport: 53,
+        payload: 20,
+      });
       // Two interfaces, the second met only after the first rotation.
       const ev = i < 20 ? CURL_DROP : { ...CURL_DROP, meta: { ...CURL_DROP.meta!, ifindex: 7 } };
-      w.write({ ...ev, ts: CURL_DROP.ts + i }, { linkType: i < 20 ? LINKTYPE.ethernet : LINKTYPE.raw, data: i < 20 ? ethernetFrame(data) : data, origLen: 0 });
+      w.write(
+        { ...ev, ts: CURL_DROP.ts + i },
+        { linkType: i < 20 ? LINKTYPE.ethernet : LINKTYPE.raw, data: i < 20 ? ethernetFrame(data) : data, origLen: 0 },
+      );
       w.writer.flush(); // one batch per packet: rotations happen between any two of them
     }
     await sink.close();
     const files = readdirSync(dir).sort();
     expect(files.length).toBeGreaterThan(3);
     expect(files).toContain('trace.pcapng');
-    expect(files.filter((f) => /^trace-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}\.pcapng$/.test(f))).toHaveLength(files.length - 1);
+    expect(files.filter((f) => /^trace-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}\.pcapng$/.test(f))).toHaveLength(
+      files.length - 1,
+    );
     const ports: number[] = [];
     for (const f of files) {
       const r = tsharkFields(join(dir, f), ['udp.srcport', 'frame.interface_name', 'frame.encap_type']);

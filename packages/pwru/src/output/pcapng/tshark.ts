@@ -29,6 +29,12 @@ export function tsharkFields(file: string, fields: readonly string[], input?: Ui
     .filter((l) => l !== '' && !/^Running as user "root"/.test(l))
     .join('\n');
   const out = r.stdout.toString();
-  const rows = out === '' ? [] : out.replace(/\n$/, '').split('\n').map((l) => l.split('\t'));
+  const rows =
+    out === ''
+      ? []
+      : out
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => l.split('\t'));
   return { rows, warnings, status: r.status };
 }

@@ -31,7 +31,13 @@ describe('PcapngWriter', () => {
     const bs = blocks(s.bytes());
     expect(bs.map((b) => b.type)).toEqual([BLOCK.sectionHeader, BLOCK.interfaceDescription, BLOCK.enhancedPacket]);
     const epb = bs[2]!.body;
-    expect([epb.readUInt32LE(0), epb.readUInt32LE(4), epb.readUInt32LE(8), epb.readUInt32LE(12), epb.readUInt32LE(16)]).toEqual([0, 1, 2, 3, 60]);
+    expect([
+      epb.readUInt32LE(0),
+      epb.readUInt32LE(4),
+      epb.readUInt32LE(8),
+      epb.readUInt32LE(12),
+      epb.readUInt32LE(16),
+    ]).toEqual([0, 1, 2, 3, 60]);
     expect([...epb.subarray(20, 24)]).toEqual([1, 2, 3, 0]);
     expect(epb.readUInt16LE(24)).toBe(OPTION.comment);
     expect(epb.readUInt16LE(26)).toBe(5);
@@ -49,8 +55,15 @@ describe('PcapngWriter', () => {
     w.restart(b);
     w.packet({ iface: 0, tsHi: 0, tsLo: 0, data: new Uint8Array(0), origLen: 0 });
     w.flush();
-    expect(blocks(b.bytes()).map((x) => x.type)).toEqual([BLOCK.sectionHeader, BLOCK.interfaceDescription, BLOCK.interfaceDescription, BLOCK.enhancedPacket]);
-    expect(() => w.packet({ iface: 2, tsHi: 0, tsLo: 0, data: new Uint8Array(0), origLen: 0 })).toThrow('no pcapng interface 2');
+    expect(blocks(b.bytes()).map((x) => x.type)).toEqual([
+      BLOCK.sectionHeader,
+      BLOCK.interfaceDescription,
+      BLOCK.interfaceDescription,
+      BLOCK.enhancedPacket,
+    ]);
+    expect(() => w.packet({ iface: 2, tsHi: 0, tsLo: 0, data: new Uint8Array(0), origLen: 0 })).toThrow(
+      'no pcapng interface 2',
+    );
   });
 });
 
@@ -67,14 +80,21 @@ describe('readPcapng', () => {
     const [section, ...more] = readPcapng(s.bytes());
     expect(more).toEqual([]);
     expect(section!.interfaces).toEqual([
-      { linkType: 101, snaplen: 128, name: 'eth0', description: 'netns 4026531840, ifindex 2, from the network header (no MAC header)' },
+      {
+        linkType: 101,
+        snaplen: 128,
+        name: 'eth0',
+        description: 'netns 4026531840, ifindex 2, from the network header (no MAC header)',
+      },
       { linkType: 1, snaplen: 128, name: 'ifindex 9', description: 'netns 4026531840, ifindex 9, from the MAC header' },
     ]);
     expect(section!.packets.map((p) => [p.iface, [...p.data], p.origLen])).toEqual([
       [0, [0x45, 0, 0, 20], 60],
       [1, [], 60],
     ]);
-    expect(section!.packets[0]!.comment).toMatch(/^kfree_skb_reason\(SKB_DROP_REASON_NETFILTER_DROP\) skb=0xffff8bb7038b6900 /);
+    expect(section!.packets[0]!.comment).toMatch(
+      /^kfree_skb_reason\(SKB_DROP_REASON_NETFILTER_DROP\) skb=0xffff8bb7038b6900 /,
+    );
     expect(section!.packets[1]!.event).toMatchObject({ skb: '0xffff8bb7038b6900', iface: '9', time: CURL_DROP.ts });
     expect(() => readPcapng(s.bytes().subarray(0, 50))).toThrow('pcapng: a truncated block at byte 40');
   });

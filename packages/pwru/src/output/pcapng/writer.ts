@@ -6,7 +6,15 @@
  */
 import { writeSync } from 'node:fs';
 import type { ByteSink } from '../writer.js';
-import { BLOCK, encodeInterface, encodeSectionHeader, type InterfaceInfo, OPTION, PWRU_PEN, type SectionInfo } from './format.js';
+import {
+  BLOCK,
+  encodeInterface,
+  encodeSectionHeader,
+  type InterfaceInfo,
+  OPTION,
+  PWRU_PEN,
+  type SectionInfo,
+} from './format.js';
 
 /** One packet to write. */
 export interface PcapngPacket {
