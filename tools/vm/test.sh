@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every *.vm.test.ts (packages/*/src, packages/*/test and tools/vm) on each kernel of the VM
-# matrix (5.10, 6.1, 6.12; lib.sh), one VM boot per kernel, as many kernels side by side as the
-# machine has cores (each line of a kernel's output prefixed "[<kernel>] "), with
+# matrix (5.10, 6.1, 6.12; lib.sh), two VM boots per kernel (pwru's end-to-end tests, the rest;
+# one boot when vitest arguments are given), as many VMs side by side as the machine has cores
+# (each line of a kernel's output prefixed "[<kernel>] "), with
 # tools/vm/vitest.config.ts. A kernel whose suite fails does not stop the others; the command
 # prints one summary line per kernel and fails at the end if any kernel failed.
 #
@@ -14,7 +15,7 @@
 #   BPF_TS_VM_KERNELS       comma-separated subset of the matrix, e.g. 6.12,6.1 (default: all)
 #   BPF_TS_VM_NO_BUILD=1    skip the host build (turbo; tests import each other's dist/)
 #   BPF_TS_VM_TEST_TIMEOUT  bound of each kernel's VM run in seconds (default 3600)
-#   BPF_TS_VM_JOBS          kernels run side by side (default: the number of host cores)
+#   BPF_TS_VM_JOBS          VMs run side by side (default: the number of host cores)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,15 +38,21 @@ mkdir -p "$results"
 status_dir=$(mktemp -d "$vm_cache/status.XXXXXX")
 trap 'rm -rf "$status_dir"' EXIT
 
-# Prepare and run kernel $1's VM suites, its output prefixed with "[$1] "; write its summary
-# line to $status_dir/$1 and its exit status to $status_dir/$1.status.
-run_kernel() {
-  local k=$1 start seconds status=0 out counts=""
+# Prepare kernel $1 and run part $2 of its VM suites (vitest arguments $3...) in one VM boot,
+# its output prefixed with "[$1] "; leave the part's vitest report, exit status and wall time
+# in $status_dir/$1.$2.{json,status,seconds}.
+run_part() {
+  local k=$1 part=$2 start status=0 out
+  shift 2
+  case $part in
+    e2e) set -- packages/pwru/test/e2e/ "$@" ;;
+    rest) set -- '--exclude=packages/pwru/test/e2e/**' "$@" ;;
+  esac
   start=$(date +%s)
   out=$(mktemp -d "$vm_cache/out.XXXXXX")
-  vm_log "kernel $k: preparing"
+  vm_log "kernel $k ($part): preparing"
   if BPF_TS_VM_KERNEL=$k bash "$vm_here/prepare.sh"; then
-    vm_log "kernel $k: running the VM suites"
+    vm_log "kernel $k ($part): running the VM suites"
     BPF_TS_VM_KERNEL=$k bash "$vm_here/run.sh" --timeout "${BPF_TS_VM_TEST_TIMEOUT:-3600}" \
       --cwd "$vm_repo" --out "$out" -- \
       node_modules/.bin/vitest run --config tools/vm/vitest.config.ts \
@@ -54,52 +61,44 @@ run_kernel() {
   else
     status=$?
   fi
-  seconds=$(($(date +%s) - start))
-  if [ -s "$out/vitest.json" ]; then
-    # Record when and for how long this kernel ran beside vitest's own report.
-    node -e '
-      const fs = require("fs");
-      const [file, kernel, seconds, status, jobs] = process.argv.slice(1);
-      const r = JSON.parse(fs.readFileSync(file, "utf8"));
-      r.bpfTsVm = { kernel, seconds: Number(seconds), status: Number(status), jobs: Number(jobs), finishedAt: new Date().toISOString() };
-      fs.writeFileSync(file, JSON.stringify(r));
-      console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
-    ' "$out/vitest.json" "$k" "$seconds" "$status" "$jobs" > "$out/counts" 2>&1 && counts=$(cat "$out/counts")
-    # Only a full run (no vitest filter) stands for the kernel in the README's table.
-    if [ $# -eq 0 ]; then
-      mv "$out/vitest.json" "$results/$k.json"
-    else
-      mv "$out/vitest.json" "$results/$k.partial.json"
-    fi
-  fi
+  [ ! -s "$out/vitest.json" ] || mv "$out/vitest.json" "$status_dir/$k.$part.json"
   rm -rf "$out"
-  if [ "$status" = 0 ]; then
-    echo "vm: kernel $k: ok in ${seconds}s${counts:+ ($counts)}" > "$status_dir/$k"
-  else
-    echo "vm: kernel $k: FAILED (exit $status) in ${seconds}s${counts:+ ($counts)}" > "$status_dir/$k"
-  fi
-  echo "$status" > "$status_dir/$k.status"
+  echo "$status" > "$status_dir/$k.$part.status"
+  echo $(($(date +%s) - start)) > "$status_dir/$k.$part.seconds"
 }
 
-# Each VM keeps about one host core busy (TCG), so on a machine with N cores up to N kernels run
-# side by side (BPF_TS_VM_JOBS overrides it), the newest kernels first: they run the most tests.
+# A full run splits each kernel's suites into two VM boots, so that two cores share the work
+# evenly: pwru's end-to-end tests (the longest files) and everything else. Vitest arguments
+# select files themselves and run in one boot per kernel.
+if [ $# -eq 0 ]; then
+  parts=(e2e rest)
+else
+  parts=(all)
+fi
+
+# Each VM keeps about one host core busy (TCG), so on a machine with N cores up to N VMs run
+# side by side (BPF_TS_VM_JOBS overrides it), the longest parts and the newest kernels first.
 jobs=${BPF_TS_VM_JOBS:-$(nproc)}
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || vm_die_status=2 vm_die "BPF_TS_VM_JOBS: '$jobs' is not a positive number"
-order=()
-for ((i = ${#kernels[@]} - 1; i >= 0; i--)); do order+=("${kernels[$i]}"); done
-for k in "${order[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
-  if [ "$jobs" = 1 ]; then
-    run_kernel "$k" "$@"
-  else
-    { run_kernel "$k" "$@" 2>&1 | sed -u "s/^/[$k] /"; } &
-  fi
+for part in "${parts[@]}"; do
+  for ((i = ${#kernels[@]} - 1; i >= 0; i--)); do
+    k=${kernels[$i]}
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    if [ "$jobs" = 1 ]; then
+      run_part "$k" "$part" "$@"
+    else
+      { run_part "$k" "$part" "$@" 2>&1 | sed -u "s/^/[$k] /"; } &
+    fi
+  done
 done
 wait
 
+# One report and one summary line per kernel, its parts' reports merged; only a full run (no
+# vitest filter) stands for the kernel in the README's table (`npm run kernel-table`).
 failed=0
 for k in "${kernels[@]}"; do
-  if [ -f "$status_dir/$k" ]; then cat "$status_dir/$k" >&2; else echo "vm: kernel $k: FAILED (no result)" >&2; fi
-  [ "$(cat "$status_dir/$k.status" 2> /dev/null)" = 0 ] || failed=1
+  dest=$results/$k.json
+  [ $# -eq 0 ] || dest=$results/$k.partial.json
+  node "$vm_here/merge-reports.mjs" "$status_dir" "$k" "$dest" "$jobs" "${parts[@]}" >&2 || failed=1
 done
 exit $failed
