@@ -13,7 +13,17 @@ const read = (part, ext) => {
   const f = join(dir, `${kernel}.${part}.${ext}`);
   return existsSync(f) ? readFileSync(f, 'utf8').trim() : undefined;
 };
-const COUNTS = ['numTotalTestSuites', 'numPassedTestSuites', 'numFailedTestSuites', 'numPendingTestSuites', 'numTotalTests', 'numPassedTests', 'numFailedTests', 'numPendingTests', 'numTodoTests'];
+const COUNTS = [
+  'numTotalTestSuites',
+  'numPassedTestSuites',
+  'numFailedTestSuites',
+  'numPendingTestSuites',
+  'numTotalTests',
+  'numPassedTests',
+  'numFailedTests',
+  'numPendingTests',
+  'numTodoTests',
+];
 
 let merged;
 let ok = true;
@@ -35,13 +45,27 @@ for (const part of parts) {
     merged.success = merged.success && r.success;
   }
 }
-const took = parts.length > 1 ? `${seconds.reduce((a, b) => a + b, 0)}s in ${parts.length} boots (${parts.map((p, i) => `${p} ${seconds[i]}s`).join(', ')})` : `${seconds[0]}s`;
+const took =
+  parts.length > 1
+    ? `${seconds.reduce((a, b) => a + b, 0)}s in ${parts.length} boots (${parts.map((p, i) => `${p} ${seconds[i]}s`).join(', ')})`
+    : `${seconds[0]}s`;
 let counts = '';
 if (merged) {
-  merged.bpfTsVm = { kernel, seconds: seconds.reduce((a, b) => a + b, 0), parts: Object.fromEntries(parts.map((p, i) => [p, { seconds: seconds[i], status: statuses[i] }])), status: ok ? 0 : 1, jobs: Number(jobs), finishedAt: new Date().toISOString() };
+  merged.bpfTsVm = {
+    kernel,
+    seconds: seconds.reduce((a, b) => a + b, 0),
+    parts: Object.fromEntries(parts.map((p, i) => [p, { seconds: seconds[i], status: statuses[i] }])),
+    status: ok ? 0 : 1,
+    jobs: Number(jobs),
+    finishedAt: new Date().toISOString(),
+  };
   writeFileSync(dest, JSON.stringify(merged));
   counts = ` (${merged.numPassedTests} passed, ${merged.numFailedTests} failed, ${merged.numPendingTests + merged.numTodoTests} skipped)`;
 }
 const failedStatus = statuses.find((s) => s !== 0);
-console.log(ok ? `vm: kernel ${kernel}: ok in ${took}${counts}` : `vm: kernel ${kernel}: FAILED (exit ${failedStatus ?? 'no report'}) in ${took}${counts}`);
+console.log(
+  ok
+    ? `vm: kernel ${kernel}: ok in ${took}${counts}`
+    : `vm: kernel ${kernel}: FAILED (exit ${failedStatus ?? 'no report'}) in ${took}${counts}`,
+);
 process.exit(ok ? 0 : 1);

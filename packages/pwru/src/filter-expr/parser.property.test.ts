@@ -51,20 +51,18 @@ const value: fc.Arbitrary<[Node, string]> = fc.oneof(
   fc
     .tuple(member, num)
     .map(([[m, mt], [n, nt]]) => [{ kind: 'mask', value: m, mask: n, column: 0 }, `${mt} & ${nt}`] as [Node, string]),
-  fc
-    .tuple(fc.constantFrom('nf_conn', 'net_device'), member, fc.array(NAME, { minLength: 1, maxLength: 2 }))
-    .map(
-      ([s, [m, mt], rest]) =>
-        [
-          {
-            kind: 'member',
-            base: { kind: 'cast', struct: s, operand: m, column: 0 },
-            members: rest.map((name) => ({ name, arrow: true, column: 0 })),
-            column: 0,
-          },
-          `((struct ${s} *)${mt})${rest.map((r) => `->${r}`).join('')}`,
-        ] as [Node, string],
-    ),
+  fc.tuple(fc.constantFrom('nf_conn', 'net_device'), member, fc.array(NAME, { minLength: 1, maxLength: 2 })).map(
+    ([s, [m, mt], rest]) =>
+      [
+        {
+          kind: 'member',
+          base: { kind: 'cast', struct: s, operand: m, column: 0 },
+          members: rest.map((name) => ({ name, arrow: true, column: 0 })),
+          column: 0,
+        },
+        `((struct ${s} *)${mt})${rest.map((r) => `->${r}`).join('')}`,
+      ] as [Node, string],
+  ),
 );
 const leaf: fc.Arbitrary<[Node, string]> = fc.oneof(
   value,
