@@ -4,7 +4,8 @@ import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 // --output-ct on this machine's kernel (tracepoint backend) with real conntrack entries: a TCP
 // connection from namespace A to B:8080, which B's nat table DNATs to a server on B:9090; A
-// tracks its own connections too (a conntrack match in its OUTPUT chain).
+// tracks its own connections too (a conntrack match in its OUTPUT chain); and a UDP datagram from
+// A to a closed port of B, whose ICMP port-unreachable answer A's conntrack relates to it.
 const skip = e2eSkipReason();
 if (skip) console.log(`skipped: --output-ct end-to-end tests ${skip}`);
 
@@ -26,6 +27,7 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
   let net: NetnsPair;
   let events: CtEvent[] = [];
   let text = '';
+  let icmp: CtEvent[] = [];
   beforeAll(async () => {
     net = new NetnsPair();
     net.exec(net.nsB, [
@@ -60,6 +62,7 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
       '-j',
       'ACCEPT',
     ]);
+    net.exec(net.nsA, ['iptables', '-w', '10', '-A', 'OUTPUT', '-p', 'udp', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT']);
     const server = spawn(
       'ip',
       [
@@ -98,6 +101,21 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
             .map((l) => JSON.parse(l) as CtEvent);
         else text = p.stdout;
       }
+      // Nothing listens on B's UDP port 7: B answers with an ICMP port unreachable.
+      const p = new PwruProcess(['--backend=tracepoint', '--output-ct', '--output-json', `host ${net.a} and icmp`]);
+      try {
+        await p.ready();
+        const udp = `const s=require('dgram').createSocket('udp4');s.send('ping',7,${JSON.stringify(net.b)},()=>setTimeout(()=>s.close(),300));`;
+        net.exec(net.nsA, [process.execPath, '-e', udp]);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(await p.stop()).toBe(0);
+      } finally {
+        p.child.kill('SIGKILL');
+      }
+      icmp = p.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as CtEvent);
     } finally {
       server.kill('SIGKILL');
     }
@@ -136,5 +154,14 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
         `orig=${net.a.replace(/\./g, '\\.')}:\\d+->${net.b.replace(/\./g, '\\.')}:8080/tcp reply=${net.b.replace(/\./g, '\\.')}:9090->`,
       ),
     );
+  });
+
+  it('relates an ICMP error to the UDP entry it answers: RELATED state, the datagram\'s tuples', () => {
+    // The ICMP error reaches A's conntrack, which finds the UDP entry from the datagram quoted in it.
+    const related = icmp.filter((e) => e.ct && e.netns === icmp.find((x) => x.ct)?.netns);
+    const rel = related.find((e) => /^RELATED/.test(e.ct!.state));
+    expect(rel, JSON.stringify(icmp.slice(0, 20))).toBeDefined();
+    expect(rel!.ct!.orig).toMatchObject({ saddr: net.a, daddr: net.b, dport: 7, proto: 17 });
+    expect(rel!.ct!.reply).toMatchObject({ saddr: net.b, sport: 7, daddr: net.a, proto: 17 });
   });
 });
