@@ -11,9 +11,13 @@ let loaded: Koffi | undefined;
  * such as a build step generating programs for another machine.
  */
 function koffiAddon(): Koffi {
-  // Bundled into CommonJS (pwru's code-cached CLI), `import.meta.url` is gone and the bundle's own
-  // `require` knows where koffi is; as an ES module, a `require` is made for this file.
-  if (!loaded) loaded = (typeof require === 'function' ? require : createRequire(import.meta.url))('koffi') as Koffi;
+  // As an ES module, a `require` made for this file; bundled into CommonJS (pwru's code-cached
+  // CLI), `import.meta.url` is gone and the bundle's own `require` knows where koffi is. (Not
+  // `typeof require`: an ES module build has a `require` stand-in that throws.)
+  if (!loaded) {
+    const url = import.meta.url;
+    loaded = (url ? createRequire(url) : require)('koffi') as Koffi;
+  }
   return loaded;
 }
 
