@@ -62,7 +62,21 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
       '-j',
       'ACCEPT',
     ]);
-    net.exec(net.nsA, ['iptables', '-w', '10', '-A', 'OUTPUT', '-p', 'udp', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'ACCEPT']);
+    net.exec(net.nsA, [
+      'iptables',
+      '-w',
+      '10',
+      '-A',
+      'OUTPUT',
+      '-p',
+      'udp',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'NEW',
+      '-j',
+      'ACCEPT',
+    ]);
     const server = spawn(
       'ip',
       [
@@ -156,7 +170,7 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
     );
   });
 
-  it('relates an ICMP error to the UDP entry it answers: RELATED state, the datagram\'s tuples', () => {
+  it("relates an ICMP error to the UDP entry it answers: RELATED state, the datagram's tuples", () => {
     // The ICMP error reaches A's conntrack, which finds the UDP entry from the datagram quoted in it.
     const related = icmp.filter((e) => e.ct && e.netns === icmp.find((x) => x.ct)?.netns);
     const rel = related.find((e) => /^RELATED/.test(e.ct!.state));
