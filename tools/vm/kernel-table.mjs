@@ -71,6 +71,11 @@ export const ROWS = [
     either(has('--filter-track-bpf-helpers'), inFile('test/bpf-helpers.vm.test')),
   ],
   ['`--filter-trace-tc`, `--filter-trace-xdp`', inFile('e2e/bpf-progs.vm.test')],
+  ['boolean `--filter-skb-expr` (casts, masks, strings)', both(pwruE2e, has('--filter-skb-expr'))],
+  ['`--output-ct` (conntrack state, both tuples)', both(pwruE2e, has('--output-ct'))],
+  ['`--output-netfilter` (iptables-legacy, iptables-nft, nft)', both(pwruE2e, has('--output-netfilter'))],
+  ['`--output-pcapng`', both(pwruE2e, has('--output-pcapng'))],
+  ['`--output-sequence`, `--input-json`', both(pwruE2e, has('--output-sequence'))],
   ['generated programs pass the verifier', inFile('test/verifier')],
   [
     'loader: kprobe / kretprobe links',
@@ -82,6 +87,7 @@ export const ROWS = [
   ['loader: kprobe-multi links (entry, return, cookies)', inFile('link/kprobe-multi.vm.test')],
   ['loader: fentry / fexit links', both(inFile('packages/loader/'), titleHas('fentry'))],
   ['loader: nothing outlives a SIGKILLed tracer', both(inFile('packages/loader/'), has('SIGKILL'))],
+  ['loader: clang-built CO-RE objects (host: in the loader suite)', inFile('object/object.vm.test')],
 ];
 
 /** Flattens a vitest JSON report into {file, title, name (with the describe titles), status}. */
