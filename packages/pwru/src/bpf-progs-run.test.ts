@@ -9,7 +9,7 @@ import { encodeEvent, EventKind, eventLayout } from './event.js';
 import { parseArgs } from './flags/parse.js';
 import type { KernelSession } from './kernel/session.js';
 import { Logger } from './log.js';
-import type { PlannedProgram } from './plan.js';
+import type { PlannedProgram } from './plan/programs.js';
 import { ProgressBar } from './progress.js';
 import { run } from './run-cli.js';
 import { trace, type TraceEvent } from './trace.js';

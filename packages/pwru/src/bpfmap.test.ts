@@ -9,7 +9,7 @@ import { parseArgs } from './flags/parse.js';
 import { bpfMapFields, bpfMapOp } from './generate/bpfmap.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { Logger } from './log.js';
-import { planTrace } from './plan.js';
+import { planTrace } from './plan/programs.js';
 import { planTracking } from './track.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));

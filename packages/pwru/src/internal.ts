@@ -82,7 +82,7 @@ export {
 export { bpfHelperCalls, jitedBpfSymbols, type CodeSymbol } from './discovery/bpf-helpers.js';
 export { Kcore, KcoreError, type KcoreSegment } from './kernel/kcore.js';
 export { pcapFilters, PcapFilterError } from './generate/pcap.js';
-export { planTrace, type TracePlan, type PlannedProgram, type AttachTarget } from './plan.js';
+export { planTrace, type TracePlan, type PlannedProgram, type AttachTarget } from './plan/programs.js';
 export { bpfMapFields, bpfMapOp, type BpfMapFields, type BpfMapOp } from './generate/bpfmap.js';
 export { checkBpfmapBackend, GENERIC_MAP_HELPERS, isBpfMapFunction, withBpfMapFunctions } from './bpfmap.js';
 export { prepare, describeError, type PcapCompiler } from './run.js';

@@ -4,7 +4,7 @@ import { fakeSession } from '../test/fake-session.js';
 import { ProgramRefusedError, PwruError } from './errors.js';
 import { parseArgs } from './flags/parse.js';
 import { Logger } from './log.js';
-import type { PlannedProgram } from './plan.js';
+import type { PlannedProgram } from './plan/programs.js';
 import { Tracer } from './tracer.js';
 
 let haveBtf = true;

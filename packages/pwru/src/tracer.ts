@@ -19,7 +19,7 @@ import type { Attachment, KernelSession, LoadedProgram, RingReader } from './ker
 import type { Ksyms } from './ksyms.js';
 import type { Logger } from './log.js';
 import type { OutputContext } from './output/context.js';
-import type { PlannedProgram, TracePlan } from './plan.js';
+import type { PlannedProgram, TracePlan } from './plan/programs.js';
 import { liveContext } from './run-context.js';
 import { DumpJoiner } from './output/dumps.js';
 import { dumpBufferValueSize, dumpRingBytes } from './generate/skb-dump.js';

@@ -7,7 +7,7 @@ import { parseArgs } from './flags/parse.js';
 import { eventLayout } from './event.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import type { FentrySignature } from './generate/fentry-args.js';
-import { planTrace } from './plan.js';
+import { planTrace } from './plan/programs.js';
 import { Logger } from './log.js';
 import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram, UNCONFIRMED_TTL_NS } from './track.js';
 

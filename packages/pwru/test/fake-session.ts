@@ -5,7 +5,7 @@
 import { encodeEvent, eventLayout, EventKind } from '../src/event.js';
 import type { KernelSession, LoadedProgram, RingReader } from '../src/kernel/session.js';
 import { currentNetnsInode } from '../src/netns.js';
-import type { PlannedProgram } from '../src/plan.js';
+import type { PlannedProgram } from '../src/plan/programs.js';
 
 /**
  * A ring reader that replays `records()` (called once, at the first read) in both modes: pushed

@@ -6,7 +6,7 @@ import { bpfMapFields } from '../src/generate/bpfmap.js';
 import { kernelLayoutFromBtf } from '../src/generate/btf-layout.js';
 import { parseArgs } from '../src/flags/parse.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
-import { planTrace } from '../src/plan.js';
+import { planTrace } from '../src/plan/programs.js';
 import { planTracking } from '../src/track.js';
 
 /** Hash map functions (one per operation) and a generic helper every kernel with BPF has. */

@@ -8,7 +8,7 @@ import { planSkbDumps } from '../src/generate/skb-dump.js';
 import { MAX_SNAPLEN, packetBufferValueSize, packetRingBytes, planSkbPackets } from '../src/generate/skb-packet.js';
 import { discoverSkbTracepoints } from '../src/discovery/tracepoints.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
-import { planTrace } from '../src/plan.js';
+import { planTrace } from '../src/plan/programs.js';
 
 /**
  * `--output-pcapng`: event programs with the in-kernel packet copy (alone, and after the skb

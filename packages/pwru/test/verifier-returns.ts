@@ -3,8 +3,8 @@ import { expect, it } from 'vitest';
 import { eventLayout, type EventSections } from '../src/event.js';
 import type { KernelLayout } from '../src/generate/layout.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
-import { planTrace } from '../src/plan.js';
-import { returnFormats } from '../src/returns.js';
+import { planTrace } from '../src/plan/programs.js';
+import { returnFormats } from '../src/plan/return-probes.js';
 
 /**
  * Functions with each kind of return value pwru prints (int, pointer, enum, bool, and a void

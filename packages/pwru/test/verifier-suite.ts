@@ -9,12 +9,12 @@ import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../src/fil
 import { compileSkbMetadata } from '../src/generate/skb-metadata.js';
 import { ctFieldsFromBtf } from '../src/ct/fields.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
-import { planTrace } from '../src/plan.js';
+import { planTrace } from '../src/plan/programs.js';
 import { selectBpfProgTargets } from '../src/discovery/bpf-progs.js';
 import { pcapL2Function } from '../src/generate/pcap.js';
 import { compileXdpMetadata } from '../src/generate/skb-metadata.js';
 import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
-import { planBpfProgs } from '../src/plan-bpf-progs.js';
+import { planBpfProgs } from '../src/plan/bpf-prog-probes.js';
 import { stackLayout } from '../src/track.js';
 import { loadedPrograms } from 'bpf-loader-ts';
 import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';

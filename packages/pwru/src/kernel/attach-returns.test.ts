@@ -5,7 +5,7 @@ import { exit, Mov, R0 } from 'bpf-asm-ts';
 import { attr, AttachType, BpfCommand, FakeBackend, KPROBE_MULTI_RETURN, Program, ProgramType } from 'bpf-loader-ts';
 import { describe, expect, it } from 'vitest';
 import { Ksyms } from '../ksyms.js';
-import type { PlannedProgram } from '../plan.js';
+import type { PlannedProgram } from '../plan/programs.js';
 import { attachPlanned } from './attach.js';
 
 const F = attr.LinkCreateAttr.fields;

@@ -1,7 +1,7 @@
 import { AttachType, attachKprobeMulti, attachKprobes, attachTracing, type Program } from 'bpf-loader-ts';
 import { PwruError } from '../errors.js';
 import type { Ksyms } from '../ksyms.js';
-import type { PlannedProgram } from '../plan.js';
+import type { PlannedProgram } from '../plan/programs.js';
 import { attachBpfProgTracer } from './bpf-progs.js';
 import type { AttachResult, Attachment } from './session.js';
 

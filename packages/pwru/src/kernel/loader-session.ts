@@ -25,7 +25,7 @@ import { ownMissingBpfPrivileges } from '../privileges.js';
 import { readAvailableFilterFunctions } from '../discovery/functions.js';
 import { ProgramRefusedError, PwruError } from '../errors.js';
 import type { Addr64 } from '../event.js';
-import type { PlannedProgram } from '../plan.js';
+import type { PlannedProgram } from '../plan/programs.js';
 import { DUMP_MAPS } from '../generate/skb-dump.js';
 import { PACKET_MAPS } from '../generate/skb-packet.js';
 import { RETURN_KEY_SIZE, RETURN_MAP, RETURN_MAP_ENTRIES, RETURN_SCRATCH_MAP } from '../generate/return.js';

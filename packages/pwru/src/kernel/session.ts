@@ -2,7 +2,7 @@ import type { Ksyms } from '../ksyms.js';
 import type { KernelFeatures } from '../backend.js';
 import type { Addr64 } from '../event.js';
 import type { BpfProgInfo } from './bpf-progs.js';
-import type { PlannedProgram } from '../plan.js';
+import type { PlannedProgram } from '../plan/programs.js';
 import type { TrackerProgram } from '../track.js';
 
 /** A loaded program ready to attach. */

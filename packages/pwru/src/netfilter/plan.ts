@@ -2,7 +2,7 @@ import type { Backend } from '../backend.js';
 import { PwruError } from '../errors.js';
 import type { EventLayout } from '../event.js';
 import type { KernelLayout } from '../generate/layout.js';
-import type { PlannedProgram } from '../plan.js';
+import type { PlannedProgram } from '../plan/programs.js';
 import { generateNetfilterReturn } from './emit.js';
 import type { NetfilterFields, NfFunc } from './fields.js';
 

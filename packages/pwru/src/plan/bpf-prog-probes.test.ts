@@ -3,17 +3,17 @@ import { gunzipSync } from 'node:zlib';
 import { link } from 'bpf-asm-ts';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import type { BpfProgTarget } from './discovery/bpf-progs.js';
-import { EventKind, eventLayout, HEADER } from './event.js';
-import { kernelLayoutFromBtf } from './generate/btf-layout.js';
-import { pcapFilters, pcapL2Function } from './generate/pcap.js';
-import { frameFor } from './generate/program.js';
-import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from './filter-expr/index.js';
-import { compileXdpMetadata } from './generate/skb-metadata.js';
-import { xdpFrameFor, xdpLayoutFromBtf } from './generate/xdp.js';
-import { bpfProgTracingOf, checkXdpOptions, planBpfProgs } from './plan-bpf-progs.js';
+import type { BpfProgTarget } from '../discovery/bpf-progs.js';
+import { EventKind, eventLayout, HEADER } from '../event.js';
+import { kernelLayoutFromBtf } from '../generate/btf-layout.js';
+import { pcapFilters, pcapL2Function } from '../generate/pcap.js';
+import { frameFor } from '../generate/program.js';
+import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../filter-expr/index.js';
+import { compileXdpMetadata } from '../generate/skb-metadata.js';
+import { xdpFrameFor, xdpLayoutFromBtf } from '../generate/xdp.js';
+import { bpfProgTracingOf, checkXdpOptions, planBpfProgs } from './bpf-prog-probes.js';
 
-const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);
 
 describe('bpfProgTracingOf', () => {

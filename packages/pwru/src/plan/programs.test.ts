@@ -3,12 +3,12 @@ import { gunzipSync } from 'node:zlib';
 import { Helper, link } from 'bpf-asm-ts';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import { discoverSkbTracepoints } from './discovery/tracepoints.js';
-import { eventLayout } from './event.js';
-import { kernelLayoutFromBtf } from './generate/btf-layout.js';
-import { planTrace } from './plan.js';
+import { discoverSkbTracepoints } from '../discovery/tracepoints.js';
+import { eventLayout } from '../event.js';
+import { kernelLayoutFromBtf } from '../generate/btf-layout.js';
+import { planTrace } from './programs.js';
 
-const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const base = {
   layout: eventLayout({ meta: true, cb: false, tuple: true, tunnel: false, stack: false, caller: false }),
   kernel: kernelLayoutFromBtf(btf),

@@ -3,16 +3,16 @@
  * Code generation is in `generate/return.ts`, printing in `output/retval.ts`.
  */
 import type { Btf } from 'btf-parser';
-import { bpfProgSiteName } from './discovery/bpf-progs.js';
-import type { Backend } from './backend.js';
-import type { SkbFunc } from './discovery/functions.js';
-import { PwruError } from './errors.js';
-import type { EventLayout } from './event.js';
-import type { KernelLayout } from './generate/layout.js';
-import { MAPS } from './generate/program.js';
-import { generateReturnProgram } from './generate/return.js';
-import { returnFormat, type ReturnFormat } from './output/retval.js';
-import type { PlannedProgram } from './plan.js';
+import { bpfProgSiteName } from '../discovery/bpf-progs.js';
+import type { Backend } from '../backend.js';
+import type { SkbFunc } from '../discovery/functions.js';
+import { PwruError } from '../errors.js';
+import type { EventLayout } from '../event.js';
+import type { KernelLayout } from '../generate/layout.js';
+import { MAPS } from '../generate/program.js';
+import { generateReturnProgram } from '../generate/return.js';
+import { returnFormat, type ReturnFormat } from '../output/retval.js';
+import type { PlannedProgram } from './programs.js';
 
 /** `--output-return` is refused with this backend (tracepoints have no return). */
 export function checkReturnBackend(backend: Backend): void {

@@ -1,23 +1,23 @@
 import type { Instruction } from 'bpf-asm-ts';
 import type { Btf } from 'btf-parser';
-import { type BpfProgTarget, bpfProgSiteName, selectBpfProgTargets } from './discovery/bpf-progs.js';
-import { PwruError } from './errors.js';
-import type { EventLayout } from './event.js';
-import type { Emitter } from './generate/emitter.js';
-import type { KernelLayout } from './generate/layout.js';
-import { pcapL2Function } from './generate/pcap.js';
-import type { ProgramFilters } from './generate/program.js';
-import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from './filter-expr/index.js';
-import type { SkbDumpPlan } from './generate/skb-dump.js';
-import type { TrackGen } from './generate/track.js';
-import type { SkbMetadata } from './generate/skb-metadata.js';
-import { generateTcProgram } from './generate/tc.js';
-import { generateXdpProgram, type XdpLayout, xdpFrameFor, xdpLayoutFromBtf } from './generate/xdp.js';
-import type { KernelSession } from './kernel/session.js';
-import type { Logger } from './log.js';
-import type { ProbeSite } from './output/context.js';
-import type { PlannedProgram, TracePlan } from './plan.js';
-import type { PwruOptions } from './flags/spec.js';
+import { type BpfProgTarget, bpfProgSiteName, selectBpfProgTargets } from '../discovery/bpf-progs.js';
+import { PwruError } from '../errors.js';
+import type { EventLayout } from '../event.js';
+import type { Emitter } from '../generate/emitter.js';
+import type { KernelLayout } from '../generate/layout.js';
+import { pcapL2Function } from '../generate/pcap.js';
+import type { ProgramFilters } from '../generate/program.js';
+import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../filter-expr/index.js';
+import type { SkbDumpPlan } from '../generate/skb-dump.js';
+import type { TrackGen } from '../generate/track.js';
+import type { SkbMetadata } from '../generate/skb-metadata.js';
+import { generateTcProgram } from '../generate/tc.js';
+import { generateXdpProgram, type XdpLayout, xdpFrameFor, xdpLayoutFromBtf } from '../generate/xdp.js';
+import type { KernelSession } from '../kernel/session.js';
+import type { Logger } from '../log.js';
+import type { ProbeSite } from '../output/context.js';
+import type { PlannedProgram, TracePlan } from './programs.js';
+import type { PwruOptions } from '../flags/spec.js';
 
 /** Which BPF programs a run traces, from its options. */
 export interface BpfProgTracing {

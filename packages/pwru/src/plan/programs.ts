@@ -1,29 +1,35 @@
 import type { Instruction } from 'bpf-asm-ts';
-import type { Backend } from './backend.js';
-import type { BpfProgTarget } from './discovery/bpf-progs.js';
-import type { SkbFunc } from './discovery/functions.js';
-import type { SkbTracepoint } from './discovery/tracepoints.js';
-import type { EventLayout } from './event.js';
-import type { Emitter } from './generate/emitter.js';
-import type { KernelLayout } from './generate/layout.js';
-import { type BpfMapFields, type BpfMapOp, bpfMapOp } from './generate/bpfmap.js';
-import { generateProgram, MAPS, SKB_ARG_FROM_COOKIE, type ProbeKind, type ProgramFilters } from './generate/program.js';
-import { dropReasonArg, type ProbeSite } from './output/context.js';
-import type { SkbMetadata } from './generate/skb-metadata.js';
-import type { SkbDumpPlan } from './generate/skb-dump.js';
-import type { SkbPacketPlan } from './generate/skb-packet.js';
+import type { Backend } from '../backend.js';
+import type { BpfProgTarget } from '../discovery/bpf-progs.js';
+import type { SkbFunc } from '../discovery/functions.js';
+import type { SkbTracepoint } from '../discovery/tracepoints.js';
+import type { EventLayout } from '../event.js';
+import type { Emitter } from '../generate/emitter.js';
+import type { KernelLayout } from '../generate/layout.js';
+import { type BpfMapFields, type BpfMapOp, bpfMapOp } from '../generate/bpfmap.js';
+import {
+  generateProgram,
+  MAPS,
+  SKB_ARG_FROM_COOKIE,
+  type ProbeKind,
+  type ProgramFilters,
+} from '../generate/program.js';
+import { dropReasonArg, type ProbeSite } from '../output/context.js';
+import type { SkbMetadata } from '../generate/skb-metadata.js';
+import type { SkbDumpPlan } from '../generate/skb-dump.js';
+import type { SkbPacketPlan } from '../generate/skb-packet.js';
 import {
   type FrameSource,
   generateReturnProgram,
   type ReturnKind,
   type ReturnProgramOptions,
-} from './generate/return.js';
-import type { ReturnFormat } from './output/retval.js';
-import { planReturns } from './returns.js';
-import type { TrackGen } from './generate/track.js';
-import type { CtFields } from './ct/fields.js';
-import type { NetfilterFields, NfFunc } from './netfilter/fields.js';
-import { planNetfilter } from './netfilter/plan.js';
+} from '../generate/return.js';
+import type { ReturnFormat } from '../output/retval.js';
+import { planReturns } from './return-probes.js';
+import type { TrackGen } from '../generate/track.js';
+import type { CtFields } from '../ct/fields.js';
+import type { NetfilterFields, NfFunc } from '../netfilter/fields.js';
+import { planNetfilter } from '../netfilter/plan.js';
 
 /** Where a loaded program gets attached. */
 export type AttachTarget =
