@@ -10,7 +10,7 @@ import { bpfMapFields, bpfMapOp } from './generate/bpfmap.js';
 import { kernelLayoutFromBtf } from './generate/btf-layout.js';
 import { Logger } from './log.js';
 import { planTrace } from './plan/programs.js';
-import { planTracking } from './track.js';
+import { planTracking } from './plan/skb-tracking.js';
 
 const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);

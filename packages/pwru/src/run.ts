@@ -37,7 +37,7 @@ import { planTrace, type TracePlan } from './plan/programs.js';
 import { ReturnFormats, type ReturnFormat } from './output/retval.js';
 import { checkReturnBackend, planBpfProgReturns, returnFormats } from './plan/return-probes.js';
 import { isReturnKind } from './generate/return.js';
-import { nonSkbFunctions, planTracking, type TrackPlan } from './track.js';
+import { nonSkbFunctions, planTracking, type TrackPlan } from './plan/skb-tracking.js';
 import { invisiblePath } from './visibility.js';
 import type { Instruction } from 'bpf-asm-ts';
 import type { StartupTimes } from './timing.js';

@@ -7,7 +7,7 @@ import { kernelLayoutFromBtf } from '../src/generate/btf-layout.js';
 import { parseArgs } from '../src/flags/parse.js';
 import { LoaderSession } from '../src/kernel/loader-session.js';
 import { planTrace } from '../src/plan/programs.js';
-import { planTracking } from '../src/track.js';
+import { planTracking } from '../src/plan/skb-tracking.js';
 
 /** Hash map functions (one per operation) and a generic helper every kernel with BPF has. */
 const MAP_FUNCTIONS = ['htab_map_update_elem', 'htab_map_lookup_elem', 'htab_map_delete_elem', 'bpf_map_lookup_elem'];

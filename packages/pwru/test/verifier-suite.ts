@@ -15,14 +15,14 @@ import { pcapL2Function } from '../src/generate/pcap.js';
 import { compileXdpMetadata } from '../src/generate/skb-metadata.js';
 import { xdpFrameFor, xdpLayoutFromBtf } from '../src/generate/xdp.js';
 import { planBpfProgs } from '../src/plan/bpf-prog-probes.js';
-import { stackLayout } from '../src/track.js';
+import { stackLayout } from '../src/plan/skb-tracking.js';
 import { loadedPrograms } from 'bpf-loader-ts';
 import { loadTcTarget, loadXdpTarget } from './bpf-targets.mjs';
 import { returnVerifierTests } from './verifier-returns.js';
 import { pcapngVerifierTests } from './verifier-pcapng.js';
 import { parseArgs } from '../src/flags/parse.js';
-import { createTrackMaps, loadTracker } from '../src/kernel/track.js';
-import { planTracking } from '../src/track.js';
+import { createTrackMaps, loadTracker } from '../src/kernel/attach-trackers.js';
+import { planTracking } from '../src/plan/skb-tracking.js';
 import type { Backend } from '../src/backend.js';
 
 /** A boolean filter expression with every construct: masks, strings, a cast through _nfct, enumerators. */

@@ -36,7 +36,7 @@ import { emitSkbDumps, type SkbDumpPlan } from './skb-dump.js';
 import { emitSkbPacket, type SkbPacketPlan } from './skb-packet.js';
 import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './return.js';
 import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
-import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './track.js';
+import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './tracking-code.js';
 import { emitCt } from '../ct/emit.js';
 import type { CtFields } from '../ct/fields.js';
 import type { NetfilterFields, NfFunc } from '../netfilter/fields.js';

@@ -30,7 +30,7 @@ import { emitCurrentTask, emitReserve } from './reserve.js';
 import type { Field, KernelLayout } from './layout.js';
 import { emitL3Tuple, MAPS } from './program.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
-import { emitXdpHeadRecord, emitXdpHeadTaken } from './track.js';
+import { emitXdpHeadRecord, emitXdpHeadTaken } from './tracking-code.js';
 
 /** The `struct xdp_buff` and `struct xdp_rxq_info` members an XDP tracing program reads. */
 export interface XdpLayout {

@@ -32,8 +32,8 @@ import { RETURN_KEY_SIZE, RETURN_MAP, RETURN_MAP_ENTRIES, RETURN_SCRATCH_MAP } f
 import { attachPlanned } from './attach.js';
 import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-progs.js';
 import { openRingReader } from './ring.js';
-import { attachTrackers, createTrackMaps } from './track.js';
-import type { TrackerProgram } from '../track.js';
+import { attachTrackers, createTrackMaps } from './attach-trackers.js';
+import type { TrackerProgram } from '../plan/skb-tracking.js';
 import type { AttachResult, Attachment, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
 
 /** `PERF_MAX_STACK_DEPTH`: frames per stack-trace map entry. */

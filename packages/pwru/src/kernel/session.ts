@@ -3,7 +3,7 @@ import type { KernelFeatures } from '../backend.js';
 import type { Addr64 } from '../event.js';
 import type { BpfProgInfo } from './bpf-progs.js';
 import type { PlannedProgram } from '../plan/programs.js';
-import type { TrackerProgram } from '../track.js';
+import type { TrackerProgram } from '../plan/skb-tracking.js';
 
 /** A loaded program ready to attach. */
 export interface LoadedProgram {

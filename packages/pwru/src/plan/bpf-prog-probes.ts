@@ -9,7 +9,7 @@ import { pcapL2Function } from '../generate/pcap.js';
 import type { ProgramFilters } from '../generate/program.js';
 import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../filter-expr/index.js';
 import type { SkbDumpPlan } from '../generate/skb-dump.js';
-import type { TrackGen } from '../generate/track.js';
+import type { TrackGen } from '../generate/tracking-code.js';
 import type { SkbMetadata } from '../generate/skb-metadata.js';
 import { generateTcProgram } from '../generate/tc.js';
 import { generateXdpProgram, type XdpLayout, xdpFrameFor, xdpLayoutFromBtf } from '../generate/xdp.js';

@@ -26,7 +26,7 @@ import {
 } from '../generate/return.js';
 import type { ReturnFormat } from '../output/retval.js';
 import { planReturns } from './return-probes.js';
-import type { TrackGen } from '../generate/track.js';
+import type { TrackGen } from '../generate/tracking-code.js';
 import type { CtFields } from '../ct/fields.js';
 import type { NetfilterFields, NfFunc } from '../netfilter/fields.js';
 import { planNetfilter } from '../netfilter/plan.js';

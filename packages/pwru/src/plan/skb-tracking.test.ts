@@ -2,16 +2,22 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
-import type { KernelFeatures } from './backend.js';
-import { parseArgs } from './flags/parse.js';
-import { eventLayout } from './event.js';
-import { kernelLayoutFromBtf } from './generate/btf-layout.js';
-import type { FentrySignature } from './generate/fentry-args.js';
-import { planTrace } from './plan/programs.js';
-import { Logger } from './log.js';
-import { nonSkbFunctions, planTracking, trackingWanted, type TrackerProgram, UNCONFIRMED_TTL_NS } from './track.js';
+import type { KernelFeatures } from '../backend.js';
+import { parseArgs } from '../flags/parse.js';
+import { eventLayout } from '../event.js';
+import { kernelLayoutFromBtf } from '../generate/btf-layout.js';
+import type { FentrySignature } from '../generate/fentry-args.js';
+import { planTrace } from './programs.js';
+import { Logger } from '../log.js';
+import {
+  nonSkbFunctions,
+  planTracking,
+  trackingWanted,
+  type TrackerProgram,
+  UNCONFIRMED_TTL_NS,
+} from './skb-tracking.js';
 
-const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
+const btf = Btf.parse(gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))));
 const kernel = kernelLayoutFromBtf(btf);
 const NONE: KernelFeatures = {
   kprobes: false,

@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { bpfIdsOf } from '../../test/e2e/netns.js';
 import { probeLinkType } from 'bpf-loader-ts';
 import { discoverSkbTracepoints } from '../discovery/tracepoints.js';
-import { forgetProgram } from '../generate/track.js';
-import { stackLayout, type TrackerProgram } from '../track.js';
-import { attachTrackers, createTrackMaps } from './track.js';
+import { forgetProgram } from '../generate/tracking-code.js';
+import { stackLayout, type TrackerProgram } from '../plan/skb-tracking.js';
+import { attachTrackers, createTrackMaps } from './attach-trackers.js';
 
 let skip: string | undefined = process.getuid?.() !== 0 ? 'needs root' : undefined;
 try {

@@ -5,14 +5,14 @@
  */
 import type { Instruction } from 'bpf-asm-ts';
 import { type Btf, funcSignature, memberPath } from 'btf-parser';
-import type { Backend, KernelFeatures } from './backend.js';
-import type { SkbFunc } from './discovery/functions.js';
-import { discoverSkbTracepoints } from './discovery/tracepoints.js';
-import { MissingKernelFeatureError, PwruError } from './errors.js';
-import type { PwruOptions } from './flags/spec.js';
-import type { KernelLayout } from './generate/layout.js';
-import { fentrySignature, type FentrySignature } from './generate/fentry-args.js';
-import type { Logger } from './log.js';
+import type { Backend, KernelFeatures } from '../backend.js';
+import type { SkbFunc } from '../discovery/functions.js';
+import { discoverSkbTracepoints } from '../discovery/tracepoints.js';
+import { MissingKernelFeatureError, PwruError } from '../errors.js';
+import type { PwruOptions } from '../flags/spec.js';
+import type { KernelLayout } from '../generate/layout.js';
+import { fentrySignature, type FentrySignature } from '../generate/fentry-args.js';
+import type { Logger } from '../log.js';
 import {
   type FollowSpec,
   fexitFollowProgram,
@@ -23,7 +23,7 @@ import {
   type StackLayout,
   type TrackCtx,
   type TrackGen,
-} from './generate/track.js';
+} from '../generate/tracking-code.js';
 
 /** Where a tracking program attaches. */
 export type TrackerHook =

@@ -16,8 +16,8 @@ import {
   SyscallError,
 } from 'bpf-loader-ts';
 import { PwruError } from '../errors.js';
-import { TRACK_MAPS } from '../generate/track.js';
-import type { TrackerProgram } from '../track.js';
+import { TRACK_MAPS } from '../generate/tracking-code.js';
+import type { TrackerProgram } from '../plan/skb-tracking.js';
 import type { Attachment } from './session.js';
 
 /** Entries of the address map: skbs in flight at once that matched (upstream: 1024, then silently full). */

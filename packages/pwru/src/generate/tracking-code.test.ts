@@ -4,7 +4,7 @@ import { Helper, type Instruction, JEq, link, R1, R6 } from 'bpf-asm-ts';
 import { Btf } from 'btf-parser';
 import { describe, expect, it } from 'vitest';
 import { eventLayout, HEADER } from '../event.js';
-import { stackLayout } from '../track.js';
+import { stackLayout } from '../plan/skb-tracking.js';
 import { kernelLayoutFromBtf } from './btf-layout.js';
 import { generateProgram, MAPS, type ProbeKind } from './program.js';
 import {
@@ -15,7 +15,7 @@ import {
   TRACK_MAPS,
   type TrackCtx,
   type TrackGen,
-} from './track.js';
+} from './tracking-code.js';
 
 const btf61 = Btf.parse(
   gunzipSync(readFileSync(new URL('../../../btf/test/data/vmlinux-6.1.btf.gz', import.meta.url))),
