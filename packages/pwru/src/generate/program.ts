@@ -172,7 +172,7 @@ export interface GenerateOptions {
   readonly packets?: SkbPacketPlan;
   /** `--output-return`: store each emitted event for the return program (not for tracepoints). */
   readonly recordReturn?: boolean;
-  /** skb tracking: look-up before the filters, record after them (see `track.ts`). */
+  /** skb tracking: look-up before the filters, record after them (see `plan/skb-tracking.ts`). */
   readonly track?: TrackGen;
   /** `--output-bpfmap`: the `struct bpf_map` offsets (used when the shape is a bpf map function). */
   readonly bpfmap?: BpfMapFields;

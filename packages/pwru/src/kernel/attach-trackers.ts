@@ -1,6 +1,6 @@
 /**
  * The kernel side of skb tracking: its maps, and loading and attaching the map-maintenance
- * programs planned by `track.ts`.
+ * programs planned by `plan/skb-tracking.ts`.
  */
 import { link } from 'bpf-asm-ts';
 import {

@@ -66,7 +66,7 @@ export interface MapOptions {
   readonly packets?: { readonly ringBytes: number; readonly bufferValueSize: number };
   /** `--output-return`: the map of entry events awaiting return, holding records of this size. */
   readonly returns?: { readonly eventSize: number };
-  /** Whether skb tracking needs its maps (see `kernel/track.ts`). */
+  /** Whether skb tracking needs its maps (see `kernel/attach-trackers.ts`). */
   readonly track?: boolean;
 }
 

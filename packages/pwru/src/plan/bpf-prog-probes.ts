@@ -68,7 +68,7 @@ export interface BpfProgPlanInput {
     /** `--filter-track-skb`: link XDP buffers and skbs (see `generateXdpProgram`). */
     readonly linkSkbHeads?: boolean;
   };
-  /** `--output-return`: the tracers store their events for fexit programs (see `returns.ts`). */
+  /** `--output-return`: the tracers store their events for fexit programs (see `return-probes.ts`). */
   readonly recordReturn?: boolean;
 }
 

@@ -90,10 +90,10 @@ export interface PlanInput {
   readonly packets?: SkbPacketPlan;
   /**
    * `--output-return`: return formats by FUNC-column name; functions returning a value also get
-   * a return program (see `returns.ts`).
+   * a return program (see `return-probes.ts`).
    */
   readonly returns?: ReadonlyMap<string, ReturnFormat>;
-  /** skb tracking in every program (see `track.ts`). */
+  /** skb tracking in every program (see `skb-tracking.ts`). */
   readonly track?: TrackGen;
   /**
    * `--filter-non-skb-funcs` (kprobe, kprobe-multi and fentry backends; fentry needs their

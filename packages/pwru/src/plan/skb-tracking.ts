@@ -1,7 +1,8 @@
 /**
  * Planning of skb tracking: which flags turn it on, how each kernel can keep the tracking maps
  * current (forget freed skbs, follow clones, copies and veth XDP rebuilds), and what it cannot do
- * there. Code generation lives in `generate/track.ts`, loading and attaching in `kernel/track.ts`.
+ * there. Code generation lives in `generate/tracking-code.ts`, loading and attaching in
+ * `kernel/attach-trackers.ts`.
  */
 import type { Instruction } from 'bpf-asm-ts';
 import { type Btf, funcSignature, memberPath } from 'btf-parser';
