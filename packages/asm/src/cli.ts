@@ -30,7 +30,7 @@ const USAGE = `usage: bpf-asm asm FILE.s [-o OUT.bin] [--hex] [--big-endian]
   FILE may be '-' for standard input, and OUT.bin '-' for standard output.`;
 
 /** A usage mistake: printed with the usage text, exit status 2. */
-class UsageError extends Error {}
+class UsageError extends AsmError {}
 
 function readInput(file: string): Buffer {
   try {

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Btf } from './btf.js';
-import { BtfError, BtfNotFoundError, KernelBtfNotFoundError } from './errors.js';
-import { ElfError } from './elf.js';
+import { BtfError } from './errors.js';
 import { formatCChunks } from './format/c.js';
 import { formatJsonChunks } from './format/json.js';
 import { formatRawChunks } from './format/raw.js';
@@ -31,7 +30,7 @@ export interface DumpIo {
   err(text: string): void;
 }
 
-class UsageError extends Error {}
+class UsageError extends BtfError {}
 
 /**
  * Runs `btf-dump` with these arguments; returns the exit code (0 ok, 1 bad input file, 2 bad
@@ -73,12 +72,7 @@ export async function runBtfDump(argv: string[], io: DumpIo): Promise<number> {
       io.err(`btf-dump: ${e.message}\n${usage()}`);
       return 2;
     }
-    if (
-      e instanceof BtfError ||
-      e instanceof BtfNotFoundError ||
-      e instanceof KernelBtfNotFoundError ||
-      e instanceof ElfError
-    ) {
+    if (e instanceof BtfError) {
       io.err(`btf-dump: ${e.message}\n`);
       return 1;
     }

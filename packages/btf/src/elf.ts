@@ -1,7 +1,8 @@
 /** A minimal ELF reader: enough to find a named section (such as `.BTF`) in a vmlinux or `.ko`. */
+import { BtfError } from './errors.js';
 
 /** A malformed or unsupported ELF file. */
-export class ElfError extends Error {
+export class ElfError extends BtfError {
   override name = 'ElfError';
 }
 

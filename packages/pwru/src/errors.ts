@@ -1,6 +1,7 @@
 /**
  * A failure the user can act on: printed as one `ERROR Failed to run pwru error="..."` line
- * (exit 1), never as a stack trace.
+ * (exit 1), never as a stack trace. The root of every error class pwru declares (checked by
+ * `tools/lint/error-roots.mjs`), so `e instanceof PwruError` catches whatever pwru throws.
  */
 export class PwruError extends Error {
   override name = 'PwruError';

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Addr64 } from './event.js';
 import type { Symbolizer } from './output/context.js';
+import { PwruError } from './errors.js';
 
 /** /proc/kallsyms could not be read or holds only zero addresses (no CAP_SYSLOG). */
-export class KallsymsError extends Error {
+export class KallsymsError extends PwruError {
   override name = 'KallsymsError';
 }
 

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { PwruError } from './errors.js';
 
 /** A `--filter-netns` / `--filter-ifname` value that cannot be resolved. */
-export class NetnsError extends Error {
+export class NetnsError extends PwruError {
   override name = 'NetnsError';
 }
 

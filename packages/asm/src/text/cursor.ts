@@ -1,6 +1,7 @@
 /** A cursor over one line's tokens, with the operand readers the statement parser shares. */
 import type { Register } from '../register.js';
 import type { Token } from './lexer.js';
+import { AsmError } from '../errors.js';
 
 /** `found 'x'`, or a clear note when `x` looks like a register that does not exist. */
 export function found(t: Token | undefined): string {
@@ -32,7 +33,7 @@ export function numberValue(text: string): number | bigint | undefined {
 }
 
 /** A parse error at a column of the current line; the parser adds file and line. */
-export class ParseFailure extends Error {
+export class ParseFailure extends AsmError {
   constructor(
     readonly column: number,
     readonly reason: string,

@@ -1,4 +1,5 @@
 import { type Btf, BtfNotFoundError, memberPath, sizeOf } from 'btf-parser';
+import { PwruError } from '../errors.js';
 
 /** Offsets inside one `struct nf_conntrack_tuple`. */
 export interface CtTupleFields {
@@ -28,7 +29,7 @@ export interface CtFields {
 }
 
 /** Why `--output-ct` cannot work on a kernel. */
-export class CtFieldsError extends Error {
+export class CtFieldsError extends PwruError {
   override name = 'CtFieldsError';
 }
 

@@ -1,5 +1,6 @@
+import { PwruError } from '../errors.js';
 /** `--filter-func` is not a valid regular expression. */
-export class FilterFuncError extends Error {
+export class FilterFuncError extends PwruError {
   override name = 'FilterFuncError';
 }
 

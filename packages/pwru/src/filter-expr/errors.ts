@@ -1,8 +1,9 @@
+import { PwruError } from '../errors.js';
 /**
  * A `--filter-skb-expr` / `--filter-xdp-expr` that cannot be compiled. The message names the
  * flag, quotes the expression and, where it applies, the 1-based column of the fault.
  */
-export class FilterExprError extends Error {
+export class FilterExprError extends PwruError {
   override name = 'FilterExprError';
   constructor(
     message: string,

@@ -1,12 +1,13 @@
 import { formatMark, parseMark } from './mark.js';
 import { defaultOptions, FLAGS, type FlagSpec, type PwruOptions } from './spec.js';
 import { FlagValueError, goQuote, parseCsvRecord, parseGoBool, parseGoInt, parseGoUint } from './values.js';
+import { PwruError } from '../errors.js';
 
 /**
  * A command line pflag would reject (unknown flag, missing or bad value). The CLI prints the
  * message and the usage, and exits 2, as upstream does.
  */
-export class FlagParseError extends Error {
+export class FlagParseError extends PwruError {
   override name = 'FlagParseError';
 }
 
@@ -14,7 +15,7 @@ export class FlagParseError extends Error {
  * A flag whose feature this pwru does not have yet was set to a non-default value. The CLI prints
  * the one-line message and exits 1 rather than silently ignoring it.
  */
-export class UnsupportedFlagError extends Error {
+export class UnsupportedFlagError extends PwruError {
   override name = 'UnsupportedFlagError';
   constructor(readonly flag: string) {
     super(`--${flag} is not supported yet`);

@@ -1,10 +1,11 @@
+import { PwruError } from '../errors.js';
 /**
  * Value parsers with Go's strconv/pflag semantics, so `pwru --filter-kprobe-batch=0x10` or
  * `--output-meta=F` mean what they mean to upstream pwru, and bad values fail with the same words.
  */
 
 /** A value a flag cannot take; `message` is the strconv-style reason (`strconv.ParseUint: ...`). */
-export class FlagValueError extends Error {
+export class FlagValueError extends PwruError {
   override name = 'FlagValueError';
 }
 

@@ -2,6 +2,7 @@
  * Kernel structure offsets the generated programs need, taken from the running kernel's BTF at
  * generation time (no CO-RE relocations: the program is generated on the machine it runs on).
  */
+import { PwruError } from '../errors.js';
 
 /** Where a field sits and how wide it is. */
 export interface Field {
@@ -45,6 +46,6 @@ export interface KernelLayout {
 }
 
 /** A required structure member is missing from the kernel's BTF. */
-export class KernelLayoutError extends Error {
+export class KernelLayoutError extends PwruError {
   override name = 'KernelLayoutError';
 }

@@ -3,9 +3,10 @@ import { compile, FilterError, lowerCbpf } from 'pcap2ebpf';
 import type { Emitter } from './emitter.js';
 import type { KernelLayout } from './layout.js';
 import type { Frame } from './program.js';
+import { PwruError } from '../errors.js';
 
 /** A pcap filter that cannot be compiled (syntax, unknown name, `protochain` too long...). */
-export class PcapFilterError extends Error {
+export class PcapFilterError extends PwruError {
   override name = 'PcapFilterError';
 }
 

@@ -3,9 +3,10 @@ import { ArSh, LSh, R1, R7, R8, R9, RSh, StoreImm, StoreMem, type Register } fro
 import type { Addr64 } from '../event.js';
 import type { Emitter } from './emitter.js';
 import type { Frame } from './program.js';
+import { PwruError } from '../errors.js';
 
 /** A bad `--output-skb-metadata` or `--output-xdp-metadata` expression. */
-export class SkbMetadataError extends Error {
+export class SkbMetadataError extends PwruError {
   override name = 'SkbMetadataError';
 }
 

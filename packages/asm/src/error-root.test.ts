@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { AsmError } from './errors.js';
+import * as api from './index.js';
+
+/** The exported classes that are errors, by export name: a new one is enumerated here too. */
+function exportedErrorClasses(...modules: object[]): Map<string, Function> {
+  const out = new Map<string, Function>();
+  for (const m of modules)
+    for (const [name, value] of Object.entries(m))
+      if (typeof value === 'function' && value.prototype instanceof Error) out.set(name, value);
+  return out;
+}
+
+describe('one error root', () => {
+  it('every error class bpf-asm-ts exports derives from AsmError', () => {
+    const errors = exportedErrorClasses(api);
+    expect([...errors.keys()]).toEqual(expect.arrayContaining(['AssemblerError', 'LinkError', 'DecodeError']));
+    for (const [name, E] of errors) expect(E === AsmError || E.prototype instanceof AsmError, name).toBe(true);
+  });
+});

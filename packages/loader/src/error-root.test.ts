@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { BpfError } from './errors.js';
+import * as api from './index.js';
+
+/** The exported classes that are errors, by export name: a new one is enumerated here too. */
+function exportedErrorClasses(...modules: object[]): Map<string, Function> {
+  const out = new Map<string, Function>();
+  for (const m of modules)
+    for (const [name, value] of Object.entries(m))
+      if (typeof value === 'function' && value.prototype instanceof Error) out.set(name, value);
+  return out;
+}
+
+describe('one error root', () => {
+  it('every error class bpf-loader-ts exports derives from BpfError', () => {
+    const errors = exportedErrorClasses(api);
+    expect([...errors.keys()]).toEqual(
+      expect.arrayContaining(['SyscallError', 'VerifierError', 'ElfError', 'CodecError']),
+    );
+    for (const [name, E] of errors) expect(E === BpfError || E.prototype instanceof BpfError, name).toBe(true);
+  });
+});
