@@ -52,7 +52,13 @@ export {
 } from './prog/enumerate.js';
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
 export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
-export { attachRawTracepoint, attachTracing } from './link/tracing.js';
+export {
+  attachRawTracepoint,
+  attachTracing,
+  isTracingAttachType,
+  type TracingAttachOptions,
+  type TracingAttachType,
+} from './link/tracing.js';
 export { tracepointBtfId, functionBtfId, moduleFunctionTarget, kernelBtf, flushKernelBtf } from './link/targets.js';
 export {
   attachPerfEvent,

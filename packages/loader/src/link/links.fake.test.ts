@@ -11,7 +11,8 @@ import { readNumber } from '../sys/layout.js';
 import { attachKprobe } from './kprobe.js';
 import { attachKprobeMulti, KPROBE_MULTI_RETURN } from './kprobe-multi.js';
 import { PerfIoctl } from './perf-event.js';
-import { NotSupportedError } from '../errors.js';
+import { BpfError, NotSupportedError } from '../errors.js';
+import { attachTracing, isTracingAttachType } from './tracing.js';
 
 const load = (fake: FakeBackend, expectedAttachType?: AttachType) =>
   Program.load(
@@ -90,5 +91,37 @@ describe('kprobe through the perf kprobe PMU', () => {
     ]);
     a.close();
     expect(fake.closed.length).toBe(1); // just the perf event fd
+  });
+});
+
+describe('attachTracing takes only tracing attach types', () => {
+  it('passes the typed attach type to BPF_LINK_CREATE', () => {
+    const fake = new FakeBackend();
+    attachTracing(load(fake, AttachType.TRACE_FEXIT), { attachType: AttachType.TRACE_FEXIT, target: 'fexit x' });
+    expect(readNumber(lastLinkCreate(fake), LinkCreateAttr.fields.attachType)).toBe(AttachType.TRACE_FEXIT);
+  });
+
+  it('refuses another attach type before any syscall (the type forbids it too)', () => {
+    const fake = new FakeBackend();
+    const prog = load(fake);
+    const before = fake.calls.length;
+    // @ts-expect-error XDP is not a tracing attach type
+    expect(() => attachTracing(prog, { attachType: AttachType.XDP })).toThrow(BpfError);
+    expect(() => attachTracing(prog, { attachType: AttachType.TRACE_KPROBE_MULTI as never })).toThrow(
+      /takes a tracing attach type .* not 42/,
+    );
+    expect(fake.calls.length).toBe(before);
+  });
+
+  it('isTracingAttachType narrows exactly the five tracing attach types', () => {
+    const tracing = Object.values(AttachType).filter(isTracingAttachType);
+    expect(tracing.sort((a, b) => a - b)).toEqual([
+      AttachType.TRACE_RAW_TP,
+      AttachType.TRACE_FENTRY,
+      AttachType.TRACE_FEXIT,
+      AttachType.MODIFY_RETURN,
+      AttachType.LSM_MAC,
+    ]);
+    expect(isTracingAttachType(undefined)).toBe(false);
   });
 });

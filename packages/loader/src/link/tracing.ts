@@ -1,9 +1,9 @@
-import { errorFromErrno } from '../errors.js';
+import { BpfError, errorFromErrno } from '../errors.js';
 import type { Program } from '../prog/program.js';
 import { RawTracepointAttr } from '../sys/attr.js';
 import { bpfFor, nativeString } from '../sys/bpf.js';
 import { Errno } from '../sys/errno.js';
-import { BpfCommand, ProgramType } from '../sys/generated/constants.js';
+import { AttachType, BpfCommand, ProgramType } from '../sys/generated/constants.js';
 import { Link, linkCreateRaw } from './link.js';
 
 /**
@@ -33,11 +33,53 @@ export function attachRawTracepoint(prog: Program, name: string, opts: { cookie?
 }
 
 /**
+ * The attach types {@link attachTracing} takes: those of a program whose target was fixed at load
+ * by `attachBtfId`, the same as its `expectedAttachType`. `TRACE_RAW_TP` is tp_btf,
+ * `MODIFY_RETURN` fmod_ret, `LSM_MAC` an LSM hook.
+ */
+export type TracingAttachType =
+  | typeof AttachType.TRACE_RAW_TP
+  | typeof AttachType.TRACE_FENTRY
+  | typeof AttachType.TRACE_FEXIT
+  | typeof AttachType.MODIFY_RETURN
+  | typeof AttachType.LSM_MAC;
+
+const TRACING_ATTACH_TYPES: ReadonlySet<number> = new Set<TracingAttachType>([
+  AttachType.TRACE_RAW_TP,
+  AttachType.TRACE_FENTRY,
+  AttachType.TRACE_FEXIT,
+  AttachType.MODIFY_RETURN,
+  AttachType.LSM_MAC,
+]);
+
+/** Whether `t` is an attach type {@link attachTracing} takes (narrows a section's attach type). */
+export function isTracingAttachType(t: number | undefined): t is TracingAttachType {
+  return t !== undefined && TRACING_ATTACH_TYPES.has(t);
+}
+
+/** Options of {@link attachTracing}. */
+export interface TracingAttachOptions {
+  /** The program's expected attach type (fentry, fexit, tp_btf, fmod_ret or lsm). */
+  readonly attachType: TracingAttachType;
+  /** `bpf_get_attach_cookie()`'s value (5.15+; without it the raw-tracepoint fallback is used). */
+  readonly cookie?: bigint;
+  /** What the link is for, in error messages (default: the program's name). */
+  readonly target?: string;
+}
+
+/**
  * Attaches a tracing program whose target was fixed at load time by `attachBtfId`
  * (tp_btf, fentry, fexit, fmod_ret, lsm): BPF_LINK_CREATE, falling back to
- * BPF_RAW_TRACEPOINT_OPEN on kernels without tracing links.
+ * BPF_RAW_TRACEPOINT_OPEN on kernels without tracing links. Another attach type is refused
+ * with a {@link BpfError} before any syscall (iterators, cgroup LSM and kprobe-multi have their
+ * own attach calls).
  */
-export function attachTracing(prog: Program, opts: { attachType: number; cookie?: bigint; target?: string }): Link {
+export function attachTracing(prog: Program, opts: TracingAttachOptions): Link {
+  if (!isTracingAttachType(opts.attachType)) {
+    throw new BpfError(
+      `attachTracing takes a tracing attach type (TRACE_FENTRY, TRACE_FEXIT, TRACE_RAW_TP, MODIFY_RETURN or LSM_MAC), not ${opts.attachType}`,
+    );
+  }
   const backend = prog.backend;
   const target = opts.target ?? `tracing program "${prog.name}"`;
   let r = linkCreateRaw(backend, { progFd: prog.fd, attachType: opts.attachType, tracingCookie: opts.cookie });

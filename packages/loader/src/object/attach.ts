@@ -5,7 +5,7 @@ import { attachKprobe } from '../link/kprobe.js';
 import { attachKprobeMulti } from '../link/kprobe-multi.js';
 import { attachXdp, attachTcx, type Interface } from '../link/netdev.js';
 import { attachTracepoint } from '../link/perf-event.js';
-import { attachRawTracepoint, attachTracing } from '../link/tracing.js';
+import { attachRawTracepoint, attachTracing, isTracingAttachType } from '../link/tracing.js';
 import type { Program } from '../prog/program.js';
 import { AttachType } from '../sys/generated/constants.js';
 import { ObjectError, type ObjectProgramSpec } from './parse.js';
@@ -101,7 +101,8 @@ export function attachBySection(prog: Program, spec: ObjectProgramSpec, opts: At
     case 'raw_tp':
       return attachRawTracepoint(prog, needTarget(), { cookie: opts.cookie });
     case 'tracing':
-      return attachTracing(prog, { attachType: d.attachType!, cookie: opts.cookie, target: `${d.prefix} ${d.target}` });
+      if (!isTracingAttachType(d.attachType)) throw new ObjectError(`${what}: not a tracing section`);
+      return attachTracing(prog, { attachType: d.attachType, cookie: opts.cookie, target: `${d.prefix} ${d.target}` });
     case 'xdp':
       return attachXdp(prog, needIface());
     case 'tcx':
