@@ -11,7 +11,7 @@ import { AsmError, DecodeError } from './errors.js';
 import { assemble } from './text/assemble.js';
 import { labelTargets } from './text/labels.js';
 import { printTo } from './text/printer.js';
-import { VERSION } from './index.js';
+import { VERSION } from './version.js';
 
 const USAGE = `usage: bpf-asm asm FILE.s [-o OUT.bin] [--hex] [--big-endian]
        bpf-asm disasm FILE.bin [--big-endian] [--numbered] [--helper-names] [--labels]

@@ -10,8 +10,6 @@
  * const bytes = linked.encode();
  * ```
  */
-export const VERSION = '0.1.0';
-
 export * from './opcode.js';
 export * from './register.js';
 export * from './errors.js';

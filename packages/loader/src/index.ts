@@ -1,6 +1,4 @@
 /** bpf-loader-ts: Load eBPF maps and programs, attach links and read ring/perf buffers from Node through koffi, with no native build. */
-export const VERSION = '0.1.0';
-
 export * from './errors.js';
 export { Errno, errnoName, errnoDescription } from './sys/errno.js';
 export type { SyscallBackend, NativeMemory, MappedRegion, FdWatcher } from './sys/backend.js';

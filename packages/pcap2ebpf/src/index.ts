@@ -1,5 +1,4 @@
 /** pcap2ebpf: tcpdump (pcap-filter) expressions to classic BPF to eBPF, in pure TypeScript. */
-export const VERSION = '0.1.0';
 export { Pcap2EbpfError } from './errors.js';
 export * from './cbpf/opcode.js';
 export * from './cbpf/instruction.js';

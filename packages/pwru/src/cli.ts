@@ -6,7 +6,7 @@
 import { KernelBtfCache } from 'btf-parser';
 import { checkSupported, FlagParseError, formatUsage, parseArgs, UnsupportedFlagError } from './flags/index.js';
 import { pcapFilters } from './generate/pcap.js';
-import { VERSION } from './index.js';
+import { VERSION } from './version.js';
 import { Interrupts } from './interrupts.js';
 import { readBtfFile } from './kernel/btf-file.js';
 import { LoaderSession } from './kernel/loader-session.js';

@@ -6,7 +6,6 @@
  * building the tracing programs without loading them. (pwru's own benchmarks and tools reach the
  * rest through `dist/internal.js`, which is not an API.)
  */
-export const VERSION = '0.1.0';
 
 // Tracing from code.
 export { trace, traceOptions, TraceOptionError, type TraceEvent, type TraceOptions, type TraceInit } from './trace.js';

@@ -2,8 +2,6 @@
  * Everything pwru's modules export, for pwru's own benchmarks and VM tools (`dist/internal.js`).
  * Not a public API: it changes without notice. Library users import from 'pwru' (src/index.ts).
  */
-export const VERSION = '0.1.0';
-
 export * from './flags/index.js';
 export * from './event.js';
 export * from './output/index.js';

@@ -8,7 +8,7 @@ import { lowerCbpf } from '../ebpf/lower.js';
 import { compile } from '../compile.js';
 import { FilterError } from '../lang/errors.js';
 import { NameResolver } from '../names/resolver.js';
-import { VERSION } from '../index.js';
+import { VERSION } from '../version.js';
 import { type OutputFormat, parseArgs, USAGE, UsageError } from './args.js';
 
 /** Where the command writes. */
