@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Counts dropped packets by drop reason: a tp_btf program on the kfree_skb tracepoint, written
 // with bpf-asm-ts, its argument found with btf-parser, loaded and attached with bpf-loader-ts.
 // Run as root: node examples/drop-reasons.mjs

@@ -1,8 +1,10 @@
+// @ts-check
 // Test traffic for the examples: network namespaces made and removed by the example itself, so
 // nothing it sends leaves them. Needs root and iproute2 (`ip`).
 import { execFileSync } from 'node:child_process';
 
-const run = (...cmd) => execFileSync(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+/** Runs a command; returns its stdout. @param {string} file @param {...string} args */
+const run = (file, ...args) => execFileSync(file, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
 const tag = `${process.pid % 100000}`;
 
 /**
@@ -28,10 +30,7 @@ export function netnsPair() {
     run('ip', '-n', a, 'link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1', 'netns', b);
     run('ip', '-n', a, 'addr', 'add', `10.201.${x}.1/30`, 'dev', 'veth0');
     run('ip', '-n', b, 'addr', 'add', `10.201.${x}.2/30`, 'dev', 'veth1');
-    for (const [ns, dev] of [
-      [a, 'veth0'],
-      [b, 'veth1'],
-    ]) {
+    for (const [ns, dev] of Object.entries({ [a]: 'veth0', [b]: 'veth1' })) {
       run('ip', '-n', ns, 'link', 'set', 'lo', 'up');
       run('ip', '-n', ns, 'link', 'set', dev, 'up');
     }
@@ -44,6 +43,7 @@ export function netnsPair() {
     a,
     b,
     addrB,
+    /** @param {number} port @param {number} [count] */
     send(port, count = 1) {
       run(
         'ip',
@@ -71,6 +71,7 @@ export function loopbackNetns() {
   }
   return {
     ns,
+    /** @param {number} port @param {number} [count] */
     send(port, count = 1) {
       run(
         'ip',

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // A script on pwru's trace(): where do UDP datagrams to a closed port go? Prints each kernel
 // function (or tracepoint) that saw them, then how many drops there were.
 // Run as root: node examples/pwru-trace.mjs

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Loads an XDP program that reports every packet (ingress ifindex and length) through a BPF ring
 // buffer, and reads the records from Node's event loop with RingBufReader.
 // Run as root: node examples/ringbuf.mjs

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // `npm run examples`: runs every example against the running kernel (as root; each makes its own
 // network namespaces) and checks what it printed. Exits non-zero, naming the example, on the
 // first failure.

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Counts the packets matching a tcpdump expression on an interface in another network namespace:
 // pcap2ebpf compiles the expression into an XDP program whose onMatch hook counts per ingress
 // interface; bpf-loader-ts attaches it inside the namespace with { netns }.
