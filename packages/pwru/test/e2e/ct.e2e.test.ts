@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDnat } from './dnat.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 // --output-ct on this machine's kernel (tracepoint backend) with real conntrack entries: a TCP
@@ -30,23 +31,7 @@ describe.skipIf(skip !== undefined)('--output-ct (tracepoint backend, real connt
   let icmp: CtEvent[] = [];
   beforeAll(async () => {
     net = new NetnsPair();
-    net.exec(net.nsB, [
-      'iptables',
-      '-w',
-      '10',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8080',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${net.b}:9090`,
-    ]);
+    addDnat(net, { chain: 'PREROUTING', port: 8080, toPort: 9090 });
     net.exec(net.nsA, [
       'iptables',
       '-w',

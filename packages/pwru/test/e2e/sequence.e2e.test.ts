@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, renderInChromium } from '../../src/sequence/chromium.js';
+import { addDnat, routeVirtualAddress } from './dnat.js';
 import { iptables } from './kernel.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
@@ -42,27 +43,8 @@ describe.skipIf(skip !== undefined)('--output-sequence (tracepoint backend, know
     net = new NetnsPair();
     const ipt = iptables((argv) => net.exec(net.nsB, argv)).v4;
     net.exec(net.nsB, [ipt, '-w', '10', '-I', 'INPUT', '1', '-p', 'tcp', '--dport', '8080', '-j', 'DROP']);
-    virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
-    net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-    net.exec(net.nsB, [
-      ipt,
-      '-w',
-      '10',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-d',
-      virtual,
-      '-p',
-      'tcp',
-      '--dport',
-      '8080',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${net.b}:8080`,
-    ]);
+    virtual = routeVirtualAddress(net, 232, 3);
+    addDnat(net, { chain: 'PREROUTING', destination: virtual, port: 8080 });
     dir = mkdtempSync(join(tmpdir(), 'pwru-sequence-e2e-'));
   }, 60_000);
   afterAll(() => {

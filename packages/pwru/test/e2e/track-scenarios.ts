@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { iptables } from './kernel.js';
+import { addDnat, routeVirtualAddress } from './dnat.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 const esc = (s: string): string => s.replace(/[.[\]]/g, (c) => `\\${c}`);
@@ -36,27 +36,8 @@ export function trackScenarios(o: TrackScenarioOptions): void {
       let virtual: string;
       beforeAll(() => {
         net = new NetnsPair();
-        virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.232.$1.3');
-        net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-        net.exec(net.nsB, [
-          iptables((argv) => net.exec(net.nsB, argv)).v4,
-          '-w',
-          '10',
-          '-t',
-          'nat',
-          '-A',
-          'PREROUTING',
-          '-d',
-          virtual,
-          '-p',
-          'tcp',
-          '--dport',
-          '8080',
-          '-j',
-          'DNAT',
-          '--to-destination',
-          `${net.b}:8080`,
-        ]);
+        virtual = routeVirtualAddress(net, 232, 3);
+        addDnat(net, { chain: 'PREROUTING', destination: virtual, port: 8080 });
       }, 60_000); // namespaces, iptables (and its flavour probe) are slow on a busy machine
       afterAll(() => net?.destroy());
 

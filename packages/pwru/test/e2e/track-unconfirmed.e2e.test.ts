@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { iptables } from './kernel.js';
+import { addDnat, routeVirtualAddress } from './dnat.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 // The host kernel (6.18: no kprobes, no fentry), where skb tracking sees frees only at
@@ -19,27 +19,8 @@ describe.skipIf(skip !== undefined)('--filter-track-skb on a kernel that sees fr
   let server: ReturnType<typeof spawn>;
   beforeAll(async () => {
     net = new NetnsPair();
-    virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.233.$1.100');
-    net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-    net.exec(net.nsB, [
-      iptables((argv) => net.exec(net.nsB, argv)).v4,
-      '-w',
-      '10',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-d',
-      virtual,
-      '-p',
-      'tcp',
-      '--dport',
-      '80',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${net.b}:80`,
-    ]);
+    virtual = routeVirtualAddress(net, 233, 100);
+    addDnat(net, { chain: 'PREROUTING', destination: virtual, port: 80 });
     // A tiny HTTP-ish server in nsB: reads a request, answers, closes.
     const js = `require('net').createServer((s)=>{s.on('data',()=>{s.end('HTTP/1.0 200 OK\\r\\n\\r\\n'+'x'.repeat(3000));});s.on('error',()=>{});}).listen(80,${JSON.stringify(net.b)},()=>console.log('up'));`;
     server = spawn('ip', ['netns', 'exec', net.nsB, process.execPath, '-e', js], {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { iptables } from './kernel.js';
+import { addDnat, routeVirtualAddress } from './dnat.js';
 import { e2eSkipReason, NetnsPair, PwruProcess } from './netns.js';
 
 // The host kernel (6.18, tracepoint backend). DNAT in the sender's OUTPUT chain rewrites the
@@ -17,27 +17,8 @@ describe.skipIf(skip !== undefined)('what the tracepoint backend cannot see, sai
   let virtual: string;
   beforeAll(() => {
     net = new NetnsPair();
-    virtual = net.b.replace(/^10\.231\.(\d+)\.2$/, '10.234.$1.7');
-    net.exec(net.nsA, ['ip', 'route', 'add', `${virtual}/32`, 'via', net.b]);
-    net.exec(net.nsA, [
-      iptables((argv) => net.exec(net.nsA, argv)).v4,
-      '-w',
-      '10',
-      '-t',
-      'nat',
-      '-A',
-      'OUTPUT',
-      '-d',
-      virtual,
-      '-p',
-      'tcp',
-      '--dport',
-      '8080',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${net.b}:8080`,
-    ]);
+    virtual = routeVirtualAddress(net, 234, 7);
+    addDnat(net, { chain: 'OUTPUT', destination: virtual, port: 8080 });
   });
   afterAll(() => net?.destroy());
 
