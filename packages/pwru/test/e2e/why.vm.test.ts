@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { release } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendRuns, iptables, titled, vmSkipReason } from './kernel.js';
+import { addDnat } from './dnat.js';
+import { backendRuns, titled, vmSkipReason } from './kernel.js';
 import { NetnsPair, PwruProcess } from './netns.js';
 
 // Inside the test VM (tools/vm/test.sh), with every backend the kernel has (kprobe, kprobe-multi,
@@ -36,24 +37,7 @@ for (const run of backendRuns()) {
       let net: NetnsPair;
       beforeAll(() => {
         net = new NetnsPair();
-        const ipt = iptables((argv) => net.exec(net.nsB, argv)).v4;
-        net.exec(net.nsB, [
-          ipt,
-          '-w',
-          '10',
-          '-t',
-          'nat',
-          '-A',
-          'PREROUTING',
-          '-p',
-          'tcp',
-          '--dport',
-          '8080',
-          '-j',
-          'DNAT',
-          '--to-destination',
-          `${net.b}:9090`,
-        ]);
+        addDnat(net, { chain: 'PREROUTING', port: 8080, toPort: 9090 });
       });
       afterAll(() => net?.destroy());
 
