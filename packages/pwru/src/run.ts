@@ -274,6 +274,7 @@ export function prepare(
     bpfmap: opts.outputBpfmap,
     ct: opts.outputCt,
     netfilter: opts.outputNetfilter,
+    wire: opts.outputJson && opts.outputTuple,
   });
   let returns: Map<string, ReturnFormat> | undefined;
   if (opts.outputReturn) returns = functions ? returnFormats(btf, mods, functions, signatures) : new Map();
