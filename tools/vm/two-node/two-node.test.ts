@@ -118,9 +118,6 @@ describe('pwru timeline across two VMs (6.12, socket network)', () => {
       byFlags.get(k)!.add(h.send.tuple!.seq as number);
     }
     expect(Math.max(...[...byFlags.values()].map((x) => x.size))).toBeGreaterThanOrEqual(8);
-    const gro = tl.packets.filter((p) =>
-      p.events.some((e) => e.event.node === 'b' && /gro_receive/.test(e.event.base)),
-    );
     console.log(
       `TCP: ${hops.length} hops a->b joined by seq, ${sentSeqs.size} data seqs sent, ${merged.length} of them GRO-merged on b`,
     );
