@@ -287,6 +287,7 @@ describe('joinStreams', () => {
       expect(seqs.size).toBe(1);
     }
     expect(tl.packets.map((p) => p.hops[0]!.latencyNs)).toEqual([400, 200]);
+    expect(timelineText(tl)).toContain('~ wire node-a -> node-b, 400 ns, by len=60 seq=100 ack=9\n');
   });
 
   it('joins an event with a payload hash to one without, and never two whose hashes differ', () => {
