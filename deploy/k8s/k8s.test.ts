@@ -4,8 +4,8 @@
  * (dockerfile-utils, the Docker language server's linter; no image is built: this machine has no
  * Docker daemon and no registry for the base image), and the scripts do what the recipe says.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
@@ -131,6 +131,57 @@ describe('scripts', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ pwru_clock: { node: 'node-7' } });
     expect(JSON.parse(lines[1]!)).toEqual({ pwru_pods: { node: 'node-7', pods: {} } });
     expect(lines[2]).toBe('pwru --output-json --timestamp current --output-tuple tcp port 80');
+  });
+
+  it('pwru-node names a pod that starts after pwru, and stops pwru on the stop signal without losing its last lines', async () => {
+    const bin = stubs();
+    // The node's root: a pod's network namespace exists, its sandbox bundle comes later.
+    const root = mkdtempSync(join(tmpdir(), 'pwru-k8s-root-'));
+    mkdirSync(join(root, 'var/run/netns'), { recursive: true });
+    writeFileSync(join(root, 'var/run/netns/cni-9'), '');
+    const ino = statSync(join(root, 'var/run/netns/cni-9')).ino;
+    const ev = (func: string): string =>
+      JSON.stringify({ skb: '0x1', cpu: 0, process: 'x', func, time: 1, netns: ino, iface: 'eth0:2' });
+    // pwru: one event, then another when told to stop (as pwru prints what its ring still holds).
+    writeFileSync(
+      join(bin, 'pwru'),
+      `#!/bin/sh
+if [ "$1" = timeline ]; then exec node ${join(repo, 'packages/pwru/bin/pwru.js')} "$@"; fi
+` +
+        `trap 'echo ${JSON.stringify(ev('last'))}; exit 0' TERM
+echo '${ev('first')}'
+while :; do sleep 0.05; done
+`,
+    );
+    const sh = spawn('sh', [join(here, 'pwru-node.sh'), 'tcp'], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, NODE_NAME: 'node-7', PWRU_HOST_ROOT: root },
+    });
+    let out = '';
+    sh.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => sh.on('exit', (code) => r(code)));
+    for (let i = 0; i < 100 && !out.includes('"first"'); i++) await new Promise((r) => setTimeout(r, 50));
+    const bundle = join(root, 'run/containerd/io.containerd.runtime.v2.task/k8s.io/pod9');
+    mkdirSync(bundle, { recursive: true });
+    writeFileSync(
+      join(bundle, 'config.json'),
+      JSON.stringify({
+        annotations: { 'io.kubernetes.cri.sandbox-name': 'late-0', 'io.kubernetes.cri.sandbox-namespace': 'shop' },
+        linux: { namespaces: [{ type: 'network', path: '/var/run/netns/cni-9' }] },
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1100)); // the resolver's refresh interval
+    sh.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines.map((l) => Object.keys(JSON.parse(l))[0])).toEqual([
+      'pwru_clock',
+      'pwru_pods',
+      'skb',
+      'pwru_pods',
+      'skb',
+    ]);
+    expect(JSON.parse(lines[3]!)).toEqual({ pwru_pods: { node: 'node-7', pods: { [ino]: 'shop/late-0' } } });
+    expect(JSON.parse(lines[4]!).func).toBe('last');
   });
 
   it('collect.sh writes one file per node, named after it', () => {

@@ -14,6 +14,9 @@ describe('eventLayout', () => {
   it('appends 8-byte aligned sections only for enabled outputs', () => {
     const l = eventLayout({ ...NONE, meta: true, tuple: true });
     expect(l).toMatchObject({ meta: 80, tuple: 104, size: 144 });
+    // The wire section goes with the tuple only.
+    expect(eventLayout({ ...NONE, meta: true, tuple: true, wire: true })).toMatchObject({ wire: 144, size: 184 });
+    expect(eventLayout({ ...NONE, wire: true })).toMatchObject({ wire: -1, size: HEADER.size });
     expect(eventLayout(ALL).size).toBe(80 + 24 + 24 + 40 + 40 + 8 + 8);
   });
 });

@@ -8,6 +8,7 @@
 import { ctAt, CT, type EventCt } from './ct/section.js';
 import { netfilterAt, NF, type EventNetfilter } from './netfilter/section.js';
 import { ipBytes, ipv4String, ipv6String } from './output/ip.js';
+import { type EventWire, WIRE, wireAt } from './wire/section.js';
 
 /** Which optional sections an event carries. */
 export interface EventSections {
@@ -33,6 +34,11 @@ export interface EventSections {
   readonly ct?: boolean;
   /** A table walker's hook, table, chain and verdict (`--output-netfilter`, see `netfilter/`). */
   readonly netfilter?: boolean;
+  /**
+   * IP ID, IP length, TCP seq/ack and a payload hash beside the tuple (see `wire/section.ts`);
+   * on with `--output-tuple` and `--output-json`, for the cross-node timeline.
+   */
+  readonly wire?: boolean;
 }
 
 /** Most bytes of a bpf map key or value an event carries (as upstream). */
@@ -173,6 +179,8 @@ export interface EventLayout {
   readonly ct: number;
   /** The netfilter section ({@link NF}, `--output-netfilter`), or -1. */
   readonly netfilter: number;
+  /** The wire section ({@link WIRE}), or -1. */
+  readonly wire: number;
   /** Record size in bytes (a multiple of 8). */
   readonly size: number;
 }
@@ -197,7 +205,8 @@ export function eventLayout(sections: EventSections): EventLayout {
   const bpfmap = take(sections.bpfmap === true, BPFMAP.size);
   const ct = take(sections.ct === true, CT.size);
   const netfilter = take(sections.netfilter === true, NF.size);
-  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, bpfmap, ct, netfilter, size: off };
+  const wire = take(sections.wire === true && sections.tuple, WIRE.size);
+  return { sections, meta, cb, tuple, tunnel, stack, caller, metadata, ret, bpfmap, ct, netfilter, wire, size: off };
 }
 
 /** A 64-bit kernel address kept as two 32-bit halves, so hot paths need no BigInt. */
@@ -272,6 +281,8 @@ export interface PwruEvent {
   readonly ct?: EventCt;
   /** `--output-netfilter`: the table (and nftables chain) a walker evaluated, and its verdict. */
   readonly netfilter?: EventNetfilter;
+  /** The tuple's wire identifiers (IP ID, length, TCP seq/ack, payload hash); see `wire/section.ts`. */
+  readonly wire?: EventWire;
 }
 
 const noAddr = (): string => '';
@@ -312,6 +323,7 @@ class DecodedEvent implements PwruEvent {
   bpfmap: EventBpfMap | undefined = undefined;
   ct: EventCt | undefined = undefined;
   netfilter: EventNetfilter | undefined = undefined;
+  wire: EventWire | undefined = undefined;
 
   constructor(
     readonly skb: Addr64,
@@ -398,6 +410,7 @@ export function decodeEvent(view: DataView, off: number, layout: EventLayout): P
   if (layout.bpfmap >= 0) ev.bpfmap = bpfmapAt(view, off + layout.bpfmap);
   if (layout.ct >= 0) ev.ct = ctAt(view, off + layout.ct);
   if (layout.netfilter >= 0) ev.netfilter = netfilterAt(view, off + layout.netfilter);
+  if (layout.wire >= 0) ev.wire = wireAt(view, off + layout.wire, ev.tuple);
   return ev;
 }
 

@@ -47,6 +47,8 @@ export { BACKENDS, type Backend, type KernelFeatures } from './backend.js';
 // Why the kernel did it: the conntrack and netfilter sections of events, the filter language.
 export type { EventCt, CtTuple, JsonCt } from './ct/index.js';
 export type { EventNetfilter, JsonNetfilter } from './netfilter/index.js';
+// What identifies a packet between machines (the tuple's wire ids, `--output-json`).
+export { dataHash, type EventWire } from './wire/section.js';
 export { compileFilterExpr, FilterExprError, type FilterExpr } from './filter-expr/index.js';
 
 // Errors: every one extends PwruError.

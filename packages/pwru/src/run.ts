@@ -482,6 +482,7 @@ function eventContents(probed: ProbedKernel, log: Logger, cache: KernelBtfCache)
     bpfmap: opts.outputBpfmap,
     ct: opts.outputCt,
     netfilter: opts.outputNetfilter,
+    wire: opts.outputJson && opts.outputTuple,
   });
   return { layout, metadata, xdpMetadata, dumps, packets, ct, netfilter };
 }

@@ -34,7 +34,10 @@ const NONE: EventSections = { meta: false, cb: false, tuple: false, tunnel: fals
 const COMBOS: Array<[string, EventSections]> = [
   ['no output', NONE],
   ['default (meta, tuple)', { ...NONE, meta: true, tuple: true }],
-  ['everything', { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4, ct: true }],
+  [
+    'everything',
+    { meta: true, cb: true, tuple: true, tunnel: true, stack: true, caller: true, metadata: 4, ct: true, wire: true },
+  ],
 ];
 const FILTERS: Array<[string, string]> = [
   ['none', ''],

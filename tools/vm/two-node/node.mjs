@@ -2,13 +2,16 @@
 // which). Each VM brings up its virtio NIC, starts pwru on its own kernel (JSON events after a
 // clock reference), and then:
 //   b: sets its wall clock 2.5 s ahead, drops UDP port 9999 and DNATs UDP 8080 to its port 7777
-//      (iptables), echoes on 7777, and answers control messages on 5555;
+//      (iptables), echoes on 7777, counts the bytes of TCP connections to 6000, and answers
+//      control messages on 5555;
 //   a: waits for b, measures b's clock against its own over UDP (Cristian: the reply's time lies
 //      between the request's send and the reply's receive), sends one packet to b:9999 (dropped
-//      on b) and one to b:8080 (DNAT, answered), then tells b it is done.
+//      on b) and one to b:8080 (DNAT, answered), sends TCP_BYTES to b:6000 on one connection
+//      (many segments with one tuple and flags, told apart by seq), then tells b it is done.
 // Each writes <node>.json (its pwru stream) to $BPF_TS_VM_OUT; a also writes cristian.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createConnection, createServer } from 'node:net';
 import { existsSync, openSync, readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -18,6 +21,8 @@ if (node !== 'a' && node !== 'b') throw new Error('BPF_TS_VM_NODE must be a or b
 const repo = new URL('../../..', import.meta.url).pathname;
 const pwru = join(repo, 'packages/pwru/bin/pwru.js');
 const ADDR = { a: '10.99.0.1', b: '10.99.0.2' };
+/** The TCP transfer a -> b: about 20 full-sized segments. */
+const TCP_BYTES = 28 * 1024;
 const me = ADDR[node];
 const log = (m) => console.log(`${(performance.now() / 1000).toFixed(1)}s ${m}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -69,7 +74,8 @@ if (node === 'b') {
 const stream = join(out, `${node}.json`);
 writeFileSync(stream, run('node', [pwru, 'timeline', 'clock', '--node', node]));
 const fd = openSync(stream, 'a');
-const child = spawn('node', [pwru, '--output-json', '--timestamp', 'current', 'udp and net 10.99.0.0/24'], {
+const filter = '(udp or tcp port 6000) and net 10.99.0.0/24';
+const child = spawn('node', [pwru, '--output-json', '--output-tcp-flags', '--timestamp', 'current', filter], {
   stdio: ['ignore', fd, 'pipe'],
 });
 let stderr = '';
@@ -123,6 +129,11 @@ const ask = (sock, msg, match, port = 5555, timeoutMs = 300) =>
 if (node === 'b') {
   const echo = await bind(7777);
   echo.on('message', (buf, from) => echo.send(buf, from.port, from.address));
+  const sink = createServer((c) => {
+    let n = 0;
+    c.on('data', (d) => (n += d.length));
+    c.on('end', () => c.end(String(n)));
+  }).listen(6000, ADDR.b);
   const ctl = await bind(5555);
   const done = new Promise((resolve) => {
     ctl.on('message', (buf, from) => {
@@ -147,6 +158,7 @@ if (node === 'b') {
   log('a is done');
   ctl.close();
   echo.close();
+  sink.close();
   await stopPwru();
 } else {
   const ctl = await bind(5555);
@@ -172,6 +184,18 @@ if (node === 'b') {
     echoed = await ask(nat, 'through the DNAT', (m) => m === 'through the DNAT', 8080, 2000);
   if (!echoed) throw new Error('no answer through the DNAT');
   log('DNAT answered');
+  const counted = await new Promise((resolve, reject) => {
+    const c = createConnection({ host: ADDR.b, port: 6000, localAddress: me, localPort: 40003 }, () =>
+      c.end(Buffer.alloc(TCP_BYTES, 0x61)),
+    );
+    let reply = '';
+    c.on('data', (d) => (reply += d));
+    c.on('close', () => resolve(reply));
+    c.on('error', reject);
+    setTimeout(() => reject(new Error('the TCP transfer did not finish in 60 s')), 60_000).unref();
+  });
+  if (counted !== String(TCP_BYTES)) throw new Error(`b counted ${counted} of ${TCP_BYTES} TCP bytes`);
+  log(`TCP: ${TCP_BYTES} bytes to b`);
   let bye;
   for (let i = 0; i < 10 && !bye; i++) bye = await ask(ctl, { type: 'done' }, (m) => m.type === 'bye', 5555, 1000);
   if (!bye) throw new Error('b never said bye');

@@ -38,6 +38,7 @@ import { emitRecordEntry, entryFrame, RETURN_MAP, RETURN_SCRATCH_MAP } from './r
 import { type BpfMapFields, type BpfMapOp, emitBpfMapEntry } from './bpfmap.js';
 import { emitStackSkb, emitTrackLookup, emitTrackRecord, type TrackCtx, type TrackGen } from './tracking-code.js';
 import { emitCt } from '../ct/emit.js';
+import { emitWireData, emitWireIpv4, emitWireIpv6, emitWireL4, emitWireTcp } from '../wire/emit.js';
 import type { CtFields } from '../ct/fields.js';
 import type { NetfilterFields, NfFunc } from '../netfilter/fields.js';
 import { emitNetfilterEntry } from '../netfilter/emit.js';
@@ -329,7 +330,7 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
       e.emit(StoreMem(R8, layout.cb + i, R1, 'u32'));
     }
   }
-  if (layout.tuple >= 0) emitTuple(e, k, f, layout.tuple, k.skb.networkHeader, 'tuple');
+  if (layout.tuple >= 0) emitTuple(e, k, f, layout.tuple, k.skb.networkHeader, 'tuple', layout.wire);
   if (layout.tunnel >= 0) emitTuple(e, k, f, layout.tunnel, k.skb.innerNetworkHeader, 'tunnel');
   if (layout.stack >= 0) {
     e.section('event: bpf_get_stackid');
@@ -478,7 +479,7 @@ const IPV6_EXT_HEADERS: ReadonlyArray<[number, 'hop' | 'frag' | 'ah']> = [
 /** Walks this many IPv6 extension headers at most (upstream reads only the first next-header). */
 export const MAX_IPV6_EXT_HEADERS = 6;
 
-function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: Field, what: string): void {
+function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: Field, what: string, wire = -1): void {
   e.section(`event: ${what} (L3/L4 at skb->head + ${what === 'tuple' ? 'network_header' : 'inner_network_header'})`);
   const done = e.fresh(`${what}_done`);
   // r9 = skb->head + header offset (+4 after an 802.1Q tag, as upstream).
@@ -490,13 +491,18 @@ function emitTuple(e: Emitter, k: KernelLayout, f: Frame, base: number, header: 
   e.loadStack(R1, f.skbBase + k.skb.protocol.offset, 2);
   e.emit(JNE.imm(R1, 0x0081, noVlan), Add.imm(R9, 4));
   e.label(noVlan);
-  emitL3Tuple(e, f, base, what, done);
+  emitL3Tuple(e, f, base, what, done, wire);
+  if (wire >= 0) {
+    const skb = (fld: Field): number => f.skbBase + fld.offset;
+    emitWireData(e, f, wire, base, { head: skb(k.skb.head), tail: skb(k.skb.tail), tailSize: k.skb.tail.size });
+  }
 }
 
 /**
  * Parses the IPv4/IPv6 header at `r9` (kernel memory) into the tuple section at `base` of the
  * event in `r8`, walking IPv6 extension headers to the L4 protocol; jumps to `done` (which
- * this defines at its end) as soon as something is missing. Uses `f.pkt` and `f.scratch`.
+ * this defines at its end) as soon as something is missing. Uses `f.pkt` and `f.scratch`. With a
+ * `wire` section offset, also stores the wire ids the headers read hold (see `wire/emit.ts`).
  */
 export function emitL3Tuple(
   e: Emitter,
@@ -504,6 +510,7 @@ export function emitL3Tuple(
   base: number,
   what: string,
   done = e.fresh(`${what}_done`),
+  wire = -1,
 ): void {
   const v4 = e.fresh(`${what}_v4`);
   const l4 = e.fresh(`${what}_l4`);
@@ -516,6 +523,7 @@ export function emitL3Tuple(
 
   // IPv6: addresses, then walk extension headers to the real L4 protocol.
   e.emit(StoreImm(R8, base + TUPLE.l3, 0x86dd, 'u16'));
+  if (wire >= 0) emitWireIpv6(e, f, wire);
   for (let i = 0; i < 32; i += 8) {
     e.loadStack(R1, f.pkt + 8 + i, 8);
     e.emit(StoreMem(R8, base + TUPLE.saddr + i, R1, 'u64'));
@@ -551,6 +559,7 @@ export function emitL3Tuple(
 
   e.label(v4);
   e.emit(StoreImm(R8, base + TUPLE.l3, 0x0800, 'u16'));
+  if (wire >= 0) emitWireIpv4(e, f, wire);
   e.loadStack(R1, f.pkt + 12, 4);
   e.emit(StoreMem(R8, base + TUPLE.saddr, R1, 'u32'));
   e.loadStack(R1, f.pkt + 16, 4);
@@ -562,6 +571,7 @@ export function emitL3Tuple(
 
   e.label(l4);
   e.emit(StoreMem(R8, base + TUPLE.l4, R4, 'u8'));
+  if (wire >= 0) emitWireL4(e, f, wire);
   const tcp = e.fresh(`${what}_tcp`);
   e.emit(JEq.imm(R4, 6, tcp));
   e.emit(JNE.imm(R4, 17, done));
@@ -576,6 +586,7 @@ export function emitL3Tuple(
   e.emit(JNE.imm(R1, 6, done));
   e.loadStack(R1, f.scratch + 13, 1);
   e.emit(StoreMem(R8, base + TUPLE.flags, R1, 'u8'));
+  if (wire >= 0) emitWireTcp(e, f, wire);
   e.label(done);
   e.emit(Mov.imm(R0, 0));
 }

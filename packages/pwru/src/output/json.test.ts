@@ -37,6 +37,21 @@ describe('JsonPrinter', () => {
     );
   });
 
+  it('adds the wire ids to the tuple object after its flags, the same in both builders', () => {
+    const opts = { ...DEFAULT_OUTPUT, outputTcpFlags: true };
+    const wire = { ipId: 4660, ipLen: 60, seq: 1000, ack: 0, dataHash: '0badf00d' };
+    const ev = { ...CURL_DROP, wire };
+    const line = new JsonPrinter(opts, fakeContext()).format(ev);
+    expect(line).toContain(
+      '"tuple":{"saddr":"10.0.0.232","daddr":"1.0.0.1","sport":49460,"dport":8080,"proto":6,"flags":"SYN",' +
+        '"ip_id":4660,"ip_len":60,"seq":1000,"ack":0,"data_hash":"0badf00d"}',
+    );
+    expect(line).toBe(JSON.stringify(new JsonPrinter(opts, fakeContext()).toJson(ev)) + '\n');
+    const v6 = new JsonPrinter(opts, fakeContext()).toJson({ ...CURL_DROP, wire: { ipLen: 80 } });
+    expect(v6.tuple).toMatchObject({ ip_len: 80 });
+    expect(v6.tuple).not.toHaveProperty('seq');
+  });
+
   it('keeps zero values of requested fields (upstream omits cpu 0 and mark 0)', () => {
     const d = new JsonPrinter(DEFAULT_OUTPUT, fakeContext()).toJson({ ...CURL_DROP, cpu: 0 });
     expect(d.cpu).toBe(0);

@@ -8,6 +8,7 @@ import { returnValueOf } from './retval.js';
 import { bpfmapJson, type JsonBpfMap } from './bpfmap.js';
 import { ctJson, type JsonCt } from '../ct/names.js';
 import { netfilterJson, type JsonNetfilter } from '../netfilter/names.js';
+import type { EventWire } from '../wire/section.js';
 
 /** The `tuple` / `tunnel_tuple` object of `--output-json`. */
 export interface JsonTuple {
@@ -17,6 +18,16 @@ export interface JsonTuple {
   dport: number;
   proto: number;
   flags?: string;
+  /** IPv4 identification (from here on: the wire ids of `wire/section.ts`, with `--output-json`). */
+  ip_id?: number;
+  /** IP packet length, headers included. */
+  ip_len?: number;
+  /** TCP sequence number. */
+  seq?: number;
+  /** TCP acknowledgement number. */
+  ack?: number;
+  /** FNV-1a of the first payload bytes (`wire/section.ts`: `dataHash`), 8 hex digits. */
+  data_hash?: string;
 }
 
 /**
@@ -63,10 +74,27 @@ export interface JsonEvent {
   netfilter?: JsonNetfilter;
 }
 
-function jsonTuple(t: EventTuple, flags: boolean): JsonTuple {
+function jsonTuple(t: EventTuple, flags: boolean, w?: EventWire): JsonTuple {
   const out: JsonTuple = { saddr: t.saddr, daddr: t.daddr, sport: t.sport, dport: t.dport, proto: t.l4 };
   if (flags) out.flags = t.l4 === 6 ? tcpFlagsString(t.flags) : '';
+  if (w) {
+    if (w.ipId !== undefined) out.ip_id = w.ipId;
+    out.ip_len = w.ipLen;
+    if (w.seq !== undefined) out.seq = w.seq;
+    if (w.ack !== undefined) out.ack = w.ack;
+    if (w.dataHash !== undefined) out.data_hash = w.dataHash;
+  }
   return out;
+}
+
+/** The wire ids' keys of a tuple object as JSON text (`,"ip_id":1,...`), the order of {@link jsonTuple}. */
+function wireText(w: EventWire): string {
+  let s = '';
+  if (w.ipId !== undefined) s += ',"ip_id":' + w.ipId;
+  s += ',"ip_len":' + w.ipLen;
+  if (w.seq !== undefined) s += ',"seq":' + w.seq + ',"ack":' + w.ack;
+  if (w.dataHash !== undefined) s += ',"data_hash":"' + w.dataHash + '"';
+  return s;
 }
 
 const PLAIN = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
@@ -77,7 +105,7 @@ function str(v: string): string {
 }
 
 /** A tuple object as JSON text; addresses and flag names are plain ASCII, so need no escaping. */
-function tupleLine(t: EventTuple, flags: boolean): string {
+function tupleLine(t: EventTuple, flags: boolean, w?: EventWire): string {
   let s =
     '{"saddr":"' +
     t.saddr +
@@ -90,6 +118,7 @@ function tupleLine(t: EventTuple, flags: boolean): string {
     ',"proto":' +
     t.l4;
   if (flags) s += ',"flags":"' + (t.l4 === 6 ? tcpFlagsString(t.flags) : '') + '"';
+  if (w) s += wireText(w);
   return s + '}';
 }
 
@@ -166,7 +195,7 @@ export class JsonPrinter {
       if (o.outputSkbCb && ev.cb) d.cb = [...ev.cb];
     }
     if (netnsName !== undefined && d.netns_name === undefined) d.netns_name = netnsName;
-    if (o.outputTuple && ev.tuple) d.tuple = jsonTuple(ev.tuple, o.outputTcpFlags);
+    if (o.outputTuple && ev.tuple) d.tuple = jsonTuple(ev.tuple, o.outputTcpFlags, ev.wire);
     if (o.outputTunnel && ev.tunnel) d.tunnel_tuple = jsonTuple(ev.tunnel, o.outputTcpFlags);
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       d.stack = ctx.stack(ev.stackId).map((ip) => ctx.symbols.nearest(ip) ?? hex64(ip.hi, ip.lo));
@@ -287,7 +316,7 @@ export class JsonPrinter {
       s += m.mtu + ',"len":' + m.len;
       if (o.outputSkbCb && ev.cb) s += ',"cb":[' + ev.cb.join(',') + ']';
     } else if (netnsName !== undefined) s += ',"netns_name":' + this.lit(netnsName);
-    if (o.outputTuple && ev.tuple) s += ',"tuple":' + tupleLine(ev.tuple, o.outputTcpFlags);
+    if (o.outputTuple && ev.tuple) s += ',"tuple":' + tupleLine(ev.tuple, o.outputTcpFlags, ev.wire);
     if (o.outputTunnel && ev.tunnel) s += ',"tunnel_tuple":' + tupleLine(ev.tunnel, o.outputTcpFlags);
     if (o.outputStack && ev.stackId !== undefined && ev.stackId >= 0) {
       s +=

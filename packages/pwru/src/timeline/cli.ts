@@ -6,6 +6,8 @@ import { clockReferenceLine } from './clock-reference.js';
 import { clocksJson, clockLines, packetJson, packetText } from './format.js';
 import { parseInput, TimelineFollower } from './follow.js';
 import { podsLine, resolvePods } from './pods.js';
+import { followPods, PodResolver } from './pod-follow.js';
+import { createInterface } from 'node:readline';
 import { TimelineError } from './stream.js';
 
 /** A bad command line (exit status 2). */
@@ -15,7 +17,7 @@ class TimelineUsageError extends TimelineError {
 
 const USAGE = `Usage: pwru timeline [options] NODE=FILE [NODE=FILE...]
        pwru timeline clock [--node NAME]
-       pwru timeline pods [--node NAME] [--root DIR]
+       pwru timeline pods [--node NAME] [--root DIR] [--follow [--refresh-ms MS]]
 
 Joins the --output-json streams of several nodes (one file per node, from pwru run with
 --output-json --timestamp current after \`pwru timeline clock\`) into one timeline per packet, on
@@ -35,7 +37,9 @@ pwru timeline clock prints {"pwru_clock":{...}}: this machine's wall clock and m
 (the clock of --timestamp current) at one instant.
 pwru timeline pods prints {"pwru_pods":{...}}: the Kubernetes pod of each network namespace on
 this node, from the container runtime's files (containerd, CRI-O) below --root (default /);
-the timeline then shows each event's pod.
+the timeline then shows each event's pod. With --follow it copies a pwru --output-json stream
+from stdin to stdout, and when an event's network namespace has no pod yet, reads the runtime's
+files again (at most once per --refresh-ms, default 1000) and writes the pods it learned first.
 `;
 
 /** Where the timeline writes; a seam for tests. */
@@ -46,6 +50,8 @@ export interface TimelineIo {
   stopped(): Promise<void>;
   /** Resolves once everything written has reached the output (a pipe is written asynchronously). */
   flush?(): Promise<void>;
+  /** The lines of standard input (`pods --follow`). */
+  input?(): AsyncIterable<string>;
 }
 
 const processIo: TimelineIo = {
@@ -57,6 +63,7 @@ const processIo: TimelineIo = {
       process.once('SIGTERM', () => resolve());
     }),
   flush: () => new Promise((resolve) => void process.stdout.write('', () => resolve())),
+  input: () => createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY }),
 };
 
 interface TimelineArgs {
@@ -105,14 +112,37 @@ export async function timelineMain(argv: readonly string[], io: TimelineIo = pro
   try {
     if (argv[0] === 'pods') {
       const rest = argv.slice(1);
-      const opts: { node?: string; root: string } = { root: '/' };
+      const opts: { node?: string; root: string; follow: boolean; refreshMs: number } = {
+        root: '/',
+        follow: false,
+        refreshMs: 1000,
+      };
+      const usage = 'usage: pwru timeline pods [--node NAME] [--root DIR] [--follow [--refresh-ms MS]]';
       for (let i = 0; i < rest.length; i += 2) {
-        if ((rest[i] !== '--node' && rest[i] !== '--root') || rest[i + 1] === undefined)
-          throw new TimelineUsageError('usage: pwru timeline pods [--node NAME] [--root DIR]');
-        if (rest[i] === '--node') opts.node = rest[i + 1]!;
-        else opts.root = rest[i + 1]!;
+        if (rest[i] === '--follow') {
+          opts.follow = true;
+          i--;
+          continue;
+        }
+        const v = rest[i + 1];
+        if (v === undefined) throw new TimelineUsageError(usage);
+        if (rest[i] === '--node') opts.node = v;
+        else if (rest[i] === '--root') opts.root = v;
+        else if (rest[i] === '--refresh-ms' && /^\d+$/.test(v)) opts.refreshMs = Number(v);
+        else if (rest[i] === '--refresh-ms')
+          throw new TimelineUsageError(`--refresh-ms takes a whole number of milliseconds, not "${v}"`);
+        else throw new TimelineUsageError(usage);
       }
-      io.out(podsLine(resolvePods(opts.root), opts.node));
+      if (!opts.follow) {
+        io.out(podsLine(resolvePods(opts.root), opts.node));
+        await io.flush?.();
+        return 0;
+      }
+      if (!io.input) throw new TimelineUsageError('pods --follow reads standard input');
+      // A signal stops pwru upstream of this copy: keep copying until its output ends.
+      void io.stopped();
+      const resolver = new PodResolver(() => resolvePods(opts.root), { refreshMs: opts.refreshMs });
+      await followPods(io.input(), resolver, opts.node, (s) => io.out(s));
       await io.flush?.();
       return 0;
     }

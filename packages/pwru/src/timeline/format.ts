@@ -11,6 +11,18 @@ function tupleText(t: WireTuple): string {
   return `${t.saddr}:${t.sport}->${t.daddr}:${t.dport}(${p})`;
 }
 
+/** The wire ids a hop was matched by (` by id=.. len=.. seq=.. ack=..`), or nothing without any. */
+function wireIdsText(t: WireTuple | undefined): string {
+  if (!t) return '';
+  const ids: string[] = [];
+  if (t.ip_id !== undefined) ids.push(`id=${t.ip_id}`);
+  if (t.ip_len !== undefined) ids.push(`len=${t.ip_len}`);
+  if (t.seq !== undefined) ids.push(`seq=${t.seq}`);
+  if (t.ack !== undefined) ids.push(`ack=${t.ack}`);
+  if (t.data_hash !== undefined) ids.push(`hash=${t.data_hash}`);
+  return ids.length > 0 ? `, by ${ids.join(' ')}` : '';
+}
+
 function us(ns: number): string {
   return (ns / 1000).toFixed(1);
 }
@@ -66,7 +78,8 @@ export function packetText(p: PacketTimeline): string {
     const r = rewriteAt.get(event);
     if (r) s += `  ${''.padStart(13)}  ${''.padEnd(width)}  ^ rewritten from ${tupleText(r.from)}\n`;
     const h = hopAfter.get(event);
-    if (h) s += `  ${''.padStart(13)}  ${''.padEnd(width)}  ~ wire ${h.from} -> ${h.to}, ${duration(h.latencyNs)}\n`;
+    if (h)
+      s += `  ${''.padStart(13)}  ${''.padEnd(width)}  ~ wire ${h.from} -> ${h.to}, ${duration(h.latencyNs)}${wireIdsText(h.send.tuple)}\n`;
   }
   return s;
 }

@@ -254,4 +254,71 @@ describe('joinStreams', () => {
       'clock b: offset 0 ns assumed, only one bound, offset < 1.2 µs, from a (1 crossing, packets in one direction only)',
     );
   });
+
+  /** A TCP event's tuple (a -> b, PSH|ACK) with wire ids. */
+  const seg = (seq: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    tuple: {
+      saddr: A,
+      daddr: B,
+      sport: 40000,
+      dport: 8080,
+      proto: 6,
+      flags: 'PSH|ACK',
+      ip_len: 60,
+      seq,
+      ack: 9,
+      ...extra,
+    },
+  });
+
+  it('tells packets with one tuple and the same flags apart by their TCP sequence numbers', () => {
+    const a = new Node('node-a', 5e9, 0);
+    const b = new Node('node-b', 9e9, 0);
+    a.ev(1000, '0xa1', 'dev_hard_start_xmit', undefined, seg(100));
+    a.ev(1100, '0xa2', 'dev_hard_start_xmit', undefined, seg(108));
+    // b's receive path handles the later segment first (two queues): pairing in order would mismatch.
+    b.ev(1300, '0xb1', 'netif_receive_skb', undefined, seg(108)).ev(1310, '0xb1', 'tcp_v4_rcv', undefined, seg(108));
+    b.ev(1400, '0xb2', 'netif_receive_skb', undefined, seg(100)).ev(1410, '0xb2', 'tcp_v4_rcv', undefined, seg(100));
+    const tl = join(a, b);
+    expect(tl.packets).toHaveLength(2);
+    for (const p of tl.packets) {
+      expect(p.nodes).toEqual(['node-a', 'node-b']);
+      const seqs = new Set(p.events.map((e) => e.event.tuple?.seq));
+      expect(seqs.size).toBe(1);
+    }
+    expect(tl.packets.map((p) => p.hops[0]!.latencyNs)).toEqual([400, 200]);
+    expect(timelineText(tl)).toContain('~ wire node-a -> node-b, 400 ns, by len=60 seq=100 ack=9\n');
+  });
+
+  it('joins an event with a payload hash to one without, and never two whose hashes differ', () => {
+    const a = new Node('node-a', 5e9, 0);
+    const b = new Node('node-b', 9e9, 0);
+    // UDP datagrams with one tuple, IP ID and length (a retransmitting application): only the
+    // payload hash tells them apart. The sender's first has none (payload in page fragments).
+    const dgram = (h?: string) => ({
+      tuple: {
+        saddr: A,
+        daddr: B,
+        sport: 5000,
+        dport: 53,
+        proto: 17,
+        ip_id: 0,
+        ip_len: 60,
+        ...(h ? { data_hash: h } : {}),
+      },
+    });
+    a.ev(1000, '0xa1', 'dev_hard_start_xmit', undefined, dgram());
+    a.ev(1100, '0xa2', 'dev_hard_start_xmit', undefined, dgram('2222'));
+    a.ev(1200, '0xa3', 'dev_hard_start_xmit', undefined, dgram('3333'));
+    b.ev(1350, '0xb1', 'netif_receive_skb', undefined, dgram('2222'));
+    b.ev(1450, '0xb2', 'netif_receive_skb', undefined, dgram('1111'));
+    b.ev(1550, '0xb3', 'netif_receive_skb', undefined, dgram('3333'));
+    const tl = join(a, b);
+    const joined = tl.packets.filter((p) => p.hops.length === 1);
+    expect(joined.map((p) => [p.hops[0]!.send.json.skb, p.hops[0]!.recv.json.skb])).toEqual([
+      ['0xa1', '0xb2'],
+      ['0xa2', '0xb1'],
+      ['0xa3', '0xb3'],
+    ]);
+  });
 });

@@ -60,12 +60,24 @@ export interface Timeline {
   readonly clocks: ClockEstimate[];
 }
 
-/** A segment's tuple identity on the wire (with flags and wire ids when present). */
+/**
+ * A segment's tuple identity on the wire (with flags and wire ids when present). `data_hash` is
+ * not part of it: whether an event has one depends on the skb's layout on that node (payload in
+ * the linear data or in page fragments), so it only tells packets apart when both sides have it
+ * (see {@link hashesConflict}).
+ */
 export function wireKey(t: WireTuple): string {
   let k = `${t.proto} ${t.saddr}:${t.sport}>${t.daddr}:${t.dport}`;
   if (t.flags !== undefined) k += ` ${t.flags}`;
-  for (const f of WIRE_ID_FIELDS) if (t[f] !== undefined) k += ` ${f}=${t[f]}`;
+  for (const f of WIRE_ID_FIELDS) if (f !== 'data_hash' && t[f] !== undefined) k += ` ${f}=${t[f]}`;
   return k;
+}
+
+/** Whether two events with one wire key carry different payloads (both have `data_hash` and they differ). */
+export function hashesConflict(a: NodeEvent, b: NodeEvent): boolean {
+  const x = a.tuple?.data_hash;
+  const y = b.tuple?.data_hash;
+  return x !== undefined && y !== undefined && x !== y;
 }
 
 interface Side {
@@ -162,14 +174,18 @@ export function joinStreams(streams: readonly NodeStream[], opts: JoinOptions = 
     used.add(r.seg);
     links.push([s, r]);
   };
-  // 1. Flows whose counts agree pair in order (a flow keeps its order on one wire).
+  // 1. Flows whose counts agree pair in order (a flow keeps its order on one wire), unless their
+  // payload hashes say otherwise.
   const ambiguous: Group[] = [];
   for (const g of groups.values()) {
-    if (g.sends.length === g.recvs.length) g.sends.forEach((s, i) => link(s, g.recvs[i]!));
+    if (g.sends.length === g.recvs.length && g.sends.every((s, i) => !hashesConflict(s.ev, g.recvs[i]!.ev)))
+      g.sends.forEach((s, i) => link(s, g.recvs[i]!));
     else ambiguous.push(g);
   }
-  // 2. The others (losses on the wire, or packets before a capture started) pair by the offsets
-  // the first ones give: each receive takes the latest unused send that precedes it.
+  // 2. The others (losses on the wire, packets before a capture started, payloads out of order)
+  // pair by the offsets the first ones give: each receive takes the latest unused send with a
+  // payload hash it agrees with that precedes it (after the previous pick, unless the hashes
+  // show the order changed).
   let clocks = estimate(nodes, links, prior);
   for (const g of ambiguous) {
     const off = (n: string): number => clocks.get(n)!.offsetNs;
@@ -179,15 +195,20 @@ export function joinStreams(streams: readonly NodeStream[], opts: JoinOptions = 
     for (const r of g.recvs) {
       if (used.has(r.seg)) continue;
       const rt = r.ev.t - off(g.to);
-      let pick = -1;
-      for (let i = lastIdx + 1; i < g.sends.length; i++) {
-        const s = g.sends[i]!;
-        if (s.ev.t - off(g.from) >= rt + tol) break;
-        if (!used.has(s.seg)) pick = i;
-      }
+      const latest = (from: number): number => {
+        let pick = -1;
+        for (let i = from; i < g.sends.length; i++) {
+          const s = g.sends[i]!;
+          if (s.ev.t - off(g.from) >= rt + tol) break;
+          if (!used.has(s.seg) && !hashesConflict(s.ev, r.ev)) pick = i;
+        }
+        return pick;
+      };
+      let pick = latest(lastIdx + 1);
+      if (pick < 0 && r.ev.tuple?.data_hash !== undefined) pick = latest(0);
       if (pick < 0) continue;
       link(g.sends[pick]!, r);
-      lastIdx = pick;
+      lastIdx = Math.max(lastIdx, pick);
     }
   }
   clocks = estimate(nodes, links, prior);

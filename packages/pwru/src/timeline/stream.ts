@@ -22,9 +22,9 @@ export interface ClockReference {
 }
 
 /**
- * Fields that identify a packet on the wire beyond the tuple. pwru's events do not carry them
- * today; when a stream does (a later pwru, or another tool's events), the join uses every one
- * both sides have.
+ * Fields that identify a packet on the wire beyond the tuple, as pwru's `--output-json` puts them
+ * in the tuple object (see `wire/section.ts`). The join keys on every one an event has but
+ * `data_hash`, which only has to agree where both sides have it.
  */
 export const WIRE_ID_FIELDS = ['ip_id', 'ip_len', 'seq', 'ack', 'data_hash'] as const;
 
