@@ -17,6 +17,7 @@
 #   BPF_TS_VM_KERNEL     which kernel of the matrix boots: 5.10, 6.1 (default) or 6.12
 #   BPF_TS_VM_MEM (default 2G), BPF_TS_VM_SMP (default 2)  VM size
 #   BPF_TS_VM_APPEND     extra kernel command-line parameters
+#   BPF_TS_TEST_*        passed through to the command inside (test switches)
 #   BPF_TS_VM_CONSOLE=1  also copy the VM's kernel console to stderr when done
 #   BPF_TS_VM_KEEP=1     keep the run directory (console.log, stdout, stderr) for debugging
 #   BPF_TS_VM_NETDEV     give the VM one virtio-net NIC on this qemu -netdev backend instead of
@@ -110,7 +111,8 @@ stdout_is_tty=0
   printf 'export HOME=%q\n' "${HOME:-/root}"
   printf 'export BPF_TS_VM=%q\n' "$(echo "$vm_kver" | cut -d. -f1,2)"
   echo 'export BPF_TS_VM_OUT=/run/bpfts-vm/out'
-  for name in TERM LANG LC_ALL TZ CI NO_COLOR FORCE_COLOR NODE_OPTIONS; do
+  # Test switches (BPF_TS_TEST_*) reach the tests inside as they are set outside.
+  for name in TERM LANG LC_ALL TZ CI NO_COLOR FORCE_COLOR NODE_OPTIONS $(compgen -v BPF_TS_TEST_ || true); do
     if [ -n "${!name+x}" ]; then
       printf 'export %s=%q\n' "$name" "${!name}"
     fi
