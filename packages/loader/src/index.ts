@@ -53,7 +53,14 @@ export {
 export { BtfHandle, BtfLoadError } from './btf/handle.js';
 export { Attachment, Link, linkTypeName, type LinkInfoResult } from './link/link.js';
 export { attachRawTracepoint, attachTracing } from './link/tracing.js';
-export { tracepointBtfId, functionBtfId, moduleFunctionTarget, kernelBtf, flushKernelBtf } from './link/targets.js';
+export {
+  tracepointBtfId,
+  functionBtfId,
+  moduleFunctionTarget,
+  kernelBtf,
+  shareKernelBtf,
+  flushKernelBtf,
+} from './link/targets.js';
 export {
   attachPerfEvent,
   attachTracepoint,

@@ -14,6 +14,7 @@ import {
   PermissionError,
   Program,
   probeLinkType,
+  shareKernelBtf,
   RingBufReader,
   ProgramType,
   sumPerCpuCounter,
@@ -65,10 +66,18 @@ export class LoaderSession implements KernelSession {
   private fentryError?: string;
   private ksyms?: Ksyms;
 
+  /**
+   * `btf`: the kernel BTF pwru plans with. `runningKernel`: it was parsed from the running
+   * kernel's /sys/kernel/btf/vmlinux (no --kernel-btf), so the loader's feature probes and attach
+   * targets use it too instead of parsing that file a second time.
+   */
   constructor(
     private readonly btf: Btf,
     private readonly batch: number,
-  ) {}
+    runningKernel = false,
+  ) {
+    if (runningKernel) shareKernelBtf(btf);
+  }
 
   missingPrivileges(): string | undefined {
     return ownMissingBpfPrivileges();
