@@ -287,6 +287,7 @@ export function prepare(
     ...(functions ? { functions } : {}),
     ...(signatures ? { signatures } : {}),
     ...(tracepoints ? { tracepoints } : {}),
+    ...(backend === 'tracepoint' && session.haveRawTpCookies?.() ? { rawTpCookies: true } : {}),
     haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
     ...(backend === 'fentry' && session.haveFuncArg?.() ? { haveFuncArg: true } : {}),
     metadata,

@@ -33,6 +33,7 @@ import { RETURN_KEY_SIZE, RETURN_MAP, RETURN_MAP_ENTRIES, RETURN_SCRATCH_MAP } f
 import { attachPlanned } from './attach.js';
 import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-progs.js';
 import { openRingReader } from './ring.js';
+import { probeRawTpCookies } from './raw-tp-cookies.js';
 import { attachTrackers, createTrackMaps } from './track.js';
 import type { TrackerProgram } from '../track.js';
 import type { AttachResult, Attachment, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
@@ -64,6 +65,7 @@ export class LoaderSession implements KernelSession {
   private readonly closers: Array<() => void> = [];
   private cachedFeatures?: KernelFeatures;
   private fentryError?: string;
+  private rawTpCookies?: boolean;
   private ksyms?: Ksyms;
 
   /**
@@ -100,6 +102,11 @@ export class LoaderSession implements KernelSession {
 
   haveFuncArg(): boolean {
     return this.haveHelper('BPF_FUNC_get_func_arg');
+  }
+
+  haveRawTpCookies(): boolean {
+    this.rawTpCookies ??= probeRawTpCookies();
+    return this.rawTpCookies;
   }
 
   /** Whether the kernel's `enum bpf_func_id` lists a helper. */
@@ -251,21 +258,23 @@ export class LoaderSession implements KernelSession {
       name: p.name,
       instructions: link(p.insns),
       maps,
-      ...(kind === 'tracepoint'
-        ? {
-            type: ProgramType.TRACING,
-            expectedAttachType: AttachType.TRACE_RAW_TP,
-            attachBtfId: (p.attach as { btfId: number }).btfId,
-          }
-        : kind === 'fentry' || kind === 'fexit'
+      ...(p.attach.type === 'raw-tracepoints'
+        ? { type: ProgramType.RAW_TRACEPOINT }
+        : kind === 'tracepoint'
           ? {
               type: ProgramType.TRACING,
-              expectedAttachType: kind === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT,
+              expectedAttachType: AttachType.TRACE_RAW_TP,
               attachBtfId: (p.attach as { btfId: number }).btfId,
             }
-          : kind === 'kprobe-multi' || kind === 'kprobe-multi-return'
-            ? { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI }
-            : { type: ProgramType.KPROBE }),
+          : kind === 'fentry' || kind === 'fexit'
+            ? {
+                type: ProgramType.TRACING,
+                expectedAttachType: kind === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT,
+                attachBtfId: (p.attach as { btfId: number }).btfId,
+              }
+            : kind === 'kprobe-multi' || kind === 'kprobe-multi-return'
+              ? { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI }
+              : { type: ProgramType.KPROBE }),
     };
     try {
       const program = Program.load(spec);
@@ -276,9 +285,11 @@ export class LoaderSession implements KernelSession {
       const target =
         a.type === 'tracepoint'
           ? `tracepoint ${a.name}`
-          : a.type === 'fentry' || a.type === 'fexit'
-            ? `${a.type} ${a.function.name}`
-            : p.name;
+          : a.type === 'raw-tracepoints'
+            ? `tracepoints ${a.tracepoints.map((t) => t.name).join(', ')}`
+            : a.type === 'fentry' || a.type === 'fexit'
+              ? `${a.type} ${a.function.name}`
+              : p.name;
       const err = friendly(e, `load the program for ${target}`);
       if (isRefusal(e)) throw new ProgramRefusedError(err.message, target, refusalReason(e));
       throw err;
