@@ -129,6 +129,14 @@ describe.skipIf(!hasHostBtf)('skb functions of this machine', () => {
     expect(skbTracepoints(btf).length).toBe(30);
   });
 
+  it('skbTracepoints with a name match gives exactly the matching part of the full list', () => {
+    const all = skbTracepoints(btf);
+    const wanted = new Set(['kfree_skb', 'net_dev_queue', 'sched_switch', 'no_such_tracepoint']);
+    const some = skbTracepoints(btf, { match: (n) => wanted.has(n) });
+    expect(some).toEqual(all.filter((t) => wanted.has(t.name)));
+    expect(some.map((t) => t.name).sort()).toEqual(['kfree_skb', 'net_dev_queue']);
+  });
+
   it.skipIf(!hasBpftool)('agrees with skb functions read from bpftool', () => {
     const want = oracle(readDump(bpftoolDump(HOST_VMLINUX)), 1);
     const all = skbFunctions(btf);

@@ -168,17 +168,25 @@ const TRACE_PREFIX = 'btf_trace_';
  * the `void *` context) with an `struct sk_buff` pointer argument. Positions count the tracepoint's
  * own arguments from 1, skipping the context, so position 1 is `ctx[0]` of a tp_btf program.
  */
-export function skbTracepoints(btf: Btf, options: SkbFunctionOptions = {}): SkbFunction[] {
+export function skbTracepoints(
+  btf: Btf,
+  options: SkbFunctionOptions & {
+    /** Only tracepoints whose name (without `btf_trace_`) passes: the others' arguments are never looked at. */
+    readonly match?: (name: string) => boolean;
+  } = {},
+): SkbFunction[] {
   const cls = new SkbClassifier(btf);
   const out: SkbFunction[] = [];
   // The name index holds every btf_trace_ name in one chain: no walk over all the types.
   const ids = btf.idsWithPrefix(TRACE_PREFIX, 'typedef');
   const own = options.includeBase ? ids : ids.filter((id) => id >= btf.firstTypeId);
   for (const id of own) {
+    const name = btf.nameOf(id).slice(TRACE_PREFIX.length);
+    if (options.match && !options.match(name)) continue;
     const ptr = btf.sizeOrTypeOf(id);
     if (ptr === 0 || ptr > btf.maxTypeId || btf.kindOf(ptr) !== BtfKind.PTR) continue;
     const params = skbParams(btf, cls, btf.sizeOrTypeOf(ptr), true);
-    if (params) out.push({ id, name: btf.nameOf(id).slice(TRACE_PREFIX.length), params });
+    if (params) out.push({ id, name, params });
   }
   return out;
 }

@@ -57,7 +57,14 @@ export {
   type TracingAttachOptions,
   type TracingAttachType,
 } from './link/tracing.js';
-export { tracepointBtfId, functionBtfId, moduleFunctionTarget, kernelBtf, flushKernelBtf } from './link/targets.js';
+export {
+  tracepointBtfId,
+  functionBtfId,
+  moduleFunctionTarget,
+  kernelBtf,
+  shareKernelBtf,
+  flushKernelBtf,
+} from './link/targets.js';
 export {
   attachPerfEvent,
   attachTracepoint,

@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const btf = cache.vmlinux();
     times.end('btf');
-    session = new LoaderSession(btf, opts.filterKprobeBatch);
+    session = new LoaderSession(btf, opts.filterKprobeBatch, !opts.kernelBtf);
   } catch (e) {
     log.error('Failed to run pwru', { error: `Failed to load BTF spec: ${describeError(e)}` });
     return 1;

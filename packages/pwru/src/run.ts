@@ -387,6 +387,7 @@ function generatePrograms(
     ...(functions ? { functions } : {}),
     ...(signatures ? { signatures } : {}),
     ...(tracepoints ? { tracepoints } : {}),
+    ...(backend === 'tracepoint' && session.haveRawTpCookies?.() ? { rawTpCookies: true } : {}),
     haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
     ...(backend === 'fentry' && session.haveFuncArg?.() ? { haveFuncArg: true } : {}),
     metadata: out.metadata,

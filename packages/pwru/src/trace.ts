@@ -132,7 +132,7 @@ export async function* trace(
     cache = new KernelBtfCache(opts.kernelBtf ? { path: opts.kernelBtf } : {});
     const { LoaderSession } = await import('./kernel/loader-session.js');
     try {
-      session = new LoaderSession(cache.vmlinux(), opts.filterKprobeBatch);
+      session = new LoaderSession(cache.vmlinux(), opts.filterKprobeBatch, !opts.kernelBtf);
     } catch (e) {
       throw new PwruError(`Failed to load BTF spec: ${describeError(e)}`);
     }

@@ -91,17 +91,21 @@ export function verifierSuite(kernelName: string): void {
           const session = new LoaderSession(btf, 10);
           try {
             session.createMaps({ ringBytes: 1 << 16, stacks: sections.stack });
-            const tp = planTrace({
-              backend: 'tracepoint',
-              layout: eventLayout({ ...sections, caller: false }),
-              kernel,
-              filters,
-              fragments,
-              tracepoints: kfree,
-              haveFuncIp: false,
-              metadata: metadata.slice(0, sections.metadata ?? 0),
-              ...(sections.ct ? { ct } : {}),
-            });
+            // tp_btf programs, and where raw_tp links take cookies (6.10+) the shared raw_tp ones too.
+            const tps = (session.haveRawTpCookies() ? [false, true] : [false]).map((rawTpCookies) =>
+              planTrace({
+                backend: 'tracepoint',
+                rawTpCookies,
+                layout: eventLayout({ ...sections, caller: false }),
+                kernel,
+                filters,
+                fragments,
+                tracepoints: kfree,
+                haveFuncIp: false,
+                metadata: metadata.slice(0, sections.metadata ?? 0),
+                ...(sections.ct ? { ct } : {}),
+              }),
+            );
             // kprobe: one program per skb position; kprobe-multi: one program, position from the cookie.
             const [kp, km] = (kprobeMulti ? (['kprobe', 'kprobe-multi'] as const) : (['kprobe'] as const)).map(
               (backend) =>
@@ -117,7 +121,7 @@ export function verifierSuite(kernelName: string): void {
                   ...(sections.ct ? { ct } : {}),
                 }),
             );
-            for (const p of [...tp.programs, ...kp!.programs, ...(km?.programs ?? [])]) {
+            for (const p of [...tps.flatMap((tp) => tp.programs), ...kp!.programs, ...(km?.programs ?? [])]) {
               if (pcap) p.insns.push(...pcap.subprograms);
               expect(() => session.load(p)).not.toThrow();
             }
@@ -315,6 +319,7 @@ export function trackingVerifierSuite(kernelName: string): void {
                 fragments: [pcap.fragment],
                 functions: [{ name: 'ip_rcv', position: 1 }],
                 tracepoints,
+                ...(backend === 'tracepoint' && session.haveRawTpCookies() ? { rawTpCookies: true } : {}),
                 signatures: fentrySig,
                 haveFuncIp: backend !== 'tracepoint' && session.haveFuncIp(),
                 track: gen,

@@ -11,6 +11,16 @@ export function kernelBtf(): Btf {
   return vmlinux;
 }
 
+/**
+ * Makes `btf`, already parsed from the running kernel's `/sys/kernel/btf/vmlinux`, the one
+ * {@link kernelBtf} returns, so a caller that parsed it does not pay (in time and memory) for a
+ * second parse when feature probes or attach targets need it. Pass only the running kernel's BTF:
+ * attach ids resolved from another kernel's would point at the wrong types.
+ */
+export function shareKernelBtf(btf: Btf): void {
+  vmlinux = btf;
+}
+
 /** Forgets the cached kernel BTF. */
 export function flushKernelBtf(): void {
   vmlinux = undefined;

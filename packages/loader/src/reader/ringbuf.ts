@@ -17,8 +17,10 @@ export type RecordHandler = (data: DataView, offset: number, length: number) => 
 
 /**
  * Reads a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF) from user space: the consumer page is
- * mapped read-write, the producer page and the data read-only, and the data area is mapped
- * twice back to back by the kernel, so every record is contiguous and read in place.
+ * mapped read-write, the producer page and the data read-only. The kernel could map the data
+ * area twice back to back, making every record contiguous, but every mapped page counts in the
+ * process's resident memory (8 MiB for a 4 MiB ring): it is mapped once, records are read in
+ * place, and the rare record that wraps past the end is copied together into a scratch buffer.
  * Wakeups come from the map fd's readiness on Node's event loop (libuv epoll): no thread
  * blocks and nothing busy-waits.
  */
@@ -29,8 +31,10 @@ export class RingBufReader implements Disposable, AsyncIterable<Uint8Array> {
   private readonly producer: MappedRegion;
   private readonly consumerView: DataView;
   private readonly producerView: DataView;
-  /** The data area (mapped twice: 2 × size bytes). */
+  /** The data area (mapped once: size bytes). */
   private readonly data: DataView;
+  /** Where a record wrapping past the end of the data area is put together. */
+  private scratch = new DataView(new ArrayBuffer(0));
   private watcher: FdWatcher | undefined;
   private closed = false;
   private waiters: Array<() => void> = [];
@@ -51,14 +55,14 @@ export class RingBufReader implements Disposable, AsyncIterable<Uint8Array> {
     const b = map.backend;
     this.consumer = Mmap.map(b, PAGE_SIZE, Mmap.PROT_READ | Mmap.PROT_WRITE, map.fd, 0, 'ring buffer consumer page');
     try {
-      this.producer = Mmap.map(b, PAGE_SIZE + 2 * this.size, Mmap.PROT_READ, map.fd, PAGE_SIZE, 'ring buffer data');
+      this.producer = Mmap.map(b, PAGE_SIZE + this.size, Mmap.PROT_READ, map.fd, PAGE_SIZE, 'ring buffer data');
     } catch (e) {
       b.munmap(this.consumer.address, this.consumer.length);
       throw e;
     }
     this.consumerView = new DataView(this.consumer.buffer);
     this.producerView = new DataView(this.producer.buffer, 0, PAGE_SIZE);
-    this.data = new DataView(this.producer.buffer, PAGE_SIZE, 2 * this.size);
+    this.data = new DataView(this.producer.buffer, PAGE_SIZE, this.size);
   }
 
   private readPos(v: DataView): number {
@@ -90,7 +94,10 @@ export class RingBufReader implements Disposable, AsyncIterable<Uint8Array> {
       const len = hdr & 0x3fff_ffff;
       if (hdr & DISCARD) this.discarded++;
       else {
-        handler(data, off + HEADER, len);
+        // Headers are 8-byte aligned in a ring of whole pages: only the body can wrap.
+        const start = off + HEADER < size ? off + HEADER : 0;
+        if (start + len <= size) handler(data, start, len);
+        else handler(this.wrapped(start, len), 0, len);
         n++;
       }
       cons += (len + HEADER + 7) & ~7;
@@ -103,6 +110,17 @@ export class RingBufReader implements Disposable, AsyncIterable<Uint8Array> {
     this.publish(cons);
     this.delivered += n;
     return n;
+  }
+
+  /** The `len` bytes from `start` on, wrapping to the data area's beginning, in one piece. */
+  private wrapped(start: number, len: number): DataView {
+    if (this.scratch.byteLength < len)
+      this.scratch = new DataView(new ArrayBuffer(Math.max(len, 2 * this.scratch.byteLength)));
+    const out = new Uint8Array(this.scratch.buffer, 0, len);
+    const head = this.size - start;
+    out.set(new Uint8Array(this.data.buffer, this.data.byteOffset + start, head));
+    out.set(new Uint8Array(this.data.buffer, this.data.byteOffset, len - head), head);
+    return this.scratch;
   }
 
   /** Publishes the consumer position (low word first, so it never overstates progress). */

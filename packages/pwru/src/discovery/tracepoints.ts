@@ -15,8 +15,8 @@ export interface SkbTracepoint {
 /** Every `btf_trace_*` tracepoint with an skb argument (30 on a 6.18 kernel). */
 export function discoverSkbTracepoints(btf: Btf, match: (name: string) => boolean): SkbTracepoint[] {
   const out: SkbTracepoint[] = [];
-  for (const tp of skbTracepoints(btf)) {
-    if (!match(tp.name) || tp.params.length === 0) continue;
+  for (const tp of skbTracepoints(btf, { match })) {
+    if (tp.params.length === 0) continue;
     const skbArg = tp.params[0]!.position - 1;
     let reasonArg: number | undefined;
     // typedef -> pointer -> func_proto(void *__data, args...)

@@ -50,6 +50,13 @@ import { emitNetfilterEntry } from '../netfilter/emit.js';
  */
 export const SKB_ARG_FROM_COOKIE = -1;
 
+/**
+ * `ProgramShape.site` of a raw tracepoint program shared by several tracepoints (6.10+ raw_tp
+ * cookies): each attachment's cookie is its site index, so one load serves every tracepoint whose
+ * skb (and drop reason) sit at the same argument.
+ */
+export const SITE_FROM_COOKIE = -1;
+
 /** How a program gets at its arguments. */
 export type ProbeKind = 'kprobe' | 'kprobe-multi' | 'tracepoint' | 'fentry';
 
@@ -72,7 +79,10 @@ export interface ProgramShape {
    * only): one program for every position, each function's 1-based position in its BPF cookie.
    */
   readonly skbArg: number;
-  /** Site index written into every event (which tracepoint, or which kprobe position). */
+  /**
+   * Site index written into every event (which tracepoint, or which kprobe position);
+   * {@link SITE_FROM_COOKIE} (tracepoints only): the attachment's BPF cookie.
+   */
   readonly site: number;
   /** Tracepoints: 0-based argument holding an `enum skb_drop_reason`, copied into `p2`. */
   readonly reasonArg?: number;
@@ -305,7 +315,9 @@ export function generateProgram(o: GenerateOptions): Instruction[] {
   }
   emitCurrentTask(e);
   e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
-  e.emit(StoreImm(R8, HEADER.site, shape.site, 'u32'));
+  if (shape.site === SITE_FROM_COOKIE)
+    e.emit(Mov.reg(R1, R6), call(Helper.get_attach_cookie), StoreMem(R8, HEADER.site, R0, 'u32'));
+  else e.emit(StoreImm(R8, HEADER.site, shape.site, 'u32'));
   const kind =
     shape.eventKind ??
     (shape.kind === 'kprobe'

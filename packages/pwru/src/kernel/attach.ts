@@ -1,4 +1,12 @@
-import { AttachType, attachKprobeMulti, attachKprobes, attachTracing, type Program } from 'bpf-loader-ts';
+import {
+  AttachType,
+  attachKprobeMulti,
+  attachKprobes,
+  attachRawTracepoint,
+  attachTracing,
+  type Link,
+  type Program,
+} from 'bpf-loader-ts';
 import { PwruError } from '../errors.js';
 import type { Ksyms } from '../ksyms.js';
 import type { PlannedProgram } from '../plan/programs.js';
@@ -36,6 +44,20 @@ export async function attachPlanned(
       const link = attachTracing(program, { attachType: AttachType.TRACE_RAW_TP, target: `tracepoint ${a.name}` });
       progress(1);
       return { attachments: [closing(1, () => link.close())], ignored: 0 };
+    }
+    case 'raw-tracepoints': {
+      // One shared program; each link's cookie is its tracepoint's site (SITE_FROM_COOKIE).
+      const links: Link[] = [];
+      try {
+        for (const t of a.tracepoints) {
+          links.push(attachRawTracepoint(program, t.name, { cookie: BigInt(t.cookie) }));
+          progress(1);
+        }
+      } catch (e) {
+        for (const l of links) l.close();
+        throw e;
+      }
+      return { attachments: [closing(links.length, () => links.forEach((l) => l.close()))], ignored: 0 };
     }
     case 'fentry':
     case 'fexit': {

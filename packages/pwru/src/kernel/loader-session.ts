@@ -14,6 +14,7 @@ import {
   PermissionError,
   Program,
   probeLinkType,
+  shareKernelBtf,
   RingBufReader,
   ProgramType,
   sumPerCpuCounter,
@@ -34,6 +35,7 @@ import { type BpfProgInfo, loadBpfProgTracer, tcAndXdpPrograms } from './bpf-pro
 import { openRingReader } from './ring.js';
 import { attachTrackers, createTrackMaps } from './attach-trackers.js';
 import type { TrackerProgram } from '../plan/skb-tracking.js';
+import { probeRawTpCookies } from './raw-tp-cookies.js';
 import type { AttachResult, Attachment, KernelSession, LoadedProgram, MapOptions, RingReader } from './session.js';
 
 /** `PERF_MAX_STACK_DEPTH`: frames per stack-trace map entry. */
@@ -63,12 +65,21 @@ export class LoaderSession implements KernelSession {
   private readonly closers: Array<() => void> = [];
   private cachedFeatures?: KernelFeatures;
   private fentryError?: string;
+  private rawTpCookies?: boolean;
   private ksyms?: Ksyms;
 
+  /**
+   * `btf`: the kernel BTF pwru plans with. `runningKernel`: it was parsed from the running
+   * kernel's /sys/kernel/btf/vmlinux (no --kernel-btf), so the loader's feature probes and attach
+   * targets use it too instead of parsing that file a second time.
+   */
   constructor(
     private readonly btf: Btf,
     private readonly batch: number,
-  ) {}
+    runningKernel = false,
+  ) {
+    if (runningKernel) shareKernelBtf(btf);
+  }
 
   missingPrivileges(): string | undefined {
     return ownMissingBpfPrivileges();
@@ -91,6 +102,11 @@ export class LoaderSession implements KernelSession {
 
   haveFuncArg(): boolean {
     return this.haveHelper('BPF_FUNC_get_func_arg');
+  }
+
+  haveRawTpCookies(): boolean {
+    this.rawTpCookies ??= probeRawTpCookies();
+    return this.rawTpCookies;
   }
 
   /** Whether the kernel's `enum bpf_func_id` lists a helper. */
@@ -242,21 +258,23 @@ export class LoaderSession implements KernelSession {
       name: p.name,
       instructions: link(p.insns),
       maps,
-      ...(kind === 'tracepoint'
-        ? {
-            type: ProgramType.TRACING,
-            expectedAttachType: AttachType.TRACE_RAW_TP,
-            attachBtfId: (p.attach as { btfId: number }).btfId,
-          }
-        : kind === 'fentry' || kind === 'fexit'
+      ...(p.attach.type === 'raw-tracepoints'
+        ? { type: ProgramType.RAW_TRACEPOINT }
+        : kind === 'tracepoint'
           ? {
               type: ProgramType.TRACING,
-              expectedAttachType: kind === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT,
+              expectedAttachType: AttachType.TRACE_RAW_TP,
               attachBtfId: (p.attach as { btfId: number }).btfId,
             }
-          : kind === 'kprobe-multi' || kind === 'kprobe-multi-return'
-            ? { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI }
-            : { type: ProgramType.KPROBE }),
+          : kind === 'fentry' || kind === 'fexit'
+            ? {
+                type: ProgramType.TRACING,
+                expectedAttachType: kind === 'fentry' ? AttachType.TRACE_FENTRY : AttachType.TRACE_FEXIT,
+                attachBtfId: (p.attach as { btfId: number }).btfId,
+              }
+            : kind === 'kprobe-multi' || kind === 'kprobe-multi-return'
+              ? { type: ProgramType.KPROBE, expectedAttachType: AttachType.TRACE_KPROBE_MULTI }
+              : { type: ProgramType.KPROBE }),
     };
     try {
       const program = Program.load(spec);
@@ -267,9 +285,11 @@ export class LoaderSession implements KernelSession {
       const target =
         a.type === 'tracepoint'
           ? `tracepoint ${a.name}`
-          : a.type === 'fentry' || a.type === 'fexit'
-            ? `${a.type} ${a.function.name}`
-            : p.name;
+          : a.type === 'raw-tracepoints'
+            ? `tracepoints ${a.tracepoints.map((t) => t.name).join(', ')}`
+            : a.type === 'fentry' || a.type === 'fexit'
+              ? `${a.type} ${a.function.name}`
+              : p.name;
       const err = friendly(e, `load the program for ${target}`);
       if (isRefusal(e)) throw new ProgramRefusedError(err.message, target, refusalReason(e));
       throw err;

@@ -86,6 +86,11 @@ export interface KernelSession {
   haveFuncIp(): boolean;
   /** Whether `bpf_get_func_arg` exists for fentry programs (5.17+): reads arguments of any BTF type. */
   haveFuncArg?(): boolean;
+  /**
+   * Whether raw tracepoint links take BPF cookies (6.10+), so one raw_tp program can serve
+   * several tracepoints (each link's cookie names its tracepoint).
+   */
+  haveRawTpCookies?(): boolean;
   /** tc and XDP programs loaded on the system, with their BTF functions (`--filter-trace-tc/-xdp`). */
   bpfPrograms?(): BpfProgInfo[];
   /** Why this kernel refuses fentry programs (one line, e.g. the EPERM), or undefined if it allows them. */

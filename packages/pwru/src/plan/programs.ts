@@ -10,10 +10,12 @@ import { type BpfMapFields, type BpfMapOp, bpfMapOp } from '../generate/bpfmap.j
 import {
   generateProgram,
   MAPS,
+  SITE_FROM_COOKIE,
   SKB_ARG_FROM_COOKIE,
   type ProbeKind,
   type ProgramFilters,
 } from '../generate/program.js';
+import { groupTracepoints } from './tracepoint-groups.js';
 import { dropReasonArg, type ProbeSite } from '../output/context.js';
 import type { SkbMetadata } from '../generate/skb-metadata.js';
 import type { SkbDumpPlan } from '../generate/skb-dump.js';
@@ -34,6 +36,8 @@ import { planNetfilter } from '../netfilter/plan.js';
 /** Where a loaded program gets attached. */
 export type AttachTarget =
   | { readonly type: 'tracepoint'; readonly name: string; readonly btfId: number }
+  /** One raw tracepoint program on several tracepoints, each link's cookie its site index (6.10+). */
+  | { readonly type: 'raw-tracepoints'; readonly tracepoints: ReadonlyArray<{ name: string; cookie: number }> }
   | { readonly type: 'kprobe'; readonly functions: readonly SkbFunc[] }
   | { readonly type: 'kprobe-multi'; readonly functions: readonly SkbFunc[] }
   | { readonly type: 'fentry'; readonly function: SkbFunc; readonly btfId: number }
@@ -79,6 +83,8 @@ export interface PlanInput {
   readonly signatures?: ReadonlyMap<string, { btfId: number; argCount: number; ctxReadable?: readonly boolean[] }>;
   /** tracepoint: the tracepoints to trace. */
   readonly tracepoints?: readonly SkbTracepoint[];
+  /** tracepoint: raw tracepoint links take BPF cookies (6.10+), so tracepoints can share a program. */
+  readonly rawTpCookies?: boolean;
   readonly haveFuncIp: boolean;
   /** Whether the kernel has `bpf_get_func_arg` (fentry reads arguments of any type with it). */
   readonly haveFuncArg?: boolean;
@@ -113,7 +119,8 @@ export interface PlanInput {
 
 /**
  * Generates the programs of a run: one per skb position for the kprobe backends (as upstream),
- * one per tracepoint (each tp_btf program is bound to its tracepoint's BTF id at load), one per
+ * one per tracepoint (each tp_btf program is bound to its tracepoint's BTF id at load) or, with
+ * raw tracepoint cookies, one raw_tp program per tracepoint group (see `tracepoint-groups.ts`), one per
  * function for fentry.
  */
 export function planTrace(input: PlanInput): TracePlan {
@@ -139,6 +146,28 @@ export function planTrace(input: PlanInput): TracePlan {
   let targets = 0;
   switch (input.backend) {
     case 'tracepoint': {
+      if (input.rawTpCookies) {
+        for (const tp of input.tracepoints ?? [])
+          sites.push(tp.reasonArg !== undefined ? { name: tp.name, reason: 'p2' } : { name: tp.name });
+        for (const [i, g] of groupTracepoints(input.tracepoints ?? []).entries()) {
+          programs.push({
+            name: `pwru_raw_tp_${i}`,
+            kind: 'tracepoint',
+            insns: gen(
+              'tracepoint',
+              g.skbArg,
+              SITE_FROM_COOKIE,
+              g.reasonArg !== undefined ? { reasonArg: g.reasonArg } : {},
+            ),
+            attach: {
+              type: 'raw-tracepoints',
+              tracepoints: g.members.map((m) => ({ name: m.tracepoint.name, cookie: m.site })),
+            },
+          });
+        }
+        targets = sites.length;
+        break;
+      }
       for (const tp of input.tracepoints ?? []) {
         const site = sites.length;
         sites.push(tp.reasonArg !== undefined ? { name: tp.name, reason: 'p2' } : { name: tp.name });
