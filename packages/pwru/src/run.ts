@@ -318,6 +318,7 @@ export function prepare(
       ...(dumps ? { skbDumps: dumps } : {}),
       ...(trackGen ? { skbTrack: trackGen } : {}),
       xdpMetadata,
+      ...(packets ? { packets } : {}),
     });
     plan = withBpfPrograms(plan, bpf);
     if (returns) {

@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPcapng } from '../../src/output/pcapng/reader.js';
 import { backendRuns, titled, vmSkipReason } from './kernel.js';
 import { NetnsPair, PwruProcess } from './netns.js';
 
@@ -118,6 +122,38 @@ describe.skipIf(skip !== undefined)(
         .map((l) => (JSON.parse(l) as { func: string }).func);
       expect(funcs.length).toBeGreaterThan(0);
       expect(funcs.every((f) => TC.test(f))).toBe(true);
+    }, 300_000);
+
+    it('--output-pcapng: (tc) and (xdp) events carry the frame the program saw', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pwru-bpf-pcapng-'));
+      const file = join(dir, 'bpf.pcapng');
+      try {
+        const p = await traced(
+          ['--trace-only-bpf', '--output-json', '--output-pcapng', file, `dst host ${net.b} and tcp dst port 8080`],
+          [XDP, TC],
+        );
+        const events = p.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { func: string });
+        const [section] = readPcapng(readFileSync(file));
+        expect(section!.packets).toHaveLength(events.length);
+        section!.packets.forEach((pkt, i) => {
+          const func = events[i]!.func;
+          expect(TC.test(func) || XDP.test(func), func).toBe(true);
+          // Both see the frame from its Ethernet header: IPv4 to b, TCP port 8080.
+          expect(section!.interfaces[pkt.iface]!.linkType, func).toBe(1);
+          const ip = pkt.data.subarray(14);
+          expect([ip[0]! >> 4, ip.subarray(16, 20).join('.'), (ip[22]! << 8) | ip[23]!], func).toEqual([
+            4,
+            net.b,
+            8080,
+          ]);
+        });
+        expect(events.some((e) => XDP.test(e.func)) && events.some((e) => TC.test(e.func))).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }, 300_000);
 
     for (const run of kprobeRuns) {
