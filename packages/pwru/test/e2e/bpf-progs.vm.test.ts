@@ -156,6 +156,51 @@ describe.skipIf(skip !== undefined)(
       }
     }, 300_000);
 
+    const seqRun = kprobeRuns.find((r) => r.skip === undefined) ?? kprobeRuns[0]!;
+    it.skipIf(seqRun.skip !== undefined)(
+      titled(`${seqRun.label}: --output-sequence joins the skb built from the XDP frame to the frame`, seqRun.skip),
+      async () => {
+        const p = await traced(
+          [
+            ...seqRun.args,
+            '--filter-func',
+            'ip_rcv_core',
+            '--filter-trace-tc',
+            '--filter-trace-xdp',
+            '--output-json',
+            '--timestamp',
+            'current',
+            '--output-sequence',
+            `dst host ${net.b} and tcp dst port 8080`,
+          ],
+          [XDP, TC, /"func":"ip_rcv_core"/],
+        );
+        const stories = p.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{"packet"'))
+          .map((l) => JSON.parse(l) as { skbs: string[]; hops: Array<{ skb: string; func: string; iface: string }> });
+        const joined = stories.find((s) => XDP.test(s.hops[0]!.func) && s.hops.some((h) => h.func === 'ip_rcv_core'));
+        const show = JSON.stringify(stories, null, 1);
+        expect(joined, show).toBeDefined();
+        // The frame (its xdp_buff), then the skb built from it: tc ingress, then the IP layer.
+        const [frame, skb] = joined!.skbs;
+        expect(joined!.skbs, show).toHaveLength(2);
+        expect(
+          joined!.hops.map((h) => [
+            h.skb === frame ? 'frame' : h.skb === skb ? 'skb' : h.skb,
+            h.func.replace(/^bpf_prog_\w+\[bpf\]/, ''),
+          ]),
+          show,
+        ).toEqual([
+          ['frame', '(xdp)'],
+          ['skb', '(tc)'],
+          ['skb', 'ip_rcv_core'],
+        ]);
+        for (const h of joined!.hops) expect(h.iface, show).toMatch(new RegExp(`^${net.vethB}:`));
+      },
+      300_000,
+    );
+
     for (const run of kprobeRuns) {
       it.skipIf(run.skip !== undefined)(
         titled(
