@@ -235,7 +235,7 @@ export class EventOptionEncoder {
     const comment = out.len;
     let at = this.putComment(buf, openOption(buf, comment, OPTION.comment), ev, func, proc, device);
     at = closeOption(buf, comment, at);
-    if (!this.bytePathFits(ev)) {
+    if (!this.bytePath(ev)) {
       out.len = at;
       w.beginOption(OPTION.customString);
       out.text(this.jsonText(ev));
@@ -334,8 +334,8 @@ export class EventOptionEncoder {
     return at;
   }
 
-  /** Whether the byte path writes everything the JSON of `ev` holds. */
-  private bytePathFits(ev: PwruEvent): boolean {
+  /** Whether the byte path writes everything the JSON of `ev` holds (else the string path does). */
+  bytePath(ev: PwruEvent): boolean {
     if (
       !this.plainJson ||
       ev.kind === EventKind.Return ||
