@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PacketSequencer } from './group.js';
+import { PacketSequencer, XDP_TO_SKB_NS } from './group.js';
 import { type Hop, splitFunc } from './hop.js';
 import { parseJsonHops } from './input.js';
 import { changes, formatSequenceJson, formatSequenceText } from './view.js';
@@ -37,6 +37,9 @@ describe('the per-packet view', () => {
       hop('0xffffc900', XDP, 9000, { cpu: 0, len: 74 }),
       hop('0xc', 'netif_receive_skb', 9100, { cpu: 1, len: 60 }),
       hop('0xd', 'netif_receive_skb', 9200, { cpu: 0, len: 50 }),
+      // Nor does an skb too long after the frame.
+      hop('0xffffc900', XDP, 20_000, { cpu: 2, len: 74 }),
+      hop('0xe', 'netif_receive_skb', 20_000 + XDP_TO_SKB_NS + 1, { cpu: 2, len: 60 }),
     ]);
     expect(stories.map((s) => [s.skbs, s.hops.map((h) => h.func)])).toEqual([
       [
@@ -50,6 +53,8 @@ describe('the per-packet view', () => {
       [['0xffffc900'], [XDP]],
       [['0xc'], ['netif_receive_skb']],
       [['0xd'], ['netif_receive_skb']],
+      [['0xffffc900'], [XDP]],
+      [['0xe'], ['netif_receive_skb']],
     ]);
   });
 
