@@ -419,6 +419,7 @@ function generatePrograms(
       ...(out.dumps ? { skbDumps: out.dumps } : {}),
       ...(trackGen ? { skbTrack: trackGen } : {}),
       xdpMetadata: out.xdpMetadata,
+      ...(out.packets ? { packets: out.packets } : {}),
     });
     plan = withBpfPrograms(plan, bpf);
     if (returns) {

@@ -31,6 +31,8 @@ import type { Field, KernelLayout } from './layout.js';
 import { emitL3Tuple, MAPS } from './program.js';
 import { emitSkbMetadata, type SkbMetadata } from './skb-metadata.js';
 import { emitXdpHeadRecord, emitXdpHeadTaken } from './tracking-code.js';
+import type { SkbPacketPlan } from './skb-packet.js';
+import { emitXdpPacket } from './xdp-packet.js';
 
 /** The `struct xdp_buff` and `struct xdp_rxq_info` members an XDP tracing program reads. */
 export interface XdpLayout {
@@ -117,6 +119,8 @@ export interface XdpProgramOptions {
    * skips the filters, and a matched buffer is remembered for the skb built from it.
    */
   readonly linkSkbHeads?: boolean;
+  /** `--output-pcapng`: copy the frame for the event (see `xdp-packet.ts`). */
+  readonly packets?: SkbPacketPlan;
 }
 
 /**
@@ -254,6 +258,7 @@ export function generateXdpProgram(o: XdpProgramOptions): Instruction[] {
   }
 
   if (layout.metadata >= 0) emitSkbMetadata(e, o.metadata ?? [], f, layout.metadata);
+  if (o.packets) emitXdpPacket(e, o.packets, x, f);
   if (o.recordReturn) emitRecordEntry(e, { kind: 'skb', skbArg: 0 }, f.pkt, layout.size);
 
   e.section('event: submit');

@@ -131,7 +131,8 @@ export function emitNetfilterEntry(
 /**
  * The kretprobe of every walker: looks up the parked record by (pid_tgid, tag, entry stack
  * pointer = return stack pointer - 8), copies it into a new ring-buffer record with the verdict
- * (`rax`) and the return's time and CPU, submits it and forgets the entry.
+ * (`rax`) and the return's time and CPU (the entry's kept in the section), submits it and forgets
+ * the entry.
  */
 export function generateNetfilterReturn(o: {
   readonly layout: EventLayout;
@@ -156,6 +157,8 @@ export function generateNetfilterReturn(o: {
   emitReserve(e, { eventsMap: o.eventsMap, lostMap: o.lostMap, size: o.layout.size, scratch, onFailure: forget });
   e.section('event: the parked record, with the verdict');
   for (let off = 0; off < o.layout.size; off += 8) e.emit(LoadMem(R1, R7, off, 'u64'), StoreMem(R8, off, R1, 'u64'));
+  e.emit(LoadMem(R1, R8, HEADER.ts, 'u64'), StoreMem(R8, base + NF.entryTs, R1, 'u64'));
+  e.emit(LoadMem(R1, R8, HEADER.cpu, 'u32'), StoreMem(R8, base + NF.entryCpu, R1, 'u32'));
   e.emit(call(Helper.ktime_get_ns), StoreMem(R8, HEADER.ts, R0, 'u64'));
   e.emit(call(Helper.get_smp_processor_id), StoreMem(R8, HEADER.cpu, R0, 'u32'));
   e.emit(StoreMem(R8, base + NF.verdict, R9, 'u32'));

@@ -4,7 +4,7 @@
  * completes with the verdict the table or chain returned.
  */
 
-/** Byte offsets inside the netfilter section (72 bytes). */
+/** Byte offsets inside the netfilter section (88 bytes). */
 export const NF = {
   /** The function's return value: `NF_DROP`, `NF_ACCEPT`... with a queue number or errno above bit 16. */
   verdict: 0,
@@ -21,7 +21,14 @@ export const NF = {
   /** nftables: the base chain's name (`nft_chain.name`, truncated), NUL-padded. */
   chain: 40,
   nameSize: 32,
-  size: 72,
+  /**
+   * The entry's `bpf_ktime_get_ns()` (u64), kept by the return program when it stamps the event
+   * with its own time: what the entry's other records (the `--output-pcapng` packet copy) carry.
+   */
+  entryTs: 72,
+  /** The entry's CPU (u32). */
+  entryCpu: 80,
+  size: 88,
 } as const;
 
 /** Which table walker the event comes from. */
@@ -49,6 +56,12 @@ export interface EventNetfilter {
   readonly chain?: string;
   /** The raw verdict; absent when the return was not seen. */
   readonly verdict?: number;
+  /**
+   * The walker's entry (the event's time and CPU are its return's): the stamp the records the
+   * entry program wrote beside the event carry (the `--output-pcapng` packet copy). Absent when
+   * the return was not seen.
+   */
+  readonly entry?: { readonly ts: number; readonly cpu: number };
 }
 
 function cString(view: DataView, off: number, size: number): string {
@@ -68,6 +81,7 @@ export function netfilterAt(view: DataView, off: number): EventNetfilter | undef
   const flags = view.getUint8(off + NF.flags);
   const engine = ENGINES[view.getUint8(off + NF.engine)];
   if ((flags & NfFlags.present) === 0 || !engine) return undefined;
+  const entryTs = view.getUint32(off + NF.entryTs + 4, true) * 4294967296 + view.getUint32(off + NF.entryTs, true);
   return {
     engine,
     pf: view.getUint8(off + NF.pf),
@@ -75,5 +89,8 @@ export function netfilterAt(view: DataView, off: number): EventNetfilter | undef
     table: cString(view, off + NF.table, NF.nameSize),
     ...(engine === 'nftables' ? { chain: cString(view, off + NF.chain, NF.nameSize) } : {}),
     ...((flags & NfFlags.returned) !== 0 ? { verdict: view.getUint32(off + NF.verdict, true) } : {}),
+    ...((flags & NfFlags.returned) !== 0 && entryTs !== 0
+      ? { entry: { ts: entryTs, cpu: view.getUint32(off + NF.entryCpu, true) } }
+      : {}),
   };
 }

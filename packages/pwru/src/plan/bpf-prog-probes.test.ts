@@ -147,4 +147,22 @@ describe('planBpfProgs', () => {
     expect(maps(1, plan)).not.toContain('xdp_skb_heads');
     for (const p of linked.programs) expect(() => link(p.insns)).not.toThrow();
   });
+
+  it('--output-pcapng: tc and XDP programs copy their packet to the skb_packets ring', () => {
+    const copying = planBpfProgs({
+      targets,
+      firstSite: 0,
+      layout,
+      kernel,
+      haveFuncIp: true,
+      tc: { filters: { mark: 0, mask: 0, netns: 0, ifindex: 0 }, subprograms: [], metadata: [] },
+      xdp: { layout: xdpLayout, netns: 0, ifindex: 0, fragments: [], metadata: [] },
+      packets: { snaplen: 256, data: { offset: 200, size: 8 } },
+    });
+    const maps = (i: number, p = copying) =>
+      p.programs[i]!.insns.filter((x) => x.reference !== undefined && x.isLoadImm64).map((x) => x.reference);
+    for (const i of [0, 1]) expect(maps(i)).toEqual(expect.arrayContaining(['skb_packet_buf', 'skb_packets']));
+    for (const i of [0, 1]) expect(maps(i, plan)).not.toContain('skb_packets');
+    for (const p of copying.programs) expect(() => link(p.insns)).not.toThrow();
+  });
 });

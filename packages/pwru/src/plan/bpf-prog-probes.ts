@@ -9,6 +9,7 @@ import { pcapL2Function } from '../generate/pcap.js';
 import type { ProgramFilters } from '../generate/program.js';
 import { compileFilterExpr, filterExprFragment, XDP_EXPR_ROOT } from '../filter-expr/index.js';
 import type { SkbDumpPlan } from '../generate/skb-dump.js';
+import type { SkbPacketPlan } from '../generate/skb-packet.js';
 import type { TrackGen } from '../generate/tracking-code.js';
 import type { SkbMetadata } from '../generate/skb-metadata.js';
 import { generateTcProgram } from '../generate/tc.js';
@@ -57,6 +58,8 @@ export interface BpfProgPlanInput {
     /** skb tracking (`--filter-track-skb`, by stack id): tc events take part like any skb event. */
     readonly track?: TrackGen;
   };
+  /** `--output-pcapng`: tc and XDP events carry the packet bytes too. */
+  readonly packets?: SkbPacketPlan;
   /** XDP programs (required when a target is one): netns/ifindex, the L2 pcap function, `--filter-xdp-expr`, `--output-xdp-metadata`. */
   readonly xdp?: {
     readonly layout: XdpLayout;
@@ -94,6 +97,7 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
         ...(input.tc.dumps ? { dumps: input.tc.dumps } : {}),
         ...(input.recordReturn ? { recordReturn: true } : {}),
         ...(input.tc.track ? { track: input.tc.track } : {}),
+        ...(input.packets ? { packets: input.packets } : {}),
       });
       insns.push(...input.tc.subprograms);
     } else {
@@ -111,6 +115,7 @@ export function planBpfProgs(input: BpfProgPlanInput): { programs: PlannedProgra
         metadata: input.xdp.metadata,
         ...(input.xdp.linkSkbHeads ? { linkSkbHeads: true } : {}),
         ...(input.recordReturn ? { recordReturn: true } : {}),
+        ...(input.packets ? { packets: input.packets } : {}),
       });
       if (input.xdp.pcap) insns.push(...input.xdp.pcap.insns);
     }
@@ -153,6 +158,8 @@ export interface BpfProgContext {
   readonly skbTrack?: TrackGen;
   /** Compiled `--output-xdp-metadata`. */
   readonly xdpMetadata: readonly SkbMetadata[];
+  /** `--output-pcapng`: the packet copy, made by tc and XDP events too. */
+  readonly packets?: SkbPacketPlan;
 }
 
 /** The flags that asked for BPF-program tracing, for messages. */
@@ -233,6 +240,7 @@ export function prepareBpfProgs(c: BpfProgContext): { programs: PlannedProgram[]
     },
     ...(xdp ? { xdp } : {}),
     ...(opts.outputReturn ? { recordReturn: true } : {}),
+    ...(c.packets ? { packets: c.packets } : {}),
   });
 }
 

@@ -6,6 +6,14 @@
  * it is traced (`skb_clone`, `skb_copy`, `pskb_copy`, ... seen on the original just before the
  * copy's first event, with the same tuple) joins the original's packet. A packet keeps its skb
  * across veth, NAT and forwarding, and `--filter-track-skb` keeps such packets in the trace.
+ *
+ * An XDP program's event (`--filter-trace-xdp`, FUNC `...[bpf](xdp)`) starts a packet of its own:
+ * its "skb" is the `xdp_buff`, an address the driver reuses for every frame. The skb built from
+ * that frame joins it by what survives the XDP-to-skb boundary: the skb is built in the same
+ * NAPI poll, so on the same CPU right after the program ran (within {@link XDP_TO_SKB_NS}), on
+ * the same device of the same netns, with the same tuple, and a length of the frame's or of the
+ * frame less its Ethernet header (14 bytes, 18 with one VLAN tag) once `eth_type_trans` pulled
+ * it. The first new skb so matching on that CPU joins; any other starts its own packet.
  */
 import type { Hop } from './hop.js';
 
@@ -65,6 +73,27 @@ const TRANSMIT = /^(net_dev_xmit|net_dev_start_xmit|dev_hard_start_xmit|xmit_one
 const RECEIVE =
   /^(netif_receive_skb|__netif_receive_skb.*|netif_rx.*|napi_gro_receive.*|ip_rcv|ipv6_rcv|ip_rcv_core|veth_xdp_rcv.*)$/;
 
+/** An XDP program's event: FUNC `bpf_prog_<tag>_<entry>[bpf](xdp)`. */
+const XDP_PROG = /\[bpf\]\(xdp\)$/;
+/**
+ * Longest time between an XDP program's event and the first event of the skb built from its
+ * frame. The same NAPI poll takes microseconds; the bound is generous because a loaded or
+ * emulated machine (a TCG test VM: 6 ms) stretches it, and the next frame on the CPU replaces
+ * the pending one anyway.
+ */
+export const XDP_TO_SKB_NS = 100_000_000;
+
+/** Whether `skb`, first seen at `hop`, can be the skb built from the XDP frame of `xdp`. */
+function builtFrom(xdp: Hop, hop: Hop): boolean {
+  if (hop.cpu !== xdp.cpu || hop.netns !== xdp.netns || hop.iface !== xdp.iface || hop.tuple !== xdp.tuple)
+    return false;
+  if (xdp.ts !== undefined && hop.ts !== undefined && (hop.ts < xdp.ts || hop.ts - xdp.ts > XDP_TO_SKB_NS))
+    return false;
+  if (xdp.len === undefined || hop.len === undefined) return true;
+  const pulled = xdp.len - hop.len;
+  return pulled === 0 || pulled === 14 || pulled === 18;
+}
+
 interface Live {
   story: PacketStory;
   /** The skb is being freed: only release steps still belong to it. */
@@ -77,9 +106,15 @@ export class PacketSequencer {
   private readonly live = new Map<string, Live>();
   /** The last packet seen in a copy function, with the tuple the copy will carry. */
   private copying?: { story: PacketStory; tuple: string | undefined };
+  /** By CPU: the last XDP frame whose skb has not been seen yet, and its packet. */
+  private readonly xdpFrames = new Map<number | undefined, { story: PacketStory; hop: Hop }>();
 
   /** Adds the next hop. */
   add(hop: Hop): void {
+    if (XDP_PROG.test(hop.func)) {
+      this.addXdp(hop);
+      return;
+    }
     let cur = this.live.get(hop.skb);
     if (cur && cur.freeing && !RELEASE.test(hop.func)) {
       this.live.delete(hop.skb);
@@ -88,9 +123,14 @@ export class PacketSequencer {
     if (!cur) {
       const c = this.copying;
       let story: PacketStory;
+      const frame = this.xdpFrames.get(hop.cpu);
       if (c && c.tuple === hop.tuple && !c.story.skbs.includes(hop.skb)) {
         story = c.story;
         story.skbs.push(hop.skb);
+      } else if (frame && builtFrom(frame.hop, hop)) {
+        story = frame.story;
+        story.skbs.push(hop.skb);
+        this.xdpFrames.delete(hop.cpu);
       } else {
         story = { id: this.stories.length + 1, skbs: [hop.skb], hops: [], end: { kind: 'alive' } };
         this.stories.push(story);
@@ -105,6 +145,21 @@ export class PacketSequencer {
     if (COPIES.has(hop.func)) this.copying = { story: cur.story, tuple: hop.tuple };
     if (hop.func === LAST_FREE) this.live.delete(hop.skb);
     else if (FREES.has(hop.func)) cur.freeing = true;
+  }
+
+  /**
+   * An XDP program's event: the next hop of its frame's packet when another program (or its
+   * return) saw the same frame just before on this CPU, else a new packet.
+   */
+  private addXdp(hop: Hop): void {
+    const frame = this.xdpFrames.get(hop.cpu);
+    if (frame && frame.hop.skb === hop.skb && frame.hop.tuple === hop.tuple && frame.story.skbs.length === 1) {
+      frame.story.hops.push(hop);
+      return;
+    }
+    const story: PacketStory = { id: this.stories.length + 1, skbs: [hop.skb], hops: [hop], end: { kind: 'alive' } };
+    this.stories.push(story);
+    this.xdpFrames.set(hop.cpu, { story, hop });
   }
 
   /** The packets so far, each with how it ended. */

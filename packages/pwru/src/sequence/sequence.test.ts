@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PacketSequencer } from './group.js';
+import { PacketSequencer, XDP_TO_SKB_NS } from './group.js';
 import { type Hop, splitFunc } from './hop.js';
 import { parseJsonHops } from './input.js';
 import { changes, formatSequenceJson, formatSequenceText } from './view.js';
@@ -24,6 +24,40 @@ const view = (hops: Hop[]) => {
 };
 
 describe('the per-packet view', () => {
+  it('joins the skb built from an XDP frame to the frame: same CPU, device, tuple, length less the MAC header', () => {
+    const XDP = 'bpf_prog_31205a4510f2c168_xdp_main[bpf](xdp)';
+    const stories = view([
+      hop('0xffffc900', XDP, 1000, { cpu: 1, len: 74 }),
+      hop('0xa', 'netif_receive_skb', 1800, { cpu: 1, len: 60 }),
+      hop('0xa', 'ip_rcv', 2000, { cpu: 1, len: 60 }),
+      // The next frame, in the same xdp_buff: a packet of its own, whose skb joins it.
+      hop('0xffffc900', XDP, 5000, { cpu: 1, len: 74, tuple: '10.0.0.1:40001->10.0.0.2:8080(tcp)' }),
+      hop('0xb', 'netif_receive_skb', 5400, { cpu: 1, len: 74, tuple: '10.0.0.1:40001->10.0.0.2:8080(tcp)' }),
+      // Neither joins: another CPU, and a length no MAC header explains.
+      hop('0xffffc900', XDP, 9000, { cpu: 0, len: 74 }),
+      hop('0xc', 'netif_receive_skb', 9100, { cpu: 1, len: 60 }),
+      hop('0xd', 'netif_receive_skb', 9200, { cpu: 0, len: 50 }),
+      // Nor does an skb too long after the frame.
+      hop('0xffffc900', XDP, 20_000, { cpu: 2, len: 74 }),
+      hop('0xe', 'netif_receive_skb', 20_000 + XDP_TO_SKB_NS + 1, { cpu: 2, len: 60 }),
+    ]);
+    expect(stories.map((s) => [s.skbs, s.hops.map((h) => h.func)])).toEqual([
+      [
+        ['0xffffc900', '0xa'],
+        [XDP, 'netif_receive_skb', 'ip_rcv'],
+      ],
+      [
+        ['0xffffc900', '0xb'],
+        [XDP, 'netif_receive_skb'],
+      ],
+      [['0xffffc900'], [XDP]],
+      [['0xc'], ['netif_receive_skb']],
+      [['0xd'], ['netif_receive_skb']],
+      [['0xffffc900'], [XDP]],
+      [['0xe'], ['netif_receive_skb']],
+    ]);
+  });
+
   it('follows one skb across a veth into another netns, to its drop, with per-hop latency', () => {
     const [p, ...rest] = view([
       hop('0xa', 'net_dev_queue', 1000, { len: 74 }),

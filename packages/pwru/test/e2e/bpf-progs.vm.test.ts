@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readPcapng } from '../../src/output/pcapng/reader.js';
 import { backendRuns, titled, vmSkipReason } from './kernel.js';
 import { NetnsPair, PwruProcess } from './netns.js';
 
@@ -119,6 +123,83 @@ describe.skipIf(skip !== undefined)(
       expect(funcs.length).toBeGreaterThan(0);
       expect(funcs.every((f) => TC.test(f))).toBe(true);
     }, 300_000);
+
+    it('--output-pcapng: (tc) and (xdp) events carry the frame the program saw', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pwru-bpf-pcapng-'));
+      const file = join(dir, 'bpf.pcapng');
+      try {
+        const p = await traced(
+          ['--trace-only-bpf', '--output-json', '--output-pcapng', file, `dst host ${net.b} and tcp dst port 8080`],
+          [XDP, TC],
+        );
+        const events = p.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as { func: string });
+        const [section] = readPcapng(readFileSync(file));
+        expect(section!.packets).toHaveLength(events.length);
+        section!.packets.forEach((pkt, i) => {
+          const func = events[i]!.func;
+          expect(TC.test(func) || XDP.test(func), func).toBe(true);
+          // Both see the frame from its Ethernet header: IPv4 to b, TCP port 8080.
+          expect(section!.interfaces[pkt.iface]!.linkType, func).toBe(1);
+          const ip = pkt.data.subarray(14);
+          expect([ip[0]! >> 4, ip.subarray(16, 20).join('.'), (ip[22]! << 8) | ip[23]!], func).toEqual([
+            4,
+            net.b,
+            8080,
+          ]);
+        });
+        expect(events.some((e) => XDP.test(e.func)) && events.some((e) => TC.test(e.func))).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 300_000);
+
+    const seqRun = kprobeRuns.find((r) => r.skip === undefined) ?? kprobeRuns[0]!;
+    it.skipIf(seqRun.skip !== undefined)(
+      titled(`${seqRun.label}: --output-sequence joins the skb built from the XDP frame to the frame`, seqRun.skip),
+      async () => {
+        const p = await traced(
+          [
+            ...seqRun.args,
+            '--filter-func',
+            'ip_rcv_core',
+            '--filter-trace-tc',
+            '--filter-trace-xdp',
+            '--output-json',
+            '--timestamp',
+            'current',
+            '--output-sequence',
+            `dst host ${net.b} and tcp dst port 8080`,
+          ],
+          [XDP, TC, /"func":"ip_rcv_core"/],
+        );
+        const stories = p.stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{"packet"'))
+          .map((l) => JSON.parse(l) as { skbs: string[]; hops: Array<{ skb: string; func: string; iface: string }> });
+        const joined = stories.find((s) => XDP.test(s.hops[0]!.func) && s.hops.some((h) => h.func === 'ip_rcv_core'));
+        const show = JSON.stringify(stories, null, 1);
+        expect(joined, show).toBeDefined();
+        // The frame (its xdp_buff), then the skb built from it: tc ingress, then the IP layer.
+        const [frame, skb] = joined!.skbs;
+        expect(joined!.skbs, show).toHaveLength(2);
+        expect(
+          joined!.hops.map((h) => [
+            h.skb === frame ? 'frame' : h.skb === skb ? 'skb' : h.skb,
+            h.func.replace(/^bpf_prog_\w+\[bpf\]/, ''),
+          ]),
+          show,
+        ).toEqual([
+          ['frame', '(xdp)'],
+          ['skb', '(tc)'],
+          ['skb', 'ip_rcv_core'],
+        ]);
+        for (const h of joined!.hops) expect(h.iface, show).toMatch(new RegExp(`^${net.vethB}:`));
+      },
+      300_000,
+    );
 
     for (const run of kprobeRuns) {
       it.skipIf(run.skip !== undefined)(

@@ -8,7 +8,7 @@ import { NetnsPair, PwruProcess } from './netns.js';
 
 // --output-pcapng with the kprobe programs (the host runs only tp_btf ones), inside the test VM
 // (no tshark there: pwru's own reader, checked against tshark on the host, reads the file).
-// One backend, three functions: a cheap check.
+// One backend, three functions and --output-netfilter's table walker: a cheap check.
 const vm = vmSkipReason();
 if (vm) console.log(`skipped: pcapng VM test: ${vm}`);
 const drop = vm ? { func: 'kfree_skb_reason', reason: '', pattern: '' } : dropShape();
@@ -48,6 +48,7 @@ describe.skipIf(run.skip !== undefined)(titled(`--output-pcapng (${run.label})`,
       '--filter-func',
       funcs,
       '--output-json',
+      '--output-netfilter',
       '--output-pcapng',
       file,
       `dst host ${net.b} and tcp port 8080`,
@@ -82,5 +83,9 @@ describe.skipIf(run.skip !== undefined)(titled(`--output-pcapng (${run.label})`,
       funcs2.push(ev.func.replace(/\(.*$/, ''));
     });
     expect(funcs2).toEqual(expect.arrayContaining(['__dev_queue_xmit', 'ip_rcv', drop.func]));
+    // The table walker's event (stamped at its return) got the bytes copied at its entry.
+    expect(funcs2.filter((f) => /^(ipt_do_table|nft_do_chain)(\[|$)/.test(f)).length, funcs2.join(' ')).toBeGreaterThan(
+      0,
+    );
   }, 400_000);
 });

@@ -12,13 +12,10 @@
  * `--timestamp absolute` uses, in nanoseconds (`if_tsresol` = 9).
  */
 import { EventKind, type PwruEvent } from '../../event.js';
-import { hex64 } from '../columns.js';
-import { FuncNameCache, type OutputContext, withDropReason } from '../context.js';
-import { JsonPrinter } from '../json.js';
+import type { OutputContext } from '../context.js';
 import type { OutputOptions } from '../options.js';
-import { returnValueOf } from '../retval.js';
-import { formatTuple } from '../tuple.js';
 import type { ByteSink } from '../writer.js';
+import { EventOptionEncoder } from './encode.js';
 import { LINKTYPE, type LinkType, PWRU_PEN, type SectionInfo } from './format.js';
 import { PcapngWriter } from './writer.js';
 
@@ -53,10 +50,12 @@ export class PcapngEventWriter {
   readonly writer: PcapngWriter;
   /** Interface ids by link type, netns and ifindex. */
   private readonly ifaces = new Map<number, Map<number, Map<number, number>>>();
-  /** The comment's ` netns=... iface=...` part, by netns and ifindex, once the name is known. */
-  private readonly where = new Map<number, Map<number, string>>();
-  private readonly funcNames = new FuncNameCache();
-  private readonly json: JsonPrinter;
+  private readonly encoder: EventOptionEncoder;
+  /** The last interface met, the next event's likely one. */
+  private lastNetns = -1;
+  private lastIfindex = -1;
+  private lastLinkType = -1;
+  private lastIface = -1;
   private readonly offHi: number;
   private readonly offLo: number;
   private readonly lastPacket = new Map<string, CapturedPacket>();
@@ -67,8 +66,7 @@ export class PcapngEventWriter {
     private readonly o: PcapngEventOptions,
   ) {
     this.writer = new PcapngWriter(sink, o.section ?? { application: 'pwru' });
-    // The custom option's JSON always carries the raw ktime (rebuilding any --timestamp from it).
-    this.json = new JsonPrinter({ ...o.output, timestamp: 'current' }, ctx);
+    this.encoder = new EventOptionEncoder(ctx, o.output);
     // Wall-clock nanoseconds of ktime 0, exact as two 32-bit halves.
     const ms = ctx.wallClockMs(0);
     const whole = Math.floor(ms);
@@ -79,6 +77,8 @@ export class PcapngEventWriter {
 
   /** The interface id for a device of a netns seen with a link type, written when first met. */
   private iface(netns: number, ifindex: number, linkType: LinkType): number {
+    if (netns === this.lastNetns && ifindex === this.lastIfindex && linkType === this.lastLinkType)
+      return this.lastIface;
     let byNetns = this.ifaces.get(linkType);
     if (!byNetns) this.ifaces.set(linkType, (byNetns = new Map()));
     let byIndex = byNetns.get(netns);
@@ -91,6 +91,10 @@ export class PcapngEventWriter {
       id = this.writer.addInterface({ linkType, snaplen: this.o.snaplen, name, description });
       byIndex.set(ifindex, id);
     }
+    this.lastNetns = netns;
+    this.lastIfindex = ifindex;
+    this.lastLinkType = linkType;
+    this.lastIface = id;
     return id;
   }
 
@@ -115,47 +119,16 @@ export class PcapngEventWriter {
       lo -= TWO32;
       hi += 1;
     }
-    const json = this.json.format(ev);
-    this.writer.packet({
-      iface,
-      tsHi: hi,
-      tsLo: lo,
-      data: packet?.data ?? EMPTY,
-      origLen: packet?.origLen ?? m?.len ?? 0,
-      comment: this.comment(ev),
-      custom: json.endsWith('\n') ? json.slice(0, -1) : json,
-    });
+    const w = this.writer;
+    const data = packet?.data ?? EMPTY;
+    w.beginPacket(iface, hi, lo, data, packet?.origLen ?? m?.len ?? 0);
+    this.encoder.writeOptions(w, ev);
+    w.endPacket();
   }
 
   /** The `opt_comment` of an event: pwru's text line as `key=value` words after FUNC. */
   comment(ev: PwruEvent): string {
-    const ctx = this.ctx;
-    const base = this.funcNames.base(ev, ctx);
-    let s =
-      ev.kind === EventKind.Return
-        ? base + ' = ' + returnValueOf(base, ev, ctx.returns).text
-        : withDropReason(base, ev, ctx);
-    s +=
-      ' skb=' + hex64(ev.skb.hi, ev.skb.lo) + ' cpu=' + ev.cpu + ' process=' + ctx.processName(ev.pid, ev.comm ?? '');
-    const m = ev.meta;
-    if (m)
-      s +=
-        ' netns=' + m.netns + ' mark=0x' + m.mark.toString(16) + this.ifaceWord(m.netns, m.ifindex) + ' len=' + m.len;
-    if (ev.tuple && ev.tuple.l3 !== 0) s += ' ' + formatTuple(ev.tuple, this.o.output.outputTcpFlags);
-    return s;
-  }
-
-  /** ` iface=name:ifindex` (cached once the name is known), or ` iface=ifindex`. */
-  private ifaceWord(netns: number, ifindex: number): string {
-    let byIndex = this.where.get(netns);
-    const hit = byIndex?.get(ifindex);
-    if (hit !== undefined) return hit;
-    const name = this.ctx.ifaceName(netns, ifindex);
-    if (name === undefined) return ' iface=' + ifindex;
-    const word = ` iface=${name}:${ifindex}`;
-    if (!byIndex) this.where.set(netns, (byIndex = new Map()));
-    byIndex.set(ifindex, word);
-    return word;
+    return this.encoder.commentText(ev);
   }
 
   /** Writes what is buffered. */

@@ -62,7 +62,9 @@ export class PacketJoiner {
    * committed before the event was, so one drain finds them unless there were none).
    */
   take(ev: PwruEvent): CapturedPacket | undefined {
-    const key = packetKey(ev.cpu, ev.ts);
+    // A table walker's event is stamped at its return; its bytes were copied at its entry.
+    const entry = ev.netfilter?.entry;
+    const key = entry ? packetKey(entry.cpu, entry.ts) : packetKey(ev.cpu, ev.ts);
     let p = this.pending.get(key);
     if (p === undefined) {
       this.drain(this.store);

@@ -1,11 +1,12 @@
 /**
  * A streaming pcapng writer: one Section Header Block, Interface Description Blocks as
  * interfaces are met, then Enhanced Packet Blocks, batched into one write per 64 KiB (or per
- * {@link PcapngWriter.flush}). Blocks are encoded straight into the batch buffer, so a packet
- * costs no allocation.
+ * {@link PcapngWriter.flush}). Blocks, and their options' text, are encoded straight into the
+ * batch buffer, so a packet costs no allocation.
  */
 import { writeSync } from 'node:fs';
 import type { ByteSink } from '../writer.js';
+import { ByteOut } from './bytes.js';
 import {
   BLOCK,
   encodeInterface,
@@ -41,12 +42,20 @@ export interface PcapngWriterOptions {
 
 /** Writes one pcapng section to a file descriptor or a {@link ByteSink}. */
 export class PcapngWriter {
-  private buf: Buffer;
-  private len = 0;
+  /**
+   * The batch. Between {@link beginPacket} and {@link endPacket} option text is written into it
+   * directly ({@link beginOption}, {@link endOption}).
+   */
+  readonly out: ByteOut;
   private readonly interfaces: Uint8Array[] = [];
   /** Interfaces whose description a previous flush wrote (the rest are in the buffer). */
   private flushedInterfaces = 0;
   private readonly threshold: number;
+  /** Where the open block and option start (-1: none open). */
+  private blockStart = -1;
+  private optionStart = -1;
+  /** Where the open block's packet bytes (with padding) end: options follow. */
+  private dataEnd = -1;
   /** Packets written so far. */
   packets = 0;
 
@@ -57,7 +66,7 @@ export class PcapngWriter {
     o: PcapngWriterOptions = {},
   ) {
     this.threshold = o.threshold ?? 1 << 16;
-    this.buf = Buffer.allocUnsafe(Math.max(this.threshold * 2, 1 << 12));
+    this.out = new ByteOut(Math.max(this.threshold * 2, 1 << 12));
     this.append(encodeSectionHeader(section));
   }
 
@@ -76,56 +85,83 @@ export class PcapngWriter {
 
   /** Writes an Enhanced Packet Block. */
   packet(p: PcapngPacket): void {
-    if (p.iface < 0 || p.iface >= this.interfaces.length) throw new RangeError(`no pcapng interface ${p.iface}`);
-    const data = p.data;
-    const comment = p.comment ?? '';
-    const custom = p.custom ?? '';
-    // Worst case: 3 bytes per UTF-16 unit, plus headers and padding.
-    const need = 32 + data.length + 3 + (comment.length * 3 + 8) + (custom.length * 3 + 12) + 8;
-    this.reserve(need);
-    const b = this.buf;
-    const start = this.len;
+    this.beginPacket(p.iface, p.tsHi, p.tsLo, p.data, p.origLen);
+    if (p.comment !== undefined && p.comment !== '') {
+      this.beginOption(OPTION.comment);
+      this.out.text(p.comment);
+      this.endOption();
+    }
+    if (p.custom !== undefined && p.custom !== '') {
+      this.beginOption(OPTION.customString);
+      this.out.text(p.custom);
+      this.endOption();
+    }
+    this.endPacket();
+  }
+
+  /**
+   * Opens an Enhanced Packet Block: its header and packet bytes. Options follow
+   * ({@link beginOption}), then {@link endPacket}; nothing else may be written in between.
+   */
+  beginPacket(iface: number, tsHi: number, tsLo: number, data: Uint8Array, origLen: number): void {
+    if (iface < 0 || iface >= this.interfaces.length) throw new RangeError(`no pcapng interface ${iface}`);
+    this.reserve(32 + data.length);
+    const out = this.out;
+    const b = out.buf;
+    const start = out.len;
     b.writeUInt32LE(BLOCK.enhancedPacket, start);
-    b.writeUInt32LE(p.iface, start + 8);
-    b.writeUInt32LE(p.tsHi >>> 0, start + 12);
-    b.writeUInt32LE(p.tsLo >>> 0, start + 16);
+    b.writeUInt32LE(iface, start + 8);
+    b.writeUInt32LE(tsHi >>> 0, start + 12);
+    b.writeUInt32LE(tsLo >>> 0, start + 16);
     b.writeUInt32LE(data.length, start + 20);
-    b.writeUInt32LE(Math.max(p.origLen, data.length), start + 24);
+    b.writeUInt32LE(Math.max(origLen, data.length), start + 24);
     b.set(data, start + 28);
     let off = start + 28 + data.length;
     while (off & 3) b[off++] = 0;
-    let options = false;
-    if (comment !== '') {
-      off = this.stringOption(off, OPTION.comment, comment, false);
-      options = true;
-    }
-    if (custom !== '') {
-      off = this.stringOption(off, OPTION.customString, custom, true);
-      options = true;
-    }
-    if (options) {
+    out.len = off;
+    this.blockStart = start;
+    this.dataEnd = off;
+  }
+
+  /**
+   * Opens an option of the open packet: `opt_comment` ({@link OPTION}.comment) or pwru's custom
+   * string option ({@link OPTION}.customString, its PEN written here). Its value is what is
+   * written to {@link out} until {@link endOption}. (A hot path may instead write whole options
+   * into {@link out} with {@link openOption} and {@link closeOption}.)
+   */
+  beginOption(code: number): void {
+    const out = this.out;
+    out.ensure(8);
+    this.optionStart = out.len;
+    out.len = openOption(out.buf, out.len, code);
+  }
+
+  /** Closes the open option: its length (at most 64 KiB: longer text is cut) and padding. */
+  endOption(): void {
+    const out = this.out;
+    out.ensure(4);
+    out.len = closeOption(out.buf, this.optionStart, out.len);
+    this.optionStart = -1;
+  }
+
+  /** Closes the open packet (`opt_endofopt` when it has options, the lengths). */
+  endPacket(): void {
+    const out = this.out;
+    out.ensure(8);
+    const b = out.buf;
+    let off = out.len;
+    if (off !== this.dataEnd) {
       b.writeUInt32LE(0, off); // opt_endofopt
       off += 4;
     }
+    const start = this.blockStart;
     const total = off + 4 - start;
     b.writeUInt32LE(total, start + 4);
     b.writeUInt32LE(total, off);
-    this.len = off + 4;
+    out.len = off + 4;
+    this.blockStart = -1;
     this.packets++;
-    if (this.len >= this.threshold) this.flush();
-  }
-
-  private stringOption(off: number, code: number, text: string, pen: boolean): number {
-    const b = this.buf;
-    const head = pen ? 8 : 4;
-    let n = writeText(b, text, off + head);
-    if (n + (pen ? 4 : 0) > 0xffff) n = 0xffff - (pen ? 4 : 0); // an option holds 64 KiB at most
-    if (pen) b.writeUInt32LE(PWRU_PEN, off + 4);
-    b.writeUInt16LE(code, off);
-    b.writeUInt16LE(n + (pen ? 4 : 0), off + 2);
-    let end = off + head + n;
-    while (end & 3) b[end++] = 0;
-    return end;
+    if (out.len >= this.threshold) this.flush();
   }
 
   /**
@@ -140,7 +176,7 @@ export class PcapngWriter {
 
   /** Bytes buffered, not written yet. */
   get pending(): number {
-    return this.len;
+    return this.out.len;
   }
 
   /**
@@ -154,11 +190,12 @@ export class PcapngWriter {
 
   /** Writes everything buffered (whole blocks only: a sink may start a new file between flushes). */
   flush(): void {
-    if (this.len === 0) return;
-    const bytes = this.buf.subarray(0, this.len);
+    const out = this.out;
+    if (out.len === 0) return;
+    const bytes = out.buf.subarray(0, out.len);
     if (typeof this.sink !== 'number') {
       this.sink.write(Uint8Array.prototype.slice.call(bytes));
-      this.len = 0;
+      out.len = 0;
       this.flushedInterfaces = this.interfaces.length;
       return;
     }
@@ -171,30 +208,47 @@ export class PcapngWriter {
         throw e;
       }
     }
-    this.len = 0;
+    out.len = 0;
     this.flushedInterfaces = this.interfaces.length;
   }
 
   private append(bytes: Uint8Array): void {
     this.reserve(bytes.length);
-    this.buf.set(bytes, this.len);
-    this.len += bytes.length;
+    this.out.buf.set(bytes, this.out.len);
+    this.out.len += bytes.length;
   }
 
+  /** Room for `n` bytes: a whole batch is written first when it would not fit. */
   private reserve(n: number): void {
-    if (this.len + n <= this.buf.length) return;
+    const out = this.out;
+    if (out.len + n <= out.buf.length) return;
     this.flush();
-    if (n > this.buf.length) {
-      const bigger = Buffer.allocUnsafe(n * 2);
-      bigger.set(this.buf.subarray(0, this.len));
-      this.buf = bigger;
-    }
+    out.ensure(n);
   }
 }
 
-const encoder = new TextEncoder();
+/**
+ * Writes an option's code at `at` (and, for pwru's custom option, its PEN); returns where its
+ * value starts. The length is written by {@link closeOption}.
+ */
+export function openOption(buf: Buffer, at: number, code: number): number {
+  buf[at] = code & 255;
+  buf[at + 1] = code >>> 8;
+  if (code !== OPTION.customString) return at + 4;
+  buf.writeUInt32LE(PWRU_PEN, at + 4);
+  return at + 8;
+}
 
-/** Writes `text` as UTF-8 at `off` (room is reserved); returns the bytes written. */
-function writeText(b: Buffer, text: string, off: number): number {
-  return encoder.encodeInto(text, b.subarray(off)).written;
+/**
+ * Closes the option opened at `start` whose value ends at `end` (room for 3 bytes of padding):
+ * writes its length (at most 64 KiB: longer text is cut) and pads it; returns the padded end.
+ */
+export function closeOption(buf: Buffer, start: number, end: number): number {
+  let n = end - start - 4; // the value, with the PEN of a custom option
+  if (n > 0xffff) n = 0xffff; // an option holds 64 KiB at most
+  buf[start + 2] = n & 255;
+  buf[start + 3] = n >>> 8;
+  end = start + 4 + n;
+  while (end & 3) buf[end++] = 0;
+  return end;
 }
