@@ -122,19 +122,7 @@ export function emitSkbPacket(e: Emitter, plan: SkbPacketPlan, k: KernelLayout, 
   const release = e.fresh('pkt_release');
   const key = f.pkt;
   const skb = (fld: Field): number => f.skbBase + fld.offset;
-  e.section("packet: the per-CPU buffer, stamped with the event's ktime and CPU");
-  e.emit(
-    StoreImm(R10, key, 0, 'u32'),
-    LoadMapPtr(R1, PACKET_MAPS.buffer),
-    Mov.reg(R2, R10),
-    Add.imm(R2, key),
-    call(Helper.map_lookup_elem),
-  );
-  e.ifZero(R0, done);
-  e.emit(Mov.reg(R9, R0));
-  e.emit(LoadMem(R1, R9, PACKET_HEADER.busy, 'u32'), JNE.imm(R1, 0, done), StoreImm(R9, PACKET_HEADER.busy, 1, 'u32'));
-  e.emit(LoadMem(R1, R8, HEADER.ts, 'u64'), StoreMem(R9, PACKET_HEADER.ts, R1, 'u64'));
-  e.emit(LoadMem(R1, R8, HEADER.cpu, 'u32'), StoreMem(R9, PACKET_HEADER.cpu, R1, 'u32'));
+  emitPacketBuffer(e, key, done);
 
   e.section('packet: start at the MAC header when mac_len != 0, else at the network header');
   const net = e.fresh('pkt_net');
@@ -164,6 +152,37 @@ export function emitSkbPacket(e: Emitter, plan: SkbPacketPlan, k: KernelLayout, 
   e.emit(Add.reg(R3, R2)); // r3 = head + start
   e.loadStack(R4, skb(k.skb.tail), k.skb.tail.size);
   e.emit(Sub.reg(R4, R2)); // r4 = linear bytes from start
+  emitPacketCopy(e, plan, release, done);
+  e.emit(Mov.imm(R0, 0));
+}
+
+/**
+ * Takes this CPU's packet buffer into r9 (the event record in r8): marks it busy and stamps it
+ * with the event's ktime and CPU. Jumps to `done` when there is no buffer or it is in use (a
+ * nested program on this CPU). `key` is a free 4-byte stack slot for the map key.
+ */
+export function emitPacketBuffer(e: Emitter, key: number, done: string): void {
+  e.section("packet: the per-CPU buffer, stamped with the event's ktime and CPU");
+  e.emit(
+    StoreImm(R10, key, 0, 'u32'),
+    LoadMapPtr(R1, PACKET_MAPS.buffer),
+    Mov.reg(R2, R10),
+    Add.imm(R2, key),
+    call(Helper.map_lookup_elem),
+  );
+  e.ifZero(R0, done);
+  e.emit(Mov.reg(R9, R0));
+  e.emit(LoadMem(R1, R9, PACKET_HEADER.busy, 'u32'), JNE.imm(R1, 0, done), StoreImm(R9, PACKET_HEADER.busy, 1, 'u32'));
+  e.emit(LoadMem(R1, R8, HEADER.ts, 'u64'), StoreMem(R9, PACKET_HEADER.ts, R1, 'u64'));
+  e.emit(LoadMem(R1, R8, HEADER.cpu, 'u32'), StoreMem(R9, PACKET_HEADER.cpu, R1, 'u32'));
+}
+
+/**
+ * Copies min(snaplen, r4) bytes from kernel address r3 behind the buffer's header (r9), sends
+ * header and bytes to the `skb_packets` ring, and releases the buffer; places the `release` and
+ * `done` labels. A length <= 0 or a failed read releases the buffer without sending.
+ */
+export function emitPacketCopy(e: Emitter, plan: SkbPacketPlan, release: string, done: string): void {
   e.emit(JSLE.imm(R4, 0, release));
   const fits = e.fresh('pkt_fits');
   e.emit(JLE.imm(R4, plan.snaplen, fits), Mov.imm(R4, plan.snaplen));
@@ -182,5 +201,4 @@ export function emitSkbPacket(e: Emitter, plan: SkbPacketPlan, k: KernelLayout, 
   e.label(release);
   e.emit(StoreImm(R9, PACKET_HEADER.busy, 0, 'u32'));
   e.label(done);
-  e.emit(Mov.imm(R0, 0));
 }
