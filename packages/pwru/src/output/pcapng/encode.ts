@@ -15,6 +15,7 @@ import {
   isTrackedOnly,
   type PwruEvent,
 } from '../../event.js';
+import type { EventWire } from '../../wire/section.js';
 import { hex64 } from '../columns.js';
 import { dropReasonValue, FuncNameCache, type OutputContext, withDropReason } from '../context.js';
 import { JsonPrinter } from '../json.js';
@@ -78,6 +79,7 @@ const KNOWN_FIELDS = new Set([
   'kind',
   'meta',
   'tuple',
+  'wire',
   // Printed only with switches that send every event down the string path.
   'cb',
   'tunnel',
@@ -117,6 +119,11 @@ const J_DADDR = ascii('","daddr":"');
 const J_SPORT = ascii('","sport":');
 const J_DPORT = ascii(',"dport":');
 const J_FLAGS = ascii(',"flags":"');
+const J_IP_ID = ascii(',"ip_id":');
+const J_IP_LEN = ascii(',"ip_len":');
+const J_SEQ = ascii(',"seq":');
+const J_ACK = ascii(',"ack":');
+const J_DATA_HASH = ascii(',"data_hash":"');
 
 /** Upstream's protocol names (`tcp`, `udp`, ...) by number, with the tuple's `(`. */
 const PROTO_OPEN: Uint8Array[] = Array.from({ length: 256 }, (_, l4) => ascii('(' + protoName(l4)));
@@ -135,6 +142,28 @@ function putJsonMeta(buf: Buffer, at: number, m: EventMeta, device: DeviceText):
   at = putUint(buf, at, m.mtu);
   at = putBytes(buf, at, J_LEN);
   return putUint(buf, at, m.len);
+}
+
+/** The wire ids' keys of the tuple object (`,"ip_id":1,"ip_len":60,...`) as the JSON output writes them. */
+function putWireKeys(buf: Buffer, at: number, w: EventWire): number {
+  if (w.ipId !== undefined) {
+    at = putBytes(buf, at, J_IP_ID);
+    at = putUint(buf, at, w.ipId);
+  }
+  at = putBytes(buf, at, J_IP_LEN);
+  at = putUint(buf, at, w.ipLen);
+  if (w.seq !== undefined) {
+    at = putBytes(buf, at, J_SEQ);
+    at = putUint(buf, at, w.seq);
+    at = putBytes(buf, at, J_ACK);
+    at = putUint(buf, at, w.ack ?? 0);
+  }
+  if (w.dataHash !== undefined) {
+    at = putBytes(buf, at, J_DATA_HASH);
+    at = putText(buf, at, w.dataHash);
+    buf[at++] = 34; // "
+  }
+  return at;
 }
 
 /** Writes the comment and JSON option text of pwru's packet records. */
@@ -228,8 +257,8 @@ export class EventOptionEncoder {
         proc.json.length +
         (device ? device.size : 0) +
         tupleText * 6 +
-        20 * MAX_NUMBER_BYTES +
-        320,
+        26 * MAX_NUMBER_BYTES +
+        400,
     );
     const buf = out.buf;
     const comment = out.len;
@@ -246,7 +275,7 @@ export class EventOptionEncoder {
     at = this.putJsonHead(buf, openOption(buf, json, OPTION.customString), ev, func, proc);
     const o = this.output;
     if (o.outputMeta && m && device) at = putJsonMeta(buf, at, m, device);
-    if (o.outputTuple && t) at = this.putTupleObject(buf, at, t);
+    if (o.outputTuple && t) at = this.putTupleObject(buf, at, t, ev.wire);
     buf[at++] = 125; // }
     out.len = closeOption(buf, json, at);
   }
@@ -314,7 +343,7 @@ export class EventOptionEncoder {
   }
 
   /** `,"tuple":{...}` as the JSON output writes it. */
-  private putTupleObject(buf: Buffer, at: number, t: EventTuple): number {
+  private putTupleObject(buf: Buffer, at: number, t: EventTuple, w: EventWire | undefined): number {
     at = putBytes(buf, at, J_SADDR);
     at = putText(buf, at, t.saddr);
     at = putBytes(buf, at, J_DADDR);
@@ -330,6 +359,7 @@ export class EventOptionEncoder {
       if (t.l4 === 6) at = putBytes(buf, at, FLAG_NAMES[t.flags & 255]!);
       buf[at++] = 34; // "
     }
+    if (w !== undefined) at = putWireKeys(buf, at, w);
     buf[at++] = 125; // }
     return at;
   }
