@@ -132,7 +132,28 @@ const FLAG_WORDS: Uint8Array[] = Array.from({ length: 256 }, (_, f) => ascii(f =
 /** `SYN|ACK` by TCP flags byte. */
 const FLAG_NAMES: Uint8Array[] = Array.from({ length: 256 }, (_, f) => ascii(tcpFlagsString(f)));
 
-/** `,"netns":...,"len":N` as the JSON output writes it. */
+/**
+ * Where the comment's numbers and addresses start and end in the batch (start, end pairs), so
+ * the JSON copies their digits instead of converting them again: both options show the skb,
+ * the cpu, the length, the addresses and the ports in the same spelling.
+ */
+const AT_SKB = 0;
+const AT_CPU = 2;
+const AT_LEN = 4;
+const AT_SADDR = 6;
+const AT_SPORT = 8;
+const AT_DADDR = 10;
+const AT_DPORT = 12;
+const marks = new Int32Array(14);
+
+/** Copies the comment's bytes from `marks[k]` to `marks[k + 1]` to `at`. */
+function copyMark(buf: Buffer, at: number, k: number): number {
+  const end = marks[k + 1]!;
+  for (let i = marks[k]!; i < end; i++) buf[at++] = buf[i]!;
+  return at;
+}
+
+/** `,"netns":...,"len":N` as the JSON output writes it (the length copied from the comment). */
 function putJsonMeta(buf: Buffer, at: number, m: EventMeta, device: DeviceText): number {
   at = putBytes(buf, at, device.jsonHead);
   at = putUint(buf, at, m.mark);
@@ -141,7 +162,7 @@ function putJsonMeta(buf: Buffer, at: number, m: EventMeta, device: DeviceText):
   at = putBytes(buf, at, J_MTU);
   at = putUint(buf, at, m.mtu);
   at = putBytes(buf, at, J_LEN);
-  return putUint(buf, at, m.len);
+  return copyMark(buf, at, AT_LEN);
 }
 
 /** The wire ids' keys of the tuple object (`,"ip_id":1,"ip_len":60,...`) as the JSON output writes them. */
@@ -291,16 +312,22 @@ export class EventOptionEncoder {
   ): number {
     at = putBytes(buf, at, func.comment);
     at = putBytes(buf, at, C_SKB);
+    marks[AT_SKB] = at;
     at = putHex64(buf, at, ev.skb.hi, ev.skb.lo);
+    marks[AT_SKB + 1] = at;
     at = putBytes(buf, at, C_CPU);
+    marks[AT_CPU] = at;
     at = putUint(buf, at, ev.cpu);
+    marks[AT_CPU + 1] = at;
     at = putBytes(buf, at, proc.comment);
     const m = ev.meta;
     if (m && device) {
       at = putBytes(buf, at, device.commentHead);
       at = putHex32(buf, at, m.mark, 1);
       at = putBytes(buf, at, device.commentTail);
+      marks[AT_LEN] = at;
       at = putUint(buf, at, m.len);
+      marks[AT_LEN + 1] = at;
     }
     const t = ev.tuple;
     if (t && t.l3 !== 0) at = this.putTupleWords(buf, at, t);
@@ -310,9 +337,9 @@ export class EventOptionEncoder {
   /** `{"skb":...` up to `"time"`. */
   private putJsonHead(buf: Buffer, at: number, ev: PwruEvent, func: FuncText, proc: ProcessText): number {
     at = putBytes(buf, at, J_SKB);
-    at = putHex64(buf, at, ev.skb.hi, ev.skb.lo);
+    at = copyMark(buf, at, AT_SKB);
     at = putBytes(buf, at, J_CPU);
-    at = putUint(buf, at, ev.cpu);
+    at = copyMark(buf, at, AT_CPU);
     at = putBytes(buf, at, proc.json);
     at = putBytes(buf, at, func.json);
     if (isTrackedOnly(ev)) at = putBytes(buf, at, J_TRACKED);
@@ -325,17 +352,25 @@ export class EventOptionEncoder {
     const v6 = t.l3 === 0x86dd;
     buf[at++] = 32; // space
     if (v6) buf[at++] = 91; // [
+    marks[AT_SADDR] = at;
     at = putText(buf, at, t.saddr);
+    marks[AT_SADDR + 1] = at;
     if (v6) buf[at++] = 93; // ]
     buf[at++] = 58; // :
+    marks[AT_SPORT] = at;
     at = putUint(buf, at, t.sport);
+    marks[AT_SPORT + 1] = at;
     buf[at++] = 45; // -
     buf[at++] = 62; // >
     if (v6) buf[at++] = 91;
+    marks[AT_DADDR] = at;
     at = putText(buf, at, t.daddr);
+    marks[AT_DADDR + 1] = at;
     if (v6) buf[at++] = 93;
     buf[at++] = 58;
+    marks[AT_DPORT] = at;
     at = putUint(buf, at, t.dport);
+    marks[AT_DPORT + 1] = at;
     at = putBytes(buf, at, PROTO_OPEN[t.l4 & 255]!);
     if (this.output.outputTcpFlags && t.l4 === 6) at = putBytes(buf, at, FLAG_WORDS[t.flags & 255]!);
     buf[at++] = 41; // )
@@ -344,14 +379,16 @@ export class EventOptionEncoder {
 
   /** `,"tuple":{...}` as the JSON output writes it. */
   private putTupleObject(buf: Buffer, at: number, t: EventTuple, w: EventWire | undefined): number {
+    // The comment showed the tuple's addresses and ports unless its l3 is 0.
+    const shown = t.l3 !== 0;
     at = putBytes(buf, at, J_SADDR);
-    at = putText(buf, at, t.saddr);
+    at = shown ? copyMark(buf, at, AT_SADDR) : putText(buf, at, t.saddr);
     at = putBytes(buf, at, J_DADDR);
-    at = putText(buf, at, t.daddr);
+    at = shown ? copyMark(buf, at, AT_DADDR) : putText(buf, at, t.daddr);
     at = putBytes(buf, at, J_SPORT);
-    at = putUint(buf, at, t.sport);
+    at = shown ? copyMark(buf, at, AT_SPORT) : putUint(buf, at, t.sport);
     at = putBytes(buf, at, J_DPORT);
-    at = putUint(buf, at, t.dport);
+    at = shown ? copyMark(buf, at, AT_DPORT) : putUint(buf, at, t.dport);
     at = putBytes(buf, at, J_PROTO);
     at = putUint(buf, at, t.l4);
     if (this.output.outputTcpFlags) {
