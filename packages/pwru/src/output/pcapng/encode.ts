@@ -146,6 +146,27 @@ const AT_DADDR = 10;
 const AT_DPORT = 12;
 const marks = new Int32Array(14);
 
+/**
+ * The bytes of the address last written in one slot of the tuple: a flow's events repeat their
+ * addresses, so comparing the string (a memcmp) and copying beats encoding it again.
+ */
+class AddressBytes {
+  private text = '';
+  private bytes = new Uint8Array(0);
+
+  /** Writes `s` (an ASCII address) at `at`. */
+  put(buf: Buffer, at: number, s: string): number {
+    if (s !== this.text) {
+      this.text = s;
+      this.bytes = utf8Bytes(s);
+    }
+    const b = this.bytes;
+    const n = b.length;
+    for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    return at + n;
+  }
+}
+
 /** Copies the comment's bytes from `marks[k]` to `marks[k + 1]` to `at`. */
 function copyMark(buf: Buffer, at: number, k: number): number {
   const end = marks[k + 1]!;
@@ -197,6 +218,8 @@ export class EventOptionEncoder {
   /** By netns, then ifindex: devices whose name is known. */
   private readonly devices = new Map<number, Map<number, DeviceText>>();
   private lastDevice: DeviceText | undefined;
+  private readonly saddr = new AddressBytes();
+  private readonly daddr = new AddressBytes();
   /** The string path, and the reference the bytes match. */
   private readonly json: JsonPrinter;
   /** Whether the JSON switches are those the byte path writes (meta, tuple, TCP flags, netns names). */
@@ -353,7 +376,7 @@ export class EventOptionEncoder {
     buf[at++] = 32; // space
     if (v6) buf[at++] = 91; // [
     marks[AT_SADDR] = at;
-    at = putText(buf, at, t.saddr);
+    at = this.saddr.put(buf, at, t.saddr);
     marks[AT_SADDR + 1] = at;
     if (v6) buf[at++] = 93; // ]
     buf[at++] = 58; // :
@@ -364,7 +387,7 @@ export class EventOptionEncoder {
     buf[at++] = 62; // >
     if (v6) buf[at++] = 91;
     marks[AT_DADDR] = at;
-    at = putText(buf, at, t.daddr);
+    at = this.daddr.put(buf, at, t.daddr);
     marks[AT_DADDR + 1] = at;
     if (v6) buf[at++] = 93;
     buf[at++] = 58;
