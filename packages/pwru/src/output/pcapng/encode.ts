@@ -152,7 +152,7 @@ const marks = new Int32Array(14);
  */
 class AddressBytes {
   private text = '';
-  private bytes = new Uint8Array(0);
+  private bytes: Uint8Array = new Uint8Array(0);
 
   /** Writes `s` (an ASCII address) at `at`. */
   put(buf: Buffer, at: number, s: string): number {
