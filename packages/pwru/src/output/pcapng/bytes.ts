@@ -25,6 +25,14 @@ const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 48 + (i & 1 ? (i >> 1) 
 /** Most bytes {@link putUint} and {@link putHex64} write. */
 export const MAX_NUMBER_BYTES = 24;
 
+/** Writes a 32-bit little-endian word byte by byte (no bounds check or call into `Buffer`). */
+export function putLe32(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v;
+  buf[at + 1] = v >>> 8;
+  buf[at + 2] = v >>> 16;
+  buf[at + 3] = v >>> 24;
+}
+
 /** Copies `b` to `at`. */
 export function putBytes(buf: Uint8Array, at: number, b: Uint8Array): number {
   const n = b.length;

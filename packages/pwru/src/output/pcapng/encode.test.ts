@@ -62,6 +62,16 @@ function varied(count: number): PwruEvent[] {
               proto: [0x0800, 0x86dd, 0][rnd(3)]!,
             },
       tuple,
+      wire:
+        tuple === undefined || tuple.l3 === 0 || rnd(4) === 0
+          ? undefined
+          : {
+              ipId: v6 ? undefined : rnd(65536),
+              ipLen: rnd(65536),
+              seq: tuple.l4 === 6 ? rnd(2 ** 31) * 2 + rnd(2) : undefined,
+              ack: tuple.l4 === 6 ? rnd(2 ** 31) * 2 : undefined,
+              dataHash: rnd(3) === 0 ? undefined : (rnd(2 ** 31) * 2).toString(16).padStart(8, '0'),
+            },
       tunnel:
         rnd(3) === 0
           ? { saddr: '1.1.1.1', daddr: '2.2.2.2', sport: 1, dport: 2, l3: 0x0800, l4: 17, flags: 0 }
@@ -141,6 +151,7 @@ describe('PcapngEventWriter byte path', () => {
     const e = new EventOptionEncoder(fakeContext(), DEFAULT_OUTPUT);
     const plain: PwruEvent = { ...CURL_DROP, kind: EventKind.KprobeMulti };
     expect(e.bytePath(plain)).toBe(true);
+    expect(e.bytePath({ ...plain, wire: { ipId: 1, ipLen: 60, seq: 7, ack: 0, dataHash: '811c9dc5' } })).toBe(true);
     expect(e.bytePath({ ...plain, kind: EventKind.Return })).toBe(false);
     expect(e.bytePath({ ...plain, skbDump: 'struct sk_buff {}' })).toBe(false);
     expect(e.bytePath({ ...plain, netfilter: { engine: 'iptables', pf: 2, hook: 1, table: 'filter' } })).toBe(false);

@@ -15,6 +15,7 @@ import {
   isTrackedOnly,
   type PwruEvent,
 } from '../../event.js';
+import type { EventWire } from '../../wire/section.js';
 import { hex64 } from '../columns.js';
 import { dropReasonValue, FuncNameCache, type OutputContext, withDropReason } from '../context.js';
 import { JsonPrinter } from '../json.js';
@@ -78,6 +79,7 @@ const KNOWN_FIELDS = new Set([
   'kind',
   'meta',
   'tuple',
+  'wire',
   // Printed only with switches that send every event down the string path.
   'cb',
   'tunnel',
@@ -117,6 +119,11 @@ const J_DADDR = ascii('","daddr":"');
 const J_SPORT = ascii('","sport":');
 const J_DPORT = ascii(',"dport":');
 const J_FLAGS = ascii(',"flags":"');
+const J_IP_ID = ascii(',"ip_id":');
+const J_IP_LEN = ascii(',"ip_len":');
+const J_SEQ = ascii(',"seq":');
+const J_ACK = ascii(',"ack":');
+const J_DATA_HASH = ascii(',"data_hash":"');
 
 /** Upstream's protocol names (`tcp`, `udp`, ...) by number, with the tuple's `(`. */
 const PROTO_OPEN: Uint8Array[] = Array.from({ length: 256 }, (_, l4) => ascii('(' + protoName(l4)));
@@ -125,7 +132,49 @@ const FLAG_WORDS: Uint8Array[] = Array.from({ length: 256 }, (_, f) => ascii(f =
 /** `SYN|ACK` by TCP flags byte. */
 const FLAG_NAMES: Uint8Array[] = Array.from({ length: 256 }, (_, f) => ascii(tcpFlagsString(f)));
 
-/** `,"netns":...,"len":N` as the JSON output writes it. */
+/**
+ * Where the comment's numbers and addresses start and end in the batch (start, end pairs), so
+ * the JSON copies their digits instead of converting them again: both options show the skb,
+ * the cpu, the length, the addresses and the ports in the same spelling.
+ */
+const AT_SKB = 0;
+const AT_CPU = 2;
+const AT_LEN = 4;
+const AT_SADDR = 6;
+const AT_SPORT = 8;
+const AT_DADDR = 10;
+const AT_DPORT = 12;
+const marks = new Int32Array(14);
+
+/**
+ * The bytes of the address last written in one slot of the tuple: a flow's events repeat their
+ * addresses, so comparing the string (a memcmp) and copying beats encoding it again.
+ */
+class AddressBytes {
+  private text = '';
+  private bytes: Uint8Array = new Uint8Array(0);
+
+  /** Writes `s` (an ASCII address) at `at`. */
+  put(buf: Buffer, at: number, s: string): number {
+    if (s !== this.text) {
+      this.text = s;
+      this.bytes = utf8Bytes(s);
+    }
+    const b = this.bytes;
+    const n = b.length;
+    for (let i = 0; i < n; i++) buf[at + i] = b[i]!;
+    return at + n;
+  }
+}
+
+/** Copies the comment's bytes from `marks[k]` to `marks[k + 1]` to `at`. */
+function copyMark(buf: Buffer, at: number, k: number): number {
+  const end = marks[k + 1]!;
+  for (let i = marks[k]!; i < end; i++) buf[at++] = buf[i]!;
+  return at;
+}
+
+/** `,"netns":...,"len":N` as the JSON output writes it (the length copied from the comment). */
 function putJsonMeta(buf: Buffer, at: number, m: EventMeta, device: DeviceText): number {
   at = putBytes(buf, at, device.jsonHead);
   at = putUint(buf, at, m.mark);
@@ -134,7 +183,29 @@ function putJsonMeta(buf: Buffer, at: number, m: EventMeta, device: DeviceText):
   at = putBytes(buf, at, J_MTU);
   at = putUint(buf, at, m.mtu);
   at = putBytes(buf, at, J_LEN);
-  return putUint(buf, at, m.len);
+  return copyMark(buf, at, AT_LEN);
+}
+
+/** The wire ids' keys of the tuple object (`,"ip_id":1,"ip_len":60,...`) as the JSON output writes them. */
+function putWireKeys(buf: Buffer, at: number, w: EventWire): number {
+  if (w.ipId !== undefined) {
+    at = putBytes(buf, at, J_IP_ID);
+    at = putUint(buf, at, w.ipId);
+  }
+  at = putBytes(buf, at, J_IP_LEN);
+  at = putUint(buf, at, w.ipLen);
+  if (w.seq !== undefined) {
+    at = putBytes(buf, at, J_SEQ);
+    at = putUint(buf, at, w.seq);
+    at = putBytes(buf, at, J_ACK);
+    at = putUint(buf, at, w.ack ?? 0);
+  }
+  if (w.dataHash !== undefined) {
+    at = putBytes(buf, at, J_DATA_HASH);
+    at = putText(buf, at, w.dataHash);
+    buf[at++] = 34; // "
+  }
+  return at;
 }
 
 /** Writes the comment and JSON option text of pwru's packet records. */
@@ -147,6 +218,8 @@ export class EventOptionEncoder {
   /** By netns, then ifindex: devices whose name is known. */
   private readonly devices = new Map<number, Map<number, DeviceText>>();
   private lastDevice: DeviceText | undefined;
+  private readonly saddr = new AddressBytes();
+  private readonly daddr = new AddressBytes();
   /** The string path, and the reference the bytes match. */
   private readonly json: JsonPrinter;
   /** Whether the JSON switches are those the byte path writes (meta, tuple, TCP flags, netns names). */
@@ -228,8 +301,8 @@ export class EventOptionEncoder {
         proc.json.length +
         (device ? device.size : 0) +
         tupleText * 6 +
-        20 * MAX_NUMBER_BYTES +
-        320,
+        26 * MAX_NUMBER_BYTES +
+        400,
     );
     const buf = out.buf;
     const comment = out.len;
@@ -246,7 +319,7 @@ export class EventOptionEncoder {
     at = this.putJsonHead(buf, openOption(buf, json, OPTION.customString), ev, func, proc);
     const o = this.output;
     if (o.outputMeta && m && device) at = putJsonMeta(buf, at, m, device);
-    if (o.outputTuple && t) at = this.putTupleObject(buf, at, t);
+    if (o.outputTuple && t) at = this.putTupleObject(buf, at, t, ev.wire);
     buf[at++] = 125; // }
     out.len = closeOption(buf, json, at);
   }
@@ -262,16 +335,22 @@ export class EventOptionEncoder {
   ): number {
     at = putBytes(buf, at, func.comment);
     at = putBytes(buf, at, C_SKB);
+    marks[AT_SKB] = at;
     at = putHex64(buf, at, ev.skb.hi, ev.skb.lo);
+    marks[AT_SKB + 1] = at;
     at = putBytes(buf, at, C_CPU);
+    marks[AT_CPU] = at;
     at = putUint(buf, at, ev.cpu);
+    marks[AT_CPU + 1] = at;
     at = putBytes(buf, at, proc.comment);
     const m = ev.meta;
     if (m && device) {
       at = putBytes(buf, at, device.commentHead);
       at = putHex32(buf, at, m.mark, 1);
       at = putBytes(buf, at, device.commentTail);
+      marks[AT_LEN] = at;
       at = putUint(buf, at, m.len);
+      marks[AT_LEN + 1] = at;
     }
     const t = ev.tuple;
     if (t && t.l3 !== 0) at = this.putTupleWords(buf, at, t);
@@ -281,9 +360,9 @@ export class EventOptionEncoder {
   /** `{"skb":...` up to `"time"`. */
   private putJsonHead(buf: Buffer, at: number, ev: PwruEvent, func: FuncText, proc: ProcessText): number {
     at = putBytes(buf, at, J_SKB);
-    at = putHex64(buf, at, ev.skb.hi, ev.skb.lo);
+    at = copyMark(buf, at, AT_SKB);
     at = putBytes(buf, at, J_CPU);
-    at = putUint(buf, at, ev.cpu);
+    at = copyMark(buf, at, AT_CPU);
     at = putBytes(buf, at, proc.json);
     at = putBytes(buf, at, func.json);
     if (isTrackedOnly(ev)) at = putBytes(buf, at, J_TRACKED);
@@ -296,17 +375,25 @@ export class EventOptionEncoder {
     const v6 = t.l3 === 0x86dd;
     buf[at++] = 32; // space
     if (v6) buf[at++] = 91; // [
-    at = putText(buf, at, t.saddr);
+    marks[AT_SADDR] = at;
+    at = this.saddr.put(buf, at, t.saddr);
+    marks[AT_SADDR + 1] = at;
     if (v6) buf[at++] = 93; // ]
     buf[at++] = 58; // :
+    marks[AT_SPORT] = at;
     at = putUint(buf, at, t.sport);
+    marks[AT_SPORT + 1] = at;
     buf[at++] = 45; // -
     buf[at++] = 62; // >
     if (v6) buf[at++] = 91;
-    at = putText(buf, at, t.daddr);
+    marks[AT_DADDR] = at;
+    at = this.daddr.put(buf, at, t.daddr);
+    marks[AT_DADDR + 1] = at;
     if (v6) buf[at++] = 93;
     buf[at++] = 58;
+    marks[AT_DPORT] = at;
     at = putUint(buf, at, t.dport);
+    marks[AT_DPORT + 1] = at;
     at = putBytes(buf, at, PROTO_OPEN[t.l4 & 255]!);
     if (this.output.outputTcpFlags && t.l4 === 6) at = putBytes(buf, at, FLAG_WORDS[t.flags & 255]!);
     buf[at++] = 41; // )
@@ -314,15 +401,17 @@ export class EventOptionEncoder {
   }
 
   /** `,"tuple":{...}` as the JSON output writes it. */
-  private putTupleObject(buf: Buffer, at: number, t: EventTuple): number {
+  private putTupleObject(buf: Buffer, at: number, t: EventTuple, w: EventWire | undefined): number {
+    // The comment showed the tuple's addresses and ports unless its l3 is 0.
+    const shown = t.l3 !== 0;
     at = putBytes(buf, at, J_SADDR);
-    at = putText(buf, at, t.saddr);
+    at = shown ? copyMark(buf, at, AT_SADDR) : putText(buf, at, t.saddr);
     at = putBytes(buf, at, J_DADDR);
-    at = putText(buf, at, t.daddr);
+    at = shown ? copyMark(buf, at, AT_DADDR) : putText(buf, at, t.daddr);
     at = putBytes(buf, at, J_SPORT);
-    at = putUint(buf, at, t.sport);
+    at = shown ? copyMark(buf, at, AT_SPORT) : putUint(buf, at, t.sport);
     at = putBytes(buf, at, J_DPORT);
-    at = putUint(buf, at, t.dport);
+    at = shown ? copyMark(buf, at, AT_DPORT) : putUint(buf, at, t.dport);
     at = putBytes(buf, at, J_PROTO);
     at = putUint(buf, at, t.l4);
     if (this.output.outputTcpFlags) {
@@ -330,6 +419,7 @@ export class EventOptionEncoder {
       if (t.l4 === 6) at = putBytes(buf, at, FLAG_NAMES[t.flags & 255]!);
       buf[at++] = 34; // "
     }
+    if (w !== undefined) at = putWireKeys(buf, at, w);
     buf[at++] = 125; // }
     return at;
   }

@@ -6,7 +6,7 @@
  */
 import { writeSync } from 'node:fs';
 import type { ByteSink } from '../writer.js';
-import { ByteOut } from './bytes.js';
+import { ByteOut, putLe32 } from './bytes.js';
 import {
   BLOCK,
   encodeInterface,
@@ -109,12 +109,12 @@ export class PcapngWriter {
     const out = this.out;
     const b = out.buf;
     const start = out.len;
-    b.writeUInt32LE(BLOCK.enhancedPacket, start);
-    b.writeUInt32LE(iface, start + 8);
-    b.writeUInt32LE(tsHi >>> 0, start + 12);
-    b.writeUInt32LE(tsLo >>> 0, start + 16);
-    b.writeUInt32LE(data.length, start + 20);
-    b.writeUInt32LE(Math.max(origLen, data.length), start + 24);
+    putLe32(b, start, BLOCK.enhancedPacket);
+    putLe32(b, start + 8, iface);
+    putLe32(b, start + 12, tsHi);
+    putLe32(b, start + 16, tsLo);
+    putLe32(b, start + 20, data.length);
+    putLe32(b, start + 24, Math.max(origLen, data.length));
     b.set(data, start + 28);
     let off = start + 28 + data.length;
     while (off & 3) b[off++] = 0;
@@ -151,13 +151,13 @@ export class PcapngWriter {
     const b = out.buf;
     let off = out.len;
     if (off !== this.dataEnd) {
-      b.writeUInt32LE(0, off); // opt_endofopt
+      putLe32(b, off, 0); // opt_endofopt
       off += 4;
     }
     const start = this.blockStart;
     const total = off + 4 - start;
-    b.writeUInt32LE(total, start + 4);
-    b.writeUInt32LE(total, off);
+    putLe32(b, start + 4, total);
+    putLe32(b, off, total);
     out.len = off + 4;
     this.blockStart = -1;
     this.packets++;
