@@ -122,6 +122,7 @@ export { NetlinkMessage, NlFlag, rtnetlinkRequest } from './link/netlink.js';
 export { programFunctionTarget } from './link/program-target.js';
 export type { TracingTarget } from './link/targets.js';
 export { raiseOpenFileLimit } from './sys/rlimit.js';
+export { trimMallocHeap } from './sys/malloc.js';
 export {
   removeMemlockLimit,
   kernelChargesMemlock,

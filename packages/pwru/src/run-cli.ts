@@ -18,6 +18,7 @@ import { DetachProgress, type Interrupts } from './interrupts.js';
 import type { StartupTimes } from './timing.js';
 import { startupDone } from './code-cache.js';
 import { releaseYoungGeneration } from './heap.js';
+import { settleHeap } from './settle.js';
 import { SequenceCollector } from './sequence/live.js';
 import { writeSequenceHtml } from './sequence/html.js';
 import { linesToStdout, openPcapngOutput, type PcapngOutput } from './output/pcapng/destination.js';
@@ -74,6 +75,7 @@ export async function run(
     });
     log.info('Listening for events..');
     startupDone();
+    settleHeap();
     releaseYoungGeneration();
     if (opts.readyFile !== '') writeFileSync(opts.readyFile, '');
 

@@ -94,6 +94,11 @@ export interface SyscallBackend {
    * call runs) into the namespace `fd` refers to; 0 or a negative errno.
    */
   setns(fd: number, nstype: number): number;
+  /**
+   * glibc's malloc_trim(0): hands the free memory at the top of every malloc arena (and whole
+   * free pages inside them) back to the kernel; true when some was released.
+   */
+  mallocTrim(): boolean;
   /** Calls `onReadable` whenever fd is readable, from Node's event loop. */
   watch(fd: number, onReadable: () => void): FdWatcher;
 }

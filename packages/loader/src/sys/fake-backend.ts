@@ -123,6 +123,12 @@ export class FakeBackend implements SyscallBackend {
   recv(): number {
     return 0;
   }
+  /** How many times mallocTrim was called. */
+  mallocTrims = 0;
+  mallocTrim(): boolean {
+    this.mallocTrims++;
+    return false;
+  }
   /** Resource limits by resource number. */
   readonly limits = new Map<number, [number, number]>();
   getrlimit(resource: number): [number, number] | number {

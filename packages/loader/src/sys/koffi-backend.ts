@@ -74,6 +74,7 @@ export class KoffiBackend implements SyscallBackend {
       socket: libc.func('int socket(int domain, int type, int protocol)'),
       sendto: libc.func('intptr_t sendto(int fd, intptr_t buf, size_t len, int flags, intptr_t addr, uint addrlen)'),
       recv: libc.func('intptr_t recv(int fd, intptr_t buf, size_t len, int flags)'),
+      mallocTrim: libc.func('int malloc_trim(size_t pad)'),
       getrlimit: libc.func('int getrlimit(int resource, intptr_t rlim)'),
       setrlimit: libc.func('int setrlimit(int resource, intptr_t rlim)'),
       setns: libc.func('int setns(int fd, int nstype)'),
@@ -142,6 +143,9 @@ export class KoffiBackend implements SyscallBackend {
   }
   recv(fd: number, buf: NativeMemory, len: number, flags: number): number {
     return this.ret(this.fns.recv(fd, buf.address, len, flags) as number);
+  }
+  mallocTrim(): boolean {
+    return (this.fns.mallocTrim(0) as number) === 1;
   }
   getrlimit(resource: number): [number, number] | number {
     const m = this.alloc(16);
