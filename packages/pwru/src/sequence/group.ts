@@ -170,7 +170,8 @@ export class PacketSequencer {
 }
 
 /**
- * How a packet ended: dropped (a free with a drop reason other than SKB_CONSUMED), delivered to
+ * How a packet ended: dropped (a free with a drop reason other than SKB_CONSUMED, or plain
+ * `kfree_skb` on kernels without drop reasons), delivered to
  * a socket, transmitted (a driver took it last), freed otherwise, or still alive at the end.
  */
 export function endOf(s: PacketStory): PacketEnd {
@@ -186,6 +187,10 @@ export function endOf(s: PacketStory): PacketEnd {
   const anyDrop =
     drop ?? findLast(hops, (h) => h.reason !== undefined && h.reason !== 'SKB_CONSUMED' && FREES.has(h.func));
   if (anyDrop) return { kind: 'drop', func: anyDrop.func, reason: anyDrop.reason! };
+  // Before 5.17 (no drop reasons) a dropped skb is freed by plain kfree_skb and a consumed one by
+  // consume_skb; later kernels name kfree_skb's reason SKB_DROP_REASON_NOT_SPECIFIED.
+  const oldDrop = findLast(hops, (h) => h.reason === undefined && h.func === 'kfree_skb');
+  if (oldDrop) return { kind: 'drop', func: oldDrop.func, reason: 'SKB_DROP_REASON_NOT_SPECIFIED' };
   const freed = hops.some((h) => FREES.has(h.func) || h.func === LAST_FREE);
   const sock = findLast(hops, (h) => SOCKET.test(h.func));
   if (sock) return { kind: 'socket', func: sock.func };

@@ -115,6 +115,21 @@ describe('the per-packet view', () => {
     expect(ps[1]!.end).toEqual({ kind: 'transmit', func: 'net_dev_xmit' });
   });
 
+  it('ends at plain kfree_skb as a drop on kernels without drop reasons, even after a clone reached a socket', () => {
+    // Before 5.17 the kernel frees a dropped skb with plain kfree_skb (no reason) and a consumed
+    // one with consume_skb; a tap's clone delivered to tpacket_rcv must not hide the drop.
+    const [p] = view([
+      hop('0xa', '__dev_queue_xmit', 0),
+      hop('0xa', 'skb_clone', 1),
+      hop('0xc', 'tpacket_rcv', 2),
+      hop('0xa', 'ip_rcv', 3, { netns: 200, iface: 'vb:2' }),
+      hop('0xa', 'kfree_skb', 4, { netns: 200, iface: 'vb:2' }),
+    ]);
+    expect(p!.end).toEqual({ kind: 'drop', func: 'kfree_skb', reason: 'SKB_DROP_REASON_NOT_SPECIFIED' });
+    const [q] = view([hop('0xa', 'ip_rcv', 0), hop('0xa', 'consume_skb', 1)]);
+    expect(q!.end).toEqual({ kind: 'freed', func: 'consume_skb' });
+  });
+
   it('joins a copy made in a traced skb_clone to its original, and not an unrelated new skb', () => {
     const ps = view([
       hop('0xa', 'tcp_transmit_skb', 0),
