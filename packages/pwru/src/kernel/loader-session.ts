@@ -65,7 +65,6 @@ export class LoaderSession implements KernelSession {
   private readonly closers: Array<() => void> = [];
   private cachedFeatures?: KernelFeatures;
   private fentryError?: string;
-  private rawTpCookies?: boolean;
   private ksyms?: Ksyms;
 
   /**
@@ -105,8 +104,7 @@ export class LoaderSession implements KernelSession {
   }
 
   haveRawTpCookies(): boolean {
-    this.rawTpCookies ??= probeRawTpCookies();
-    return this.rawTpCookies;
+    return probeRawTpCookies(); // cached by the loader's probe
   }
 
   /** Whether the kernel's `enum bpf_func_id` lists a helper. */
